@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// No package dependencies by design: the kernels are a C target inside this package, and the
+// AVX-512/AVX2 code paths are selected at run time, so plain `swift build -c release` (and any
+// versioned dependent) gets full speed without flags.
+let package = Package(
+    name: "Onsager",
+    products: [
+        .library(name: "Onsager", targets: ["Onsager"]),
+        .executable(name: "onsager", targets: ["onsager"]),
+        .executable(name: "onsager-bench", targets: ["onsager-bench"]),
+    ],
+    dependencies: [],
+    targets: [
+        .target(
+            name: "COnsagerKernels",
+            path: "Sources/COnsagerKernels",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
+        ),
+        .target(name: "Onsager", dependencies: ["COnsagerKernels"], path: "Sources/Onsager"),
+        .executableTarget(name: "onsager", dependencies: ["Onsager"], path: "Sources/onsager"),
+        .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
+        .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager"], path: "Tutorials/01-tensors-and-tape"),
+        .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "COnsagerKernels"], path: "Tests/OnsagerTests",
+                    resources: [.copy("Golden")]),
+    ]
+)

@@ -1,0 +1,48 @@
+// Run-time ISA detection. The kernels are compiled for three targets with function attributes,
+// so the baseline build (SSE2) still carries the AVX-512 and AVX2 code.
+#include "onsager_kernels.h"
+#include <stdatomic.h>
+#include <stdlib.h>
+
+static _Atomic int isa_level = -1;
+
+static int detect(void) {
+#if defined(__x86_64__) && defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma"))
+        return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
+
+int onsager_isa_level(void) {
+    int l = atomic_load_explicit(&isa_level, memory_order_relaxed);
+    if (l >= 0) return l;
+    l = detect();
+    const char *env = getenv("ONSAGER_ISA");   // "avx512", "avx2" or "portable": cap, never raise
+    if (env) {
+        int cap = env[0] == 'a' && env[3] == '5' ? 2 : env[0] == 'a' ? 1 : 0;
+        if (cap < l) l = cap;
+    }
+    atomic_store(&isa_level, l);
+    return l;
+}
+
+int onsager_force_isa_level(int level) {
+    int hw = detect();
+    if (level > hw) level = hw;
+    if (level < 0) level = 0;
+    atomic_store(&isa_level, level);
+    return level;
+}
+
+const char *onsager_isa_name(void) {
+    switch (onsager_isa_level()) {
+    case 2: return "avx512";
+    case 1: return "avx2";
+    default: return "portable";
+    }
+}

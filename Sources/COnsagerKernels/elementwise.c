@@ -1,0 +1,349 @@
+// Elementwise ops, reductions and random numbers: run-time ISA dispatch, N-d broadcasting
+// iteration, and splitting into thread-pool tasks. Task boundaries depend only on sizes, never
+// on the thread count, so results are bit-identical for any number of threads.
+#include "onsager_kernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T float
+#define IS_F32 1
+#define VBYTES 16
+#define SUF f32_portable
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#define T double
+#define IS_F32 0
+#define SUF f64_portable
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#undef VBYTES
+
+#if defined(__x86_64__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define VBYTES 32
+#define T float
+#define IS_F32 1
+#define SUF f32_avx2
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#define T double
+#define IS_F32 0
+#define SUF f64_avx2
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#undef VBYTES
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
+#define VBYTES 64
+#define T float
+#define IS_F32 1
+#define SUF f32_avx512
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#define T double
+#define IS_F32 0
+#define SUF f64_avx512
+#include "templates/elementwise_template.h"
+#undef SUF
+#undef T
+#undef IS_F32
+#undef VBYTES
+#pragma clang attribute pop
+
+#define DISPATCH(name, S, ...)                                                                     \
+    do {                                                                                           \
+        switch (onsager_isa_level()) {                                                             \
+        case 2: name##_##S##_avx512(__VA_ARGS__); break;                                           \
+        case 1: name##_##S##_avx2(__VA_ARGS__); break;                                             \
+        default: name##_##S##_portable(__VA_ARGS__); break;                                        \
+        }                                                                                          \
+    } while (0)
+#define DISPATCH_RET(r, name, S, ...)                                                              \
+    do {                                                                                           \
+        switch (onsager_isa_level()) {                                                             \
+        case 2: r = name##_##S##_avx512(__VA_ARGS__); break;                                       \
+        case 1: r = name##_##S##_avx2(__VA_ARGS__); break;                                         \
+        default: r = name##_##S##_portable(__VA_ARGS__); break;                                    \
+        }                                                                                          \
+    } while (0)
+#else
+#define DISPATCH(name, S, ...) name##_##S##_portable(__VA_ARGS__)
+#define DISPATCH_RET(r, name, S, ...) r = name##_##S##_portable(__VA_ARGS__)
+#endif
+
+// Elements per task: small enough to balance two cores, large enough to amortise a wake-up.
+#define CHUNK 32768L
+#define PAR_MIN 65536L
+#define MAXR 16
+
+static long ntasks_for(long n) {
+    if (n < PAR_MIN || onsager_get_num_threads() == 1) return 1;
+    return (n + CHUNK - 1) / CHUNK;
+}
+
+// Merges dimensions that are contiguous for every operand and drops size-1 dimensions.
+static int collapse(int rank, const long *shape, int nops, const long *const *strides, long *oshape,
+                    long ost[][MAXR]) {
+    int r = 0;
+    for (int d = 0; d < rank; d++) {
+        if (shape[d] == 1) continue;
+        int merge = r > 0;
+        for (int k = 0; k < nops && merge; k++)
+            if (ost[k][r - 1] != strides[k][d] * shape[d]) merge = 0;
+        if (merge) {
+            oshape[r - 1] *= shape[d];
+            for (int k = 0; k < nops; k++) ost[k][r - 1] = strides[k][d];
+        } else {
+            oshape[r] = shape[d];
+            for (int k = 0; k < nops; k++) ost[k][r] = strides[k][d];
+            r++;
+        }
+    }
+    if (r == 0) {
+        oshape[0] = 1;
+        for (int k = 0; k < nops; k++) ost[k][0] = 0;
+        r = 1;
+    }
+    return r;
+}
+
+// Offset of row `row` (index over all but the last dimension) for each operand.
+static void row_offsets(int rank, const long *shape, int nops, long st[][MAXR], long row, long *off) {
+    for (int k = 0; k < nops; k++) off[k] = 0;
+    for (int d = rank - 2; d >= 0; d--) {
+        long i = row % shape[d];
+        row /= shape[d];
+        for (int k = 0; k < nops; k++) off[k] += i * st[k][d];
+    }
+}
+
+// ---- unary ----------------------------------------------------------------------------
+#define DEFINE_UNARY(T, S)                                                                         \
+    typedef struct { int op; const T *x; T *y; long n; double p0, p1; int param; } S##_ujob;       \
+    static void S##_utask(void *c, long t) {                                                       \
+        S##_ujob *j = (S##_ujob *)c;                                                               \
+        long i0 = t * CHUNK, n = j->n - i0 < CHUNK ? j->n - i0 : CHUNK;                            \
+        if (j->param) DISPATCH(param_unary, S, j->op, j->x + i0, j->y + i0, n, j->p0, j->p1);      \
+        else DISPATCH(unary, S, j->op, j->x + i0, j->y + i0, n);                                   \
+    }                                                                                              \
+    void onsager_unary_##S(int op, const T *x, T *y, long n) {                                     \
+        long nt = ntasks_for(n);                                                                   \
+        if (nt == 1) { DISPATCH(unary, S, op, x, y, n); return; }                                  \
+        S##_ujob j = {op, x, y, n, 0, 0, 0};                                                       \
+        onsager_parallel_for(nt, S##_utask, &j);                                                   \
+    }                                                                                              \
+    void onsager_param_unary_##S(int op, const T *x, T *y, long n, double p0, double p1) {         \
+        long nt = ntasks_for(n);                                                                   \
+        if (nt == 1) { DISPATCH(param_unary, S, op, x, y, n, p0, p1); return; }                    \
+        S##_ujob j = {op, x, y, n, p0, p1, 1};                                                     \
+        onsager_parallel_for(nt, S##_utask, &j);                                                   \
+    }
+DEFINE_UNARY(float, f32)
+DEFINE_UNARY(double, f64)
+
+// ---- binary and where (broadcasting) ----------------------------------------------------
+#define DEFINE_BINARY(T, S)                                                                        \
+    typedef struct {                                                                               \
+        int op, rank, nops;                                                                        \
+        long shape[MAXR], st[3][MAXR];                                                             \
+        const T *a, *b, *c;                                                                        \
+        T *out;                                                                                    \
+        long rows, rows_per_task, row_chunks;                                                      \
+    } S##_bjob;                                                                                    \
+    static void S##_brows(S##_bjob *j, long r0, long r1, long c0, long c1) {                       \
+        long n = j->shape[j->rank - 1], off[3];                                                    \
+        for (long r = r0; r < r1; r++) {                                                          \
+            row_offsets(j->rank, j->shape, j->nops, j->st, r, off);                                \
+            long sa = j->st[0][j->rank - 1], sb = j->st[1][j->rank - 1];                           \
+            T *o = j->out + r * n + c0;                                                            \
+            if (j->nops == 2) {                                                                    \
+                DISPATCH(binary_row, S, j->op, c1 - c0, j->a + off[0] + c0 * sa, sa,               \
+                         j->b + off[1] + c0 * sb, sb, o);                                          \
+            } else {                                                                               \
+                long sc = j->st[2][j->rank - 1];                                                   \
+                DISPATCH(where_row, S, c1 - c0, j->c + off[2] + c0 * sc, sc, j->a + off[0] + c0 * sa, \
+                         sa, j->b + off[1] + c0 * sb, sb, o);                                      \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void S##_btask(void *ctx, long t) {                                                     \
+        S##_bjob *j = (S##_bjob *)ctx;                                                             \
+        long n = j->shape[j->rank - 1];                                                            \
+        if (j->row_chunks > 1) { /* one long row split in pieces */                               \
+            long c0 = t * CHUNK, c1 = c0 + CHUNK < n ? c0 + CHUNK : n;                             \
+            S##_brows(j, 0, 1, c0, c1);                                                            \
+        } else {                                                                                   \
+            long r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task;                            \
+            if (r1 > j->rows) r1 = j->rows;                                                        \
+            S##_brows(j, r0, r1, 0, n);                                                            \
+        }                                                                                          \
+    }                                                                                              \
+    static void S##_brun(S##_bjob *j, int rank, const long *shape, const long *const *st) {        \
+        j->rank = collapse(rank, shape, j->nops, st, j->shape, j->st);                             \
+        long n = j->shape[j->rank - 1], total = 1;                                                 \
+        for (int d = 0; d < j->rank; d++) total *= j->shape[d];                                    \
+        j->rows = total / n;                                                                       \
+        long nt = ntasks_for(total);                                                               \
+        if (nt == 1) { S##_brows(j, 0, j->rows, 0, n); return; }                                   \
+        if (j->rows == 1) {                                                                        \
+            j->row_chunks = (n + CHUNK - 1) / CHUNK;                                               \
+            onsager_parallel_for(j->row_chunks, S##_btask, j);                                     \
+        } else {                                                                                   \
+            j->row_chunks = 1;                                                                     \
+            j->rows_per_task = (CHUNK + n - 1) / n;                                                \
+            onsager_parallel_for((j->rows + j->rows_per_task - 1) / j->rows_per_task, S##_btask, j); \
+        }                                                                                          \
+    }                                                                                              \
+    void onsager_binary_##S(int op, int rank, const long *shape, const T *a, const long *sa,       \
+                            const T *b, const long *sb, T *out) {                                  \
+        S##_bjob j;                                                                                \
+        j.op = op; j.nops = 2; j.a = a; j.b = b; j.c = 0; j.out = out;                             \
+        const long *st[2] = {sa, sb};                                                              \
+        S##_brun(&j, rank, shape, st);                                                             \
+    }                                                                                              \
+    void onsager_where_##S(int rank, const long *shape, const T *c, const long *sc, const T *a,    \
+                           const long *sa, const T *b, const long *sb, T *out) {                   \
+        S##_bjob j;                                                                                \
+        j.op = 0; j.nops = 3; j.a = a; j.b = b; j.c = c; j.out = out;                              \
+        const long *st[3] = {sa, sb, sc};                                                          \
+        S##_brun(&j, rank, shape, st);                                                             \
+    }
+DEFINE_BINARY(float, f32)
+DEFINE_BINARY(double, f64)
+
+// ---- strided copy -------------------------------------------------------------------------
+void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
+                     void *dst, const long *ds) {
+    long cs[MAXR], st[2][MAXR];
+    const long *sts[2] = {ss, ds};
+    int r = collapse(rank, shape, 2, sts, cs, st);
+    long n = cs[r - 1], rows = 1, off[2];
+    for (int d = 0; d < r - 1; d++) rows *= cs[d];
+    long s0 = st[0][r - 1], s1 = st[1][r - 1];
+    for (long row = 0; row < rows; row++) {
+        row_offsets(r, cs, 2, st, row, off);
+        if (elsize == 4) {
+            const uint32_t *s = (const uint32_t *)src + off[0];
+            uint32_t *d = (uint32_t *)dst + off[1];
+            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)n * 4);
+            else for (long i = 0; i < n; i++) d[i * s1] = s[i * s0];
+        } else {
+            const uint64_t *s = (const uint64_t *)src + off[0];
+            uint64_t *d = (uint64_t *)dst + off[1];
+            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)n * 8);
+            else for (long i = 0; i < n; i++) d[i * s1] = s[i * s0];
+        }
+    }
+}
+
+// ---- reductions ---------------------------------------------------------------------------
+#define RCHUNK 65536L
+#define DEFINE_REDUCE(T, S)                                                                        \
+    typedef struct { int op; const T *x; T *out; long outer, R, inner, per; } S##_rjob;            \
+    static void S##_rtask(void *c, long t) {                                                       \
+        S##_rjob *j = (S##_rjob *)c;                                                               \
+        if (j->outer == 1 && j->inner == 1) { /* fixed-size chunk of one long row */              \
+            long r0 = t * RCHUNK, n = j->R - r0 < RCHUNK ? j->R - r0 : RCHUNK;                     \
+            DISPATCH(reduce, S, j->op, j->x + r0, j->out + t, 0, 1, n, 1);                         \
+            return;                                                                                \
+        }                                                                                          \
+        long o0 = t * j->per, o1 = o0 + j->per < j->outer ? o0 + j->per : j->outer;                \
+        DISPATCH(reduce, S, j->op, j->x, j->out, o0, o1, j->R, j->inner);                          \
+    }                                                                                              \
+    void onsager_reduce_##S(int op, const T *x, T *out, long outer, long R, long inner) {          \
+        if (R == 0) {                                                                              \
+            for (long i = 0; i < outer * inner; i++) out[i] = op == ONS_RSUM ? 0 : (T)NAN;         \
+            return;                                                                                \
+        }                                                                                          \
+        S##_rjob j = {op, x, out, outer, R, inner, 0};                                             \
+        if (outer == 1 && inner == 1 && R > RCHUNK) {                                              \
+            long nc = (R + RCHUNK - 1) / RCHUNK;                                                   \
+            T *part = (T *)malloc(sizeof(T) * (size_t)nc);                                         \
+            j.out = part;                                                                          \
+            onsager_parallel_for(nc, S##_rtask, &j);                                               \
+            T acc = part[0];                                                                       \
+            for (long c = 1; c < nc; c++) {                                                        \
+                T v = part[c];                                                                     \
+                if (op == ONS_RSUM) acc += v;                                                      \
+                else if (op == ONS_RMAX) acc = (v > acc || v != v) ? v : acc;                      \
+                else acc = (v < acc || v != v) ? v : acc;                                          \
+            }                                                                                      \
+            *out = acc;                                                                            \
+            free(part);                                                                            \
+            return;                                                                                \
+        }                                                                                          \
+        long total = outer * R * inner;                                                            \
+        if (outer > 1 && total >= PAR_MIN && onsager_get_num_threads() > 1) {                      \
+            j.per = (CHUNK + R * inner - 1) / (R * inner);                                         \
+            onsager_parallel_for((outer + j.per - 1) / j.per, S##_rtask, &j);                      \
+            return;                                                                                \
+        }                                                                                          \
+        DISPATCH(reduce, S, op, x, out, 0, outer, R, inner);                                       \
+    }                                                                                              \
+    void onsager_argmax_##S(const T *x, long rows, long n, long *out) {                            \
+        for (long r = 0; r < rows; r++) {                                                          \
+            const T *row = x + r * n;                                                              \
+            long best = 0;                                                                         \
+            for (long i = 1; i < n; i++) if (row[i] > row[best]) best = i;                         \
+            out[r] = best;                                                                         \
+        }                                                                                          \
+    }                                                                                              \
+    long onsager_count_nonfinite_##S(const T *x, long n) {                                         \
+        long r;                                                                                    \
+        DISPATCH_RET(r, count_nonfinite, S, x, n);                                                 \
+        return r;                                                                                  \
+    }
+DEFINE_REDUCE(float, f32)
+DEFINE_REDUCE(double, f64)
+
+// ---- random numbers ----------------------------------------------------------------------
+static uint64_t seed_key(uint64_t seed) {
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+#define DEFINE_RNG(T, S)                                                                           \
+    typedef struct { uint64_t key, counter; const T *p; T *out; long n; T lo, hi; int kind; } S##_gjob; \
+    static void S##_gtask(void *c, long t) {                                                       \
+        S##_gjob *j = (S##_gjob *)c;                                                               \
+        long i0 = t * CHUNK, n = j->n - i0 < CHUNK ? j->n - i0 : CHUNK;                            \
+        if (j->kind == 0) DISPATCH(rand_uniform, S, j->key, j->counter + (uint64_t)i0, j->out + i0, n, j->lo, j->hi); \
+        else DISPATCH(rand_bernoulli, S, j->key, j->counter + (uint64_t)i0, j->p + i0, j->out + i0, n); \
+    }                                                                                              \
+    void onsager_rand_uniform_##S(uint64_t seed, uint64_t counter, T *out, long n, T lo, T hi) {   \
+        S##_gjob j = {seed_key(seed), counter, 0, out, n, lo, hi, 0};                              \
+        onsager_parallel_for((n + CHUNK - 1) / CHUNK, S##_gtask, &j);     \
+    }                                                                                              \
+    void onsager_rand_bernoulli_##S(uint64_t seed, uint64_t counter, const T *p, T *out, long n) { \
+        S##_gjob j = {seed_key(seed), counter, p, out, n, 0, 0, 1};                                \
+        onsager_parallel_for((n + CHUNK - 1) / CHUNK, S##_gtask, &j);     \
+    }                                                                                              \
+    void onsager_rand_normal_##S(uint64_t seed, uint64_t counter, T *out, long n, T mean, T sd) {  \
+        /* Box-Muller on counter pairs (2k, 2k+1): element c uses cos or sin of its own pair. */   \
+        uint64_t key = seed_key(seed);                                                             \
+        for (long i = 0; i < n; i++) {                                                             \
+            uint64_t c = counter + (uint64_t)i, p = c & ~1ULL;                                     \
+            uint64_t z1 = mix_f64_portable(key + p * 0x9e3779b97f4a7c15ULL);                       \
+            uint64_t z2 = mix_f64_portable(key + (p + 1) * 0x9e3779b97f4a7c15ULL);                 \
+            double u1 = (double)(z1 >> 11) * 1.1102230246251565e-16;                               \
+            double u2 = (double)(z2 >> 11) * 1.1102230246251565e-16;                               \
+            double r = sqrt(-2.0 * log(1.0 - u1)), th = 6.283185307179586 * u2;                    \
+            out[i] = mean + sd * (T)((c & 1) ? r * sin(th) : r * cos(th));                         \
+        }                                                                                          \
+    }
+DEFINE_RNG(float, f32)
+DEFINE_RNG(double, f64)

@@ -1,0 +1,171 @@
+// GEMM entry points: run-time ISA dispatch and a split of C between threads. Each thread owns
+// whole output tiles and walks K in the same order, so results do not depend on thread count.
+#include "onsager_kernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define PORTABLE_FMA(a, b, c) ((a) * (b) + (c))
+#define HW_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
+
+// ---- portable (SSE2 on x86-64, NEON elsewhere) ----
+#define T float
+#define SUF f32_portable
+#define VBYTES 16
+#define MR 6
+#define NR 8
+#define KC 256
+#define MC 96
+#define NC 2048
+#define VFMA PORTABLE_FMA
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef NR
+#undef MC
+#define T double
+#define SUF f64_portable
+#define NR 4
+#define MC 72
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef VBYTES
+#undef MR
+#undef NR
+#undef KC
+#undef MC
+#undef NC
+#undef VFMA
+
+#if defined(__x86_64__)
+// ---- AVX2 + FMA ----
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#define VFMA HW_FMA
+#define VBYTES 32
+#define MR 6
+#define KC 256
+#define NC 4096
+#define T float
+#define SUF f32_avx2
+#define NR 16
+#define MC 96
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef NR
+#undef MC
+#define T double
+#define SUF f64_avx2
+#define NR 8
+#define MC 72
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef NR
+#undef MC
+#undef VBYTES
+#undef MR
+#undef KC
+#undef NC
+#pragma clang attribute pop
+
+// ---- AVX-512 ----
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
+#define VBYTES 64
+#define MR 12
+#define KC 256
+#define T float
+#define SUF f32_avx512
+#define NR 32
+#define MC 144
+#define NC 4096
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef NR
+#undef MC
+#undef NC
+#define T double
+#define SUF f64_avx512
+#define NR 16
+#define MC 96
+#define NC 2048
+#include "templates/gemm_template.h"
+#undef T
+#undef SUF
+#undef NR
+#undef MC
+#undef NC
+#undef VBYTES
+#undef MR
+#undef KC
+#undef VFMA
+#pragma clang attribute pop
+#endif
+
+#define DEFINE_GEMM(T, S, NAME)                                                                    \
+    typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
+                                  T, T *, long);                                                   \
+    static S##_serial_fn S##_pick(long *mr, long *nr) {                                            \
+        switch (onsager_isa_level()) {                                                             \
+        X86_CASES(T, S)                                                                            \
+        default: *mr = 6; *nr = 32 / sizeof(T); return gemm_serial_##S##_portable;                 \
+        }                                                                                          \
+    }                                                                                              \
+    typedef struct {                                                                               \
+        S##_serial_fn fn;                                                                          \
+        long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
+        int split_m;                                                                               \
+        T alpha, beta;                                                                             \
+        const T *A, *B;                                                                            \
+        T *C;                                                                                      \
+    } S##_job;                                                                                     \
+    static void S##_task(void *vctx, long t) {                                                     \
+        S##_job *j = (S##_job *)vctx;                                                              \
+        if (j->split_m) {                                                                          \
+            long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
+            if (m0 >= m1) return;                                                                  \
+            j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc);                                    \
+        } else {                                                                                   \
+            long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
+            if (n0 >= n1) return;                                                                  \
+            j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
+                  j->csb, j->beta, j->C + n0, j->ldc);                                             \
+        }                                                                                          \
+    }                                                                                              \
+    void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
+              long rsb, long csb, T beta, T *C, long ldc) {                                        \
+        if (M <= 0 || N <= 0) return;                                                              \
+        if (K <= 0 || alpha == 0) {                                                                \
+            for (long i = 0; i < M; i++)                                                           \
+                for (long j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j]; \
+            return;                                                                                \
+        }                                                                                          \
+        long mr, nr;                                                                               \
+        S##_job job = {S##_pick(&mr, &nr), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, alpha, beta, A, B, C}; \
+        int nt = onsager_get_num_threads();                                                        \
+        double flops = 2.0 * M * N * K;                                                            \
+        if (nt > 1 && flops > 4e5) {                                                               \
+            /* Split the longer side into whole register tiles, one chunk per thread. */          \
+            job.split_m = M * 2 >= N;                                                              \
+            long len = job.split_m ? M : N, unit = job.split_m ? mr : nr;                          \
+            long units = (len + unit - 1) / unit;                                                  \
+            long per = (units + nt - 1) / nt;                                                      \
+            job.chunk = per * unit;                                                                \
+            long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
+            if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
+        }                                                                                          \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);                            \
+    }
+
+#if defined(__x86_64__)
+#define X86_CASES(T, S)                                                                            \
+    case 2: *mr = 12; *nr = 128 / sizeof(T); return gemm_serial_##S##_avx512;                      \
+    case 1: *mr = 6; *nr = 64 / sizeof(T); return gemm_serial_##S##_avx2;
+#else
+#define X86_CASES(T, S)
+#endif
+
+DEFINE_GEMM(float, f32, onsager_sgemm)
+DEFINE_GEMM(double, f64, onsager_dgemm)

@@ -1,0 +1,103 @@
+// Onsager's C kernels: GEMM, elementwise math, reductions, copies, random numbers and a
+// thread pool. Every hot loop has an AVX-512, an AVX2 and a portable version, chosen once at
+// run time (see cpu.c), so no compiler flag is needed for speed. This layer knows nothing of
+// Swift types or of the autodiff tape.
+#ifndef ONSAGER_KERNELS_H
+#define ONSAGER_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- machine and threads -------------------------------------------------------------
+/// 2 = AVX-512 (F, DQ, BW, VL + FMA), 1 = AVX2 + FMA, 0 = portable.
+int onsager_isa_level(void);
+/// Forces a lower ISA level (for tests and benchmarks); returns the level in force.
+int onsager_force_isa_level(int level);
+const char *onsager_isa_name(void);
+int onsager_get_num_threads(void);
+void onsager_set_num_threads(int n);
+typedef void (*onsager_task_fn)(void *ctx, long task);
+/// Runs fn(ctx, t) for t in [0, ntasks) on the pool. Tasks must write disjoint memory; a nested
+/// call, or a call while another thread holds the pool, runs serially in the caller.
+void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx);
+
+// ---- thread-local autodiff state (read on every op, so it lives in C as _Thread_local) --
+int onsager_grad_enabled(void);
+int onsager_set_grad_enabled(int enabled);  // returns the previous value
+uint64_t onsager_next_stamp(void);          // process-wide unique counter (graph traversal)
+/// Anomaly detection: when on (per thread), every op checks its output for NaN/Inf.
+int onsager_anomaly_enabled(void);
+int onsager_set_anomaly_enabled(int on);    // returns the previous value
+
+// ---- GEMM: C = alpha * op(A) op(B) + beta * C ----------------------------------------
+// A is M x K with element (i,k) at A[i*rsa + k*csa]; B is K x N with (k,j) at B[k*rsb + j*csb];
+// C is M x N with (i,j) at C[i*ldc + j]. Any strides: transposed operands need no copy.
+void onsager_sgemm(long M, long N, long K, float alpha, const float *A, long rsa, long csa,
+                   const float *B, long rsb, long csb, float beta, float *C, long ldc);
+void onsager_dgemm(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
+                   const double *B, long rsb, long csb, double beta, double *C, long ldc);
+
+// ---- elementwise ---------------------------------------------------------------------
+enum onsager_unary_op {
+    ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,
+    ONS_SIGMOID, ONS_LOGSIGMOID, ONS_TANH, ONS_RELU, ONS_SOFTPLUS, ONS_RECIPROCAL,
+    ONS_STEP,        // 1 where x > 0 else 0 (relu's derivative)
+    ONS_EXPM1,
+    ONS_UNARY_COUNT
+};
+enum onsager_binary_op {
+    ONS_ADD = 0, ONS_SUB, ONS_MUL, ONS_DIV, ONS_POW, ONS_MAX, ONS_MIN,
+    ONS_EQ, ONS_NE, ONS_LT, ONS_LE, ONS_GT, ONS_GE,
+    ONS_BINARY_COUNT
+};
+/// y[i] = op(x[i]) on contiguous arrays (in place allowed).
+void onsager_unary_f32(int op, const float *x, float *y, long n);
+void onsager_unary_f64(int op, const double *x, double *y, long n);
+/// y[i] = p0 * x[i] + p1 (affine), clamp to [p0, p1], leaky relu (p0 slope), x^p0.
+enum onsager_param_op { ONS_AFFINE = 0, ONS_CLAMP, ONS_LEAKY_RELU, ONS_LEAKY_STEP, ONS_POWS, ONS_CLAMP_MASK };
+void onsager_param_unary_f32(int op, const float *x, float *y, long n, double p0, double p1);
+void onsager_param_unary_f64(int op, const double *x, double *y, long n, double p0, double p1);
+
+/// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,
+/// 0 for broadcast dims); out is contiguous with that shape.
+void onsager_binary_f32(int op, int rank, const long *shape, const float *a, const long *sa,
+                        const float *b, const long *sb, float *out);
+void onsager_binary_f64(int op, int rank, const long *shape, const double *a, const long *sa,
+                        const double *b, const long *sb, double *out);
+/// out = cond != 0 ? a : b, broadcasting all three.
+void onsager_where_f32(int rank, const long *shape, const float *c, const long *sc, const float *a,
+                       const long *sa, const float *b, const long *sb, float *out);
+void onsager_where_f64(int rank, const long *shape, const double *c, const long *sc, const double *a,
+                       const long *sa, const double *b, const long *sb, double *out);
+
+/// Strided N-d copy of elements of `elsize` bytes (4 or 8): dst[idx] = src[idx].
+void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
+                     void *dst, const long *ds);
+
+// ---- reductions on a contiguous [outer, R, inner] array to [outer, inner] -------------
+enum onsager_reduce_op { ONS_RSUM = 0, ONS_RMAX, ONS_RMIN };
+void onsager_reduce_f32(int op, const float *x, float *out, long outer, long R, long inner);
+void onsager_reduce_f64(int op, const double *x, double *out, long outer, long R, long inner);
+/// Index of the largest element of each row of a contiguous [rows, n] array (first on ties).
+void onsager_argmax_f32(const float *x, long rows, long n, long *out);
+void onsager_argmax_f64(const double *x, long rows, long n, long *out);
+/// Count of non-finite values (NaN or +-Inf) in a contiguous array.
+long onsager_count_nonfinite_f32(const float *x, long n);
+long onsager_count_nonfinite_f64(const double *x, long n);
+
+// ---- random numbers: counter-based, so element i depends only on (seed, counter + i) ----
+void onsager_rand_uniform_f32(uint64_t seed, uint64_t counter, float *out, long n, float lo, float hi);
+void onsager_rand_uniform_f64(uint64_t seed, uint64_t counter, double *out, long n, double lo, double hi);
+void onsager_rand_normal_f32(uint64_t seed, uint64_t counter, float *out, long n, float mean, float std);
+void onsager_rand_normal_f64(uint64_t seed, uint64_t counter, double *out, long n, double mean, double std);
+/// out[i] = u_i < p[i] ? 1 : 0 with u_i uniform in [0, 1).
+void onsager_rand_bernoulli_f32(uint64_t seed, uint64_t counter, const float *p, float *out, long n);
+void onsager_rand_bernoulli_f64(uint64_t seed, uint64_t counter, const double *p, double *out, long n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

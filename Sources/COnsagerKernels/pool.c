@@ -1,0 +1,133 @@
+// A small persistent thread pool. Work is split into tasks that write disjoint memory, so the
+// result never depends on which thread ran which task: seeded runs are bit-identical for any
+// thread count.
+#include "onsager_kernels.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+#define MAX_THREADS 64
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
+static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static _Atomic long generation = 0;
+static _Atomic long next_task = 0;
+static _Atomic int busy_workers = 0;
+static _Atomic int num_threads = 1;
+static int workers_started = 0;          // guarded by pool_lock
+static onsager_task_fn job_fn;
+static void *job_ctx;
+static long job_ntasks;
+static int job_nworkers;                 // workers that take part in the current job
+static _Thread_local int in_parallel = 0;
+
+static void run_tasks(void) {
+    long t;
+    while ((t = atomic_fetch_add_explicit(&next_task, 1, memory_order_relaxed)) < job_ntasks)
+        job_fn(job_ctx, t);
+}
+
+static void *worker_main(void *arg) {
+    int id = (int)(intptr_t)arg;
+    long seen = 0;
+    in_parallel = 1;
+    for (;;) {
+        long g;
+        int spins = 0;
+        // Spin briefly: ops come in quick succession during training, and a futex wake costs
+        // several microseconds. Then sleep so an idle pool costs nothing.
+        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+            if (++spins < 20000) { CPU_RELAX(); continue; }
+            pthread_mutex_lock(&wake_mu);
+            while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
+                pthread_cond_wait(&wake_cv, &wake_mu);
+            pthread_mutex_unlock(&wake_mu);
+            break;
+        }
+        seen = g;
+        if (id < job_nworkers) {
+            run_tasks();
+            atomic_fetch_sub_explicit(&busy_workers, 1, memory_order_release);
+        }
+    }
+    return NULL;
+}
+
+static void pool_init(void) {
+    const char *env = getenv("ONSAGER_THREADS");
+    int n = 0;
+    if (env) n = atoi(env);
+    if (n <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (int)c : 1;
+    }
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    atomic_store(&num_threads, n);
+}
+
+int onsager_get_num_threads(void) {
+    pthread_once(&init_once, pool_init);
+    return atomic_load(&num_threads);
+}
+
+void onsager_set_num_threads(int n) {
+    pthread_once(&init_once, pool_init);
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    atomic_store(&num_threads, n);
+}
+
+void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
+    if (ntasks <= 0) return;
+    int nt = onsager_get_num_threads();
+    if (ntasks == 1 || nt == 1 || in_parallel || pthread_mutex_trylock(&pool_lock) != 0) {
+        for (long t = 0; t < ntasks; t++) fn(ctx, t);
+        return;
+    }
+    int nworkers = nt - 1;
+    if (nworkers > ntasks - 1) nworkers = (int)(ntasks - 1);
+    while (workers_started < nworkers) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, worker_main, (void *)(intptr_t)workers_started) != 0) break;
+        pthread_detach(th);
+        workers_started++;
+    }
+    if (nworkers > workers_started) nworkers = workers_started;
+    job_fn = fn; job_ctx = ctx; job_ntasks = ntasks; job_nworkers = nworkers;
+    atomic_store_explicit(&next_task, 0, memory_order_relaxed);
+    atomic_store_explicit(&busy_workers, nworkers, memory_order_relaxed);
+    pthread_mutex_lock(&wake_mu);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    pthread_cond_broadcast(&wake_cv);
+    pthread_mutex_unlock(&wake_mu);
+    in_parallel = 1;
+    run_tasks();
+    in_parallel = 0;
+    while (atomic_load_explicit(&busy_workers, memory_order_acquire) > 0) CPU_RELAX();
+    pthread_mutex_unlock(&pool_lock);
+}
+
+// ---- thread-local autodiff switch --------------------------------------------------------
+static _Thread_local int grad_disabled = 0;
+int onsager_grad_enabled(void) { return !grad_disabled; }
+int onsager_set_grad_enabled(int enabled) {
+    int prev = !grad_disabled;
+    grad_disabled = !enabled;
+    return prev;
+}
+static _Atomic uint64_t stamp_counter = 1;
+uint64_t onsager_next_stamp(void) { return atomic_fetch_add(&stamp_counter, 1); }
+
+static _Thread_local int anomaly_on = 0;
+int onsager_anomaly_enabled(void) { return anomaly_on; }
+int onsager_set_anomaly_enabled(int on) { int prev = anomaly_on; anomaly_on = on; return prev; }

@@ -1,0 +1,285 @@
+// Elementwise, reduction and random-number loops. Included once per (type, ISA) by
+// elementwise.c with T, SUF, VBYTES and IS_F32 defined. The float math below is written
+// branch-free (selects, no calls) so that each loop vectorizes for the ISA it is compiled for;
+// double uses libm for transcendentals (accuracy matters more there: it is what gradcheck uses).
+#define E_CAT2(a, b) a##_##b
+#define E_CAT(a, b) E_CAT2(a, b)
+#define FN(name) E_CAT(name, SUF)
+#define VL ((long)(VBYTES / sizeof(T)))
+
+typedef T FN(evec) __attribute__((vector_size(VBYTES)));
+typedef T FN(euvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
+
+#if IS_F32
+static inline float FN(f_exp)(float x) {
+    float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
+    xc = xc < -87.3365447504f ? -87.3365447504f : xc;
+    float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   // round to nearest
+    float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+    float r2 = r * r;
+    float p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    p = p * r2 + r + 1.0f;
+    union { int32_t i; float f; } s;
+    s.i = ((int32_t)n + 127) << 23;
+    float y = p * s.f;
+    y = x > 88.3762626647949f ? __builtin_inff() : y;
+    y = x < -87.3365447504f ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+static inline float FN(f_log)(float x) {
+    int sub = x < 1.17549435e-38f;
+    float xs = sub ? x * 8388608.0f : x;
+    union { float f; int32_t i; } u;
+    u.f = xs;
+    int32_t e = ((u.i >> 23) & 0xff) - 126 - (sub ? 23 : 0);
+    u.i = (u.i & 0x007fffff) | 0x3f000000;
+    float m = u.f;
+    int lt = m < 0.707106781186547524f;
+    e -= lt;
+    m = lt ? m + m - 1.0f : m - 1.0f;
+    float z = m * m;
+    float y = 7.0376836292E-2f;
+    y = y * m - 1.1514610310E-1f;
+    y = y * m + 1.1676998740E-1f;
+    y = y * m - 1.2420140846E-1f;
+    y = y * m + 1.4249322787E-1f;
+    y = y * m - 1.6668057665E-1f;
+    y = y * m + 2.0000714765E-1f;
+    y = y * m - 2.4999993993E-1f;
+    y = y * m + 3.3333331174E-1f;
+    y = y * m * z;
+    float fe = (float)e;
+    y += -2.12194440e-4f * fe;
+    y += -0.5f * z;
+    float r = m + y + 0.693359375f * fe;
+    r = x == __builtin_inff() ? x : r;
+    r = x == 0.0f ? -__builtin_inff() : r;
+    r = x < 0.0f ? __builtin_nanf("") : r;
+    return x != x ? x : r;
+}
+
+static inline float FN(f_log1p)(float x) {
+    float u = 1.0f + x;
+    float d = u - 1.0f;
+    float r = FN(f_log)(u) * (x / (d == 0.0f ? 1.0f : d));   // Goldberg: exact-ish for small x
+    r = d == 0.0f ? x : r;
+    return x > 1e30f ? FN(f_log)(x) : r;
+}
+
+static inline float FN(f_expm1)(float x) {
+    float u = FN(f_exp)(x);
+    float d = u - 1.0f;
+    float l = FN(f_log)(u);
+    float r = d * (x / (l == 0.0f ? 1.0f : l));              // Kahan
+    r = u == 1.0f ? x : r;
+    r = x > 80.0f ? u : r;
+    return x < -20.0f ? -1.0f : r;
+}
+
+static inline float FN(f_tanh)(float x) {
+    float ax = x < 0 ? -x : x;
+    float z = x * x;
+    float small = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
+                    1.33314422036E-1f) * z - 3.33332819422E-1f) * z * x + x;
+    float e = FN(f_exp)(2.0f * (ax > 44.0f ? 44.0f : ax));
+    float big = 1.0f - 2.0f / (e + 1.0f);
+    big = x < 0 ? -big : big;
+    return ax < 0.625f ? small : big;
+}
+#define M_EXP(x) FN(f_exp)(x)
+#define M_LOG(x) FN(f_log)(x)
+#define M_LOG1P(x) FN(f_log1p)(x)
+#define M_EXPM1(x) FN(f_expm1)(x)
+#define M_TANH(x) FN(f_tanh)(x)
+#define M_POW(x, y) powf(x, y)
+#else
+#define M_EXP(x) exp(x)
+#define M_LOG(x) log(x)
+#define M_LOG1P(x) log1p(x)
+#define M_EXPM1(x) expm1(x)
+#define M_TANH(x) tanh(x)
+#define M_POW(x, y) pow(x, y)
+#endif
+#define M_SQRT(x) __builtin_elementwise_sqrt(x)
+
+static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
+#define U_LOOP(expr)                                                                               \
+    for (long i = 0; i < n; i++) {                                                                 \
+        T v = x[i];                                                                                \
+        y[i] = (expr);                                                                             \
+    }                                                                                              \
+    break;
+    switch (op) {
+    case ONS_NEG: U_LOOP(-v)
+    case ONS_ABS: U_LOOP(v < 0 ? -v : v)
+    case ONS_SIGN: U_LOOP(v > 0 ? (T)1 : (v < 0 ? (T)-1 : (v == v ? (T)0 : v)))
+    case ONS_EXP: U_LOOP(M_EXP(v))
+    case ONS_LOG: U_LOOP(M_LOG(v))
+    case ONS_LOG1P: U_LOOP(M_LOG1P(v))
+    case ONS_SQRT: U_LOOP(M_SQRT(v))
+    case ONS_SQUARE: U_LOOP(v * v)
+    case ONS_SIGMOID: U_LOOP(({
+        T e = M_EXP(v < 0 ? v : -v);                      /* exp(-|x|) never overflows */
+        T s = (T)1 / ((T)1 + e);
+        v >= 0 ? s : e * s;
+    }))
+    case ONS_LOGSIGMOID: U_LOOP((v < 0 ? v : (T)0) - M_LOG1P(M_EXP(v < 0 ? v : -v)))
+    case ONS_TANH: U_LOOP(M_TANH(v))
+    case ONS_RELU: U_LOOP(v > 0 ? v : (v == v ? (T)0 : v))
+    case ONS_SOFTPLUS: U_LOOP((v > 0 ? v : (T)0) + M_LOG1P(M_EXP(v < 0 ? v : -v)))
+    case ONS_RECIPROCAL: U_LOOP((T)1 / v)
+    case ONS_STEP: U_LOOP(v > 0 ? (T)1 : (T)0)
+    case ONS_EXPM1: U_LOOP(M_EXPM1(v))
+    default: break;
+    }
+#undef U_LOOP
+}
+
+static void FN(param_unary)(int op, const T *restrict x, T *restrict y, long n, double p0, double p1) {
+    T a = (T)p0, b = (T)p1;
+    switch (op) {
+    case ONS_AFFINE: for (long i = 0; i < n; i++) y[i] = a * x[i] + b; break;
+    case ONS_CLAMP:
+        for (long i = 0; i < n; i++) { T v = x[i]; v = v < a ? a : v; y[i] = v > b ? b : v; }
+        break;
+    case ONS_CLAMP_MASK: for (long i = 0; i < n; i++) y[i] = (x[i] >= a && x[i] <= b) ? (T)1 : (T)0; break;
+    case ONS_LEAKY_RELU: for (long i = 0; i < n; i++) { T v = x[i]; y[i] = v > 0 ? v : a * v; } break;
+    case ONS_LEAKY_STEP: for (long i = 0; i < n; i++) y[i] = x[i] > 0 ? (T)1 : a; break;
+    case ONS_POWS:
+        if (p0 == 2) { for (long i = 0; i < n; i++) y[i] = x[i] * x[i]; }
+        else if (p0 == 1) { for (long i = 0; i < n; i++) y[i] = x[i]; }
+        else if (p0 == 0.5) { for (long i = 0; i < n; i++) y[i] = M_SQRT(x[i]); }
+        else if (p0 == -1) { for (long i = 0; i < n; i++) y[i] = (T)1 / x[i]; }
+        else if (p0 == 3) { for (long i = 0; i < n; i++) y[i] = x[i] * x[i] * x[i]; }
+        else { for (long i = 0; i < n; i++) y[i] = M_POW(x[i], a); }
+        break;
+    default: break;
+    }
+}
+
+static void FN(binary_row)(int op, long n, const T *restrict a, long sa, const T *restrict b, long sb,
+                           T *restrict o) {
+#define B_LOOP(expr)                                                                               \
+    if (sa == 1 && sb == 1) {                                                                      \
+        for (long i = 0; i < n; i++) { T x = a[i], y = b[i]; o[i] = (expr); }                      \
+    } else if (sa == 0 && sb == 1) {                                                               \
+        T x = a[0];                                                                                \
+        for (long i = 0; i < n; i++) { T y = b[i]; o[i] = (expr); }                                \
+    } else if (sa == 1 && sb == 0) {                                                               \
+        T y = b[0];                                                                                \
+        for (long i = 0; i < n; i++) { T x = a[i]; o[i] = (expr); }                                \
+    } else {                                                                                       \
+        for (long i = 0; i < n; i++) { T x = a[i * sa], y = b[i * sb]; o[i] = (expr); }            \
+    }                                                                                              \
+    break;
+    switch (op) {
+    case ONS_ADD: B_LOOP(x + y)
+    case ONS_SUB: B_LOOP(x - y)
+    case ONS_MUL: B_LOOP(x * y)
+    case ONS_DIV: B_LOOP(x / y)
+    case ONS_POW: B_LOOP(M_POW(x, y))
+    case ONS_MAX: B_LOOP((x > y || x != x) ? x : y)     /* NaN propagates, as in numpy */
+    case ONS_MIN: B_LOOP((x < y || x != x) ? x : y)
+    case ONS_EQ: B_LOOP(x == y ? (T)1 : (T)0)
+    case ONS_NE: B_LOOP(x != y ? (T)1 : (T)0)
+    case ONS_LT: B_LOOP(x < y ? (T)1 : (T)0)
+    case ONS_LE: B_LOOP(x <= y ? (T)1 : (T)0)
+    case ONS_GT: B_LOOP(x > y ? (T)1 : (T)0)
+    case ONS_GE: B_LOOP(x >= y ? (T)1 : (T)0)
+    default: break;
+    }
+#undef B_LOOP
+}
+
+static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, const T *b, long sb, T *o) {
+    if (sc == 1 && sa == 1 && sb == 1) {
+        for (long i = 0; i < n; i++) o[i] = c[i] != 0 ? a[i] : b[i];
+    } else {
+        for (long i = 0; i < n; i++) o[i] = c[i * sc] != 0 ? a[i * sa] : b[i * sb];
+    }
+}
+
+// out[o, j] = reduce_r x[o, r, j] for o in [o0, o1). Fixed summation order per ISA.
+static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, long o1, long R, long inner) {
+    for (long o = o0; o < o1; o++) {
+        const T *xo = x + o * R * inner;
+        T *oo = out + o * inner;
+        if (inner == 1) {
+            if (op == ONS_RSUM) {
+                FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
+                long r = 0;
+                for (; r + 4 * VL <= R; r += 4 * VL)
+                    for (int k = 0; k < 4; k++) acc[k] += *(const FN(euvec) *)(xo + r + k * VL);
+                FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+                T tot = 0;
+                for (long k = 0; k < VL; k++) tot += s[k];
+                for (; r < R; r++) tot += xo[r];
+                *oo = tot;
+            } else {
+                T m = xo[0];
+                int isnan = 0;
+                if (op == ONS_RMAX) for (long r = 0; r < R; r++) { T v = xo[r]; isnan |= v != v; m = v > m ? v : m; }
+                else for (long r = 0; r < R; r++) { T v = xo[r]; isnan |= v != v; m = v < m ? v : m; }
+                *oo = isnan ? (T)__builtin_nan("") : m;
+            }
+        } else {
+            for (long j = 0; j < inner; j++) oo[j] = xo[j];
+            for (long r = 1; r < R; r++) {
+                const T *row = xo + r * inner;
+                if (op == ONS_RSUM) for (long j = 0; j < inner; j++) oo[j] += row[j];
+                else if (op == ONS_RMAX) for (long j = 0; j < inner; j++) { T v = row[j], m = oo[j]; oo[j] = (v > m || v != v) ? v : m; }
+                else for (long j = 0; j < inner; j++) { T v = row[j], m = oo[j]; oo[j] = (v < m || v != v) ? v : m; }
+            }
+        }
+    }
+}
+
+static long FN(count_nonfinite)(const T *x, long n) {
+    long c = 0;
+    for (long i = 0; i < n; i++) { T d = x[i] - x[i]; c += d != d; }
+    return c;
+}
+
+// SplitMix64 on a counter: stateless, so any slice of the stream can be made by any thread.
+static inline uint64_t FN(mix)(uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+#if IS_F32
+#define UNIT(z) ((float)((z) >> 40) * 5.9604644775390625e-08f)
+#else
+#define UNIT(z) ((double)((z) >> 11) * 1.1102230246251565e-16)
+#endif
+static void FN(rand_uniform)(uint64_t key, uint64_t counter, T *out, long n, T lo, T hi) {
+    T w = hi - lo;
+    for (long i = 0; i < n; i++) {
+        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+        out[i] = lo + w * UNIT(z);
+    }
+}
+static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *out, long n) {
+    for (long i = 0; i < n; i++) {
+        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+        out[i] = UNIT(z) < p[i] ? (T)1 : (T)0;
+    }
+}
+#undef UNIT
+
+#undef M_EXP
+#undef M_LOG
+#undef M_LOG1P
+#undef M_EXPM1
+#undef M_TANH
+#undef M_POW
+#undef M_SQRT
+#undef FN
+#undef VL
+#undef E_CAT
+#undef E_CAT2

@@ -1,0 +1,173 @@
+import COnsagerKernels
+import Foundation
+
+/// Serialises accumulation into shared leaves, so threads that differentiate their own graphs
+/// over the same parameters do not race on `grad`.
+private let leafGradLock = NSLock()
+
+/// The reverse sweep. Nodes are ordered by an iterative depth-first search (deep graphs do not
+/// overflow the stack); gradients are summed per node in a local table, so concurrent sweeps
+/// over graphs that share leaves never write to shared nodes except under `leafGradLock`.
+enum BackwardEngine {
+    static func topologicalOrder<S>(from root: TapeNode<S>) -> [TapeNode<S>] {
+        var order: [TapeNode<S>] = []
+        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+        var stack: [(TapeNode<S>, Int)] = [(root, 0)]
+        while !stack.isEmpty {
+            let (node, i) = stack[stack.count - 1]
+            if i < node.inputs.count {
+                stack[stack.count - 1].1 = i + 1
+                if let p = node.inputs[i], visited.insert(ObjectIdentifier(p)).inserted { stack.append((p, 0)) }
+            } else {
+                order.append(node)
+                stack.removeLast()
+            }
+        }
+        return order.reversed()
+    }
+
+    /// Propagates `seed` from `root`. With `targets`, returns their gradients and leaves `grad`
+    /// alone; without, accumulates into leaves (and retaining non-leaves).
+    static func run<S>(root: TapeNode<S>, seed: Tensor<S>, targets: [TapeNode<S>]?, retainGraph: Bool,
+                       createGraph: Bool) -> [ObjectIdentifier: Tensor<S>] {
+        let previous = onsager_set_grad_enabled(createGraph ? 1 : 0)
+        defer { onsager_set_grad_enabled(previous) }
+        let order = topologicalOrder(from: root)
+        let targetIDs = Set(targets?.map { ObjectIdentifier($0) } ?? [])
+        var pending: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed]
+        var results: [ObjectIdentifier: Tensor<S>] = [:]
+        let checking = onsager_anomaly_enabled() != 0
+        for node in order {
+            let id = ObjectIdentifier(node)
+            guard let g = pending.removeValue(forKey: id) else { continue }
+            if targets != nil {
+                if targetIDs.contains(id) { results[id] = g }
+            } else if node.isLeaf || node.retainsGrad {
+                let stored = createGraph ? g : g.detached()
+                leafGradLock.lock()
+                node.grad = node.grad.map { $0 + stored } ?? stored
+                leafGradLock.unlock()
+            }
+            if node.isLeaf { continue }
+            guard let rule = node.backwardRule else {
+                preconditionFailure("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
+            }
+            // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
+            // "backward of <op>", naming the op whose rule produced it.
+            let grads: [Tensor<S>?]
+            if checking {
+                let saved = onsager_set_anomaly_enabled(0)
+                grads = rule(g)
+                onsager_set_anomaly_enabled(saved)
+            } else {
+                grads = rule(g)
+            }
+            precondition(grads.count == node.inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputs.count) inputs")
+            for (input, gi) in zip(node.inputs, grads) {
+                guard let input, let gi else { continue }
+                precondition(gi.shape == input.shape,
+                             "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+                if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
+                let iid = ObjectIdentifier(input)
+                if let existing = pending[iid] { pending[iid] = existing + gi } else { pending[iid] = gi }
+            }
+            if !retainGraph {
+                node.backwardRule = nil
+                node.inputs = []
+                node.freed = true
+            }
+        }
+        return results
+    }
+}
+
+extension Tensor {
+    /// Whether this tensor is recorded on the tape.
+    public var requiresGrad: Bool { node != nil }
+
+    /// Whether this tensor is a leaf of the tape (made by `requiringGrad()`).
+    public var isLeaf: Bool { node?.isLeaf ?? true }
+
+    /// The op that produced this tensor on the tape, if recorded.
+    public var gradOp: String? { node.map { "\($0.op)" } }
+
+    /// A leaf sharing these values that requires gradients; ops on it are recorded.
+    public func requiringGrad() -> Tensor {
+        var t = self
+        t.node = TapeNode(leafWithShape: shape)
+        return t
+    }
+
+    /// The same values, cut from the tape (like `torch.Tensor.detach`). No copy is made.
+    public func detached() -> Tensor {
+        var t = self
+        t.node = nil
+        return t
+    }
+
+    /// The gradient accumulated by `backward()` (leaves and tensors that called `retainGrad()`).
+    public var grad: Tensor? { node?.grad }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { node?.grad = nil }
+
+    /// Asks a non-leaf tensor to keep its gradient during `backward()`.
+    public func retainGrad() {
+        precondition(node != nil, "retainGrad: tensor does not require gradients")
+        node?.retainsGrad = true
+    }
+
+    /// Accumulates d(self)/d(leaf) into every leaf's `grad`.
+    ///
+    /// - Parameters:
+    ///   - seed: the gradient of some scalar with respect to `self`; required when `self` has more
+    ///     than one element.
+    ///   - retainGraph: keep the graph for another backward pass (it is freed by default).
+    ///   - createGraph: record the backward pass itself, so gradients can be differentiated again.
+    public func backward(seed: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
+        guard let node else {
+            preconditionFailure("backward: tensor does not require gradients (no input was marked requiringGrad(), or it was computed under withoutGrad)")
+        }
+        let s = Self.resolveSeed(seed, for: self)
+        _ = BackwardEngine.run(root: node, seed: s, targets: nil, retainGraph: retainGraph || createGraph, createGraph: createGraph)
+    }
+
+    static func resolveSeed(_ seed: Tensor?, for output: Tensor) -> Tensor {
+        if let seed {
+            precondition(seed.shape == output.shape, "backward: seed of shape \(seed.shape) for an output of shape \(output.shape)")
+            return seed
+        }
+        precondition(output.scalarCount == 1,
+                     "backward: output of shape \(output.shape) is not a scalar; pass a seed gradient of that shape")
+        return Tensor.ones(output.shape)
+    }
+}
+
+/// Gradients of `output` with respect to `inputs` (like `torch.autograd.grad`), without touching
+/// any `grad` field. Inputs that `output` does not depend on get zeros.
+///
+/// With `createGraph: true` the returned gradients are themselves on the tape, so they can be
+/// differentiated again (Hessian-vector products, gradient penalties).
+public func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
+                         retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor<S>] {
+    guard let root = output.node else {
+        preconditionFailure("gradients(of:wrt:): output does not require gradients")
+    }
+    let targets = inputs.map { t -> TapeNode<S> in
+        guard let n = t.node else { preconditionFailure("gradients(of:wrt:): an input of shape \(t.shape) does not require gradients") }
+        return n
+    }
+    let s = Tensor.resolveSeed(seed, for: output)
+    let found = BackwardEngine.run(root: root, seed: s, targets: targets, retainGraph: retainGraph || createGraph,
+                                   createGraph: createGraph)
+    return zip(inputs, targets).map { t, n in found[ObjectIdentifier(n)] ?? Tensor.zeros(t.shape) }
+}
+
+/// The value of `f` at `x` and its gradient (f must return a one-element tensor).
+public func valueWithGradient<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> (value: Tensor<S>, gradient: Tensor<S>) {
+    let leaf = x.detached().requiringGrad()
+    let y = withGradEnabled(true) { f(leaf) }
+    guard y.requiresGrad else { return (y, Tensor.zeros(x.shape)) }
+    let g = gradients(of: y, wrt: [leaf])[0]
+    return (y.detached(), g)
+}

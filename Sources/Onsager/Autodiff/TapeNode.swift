@@ -1,0 +1,34 @@
+/// A node of the reverse-mode tape: the op that made a tensor, the nodes of its inputs, and a
+/// backward rule mapping the output gradient to one gradient per input (micrograd-style).
+///
+/// Leaves (tensors marked with `requiringGrad()`) have no rule and accumulate `grad`.
+public final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
+    /// Name of the op that produced the tensor ("leaf" for leaves).
+    public let op: StaticString
+    /// Shape of the tensor this node belongs to; gradients must have it.
+    public let shape: [Int]
+    /// Whether this node is a leaf.
+    public let isLeaf: Bool
+    var inputs: [TapeNode?]
+    var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+    /// Accumulated gradient (leaves, and non-leaves that asked to retain it).
+    var grad: Tensor<Scalar>?
+    var retainsGrad = false
+    /// Set once the graph behind this node has been freed by a backward pass.
+    var freed = false
+
+    init(leafWithShape shape: [Int]) {
+        op = "leaf"
+        self.shape = shape
+        isLeaf = true
+        inputs = []
+    }
+
+    init(op: StaticString, shape: [Int], inputs: [TapeNode?], backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
+        self.op = op
+        self.shape = shape
+        isLeaf = false
+        self.inputs = inputs
+        backwardRule = backward
+    }
+}

@@ -1,0 +1,18 @@
+import COnsagerKernels
+
+/// Thread count and instruction-set information for the kernels.
+public enum Kernels {
+    /// Threads used by large ops (default: `ONSAGER_THREADS`, else the number of cores).
+    public static var threadCount: Int {
+        get { Int(onsager_get_num_threads()) }
+        set { onsager_set_num_threads(Int32(newValue)) }
+    }
+
+    /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
+    public static var instructionSet: String { String(cString: onsager_isa_name()) }
+
+    /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable); for tests and benchmarks.
+    @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {
+        Int(onsager_force_isa_level(Int32(level)))
+    }
+}

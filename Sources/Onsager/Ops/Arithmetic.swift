@@ -1,0 +1,68 @@
+import COnsagerKernels
+
+// Broadcasting binary arithmetic. Each gradient is summed back to its operand's shape, so
+// broadcasting (a bias added to a batch, a scalar times a matrix) differentiates correctly.
+extension Tensor {
+    @inline(__always)
+    static func binary(_ k: onsager_binary_op, _ a: Tensor, _ b: Tensor, _ name: StaticString,
+                       _ rule: @escaping (_ a: Tensor, _ b: Tensor, _ g: Tensor) -> (Tensor?, Tensor?)) -> Tensor {
+        let y = binaryKernel(k, a, b, name: name)
+        guard tracks(a, b) else { return y.checked(name) }
+        return y.attaching(name, [a, b]) { g in
+            let (ga, gb) = rule(a, b, g)
+            return [a.node == nil ? nil : ga?.summed(toShape: a.shape), b.node == nil ? nil : gb?.summed(toShape: b.shape)]
+        }.checked(name)
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(ONS_ADD, a, b, "add") { _, _, g in (g, g) } }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(ONS_SUB, a, b, "sub") { _, _, g in (g, -g) } }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(ONS_MUL, a, b, "mul") { a, b, g in (g * b, g * a) } }
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        binary(ONS_DIV, a, b, "div") { a, b, g in
+            let gb: Tensor? = b.node == nil ? nil : -(g * a / (b * b))
+            return (g / b, gb)
+        }
+    }
+
+    /// Elementwise a^b for tensors (b's gradient uses log a, so it is NaN where a < 0).
+    public func pow(_ exponent: Tensor) -> Tensor {
+        Tensor.binary(ONS_POW, self, exponent, "pow") { a, b, g in
+            let ga: Tensor? = a.node == nil ? nil : g * b * a.pow(b - 1)
+            let gb: Tensor? = b.node == nil ? nil : g * a.pow(b) * a.log()
+            return (ga, gb)
+        }
+    }
+
+    /// Elementwise maximum; on ties the gradient is split equally (as in PyTorch).
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binary(ONS_MAX, a, b, "maximum") { a, b, g in
+            let wa = binaryKernel(ONS_GT, a, b, name: "maximum") + binaryKernel(ONS_EQ, a, b, name: "maximum") * 0.5
+            return (g * wa, g * (1 - wa))
+        }
+    }
+
+    /// Elementwise minimum; on ties the gradient is split equally.
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
+        binary(ONS_MIN, a, b, "minimum") { a, b, g in
+            let wa = binaryKernel(ONS_LT, a, b, name: "minimum") + binaryKernel(ONS_EQ, a, b, name: "minimum") * 0.5
+            return (g * wa, g * (1 - wa))
+        }
+    }
+
+    // Scalar operands: one affine pass, no broadcast tensor.
+    public static func + (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: s) }
+    public static func + (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: 1, shift: s) }
+    public static func - (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: -s) }
+    public static func - (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: -1, shift: s) }
+    public static func * (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: s, shift: 0) }
+    public static func * (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: s, shift: 0) }
+    public static func / (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1 / s, shift: 0) }
+    public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
+
+    /// Out-of-place accumulation: `a = a + b` (recorded like `+`).
+    public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    public static func *= (a: inout Tensor, s: Scalar) { a = a * s }
+}

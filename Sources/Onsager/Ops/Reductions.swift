@@ -1,0 +1,106 @@
+import COnsagerKernels
+
+// Reductions over axes with keepDims. Sum and max are primitives with gradient rules; mean,
+// variance, logsumexp and the softmaxes are composed from them, so their gradients (and second
+// derivatives) come from the tape.
+extension Tensor {
+    private func keepShape(_ axes: [Int]) -> [Int] {
+        var s = shape
+        for a in axes { s[a] = 1 }
+        return s
+    }
+    private func dropShape(_ axes: [Int]) -> [Int] {
+        shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
+    }
+    private func allAxes(_ axes: [Int]?, _ op: String) -> [Int] {
+        axes.map { Shape.axes($0, rank: rank, op: op) } ?? Array(0..<rank)
+    }
+
+    /// Sum over `axes` (all axes when nil).
+    public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let ax = allAxes(axes, "sum")
+        var y = reduceKernel(ONS_RSUM, axes: ax)
+        if !keepDims { y = y.reshapedValue(dropShape(ax)) }
+        guard Self.tracks(self) else { return y.checked("sum") }
+        let inShape = shape, keep = keepShape(ax)
+        return y.attaching("sum", [self]) { g in [g.reshaped(keep).expanded(to: inShape)] }.checked("sum")
+    }
+    /// Sum over one axis.
+    public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
+
+    /// Mean over `axes` (all axes when nil).
+    public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let ax = allAxes(axes, "mean")
+        let n = ax.reduce(1) { $0 * shape[$1] }
+        return sum(axes: ax, keepDims: keepDims) / Scalar(n)
+    }
+    /// Mean over one axis.
+    public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
+
+    /// Variance over `axes`: Σ(x − mean)² / (n − correction). The default correction 0 is the
+    /// population variance (numpy/JAX default); pass 1 for PyTorch's unbiased default.
+    public func variance(axes: [Int]? = nil, keepDims: Bool = false, correction: Int = 0) -> Tensor {
+        let ax = allAxes(axes, "variance")
+        let n = ax.reduce(1) { $0 * shape[$1] }
+        let d = self - mean(axes: ax, keepDims: true)
+        return (d * d).sum(axes: ax, keepDims: keepDims) / Scalar(Swift.max(n - correction, 0))
+    }
+
+    private func extremum(_ k: onsager_reduce_op, _ name: StaticString, _ axes: [Int]?, _ keepDims: Bool) -> Tensor {
+        let ax = allAxes(axes, "\(name)")
+        precondition(ax.allSatisfy { shape[$0] > 0 }, "\(name): cannot reduce an empty dimension of \(shape)")
+        let yKeep = reduceKernel(k, axes: ax)
+        let y = keepDims ? yKeep : yKeep.reshapedValue(dropShape(ax))
+        guard Self.tracks(self) else { return y.checked(name) }
+        let x = self, keep = keepShape(ax)
+        return y.attaching(name, [x]) { g in
+            // Gradient goes to the extremal elements, shared equally among ties.
+            let mask = Tensor.binaryKernel(ONS_EQ, x, yKeep, name: name)
+            let count = mask.reduceKernel(ONS_RSUM, axes: ax)
+            return [g.reshaped(keep) * (mask / count)]
+        }.checked(name)
+    }
+
+    /// Maximum over `axes` (all when nil). The gradient is shared equally among tied maxima.
+    public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(ONS_RMAX, "max", axes, keepDims) }
+    /// Maximum over one axis.
+    public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
+    /// Minimum over `axes` (all when nil).
+    public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(ONS_RMIN, "min", axes, keepDims) }
+    /// Minimum over one axis.
+    public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
+
+    /// log Σ exp(x) over `axes`, computed around the maximum so it never overflows.
+    public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        let ax = allAxes(axes, "logsumexp")
+        // The shift is a constant: its derivative cancels exactly, so it is cut from the tape.
+        var m = reduceKernel(ONS_RMAX, axes: ax)
+        m = Tensor.whereKernel(m.isFiniteMask(), m, Tensor(0))
+        let s = (self - m).exp().sum(axes: ax, keepDims: true).log() + m
+        return keepDims ? s : s.reshaped(dropShape(ax))
+    }
+    /// log Σ exp(x) over one axis.
+    public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
+
+    /// exp(x) / Σ exp(x) along `axis`.
+    public func softmax(axis: Int = -1) -> Tensor { (self - logSumExp(axis: axis, keepDims: true)).exp() }
+    /// x − log Σ exp(x) along `axis`.
+    public func logSoftmax(axis: Int = -1) -> Tensor { self - logSumExp(axis: axis, keepDims: true) }
+
+    /// Index of the largest element along `axis` (first on ties); not differentiable.
+    public func argmax(axis: Int = -1) -> [Int] {
+        let a = Shape.axis(axis, rank: rank, op: "argmax")
+        var order = (0..<rank).filter { $0 != a }
+        order.append(a)
+        let x = permutedView(order).contiguousValue()
+        let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
+        var out = [Int](repeating: 0, count: rows)
+        out.withUnsafeMutableBufferPointer { Scalar._argmax(x.basePointer, rows, n, $0.baseAddress!) }
+        return out
+    }
+
+    /// Same storage, new shape; never recorded (for results of kernels).
+    func reshapedValue(_ s: [Int]) -> Tensor {
+        Tensor(storage: storage, shape: s, strides: Shape.contiguousStrides(s), offset: offset)
+    }
+}

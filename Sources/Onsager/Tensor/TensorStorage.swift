@@ -1,0 +1,24 @@
+/// A 64-byte aligned buffer shared by a tensor and its views. Tensors copy it before writing
+/// when it is shared (copy-on-write), so a value saved on the tape is never changed under it.
+public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
+    /// First element.
+    public let base: UnsafeMutablePointer<Scalar>
+    /// Number of elements allocated.
+    public let count: Int
+
+    /// Allocates `count` uninitialised elements.
+    public init(count: Int) {
+        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+    }
+
+    /// Allocates `count` elements all equal to `value`.
+    public convenience init(count: Int, repeating value: Scalar) {
+        self.init(count: count)
+        base.initialize(repeating: value, count: count)
+    }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+}

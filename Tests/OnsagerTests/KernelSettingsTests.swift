@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import Onsager
+import COnsagerKernels
+
+/// Tests that change process-wide kernel settings (thread count, instruction set) run one at a
+/// time, and every bit-for-bit comparison lives here so no other test can switch settings under it.
+@Suite(.serialized) struct KernelSettingsTests {
+    static let hardwareLevel = Kernels.limitInstructionSet(2)
+
+    func withSettings<R>(threads: Int, isa: Int = 2, _ body: () -> R) -> R {
+        let savedThreads = Kernels.threadCount
+        Kernels.threadCount = threads
+        Kernels.limitInstructionSet(isa)
+        defer {
+            Kernels.threadCount = savedThreads
+            Kernels.limitInstructionSet(2)
+        }
+        return body()
+    }
+
+    /// GEMM against a Double reference, for awkward sizes, transposed operands, β = 1, every ISA.
+    @Test(arguments: [0, 1, 2])
+    func gemmMatchesReference(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64)]
+        for (m, n, k) in shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+                let a = Tensor<Float>.uniform(ta ? [k, m] : [m, k], low: -1, high: 1, generator: g)
+                let b = Tensor<Float>.uniform(tb ? [n, k] : [k, n], low: -1, high: 1, generator: g)
+                let got = withSettings(threads: 2, isa: isa) { matmul(ta ? a.T : a, tb ? b.T : b) }
+                let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+                let bd = Tensor<Double>(shape: b.shape, scalars: b.scalars.map(Double.init))
+                let ref = naiveMatmul(ta ? ad.T.contiguous() : ad, tb ? bd.T.contiguous() : bd)
+                let err = zip(got.scalars, ref.scalars).map { Swift.abs(Double($0) - $1) }.max() ?? 0
+                #expect(err < 1e-5 * Double(k), "isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(err)")
+            }
+        }
+        // Double GEMM with accumulation into C (beta = 1) through the raw kernel.
+        let a = Inputs.random([9, 11], seed: 1), b = Inputs.random([11, 6], seed: 2)
+        var c = [Double](repeating: 1, count: 54)
+        withSettings(threads: 1, isa: isa) {
+            c.withUnsafeMutableBufferPointer { cp in
+                onsager_dgemm(9, 6, 11, 2, a.basePointer, 11, 1, b.basePointer, 6, 1, 1, cp.baseAddress, 6)
+            }
+        }
+        let ref = naiveMatmul(a, b).scalars.map { 2 * $0 + 1 }
+        #expect(maxRelativeError(c, ref) < 1e-13)
+    }
+
+    func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
+        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        let av = a.scalars, bv = b.scalars
+        var out = [Double](repeating: 0, count: m * n)
+        for i in 0..<m { for p in 0..<k { for j in 0..<n { out[i * n + j] += av[i * k + p] * bv[p * n + j] } } }
+        return Tensor(shape: [m, n], scalars: out)
+    }
+
+    /// The vectorised float exp/log/tanh/... stay within a few ulps of libm in Double, on every ISA.
+    @Test(arguments: [0, 1, 2])
+    func floatMathAccuracy(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let grid = (0..<4001).map { Float(-40 + 0.02 * Double($0)) } + [-87, -86, 80, 88, 1e-7, -1e-7, 1e-20]
+        let x = Tensor<Float>(grid)
+        let xd = grid.map(Double.init)
+        let checks: [(String, (Tensor<Float>) -> Tensor<Float>, (Double) -> Double, [Float])] = [
+            ("exp", { $0.exp() }, { Foundation.exp($0) }, grid.filter { $0 < 88 }),
+            ("expm1", { $0.expm1() }, { Foundation.expm1($0) }, grid.filter { $0 < 88 }),
+            ("log", { $0.log() }, { Foundation.log($0) }, grid.filter { $0 > 0 }),
+            ("log1p", { $0.log1p() }, { Foundation.log1p($0) }, grid.filter { $0 > -1 }),
+            ("tanh", { $0.tanh() }, { Foundation.tanh($0) }, grid),
+            ("sigmoid", { $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) }, grid.filter { $0 > -80 }),
+            ("softplus", { $0.softplus() }, { $0 > 30 ? $0 + Foundation.log1p(Foundation.exp(-$0)) : Foundation.log1p(Foundation.exp($0)) }, grid.filter { $0 > -80 }),
+        ]
+        _ = x; _ = xd
+        for (name, f, ref, domain) in checks {
+            let got = withSettings(threads: 1, isa: isa) { f(Tensor<Float>(domain)) }.scalars
+            let want = domain.map { ref(Double($0)) }
+            let err = maxRelativeError(got.map(Double.init), want, floor: 1e-30)
+            #expect(err < 1e-6, "isa \(isa) \(name): max relative error \(err)")
+        }
+        // Special values.
+        let sp = withSettings(threads: 1, isa: isa) { Tensor<Float>([.infinity, -.infinity, .nan, 0, -1]).log().scalars }
+        #expect(sp[0] == .infinity && sp[1].isNaN && sp[2].isNaN && sp[3] == -.infinity && sp[4].isNaN)
+        let e = withSettings(threads: 1, isa: isa) { Tensor<Float>([100, -200, .nan]).exp().scalars }
+        #expect(e[0] == .infinity && e[1] == 0 && e[2].isNaN)
+    }
+
+    @Test func randomDrawsAreBitIdenticalForAnyThreadCount() {
+        func draw() -> ([Float], [Double], [Float]) {
+            let g = RandomGenerator(seed: 7)
+            let u = Tensor<Float>.uniform([300_001], generator: g)
+            let n = Tensor<Double>.normal([1001], generator: g)
+            let b = Tensor<Float>.bernoulli(u, generator: g)
+            return (u.scalars, n.scalars, b.scalars)
+        }
+        let one = withSettings(threads: 1, draw)
+        let two = withSettings(threads: 2, draw)
+        #expect(one.0 == two.0 && one.1 == two.1 && one.2 == two.2)
+    }
+
+    @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
+        func work() -> [[Float]] {
+            let g = RandomGenerator(seed: 11)
+            let a = Tensor<Float>.normal([300, 700], generator: g), b = Tensor<Float>.normal([700, 200], generator: g)
+            let big = Tensor<Float>.normal([1_000_003], generator: g)
+            return [matmul(a, b).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
+                    (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars]
+        }
+        #expect(withSettings(threads: 1, work) == withSettings(threads: 2, work))
+    }
+
+    /// A seeded training loop gives the same weights bit for bit with 1 and 2 threads.
+    @Test func seededTrainingIsReproducibleWithTwoThreads() {
+        func train() -> [Float] {
+            let g = RandomGenerator(seed: 5)
+            var w = Tensor<Float>.normal([64, 256], std: 0.1, generator: g).requiringGrad()
+            let x = Tensor<Float>.uniform([128, 64], generator: g)
+            let target = Tensor<Float>.bernoulli(Tensor(repeating: 0.5, shape: [128, 256]), generator: g)
+            for _ in 0..<5 {
+                let noisy = x * Tensor<Float>.bernoulli(Tensor(repeating: 0.9, shape: x.shape), generator: g)
+                let p = matmul(noisy, w).sigmoid()
+                let loss = ((p - target) * (p - target)).mean()
+                w.zeroGrad()
+                loss.backward()
+                w.addInPlace(w.grad!, alpha: -0.5)
+            }
+            return w.scalars
+        }
+        let a = withSettings(threads: 1, train), b = withSettings(threads: 2, train)
+        #expect(a == b)
+        #expect(a != withSettings(threads: 2, isa: 2) { Tensor<Float>.normal([64, 256], std: 0.1, generator: RandomGenerator(seed: 5)).scalars })
+    }
+
+    @Test func threadCountSetting() {
+        withSettings(threads: 3) { #expect(Kernels.threadCount == 3) }
+        withSettings(threads: 0) { #expect(Kernels.threadCount == 1) }
+        #expect(["avx512", "avx2", "portable"].contains(Kernels.instructionSet))
+    }
+}

@@ -1,0 +1,161 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import Onsager
+
+@Suite struct TapeTests {
+    typealias T = Tensor<Double>
+
+    @Test func gradientsAccumulateAcrossBackwardCallsUntilZeroed() {
+        let x = T([1, 2, 3]).requiringGrad()
+        (x * x).sum().backward()
+        #expect(x.grad!.scalars == [2, 4, 6])
+        (x * 3).sum().backward()
+        #expect(x.grad!.scalars == [5, 7, 9])
+        x.zeroGrad()
+        #expect(x.grad == nil)
+        x.sum().backward()
+        #expect(x.grad!.scalars == [1, 1, 1])
+    }
+
+    @Test func noGradScopesAndDetachCutTheTape() {
+        let x = T([1, 2]).requiringGrad()
+        let y = withoutGrad { x * 2 }
+        #expect(!y.requiresGrad)
+        #expect(GradMode.isEnabled)
+        withoutGrad {
+            withGradEnabled(true) { #expect(GradMode.isEnabled) }
+            #expect(!GradMode.isEnabled)
+        }
+        let z = (x.detached() * x).sum()   // only the second factor carries gradient
+        z.backward()
+        #expect(x.grad!.scalars == [1, 2])
+        #expect(x.isLeaf && !z.isLeaf)
+        #expect(z.gradOp == "sum")
+    }
+
+    @Test func broadcastGradientsAreReducedToOperandShapes() {
+        let a = T(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]).requiringGrad()
+        let b = T([10, 20, 30]).requiringGrad()
+        let s = T(2).requiringGrad()
+        ((a + b) * s).sum().backward()
+        #expect(b.grad!.shape == [3] && b.grad!.scalars == [4, 4, 4])
+        #expect(s.grad!.shape == [] && s.grad!.item == 21 + 120)
+        #expect(a.grad!.scalars == [2, 2, 2, 2, 2, 2])
+    }
+
+    @Test func nonScalarBackwardTakesASeed() {
+        let x = T([1, 2, 3]).requiringGrad()
+        (x * x).backward(seed: T([1, 0, 2]))
+        #expect(x.grad!.scalars == [2, 0, 12])
+    }
+
+    @Test func retainGradKeepsIntermediateGradients() {
+        let x = T([1, 2]).requiringGrad()
+        let h = x * 3
+        h.retainGrad()
+        (h * h).sum().backward()
+        #expect(h.grad!.scalars == [6, 12])
+        #expect(x.grad!.scalars == [18, 36])
+    }
+
+    @Test func graphMemoryIsFreedAfterBackward() {
+        weak var saved: TensorStorage<Double>?
+        let x = T.uniform([1000]).requiringGrad()
+        var loss: T
+        do {
+            let h = x * 2            // saved by exp's rule (as its input)
+            saved = h.storage
+            loss = h.exp().sum()
+        }
+        #expect(saved != nil, "the tape holds the intermediate before backward")
+        loss.backward()
+        #expect(saved == nil, "the intermediate is released once backward has run")
+        #expect(loss.requiresGrad)
+    }
+
+    @Test func retainGraphAllowsASecondBackward() {
+        let x = T([1, 2]).requiringGrad()
+        let y = (x * x).sum()
+        y.backward(retainGraph: true)
+        y.backward()
+        #expect(x.grad!.scalars == [4, 8])
+    }
+
+    @Test func inPlaceUpdatesKeepTheLeafAndDoNotCorruptSavedValues() {
+        var w = T([1, 2, 3]).requiringGrad()
+        let y = (w * w).sum()          // saves w
+        w.addInPlace(T([10, 10, 10]), alpha: -1)   // copy-on-write: the tape keeps [1,2,3]
+        y.backward()
+        #expect(w.grad!.scalars == [2, 4, 6])
+        #expect(w.scalars == [-9, -8, -7])
+        #expect(w.requiresGrad && w.isLeaf)
+    }
+
+    @Test func gradientsOfDoesNotTouchGradFields() {
+        let x = T([1, 2]).requiringGrad(), y = T([3, 4]).requiringGrad()
+        let unrelated = T([5]).requiringGrad()
+        let gs = gradients(of: (x * y).sum(), wrt: [x, unrelated])
+        #expect(gs[0].scalars == [3, 4])
+        #expect(gs[1].scalars == [0])
+        #expect(x.grad == nil && y.grad == nil)
+    }
+
+    @Test func valueWithGradientConvenience() {
+        let (v, g) = valueWithGradient(at: T([1, 2, 3])) { ($0 * $0).sum() }
+        #expect(v.item == 14)
+        #expect(g.scalars == [2, 4, 6])
+    }
+
+    @Test func deepChainsDoNotOverflowTheStack() {
+        let x = T([0.5]).requiringGrad()
+        var y = x
+        for _ in 0..<20_000 { y = y * 1.0001 }
+        y.sum().backward()
+        #expect(Swift.abs(x.grad!.item - Foundation.pow(1.0001, 20_000)) < 1e-9 * Foundation.pow(1.0001, 20_000))
+    }
+
+    /// The documented rule: each thread builds and differentiates its own graphs; graphs on
+    /// different threads may share leaves (accumulation into a shared leaf is serialised), and
+    /// grad mode is per thread.
+    @Test func threadsBuildIndependentGraphsOverSharedLeaves() {
+        let w = T([1, 2, 3]).requiringGrad()
+        let iterations = 200
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            for i in 0..<iterations {
+                let x = T([Double(t), 1, Double(i)])
+                if t == 0 {
+                    // This thread works without recording; others must still record.
+                    withoutGrad { #expect(!(w * x).requiresGrad) }
+                }
+                (w * x).sum().backward()
+            }
+        }
+        // Σ over threads t and iterations i of x = (t, 1, i).
+        let n = Double(iterations)
+        let expected = [n * (0 + 1 + 2 + 3), 4 * n, 4 * n * (n - 1) / 2]
+        #expect(w.grad!.scalars == expected)
+    }
+
+    @Test func anomalyDetectionNamesTheFirstNonFiniteOp() {
+        let x = T([1, -1, 2]).requiringGrad()
+        do {
+            _ = try AnomalyDetection.run { (x.log() * 2).sum() }
+            Issue.record("expected a NonFiniteError")
+        } catch let e as NonFiniteError {
+            #expect(e.op == "log")
+            #expect(e.count == 1)
+            #expect(e.description.contains("log"))
+        } catch { Issue.record("unexpected \(error)") }
+        // In backward: sqrt at 0 is finite forward, infinite backward.
+        let z = T([0, 4]).requiringGrad()
+        #expect(throws: NonFiniteError.self) { try AnomalyDetection.run { z.sqrt().sum().backward() } }
+        do {
+            try AnomalyDetection.run { z.sqrt().sum().backward() }
+        } catch let e as NonFiniteError {
+            #expect(e.op == "backward of sqrt")
+        } catch {}
+        // Nothing is reported for finite work.
+        #expect(throws: Never.self) { try AnomalyDetection.run { (x.exp() * 2).sum() } }
+    }
+}

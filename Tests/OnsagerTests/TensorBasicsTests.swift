@@ -1,0 +1,129 @@
+import Testing
+@testable import Onsager
+
+@Suite struct TensorBasicsTests {
+    typealias T = Tensor<Double>
+
+    @Test func creationAndShapes() {
+        let t = T(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        #expect(t.rank == 2 && t.scalarCount == 6 && t.shape == [2, 3])
+        #expect(t[index: [1, 2]] == 6)
+        #expect(T(3.5).shape == [] && T(3.5).item == 3.5)
+        #expect(T.eye(3).scalars == [1, 0, 0, 0, 1, 0, 0, 0, 1])
+        #expect(T.arange(0, 5, step: 2).scalars == [0, 2, 4])
+        #expect(T.linspace(0, 1, count: 5).scalars == [0, 0.25, 0.5, 0.75, 1])
+        #expect(T([[1, 2], [3, 4]]).shape == [2, 2])
+        #expect(T.zeros([0, 3]).scalarCount == 0)
+        #expect(Tensor<Float>.ones([2]).dtype == .float32 && t.dtype == .float64)
+        #expect(t.description.contains("[2, 3]"))
+    }
+
+    @Test func viewsShareStorageWithoutCopies() {
+        let t = T(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let tt = t.T
+        #expect(tt.storage === t.storage && !tt.isContiguous)
+        #expect(tt.scalars == [1, 4, 2, 5, 3, 6])
+        let r = t.reshaped([3, 2])
+        #expect(r.storage === t.storage && r.isContiguous)
+        let s = t.sliced(axis: 1, 0..<3, step: 2)
+        #expect(s.storage === t.storage && s.scalars == [1, 3, 4, 6])
+        let e = T([1, 2, 3]).expanded(to: [4, 3])
+        #expect(e.strides == [0, 1] && e.sum().item == 24)
+        #expect(t[1].scalars == [4, 5, 6] && t[0..<1].shape == [1, 3])
+        #expect(t.unsqueezed(1).shape == [2, 1, 3] && t.unsqueezed(1).squeezed().shape == [2, 3])
+        // Reshaping a non-contiguous view copies.
+        let rt = tt.reshaped([6])
+        #expect(rt.storage !== t.storage && rt.scalars == [1, 4, 2, 5, 3, 6])
+        #expect(t.permuted([1, 0]).scalars == tt.scalars)
+    }
+
+    @Test func copyOnWriteKeepsValueSemantics() {
+        let a = T([1, 2, 3])
+        var b = a
+        b.addInPlace(T([1, 1, 1]))
+        #expect(a.scalars == [1, 2, 3] && b.scalars == [2, 3, 4])
+        var c = T([1, 2, 3, 4]).sliced(axis: 0, 1..<3)
+        c.fill(9)
+        #expect(c.scalars == [9, 9])
+        var d = T([1, 2])
+        d.scaleInPlace(by: 3)
+        d.multiplyInPlace(T([2, 0.5]))
+        #expect(d.scalars == [6, 3])
+        d.assign(T([7, 8]))
+        #expect(d.scalars == [7, 8])
+    }
+
+    @Test func broadcastingFollowsNumpyRules() {
+        let a = T(shape: [2, 1, 3], scalars: [1, 2, 3, 4, 5, 6])
+        let b = T(shape: [4, 1], scalars: [10, 20, 30, 40])
+        let c = a + b
+        #expect(c.shape == [2, 4, 3])
+        #expect(c[index: [1, 2, 0]] == 34)
+        #expect((a * 2 - 1).scalars == [1, 3, 5, 7, 9, 11])
+        #expect((1 - a).scalars.first == 0 && (6 / a).scalars.last == 1)
+    }
+
+    @Test func comparisonsAndReductionsOnIntegers() {
+        let x = T([3, -1, 4, 1, -5, 9])
+        #expect((x .> 0).scalars == [1, 0, 1, 1, 0, 1])
+        #expect((x .== 4).scalars == [0, 0, 1, 0, 0, 0])
+        #expect(x.max().item == 9 && x.min().item == -5 && x.sum().item == 11)
+        let m = x.reshaped([2, 3])
+        #expect(m.argmax(axis: 1) == [2, 2] && m.argmax(axis: 0) == [0, 0, 1])
+        #expect(m.sum(axes: [0, 1]).item == 11 && m.sum(axis: 0, keepDims: true).shape == [1, 3])
+        #expect(T.oneHot([2, 0], classes: 3).scalars == [0, 0, 1, 1, 0, 0])
+        #expect(concat([T([1, 2]), T([3])]).scalars == [1, 2, 3])
+        #expect(stack([T([1, 2]), T([3, 4])], axis: 1).scalars == [1, 3, 2, 4])
+        #expect(m.indexSelect(axis: 0, indices: [1, 1]).scalars == [1, -5, 9, 1, -5, 9])
+        #expect(m.gathering(alongAxis: 1, indices: [0, 2]).scalars == [3, 9])
+        #expect(x.clamped(min: 0, max: 4).scalars == [3, 0, 4, 1, 0, 4])
+        let nan = T([1, .nan, 3])
+        #expect(nan.max().item.isNaN && T.maximum(nan, T([0, 0, 0])).scalars[1].isNaN)
+    }
+
+    @Test func logSumExpAndSoftmaxAreStable() {
+        let x = T([1000, 1000, -.infinity])
+        #expect(Swift.abs(x.logSumExp().item - (1000 + 0.6931471805599453)) < 1e-12)
+        #expect(T([-Double.infinity, -.infinity]).logSumExp().item == -.infinity)
+        let s = T([[1000, 0], [-1000, 0]]).softmax(axis: 1)
+        #expect(s.scalars == [1, 0, 0, 1])
+        #expect(Tensor<Float>([100, -100]).softplus().scalars == [100, 0])
+    }
+
+    // Shape errors stop with a message naming both shapes and the op.
+    @Test func shapeMismatchNamesBothShapes() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Float>.zeros([2, 3]) + Tensor<Float>.zeros([4])
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("add") && text.contains("[2, 3]") && text.contains("[4]"), "\(text)")
+        }
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = matmul(Tensor<Float>.zeros([2, 3]), Tensor<Float>.zeros([4, 5]))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("matmul") && text.contains("[2, 3]") && text.contains("[4, 5]"), "\(text)")
+        }
+    }
+
+    @Test func axisOutOfRangeNamesAxisAndRank() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Float>.zeros([2, 3]).sum(axis: 2)
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("axis 2") && text.contains("rank 2"), "\(text)")
+        }
+    }
+
+    @Test func backwardTwiceWithoutRetainExplains() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let x = Tensor<Double>([1, 2]).requiringGrad()
+            let y = (x.exp() * 2).sum()
+            y.backward()
+            y.backward()
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("retainGraph"), "\(text)")
+        }
+    }
+}
