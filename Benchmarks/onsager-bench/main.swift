@@ -1,1 +1,39 @@
-print("x")
+import Foundation
+import Onsager
+
+// onsager-bench [CASE ...] [--threads N] [--list]
+// Prints one JSON object per line: {"bench", "threads", "value", "unit", ...}.
+
+let cases: [(String, (Int) -> Void)] = [
+    ("sgemm-512", { benchSgemm("sgemm-512", m: 512, n: 512, k: 512, threads: $0) }),
+    ("sgemm-1024", { benchSgemm("sgemm-1024", m: 1024, n: 1024, k: 1024, threads: $0) }),
+    ("sgemm-rbm-fwd", { benchSgemm("sgemm-rbm-fwd", m: 100, n: 500, k: 784, threads: $0) }),          // [100x784]·[784x500]
+    ("sgemm-rbm-bwdT", { benchSgemm("sgemm-rbm-bwdT", m: 100, n: 784, k: 500, transB: true, threads: $0) }), // [100x500]·[784x500]ᵀ
+    ("sgemm-rbm-vTh", { benchSgemm("sgemm-rbm-vTh", m: 784, n: 500, k: 100, transA: true, threads: $0) }),  // [784x100]ᵀ·[100x500]
+    ("tiny-op-backward", { benchTinyOp(threads: $0) }),
+]
+
+var args = Array(CommandLine.arguments.dropFirst())
+var threads = [Kernels.threadCount]
+if let i = args.firstIndex(of: "--threads") {
+    guard i + 1 < args.count else {
+        FileHandle.standardError.write("onsager-bench: --threads needs a value, e.g. --threads 1 or --threads 1,2\n".data(using: .utf8)!)
+        exit(2)
+    }
+    threads = args[i + 1].split(separator: ",").compactMap { Int($0) }
+    args.removeSubrange(i...(i + 1))
+}
+if args.contains("--list") || args.contains("--help") {
+    print("usage: onsager-bench [CASE ...] [--threads N[,M]]\ncases: " + cases.map(\.0).joined(separator: " "))
+    exit(0)
+}
+let known = Set(cases.map(\.0))
+for a in args where !known.contains(a) {
+    FileHandle.standardError.write("onsager-bench: unknown case '\(a)'; known: \(cases.map(\.0).joined(separator: " "))\n".data(using: .utf8)!)
+    exit(2)
+}
+let selected = args.isEmpty ? cases : cases.filter { args.contains($0.0) }
+for t in threads {
+    Kernels.threadCount = t
+    for (_, run) in selected { run(t) }
+}

@@ -5,19 +5,29 @@ import Foundation
 /// over the same parameters do not race on `grad`.
 private let leafGradLock = NSLock()
 
-/// The reverse sweep. Nodes are ordered by an iterative depth-first search (deep graphs do not
-/// overflow the stack); gradients are summed per node in a local table, so concurrent sweeps
-/// over graphs that share leaves never write to shared nodes except under `leafGradLock`.
+/// The reverse sweep. Non-leaf nodes are ordered by an iterative depth-first search (deep
+/// graphs do not overflow the stack) and hold their pending gradient in the node itself; leaves
+/// are collected in a small local table, so threads that differentiate their own graphs over
+/// shared parameters never write shared state except `grad`, under `leafGradLock`.
+///
+/// Thread rule: a non-leaf tensor belongs to the thread that computed it; do not run backward
+/// passes through the same intermediate tensor on two threads at once. Leaves may be shared.
 enum BackwardEngine {
-    static func topologicalOrder<S>(from root: TapeNode<S>) -> [TapeNode<S>] {
+    /// Non-leaf nodes reachable from `root`, root first; leaves reached are appended to `leaves`.
+    static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>) -> [TapeNode<S>] {
         var order: [TapeNode<S>] = []
-        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+        if root.isLeaf { leaves.insert(root); return order }
+        root.visitStamp = stamp
         var stack: [(TapeNode<S>, Int)] = [(root, 0)]
         while !stack.isEmpty {
             let (node, i) = stack[stack.count - 1]
             if i < node.inputs.count {
                 stack[stack.count - 1].1 = i + 1
-                if let p = node.inputs[i], visited.insert(ObjectIdentifier(p)).inserted { stack.append((p, 0)) }
+                guard let p = node.inputs[i] else { continue }
+                if p.isLeaf { leaves.insert(p) } else if p.visitStamp != stamp {
+                    p.visitStamp = stamp
+                    stack.append((p, 0))
+                }
             } else {
                 order.append(node)
                 stack.removeLast()
@@ -26,29 +36,29 @@ enum BackwardEngine {
         return order.reversed()
     }
 
-    /// Propagates `seed` from `root`. With `targets`, returns their gradients and leaves `grad`
-    /// alone; without, accumulates into leaves (and retaining non-leaves).
+    /// Propagates `seed` from `root`. With `targets`, returns their gradients (by position) and
+    /// leaves `grad` alone; without, accumulates into leaves (and retaining non-leaves).
     static func run<S>(root: TapeNode<S>, seed: Tensor<S>, targets: [TapeNode<S>]?, retainGraph: Bool,
-                       createGraph: Bool) -> [ObjectIdentifier: Tensor<S>] {
+                       createGraph: Bool) -> [Tensor<S>?] {
         let previous = onsager_set_grad_enabled(createGraph ? 1 : 0)
         defer { onsager_set_grad_enabled(previous) }
-        let order = topologicalOrder(from: root)
-        let targetIDs = Set(targets?.map { ObjectIdentifier($0) } ?? [])
-        var pending: [ObjectIdentifier: Tensor<S>] = [ObjectIdentifier(root): seed]
-        var results: [ObjectIdentifier: Tensor<S>] = [:]
+        let stamp = onsager_next_stamp()
+        var leaves = LeafTable<S>()
+        let order = topologicalOrder(from: root, stamp: stamp, leaves: &leaves)
+        if root.isLeaf { leaves.add(root, seed) } else { root.pendingGrad = seed }
+        var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
         for node in order {
-            let id = ObjectIdentifier(node)
-            guard let g = pending.removeValue(forKey: id) else { continue }
-            if targets != nil {
-                if targetIDs.contains(id) { results[id] = g }
-            } else if node.isLeaf || node.retainsGrad {
-                let stored = createGraph ? g : g.detached()
-                leafGradLock.lock()
-                node.grad = node.grad.map { $0 + stored } ?? stored
-                leafGradLock.unlock()
+            guard let g = node.pendingGrad else {
+                if !retainGraph { free(node) }
+                continue
             }
-            if node.isLeaf { continue }
+            node.pendingGrad = nil
+            if let targets {
+                for (k, t) in targets.enumerated() where t === node { results[k] = g }
+            } else if node.retainsGrad {
+                accumulate(g, into: node, createGraph: createGraph)
+            }
             guard let rule = node.backwardRule else {
                 preconditionFailure("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
             }
@@ -68,16 +78,60 @@ enum BackwardEngine {
                 precondition(gi.shape == input.shape,
                              "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
                 if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
-                let iid = ObjectIdentifier(input)
-                if let existing = pending[iid] { pending[iid] = existing + gi } else { pending[iid] = gi }
+                if input.isLeaf {
+                    leaves.add(input, gi)
+                } else if let existing = input.pendingGrad {
+                    input.pendingGrad = existing + gi
+                } else {
+                    input.pendingGrad = gi
+                }
             }
-            if !retainGraph {
-                node.backwardRule = nil
-                node.inputs = []
-                node.freed = true
+            if !retainGraph { free(node) }
+        }
+        for (leaf, g) in zip(leaves.nodes, leaves.grads) {
+            guard let g else { continue }
+            if let targets {
+                for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
+            } else {
+                accumulate(g, into: leaf, createGraph: createGraph)
             }
         }
         return results
+    }
+
+    @inline(__always) static func free<S>(_ node: TapeNode<S>) {
+        node.backwardRule = nil
+        node.inputs = []
+        node.freed = true
+    }
+
+    static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {
+        let stored = createGraph ? g : g.detached()
+        leafGradLock.lock()
+        node.grad = node.grad.map { $0 + stored } ?? stored
+        leafGradLock.unlock()
+    }
+}
+
+/// Leaves met in one sweep with their summed gradients; a linear scan (graphs have few leaves).
+struct LeafTable<S: TensorScalar> {
+    var nodes: [TapeNode<S>] = []
+    var grads: [Tensor<S>?] = []
+
+    mutating func insert(_ leaf: TapeNode<S>) {
+        if !nodes.contains(where: { $0 === leaf }) {
+            nodes.append(leaf)
+            grads.append(nil)
+        }
+    }
+
+    mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>) {
+        guard let k = nodes.firstIndex(where: { $0 === leaf }) else {
+            nodes.append(leaf)
+            grads.append(g)
+            return
+        }
+        grads[k] = grads[k].map { $0 + g } ?? g
     }
 }
 
@@ -92,6 +146,7 @@ extension Tensor {
     public var gradOp: String? { node.map { "\($0.op)" } }
 
     /// A leaf sharing these values that requires gradients; ops on it are recorded.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func requiringGrad() -> Tensor {
         var t = self
         t.node = TapeNode(leafWithShape: shape)
@@ -99,6 +154,7 @@ extension Tensor {
     }
 
     /// The same values, cut from the tape (like `torch.Tensor.detach`). No copy is made.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func detached() -> Tensor {
         var t = self
         t.node = nil
@@ -109,9 +165,11 @@ extension Tensor {
     public var grad: Tensor? { node?.grad }
 
     /// Clears the accumulated gradient.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func zeroGrad() { node?.grad = nil }
 
     /// Asks a non-leaf tensor to keep its gradient during `backward()`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func retainGrad() {
         precondition(node != nil, "retainGrad: tensor does not require gradients")
         node?.retainsGrad = true
@@ -124,6 +182,7 @@ extension Tensor {
     ///     than one element.
     ///   - retainGraph: keep the graph for another backward pass (it is freed by default).
     ///   - createGraph: record the backward pass itself, so gradients can be differentiated again.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func backward(seed: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
         guard let node else {
             preconditionFailure("backward: tensor does not require gradients (no input was marked requiringGrad(), or it was computed under withoutGrad)")
@@ -160,7 +219,7 @@ public func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Te
     let s = Tensor.resolveSeed(seed, for: output)
     let found = BackwardEngine.run(root: root, seed: s, targets: targets, retainGraph: retainGraph || createGraph,
                                    createGraph: createGraph)
-    return zip(inputs, targets).map { t, n in found[ObjectIdentifier(n)] ?? Tensor.zeros(t.shape) }
+    return zip(inputs, found).map { t, g in g ?? Tensor.zeros(t.shape) }
 }
 
 /// The value of `f` at `x` and its gradient (f must return a one-element tensor).

@@ -31,6 +31,7 @@ extension Tensor {
     /// `torch.autograd.Function`): `backward` maps the output gradient to one gradient per input
     /// (nil for none), written with tensor ops so that it can itself be differentiated.
     /// Check the rule with `gradcheck`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func custom(_ name: StaticString, inputs: [Tensor], value: Tensor,
                               backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         let v = value.detached()

@@ -16,6 +16,10 @@ public final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
     var retainsGrad = false
     /// Set once the graph behind this node has been freed by a backward pass.
     var freed = false
+    /// Scratch for the backward sweep of non-leaf nodes (a non-leaf belongs to one graph and one
+    /// thread); leaves, which threads may share, never hold sweep state.
+    var visitStamp: UInt64 = 0
+    var pendingGrad: Tensor<Scalar>?
 
     init(leafWithShape shape: [Int]) {
         op = "leaf"

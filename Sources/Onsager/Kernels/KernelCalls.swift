@@ -62,11 +62,19 @@ extension Tensor {
     func broadcastStrides(to target: [Int]) -> [Int] {
         var s = [Int](repeating: 0, count: target.count)
         let lead = target.count - rank
-        for i in 0..<rank where shape[i] != 1 { s[lead + i] = strides[i] }
+        let st = strides
+        for i in 0..<rank where shape[i] != 1 { s[lead + i] = st[i] }
         return s
     }
 
     static func binaryKernel(_ op: onsager_binary_op, _ a: Tensor, _ b: Tensor, name: StaticString) -> Tensor {
+        if a.shape == b.shape && a.isContiguous && b.isContiguous {
+            // Common case: one flat loop, no stride arrays.
+            let out = Tensor(uninitializedShape: a.shape)
+            var n = out.scalarCount, one = 1
+            if n > 0 { Scalar._binary(kop(op), 1, &n, a.basePointer, &one, b.basePointer, &one, out.storage.base) }
+            return out
+        }
         let shape = Shape.broadcast(a.shape, b.shape, op: "\(name)")
         let out = Tensor(uninitializedShape: shape)
         if out.scalarCount == 0 { return out }
@@ -125,6 +133,7 @@ extension Tensor {
 
     /// A permuted view without recording.
     func permutedView(_ axes: [Int]) -> Tensor {
-        Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] }, offset: offset)
+        let st = strides
+        return Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { st[$0] }, offset: offset)
     }
 }

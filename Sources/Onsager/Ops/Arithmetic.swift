@@ -14,9 +14,13 @@ extension Tensor {
         }.checked(name)
     }
 
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(ONS_ADD, a, b, "add") { _, _, g in (g, g) } }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(ONS_SUB, a, b, "sub") { _, _, g in (g, -g) } }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(ONS_MUL, a, b, "mul") { a, b, g in (g * b, g * a) } }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binary(ONS_DIV, a, b, "div") { a, b, g in
             let gb: Tensor? = b.node == nil ? nil : -(g * a / (b * b))
@@ -25,6 +29,7 @@ extension Tensor {
     }
 
     /// Elementwise a^b for tensors (b's gradient uses log a, so it is NaN where a < 0).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func pow(_ exponent: Tensor) -> Tensor {
         Tensor.binary(ONS_POW, self, exponent, "pow") { a, b, g in
             let ga: Tensor? = a.node == nil ? nil : g * b * a.pow(b - 1)
@@ -34,6 +39,7 @@ extension Tensor {
     }
 
     /// Elementwise maximum; on ties the gradient is split equally (as in PyTorch).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         binary(ONS_MAX, a, b, "maximum") { a, b, g in
             let wa = binaryKernel(ONS_GT, a, b, name: "maximum") + binaryKernel(ONS_EQ, a, b, name: "maximum") * 0.5
@@ -42,6 +48,7 @@ extension Tensor {
     }
 
     /// Elementwise minimum; on ties the gradient is split equally.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
         binary(ONS_MIN, a, b, "minimum") { a, b, g in
             let wa = binaryKernel(ONS_LT, a, b, name: "minimum") + binaryKernel(ONS_EQ, a, b, name: "minimum") * 0.5
@@ -50,19 +57,32 @@ extension Tensor {
     }
 
     // Scalar operands: one affine pass, no broadcast tensor.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: s) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: 1, shift: s) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: -s) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: -1, shift: s) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: s, shift: 0) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: s, shift: 0) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1 / s, shift: 0) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
 
     /// Out-of-place accumulation: `a = a + b` (recorded like `+`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, s: Scalar) { a = a * s }
 }

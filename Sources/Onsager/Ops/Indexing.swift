@@ -25,6 +25,7 @@ extension Tensor {
     }
 
     /// The slices at `indices` along `axis` (like `torch.index_select`); indices may repeat.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "indexSelect")
         let n = shape[a]
@@ -47,6 +48,7 @@ extension Tensor {
     /// `indices` is row-major with the shape of self except along `axis`, where it has `k` entries
     /// (inferred from its count). For logits [N, C] and labels, `gathering(alongAxis: 1, indices: labels)`
     /// gives the [N, 1] label scores.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func gathering(alongAxis axis: Int, indices: [Int]) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "gather")
         let n = shape[a]
@@ -73,6 +75,7 @@ extension Tensor {
     }
 
     /// One-hot rows: shape [labels.count, classes], 1 at each label.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
         let t = Tensor.zeros([labels.count, classes])
         for (r, l) in labels.enumerated() {

@@ -1,5 +1,6 @@
 /// Joins tensors along an existing axis; every other dimension must agree. The gradient of
 /// each input is its slice of the output gradient.
+@_specialize(where S == Float) @_specialize(where S == Double)
 public func concat<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> {
     precondition(!tensors.isEmpty, "concat: needs at least one tensor")
     let first = tensors[0]
@@ -16,7 +17,8 @@ public func concat<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Te
     let out = Tensor<S>(uninitializedShape: outShape)
     var start = 0
     for t in tensors {
-        Tensor<S>.copyElements(from: t, toShape: t.shape, base: out.storage.base + start * out.strides[a], strides: out.strides)
+        let st = out.strides
+        Tensor<S>.copyElements(from: t, toShape: t.shape, base: out.storage.base + start * st[a], strides: st)
         start += t.shape[a]
     }
     guard tensors.contains(where: { $0.node != nil }) && GradMode.isEnabled else { return out }
@@ -31,6 +33,7 @@ public func concat<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Te
 }
 
 /// Stacks equally shaped tensors along a new axis.
+@_specialize(where S == Float) @_specialize(where S == Double)
 public func stack<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> {
     precondition(!tensors.isEmpty, "stack: needs at least one tensor")
     for (i, t) in tensors.enumerated() {

@@ -3,6 +3,7 @@ import COnsagerKernels
 /// Matrix product with numpy semantics: 2-D × 2-D, batched (leading dimensions broadcast), and
 /// 1-D operands promoted to a row or column. Transposed and otherwise strided operands are read
 /// in place by the GEMM's packing, so `a.T` costs no copy.
+@_specialize(where S == Float) @_specialize(where S == Double)
 public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
     precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
     if a.rank == 1 || b.rank == 1 {
@@ -23,6 +24,7 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
 
 extension Tensor {
     /// Matrix product with `other` (see `matmul`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor { Onsager.matmul(self, other) }
 
     static func gemmKernel(_ a: Tensor, _ b: Tensor) -> Tensor {
@@ -39,8 +41,9 @@ extension Tensor {
         let sa = Array(a.broadcastStrides(to: full).dropLast(2))
         let fullB = batch + [k, n]
         let sb = Array(b.broadcastStrides(to: fullB).dropLast(2))
-        let rsa = a.strides[a.rank - 2], csa = a.strides[a.rank - 1]
-        let rsb = b.strides[b.rank - 2], csb = b.strides[b.rank - 1]
+        let stA = a.strides, stB = b.strides
+        let rsa = stA[a.rank - 2], csa = stA[a.rank - 1]
+        let rsb = stB[b.rank - 2], csb = stB[b.rank - 1]
         var index = [Int](repeating: 0, count: batch.count)
         for i in 0..<nb {
             var oa = 0, ob = 0

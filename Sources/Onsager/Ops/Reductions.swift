@@ -17,6 +17,7 @@ extension Tensor {
     }
 
     /// Sum over `axes` (all axes when nil).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = allAxes(axes, "sum")
         var y = reduceKernel(ONS_RSUM, axes: ax)
@@ -26,19 +27,23 @@ extension Tensor {
         return y.attaching("sum", [self]) { g in [g.reshaped(keep).expanded(to: inShape)] }.checked("sum")
     }
     /// Sum over one axis.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
 
     /// Mean over `axes` (all axes when nil).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = allAxes(axes, "mean")
         let n = ax.reduce(1) { $0 * shape[$1] }
         return sum(axes: ax, keepDims: keepDims) / Scalar(n)
     }
     /// Mean over one axis.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 
     /// Variance over `axes`: Σ(x − mean)² / (n − correction). The default correction 0 is the
     /// population variance (numpy/JAX default); pass 1 for PyTorch's unbiased default.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func variance(axes: [Int]? = nil, keepDims: Bool = false, correction: Int = 0) -> Tensor {
         let ax = allAxes(axes, "variance")
         let n = ax.reduce(1) { $0 * shape[$1] }
@@ -62,15 +67,20 @@ extension Tensor {
     }
 
     /// Maximum over `axes` (all when nil). The gradient is shared equally among tied maxima.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func max(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(ONS_RMAX, "max", axes, keepDims) }
     /// Maximum over one axis.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func max(axis: Int, keepDims: Bool = false) -> Tensor { max(axes: [axis], keepDims: keepDims) }
     /// Minimum over `axes` (all when nil).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func min(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor { extremum(ONS_RMIN, "min", axes, keepDims) }
     /// Minimum over one axis.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func min(axis: Int, keepDims: Bool = false) -> Tensor { min(axes: [axis], keepDims: keepDims) }
 
     /// log Σ exp(x) over `axes`, computed around the maximum so it never overflows.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func logSumExp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let ax = allAxes(axes, "logsumexp")
         // The shift is a constant: its derivative cancels exactly, so it is cut from the tape.
@@ -80,14 +90,18 @@ extension Tensor {
         return keepDims ? s : s.reshaped(dropShape(ax))
     }
     /// log Σ exp(x) over one axis.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
 
     /// exp(x) / Σ exp(x) along `axis`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func softmax(axis: Int = -1) -> Tensor { (self - logSumExp(axis: axis, keepDims: true)).exp() }
     /// x − log Σ exp(x) along `axis`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func logSoftmax(axis: Int = -1) -> Tensor { self - logSumExp(axis: axis, keepDims: true) }
 
     /// Index of the largest element along `axis` (first on ties); not differentiable.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func argmax(axis: Int = -1) -> [Int] {
         let a = Shape.axis(axis, rank: rank, op: "argmax")
         var order = (0..<rank).filter { $0 != a }
@@ -101,6 +115,6 @@ extension Tensor {
 
     /// Same storage, new shape; never recorded (for results of kernels).
     func reshapedValue(_ s: [Int]) -> Tensor {
-        Tensor(storage: storage, shape: s, strides: Shape.contiguousStrides(s), offset: offset)
+        Tensor(storage: storage, shape: s, strides: nil, offset: offset)
     }
 }

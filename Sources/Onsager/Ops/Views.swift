@@ -2,6 +2,7 @@
 /// (no copy) whenever the layout allows; their gradients route values back to the input layout.
 extension Tensor {
     /// Contiguous values: self when already contiguous, else a copy (gradient passes through).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func contiguous() -> Tensor {
         if isContiguous { return self }
         let out = materialized()
@@ -11,6 +12,7 @@ extension Tensor {
 
     /// The same elements with a new shape; one entry may be -1 (inferred). A view when the
     /// tensor is contiguous, a copy otherwise.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
@@ -22,16 +24,18 @@ extension Tensor {
                      "reshape: cannot reshape \(shape) (\(scalarCount) elements) into \(newShape)")
         if target == shape { return self }
         let base = isContiguous ? self : materialized()
-        let out = Tensor(storage: base.storage, shape: target, strides: Shape.contiguousStrides(target), offset: base.offset)
+        let out = Tensor(storage: base.storage, shape: target, strides: nil, offset: base.offset)
         guard Self.tracks(self) else { return out }
         let inShape = shape
         return out.attaching("reshape", [self]) { g in [g.reshaped(inShape)] }
     }
 
     /// A 1-D view of all elements.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func flattened() -> Tensor { reshaped([-1]) }
 
     /// Dimensions reordered: dimension i of the result is dimension `axes[i]` of self.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
         precondition(axes.count == rank && Set(axes.map { Shape.axis($0, rank: rank, op: "permute") }).count == rank,
                      "permute: \(axes) is not a permutation of the \(rank) axes of \(shape)")
@@ -44,6 +48,7 @@ extension Tensor {
     }
 
     /// Swaps two axes (by default the last two).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor {
         precondition(rank >= 2, "transpose: needs rank >= 2, got shape \(shape)")
         var axes = Array(0..<rank)
@@ -55,6 +60,7 @@ extension Tensor {
     public var T: Tensor { transposed() }
 
     /// A broadcast view with the given shape (size-1 or missing leading dims repeat, no copy).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func expanded(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let b = Shape.broadcast(shape, target, op: "expand")
@@ -66,6 +72,7 @@ extension Tensor {
     }
 
     /// Sums a broadcast gradient back to `target` (the inverse of broadcasting).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let lead = rank - target.count
@@ -77,6 +84,7 @@ extension Tensor {
     }
 
     /// Inserts a size-1 dimension at `axis`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func unsqueezed(_ axis: Int) -> Tensor {
         let a = Shape.axis(axis, rank: rank + 1, op: "unsqueeze")
         var s = shape
@@ -85,6 +93,7 @@ extension Tensor {
     }
 
     /// Removes the size-1 dimension `axis` (or all size-1 dimensions when nil).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func squeezed(_ axis: Int? = nil) -> Tensor {
         if let axis {
             let a = Shape.axis(axis, rank: rank, op: "squeeze")
@@ -97,15 +106,17 @@ extension Tensor {
     }
 
     /// Elements `range` (with `step`) along `axis`, as a view.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func sliced(axis: Int = 0, _ range: Range<Int>, step: Int = 1) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "slice")
         precondition(step >= 1, "slice: step must be positive, got \(step)")
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
                      "slice: range \(range) is out of bounds for dimension \(a) of size \(shape[a]) (shape \(shape))")
         var s = shape, st = strides
+        let along = st[a]
         s[a] = (range.count + step - 1) / step
-        st[a] = strides[a] * step
-        let out = Tensor(storage: storage, shape: s, strides: st, offset: offset + range.lowerBound * strides[a])
+        st[a] = along * step
+        let out = Tensor(storage: storage, shape: s, strides: st, offset: offset + range.lowerBound * along)
         guard Self.tracks(self) else { return out }
         let inShape = shape
         return out.attaching("slice", [self]) { g in [g.paddedFromSlice(inShape, axis: a, start: range.lowerBound, step: step)] }

@@ -9,17 +9,20 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline var storage: TensorStorage<Scalar>
     /// Extent of each dimension; `[]` for a scalar.
     public internal(set) var shape: [Int]
+    /// Strides of a view; nil for a row-major contiguous tensor (most tensors), which saves an
+    /// allocation and a reference count per op.
+    @usableFromInline var viewStrides: [Int]?
     /// Element strides of each dimension (0 for broadcast dimensions).
-    public internal(set) var strides: [Int]
+    public var strides: [Int] { viewStrides ?? Shape.contiguousStrides(shape) }
     /// Offset of the first element in the storage.
     @usableFromInline var offset: Int
     /// The tape node, present when this tensor requires gradients.
     @usableFromInline var node: TapeNode<Scalar>?
 
-    @usableFromInline init(storage: TensorStorage<Scalar>, shape: [Int], strides: [Int], offset: Int = 0, node: TapeNode<Scalar>? = nil) {
+    @usableFromInline init(storage: TensorStorage<Scalar>, shape: [Int], strides: [Int]?, offset: Int = 0, node: TapeNode<Scalar>? = nil) {
         self.storage = storage
         self.shape = shape
-        self.strides = strides
+        self.viewStrides = strides
         self.offset = offset
         self.node = node
     }
@@ -27,10 +30,11 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// A contiguous tensor with fresh, uninitialised storage.
     @usableFromInline init(uninitializedShape shape: [Int]) {
         for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
-        self.init(storage: TensorStorage(count: Shape.count(shape)), shape: shape, strides: Shape.contiguousStrides(shape))
+        self.init(storage: TensorStorage(count: Shape.count(shape)), shape: shape, strides: nil)
     }
 
     /// A tensor with the given shape and row-major scalars.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(shape: [Int], scalars: [Scalar]) {
         precondition(Shape.count(shape) == scalars.count,
                      "Tensor(shape:scalars:): shape \(shape) holds \(Shape.count(shape)) elements but \(scalars.count) scalars were given")
@@ -39,9 +43,11 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A 1-D tensor of the given scalars.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(_ scalars: [Scalar]) { self.init(shape: [scalars.count], scalars: scalars) }
 
     /// A 2-D tensor from rows of equal length.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(_ rows: [[Scalar]]) {
         let cols = rows.first?.count ?? 0
         for (i, r) in rows.enumerated() {
@@ -51,27 +57,34 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// A rank-0 tensor.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(_ value: Scalar) {
         self.init(uninitializedShape: [])
         storage.base.pointee = value
     }
 
     /// A tensor filled with `value`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(repeating value: Scalar, shape: [Int]) {
         self.init(uninitializedShape: shape)
         storage.base.initialize(repeating: value, count: storage.count)
     }
 
     /// Zeros of the given shape.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
     /// Ones of the given shape.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(repeating: 1, shape: shape) }
     /// Zeros shaped like `other`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func zeros(like other: Tensor) -> Tensor { zeros(other.shape) }
     /// Ones shaped like `other`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func ones(like other: Tensor) -> Tensor { ones(other.shape) }
 
     /// `[start, start + step, ...)` below `end`, as a 1-D tensor.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         precondition(step != 0, "arange: step must be non-zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
@@ -79,6 +92,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// `count` evenly spaced values from `start` to `end` inclusive.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func linspace(_ start: Scalar, _ end: Scalar, count: Int) -> Tensor {
         precondition(count >= 1, "linspace: count must be at least 1, got \(count)")
         if count == 1 { return Tensor([start]) }
@@ -86,6 +100,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// The n x n identity matrix.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func eye(_ n: Int) -> Tensor {
         let t = zeros([n, n])
         for i in 0..<n { t.storage.base[i * n + i] = 1 }
@@ -103,6 +118,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Whether elements are laid out row-major without gaps (views may not be).
     public var isContiguous: Bool {
+        guard let strides = viewStrides else { return true }
         var expected = 1
         var i = shape.count - 1
         while i >= 0 {
@@ -129,6 +145,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public subscript(index index: [Int]) -> Scalar {
         precondition(index.count == rank, "subscript: index \(index) has \(index.count) entries for a tensor of rank \(rank)")
         var o = offset
+        let strides = self.strides
         for (d, i) in index.enumerated() {
             precondition(i >= 0 && i < shape[d], "subscript: index \(i) is out of range for dimension \(d) of shape \(shape)")
             o += i * strides[d]
@@ -154,7 +171,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
         if isKnownUniquelyReferenced(&storage) && isContiguous && offset == 0 && storage.count == scalarCount { return }
         let c = materialized()
         storage = c.storage
-        strides = c.strides
+        viewStrides = nil
         offset = 0
     }
 

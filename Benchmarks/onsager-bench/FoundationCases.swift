@@ -1,0 +1,25 @@
+import Onsager
+
+/// SGEMM on the square and RBM/MLP batch shapes, in GFLOPS.
+func benchSgemm(_ name: String, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, threads: Int) {
+    let g = RandomGenerator(seed: 1)
+    let a = Tensor<Float>.normal(transA ? [k, m] : [m, k], generator: g)
+    let b = Tensor<Float>.normal(transB ? [n, k] : [k, n], generator: g)
+    let lhs = transA ? a.T : a, rhs = transB ? b.T : b
+    let r = measureRate(target: 0.25) { _ = matmul(lhs, rhs) }
+    let flops = 2.0 * Double(m * n * k)
+    emit(name, threads: threads, value: r.median * flops / 1e9, unit: "GFLOPS",
+         extra: ["min": (r.min * flops / 1e7).rounded() / 100, "max": (r.max * flops / 1e7).rounded() / 100, "shape": "\(m)x\(n)x\(k)"])
+}
+
+/// A 10-element add, sum and backward per iteration (PyTorch: add+sum+backward()), in µs.
+func benchTinyOp(threads: Int) {
+    let x = Tensor<Float>.normal([10]).requiringGrad()
+    let b = Tensor<Float>.normal([10])
+    let r = measureRate(target: 0.3, reps: 9) {
+        let y = (x + b).sum()
+        y.backward()
+    }
+    emit("tiny-op-backward", threads: threads, value: 1e6 / r.median, unit: "us",
+         extra: ["min": (1e8 / r.max).rounded() / 100, "max": (1e8 / r.min).rounded() / 100])
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Timing in the style of the reference scripts: warm up, size the inner loop to a target time,
+/// then report the median rate over repetitions (with min and max).
+struct Measurement {
+    var median: Double, min: Double, max: Double
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Calls per second of `body`.
+func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () -> Void) -> Measurement {
+    for _ in 0..<warm { body() }
+    var n = 0
+    let t0 = now()
+    while now() - t0 < 0.05 { body(); n += 1 }
+    let iters = Swift.max(1, Int(Double(n) * target / (now() - t0)))
+    var rates: [Double] = []
+    for _ in 0..<reps {
+        let s = now()
+        for _ in 0..<iters { body() }
+        rates.append(Double(iters) / (now() - s))
+    }
+    rates.sort()
+    return Measurement(median: rates[rates.count / 2], min: rates.first!, max: rates.last!)
+}
+
+/// One JSON line per result: bench, threads, value, unit, plus extras.
+func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [String: Any] = [:]) {
+    var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * 100).rounded() / 100, "unit": unit]
+    for (k, v) in extra { obj[k] = v }
+    let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+    fflush(nil)
+}
