@@ -1,1 +1,64 @@
-print("x")
+import Foundation
+import Onsager
+
+// The Onsager command line. `onsager` with no arguments runs the demonstration on embedded data.
+
+let usage = """
+usage: onsager [SUBCOMMAND] [OPTIONS]
+
+subcommands:
+  demo         (default) train a small MLP on embedded two-spirals data with the tape, then
+               print a gradcheck report for the ops it used
+  gradcheck    gradcheck every differentiable op in Double and print one line per op
+  info         instruction set, thread count, version
+
+options:
+  --threads N  threads for large ops (also ONSAGER_THREADS)
+  --seed S     random seed for the demo (default 1)
+  --seconds T  training budget for the demo (default 3)
+  -h, --help   this text
+
+Coming with later issues: `rbm` (CD-1/PCD on embedded bars-and-stripes and MNIST, exact log Z, AIS),
+`tap` (mean-field/TAP2/TAP3 free energies and EMF training; the default job will become the
+CD-1 / PCD / MF / TAP2 / TAP3 comparison), `mlp` (MNIST training), `ridge` (Spambase study).
+"""
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("onsager: \(message)\n\n\(usage)\n".utf8))
+    exit(2)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+if args.contains("-h") || args.contains("--help") || args.first == "help" {
+    print(usage)
+    exit(0)
+}
+@MainActor func option(_ name: String) -> String? {
+    guard let i = args.firstIndex(of: name) else { return nil }
+    guard i + 1 < args.count else { fail("\(name) needs a value") }
+    let v = args[i + 1]
+    args.removeSubrange(i...(i + 1))
+    return v
+}
+if let t = option("--threads") {
+    guard let n = Int(t), n > 0 else { fail("--threads needs a positive integer, got '\(t)'") }
+    Kernels.threadCount = n
+}
+let seed = option("--seed").map { s -> UInt64 in
+    guard let v = UInt64(s) else { fail("--seed needs a non-negative integer, got '\(s)'") }
+    return v
+} ?? 1
+let seconds = option("--seconds").map { s -> Double in
+    guard let v = Double(s), v > 0 else { fail("--seconds needs a positive number, got '\(s)'") }
+    return v
+} ?? 3
+let sub = args.first ?? "demo"
+if args.count > 1 { fail("unexpected arguments: \(args.dropFirst().joined(separator: " "))") }
+
+switch sub {
+case "demo": runDemo(seed: seed, seconds: seconds)
+case "gradcheck": exit(runGradcheckReport() ? 0 : 1)
+case "info":
+    print("Onsager: instruction set \(Kernels.instructionSet), \(Kernels.threadCount) thread(s)")
+default: fail("unknown subcommand '\(sub)'")
+}

@@ -53,8 +53,10 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 }
 
 static inline __attribute__((always_inline)) void
-FN(ukernel)(long kc, const T *restrict a, const T *restrict b, T *restrict c, long ldc, T alpha,
-            T beta, long mr, long nr) {
+FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
+            T beta, long mr, long nr, const int ROWS) {
+    // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
+    // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
     FN(vec) acc[MR][NV];
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++)
@@ -63,21 +65,23 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, T *restrict c, lo
     for (long k = 0; k < kc; k++) {
         FN(vec) bv[NV];
 #pragma clang loop unroll(full)
-        for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(vec) *)(b + v * VL);
+        for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(uvec) *)(b + v * VL);
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++) {
+            if (i >= ROWS) break;
             FN(vec) av = (FN(vec)){0} + a[i];
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
         }
         a += MR;
-        b += NR;
+        b += ldb;
     }
-    if (mr == MR && nr == NR) {
+    if (mr == ROWS && nr == NR) {
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++)
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) {
+                if (i >= ROWS) break;
                 FN(uvec) *p = (FN(uvec) *)(c + i * ldc + v * VL);
                 if (beta == 0) *p = alpha * acc[i][v];
                 else *p = beta * *p + alpha * acc[i][v];
@@ -87,7 +91,10 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, T *restrict c, lo
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++)
 #pragma clang loop unroll(full)
-            for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(tmp + i * NR + v * VL) = acc[i][v];
+            for (int v = 0; v < (int)NV; v++) {
+                if (i >= ROWS) break;
+                *(FN(vec) *)(tmp + i * NR + v * VL) = acc[i][v];
+            }
         for (long i = 0; i < mr; i++)
             for (long j = 0; j < nr; j++) {
                 T *p = c + i * ldc + j;
@@ -106,21 +113,35 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
         FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
     }
     T *Ap = FN(abuf), *Bp = FN(bbuf);
+    // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
+    // enough depth to amortise its pass over C.
+    long kblocks = (K + KC - 1) / KC, kcb = (K + kblocks - 1) / kblocks;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
-        for (long pc = 0; pc < K; pc += KC) {
-            long kc = K - pc < KC ? K - pc : KC;
+        for (long pc = 0; pc < K; pc += kcb) {
+            long kc = K - pc < kcb ? K - pc : kcb;
             T be = pc == 0 ? beta : (T)1;
-            FN(pack_b)(kc, nc, B + pc * rsb + jc * csb, rsb, csb, Bp);
+            // With few rows, B is streamed only a few times: read full row-major panels in place
+            // and pack just the ragged last panel (zero padded).
+            int direct = csb == 1 && M <= 256;
+            long nfull = direct ? nc / NR * NR : 0;
+            if (nfull < nc) FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
                 FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
+                    const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
+                    long ldb = jr < nfull ? rsb : NR;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
-                        FN(ukernel)(kc, Ap + ir * kc, Bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
-                                    alpha, be, mr, nr);
+                        T *cij = C + (ic + ir) * ldc + jc + jr;
+                        if (mr > 2 * MR / 3)
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR);
+                        else if (mr > MR / 3)
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, 2 * MR / 3);
+                        else
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR / 3);
                     }
                 }
             }

@@ -60,7 +60,7 @@ enum BackwardEngine {
                 accumulate(g, into: node, createGraph: createGraph)
             }
             guard let rule = node.backwardRule else {
-                preconditionFailure("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
+                fatalError("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
             }
             // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
             // "backward of <op>", naming the op whose rule produced it.
@@ -72,10 +72,10 @@ enum BackwardEngine {
             } else {
                 grads = rule(g)
             }
-            precondition(grads.count == node.inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputs.count) inputs")
+            check(grads.count == node.inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputs.count) inputs")
             for (input, gi) in zip(node.inputs, grads) {
                 guard let input, let gi else { continue }
-                precondition(gi.shape == input.shape,
+                check(gi.shape == input.shape,
                              "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
                 if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
                 if input.isLeaf {
@@ -171,7 +171,7 @@ extension Tensor {
     /// Asks a non-leaf tensor to keep its gradient during `backward()`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func retainGrad() {
-        precondition(node != nil, "retainGrad: tensor does not require gradients")
+        check(node != nil, "retainGrad: tensor does not require gradients")
         node?.retainsGrad = true
     }
 
@@ -185,7 +185,7 @@ extension Tensor {
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func backward(seed: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
         guard let node else {
-            preconditionFailure("backward: tensor does not require gradients (no input was marked requiringGrad(), or it was computed under withoutGrad)")
+            fatalError("backward: tensor does not require gradients (no input was marked requiringGrad(), or it was computed under withoutGrad)")
         }
         let s = Self.resolveSeed(seed, for: self)
         _ = BackwardEngine.run(root: node, seed: s, targets: nil, retainGraph: retainGraph || createGraph, createGraph: createGraph)
@@ -193,10 +193,10 @@ extension Tensor {
 
     static func resolveSeed(_ seed: Tensor?, for output: Tensor) -> Tensor {
         if let seed {
-            precondition(seed.shape == output.shape, "backward: seed of shape \(seed.shape) for an output of shape \(output.shape)")
+            check(seed.shape == output.shape, "backward: seed of shape \(seed.shape) for an output of shape \(output.shape)")
             return seed
         }
-        precondition(output.scalarCount == 1,
+        check(output.scalarCount == 1,
                      "backward: output of shape \(output.shape) is not a scalar; pass a seed gradient of that shape")
         return Tensor.ones(output.shape)
     }
@@ -210,10 +210,10 @@ extension Tensor {
 public func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
                          retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor<S>] {
     guard let root = output.node else {
-        preconditionFailure("gradients(of:wrt:): output does not require gradients")
+        fatalError("gradients(of:wrt:): output does not require gradients")
     }
     let targets = inputs.map { t -> TapeNode<S> in
-        guard let n = t.node else { preconditionFailure("gradients(of:wrt:): an input of shape \(t.shape) does not require gradients") }
+        guard let n = t.node else { fatalError("gradients(of:wrt:): an input of shape \(t.shape) does not require gradients") }
         return n
     }
     let s = Tensor.resolveSeed(seed, for: output)

@@ -22,7 +22,7 @@ extension Tensor {
 
     /// Replaces the values with those of `other` (same shape), keeping this tensor's identity on the tape.
     public mutating func assign(_ other: Tensor) {
-        precondition(other.shape == shape, "assign: shape \(other.shape) does not match \(shape)")
+        check(other.shape == shape, "assign: shape \(other.shape) does not match \(shape)")
         makeUniqueContiguous()
         Tensor.copyElements(from: other, toShape: shape, base: basePointer, strides: strides)
     }
@@ -35,7 +35,7 @@ extension Tensor {
 
     private mutating func binaryInPlace(_ op: onsager_binary_op, _ other: Tensor) {
         let b = Shape.broadcast(shape, other.shape, op: "in-place update")
-        precondition(b == shape, "in-place update: \(other.shape) does not broadcast to \(shape)")
+        check(b == shape, "in-place update: \(other.shape) does not broadcast to \(shape)")
         makeUniqueContiguous()
         let sa = strides, sb = other.broadcastStrides(to: shape), sh = shape
         let p = basePointer

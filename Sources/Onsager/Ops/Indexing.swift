@@ -29,7 +29,7 @@ extension Tensor {
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "indexSelect")
         let n = shape[a]
-        for i in indices { precondition(i >= 0 && i < n, "indexSelect: index \(i) is out of range for dimension \(a) of size \(n) (shape \(shape))") }
+        for i in indices { check(i >= 0 && i < n, "indexSelect: index \(i) is out of range for dimension \(a) of size \(n) (shape \(shape))") }
         let outer = Shape.count(Array(shape[..<a])), inner = Shape.count(Array(shape[(a + 1)...]))
         var offsets = [Int]()
         offsets.reserveCapacity(outer * indices.count * inner)
@@ -53,7 +53,7 @@ extension Tensor {
         let a = Shape.axis(axis, rank: rank, op: "gather")
         let n = shape[a]
         let others = n == 0 ? 0 : scalarCount / n
-        precondition(others > 0 && indices.count % others == 0,
+        check(others > 0 && indices.count % others == 0,
                      "gather: \(indices.count) indices do not fit shape \(shape) along axis \(a)")
         let k = indices.count / others
         let outer = Shape.count(Array(shape[..<a])), inner = Shape.count(Array(shape[(a + 1)...]))
@@ -63,7 +63,7 @@ extension Tensor {
             for _ in 0..<k {
                 for r in 0..<inner {
                     let i = indices[p]
-                    precondition(i >= 0 && i < n, "gather: index \(i) is out of range for dimension \(a) of size \(n) (shape \(shape))")
+                    check(i >= 0 && i < n, "gather: index \(i) is out of range for dimension \(a) of size \(n) (shape \(shape))")
                     offsets[p] = (o * n + i) * inner + r
                     p += 1
                 }
@@ -79,7 +79,7 @@ extension Tensor {
     public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
         let t = Tensor.zeros([labels.count, classes])
         for (r, l) in labels.enumerated() {
-            precondition(l >= 0 && l < classes, "oneHot: label \(l) at position \(r) is out of range for \(classes) classes")
+            check(l >= 0 && l < classes, "oneHot: label \(l) at position \(r) is out of range for \(classes) classes")
             t.storage.base[r * classes + l] = 1
         }
         return t

@@ -2,16 +2,16 @@
 /// each input is its slice of the output gradient.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func concat<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> {
-    precondition(!tensors.isEmpty, "concat: needs at least one tensor")
+    check(!tensors.isEmpty, "concat: needs at least one tensor")
     let first = tensors[0]
     let a = Shape.axis(axis, rank: first.rank, op: "concat")
     var outShape = first.shape
     outShape[a] = 0
     for (i, t) in tensors.enumerated() {
         var s1 = t.shape, s0 = first.shape
-        precondition(s1.count == s0.count, "concat: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape)")
+        check(s1.count == s0.count, "concat: tensor \(i) has shape \(t.shape), tensor 0 has \(first.shape)")
         s1[a] = 0; s0[a] = 0
-        precondition(s1 == s0, "concat: tensor \(i) has shape \(t.shape), incompatible with \(first.shape) along axis \(a)")
+        check(s1 == s0, "concat: tensor \(i) has shape \(t.shape), incompatible with \(first.shape) along axis \(a)")
         outShape[a] += t.shape[a]
     }
     let out = Tensor<S>(uninitializedShape: outShape)
@@ -35,9 +35,9 @@ public func concat<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Te
 /// Stacks equally shaped tensors along a new axis.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func stack<S: TensorScalar>(_ tensors: [Tensor<S>], axis: Int = 0) -> Tensor<S> {
-    precondition(!tensors.isEmpty, "stack: needs at least one tensor")
+    check(!tensors.isEmpty, "stack: needs at least one tensor")
     for (i, t) in tensors.enumerated() {
-        precondition(t.shape == tensors[0].shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has \(tensors[0].shape)")
+        check(t.shape == tensors[0].shape, "stack: tensor \(i) has shape \(t.shape), tensor 0 has \(tensors[0].shape)")
     }
     let a = Shape.axis(axis, rank: tensors[0].rank + 1, op: "stack")
     return concat(tensors.map { $0.unsqueezed(a) }, axis: a)

@@ -5,7 +5,7 @@ import COnsagerKernels
 /// in place by the GEMM's packing, so `a.T` costs no copy.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
-    precondition(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
+    check(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
     if a.rank == 1 || b.rank == 1 {
         // numpy: a vector is a row on the left, a column on the right; that dimension is dropped.
         let y = matmul(a.rank == 1 ? a.unsqueezed(0) : a, b.rank == 1 ? b.unsqueezed(1) : b)
@@ -30,7 +30,7 @@ extension Tensor {
     static func gemmKernel(_ a: Tensor, _ b: Tensor) -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
-        precondition(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(k2))")
+        check(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(k2))")
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = Shape.broadcast(batchA, batchB, op: "matmul (batch dimensions)")
         let out = Tensor(uninitializedShape: batch + [m, n])

@@ -53,7 +53,7 @@ extension Tensor {
 
     private func extremum(_ k: onsager_reduce_op, _ name: StaticString, _ axes: [Int]?, _ keepDims: Bool) -> Tensor {
         let ax = allAxes(axes, "\(name)")
-        precondition(ax.allSatisfy { shape[$0] > 0 }, "\(name): cannot reduce an empty dimension of \(shape)")
+        check(ax.allSatisfy { shape[$0] > 0 }, "\(name): cannot reduce an empty dimension of \(shape)")
         let yKeep = reduceKernel(k, axes: ax)
         let y = keepDims ? yKeep : yKeep.reshapedValue(dropShape(ax))
         guard Self.tracks(self) else { return y.checked(name) }

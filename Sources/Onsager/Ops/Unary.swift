@@ -98,7 +98,7 @@ extension Tensor {
     /// Values limited to [lower, upper]; the gradient is 1 inside the interval, 0 outside.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func clamped(min lower: Scalar = -.infinity, max upper: Scalar = .infinity) -> Tensor {
-        precondition(lower <= upper, "clamp: lower bound \(lower) exceeds upper bound \(upper)")
+        check(lower <= upper, "clamp: lower bound \(lower) exceeds upper bound \(upper)")
         let y = paramKernel(ONS_CLAMP, Double(lower), Double(upper))
         guard Self.tracks(self) else { return y.checked("clamp") }
         let x = self

@@ -17,10 +17,10 @@ extension Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
-            precondition(known > 0 && scalarCount % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
+            check(known > 0 && scalarCount % known == 0, "reshape: cannot reshape \(shape) into \(newShape)")
             target[i] = scalarCount / known
         }
-        precondition(Shape.count(target) == scalarCount && target.allSatisfy({ $0 >= 0 }),
+        check(Shape.count(target) == scalarCount && target.allSatisfy({ $0 >= 0 }),
                      "reshape: cannot reshape \(shape) (\(scalarCount) elements) into \(newShape)")
         if target == shape { return self }
         let base = isContiguous ? self : materialized()
@@ -37,7 +37,7 @@ extension Tensor {
     /// Dimensions reordered: dimension i of the result is dimension `axes[i]` of self.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank && Set(axes.map { Shape.axis($0, rank: rank, op: "permute") }).count == rank,
+        check(axes.count == rank && Set(axes.map { Shape.axis($0, rank: rank, op: "permute") }).count == rank,
                      "permute: \(axes) is not a permutation of the \(rank) axes of \(shape)")
         let ax = axes.map { Shape.axis($0, rank: rank, op: "permute") }
         let out = permutedView(ax)
@@ -50,7 +50,7 @@ extension Tensor {
     /// Swaps two axes (by default the last two).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor {
-        precondition(rank >= 2, "transpose: needs rank >= 2, got shape \(shape)")
+        check(rank >= 2, "transpose: needs rank >= 2, got shape \(shape)")
         var axes = Array(0..<rank)
         axes.swapAt(Shape.axis(a, rank: rank, op: "transpose"), Shape.axis(b, rank: rank, op: "transpose"))
         return permuted(axes)
@@ -64,7 +64,7 @@ extension Tensor {
     public func expanded(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let b = Shape.broadcast(shape, target, op: "expand")
-        precondition(b == target, "expand: shape \(shape) cannot be expanded to \(target)")
+        check(b == target, "expand: shape \(shape) cannot be expanded to \(target)")
         let out = Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
         guard Self.tracks(self) else { return out }
         let inShape = shape
@@ -76,7 +76,7 @@ extension Tensor {
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let lead = rank - target.count
-        precondition(lead >= 0, "sum(toShape:): cannot reduce \(shape) to \(target)")
+        check(lead >= 0, "sum(toShape:): cannot reduce \(shape) to \(target)")
         var axes = Array(0..<lead)
         for i in 0..<target.count where target[i] == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
         let s = axes.isEmpty ? self : sum(axes: axes, keepDims: true)
@@ -97,7 +97,7 @@ extension Tensor {
     public func squeezed(_ axis: Int? = nil) -> Tensor {
         if let axis {
             let a = Shape.axis(axis, rank: rank, op: "squeeze")
-            precondition(shape[a] == 1, "squeeze: dimension \(axis) of \(shape) has size \(shape[a]), not 1")
+            check(shape[a] == 1, "squeeze: dimension \(axis) of \(shape) has size \(shape[a]), not 1")
             var s = shape
             s.remove(at: a)
             return reshaped(s)
@@ -109,8 +109,8 @@ extension Tensor {
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func sliced(axis: Int = 0, _ range: Range<Int>, step: Int = 1) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "slice")
-        precondition(step >= 1, "slice: step must be positive, got \(step)")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+        check(step >= 1, "slice: step must be positive, got \(step)")
+        check(range.lowerBound >= 0 && range.upperBound <= shape[a],
                      "slice: range \(range) is out of bounds for dimension \(a) of size \(shape[a]) (shape \(shape))")
         var s = shape, st = strides
         let along = st[a]
@@ -136,9 +136,9 @@ extension Tensor {
 
     /// The sub-tensor at `index` of the first dimension (that dimension removed).
     public subscript(_ index: Int) -> Tensor {
-        precondition(rank >= 1, "subscript: cannot index a scalar")
+        check(rank >= 1, "subscript: cannot index a scalar")
         let i = index < 0 ? index + shape[0] : index
-        precondition(i >= 0 && i < shape[0], "subscript: index \(index) is out of range for dimension 0 of size \(shape[0])")
+        check(i >= 0 && i < shape[0], "subscript: index \(index) is out of range for dimension 0 of size \(shape[0])")
         return sliced(axis: 0, i..<(i + 1)).squeezed(0)
     }
 

@@ -49,7 +49,7 @@ public final class RandomGenerator: @unchecked Sendable {
 
     /// A uniformly random integer in [0, n).
     public func nextInt(below n: Int) -> Int {
-        precondition(n > 0, "nextInt(below:): n must be positive")
+        check(n > 0, "nextInt(below:): n must be positive")
         var u: Double = 0
         Double._randUniform(seed, reserve(1), &u, 1, 0, 1)
         return Swift.min(Int(u * Double(n)), n - 1)

@@ -30,7 +30,7 @@ public enum Shape {
             let da = i < r - a.count ? 1 : a[i - (r - a.count)]
             let db = i < r - b.count ? 1 : b[i - (r - b.count)]
             if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
-                preconditionFailure("\(op): shapes \(a) and \(b) cannot be broadcast together (dimension \(i): \(da) vs \(db))")
+                fatalError("\(op): shapes \(a) and \(b) cannot be broadcast together (dimension \(i): \(da) vs \(db))")
             }
         }
         return out
@@ -39,7 +39,7 @@ public enum Shape {
     /// Normalises a possibly negative axis for a tensor of the given rank.
     public static func axis(_ axis: Int, rank: Int, op: String) -> Int {
         let a = axis < 0 ? axis + rank : axis
-        precondition(a >= 0 && a < Swift.max(rank, 1) && (rank > 0 || a == 0),
+        check(a >= 0 && a < Swift.max(rank, 1) && (rank > 0 || a == 0),
                      "\(op): axis \(axis) is out of range for a tensor of rank \(rank)")
         return a
     }
@@ -51,4 +51,12 @@ public enum Shape {
 
     /// Human-readable shape, e.g. `[2, 3]`.
     public static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
+
+/// Stops with `message` when `condition` fails. Unlike `precondition`, the message is printed in
+/// release builds too: a shape or index error must name what was wrong.
+@inline(__always)
+func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+           file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
 }

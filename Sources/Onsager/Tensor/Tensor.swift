@@ -29,14 +29,14 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// A contiguous tensor with fresh, uninitialised storage.
     @usableFromInline init(uninitializedShape shape: [Int]) {
-        for d in shape { precondition(d >= 0, "Tensor: negative dimension in shape \(shape)") }
+        for d in shape { check(d >= 0, "Tensor: negative dimension in shape \(shape)") }
         self.init(storage: TensorStorage(count: Shape.count(shape)), shape: shape, strides: nil)
     }
 
     /// A tensor with the given shape and row-major scalars.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public init(shape: [Int], scalars: [Scalar]) {
-        precondition(Shape.count(shape) == scalars.count,
+        check(Shape.count(shape) == scalars.count,
                      "Tensor(shape:scalars:): shape \(shape) holds \(Shape.count(shape)) elements but \(scalars.count) scalars were given")
         self.init(uninitializedShape: shape)
         scalars.withUnsafeBufferPointer { storage.base.update(from: $0.baseAddress!, count: scalars.count) }
@@ -51,7 +51,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     public init(_ rows: [[Scalar]]) {
         let cols = rows.first?.count ?? 0
         for (i, r) in rows.enumerated() {
-            precondition(r.count == cols, "Tensor(rows): row \(i) has \(r.count) elements, row 0 has \(cols)")
+            check(r.count == cols, "Tensor(rows): row \(i) has \(r.count) elements, row 0 has \(cols)")
         }
         self.init(shape: [rows.count, cols], scalars: rows.flatMap { $0 })
     }
@@ -86,7 +86,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// `[start, start + step, ...)` below `end`, as a 1-D tensor.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
-        precondition(step != 0, "arange: step must be non-zero")
+        check(step != 0, "arange: step must be non-zero")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<n).map { start + Scalar($0) * step })
     }
@@ -94,7 +94,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// `count` evenly spaced values from `start` to `end` inclusive.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func linspace(_ start: Scalar, _ end: Scalar, count: Int) -> Tensor {
-        precondition(count >= 1, "linspace: count must be at least 1, got \(count)")
+        check(count >= 1, "linspace: count must be at least 1, got \(count)")
         if count == 1 { return Tensor([start]) }
         return Tensor((0..<count).map { start + (end - start) * Scalar($0) / Scalar(count - 1) })
     }
@@ -137,17 +137,17 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// The single element of a one-element tensor.
     public var item: Scalar {
-        precondition(scalarCount == 1, "item: tensor of shape \(shape) has \(scalarCount) elements, expected 1")
+        check(scalarCount == 1, "item: tensor of shape \(shape) has \(scalarCount) elements, expected 1")
         return storage.base[offset]
     }
 
     /// The element at a multi-index.
     public subscript(index index: [Int]) -> Scalar {
-        precondition(index.count == rank, "subscript: index \(index) has \(index.count) entries for a tensor of rank \(rank)")
+        check(index.count == rank, "subscript: index \(index) has \(index.count) entries for a tensor of rank \(rank)")
         var o = offset
         let strides = self.strides
         for (d, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[d], "subscript: index \(i) is out of range for dimension \(d) of shape \(shape)")
+            check(i >= 0 && i < shape[d], "subscript: index \(i) is out of range for dimension \(d) of shape \(shape)")
             o += i * strides[d]
         }
         return storage.base[o]

@@ -8,7 +8,7 @@ public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Allocates `count` uninitialised elements.
     public init(count: Int) {
-        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        check(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
         base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))

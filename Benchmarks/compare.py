@@ -1,0 +1,46 @@
+"""Runs onsager-bench and the numpy/PyTorch references in one session and prints a Markdown
+table of ratios (ours / reference; for µs cases, reference / ours, so > 1 always means faster).
+
+Usage:  python3 Benchmarks/compare.py [--python PATH_TO_PYTHON_WITH_NUMPY_TORCH] [CASE ...]
+Build first:  swift build -c release --product onsager-bench
+"""
+import json, os, subprocess, sys
+
+args = sys.argv[1:]
+py = sys.executable
+if "--python" in args:
+    i = args.index("--python"); py = args[i + 1]; del args[i:i + 2]
+here = os.path.dirname(os.path.abspath(__file__))
+root = os.path.dirname(here)
+bench = os.path.join(root, ".build", "release", "onsager-bench")
+
+def run(cmd, env=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    rows = []
+    for line in out.stdout.splitlines():
+        try: rows.append(json.loads(line))
+        except json.JSONDecodeError: pass
+    if out.returncode != 0:
+        print(f"warning: {' '.join(cmd)} exited {out.returncode}: {out.stderr.strip()[:300]}", file=sys.stderr)
+    return rows
+
+ours = run([bench, *args, "--threads", "1,2"])
+numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+refs = {"numpy": run([py, os.path.join(here, "reference_numpy.py")], env=numpy_env),
+        "torch": run([py, os.path.join(here, "reference_torch.py")])}
+
+def key(r): return (r["bench"], r["threads"])
+table = {key(r): r for r in ours}
+print("| case | threads | Onsager | numpy | ratio vs numpy | PyTorch | ratio vs PyTorch |")
+print("|---|---|---|---|---|---|---|")
+for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    unit = r["unit"]
+    cells = [name, str(t), f'{r["value"]:.2f} {unit}']
+    for impl in ("numpy", "torch"):
+        ref = next((x for x in refs[impl] if key(x) == (name, t)), None)
+        if ref is None:
+            cells += ["—", "—"]
+            continue
+        ratio = ref["value"] / r["value"] if unit == "us" else r["value"] / ref["value"]
+        cells += [f'{ref["value"]:.2f} {unit}', f"{ratio:.2f}×"]
+    print("| " + " | ".join(cells) + " |")

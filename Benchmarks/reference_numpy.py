@@ -1,0 +1,45 @@
+"""numpy (OpenBLAS) reference for onsager-bench's SGEMM cases, in the same JSON-lines schema.
+
+Usage (this machine sets OPENBLAS_CORETYPE, which slows OpenBLAS; unset it for the reference):
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 Benchmarks/reference_numpy.py [--threads 1,2]
+Needs numpy and threadpoolctl.
+"""
+import json, statistics, sys, time
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+threads = [1, 2]
+if "--threads" in sys.argv:
+    threads = [int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(",")]
+rng = np.random.default_rng(0)
+
+def f32(*shape): return rng.standard_normal(shape, dtype=np.float32)
+
+def cases():
+    a, b = f32(512, 512), f32(512, 512)
+    yield "sgemm-512", (lambda: np.matmul(a, b)), 2.0 * 512 ** 3
+    c, d = f32(1024, 1024), f32(1024, 1024)
+    yield "sgemm-1024", (lambda: np.matmul(c, d)), 2.0 * 1024 ** 3
+    v, w, h = f32(100, 784), f32(784, 500), f32(100, 500)
+    yield "sgemm-rbm-fwd", (lambda: np.matmul(v, w)), 2.0 * 100 * 784 * 500
+    yield "sgemm-rbm-bwdT", (lambda: np.matmul(h, w.T)), 2.0 * 100 * 500 * 784
+    yield "sgemm-rbm-vTh", (lambda: np.matmul(v.T, h)), 2.0 * 784 * 100 * 500
+
+def measure(fn, target=0.25, reps=7):
+    for _ in range(3): fn()
+    t0 = time.perf_counter(); n = 0
+    while time.perf_counter() - t0 < 0.05: fn(); n += 1
+    iters = max(1, int(n * target / (time.perf_counter() - t0)))
+    rates = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters): fn()
+        rates.append(iters / (time.perf_counter() - t0))
+    return statistics.median(rates), min(rates), max(rates)
+
+for t in threads:
+    with threadpool_limits(limits=t, user_api="blas"):
+        for name, fn, flops in cases():
+            med, lo, hi = measure(fn)
+            print(json.dumps({"bench": name, "threads": t, "value": round(med * flops / 1e9, 2), "unit": "GFLOPS",
+                              "min": round(lo * flops / 1e9, 2), "max": round(hi * flops / 1e9, 2), "impl": "numpy"}), flush=True)

@@ -1,0 +1,45 @@
+"""PyTorch reference for onsager-bench cases, in the same JSON-lines schema.
+
+Usage: python3 Benchmarks/reference_torch.py [--threads 1,2]
+Cases: sgemm-* (torch.mm) and tiny-op-backward (add + sum + backward() on 10 elements, µs).
+"""
+import json, statistics, sys, time
+import torch
+
+threads = [1, 2]
+if "--threads" in sys.argv:
+    threads = [int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(",")]
+torch.manual_seed(0)
+
+def measure(fn, target=0.3, reps=9):
+    for _ in range(10): fn()
+    t0 = time.perf_counter(); n = 0
+    while time.perf_counter() - t0 < 0.05: fn(); n += 1
+    iters = max(1, int(n * target / (time.perf_counter() - t0)))
+    rates = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(iters): fn()
+        rates.append(iters / (time.perf_counter() - t0))
+    return statistics.median(rates), min(rates), max(rates)
+
+def emit(name, t, value, unit, lo, hi):
+    print(json.dumps({"bench": name, "threads": t, "value": round(value, 2), "unit": unit,
+                      "min": round(lo, 2), "max": round(hi, 2), "impl": "torch " + torch.__version__}), flush=True)
+
+for t in threads:
+    torch.set_num_threads(t)
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    c, d = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    v, w, h = torch.randn(100, 784), torch.randn(784, 500), torch.randn(100, 500)
+    for name, fn, flops in (("sgemm-512", lambda: a @ b, 2.0 * 512 ** 3), ("sgemm-1024", lambda: c @ d, 2.0 * 1024 ** 3),
+                            ("sgemm-rbm-fwd", lambda: v @ w, 2.0 * 100 * 784 * 500),
+                            ("sgemm-rbm-bwdT", lambda: h @ w.T, 2.0 * 100 * 500 * 784),
+                            ("sgemm-rbm-vTh", lambda: v.T @ h, 2.0 * 784 * 100 * 500)):
+        med, lo, hi = measure(fn, target=0.25, reps=7)
+        emit(name, t, med * flops / 1e9, "GFLOPS", lo * flops / 1e9, hi * flops / 1e9)
+    ag, bg = torch.randn(10, requires_grad=True), torch.randn(10)
+    def fwd_bwd():
+        y = torch.add(ag, bg).sum(); y.backward()
+    med, lo, hi = measure(fwd_bwd)
+    emit("tiny-op-backward", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
