@@ -13,7 +13,8 @@ private let leafGradLock = NSLock()
 /// Thread rule: a non-leaf tensor belongs to the thread that computed it; do not run backward
 /// passes through the same intermediate tensor on two threads at once. Leaves may be shared.
 enum BackwardEngine {
-    /// Non-leaf nodes reachable from `root`, root first; leaves reached are appended to `leaves`.
+    /// Non-leaf nodes reachable from `root` in post-order (walk it backwards: root first); leaves
+    /// reached are appended to `leaves`.
     static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>) -> [TapeNode<S>] {
         var order: [TapeNode<S>] = []
         if root.isLeaf { leaves.insert(root); return order }
@@ -33,7 +34,7 @@ enum BackwardEngine {
                 stack.removeLast()
             }
         }
-        return order.reversed()
+        return order
     }
 
     /// Propagates `seed` from `root`. With `targets`, returns their gradients (by position) and
@@ -48,7 +49,7 @@ enum BackwardEngine {
         if root.isLeaf { leaves.add(root, seed) } else { root.pendingGrad = seed }
         var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
-        for node in order {
+        for node in order.reversed() {
             guard let g = node.pendingGrad else {
                 if !retainGraph { free(node) }
                 continue

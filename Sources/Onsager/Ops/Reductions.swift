@@ -24,7 +24,12 @@ extension Tensor {
         if !keepDims { y = y.reshapedValue(dropShape(ax)) }
         guard Self.tracks(self) else { return y.checked("sum") }
         let inShape = shape, keep = keepShape(ax)
-        return y.attaching("sum", [self]) { g in [g.reshaped(keep).expanded(to: inShape)] }.checked("sum")
+        return y.attaching("sum", [self]) { g in
+            // A loss's gradient is one number: when the backward pass is not recorded, fill a
+            // contiguous tensor so the ops below take their flat fast paths.
+            if g.scalarCount == 1 && !GradMode.isEnabled { return [Tensor(repeating: g.item, shape: inShape)] }
+            return [g.reshaped(keep).expanded(to: inShape)]
+        }.checked("sum")
     }
     /// Sum over one axis.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
