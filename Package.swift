@@ -19,7 +19,9 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
-        .target(name: "Onsager", dependencies: ["COnsagerKernels"], path: "Sources/Onsager"),
+        // System zlib (allowed: no package dependency) for gzipped IDX files.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "Onsager", dependencies: ["COnsagerKernels", "CZlib"], path: "Sources/Onsager"),
         .executableTarget(name: "onsager", dependencies: ["Onsager"], path: "Sources/onsager"),
         .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
         .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager"], path: "Tutorials/01-tensors-and-tape"),

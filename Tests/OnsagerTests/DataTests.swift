@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import Onsager
+
+let mnistDirectory = try? MNIST<Float>.locate("mnist")
+
+@Suite struct DataTests {
+    func tempPath(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    @Test func idxRoundTripGzipAndRaw() throws {
+        let payload = (0..<(3 * 4 * 5)).map { UInt8($0 % 256) }
+        for compressed in [true, false] {
+            let p = tempPath("a-\(compressed).idx")
+            try IDX.writeFile(IDX.encode(shape: [3, 4, 5], bytes: payload), to: p, compressed: compressed)
+            let a = try IDX.read(p)
+            #expect(a.shape == [3, 4, 5] && a.bytes == payload)
+        }
+    }
+
+    @Test func malformedFilesThrowTypedErrorsNamingFileAndOffset() throws {
+        let good = IDX.encode(shape: [2, 3], bytes: [1, 2, 3, 4, 5, 6])
+        func decodeError(_ bytes: [UInt8]) -> DataError? {
+            do { _ = try IDX.decode(bytes, path: "x.idx"); return nil } catch let e as DataError { return e } catch { return nil }
+        }
+        #expect(decodeError(good) == nil)
+        #expect(decodeError([0, 1, 8, 2] + good.dropFirst(4)) == .badMagic(path: "x.idx", found: [0, 1, 8, 2]))
+        #expect(decodeError([0, 0, 0x0d] + good.dropFirst(3)) == .unsupportedElementType(path: "x.idx", code: 0x0d))
+        #expect(decodeError(Array(good.dropLast(2))) == .truncated(path: "x.idx", offset: 16, expectedBytes: 2, availableBytes: 0))
+        #expect(decodeError(good + [9]) == .trailingBytes(path: "x.idx", offset: 18, count: 1))
+        #expect(decodeError([0, 0, 8, 9]) == .badDimensions(path: "x.idx", offset: 3, reason: "9 dimensions (expected 1 to 4)"))
+        #expect(decodeError(Array(good.prefix(6))) == .truncated(path: "x.idx", offset: 6, expectedBytes: 6, availableBytes: 0))
+        #expect(decodeError(IDX.encode(shape: [0, 3], bytes: [])) == .badDimensions(path: "x.idx", offset: 4, reason: "dimension 0 has size 0"))
+        #expect("\(DataError.truncated(path: "f", offset: 5, expectedBytes: 2, availableBytes: 0))".contains("f: truncated at offset 5"))
+        // A missing file.
+        #expect(throws: DataError.self) { try IDX.read(tempPath("does-not-exist.gz")) }
+    }
+
+    @Test func corruptAndTruncatedGzipStreams() throws {
+        let p = tempPath("c.idx.gz")
+        let bytes = IDX.encode(shape: [64, 64], bytes: (0..<4096).map { UInt8(($0 * 7) % 251) })
+        try IDX.writeFile(bytes, to: p, compressed: true)
+        var gz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        // Cut the stream short: zlib reports an unexpected end, named with the file.
+        let cut = tempPath("cut.idx.gz")
+        try Data(gz.prefix(gz.count / 2)).write(to: URL(fileURLWithPath: cut))
+        do { _ = try IDX.read(cut); Issue.record("expected an error") } catch let e as DataError {
+            #expect("\(e)".contains(cut))
+        }
+        // Flip bytes inside the deflate data.
+        for i in stride(from: 20, to: Swift.min(gz.count - 8, 60), by: 3) { gz[i] ^= 0x5a }
+        let bad = tempPath("bad.idx.gz")
+        try Data(gz).write(to: URL(fileURLWithPath: bad))
+        #expect(throws: DataError.self) { try IDX.read(bad) }
+    }
+
+    /// Fuzz: random mutations and truncations of an MNIST-style header never crash the reader.
+    @Test func fuzzMutatedHeaders() {
+        let g = RandomGenerator(seed: 99)
+        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28]   // train-images' header
+        let base = header.prefix(8) + [0, 0, 0, 2, 0, 0, 0, 3] + [UInt8](repeating: 7, count: 6)   // a small valid body
+        var outcomes = (ok: 0, error: 0)
+        for trial in 0..<3000 {
+            var b = trial % 2 == 0 ? Array(base) : header + [UInt8](repeating: 1, count: g.nextInt(below: 64))
+            for _ in 0..<(1 + g.nextInt(below: 4)) {
+                if b.isEmpty { break }
+                switch g.nextInt(below: 3) {
+                case 0: b[g.nextInt(below: b.count)] = UInt8(g.nextInt(below: 256))
+                case 1: b = Array(b.prefix(g.nextInt(below: b.count + 1)))
+                default: b.append(UInt8(g.nextInt(below: 256)))
+                }
+            }
+            do { _ = try IDX.decode(b, path: "fuzz"); outcomes.ok += 1 } catch is DataError { outcomes.error += 1 } catch {
+                Issue.record("unexpected error type \(error)")
+            }
+        }
+        #expect(outcomes.error > 1000 && outcomes.ok + outcomes.error == 3000)
+    }
+
+    @Test(.enabled(if: mnistDirectory != nil, "MNIST not found: set ONSAGER_DATA or provide ../shared/data/mnist"))
+    func realMNIST() throws {
+        let test = try MNIST<Float>(directory: mnistDirectory!, split: .test)
+        #expect(test.images.shape == [10000, 784] && test.count == 10000)
+        #expect(Array(test.labels.prefix(5)) == [7, 2, 1, 0, 4])
+        #expect(test.images.max().item == 1 && test.images.min().item == 0)
+        let mean = test.images.mean().item
+        #expect(mean > 0.12 && mean < 0.14)
+    }
+
+    @Test func binarization() {
+        let x = Tensor<Float>([0.1, 0.6, 0.5, 0.9])
+        #expect(x.binarized().scalars == [0, 1, 0, 1])
+        let s = Tensor<Float>(repeating: 0.25, shape: [10000]).stochasticallyBinarized(generator: RandomGenerator(seed: 1))
+        #expect(Swift.abs(s.mean().item - 0.25) < 0.02)
+    }
+}
