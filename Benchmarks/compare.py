@@ -1,5 +1,6 @@
-"""Runs onsager-bench and the numpy/PyTorch references in one session and prints a Markdown
-table of ratios (ours / reference; for µs cases, reference / ours, so > 1 always means faster).
+"""Runs onsager-bench and the numpy, scikit-learn and PyTorch references in one session and prints
+a Markdown table of ratios (ours / reference for rates; reference / ours for times, so > 1 always
+means Onsager is faster).
 
 Usage:  python3 Benchmarks/compare.py [--python PATH_TO_PYTHON_WITH_NUMPY_TORCH] [CASE ...]
 Build first:  swift build -c release --product onsager-bench
@@ -26,12 +27,14 @@ def run(cmd, env=None):
 
 ours = run([bench, *args, "--threads", "1,2"])
 numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-refs = {"numpy": run([py, os.path.join(here, "reference_numpy.py")], env=numpy_env),
+refs = {"numpy": run([py, os.path.join(here, "reference_numpy.py")], env=numpy_env)
+        + run([py, os.path.join(here, "reference_sklearn.py")], env=numpy_env),
         "torch": run([py, os.path.join(here, "reference_torch.py")])}
 
 def key(r): return (r["bench"], r["threads"])
 table = {key(r): r for r in ours}
-print("| case | threads | Onsager | numpy | ratio vs numpy | PyTorch | ratio vs PyTorch |")
+lower_is_better = ("us", "s", "ms")
+print("| case | threads | Onsager | numpy / scikit-learn | ratio | PyTorch | ratio vs PyTorch |")
 print("|---|---|---|---|---|---|---|")
 for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     unit = r["unit"]
@@ -41,6 +44,6 @@ for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         if ref is None:
             cells += ["—", "—"]
             continue
-        ratio = ref["value"] / r["value"] if unit == "us" else r["value"] / ref["value"]
+        ratio = ref["value"] / r["value"] if unit in lower_is_better else r["value"] / ref["value"]
         cells += [f'{ref["value"]:.2f} {unit}', f"{ratio:.2f}×"]
     print("| " + " | ".join(cells) + " |")

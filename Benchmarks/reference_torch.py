@@ -1,7 +1,8 @@
 """PyTorch reference for onsager-bench cases, in the same JSON-lines schema.
 
 Usage: python3 Benchmarks/reference_torch.py [--threads 1,2]
-Cases: sgemm-* (torch.mm) and tiny-op-backward (add + sum + backward() on 10 elements, µs).
+Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
+rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s).
 """
 import json, statistics, sys, time
 import torch
@@ -43,3 +44,19 @@ for t in threads:
         y = torch.add(ag, bg).sum(); y.backward()
     med, lo, hi = measure(fwd_bwd)
     emit("tiny-op-backward", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
+
+    nv, nh, B = 784, 500, 100
+    Wp = (0.01 * torch.randn(nv, nh)).requires_grad_(); bvp = torch.zeros(nv, requires_grad=True); bhp = torch.zeros(nh, requires_grad=True)
+    opt = torch.optim.SGD([Wp, bvp, bhp], lr=0.01)
+    v0 = (torch.rand(B, nv) < 0.3).float()
+    def free_energy(v):
+        return -(v @ bvp) - torch.nn.functional.softplus(torch.addmm(bhp, v, Wp)).sum(1)
+    def cd1_autograd():
+        with torch.no_grad():
+            h0 = torch.bernoulli(torch.sigmoid(torch.addmm(bhp, v0, Wp)))
+            v1 = torch.bernoulli(torch.sigmoid(torch.addmm(bvp, h0, Wp.t())))
+        opt.zero_grad(set_to_none=True)
+        loss = free_energy(v0).mean() - free_energy(v1).mean()
+        loss.backward(); opt.step()
+    med, lo, hi = measure(cd1_autograd, target=0.5, reps=7)
+    emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)

@@ -11,6 +11,9 @@ let cases: [(String, (Int) -> Void)] = [
     ("sgemm-rbm-bwdT", { benchSgemm("sgemm-rbm-bwdT", m: 100, n: 784, k: 500, transB: true, threads: $0) }), // [100x500]·[784x500]ᵀ
     ("sgemm-rbm-vTh", { benchSgemm("sgemm-rbm-vTh", m: 784, n: 500, k: 100, transA: true, threads: $0) }),  // [784x100]ᵀ·[100x500]
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
+    ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
+    ("rbm-epoch-10k", { benchRBMEpoch10k(threads: $0) }),
+    ("ais-mnist", { benchAISMNIST(threads: $0) }),
 ]
 
 var args = Array(CommandLine.arguments.dropFirst())

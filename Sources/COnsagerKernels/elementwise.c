@@ -151,6 +151,20 @@ static void row_offsets(int rank, const long *shape, int nops, long st[][MAXR], 
         onsager_parallel_for(nt, S##_utask, &j);                                                   \
     }
 DEFINE_UNARY(float, f32)
+#define DEFINE_AXPY(T, S)                                                                          \
+    typedef struct { long n; T alpha; const T *x; T *y; } S##_ajob;                                \
+    static void S##_atask(void *c, long t) {                                                       \
+        S##_ajob *j = (S##_ajob *)c;                                                               \
+        long i0 = t * CHUNK, n = j->n - i0 < CHUNK ? j->n - i0 : CHUNK;                            \
+        DISPATCH(axpy, S, n, j->alpha, j->x + i0, j->y + i0);                                      \
+    }                                                                                              \
+    void onsager_axpy_##S(long n, T alpha, const T *x, T *y) {                                     \
+        S##_ajob j = {n, alpha, x, y};                                                             \
+        if (ntasks_for(n) == 1) { DISPATCH(axpy, S, n, alpha, x, y); return; }                     \
+        onsager_parallel_for((n + CHUNK - 1) / CHUNK, S##_atask, &j);                              \
+    }
+DEFINE_AXPY(float, f32)
+DEFINE_AXPY(double, f64)
 DEFINE_UNARY(double, f64)
 
 // ---- binary and where (broadcasting) ----------------------------------------------------

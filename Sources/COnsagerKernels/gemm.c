@@ -142,6 +142,20 @@
                 for (long j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j]; \
             return;                                                                                \
         }                                                                                          \
+        if (N == 1 && beta == 0) { /* matrix-vector: a dot product per row, no packing */          \
+            for (long i = 0; i < M; i++) {                                                         \
+                const T *a = A + i * rsa;                                                          \
+                T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                               \
+                long k = 0;                                                                        \
+                if (csa == 1 && rsb == 1)                                                          \
+                    for (; k + 8 <= K; k += 8)                                                     \
+                        for (int u = 0; u < 8; u++) acc[u] += a[k + u] * B[k + u];                 \
+                T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])); \
+                for (; k < K; k++) s += a[k * csa] * B[k * rsb];                                   \
+                C[i * ldc] = alpha * s;                                                            \
+            }                                                                                      \
+            return;                                                                                \
+        }                                                                                          \
         long mr, nr;                                                                               \
         S##_job job = {S##_pick(&mr, &nr), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, alpha, beta, A, B, C}; \
         int nt = onsager_get_num_threads();                                                        \

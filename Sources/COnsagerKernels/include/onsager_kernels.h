@@ -61,6 +61,9 @@ enum onsager_param_op { ONS_AFFINE = 0, ONS_CLAMP, ONS_LEAKY_RELU, ONS_LEAKY_STE
 void onsager_param_unary_f32(int op, const float *x, float *y, long n, double p0, double p1);
 void onsager_param_unary_f64(int op, const double *x, double *y, long n, double p0, double p1);
 
+/// y[i] += alpha * x[i] (contiguous, one pass).
+void onsager_axpy_f32(long n, float alpha, const float *x, float *y);
+void onsager_axpy_f64(long n, double alpha, const double *x, double *y);
 /// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,
 /// 0 for broadcast dims); out is contiguous with that shape.
 void onsager_binary_f32(int op, int rank, const long *shape, const float *a, const long *sa,

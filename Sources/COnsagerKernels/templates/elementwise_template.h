@@ -11,7 +11,7 @@ typedef T FN(evec) __attribute__((vector_size(VBYTES)));
 typedef T FN(euvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 
 #if IS_F32
-static inline float FN(f_exp)(float x) {
+static inline __attribute__((always_inline)) float FN(f_exp)(float x) {
     float xc = x > 88.3762626647949f ? 88.3762626647949f : x;
     xc = xc < -87.3365447504f ? -87.3365447504f : xc;
     float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   // round to nearest
@@ -32,7 +32,7 @@ static inline float FN(f_exp)(float x) {
     return x != x ? x : y;
 }
 
-static inline float FN(f_log)(float x) {
+static inline __attribute__((always_inline)) float FN(f_log)(float x) {
     int sub = x < 1.17549435e-38f;
     float xs = sub ? x * 8388608.0f : x;
     union { float f; int32_t i; } u;
@@ -64,7 +64,7 @@ static inline float FN(f_log)(float x) {
     return x != x ? x : r;
 }
 
-static inline float FN(f_log1p)(float x) {
+static inline __attribute__((always_inline)) float FN(f_log1p)(float x) {
     float u = 1.0f + x;
     float d = u - 1.0f;
     float r = FN(f_log)(u) * (x / (d == 0.0f ? 1.0f : d));   // Goldberg: exact-ish for small x
@@ -72,7 +72,7 @@ static inline float FN(f_log1p)(float x) {
     return x > 1e30f ? FN(f_log)(x) : r;
 }
 
-static inline float FN(f_expm1)(float x) {
+static inline __attribute__((always_inline)) float FN(f_expm1)(float x) {
     float u = FN(f_exp)(x);
     float d = u - 1.0f;
     float l = FN(f_log)(u);
@@ -82,7 +82,7 @@ static inline float FN(f_expm1)(float x) {
     return x < -20.0f ? -1.0f : r;
 }
 
-static inline float FN(f_tanh)(float x) {
+static inline __attribute__((always_inline)) float FN(f_tanh)(float x) {
     float ax = x < 0 ? -x : x;
     float z = x * x;
     float small = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
@@ -195,6 +195,10 @@ static void FN(binary_row)(int op, long n, const T *restrict a, long sa, const T
     default: break;
     }
 #undef B_LOOP
+}
+
+static void FN(axpy)(long n, T alpha, const T *restrict x, T *restrict y) {
+    for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
 static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, const T *b, long sb, T *o) {

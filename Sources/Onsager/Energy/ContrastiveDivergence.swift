@@ -30,20 +30,42 @@ public struct ContrastiveDivergence<Scalar: TensorScalar> {
 
     public var isPersistent: Bool { chains != nil }
 
-    /// Negative particles for this batch (advancing the persistent chains).
-    public mutating func negativeParticles(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
-        if let c = chains {
-            let next = model.gibbs(from: c, steps: k, generator: generator)
-            chains = next
-            return next
-        }
-        return model.gibbs(from: batch, steps: k, generator: generator)
-    }
+    /// The chains' hidden sample, kept from the last update's negative-phase field so the next
+    /// update needs no extra GEMM (as in scikit-learn's BernoulliRBM): the chains' h step then uses
+    /// the parameters from before the last update.
+    var chainHidden: Tensor<Scalar>?
 
     /// The loss whose gradient is the CD/PCD update; call `backward()` on it.
+    ///
+    /// CD-k reuses the data's hidden field for both the first Gibbs step and the positive phase;
+    /// PCD evaluates both phases in one GEMM over [data; chains]. Either way an update costs five
+    /// GEMMs, and the gradient is exactly that of mean F(data) − mean F(stopgrad(v⁻)).
     public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
-        let negative = negativeParticles(model, batch: batch).detached()
-        var l = model.freeEnergy(batch).mean() - model.freeEnergy(negative).mean()
+        check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
+        let a = model.a
+        var l: Tensor<Scalar>
+        if let c = chains {
+            var h = chainHidden ?? model.sampleHidden(c, generator: generator)
+            var v = model.sampleVisible(h, generator: generator)
+            for _ in 1..<Swift.max(k, 1) {
+                h = model.sampleHidden(v, generator: generator)
+                v = model.sampleVisible(h, generator: generator)
+            }
+            chains = v
+            let nb = batch.shape[0], nc = v.shape[0]
+            let x = concat([batch.detached(), v])
+            let field = model.hiddenField(x)
+            let f = -matmul(x, a) - field.softplus().sum(axis: 1)
+            let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
+            l = (f * weights).sum()
+            chainHidden = withoutGrad { Tensor.bernoulli(field.detached().sliced(axis: 0, nb..<(nb + nc)).sigmoid(), generator: generator) }
+        } else {
+            let field0 = model.hiddenField(batch)
+            var v = model.sampleVisible(withoutGrad { Tensor.bernoulli(field0.detached().sigmoid(), generator: generator) }, generator: generator)
+            for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
+            let f0 = -matmul(batch, a) - field0.softplus().sum(axis: 1)
+            l = f0.mean() - model.freeEnergy(v.detached()).mean()
+        }
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
         if l1 != 0 { l = l + model.weights.abs().sum() * Scalar(l1) }
         return l
@@ -58,5 +80,24 @@ public struct ContrastiveDivergence<Scalar: TensorScalar> {
         l.backward()
         model.update(with: &optimizer)
         return l.item
+    }
+}
+
+extension ContrastiveDivergence {
+    /// One pass over the rows of `data` in minibatches of `batchSize`, shuffled by the trainer's
+    /// generator (a last partial batch is kept). Returns the mean loss.
+    @discardableResult
+    public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
+                                                 optimizer: inout O) -> Double where O.Scalar == Scalar {
+        check(batchSize > 0, "trainEpoch: batch size must be positive, got \(batchSize)")
+        let n = data.shape[0]
+        let order = generator.permutation(n)
+        var total = 0.0, batches = 0
+        for start in stride(from: 0, to: n, by: batchSize) {
+            let batch = data.indexSelect(axis: 0, indices: Array(order[start..<Swift.min(n, start + batchSize)]))
+            total += Double(step(&model, batch: batch, optimizer: &optimizer))
+            batches += 1
+        }
+        return total / Double(Swift.max(batches, 1))
     }
 }

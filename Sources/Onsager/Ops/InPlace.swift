@@ -6,6 +6,11 @@ import COnsagerKernels
 extension Tensor {
     /// self ← self + alpha · other (other broadcasts to self's shape).
     public mutating func addInPlace(_ other: Tensor, alpha: Scalar = 1) {
+        if other.shape == shape && other.isContiguous {
+            makeUniqueContiguous()
+            Scalar._axpy(scalarCount, alpha, other.basePointer, basePointer)
+            return
+        }
         let o = other.detached()
         let scaled = alpha == 1 ? o : o.paramKernel(ONS_AFFINE, Double(alpha), 0)
         binaryInPlace(ONS_ADD, scaled)

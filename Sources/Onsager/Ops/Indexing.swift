@@ -31,6 +31,15 @@ extension Tensor {
         let n = shape[a]
         for i in indices { check(i >= 0 && i < n, "indexSelect: index \(i) is out of range for dimension \(a) of size \(n) (shape \(shape))") }
         let outer = Shape.count(Array(shape[..<a])), inner = Shape.count(Array(shape[(a + 1)...]))
+        var outShape = shape
+        outShape[a] = indices.count
+        if a == 0 && !Self.tracks(self) {
+            // Whole rows: one copy each (batching data), no offset table.
+            let x = contiguousValue()
+            let out = Tensor(uninitializedShape: outShape)
+            for (r, i) in indices.enumerated() { (out.storage.base + r * inner).update(from: x.basePointer + i * inner, count: inner) }
+            return out
+        }
         var offsets = [Int]()
         offsets.reserveCapacity(outer * indices.count * inner)
         for o in 0..<outer {
@@ -39,8 +48,6 @@ extension Tensor {
                 for j in 0..<inner { offsets.append(base + j) }
             }
         }
-        var outShape = shape
-        outShape[a] = indices.count
         return take(offsets: offsets, shape: outShape)
     }
 

@@ -25,6 +25,7 @@ public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvert
     static func _gemm(_ m: Int, _ n: Int, _ k: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ rsa: Int, _ csa: Int,
                       _ b: UnsafePointer<Self>, _ rsb: Int, _ csb: Int, _ beta: Self, _ c: UnsafeMutablePointer<Self>, _ ldc: Int)
     static func _argmax(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ out: UnsafeMutablePointer<Int>)
+    static func _axpy(_ n: Int, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
     static func _countNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int
     static func _randUniform(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Self>, _ n: Int, _ lo: Self, _ hi: Self)
     static func _randNormal(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Self>, _ n: Int, _ mean: Self, _ std: Self)
@@ -60,6 +61,7 @@ extension Float: TensorScalar {
         onsager_argmax_f32(x, rows, n, out)
     }
     public static func _countNonFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Int { onsager_count_nonfinite_f32(x, n) }
+    public static func _axpy(_ n: Int, _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) { onsager_axpy_f32(n, alpha, x, y) }
     public static func _randUniform(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Float>, _ n: Int, _ lo: Float, _ hi: Float) {
         onsager_rand_uniform_f32(seed, counter, out, n, lo, hi)
     }
@@ -100,6 +102,7 @@ extension Double: TensorScalar {
         onsager_argmax_f64(x, rows, n, out)
     }
     public static func _countNonFinite(_ x: UnsafePointer<Double>, _ n: Int) -> Int { onsager_count_nonfinite_f64(x, n) }
+    public static func _axpy(_ n: Int, _ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>) { onsager_axpy_f64(n, alpha, x, y) }
     public static func _randUniform(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Double>, _ n: Int, _ lo: Double, _ hi: Double) {
         onsager_rand_uniform_f64(seed, counter, out, n, lo, hi)
     }

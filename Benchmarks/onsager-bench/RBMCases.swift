@@ -1,0 +1,42 @@
+import Foundation
+import Onsager
+
+/// CD-1 on a 784×500 RBM, batch 100, through the tape (loss F(v0) − F(v1), backward, SGD):
+/// the workload of PyTorch's autograd version in the reference script. Updates per second.
+func benchRBMCD1Autodiff(threads: Int) {
+    let g = RandomGenerator(seed: 1)
+    var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
+    let v0 = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g)
+    var cd = ContrastiveDivergence<Float>.cd(k: 1, generator: g)
+    var opt = SGD<Float>(learningRate: 0.01)
+    let r = measureRate(target: 0.5) { cd.step(&model, batch: v0, optimizer: &opt) }
+    emit("rbm-cd1-autodiff", threads: threads, value: r.median, unit: "upd/s", extra: ["min": r.min, "max": r.max])
+}
+
+/// scikit-learn's BernoulliRBM workload: one epoch of PCD-1 (100 chains) over 10,000 × 784
+/// binary rows, 500 hidden, batch 100, learning rate 0.1. Seconds per epoch (median of 5).
+func benchRBMEpoch10k(threads: Int) {
+    let g = RandomGenerator(seed: 2)
+    let x = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [10_000, 784]), generator: g)
+    var times: [Double] = []
+    for rep in 0..<5 {
+        let mg = RandomGenerator(seed: UInt64(rep))
+        var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: mg)
+        var pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 100, visible: 784, generator: mg)
+        var opt = SGD<Float>(learningRate: 0.1)
+        let t0 = now()
+        pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
+        times.append(now() - t0)
+    }
+    times.sort()
+    emit("rbm-epoch-10k", threads: threads, value: times[2], unit: "s", extra: ["min": times.first!, "max": times.last!])
+}
+
+/// AIS on a 784×500 RBM: 100 runs, the standard 14,500 intervals. Seconds.
+func benchAISMNIST(threads: Int) {
+    let g = RandomGenerator(seed: 3)
+    let model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.05, generator: g)
+    let t0 = now()
+    let r = AnnealedImportanceSampling(runs: 100).logPartition(of: model, generator: g)
+    emit("ais-mnist", threads: threads, value: now() - t0, unit: "s", extra: ["logZ": (r.logZ * 1000).rounded() / 1000, "intervals": r.intervals])
+}
