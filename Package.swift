@@ -25,6 +25,7 @@ let package = Package(
         .executableTarget(name: "onsager", dependencies: ["Onsager"], path: "Sources/onsager"),
         .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
         .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager"], path: "Tutorials/01-tensors-and-tape"),
+        .executableTarget(name: "02-rbm-mnist", dependencies: ["Onsager"], path: "Tutorials/02-rbm-mnist"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]
