@@ -7,9 +7,9 @@ let usage = """
 usage: onsager [SUBCOMMAND] [OPTIONS]
 
 subcommands:
-  rbm          (default) RBMs trained with CD-1 and PCD on embedded bars-and-stripes, exact
-               log-likelihoods side by side; with --data mnist [PATH], the MNIST version
-               (500 hidden units, AIS test log-likelihood)
+  rbm          (default) RBMs trained with CD-1, PCD and the MF / TAP2 / TAP3 free energies (EMF)
+               on embedded bars-and-stripes, exact log-likelihoods side by side; with
+               --data mnist [PATH], the MNIST version (500 hidden units, AIS test log-likelihood)
   demo         train a small MLP on embedded two-spirals data with the tape, then print a
                gradcheck report for the ops it used
   gradcheck    gradcheck every differentiable op in Double and print one line per op
@@ -25,8 +25,7 @@ options:
   --ais-runs M rbm on MNIST: AIS runs (default 100; 14,500 intervals)
   -h, --help   this text
 
-Coming with later issues: `tap` (mean-field/TAP2/TAP3 free energies and EMF training; the default job will become the
-CD-1 / PCD / MF / TAP2 / TAP3 comparison), `mlp` (MNIST training), `ridge` (Spambase study).
+Coming with later issues: `mlp` (MNIST training), `ridge` (Spambase study).
 """
 
 func fail(_ message: String) -> Never {

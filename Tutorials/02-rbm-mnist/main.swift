@@ -17,8 +17,8 @@ import Foundation
 import Onsager
 
 var epochs = 10
-var learningRate = 0.05
-var finalMomentum = 0.9
+var learningRate = 0.02
+var finalMomentum = 0.5
 var dataPath: String? = nil
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
