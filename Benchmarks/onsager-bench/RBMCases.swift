@@ -40,3 +40,38 @@ func benchAISMNIST(threads: Int) {
     let r = AnnealedImportanceSampling(runs: 100).logPartition(of: model, generator: g)
     emit("ais-mnist", threads: threads, value: now() - t0, unit: "s", extra: ["logZ": (r.logZ * 1000).rounded() / 1000, "intervals": r.intervals])
 }
+
+/// Damped TAP sweeps on a 784×500 RBM with 100 particles, orders 1–3 (sweeps per second). An
+/// order-3 sweep adds one GEMM pair to order 2, which adds one pair to mean field.
+func benchTAPIteration(threads: Int) {
+    let g = RandomGenerator(seed: 4)
+    let model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.05, generator: g)
+    let start = TAPSolver.start(from: Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g), model: model)
+    for order in PlefkaOrder.allCases {
+        let solver = TAPSolver(order: order, iterations: 10)
+        let r = measureRate(target: 0.4) { _ = withoutGrad { solver.solve(model, from: start) } }
+        emit("tap-iteration", threads: threads, value: r.median * 10, unit: "iter/s",
+             extra: ["order": order.rawValue, "min": r.min * 10, "max": r.max * 10])
+    }
+}
+
+/// One epoch of EMF training (TAP2, 3 sweeps, envelope gradient) over 10,000 × 784 rows, batch
+/// 100, beside PCD-1 on the same data (seconds).
+func benchEMFEpoch(threads: Int) {
+    let g = RandomGenerator(seed: 5)
+    let x = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [10_000, 784]), generator: g)
+    for order in [PlefkaOrder.tap2, .tap3] {
+        var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
+        var emf = EMFTrainer<Float>(solver: TAPSolver(order: order, iterations: 3), l2: 0.001)
+        var opt = SGD<Float>(learningRate: 0.005, momentum: 0.5)
+        let t0 = now()
+        emf.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt, generator: g)
+        emit("emf-epoch", threads: threads, value: now() - t0, unit: "s", extra: ["order": order.rawValue, "method": "EMF-\(order)"])
+    }
+    var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
+    var pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 100, visible: 784, generator: g)
+    var opt = SGD<Float>(learningRate: 0.005, momentum: 0.5)
+    let t0 = now()
+    pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
+    emit("emf-epoch", threads: threads, value: now() - t0, unit: "s", extra: ["method": "PCD-1"])
+}

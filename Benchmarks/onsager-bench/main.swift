@@ -14,6 +14,8 @@ let cases: [(String, (Int) -> Void)] = [
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
     ("rbm-epoch-10k", { benchRBMEpoch10k(threads: $0) }),
     ("ais-mnist", { benchAISMNIST(threads: $0) }),
+    ("tap-iteration", { benchTAPIteration(threads: $0) }),
+    ("emf-epoch", { benchEMFEpoch(threads: $0) }),
 ]
 
 var args = Array(CommandLine.arguments.dropFirst())

@@ -11,19 +11,14 @@ func runBarsAndStripes(seed: UInt64, updates: Int) {
     print("CD-1; PCD-1 with 100 chains; EMF (loss F(v) − G(m*), envelope gradient) with 3 damped sweeps from the data")
     print("(data-initialised magnetizations: with 30 patterns, persistent ones collapse onto few modes)")
     print("exact mean log-likelihood per pattern (nats; the best possible is ln(1/30) = \(String(format: "%.3f", -log(30.0))))\n")
-    enum Method { case cd(ContrastiveDivergence<Double>), emf(EMFTrainer<Double>) }
-    let names = ["CD-1", "PCD-1", "MF", "TAP2", "TAP3"]
-    var models: [RBM<Double>] = [], methods: [Method] = [], opts: [SGD<Double>] = []
-    for name in names {
+    let methods: [RBMTrainingMethod] = [.cd(k: 1), .pcd(k: 1, chains: 100), .emf(order: .meanField, iterations: 3, persistentAfter: nil),
+                                         .emf(order: .tap2, iterations: 3, persistentAfter: nil), .emf(order: .tap3, iterations: 3, persistentAfter: nil)]
+    let names = methods.map(\.description)
+    var models: [RBM<Double>] = [], trainers: [RBMMethodTrainer<Double>] = [], opts: [SGD<Double>] = []
+    for method in methods {
         let g = RandomGenerator(seed: seed)
         models.append(RBM<Double>(visible: 16, hidden: 16, weightStd: 0.01, data: data, generator: g))
-        switch name {
-        case "CD-1": methods.append(.cd(.cd(k: 1, generator: g)))
-        case "PCD-1": methods.append(.cd(.pcd(k: 1, chains: 100, visible: 16, generator: g)))
-        default:
-            let order: PlefkaOrder = name == "MF" ? .meanField : name == "TAP2" ? .tap2 : .tap3
-            methods.append(.emf(EMFTrainer(solver: TAPSolver(order: order, iterations: 3))))
-        }
+        trainers.append(RBMMethodTrainer(method, visible: 16, l2: 0, generator: g))
         opts.append(SGD<Double>(learningRate: 0.05, momentum: 0.5))
     }
     print("  update " + names.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined(separator: " "))
@@ -37,10 +32,7 @@ func runBarsAndStripes(seed: UInt64, updates: Int) {
         for i in models.indices {
             let t0 = Date()
             opts[i].learningRate = 0.05 / (1 + Double(t - 1) / 2000)
-            switch methods[i] {
-            case .cd(var cd): cd.step(&models[i], batch: data, optimizer: &opts[i]); methods[i] = .cd(cd)
-            case .emf(var emf): emf.step(&models[i], batch: data, optimizer: &opts[i]); methods[i] = .emf(emf)
-            }
+            trainers[i].step(&models[i], batch: data, optimizer: &opts[i])
             seconds[i] += Date().timeIntervalSince(t0)
         }
         if t % Swift.max(1, updates / 5) == 0 { row(t) }

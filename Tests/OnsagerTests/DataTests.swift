@@ -97,3 +97,31 @@ let mnistDirectory = try? MNIST<Float>.locate("mnist")
         #expect(Swift.abs(s.mean().item - 0.25) < 0.02)
     }
 }
+
+let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
+
+@Suite struct MATFileTests {
+    @Test(.enabled(if: caltechDirectory != nil, "Caltech-101 silhouettes not found: set ONSAGER_DATA or provide ../shared/data/caltech101-silhouettes"))
+    func realCaltechSilhouettes() throws {
+        let c = try CaltechSilhouettes<Float>(directory: caltechDirectory!)
+        #expect(c.train.shape == [4100, 784] && c.validation.shape == [2264, 784] && c.test.shape == [2307, 784])
+        #expect(Set(c.train.scalars) == [0, 1])
+        #expect(c.trainLabels.min() == 1 && Set(c.trainLabels + c.validationLabels + c.testLabels).count == 101)
+        let background = c.train.mean().item
+        #expect(background > 0.5 && background < 0.6, "about 55% of pixels are 1 (background): \(background)")
+    }
+
+    @Test func rejectsNonMATFiles() throws {
+        let p = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-mat-\(getpid()).mat").path
+        try Data(repeating: 65, count: 200).write(to: URL(fileURLWithPath: p))
+        #expect(throws: DataError.self) { try MATFile.read(p) }
+        try Data(repeating: 65, count: 20).write(to: URL(fileURLWithPath: p))
+        #expect(throws: DataError.self) { try MATFile.read(p) }
+        // A corrupt compressed element names the file.
+        var bytes = [UInt8](repeating: 32, count: 128)
+        bytes[126] = UInt8(ascii: "I"); bytes[127] = UInt8(ascii: "M")
+        bytes += [15, 0, 0, 0, 16, 0, 0, 0] + [UInt8](repeating: 0xab, count: 16)
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        do { _ = try MATFile.read(p); Issue.record("expected an error") } catch let e as DataError { #expect("\(e)".contains(p)) }
+    }
+}
