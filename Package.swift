@@ -26,6 +26,8 @@ let package = Package(
         .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
         .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager"], path: "Tutorials/01-tensors-and-tape"),
         .executableTarget(name: "02-rbm-mnist", dependencies: ["Onsager"], path: "Tutorials/02-rbm-mnist"),
+        .executableTarget(name: "03-tap-training", dependencies: ["Onsager"], path: "Tutorials/03-tap-training"),
+        .executableTarget(name: "04-free-energy-accuracy", dependencies: ["Onsager"], path: "Tutorials/04-free-energy-accuracy"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]
