@@ -131,3 +131,6 @@ uint64_t onsager_next_stamp(void) { return atomic_fetch_add(&stamp_counter, 1); 
 static _Thread_local int anomaly_on = 0;
 int onsager_anomaly_enabled(void) { return anomaly_on; }
 int onsager_set_anomaly_enabled(int on) { int prev = anomaly_on; anomaly_on = on; return prev; }
+
+#include <stdio.h>
+void onsager_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }

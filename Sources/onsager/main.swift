@@ -33,6 +33,7 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+Console.useLineBuffering()
 var args = Array(CommandLine.arguments.dropFirst())
 if args.contains("-h") || args.contains("--help") || args.first == "help" {
     print(usage)

@@ -16,7 +16,7 @@
 import Foundation
 import Onsager
 
-setvbuf(stdout, nil, _IOLBF, 0)   // progress lines appear as they happen, also in a log file
+Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 
 var epochs = 10
 var learningRate = 0.02

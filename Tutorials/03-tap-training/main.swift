@@ -14,7 +14,7 @@
 import Foundation
 import Onsager
 
-setvbuf(stdout, nil, _IOLBF, 0)   // progress lines appear as they happen, also in a log file
+Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 
 var mnistEpochs = 10, caltechEpochs = 60
 var which = "both"

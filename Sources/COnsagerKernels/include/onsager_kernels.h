@@ -24,6 +24,9 @@ typedef void (*onsager_task_fn)(void *ctx, long task);
 /// call, or a call while another thread holds the pool, runs serially in the caller.
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx);
 
+/// Makes stdout line-buffered (progress lines reach log files as they are printed).
+void onsager_line_buffered_stdout(void);
+
 // ---- thread-local autodiff state (read on every op, so it lives in C as _Thread_local) --
 int onsager_grad_enabled(void);
 int onsager_set_grad_enabled(int enabled);  // returns the previous value
