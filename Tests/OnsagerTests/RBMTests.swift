@@ -129,6 +129,13 @@ func randomRBM(visible: Int, hidden: Int, scale: Double, seed: UInt64) -> RBM<Do
         #expect(AnnealedImportanceSampling().betas.count == 14_501)
     }
 
+    @Test func baseRateBiasesStayFiniteForConstantPixels() {
+        let data = Tensor<Float>(shape: [4, 3], scalars: [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0])
+        let b = AnnealedImportanceSampling.baseRateBiases(data: data, pseudoCount: 1).scalars
+        #expect(b.allSatisfy { $0.isFinite })
+        #expect(Swift.abs(b[0] - Float(log(5.0 / 1.0))) < 1e-5 && Swift.abs(b[1] + Float(log(5.0))) < 1e-5 && Swift.abs(b[2]) < 1e-6)
+    }
+
     @Test func barsAndStripesPatterns() {
         let p: Tensor<Float> = BarsAndStripes.patterns(size: 4)
         #expect(p.shape == [30, 16])

@@ -52,14 +52,16 @@ public struct AnnealedImportanceSampling {
         return b
     }
 
-    /// Base-rate visible biases logit(pᵢ) with pᵢ = (countᵢ + pseudoCount)/(N + pseudoCount), as in
-    /// the original code (pseudoCount = 5 × number of minibatches of 100).
+    /// Base-rate visible biases logit(pᵢ), pᵢ = (countᵢ + α)/(N + 2α): the data marginals smoothed
+    /// towards ½ by α pseudo-counts on each side (default 5 × the number of minibatches of 100, the
+    /// original code's amount). The original divides by N + α only, which gives p = 1 and an
+    /// infinite bias for a pixel that is on in every image (Caltech silhouettes' background).
     public static func baseRateBiases<S: TensorScalar>(data: Tensor<S>, pseudoCount: Double? = nil) -> Tensor<S> {
         let n = Double(data.shape[0])
-        let pc = pseudoCount ?? 5 * Swift.max(1, (n / 100).rounded(.up))
+        let alpha = pseudoCount ?? 5 * Swift.max(1, (n / 100).rounded(.up))
         let counts = withoutGrad { data.sum(axis: 0) }.scalars
         return Tensor<S>(counts.map { c in
-            let p = (Double(c) + pc) / (n + pc)
+            let p = (Double(c) + alpha) / (n + 2 * alpha)
             return S(Foundation.log(p / (1 - p)))
         })
     }
