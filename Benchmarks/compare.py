@@ -31,7 +31,10 @@ refs = {"numpy": run([py, os.path.join(here, "reference_numpy.py")], env=numpy_e
         + run([py, os.path.join(here, "reference_sklearn.py")], env=numpy_env),
         "torch": run([py, os.path.join(here, "reference_torch.py")])}
 
-def key(r): return (r["bench"], r["threads"])
+def label(r):
+    extra = [f"{k}={r[k]}" for k in ("order", "method") if k in r]
+    return r["bench"] + (" (" + ", ".join(extra) + ")" if extra else "")
+def key(r): return (label(r), r["threads"])
 table = {key(r): r for r in ours}
 lower_is_better = ("us", "s", "ms")
 print("| case | threads | Onsager | numpy / scikit-learn | ratio | PyTorch | ratio vs PyTorch |")
