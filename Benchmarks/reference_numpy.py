@@ -4,13 +4,13 @@ Usage (this machine sets OPENBLAS_CORETYPE, which slows OpenBLAS; unset it for t
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 Benchmarks/reference_numpy.py [--threads 1,2]
 Needs numpy and threadpoolctl.
 """
-import json, statistics, sys, time
+import json, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refcommon import measure, threads_arg
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-threads = [1, 2]
-if "--threads" in sys.argv:
-    threads = [int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(",")]
+threads = threads_arg()
 rng = np.random.default_rng(0)
 
 def f32(*shape): return rng.standard_normal(shape, dtype=np.float32)
@@ -25,21 +25,9 @@ def cases():
     yield "sgemm-rbm-bwdT", (lambda: np.matmul(h, w.T)), 2.0 * 100 * 500 * 784
     yield "sgemm-rbm-vTh", (lambda: np.matmul(v.T, h)), 2.0 * 784 * 100 * 500
 
-def measure(fn, target=0.25, reps=7):
-    for _ in range(3): fn()
-    t0 = time.perf_counter(); n = 0
-    while time.perf_counter() - t0 < 0.05: fn(); n += 1
-    iters = max(1, int(n * target / (time.perf_counter() - t0)))
-    rates = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters): fn()
-        rates.append(iters / (time.perf_counter() - t0))
-    return statistics.median(rates), min(rates), max(rates)
-
 for t in threads:
     with threadpool_limits(limits=t, user_api="blas"):
         for name, fn, flops in cases():
-            med, lo, hi = measure(fn)
+            med, lo, hi = measure(fn, target=0.25, reps=7)
             print(json.dumps({"bench": name, "threads": t, "value": round(med * flops / 1e9, 2), "unit": "GFLOPS",
                               "min": round(lo * flops / 1e9, 2), "max": round(hi * flops / 1e9, 2), "impl": "numpy"}), flush=True)

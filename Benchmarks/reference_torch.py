@@ -4,25 +4,13 @@ Usage: python3 Benchmarks/reference_torch.py [--threads 1,2]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s).
 """
-import json, statistics, sys, time
+import json, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from refcommon import measure, threads_arg
 import torch
 
-threads = [1, 2]
-if "--threads" in sys.argv:
-    threads = [int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(",")]
+threads = threads_arg()
 torch.manual_seed(0)
-
-def measure(fn, target=0.3, reps=9):
-    for _ in range(10): fn()
-    t0 = time.perf_counter(); n = 0
-    while time.perf_counter() - t0 < 0.05: fn(); n += 1
-    iters = max(1, int(n * target / (time.perf_counter() - t0)))
-    rates = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        for _ in range(iters): fn()
-        rates.append(iters / (time.perf_counter() - t0))
-    return statistics.median(rates), min(rates), max(rates)
 
 def emit(name, t, value, unit, lo, hi):
     print(json.dumps({"bench": name, "threads": t, "value": round(value, 2), "unit": unit,
@@ -37,12 +25,12 @@ for t in threads:
                             ("sgemm-rbm-fwd", lambda: v @ w, 2.0 * 100 * 784 * 500),
                             ("sgemm-rbm-bwdT", lambda: h @ w.T, 2.0 * 100 * 500 * 784),
                             ("sgemm-rbm-vTh", lambda: v.T @ h, 2.0 * 784 * 100 * 500)):
-        med, lo, hi = measure(fn, target=0.25, reps=7)
+        med, lo, hi = measure(fn, target=0.25, reps=7, warm=10)
         emit(name, t, med * flops / 1e9, "GFLOPS", lo * flops / 1e9, hi * flops / 1e9)
     ag, bg = torch.randn(10, requires_grad=True), torch.randn(10)
     def fwd_bwd():
         y = torch.add(ag, bg).sum(); y.backward()
-    med, lo, hi = measure(fwd_bwd)
+    med, lo, hi = measure(fwd_bwd, warm=10)
     emit("tiny-op-backward", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
 
     nv, nh, B = 784, 500, 100
@@ -58,5 +46,5 @@ for t in threads:
         opt.zero_grad(set_to_none=True)
         loss = free_energy(v0).mean() - free_energy(v1).mean()
         loss.backward(); opt.step()
-    med, lo, hi = measure(cd1_autograd, target=0.5, reps=7)
+    med, lo, hi = measure(cd1_autograd, target=0.5, reps=7, warm=10)
     emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)

@@ -5,7 +5,7 @@
 /// Its gradient is the CD update (positive phase with hidden probabilities, since ∂F/∂W = −v σ(·)ᵀ),
 /// so any optimizer of the project trains the RBM. Negative particles v⁻ come from k Gibbs steps
 /// started at the data (CD-k) or from persistent chains carried across updates (PCD).
-public struct ContrastiveDivergence<Scalar: TensorScalar> {
+public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// Gibbs steps per update.
     public var k: Int
     /// Persistent chains (PCD) when non-nil; any number of rows.
@@ -71,33 +71,13 @@ public struct ContrastiveDivergence<Scalar: TensorScalar> {
         return l
     }
 
-    /// One update: loss, backward, optimizer step. Returns the loss value.
-    @discardableResult
-    public mutating func step<O: Optimizer>(_ model: inout RBM<Scalar>, batch: Tensor<Scalar>, optimizer: inout O) -> Scalar
-    where O.Scalar == Scalar {
-        model.zeroGradients()
-        let l = loss(model, batch: batch)
-        l.backward()
-        model.update(with: &optimizer)
-        return l.item
-    }
 }
 
 extension ContrastiveDivergence {
-    /// One pass over the rows of `data` in minibatches of `batchSize`, shuffled by the trainer's
-    /// generator (a last partial batch is kept). Returns the mean loss.
+    /// One shuffled pass over `data`, shuffled by the trainer's own generator. Returns the mean loss.
     @discardableResult
     public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
                                                  optimizer: inout O) -> Double where O.Scalar == Scalar {
-        check(batchSize > 0, "trainEpoch: batch size must be positive, got \(batchSize)")
-        let n = data.shape[0]
-        let order = generator.permutation(n)
-        var total = 0.0, batches = 0
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let batch = data.indexSelect(axis: 0, indices: Array(order[start..<Swift.min(n, start + batchSize)]))
-            total += Double(step(&model, batch: batch, optimizer: &optimizer))
-            batches += 1
-        }
-        return total / Double(Swift.max(batches, 1))
+        trainEpoch(&model, data: data, batchSize: batchSize, optimizer: &optimizer, generator: generator)
     }
 }

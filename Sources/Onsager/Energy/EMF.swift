@@ -6,7 +6,7 @@
 /// reference note does, flips the negative phase; training then diverges — see TAPTests.)
 /// Two gradient modes: `.envelope` detaches m* (stationary, so d ln Z/dθ = ∂(−G)/∂θ at fixed m*);
 /// `.unrolled` backpropagates through the damped iterations (the tied-weight MLP view).
-public struct EMFTrainer<Scalar: TensorScalar> {
+public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
     public enum GradientMode: String, Sendable { case envelope, unrolled }
     public var solver: TAPSolver
     public var mode: GradientMode
@@ -39,31 +39,5 @@ public struct EMFTrainer<Scalar: TensorScalar> {
         var l = model.freeEnergy(batch).mean() + model.negativeGibbsFreeEnergy(mode == .envelope ? m.detached() : m, order: solver.order).mean()
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
         return l
-    }
-
-    /// One update: loss, backward, optimizer step. Returns the loss value.
-    @discardableResult
-    public mutating func step<O: Optimizer>(_ model: inout RBM<Scalar>, batch: Tensor<Scalar>, optimizer: inout O) -> Scalar
-    where O.Scalar == Scalar {
-        model.zeroGradients()
-        let l = loss(model, batch: batch)
-        l.backward()
-        model.update(with: &optimizer)
-        return l.item
-    }
-
-    /// One pass over `data` in shuffled minibatches. Returns the mean loss.
-    @discardableResult
-    public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O, generator: RandomGenerator) -> Double where O.Scalar == Scalar {
-        let n = data.shape[0]
-        let order = generator.permutation(n)
-        var total = 0.0, batches = 0
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let batch = data.indexSelect(axis: 0, indices: Array(order[start..<Swift.min(n, start + batchSize)]))
-            total += Double(step(&model, batch: batch, optimizer: &optimizer))
-            batches += 1
-        }
-        return total / Double(Swift.max(batches, 1))
     }
 }

@@ -17,7 +17,7 @@ public enum RBMTrainingMethod: Sendable, CustomStringConvertible {
 }
 
 /// The state of one training method for one model: chains, magnetizations, update count.
-public struct RBMMethodTrainer<Scalar: TensorScalar> {
+public struct RBMMethodTrainer<Scalar: TensorScalar>: RBMTrainer {
     public let method: RBMTrainingMethod
     var cd: ContrastiveDivergence<Scalar>?
     var emf: EMFTrainer<Scalar>?
@@ -32,28 +32,11 @@ public struct RBMMethodTrainer<Scalar: TensorScalar> {
         }
     }
 
-    /// One update on `batch`. Returns the loss.
-    @discardableResult
-    public mutating func step<O: Optimizer>(_ model: inout RBM<Scalar>, batch: Tensor<Scalar>, optimizer: inout O) -> Scalar
-    where O.Scalar == Scalar {
+    /// The loss of the chosen method (switching EMF to persistent magnetizations when due).
+    public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
         updates += 1
-        if cd != nil { return cd!.step(&model, batch: batch, optimizer: &optimizer) }
+        if cd != nil { return cd!.loss(model, batch: batch) }
         if case let .emf(_, _, after?) = method, updates == after + 1 { emf!.makePersistent(from: batch, model: model) }
-        return emf!.step(&model, batch: batch, optimizer: &optimizer)
-    }
-
-    /// One shuffled pass over `data`. Returns the mean loss.
-    @discardableResult
-    public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O, generator: RandomGenerator) -> Double where O.Scalar == Scalar {
-        let n = data.shape[0]
-        let order = generator.permutation(n)
-        var total = 0.0, batches = 0
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let batch = data.indexSelect(axis: 0, indices: Array(order[start..<Swift.min(n, start + batchSize)]))
-            total += Double(step(&model, batch: batch, optimizer: &optimizer))
-            batches += 1
-        }
-        return total / Double(Swift.max(batches, 1))
+        return emf!.loss(model, batch: batch)
     }
 }
