@@ -121,3 +121,19 @@ struct LinalgGolden {
         #expect(f.scalars == [0.5, 0.25])
     }
 }
+
+@Suite struct RankDeficientSVDTests {
+    /// Rank-deficient input (duplicate rows, zero columns, a product of thin factors) converges and
+    /// the rank is right: columns that collapse to rounding noise count as converged.
+    @Test func rankDeficientDesignConverges() throws {
+        let g = RandomGenerator(seed: 77)
+        var x = matmul(Tensor<Double>.normal([57, 50], generator: g), Tensor<Double>.normal([50, 57], generator: g))
+        x = x * Tensor((0..<57).map { $0 % 19 == 0 ? 0.0 : 1.0 })          // three zero columns
+        x = concat([x, x.sliced(axis: 0, 0..<3)], axis: 0)                   // duplicate rows
+        let centered = x - x.mean(axis: 0, keepDims: true)
+        #expect(try Linalg.matrixRank(x) == 50)
+        #expect(try Linalg.matrixRank(centered) == 50)
+        let (u, s, vt) = try Linalg.svd(centered)
+        #expect(allClose(matmul(u * s.unsqueezed(0), vt), centered, rtol: 0, atol: 1e-9))
+    }
+}

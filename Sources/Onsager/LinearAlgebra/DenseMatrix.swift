@@ -239,6 +239,9 @@ enum Decompose {
         let n = m.cols
         var u = m.transposed.a          // column-major: column j at u[j*n ..< (j+1)*n]
         var v = DenseMatrix.identity(n).a
+        // Columns reduced to rounding noise (rank deficiency) are converged: rotating them forever
+        // against each other would never meet a relative criterion.
+        let negligible = m.a.reduce(0) { $0 + $1 * $1 } * 1e-30
         var sweeps = 0
         var rotated = true
         while rotated {
@@ -252,7 +255,7 @@ enum Decompose {
                         let x = u[p * n + i], y = u[q * n + i]
                         alpha += x * x; beta += y * y; gamma += x * y
                     }
-                    if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() { continue }
+                    if gamma == 0 || Swift.abs(gamma) <= 1e-15 * (alpha * beta).squareRoot() || Swift.min(alpha, beta) <= negligible { continue }
                     rotated = true
                     let zeta = (beta - alpha) / (2 * gamma)
                     let t = (zeta >= 0 ? 1.0 : -1.0) / (Swift.abs(zeta) + (1 + zeta * zeta).squareRoot())
