@@ -118,9 +118,10 @@ extension Tensor {
         if isRun {
             let x = contiguousValue()
             let first = axes.first ?? rank, last = axes.last ?? rank - 1
-            let outer = Shape.count(Array(shape[..<first]))
-            let r = axes.isEmpty ? 1 : Shape.count(Array(shape[first...last]))
-            let inner = Shape.count(Array(shape[(last + 1)...]))
+            var outer = 1, r = 1, inner = 1
+            for (d, n) in shape.enumerated() {
+                if d < first { outer &*= n } else if d > last { inner &*= n } else { r &*= n }
+            }
             Scalar._reduce(kop(op), x.basePointer, out.storage.base, outer, r, inner)
         } else {
             let kept = (0..<rank).filter { !axes.contains($0) }

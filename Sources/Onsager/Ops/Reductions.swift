@@ -19,6 +19,18 @@ extension Tensor {
     /// Sum over `axes` (all axes when nil).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
+        if axes == nil && !keepDims {
+            // Full reduction (losses): no axis bookkeeping.
+            let x = contiguousValue()
+            let y = Tensor(uninitializedShape: [])
+            Scalar._reduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
+            guard Self.tracks(self) else { return y.checked("sum") }
+            let inShape = shape
+            return y.attaching("sum", [self]) { g in
+                if !GradMode.isEnabled { return [Tensor(repeating: g.item, shape: inShape)] }
+                return [g.reshaped([Int](repeating: 1, count: inShape.count)).expanded(to: inShape)]
+            }.checked("sum")
+        }
         let ax = allAxes(axes, "sum")
         var y = reduceKernel(ONS_RSUM, axes: ax)
         if !keepDims { y = y.reshapedValue(dropShape(ax)) }
