@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import Onsager
+
+@Suite struct OptimizerGoldenTests {
+    struct File: Decodable {
+        let optimizers: [String: [[Double]]]
+        let schedules: [String: [Double]]
+        struct Clip: Decodable { let norm: Double; let grad: [Double] }
+        let clip: Clip
+    }
+    static let golden: File = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/torch.json")
+        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+    }()
+    // Separate declarations: `static let c = …, d = …` with closure initialisers evaluated the
+    // first initialiser for both under Swift 6.3.1 (found by this test).
+    static let c = Tensor<Double>((0..<6).map { 1 + Double($0) / 4 })
+    static let d = Tensor<Double>((0..<6).map { sin(Double($0)) })
+
+    static func trace<O: Optimizer>(_ opt: O) -> [[Double]] where O.Scalar == Double {
+        var o = opt
+        var ps = [Tensor<Double>((0..<6).map { cos(0.7 * Double($0)) }).requiringGrad()]
+        var out: [[Double]] = []
+        for _ in 0..<5 {
+            ps[0].zeroGrad()
+            let loss = (c * ps[0] * ps[0] * 0.5 + d * ps[0]).sum()
+            loss.backward()
+            o.step(&ps)
+            out.append(ps[0].scalars)
+        }
+        return out
+    }
+
+    static let configs: [(String, @Sendable () -> [[Double]])] = [
+        ("sgd", { trace(SGD<Double>(learningRate: 0.1)) }),
+        ("sgd_momentum", { trace(SGD<Double>(learningRate: 0.1, momentum: 0.9)) }),
+        ("sgd_nesterov_wd", { trace(SGD<Double>(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05)) }),
+        ("sgd_dampening", { trace(SGD<Double>(learningRate: 0.1, momentum: 0.8, dampening: 0.3)) }),
+        ("adam", { trace(Adam<Double>(learningRate: 0.05)) }),
+        ("adam_wd", { trace(Adam<Double>(learningRate: 0.05, weightDecay: 0.1)) }),
+        ("adamw", { trace(Adam<Double>(learningRate: 0.05, weightDecay: 0.1, decoupledWeightDecay: true)) }),
+        ("rmsprop", { trace(RMSProp<Double>(learningRate: 0.01)) }),
+        ("rmsprop_momentum_centered", { trace(RMSProp<Double>(learningRate: 0.01, weightDecay: 0.01, momentum: 0.9, centered: true)) }),
+        ("adagrad", { trace(AdaGrad<Double>(learningRate: 0.1)) }),
+        ("adagrad_decay", { trace(AdaGrad<Double>(learningRate: 0.1, learningRateDecay: 0.05, weightDecay: 0.02, initialAccumulator: 0.1)) }),
+    ]
+
+    @Test(arguments: configs.map(\.0))
+    func optimizerMatchesPyTorch(_ name: String) {
+        let got = Self.configs.first { $0.0 == name }!.1(), want = Self.golden.optimizers[name]!
+        for (step, (g, w)) in zip(got, want).enumerated() {
+            #expect(maxRelativeError(g, w, floor: 1e-12) < 1e-10, "\(name) step \(step + 1): \(g) vs \(w)")
+        }
+    }
+
+    @Test func everyGoldenOptimizerIsChecked() { #expect(Set(Self.golden.optimizers.keys) == Set(Self.configs.map(\.0))) }
+
+    @Test func schedulesMatchPyTorch() {
+        let s = Self.golden.schedules
+        let ours: [String: any LearningRateSchedule] = [
+            "step": StepDecay(initial: 0.5, stepSize: 3, gamma: 0.5), "exponential": ExponentialDecay(initial: 0.5, gamma: 0.9),
+            "cosine": CosineAnnealing(initial: 0.5, period: 10, minimum: 0.01),
+            "linear_warmup": LinearWarmup(steps: 4, startFactor: 0.25, then: ExponentialDecay(initial: 0.5, gamma: 1)),
+        ]
+        for (name, sched) in ours {
+            let got = (0..<12).map { sched.rate(at: $0) }
+            #expect(maxRelativeError(got, s[name]!, floor: 1e-12) < 1e-12, "\(name): \(got) vs \(s[name]!)")
+        }
+        #expect(InverseTimeDecay(initial: 1, decay: 0.5).rate(at: 2) == 0.5)
+    }
+
+    @Test func clippingMatchesPyTorch() {
+        let p = Tensor<Double>([3, -4, 12]).requiringGrad()
+        (p * p).sum().backward()
+        let norm = clipGradientNorm([p], maxNorm: 5)
+        #expect(Swift.abs(norm - Self.golden.clip.norm) < 1e-12)
+        #expect(maxRelativeError(p.grad!.scalars, Self.golden.clip.grad) < 1e-12)
+    }
+}
+
+@Suite struct LayerTests {
+    typealias T = Tensor<Double>
+
+    @Test func layersAndLossesPassGradcheck() {
+        let g = RandomGenerator(seed: 3)
+        let dense = Dense<Double>(inputSize: 4, outputSize: 3, generator: g)
+        let ln = LayerNorm<Double>(size: 3)
+        let x = T.normal([5, 4], generator: g)
+        let labels = [0, 2, 1, 1, 0]
+        let cases: [(String, ([T]) -> T, [T])] = [
+            ("dense + tanh", { p in var l = dense; l.parameters = [p[0], p[1]]; return Activation<Double>(.tanh)(l(p[2])) }, dense.parameters + [x]),
+            ("layer norm", { p in var l = ln; l.parameters = [p[0], p[1]]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([4, 3], generator: g)]),
+            ("batch norm (training)", { p in var l = BatchNorm<Double>(features: 3); l.parameters = [p[0], p[1]]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([6, 3], generator: g)]),
+            ("mse", { Loss.meanSquaredError($0[0], $0[1]) }, [T.normal([4, 2], generator: g), T.normal([4, 2], generator: g)]),
+            ("bce probabilities", { Loss.binaryCrossEntropy(probabilities: $0[0].sigmoid(), $0[1]) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),
+            ("bce logits", { Loss.binaryCrossEntropy(logits: $0[0], $0[1], reduction: .sum) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),
+            ("softmax cross-entropy", { Loss.softmaxCrossEntropy(logits: $0[0], labels: labels) }, [T.normal([5, 3], generator: g)]),
+            ("nll, no reduction", { Loss.negativeLogLikelihood(logProbabilities: $0[0].logSoftmax(axis: 1), labels: labels, reduction: .none) }, [T.normal([5, 3], generator: g)]),
+            ("l1 + l2 penalties", { Loss.l1Penalty([$0[0]]) + Loss.l2Penalty([$0[0], $0[1]]) }, [T([0.5, -1.2, 2]), T.normal([2, 2], generator: g)]),
+        ]
+        for (name, f, inputs) in cases {
+            let r = gradcheck(f, at: inputs)
+            #expect(r.passed, "\(name): \(r)")
+        }
+    }
+
+    @Test func sequentialRegistersParametersByName() {
+        let g = RandomGenerator(seed: 4)
+        var model = Sequential<Float>([Dense(inputSize: 4, outputSize: 8, generator: g), Activation(.relu), Dropout(probability: 0.5, generator: g),
+                                       BatchNorm(features: 8), Dense(inputSize: 8, outputSize: 2, initializer: .heNormal, generator: g)])
+        #expect(model.parameterNames == ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"])
+        #expect(model.stateNames == ["3.running_mean", "3.running_var"])
+        let x = Tensor<Float>.normal([16, 4], generator: g)
+        let y = model(x)
+        #expect(y.shape == [16, 2])
+        #expect(model.state[0].scalars != [Float](repeating: 0, count: 8), "training updates the running mean")
+        model.evaluationMode()
+        #expect(!model.isTraining)
+        let e1 = model(x), e2 = model(x)
+        #expect(e1.scalars == e2.scalars, "evaluation is deterministic (no dropout, running statistics)")
+        var sgd = SGD<Float>(learningRate: 0.1)
+        model.trainingMode()
+        let before = model.parameters[0].scalars
+        Loss.meanSquaredError(model(x), Tensor.zeros([16, 2])).backward()
+        model.update(with: &sgd)
+        #expect(model.parameters[0].scalars != before)
+    }
+
+    @Test func dropoutScalesByInverseKeepProbability() {
+        let d = Dropout<Double>(probability: 0.25, generator: RandomGenerator(seed: 5))
+        let y = d(T.ones([100_000]))
+        let kept = y.scalars.filter { $0 != 0 }
+        #expect(kept.allSatisfy { Swift.abs($0 - 4.0 / 3) < 1e-12 })
+        #expect(Swift.abs(y.mean().item - 1) < 0.01, "expected value preserved")
+        var e = d
+        e.evaluationMode()
+        #expect(e(T.ones([10])).scalars == [Double](repeating: 1, count: 10))
+    }
+
+    @Test func initializersHaveTheirVariances() {
+        let g = RandomGenerator(seed: 6)
+        let w: Tensor<Double> = Initializer.glorotUniform.make([300, 200], generator: g)
+        #expect(Swift.abs(w.variance().item - 2.0 / 500) < 2e-4)
+        let h: Tensor<Double> = Initializer.heNormal.make([400, 300], generator: g)
+        #expect(Swift.abs(h.variance().item - 2.0 / 400) < 2e-4)
+    }
+}
