@@ -29,12 +29,23 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.decoupledWeightDecay = decoupledWeightDecay
     }
 
-    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        if m.count != parameters.count {
-            m = Array(repeating: nil, count: parameters.count)
-            v = Array(repeating: nil, count: parameters.count)
-            t = Array(repeating: 0, count: parameters.count)
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { OptimizerState.export("exp_avg", m).merging(OptimizerState.export("exp_avg_sq", v)) { a, _ in a }
+                .merging(OptimizerState.counts("step", t)) { a, _ in a } }
+        set {
+            m = OptimizerState.restore("exp_avg", from: newValue)
+            v = OptimizerState.restore("exp_avg_sq", from: newValue)
+            t = OptimizerState.restoreCounts("step", from: newValue)
+            v += Array(repeating: nil, count: Swift.max(0, m.count - v.count))
+            t += Array(repeating: 0, count: Swift.max(0, m.count - t.count))
         }
+    }
+
+    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
+        // Extend (never reset) per-position state, so restored state survives.
+        m += Array(repeating: nil, count: Swift.max(0, parameters.count - m.count))
+        v += Array(repeating: nil, count: Swift.max(0, parameters.count - v.count))
+        t += Array(repeating: 0, count: Swift.max(0, parameters.count - t.count))
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }

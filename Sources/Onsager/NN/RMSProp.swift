@@ -13,11 +13,21 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
     }
 
-    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        if square.count != parameters.count {
-            square = Array(repeating: nil, count: parameters.count)
-            average = square; buffer = square
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { OptimizerState.export("square_avg", square).merging(OptimizerState.export("grad_avg", average)) { a, _ in a }
+                .merging(OptimizerState.export("momentum_buffer", buffer)) { a, _ in a } }
+        set {
+            square = OptimizerState.restore("square_avg", from: newValue)
+            func padded(_ x: [Tensor<Scalar>?]) -> [Tensor<Scalar>?] { x + Array(repeating: nil, count: Swift.max(0, square.count - x.count)) }
+            average = padded(OptimizerState.restore("grad_avg", from: newValue))
+            buffer = padded(OptimizerState.restore("momentum_buffer", from: newValue))
         }
+    }
+
+    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
+        square += Array(repeating: nil, count: Swift.max(0, parameters.count - square.count))
+        average += Array(repeating: nil, count: Swift.max(0, parameters.count - average.count))
+        buffer += Array(repeating: nil, count: Swift.max(0, parameters.count - buffer.count))
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
@@ -60,8 +70,18 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         self.initialAccumulator = initialAccumulator; self.epsilon = epsilon
     }
 
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { OptimizerState.export("sum", sums).merging(OptimizerState.counts("step", steps)) { a, _ in a } }
+        set {
+            sums = OptimizerState.restore("sum", from: newValue)
+            steps = OptimizerState.restoreCounts("step", from: newValue)
+            steps += Array(repeating: 0, count: Swift.max(0, sums.count - steps.count))
+        }
+    }
+
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        if sums.count != parameters.count { sums = Array(repeating: nil, count: parameters.count); steps = Array(repeating: 0, count: parameters.count) }
+        sums += Array(repeating: nil, count: Swift.max(0, parameters.count - sums.count))
+        steps += Array(repeating: 0, count: Swift.max(0, parameters.count - steps.count))
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }

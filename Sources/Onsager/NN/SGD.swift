@@ -23,8 +23,13 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { OptimizerState.export("momentum_buffer", buffers) }
+        set { buffers = OptimizerState.restore("momentum_buffer", from: newValue) }
+    }
+
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        if buffers.count != parameters.count { buffers = Array(repeating: nil, count: parameters.count) }
+        buffers += Array(repeating: nil, count: Swift.max(0, parameters.count - buffers.count))
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }

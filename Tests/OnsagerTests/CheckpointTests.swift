@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import Onsager
+
+@Suite struct CheckpointTests {
+    func tempURL(_ name: String) -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-ckpt-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name)
+    }
+    func model(_ seed: UInt64) -> Sequential<Float> {
+        let g = RandomGenerator(seed: seed)
+        return Sequential([Dense(inputSize: 5, outputSize: 7, generator: g), Activation(.tanh), BatchNorm(features: 7),
+                           Dense(inputSize: 7, outputSize: 2, generator: g)])
+    }
+
+    /// Save mid-training (model and Adam state), load into fresh objects, continue: bit-identical.
+    @Test func resumeTrainingExactly() throws {
+        let x = Tensor<Float>.normal([16, 5], generator: RandomGenerator(seed: 1)), y = Tensor<Float>.normal([16, 2], generator: RandomGenerator(seed: 2))
+        func step(_ m: inout Sequential<Float>, _ o: inout Adam<Float>) {
+            m.zeroGradients()
+            Loss.meanSquaredError(m(x), y).backward()
+            m.update(with: &o)
+        }
+        var a = model(3), oa = Adam<Float>(learningRate: 0.01)
+        for _ in 0..<3 { step(&a, &oa) }
+        let url = tempURL("resume.safetensors")
+        try Checkpoint.save(a, optimizer: oa, metadata: ["epoch": "3"], to: url)
+        var b = model(99), ob = Adam<Float>(learningRate: 0.01)
+        try Checkpoint.load(into: &b, optimizer: &ob, from: url)
+        #expect(b.parameters.map(\.scalars) == a.parameters.map(\.scalars) && b.state.map(\.scalars) == a.state.map(\.scalars))
+        #expect(b.parameters.allSatisfy { $0.requiresGrad })
+        for _ in 0..<2 { step(&a, &oa); step(&b, &ob) }
+        #expect(b.parameters.map(\.scalars) == a.parameters.map(\.scalars), "continued training matches bit for bit")
+        let (_, meta) = try Safetensors.read(url, as: Float.self)
+        #expect(meta["epoch"] == "3")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "atomic write leaves no temporary file")
+    }
+
+    @Test func strictLoadingNamesWhatIsWrong() throws {
+        let url = tempURL("strict.safetensors")
+        try Checkpoint.save(model(4), to: url)
+        var smaller = Sequential<Float>([Dense(inputSize: 5, outputSize: 7)])
+        do { try Checkpoint.load(into: &smaller, from: url); Issue.record("expected an error") } catch let e as CheckpointError {
+            guard case let .unexpected(_, names) = e else { Issue.record("\(e)"); return }
+            #expect(names.contains("3.weight") && names.contains("2.running_mean"))
+        }
+        try Checkpoint.load(into: &smaller, from: url, strict: false)   // non-strict: takes what fits
+        var bigger = Sequential<Float>([Dense(inputSize: 5, outputSize: 7), Activation(.tanh), BatchNorm(features: 7),
+                                        Dense(inputSize: 7, outputSize: 2), Dense(inputSize: 2, outputSize: 1)])
+        #expect(throws: CheckpointError.missing(path: url.path, names: ["4.weight", "4.bias"])) { try Checkpoint.load(into: &bigger, from: url) }
+        var wrongShape = Sequential<Float>([Dense(inputSize: 5, outputSize: 6), Activation(.tanh), BatchNorm(features: 7), Dense(inputSize: 7, outputSize: 2)])
+        #expect(throws: CheckpointError.shapeMismatch(path: url.path, name: "0.weight", file: [5, 7], model: [5, 6])) {
+            try Checkpoint.load(into: &wrongShape, from: url)
+        }
+    }
+
+    @Test func malformedFiles() throws {
+        let url = tempURL("bad.safetensors")
+        for bytes: [UInt8] in [[1, 2, 3], [200, 0, 0, 0, 0, 0, 0, 0, 123], [2, 0, 0, 0, 0, 0, 0, 0, 91, 93],
+                               Array("\u{30}\0\0\0\0\0\0\0{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,9]}}  ".utf8)] {
+            try Data(bytes).write(to: url)
+            do { _ = try Safetensors.read(url, as: Float.self); Issue.record("expected an error for \(bytes.prefix(12))") } catch let e as CheckpointError {
+                #expect("\(e)".contains(url.path))
+            }
+        }
+    }
+
+    /// A file written by PyTorch (Golden/from_torch.safetensors, made by safetensors_check.py)
+    /// reads with identical values; and a file written here is what that script verifies.
+    @Test func interoperatesWithPyTorch() throws {
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/from_torch.safetensors")
+        let (t, meta) = try Safetensors.read(golden, as: Double.self)
+        let w = (0..<3).flatMap { i in (0..<4).map { j in Double(Float(sin(Double(i + 2 * j)))) } }
+        #expect(t["w"]!.shape == [3, 4] && t["w"]!.scalars == w)
+        #expect(t["b"]!.scalars == (0..<4).map { cos(Double($0)) })
+        #expect(meta["writer"] == "torch")
+        // The file that `python3 safetensors_check.py verify $TMPDIR/onsager-safetensors-check.safetensors` checks.
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-safetensors-check.safetensors")
+        try Safetensors.writeMixed(float32: [("w", Tensor<Float>(shape: [3, 4], scalars: w.map(Float.init)))],
+                                   float64: [("b", Tensor<Double>((0..<4).map { cos(Double($0)) }))], metadata: ["writer": "onsager"], to: out)
+        let back = try Safetensors.read(out, as: Double.self).tensors
+        #expect(back["w"]!.scalars == w && back["b"]!.scalars == (0..<4).map { cos(Double($0)) })
+    }
+}
