@@ -146,3 +146,54 @@ import Testing
         #expect(Swift.abs(h.variance().item - 2.0 / 400) < 2e-4)
     }
 }
+
+@Suite struct TrainingLoopTests {
+    static func blobs() -> (Tensor<Float>, Tensor<Float>) {
+        let g = RandomGenerator(seed: 8)
+        let x = Tensor<Float>.normal([200, 2], generator: g)
+        let labels = x.scalars.chunked(2).map { $0[0] + 0.5 * $0[1] > 0 ? Float(1) : 0 }
+        return (x, Tensor(shape: [200], scalars: labels))
+    }
+
+    @Test func trainsWritesMetricsAndIsReproducible() throws {
+        let (x, y) = Self.blobs()
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-metrics-\(getpid()).csv")
+        func run() throws -> ([Float], [EpochRecord]) {
+            let g = RandomGenerator(seed: 9)
+            let model = Sequential<Float>([Dense(inputSize: 2, outputSize: 16, generator: g), Activation(.relu), Dense(inputSize: 16, outputSize: 2, generator: g)])
+            var loop = TrainingLoop(model: model, optimizer: SGD<Float>(learningRate: 0.1, momentum: 0.9), batchSize: 20,
+                                    schedule: CosineAnnealing(initial: 0.1, period: 100), clipNorm: 5, generator: g, metricsFile: csv)
+            loop.showProgress = false
+            try loop.fit(inputs: x, targets: y, epochs: 10, loss: { m, xb, yb in
+                Loss.softmaxCrossEntropy(logits: m(xb), labels: yb.scalars.map { Int($0) })
+            }, evaluate: { m in
+                let pred = m(x).argmax(axis: 1)
+                return [("accuracy", Double(zip(pred, y.scalars).filter { Float($0.0) == $0.1 }.count) / 200)]
+            })
+            return (loop.model.parameters[0].scalars, loop.history)
+        }
+        let (w1, h1) = try run(), (w2, _) = try run()
+        #expect(w1 == w2)
+        #expect(h1.count == 10 && h1.last!.loss < h1.first!.loss)
+        #expect(h1.last!.metrics[0].1 > 0.95, "accuracy \(h1.last!.metrics[0].1)")
+        let text = try String(contentsOf: csv, encoding: .utf8)
+        #expect(text.hasPrefix("epoch,step,loss,learning_rate,seconds,samples_per_second,accuracy\n"))
+        #expect(text.split(separator: "\n").count == 11)
+    }
+
+    @Test func stopsAtTheFirstNonFiniteValueNamingTheOp() {
+        let (x, y) = Self.blobs()
+        let model = Sequential<Float>([Dense(inputSize: 2, outputSize: 1, generator: RandomGenerator(seed: 10))])
+        var loop = TrainingLoop(model: model, optimizer: SGD<Float>(learningRate: 0.1), batchSize: 50)
+        loop.showProgress = false
+        do {
+            // log of a linear output goes NaN for negative outputs.
+            try loop.fit(inputs: x, targets: y, epochs: 1, loss: { m, xb, _ in m(xb).log().mean() })
+            Issue.record("expected a TrainingError")
+        } catch let e as TrainingError {
+            guard case let .nonFinite(epoch, step, _, op) = e else { return }
+            #expect(epoch == 1 && step == 0 && op == "log", "\(e)")
+            #expect("\(e)".contains("'log'"))
+        } catch { Issue.record("unexpected \(error)") }
+    }
+}
