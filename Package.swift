@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(name: "03-tap-training", dependencies: ["Onsager"], path: "Tutorials/03-tap-training"),
         .executableTarget(name: "04-free-energy-accuracy", dependencies: ["Onsager"], path: "Tutorials/04-free-energy-accuracy"),
         .executableTarget(name: "05-ridge-danger-zone", dependencies: ["Onsager"], path: "Tutorials/05-ridge-danger-zone"),
+        .executableTarget(name: "06-mlp-mnist", dependencies: ["Onsager"], path: "Tutorials/06-mlp-mnist"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]
