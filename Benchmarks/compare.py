@@ -29,7 +29,8 @@ ours = run([bench, *args, "--threads", "1,2"])
 numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 refs = {"numpy": run([py, os.path.join(here, "reference_numpy.py")], env=numpy_env)
         + run([py, os.path.join(here, "reference_sklearn.py")], env=numpy_env),
-        "torch": run([py, os.path.join(here, "reference_torch.py")])}
+        "torch": run([py, os.path.join(here, "reference_torch.py")]),
+        "jax": run([py, os.path.join(here, "reference_jax.py")])}
 
 def label(r):
     extra = [f"{k}={r[k]}" for k in ("order", "method") if k in r]
@@ -37,12 +38,12 @@ def label(r):
 def key(r): return (label(r), r["threads"])
 table = {key(r): r for r in ours}
 lower_is_better = ("us", "s", "ms")
-print("| case | threads | Onsager | numpy / scikit-learn | ratio | PyTorch | ratio vs PyTorch |")
-print("|---|---|---|---|---|---|---|")
+print("| case | threads | Onsager | numpy / scikit-learn | ratio | PyTorch | ratio | JAX (jit) | ratio |")
+print("|---|---|---|---|---|---|---|---|---|")
 for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
     unit = r["unit"]
     cells = [name, str(t), f'{r["value"]:.2f} {unit}']
-    for impl in ("numpy", "torch"):
+    for impl in ("numpy", "torch", "jax"):
         ref = next((x for x in refs[impl] if key(x) == (name, t)), None)
         if ref is None:
             cells += ["—", "—"]

@@ -2,7 +2,9 @@
 
 Usage: python3 Benchmarks/reference_torch.py [--threads 1,2]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
-rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s).
+rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
+mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
+softmax cross-entropy; steps/s).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,3 +50,16 @@ for t in threads:
         loss.backward(); opt.step()
     med, lo, hi = measure(cd1_autograd, target=0.5, reps=7, warm=10)
     emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)
+
+    for name, sizes in (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10])):
+        layers = []
+        for i in range(len(sizes) - 1):
+            layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2: layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers); mopt = torch.optim.SGD(model.parameters(), lr=0.01)
+        x = torch.rand(100, sizes[0]); y = torch.randint(0, sizes[-1], (100,))
+        def mlp_step():
+            mopt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x), y).backward(); mopt.step()
+        med, lo, hi = measure(mlp_step, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=10)
+        emit(name, t, med, "steps/s", lo, hi)

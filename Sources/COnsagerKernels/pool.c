@@ -134,3 +134,17 @@ int onsager_set_anomaly_enabled(int on) { int prev = anomaly_on; anomaly_on = on
 
 #include <stdio.h>
 void onsager_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+#include <malloc.h>
+// Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
+// above 128 KiB with mmap and unmaps them on free, so each step page-faults its buffers anew;
+// a higher threshold keeps them in the heap for reuse (what PyTorch's caching allocator achieves).
+void onsager_tune_allocator(void) {
+#ifdef M_MMAP_THRESHOLD
+    static int done = 0;
+    if (done) return;
+    done = 1;
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
+}

@@ -24,6 +24,9 @@ typedef void (*onsager_task_fn)(void *ctx, long task);
 /// call, or a call while another thread holds the pool, runs serially in the caller.
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx);
 
+/// Raises glibc's mmap threshold so large tensor buffers are reused (called once, at the first
+/// tensor allocation; a process-wide malloc setting).
+void onsager_tune_allocator(void);
 /// Makes stdout line-buffered (progress lines reach log files as they are printed).
 void onsager_line_buffered_stdout(void);
 

@@ -1,3 +1,7 @@
+import COnsagerKernels
+
+private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
+
 /// A 64-byte aligned buffer shared by a tensor and its views. Tensors copy it before writing
 /// when it is shared (copy-on-write), so a value saved on the tape is never changed under it.
 public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
@@ -10,6 +14,7 @@ public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     public init(count: Int) {
         check(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
+        _ = allocatorTuned
         let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
         base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }

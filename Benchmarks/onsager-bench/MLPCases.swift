@@ -1,0 +1,22 @@
+import Onsager
+
+/// One SGD step (batch 100, softmax cross-entropy) of an MLP with ReLU hidden layers, through
+/// Sequential, the tape and the optimizer — the reference scripts' workload. Steps per second.
+func benchMLPStep(_ name: String, sizes: [Int], threads: Int) {
+    let g = RandomGenerator(seed: 11)
+    var layers: [any Layer<Float>] = []
+    for i in 0..<(sizes.count - 1) {
+        layers.append(Dense<Float>(inputSize: sizes[i], outputSize: sizes[i + 1], initializer: .heNormal, generator: g))
+        if i < sizes.count - 2 { layers.append(Activation<Float>(.relu)) }
+    }
+    var model = Sequential<Float>(layers)
+    var sgd = SGD<Float>(learningRate: 0.01)
+    let x = Tensor<Float>.uniform([100, sizes[0]], generator: g)
+    let labels = (0..<100).map { _ in g.nextInt(below: sizes.last!) }
+    let r = measureRate(target: sizes.count > 3 ? 0.6 : 0.4) {
+        model.zeroGradients()
+        Loss.softmaxCrossEntropy(logits: model(x), labels: labels).backward()
+        model.update(with: &sgd)
+    }
+    emit(name, threads: threads, value: r.median, unit: "steps/s", extra: ["min": r.min, "max": r.max])
+}
