@@ -197,3 +197,19 @@ import Testing
         } catch { Issue.record("unexpected \(error)") }
     }
 }
+
+@Suite struct PreprocessingTests {
+    @Test func splitAndScale() {
+        let g = RandomGenerator(seed: 12)
+        let x = Tensor<Double>.normal([100, 3], mean: 5, std: 2, generator: g), y = Tensor<Double>.arange(0, 100)
+        let (train, val) = Preprocessing.trainValidationSplit(x, y, validationFraction: 0.2, generator: g)
+        #expect(train.0.shape == [80, 3] && val.0.shape == [20, 3])
+        #expect(Set(train.1.scalars + val.1.scalars).count == 100, "a partition of the rows")
+        let s = Preprocessing.Scaler.standard(fitting: train.0)
+        let z = s.transform(train.0)
+        #expect(z.mean(axis: 0).scalars.allSatisfy { Swift.abs($0) < 1e-12 })
+        #expect(z.variance(axes: [0]).scalars.allSatisfy { Swift.abs($0 - 1) < 1e-12 })
+        let m = Preprocessing.Scaler.minMax(fitting: train.0).transform(train.0)
+        #expect(Swift.abs(m.min().item) < 1e-12 && Swift.abs(m.max().item - 1) < 1e-12)
+    }
+}
