@@ -195,25 +195,23 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     public var parameterNames: [String] { layers.enumerated().flatMap { i, l in l.parameterNames.map { "\(i).\($0)" } } }
     public var parameters: [Tensor<Scalar>] {
         get { layers.flatMap { $0.parameters } }
-        set {
-            var k = 0
-            for i in layers.indices {
-                let c = layers[i].parameters.count
-                layers[i].parameters = Array(newValue[k..<(k + c)])
-                k += c
-            }
-        }
+        set { distribute(newValue, count: { $0.parameters.count }, assign: { $0.parameters = $1 }) }
     }
     public var stateNames: [String] { layers.enumerated().flatMap { i, l in l.stateNames.map { "\(i).\($0)" } } }
     public var state: [Tensor<Scalar>] {
         get { layers.flatMap { $0.state } }
-        set {
-            var k = 0
-            for i in layers.indices {
-                let c = layers[i].state.count
-                layers[i].state = Array(newValue[k..<(k + c)])
-                k += c
-            }
+        set { distribute(newValue, count: { $0.state.count }, assign: { $0.state = $1 }) }
+    }
+
+    /// Hands each layer its consecutive slice of a flat list (parameters or state).
+    private mutating func distribute(_ values: [Tensor<Scalar>], count: (any Layer<Scalar>) -> Int,
+                                     assign: (inout any Layer<Scalar>, [Tensor<Scalar>]) -> Void) {
+        var k = 0
+        for i in layers.indices {
+            let c = count(layers[i])
+            assign(&layers[i], Array(values[k..<(k + c)]))
+            k += c
         }
+        check(k == values.count, "Sequential: \(values.count) tensors for \(k) slots")
     }
 }
