@@ -45,7 +45,7 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
 // (here: after a fifth of the budget). For all: the learning rate decays as lr/(1 + 2·epoch/E)
 // over the budget of E epochs (at E = 10, tutorial 02's lr/(1 + epoch/5)); batch 100;
 // W ~ N(0, 0.01²).
-func experiment(name: String, train: Tensor<Float>, test: Tensor<Float>, epochs: Int, seed: UInt64) throws -> String {
+@MainActor func experiment(name: String, train: Tensor<Float>, test: Tensor<Float>, epochs: Int, seed: UInt64) throws -> String {
     print("\n# \(name): \(train.shape[0]) training, \(test.shape[0]) test images, \(epochs) epochs\n")
     let updatesPerEpoch = (train.shape[0] + 99) / 100
     let persistFrom = Swift.max(1, epochs / 5) * updatesPerEpoch
