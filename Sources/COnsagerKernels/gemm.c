@@ -156,6 +156,18 @@
             }                                                                                      \
             return;                                                                                \
         }                                                                                          \
+        if (N < 16 && M >= 64 && beta == 0) {                                                      \
+            /* Narrow C (e.g. 10 classes): the column panels would be mostly padding. Compute     \
+               Cᵀ = Bᵀ Aᵀ, whose long side fills the panels, then transpose it into C. */         \
+            T *tmp = (T *)malloc(sizeof(T) * (size_t)M * (size_t)N);                               \
+            if (tmp) {                                                                             \
+                NAME(N, M, K, alpha, B, csb, rsb, A, csa, rsa, 0, tmp, M);                         \
+                for (long i = 0; i < M; i++)                                                       \
+                    for (long j = 0; j < N; j++) C[i * ldc + j] = tmp[j * M + i];                  \
+                free(tmp);                                                                         \
+                return;                                                                            \
+            }                                                                                      \
+        }                                                                                          \
         long mr, nr;                                                                               \
         S##_job job = {S##_pick(&mr, &nr), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, alpha, beta, A, B, C}; \
         int nt = onsager_get_num_threads();                                                        \

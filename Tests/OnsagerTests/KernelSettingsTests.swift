@@ -23,7 +23,7 @@ import COnsagerKernels
     @Test(arguments: [0, 1, 2])
     func gemmMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64)]
+        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (300, 10, 50), (128, 7, 500)]   // the last two: narrow-C path
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
