@@ -21,7 +21,7 @@ Console.useLineBuffering()   // progress lines appear as they happen, also in a 
 
 var mnistEpochs = 10, caltechEpochs = 150
 var which = "both"
-var emfLearningRate = 0.005
+var emfLearningRate = 0.02
 var args = Array(CommandLine.arguments.dropFirst())
 while !args.isEmpty {
     let a = args.removeFirst()
@@ -41,8 +41,9 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
 
 // ## The settings
 // CD/PCD: SGD lr 0.02, momentum 0.5, L2 2e-4 (tutorial 02's). EMF: the reference team's MNIST
-// settings — lr 0.005 (--emf-lr), 3 sweeps, L2 0.001, momentum 0.5, persistent magnetizations from epoch 5
-// (here: after a fifth of the budget). For all: the learning rate decays as lr/(1 + 2·epoch/E)
+// settings — 3 sweeps, L2 0.001, momentum 0.5, persistent magnetizations from epoch 5
+// (here: after a fifth of the budget) — but the same learning rate 0.02 as CD/PCD (--emf-lr; the
+// reference's 0.005 leaves EMF far behind within ten epochs: TAP2 −121.4 vs −107.5 nats). For all: the learning rate decays as lr/(1 + 2·epoch/E)
 // over the budget of E epochs (at E = 10, tutorial 02's lr/(1 + epoch/5)); batch 100;
 // W ~ N(0, 0.01²).
 @MainActor func experiment(name: String, train: Tensor<Float>, test: Tensor<Float>, epochs: Int, seed: UInt64) throws -> String {
