@@ -62,7 +62,7 @@ public struct LinePlot {
         func label(_ v: Double) -> String {
             let a = Swift.abs(v)
             if a != 0 && (a >= 1e5 || a < 1e-3) { return String(format: "%.1e", v) }
-            return String(format: "%.4g", v)
+            return String(format: "%.3g", v)
         }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
@@ -81,6 +81,7 @@ public struct LinePlot {
         }
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(16,\(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        var legend: [(String, Bool, String)] = []
         for (i, se) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
@@ -89,9 +90,18 @@ public struct LinePlot {
             if se.markers {
                 for p in ok { s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
             }
-            let ly = top + 14 + Double(i) * 16
-            s += "<line x1=\"\(f(left + pw - 150))\" y1=\"\(f(ly - 4))\" x2=\"\(f(left + pw - 125))\" y2=\"\(f(ly - 4))\" stroke=\"\(color)\" stroke-width=\"2\"\(se.dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
-            s += "<text x=\"\(f(left + pw - 120))\" y=\"\(f(ly))\">\(escape(se.name))</text>\n"
+            legend.append((color, se.dashed, se.name))
+        }
+        // Legend: a framed box sized to its longest label, inside the top-right corner.
+        if !legend.isEmpty {
+            let w = 40 + 7.0 * Double(legend.map { $0.2.count }.max() ?? 0), h = 8 + 16 * Double(legend.count)
+            let x0 = Swift.max(left + 4, left + pw - w - 6), y0 = top + 6
+            s += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
+            for (i, item) in legend.enumerated() {
+                let ly = y0 + 16 + Double(i) * 16
+                s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(ly - 4))\" x2=\"\(f(x0 + 30))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.0)\" stroke-width=\"2\"\(item.1 ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+                s += "<text x=\"\(f(x0 + 36))\" y=\"\(f(ly))\">\(escape(item.2))</text>\n"
+            }
         }
         return s + "</svg>\n"
     }
