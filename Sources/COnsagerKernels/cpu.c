@@ -5,6 +5,9 @@
 #include <stdlib.h>
 
 static _Atomic int isa_level = -1;
+// A per-thread cap (tests and benchmarks compare instruction sets without changing what other
+// threads compute); the pool's workers adopt the dispatching thread's level for each job.
+static _Thread_local int isa_override = -1;
 
 static int detect(void) {
 #if defined(__x86_64__) && defined(__clang__)
@@ -19,6 +22,7 @@ static int detect(void) {
 }
 
 int onsager_isa_level(void) {
+    if (isa_override >= 0) return isa_override;
     int l = atomic_load_explicit(&isa_level, memory_order_relaxed);
     if (l >= 0) return l;
     l = detect();
@@ -32,12 +36,15 @@ int onsager_isa_level(void) {
 }
 
 int onsager_force_isa_level(int level) {
-    int hw = detect();
+    isa_override = -1;
+    int hw = onsager_isa_level();          // detected level, capped by ONSAGER_ISA
     if (level > hw) level = hw;
     if (level < 0) level = 0;
-    atomic_store(&isa_level, level);
+    isa_override = level == hw ? -1 : level;
     return level;
 }
+
+void onsager_set_thread_isa(int level) { isa_override = level; }
 
 const char *onsager_isa_name(void) {
     switch (onsager_isa_level()) {

@@ -29,6 +29,7 @@ static onsager_task_fn job_fn;
 static void *job_ctx;
 static long job_ntasks;
 static int job_nworkers;                 // workers that take part in the current job
+static int job_isa;                      // the dispatching thread's ISA level
 static _Thread_local int in_parallel = 0;
 
 static void run_tasks(void) {
@@ -56,6 +57,7 @@ static void *worker_main(void *arg) {
         }
         seen = g;
         if (id < job_nworkers) {
+            onsager_set_thread_isa(job_isa);
             run_tasks();
             atomic_fetch_sub_explicit(&busy_workers, 1, memory_order_release);
         }
@@ -104,6 +106,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     }
     if (nworkers > workers_started) nworkers = workers_started;
     job_fn = fn; job_ctx = ctx; job_ntasks = ntasks; job_nworkers = nworkers;
+    job_isa = onsager_isa_level();
     atomic_store_explicit(&next_task, 0, memory_order_relaxed);
     atomic_store_explicit(&busy_workers, nworkers, memory_order_relaxed);
     pthread_mutex_lock(&wake_mu);

@@ -14,8 +14,11 @@ extern "C" {
 // ---- machine and threads -------------------------------------------------------------
 /// 2 = AVX-512 (F, DQ, BW, VL + FMA), 1 = AVX2 + FMA, 0 = portable.
 int onsager_isa_level(void);
-/// Forces a lower ISA level (for tests and benchmarks); returns the level in force.
+/// Caps the ISA level for the calling thread (and the pool jobs it dispatches); other threads are
+/// unaffected. For tests and benchmarks; returns the level in force.
 int onsager_force_isa_level(int level);
+/// Sets the calling thread's ISA level directly (-1: the detected one); used by the pool.
+void onsager_set_thread_isa(int level);
 const char *onsager_isa_name(void);
 int onsager_get_num_threads(void);
 void onsager_set_num_threads(int n);

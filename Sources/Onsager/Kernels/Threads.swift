@@ -11,7 +11,8 @@ public enum Kernels {
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
     public static var instructionSet: String { String(cString: onsager_isa_name()) }
 
-    /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable); for tests and benchmarks.
+    /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable) for the calling thread and
+    /// the kernel jobs it starts; other threads keep theirs. For tests and benchmarks.
     @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {
         Int(onsager_force_isa_level(Int32(level)))
     }
