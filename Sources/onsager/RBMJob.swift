@@ -53,16 +53,16 @@ func runMNISTRBM(path: String?, seed: UInt64, epochs: Int, aisRuns: Int) {
         let train = try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g)
         let test = try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g)
         print("RBM on MNIST (\(dir)): 784 visible, 500 hidden, stochastically binarised (seed \(seed)), batch 100, \(epochs) epoch(s)")
-        print("SGD lr 0.05, momentum 0.5 (0.9 after epoch 5), L2 2e-4; PCD with 100 chains; \(Kernels.threadCount) thread(s)\n")
+        print("SGD lr 0.02/(1 + epoch/5), momentum 0.5, L2 2e-4 (tutorial 02's settings); PCD with 100 chains; \(Kernels.threadCount) thread(s)\n")
         let base = AnnealedImportanceSampling.baseRateBiases(data: train)
         for (name, persistent) in [("CD-1", false), ("PCD-1", true)] {
             let mg = RandomGenerator(seed: seed &+ 1)
             var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, data: train, generator: mg)
             var cd: ContrastiveDivergence<Float> = persistent ? .pcd(k: 1, chains: 100, visible: 784, l2: 2e-4, generator: mg) : .cd(k: 1, l2: 2e-4, generator: mg)
-            var opt = SGD<Float>(learningRate: 0.05, momentum: 0.5)
+            var opt = SGD<Float>(learningRate: 0.02, momentum: 0.5)
             let start = Date()
             for e in 1...epochs {
-                if e > 5 { opt.momentum = 0.9 }
+                opt.learningRate = 0.02 / (1 + Double(e - 1) / 5)
                 cd.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt)
                 print(String(format: "  %@ epoch %d: %.1f s, test pseudo-LL (first 1000) %.2f", name, e, Date().timeIntervalSince(start),
                              model.pseudoLogLikelihood(test.sliced(axis: 0, 0..<1000)).mean().item))
