@@ -103,7 +103,6 @@ enum BackwardEngine {
     @inline(__always) static func free<S>(_ node: TapeNode<S>) {
         node.backwardRule = nil
         node.inputs = []
-        node.freed = true
     }
 
     static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {

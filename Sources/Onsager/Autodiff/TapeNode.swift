@@ -14,8 +14,6 @@ public final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
     /// Accumulated gradient (leaves, and non-leaves that asked to retain it).
     var grad: Tensor<Scalar>?
     var retainsGrad = false
-    /// Set once the graph behind this node has been freed by a backward pass.
-    var freed = false
     /// Scratch for the backward sweep of non-leaf nodes (a non-leaf belongs to one graph and one
     /// thread); leaves, which threads may share, never hold sweep state.
     var visitStamp: UInt64 = 0

@@ -275,36 +275,48 @@ enum Decompose {
         let order = (0..<n).sorted { sv[$0] > sv[$1] }
         var um = DenseMatrix(rows: n, cols: n), vm = DenseMatrix(rows: n, cols: n)
         let tiny = (sv.max() ?? 0) * Double(n) * Double.ulpOfOne
-        var zeroColumns: [Int] = []
+        var rank = 0
         for (newJ, j) in order.enumerated() {
             for i in 0..<n { vm[i, newJ] = v[i * n + j] }
             if sv[j] > tiny && sv[j] > 0 {
                 for i in 0..<n { um[i, newJ] = u[j * n + i] / sv[j] }
-            } else {
-                zeroColumns.append(newJ)
+                rank += 1
             }
         }
         sv = order.map { sv[$0] }
-        // Columns of U for zero singular values: complete to an orthonormal basis (Gram–Schmidt).
-        for j in zeroColumns {
-            sv[j] = 0
-            for e in 0..<n {
-                var x = [Double](repeating: 0, count: n)
-                x[e] = 1
-                for pass in 0..<2 {
-                    _ = pass
-                    for c in 0..<n where c != j && !(zeroColumns.contains(c) && c > j) {
-                        let d = (0..<n).reduce(0.0) { $0 + um[$1, c] * x[$1] }
-                        for i in 0..<n { x[i] -= d * um[i, c] }
-                    }
-                }
-                let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                if norm > 1e-8 {
-                    for i in 0..<n { um[i, j] = x[i] / norm }
-                    break
-                }
-            }
+        if rank < n {
+            // Zero singular values sort last: their U columns complete the others to a basis.
+            var head = DenseMatrix(rows: n, cols: rank)
+            for i in 0..<n { for j in 0..<rank { head[i, j] = um[i, j] } }
+            um = completeBasis(head)
+            for j in rank..<n { sv[j] = 0 }
         }
         return (um, sv, vm)
+    }
+
+    /// Extends orthonormal columns to a square orthogonal matrix: identity columns, orthogonalised
+    /// twice against everything before them (Gram–Schmidt), kept when not already in the span.
+    static func completeBasis(_ q: DenseMatrix) -> DenseMatrix {
+        let n = q.rows
+        if q.cols == n { return q }
+        var aug = DenseMatrix(rows: n, cols: n)
+        for i in 0..<n { for j in 0..<q.cols { aug[i, j] = q[i, j] } }
+        var col = q.cols
+        for e in 0..<n where col < n {
+            var x = [Double](repeating: 0, count: n)
+            x[e] = 1
+            for _ in 0..<2 {
+                for c in 0..<col {
+                    let d = (0..<n).reduce(0.0) { $0 + aug[$1, c] * x[$1] }
+                    for i in 0..<n { x[i] -= d * aug[i, c] }
+                }
+            }
+            let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 1e-6 {
+                for i in 0..<n { aug[i, col] = x[i] / norm }
+                col += 1
+            }
+        }
+        return aug
     }
 }

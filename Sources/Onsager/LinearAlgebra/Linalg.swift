@@ -110,36 +110,10 @@ public enum Linalg {
         let (u, s, v) = try Decompose.svd(m)
         var um = u, vm = v
         if full {
-            um = complete(u)
-            vm = complete(v)
+            um = Decompose.completeBasis(u)
+            vm = Decompose.completeBasis(v)
         }
         return (um.tensor(), Tensor(s.map { S($0) }), vm.transposed.tensor())
-    }
-
-    /// Extends orthonormal columns to a square orthogonal matrix (Householder QR of [Q | I]).
-    static func complete(_ q: DenseMatrix) -> DenseMatrix {
-        if q.cols == q.rows { return q }
-        var aug = DenseMatrix(rows: q.rows, cols: q.rows)
-        for i in 0..<q.rows { for j in 0..<q.cols { aug[i, j] = q[i, j] } }
-        // Fill remaining columns with identity columns least aligned with q, then orthonormalise.
-        var col = q.cols
-        for e in 0..<q.rows where col < q.rows {
-            var x = [Double](repeating: 0, count: q.rows)
-            x[e] = 1
-            for pass in 0..<2 {
-                _ = pass
-                for c in 0..<col {
-                    let d = (0..<q.rows).reduce(0.0) { $0 + aug[$1, c] * x[$1] }
-                    for i in 0..<q.rows { x[i] -= d * aug[i, c] }
-                }
-            }
-            let n = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if n > 1e-6 {
-                for i in 0..<q.rows { aug[i, col] = x[i] / n }
-                col += 1
-            }
-        }
-        return aug
     }
 
     /// Singular values, descending. Differentiable: the gradient of Σ gᵢ sᵢ is U diag(g) Vᵀ
