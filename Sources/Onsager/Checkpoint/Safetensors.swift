@@ -54,13 +54,7 @@ public enum Safetensors {
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(json)
         out.append(data)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        try out.write(to: tmp)
-        guard rename(tmp.path, url.path) == 0 else {
-            try? FileManager.default.removeItem(at: tmp)
-            throw CheckpointError.malformed(path: url.path, offset: 0, reason: "rename failed: \(String(cString: strerror(errno)))")
-        }
+        try AtomicFile.write(out, to: url)
     }
 
     /// Reads every tensor (converted to S) and the metadata.

@@ -119,6 +119,6 @@ public struct TrainingLoop<Model: Layer, Opt: Optimizer> where Opt.Scalar == Mod
         for r in history {
             text += "\(r.epoch),\(r.steps),\(r.loss),\(r.learningRate),\(r.seconds),\(r.samplesPerSecond)" + r.metrics.map { ",\($0.1)" }.joined() + "\n"
         }
-        try SVG.writeAtomically(text, to: url)
+        try AtomicFile.write(text, to: url)
     }
 }

@@ -56,7 +56,7 @@ public struct ImageGrid {
     }
 
     /// Writes the SVG atomically.
-    public func write(to url: URL, title: String, scale: Int = 3) throws { try SVG.writeAtomically(svg(title: title, scale: scale), to: url) }
+    public func write(to url: URL, title: String, scale: Int = 3) throws { try AtomicFile.write(svg(title: title, scale: scale), to: url) }
 }
 
 /// A minimal PNG encoder (8-bit grayscale), using zlib for deflate and CRC-32.

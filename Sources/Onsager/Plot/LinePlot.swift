@@ -107,16 +107,7 @@ public struct LinePlot {
     }
 
     /// Writes the SVG atomically (temporary file, then rename), creating the folder if needed.
-    public func write(to url: URL) throws { try SVG.writeAtomically(svg(), to: url) }
-}
-
-/// Helpers shared by the SVG writers.
-public enum SVG {
-    /// Writes `text` to a temporary file beside `url`, then renames it into place.
-    public static func writeAtomically(_ text: String, to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url, options: .atomic)
-    }
+    public func write(to url: URL) throws { try AtomicFile.write(svg(), to: url) }
 }
 
 func escape(_ s: String) -> String {
