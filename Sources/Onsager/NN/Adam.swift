@@ -36,16 +36,16 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
             m = OptimizerState.restore("exp_avg", from: newValue)
             v = OptimizerState.restore("exp_avg_sq", from: newValue)
             t = OptimizerState.restoreCounts("step", from: newValue)
-            v += Array(repeating: nil, count: Swift.max(0, m.count - v.count))
-            t += Array(repeating: 0, count: Swift.max(0, m.count - t.count))
+            v = OptimizerState.padded(v, to: m.count, with: nil)
+            t = OptimizerState.padded(t, to: m.count, with: 0)
         }
     }
 
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
         // Extend (never reset) per-position state, so restored state survives.
-        m += Array(repeating: nil, count: Swift.max(0, parameters.count - m.count))
-        v += Array(repeating: nil, count: Swift.max(0, parameters.count - v.count))
-        t += Array(repeating: 0, count: Swift.max(0, parameters.count - t.count))
+        m = OptimizerState.padded(m, to: parameters.count, with: nil)
+        v = OptimizerState.padded(v, to: parameters.count, with: nil)
+        t = OptimizerState.padded(t, to: parameters.count, with: 0)
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }

@@ -37,6 +37,10 @@ public protocol Optimizer {
 
 /// Helpers for optimizers' per-position state.
 enum OptimizerState {
+    /// `values` extended with `fill` up to `count` entries (never shortened, so restored state survives).
+    static func padded<T>(_ values: [T], to count: Int, with fill: T) -> [T] {
+        values + Array(repeating: fill, count: Swift.max(0, count - values.count))
+    }
     static func export<S>(_ prefix: String, _ values: [Tensor<S>?]) -> [String: Tensor<S>] {
         var out: [String: Tensor<S>] = [:]
         for (i, v) in values.enumerated() { if let v { out["\(prefix).\(i)"] = v } }

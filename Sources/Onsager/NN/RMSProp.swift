@@ -18,16 +18,15 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
                 .merging(OptimizerState.export("momentum_buffer", buffer)) { a, _ in a } }
         set {
             square = OptimizerState.restore("square_avg", from: newValue)
-            func padded(_ x: [Tensor<Scalar>?]) -> [Tensor<Scalar>?] { x + Array(repeating: nil, count: Swift.max(0, square.count - x.count)) }
-            average = padded(OptimizerState.restore("grad_avg", from: newValue))
-            buffer = padded(OptimizerState.restore("momentum_buffer", from: newValue))
+            average = OptimizerState.padded(OptimizerState.restore("grad_avg", from: newValue), to: square.count, with: nil)
+            buffer = OptimizerState.padded(OptimizerState.restore("momentum_buffer", from: newValue), to: square.count, with: nil)
         }
     }
 
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        square += Array(repeating: nil, count: Swift.max(0, parameters.count - square.count))
-        average += Array(repeating: nil, count: Swift.max(0, parameters.count - average.count))
-        buffer += Array(repeating: nil, count: Swift.max(0, parameters.count - buffer.count))
+        square = OptimizerState.padded(square, to: parameters.count, with: nil)
+        average = OptimizerState.padded(average, to: parameters.count, with: nil)
+        buffer = OptimizerState.padded(buffer, to: parameters.count, with: nil)
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
@@ -75,13 +74,13 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         set {
             sums = OptimizerState.restore("sum", from: newValue)
             steps = OptimizerState.restoreCounts("step", from: newValue)
-            steps += Array(repeating: 0, count: Swift.max(0, sums.count - steps.count))
+            steps = OptimizerState.padded(steps, to: sums.count, with: 0)
         }
     }
 
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        sums += Array(repeating: nil, count: Swift.max(0, parameters.count - sums.count))
-        steps += Array(repeating: 0, count: Swift.max(0, parameters.count - steps.count))
+        sums = OptimizerState.padded(sums, to: parameters.count, with: nil)
+        steps = OptimizerState.padded(steps, to: parameters.count, with: 0)
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }

@@ -29,7 +29,7 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        buffers += Array(repeating: nil, count: Swift.max(0, parameters.count - buffers.count))
+        buffers = OptimizerState.padded(buffers, to: parameters.count, with: nil)
         withoutGrad {
             for i in parameters.indices {
                 guard let grad = parameters[i].grad else { continue }
