@@ -11,7 +11,7 @@ import COnsagerKernels
 extension Tensor {
     /// A contiguous copy in fresh storage (always copies).
     func materialized() -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         if scalarCount == 0 { return out }
         let ds = out.strides
         shape.withUnsafeBufferPointer { sh in
@@ -22,7 +22,6 @@ extension Tensor {
                 }
             }
         }
-        out.node = nil
         return out
     }
 

@@ -26,22 +26,23 @@ extension Tensor {
             Scalar._reduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
             guard Self.tracks(self) else { return y.checked("sum") }
             let inShape = shape
-            return y.attaching("sum", [self]) { g in
-                if !GradMode.isEnabled { return [Tensor(repeating: g.item, shape: inShape)] }
-                return [g.reshaped([Int](repeating: 1, count: inShape.count)).expanded(to: inShape)]
-            }.checked("sum")
+            return y.attaching("sum", [self]) { g in [Tensor.sumGradient(g, keepShape: [Int](repeating: 1, count: inShape.count), inShape: inShape)] }
+                .checked("sum")
         }
         let ax = allAxes(axes, "sum")
         var y = reduceKernel(ONS_RSUM, axes: ax)
         if !keepDims { y = y.reshapedValue(dropShape(ax)) }
         guard Self.tracks(self) else { return y.checked("sum") }
         let inShape = shape, keep = keepShape(ax)
-        return y.attaching("sum", [self]) { g in
-            // A loss's gradient is one number: when the backward pass is not recorded, fill a
-            // contiguous tensor so the ops below take their flat fast paths.
-            if g.scalarCount == 1 && !GradMode.isEnabled { return [Tensor(repeating: g.item, shape: inShape)] }
-            return [g.reshaped(keep).expanded(to: inShape)]
-        }.checked("sum")
+        return y.attaching("sum", [self]) { g in [Tensor.sumGradient(g, keepShape: keep, inShape: inShape)] }.checked("sum")
+    }
+
+    /// The gradient of a sum: `g` broadcast back over the summed axes. A loss's gradient is one
+    /// number: when the backward pass is not recorded, it is filled into a contiguous tensor so
+    /// the ops below take their flat fast paths.
+    static func sumGradient(_ g: Tensor, keepShape: [Int], inShape: [Int]) -> Tensor {
+        if g.scalarCount == 1 && !GradMode.isEnabled { return Tensor(repeating: g.item, shape: inShape) }
+        return g.reshaped(keepShape).expanded(to: inShape)
     }
     /// Sum over one axis.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
