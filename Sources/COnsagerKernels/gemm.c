@@ -3,12 +3,14 @@
 #include "onsager_kernels.h"
 #include <stdlib.h>
 #include <string.h>
+#include "templates/transpose.h"
 
 #define PORTABLE_FMA(a, b, c) ((a) * (b) + (c))
 #define HW_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 
 // ---- portable (SSE2 on x86-64, NEON elsewhere) ----
 #define T float
+#define TBYTES 4
 #define SUF f32_portable
 #define VBYTES 16
 #define MR 6
@@ -19,15 +21,18 @@
 #define VFMA PORTABLE_FMA
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef NR
 #undef MC
 #define T double
+#define TBYTES 8
 #define SUF f64_portable
 #define NR 4
 #define MC 72
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef VBYTES
 #undef MR
@@ -46,20 +51,24 @@
 #define KC 256
 #define NC 4096
 #define T float
+#define TBYTES 4
 #define SUF f32_avx2
 #define NR 16
 #define MC 96
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef NR
 #undef MC
 #define T double
+#define TBYTES 8
 #define SUF f64_avx2
 #define NR 8
 #define MC 72
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef NR
 #undef MC
@@ -75,23 +84,27 @@
 #define MR 12
 #define KC 256
 #define T float
+#define TBYTES 4
 #define SUF f32_avx512
 #define NR 32
 #define MC 144
 #define NC 4096
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef NR
 #undef MC
 #undef NC
 #define T double
+#define TBYTES 8
 #define SUF f64_avx512
 #define NR 16
 #define MC 96
 #define NC 2048
 #include "templates/gemm_template.h"
 #undef T
+#undef TBYTES
 #undef SUF
 #undef NR
 #undef MC

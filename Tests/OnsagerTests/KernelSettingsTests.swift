@@ -23,7 +23,10 @@ import COnsagerKernels
     @Test(arguments: [0, 1, 2])
     func gemmMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (300, 10, 50), (128, 7, 500)]   // the last two: narrow-C path
+        // (100, 70, 1100) and (150, 45, 530): batch-sized M with deep, ragged K (per-panel packing,
+        // in-register transposes with K tails); the last two: narrow-C path.
+        let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (100, 70, 1100), (150, 45, 530),
+                      (300, 10, 50), (128, 7, 500)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
@@ -35,6 +38,9 @@ import COnsagerKernels
                 let ref = naiveMatmul(ta ? ad.T.contiguous() : ad, tb ? bd.T.contiguous() : bd)
                 let err = zip(got.scalars, ref.scalars).map { Swift.abs(Double($0) - $1) }.max() ?? 0
                 #expect(err < 1e-5 * Double(k), "isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(err)")
+                let gotD = withSettings(threads: 2, isa: isa) { matmul(ta ? ad.T : ad, tb ? bd.T : bd) }
+                let errD = zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+                #expect(errD < 1e-14 * Double(k), "Double, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
             }
         }
         // Double GEMM with accumulation into C (beta = 1) through the raw kernel.

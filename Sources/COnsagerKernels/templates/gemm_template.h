@@ -6,6 +6,19 @@
 #define VL ((long)(VBYTES / sizeof(T)))
 #define NV (NR / (VBYTES / sizeof(T)))
 
+#if VBYTES / TBYTES == 16
+#define G_TRANSPOSE(r) ONSAGER_TRANSPOSE_16(r)
+#elif VBYTES / TBYTES == 8
+#define G_TRANSPOSE(r) ONSAGER_TRANSPOSE_8(r)
+#elif VBYTES / TBYTES == 4
+#define G_TRANSPOSE(r) ONSAGER_TRANSPOSE_4(r)
+#else
+#define G_TRANSPOSE(r) ONSAGER_TRANSPOSE_2(r)
+#endif
+
+#ifndef G_KC_LAZY
+#define G_KC_LAZY 1024
+#endif
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef T FN(uvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 
@@ -17,6 +30,23 @@ static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) 
         if (rsa == 1 && mr == MR) {   // column-major source: MR contiguous values per k
             for (long k = 0; k < kc; k++)
                 for (long i = 0; i < MR; i++) Ap[k * MR + i] = a[k * csa + i];
+        } else if (csa == 1 && MR <= VL) {
+            // Row-major source: transpose VL x VL blocks (rows past mr are zero) and store the
+            // first MR values of each transposed row; a store's spill past MR lands on the next
+            // row, which is written after it (the buffer has slack for the last one).
+            long k = 0;
+            for (; k + VL <= kc; k += VL) {
+                FN(vec) r[VBYTES / TBYTES];
+#pragma clang loop unroll(full)
+                for (int i = 0; i < (int)VL; i++)
+                    r[i] = i < mr ? *(const FN(uvec) *)(a + i * rsa + k) : (FN(vec)){0};
+                G_TRANSPOSE(r)
+#pragma clang loop unroll(full)
+                for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Ap + (k + kk) * MR) = r[kk];
+            }
+#pragma clang loop vectorize(disable)
+            for (; k < kc; k++)
+                for (long i = 0; i < MR; i++) Ap[k * MR + i] = i < mr ? a[i * rsa + k] : 0;
         } else {
             for (long i = 0; i < mr; i++) {
                 const T *row = a + i * rsa;
@@ -40,6 +70,22 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
                 T *dst = Bp + k * NR;
                 for (long j = 0; j < NR; j++) dst[j] = src[j];
             }
+        } else if (rsb == 1 && nr == NR) {
+            // Column-major source (B = Wᵀ in a backward pass): read VL k-values of VL columns,
+            // transpose in registers, store VL rows of the panel. The scalar scatter this replaces
+            // cost more than the arithmetic when M is a batch of 100.
+            long k = 0;
+            for (int v = 0; v < (int)NV; v++)
+                for (k = 0; k + VL <= kc; k += VL) {
+                    FN(vec) r[VBYTES / TBYTES];
+#pragma clang loop unroll(full)
+                    for (int jj = 0; jj < (int)VL; jj++) r[jj] = *(const FN(uvec) *)(b + (v * VL + jj) * csb + k);
+                    G_TRANSPOSE(r)
+#pragma clang loop unroll(full)
+                    for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Bp + (k + kk) * NR + v * VL) = r[kk];
+                }
+            for (; k < kc; k++)
+                for (long j = 0; j < NR; j++) Bp[k * NR + j] = b[j * csb + k];
         } else {
             for (long j = 0; j < nr; j++) {
                 const T *col = b + j * csb;
@@ -49,6 +95,22 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
                 for (long k = 0; k < kc; k++) Bp[k * NR + j] = 0;
         }
         Bp += NR * kc;
+    }
+}
+
+// Asks for part `part` of `parts` of the cache lines of a B panel (kc x nr at B), into L2. Spread
+// over the row panels of the current B panel, this streams the next panel from memory while the
+// arithmetic runs, instead of stalling the first row panel on it.
+static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
+    const long line = 64 / (long)sizeof(T);
+    if (rsb == 1) {   // columns contiguous in k
+        long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
+        for (long j = j0; j < j1; j++)
+            for (long k = 0; k < kc; k += line) __builtin_prefetch(B + j * csb + k, 0, 2);
+    } else if (csb == 1) {   // rows contiguous in j
+        long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
+        for (long k = k0; k < k1; k++)
+            for (long j = 0; j < nr; j += line) __builtin_prefetch(B + k * rsb + j, 0, 2);
     }
 }
 
@@ -109,13 +171,15 @@ static _Thread_local T *FN(bbuf) = 0;
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc) {
     if (!FN(abuf)) {
-        FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * KC + 64);
+        FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
         FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
     }
     T *Ap = FN(abuf), *Bp = FN(bbuf);
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
-    long kblocks = (K + KC - 1) / KC, kcb = (K + kblocks - 1) / kblocks;
+    int lazy_ok = !(csb == 1 && M <= 256) && M <= MC;
+    long kcmax = lazy_ok ? G_KC_LAZY : KC;
+    long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += kcb) {
@@ -125,7 +189,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             // and pack just the ragged last panel (zero padded).
             int direct = csb == 1 && M <= 256;
             long nfull = direct ? nc / NR * NR : 0;
-            if (nfull < nc) FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
+            // One block of rows (a batch): pack each B panel just before its use and prefetch the
+            // next panel's source meanwhile, so reading B (from memory, once) overlaps arithmetic.
+            int lazy = lazy_ok;
+            if (!lazy && nfull < nc)
+                FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
                 FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
@@ -133,8 +201,17 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     long nr = nc - jr < NR ? nc - jr : NR;
                     const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
                     long ldb = jr < nfull ? rsb : NR;
+                    if (lazy) {
+                        bp = Bp;
+                        FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
+                    }
+                    // The next panel's source, for the prefetches spread over this panel's rows.
+                    int ahead = (lazy || direct) && jr + NR < nc && mc == M;
+                    const T *next = B + pc * rsb + (jc + jr + NR) * csb;
+                    long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
                     for (long ir = 0; ir < mc; ir += MR) {
                         long mr = mc - ir < MR ? mc - ir : MR;
+                        if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
                         T *cij = C + (ic + ir) * ldc + jc + jr;
                         if (mr > 2 * MR / 3)
                             FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR);
@@ -150,6 +227,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
 }
 
 #undef FN
+#undef G_TRANSPOSE
 #undef VL
 #undef NV
 #undef G_CAT
