@@ -131,7 +131,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++) {
             if (i >= ROWS) break;
-            FN(vec) av = (FN(vec)){0} + a[i];
+            FN(vec) av = a[i] - (FN(vec)){0};   // x - 0 folds to a splat; x + 0 does not (-0 + 0 = +0)
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
         }
