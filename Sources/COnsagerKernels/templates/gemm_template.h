@@ -22,40 +22,60 @@
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef T FN(uvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 
-// Ap holds ceil(mc/MR) panels; panel p stores, for each k, the MR values A[p*MR + i, k].
-static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) {
-    for (long i0 = 0; i0 < mc; i0 += MR) {
-        long mr = mc - i0 < MR ? mc - i0 : MR;
-        const T *a = A + i0 * rsa;
-        if (rsa == 1 && mr == MR) {   // column-major source: MR contiguous values per k
-            for (long k = 0; k < kc; k++)
-                for (long i = 0; i < MR; i++) Ap[k * MR + i] = a[k * csa + i];
-        } else if (csa == 1 && MR <= VL) {
-            // Row-major source: transpose VL x VL blocks (rows past mr are zero) and store the
-            // first MR values of each transposed row; a store's spill past MR lands on the next
-            // row, which is written after it (the buffer has slack for the last one).
-            long k = 0;
-            for (; k + VL <= kc; k += VL) {
-                FN(vec) r[VBYTES / TBYTES];
+// A block of mc rows is cut into MR-row panels, except that a short remainder (at most MR/3 rows)
+// is merged with the last full panel and the two are split into halves of at most 2MR/3 rows: the
+// 4-row kernel runs at ~60% of the 12-row one, the 8-row kernel at ~90% (M = 100 = 7 x 12 + 2 x 8).
+// Returns where that split region starts (mc when there is none).
+static inline long FN(tail_split)(long mc) {
+    long r = mc % MR;
+    return mc > MR && r > 0 && r <= MR / 3 ? mc - MR - r : mc;
+}
+
+// One panel of mr <= S rows: for each k, S values A[i, k] (rows past mr zero).
+static inline __attribute__((always_inline)) void
+FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const int S) {
+    if (rsa == 1 && mr == S) {   // column-major source: S contiguous values per k
+        for (long k = 0; k < kc; k++)
+            for (long i = 0; i < S; i++) Ap[k * S + i] = a[k * csa + i];
+    } else if (csa == 1 && S <= VL) {
+        // Row-major source: transpose VL x VL blocks (rows past mr are zero) and store the
+        // first S values of each transposed row; a store's spill past S lands on the next
+        // row, which is written after it (the buffer has slack for the last one).
+        long k = 0;
+        for (; k + VL <= kc; k += VL) {
+            FN(vec) r[VBYTES / TBYTES];
 #pragma clang loop unroll(full)
-                for (int i = 0; i < (int)VL; i++)
-                    r[i] = i < mr ? *(const FN(uvec) *)(a + i * rsa + k) : (FN(vec)){0};
-                G_TRANSPOSE(r)
+            for (int i = 0; i < (int)VL; i++)
+                r[i] = i < mr ? *(const FN(uvec) *)(a + i * rsa + k) : (FN(vec)){0};
+            G_TRANSPOSE(r)
 #pragma clang loop unroll(full)
-                for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Ap + (k + kk) * MR) = r[kk];
-            }
-#pragma clang loop vectorize(disable)
-            for (; k < kc; k++)
-                for (long i = 0; i < MR; i++) Ap[k * MR + i] = i < mr ? a[i * rsa + k] : 0;
-        } else {
-            for (long i = 0; i < mr; i++) {
-                const T *row = a + i * rsa;
-                for (long k = 0; k < kc; k++) Ap[k * MR + i] = row[k * csa];
-            }
-            for (long i = mr; i < MR; i++)
-                for (long k = 0; k < kc; k++) Ap[k * MR + i] = 0;
+            for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Ap + (k + kk) * S) = r[kk];
         }
-        Ap += MR * kc;
+#pragma clang loop vectorize(disable)
+        for (; k < kc; k++)
+            for (long i = 0; i < S; i++) Ap[k * S + i] = i < mr ? a[i * rsa + k] : 0;
+    } else {
+        for (long i = 0; i < mr; i++) {
+            const T *row = a + i * rsa;
+            for (long k = 0; k < kc; k++) Ap[k * S + i] = row[k * csa];
+        }
+        for (long i = mr; i < S; i++)
+            for (long k = 0; k < kc; k++) Ap[k * S + i] = 0;
+    }
+}
+
+// Ap holds the panels of FN(tail_split)'s plan: the panel of row i0 at Ap + i0 * kc, the split
+// tail's halves at Ap + ss * kc and Ap + (ss + 2MR/3) * kc.
+static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) {
+    long ss = FN(tail_split)(mc);
+    for (long i0 = 0; i0 < ss; i0 += MR) {
+        long mr = ss - i0 < MR ? ss - i0 : MR;
+        FN(pack_a_panel)(mr, kc, A + i0 * rsa, rsa, csa, Ap + i0 * kc, MR);
+    }
+    if (ss < mc) {
+        long h = (mc - ss + 1) / 2;
+        FN(pack_a_panel)(h, kc, A + ss * rsa, rsa, csa, Ap + ss * kc, 2 * MR / 3);
+        FN(pack_a_panel)(mc - ss - h, kc, A + (ss + h) * rsa, rsa, csa, Ap + (ss + 2 * MR / 3) * kc, 2 * MR / 3);
     }
 }
 
@@ -110,13 +130,13 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
     } else if (csb == 1) {   // rows contiguous in j
         long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
         for (long k = k0; k < k1; k++)
-            for (long j = 0; j < nr; j += line) __builtin_prefetch(B + k * rsb + j, 0, 2);
+            for (long j = 0; j < nr; j += line) __builtin_prefetch(B + k * rsb + j, 0, 3);
     }
 }
 
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
-            T beta, long mr, long nr, const int ROWS) {
+            T beta, long mr, long nr, const int ROWS, const int AS) {
     // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
     FN(vec) acc[MR][NV];
@@ -135,7 +155,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
         }
-        a += MR;
+        a += AS;   // the panel's packing stride: MR, or 2MR/3 for a split tail
         b += ldb;
     }
     if (mr == ROWS && nr == NR) {
@@ -209,16 +229,25 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     int ahead = (lazy || direct) && jr + NR < nc && mc == M;
                     const T *next = B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
-                    for (long ir = 0; ir < mc; ir += MR) {
-                        long mr = mc - ir < MR ? mc - ir : MR;
+                    long ss = FN(tail_split)(mc);
+                    for (long ir = 0; ir < ss; ir += MR) {
+                        long mr = ss - ir < MR ? ss - ir : MR;
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
                         T *cij = C + (ic + ir) * ldc + jc + jr;
                         if (mr > 2 * MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR, MR);
                         else if (mr > MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, 2 * MR / 3);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, 2 * MR / 3, MR);
                         else
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR / 3);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, mr, nr, MR / 3, MR);
+                    }
+                    if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
+                        long h = (mc - ss + 1) / 2;
+                        for (long q = ss / MR; ahead && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
+                        FN(ukernel)(kc, Ap + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, h, nr,
+                                    2 * MR / 3, 2 * MR / 3);
+                        FN(ukernel)(kc, Ap + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be,
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3);
                     }
                 }
             }
