@@ -34,9 +34,16 @@ static inline long FN(tail_split)(long mc) {
 // One panel of mr <= S rows: for each k, S values A[i, k] (rows past mr zero).
 static inline __attribute__((always_inline)) void
 FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const int S) {
-    if (rsa == 1 && mr == S) {   // column-major source: S contiguous values per k
-        for (long k = 0; k < kc; k++)
-            for (long i = 0; i < S; i++) Ap[k * S + i] = a[k * csa + i];
+    if (rsa == 1) {   // column-major source: mr contiguous values per k
+        // (vectorize(disable): the vectoriser would otherwise gather across k, which is slow.)
+        if (mr == S)
+#pragma clang loop vectorize(disable)
+            for (long k = 0; k < kc; k++)
+                for (long i = 0; i < S; i++) Ap[k * S + i] = a[k * csa + i];
+        else
+#pragma clang loop vectorize(disable)
+            for (long k = 0; k < kc; k++)
+                for (long i = 0; i < S; i++) Ap[k * S + i] = i < mr ? a[k * csa + i] : 0;
     } else if (csa == 1 && S <= VL) {
         // Row-major source: transpose VL x VL blocks (rows past mr are zero) and store the
         // first S values of each transposed row; a store's spill past S lands on the next
@@ -57,9 +64,11 @@ FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const 
     } else {
         for (long i = 0; i < mr; i++) {
             const T *row = a + i * rsa;
+#pragma clang loop vectorize(disable)
             for (long k = 0; k < kc; k++) Ap[k * S + i] = row[k * csa];
         }
         for (long i = mr; i < S; i++)
+#pragma clang loop vectorize(disable)
             for (long k = 0; k < kc; k++) Ap[k * S + i] = 0;
     }
 }
@@ -84,35 +93,37 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
     for (long j0 = 0; j0 < nc; j0 += NR) {
         long nr = nc - j0 < NR ? nc - j0 : NR;
         const T *b = B + j0 * csb;
-        if (csb == 1 && nr == NR) {
+        if (csb == 1) {   // row-major source: a row of the panel per k
             for (long k = 0; k < kc; k++) {
                 const T *src = b + k * rsb;
                 T *dst = Bp + k * NR;
-                for (long j = 0; j < NR; j++) dst[j] = src[j];
+                if (nr == NR)
+                    for (long j = 0; j < NR; j++) dst[j] = src[j];
+                else
+                    for (long j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0;
             }
-        } else if (rsb == 1 && nr == NR) {
+        } else if (rsb == 1) {
             // Column-major source (B = Wᵀ in a backward pass): read VL k-values of VL columns,
-            // transpose in registers, store VL rows of the panel. The scalar scatter this replaces
-            // cost more than the arithmetic when M is a batch of 100.
+            // transpose in registers, store VL rows of the panel (columns past nr are zero). The
+            // scalar scatter this replaces cost more than the arithmetic when M is a batch of 100.
             long k = 0;
             for (int v = 0; v < (int)NV; v++)
                 for (k = 0; k + VL <= kc; k += VL) {
                     FN(vec) r[VBYTES / TBYTES];
 #pragma clang loop unroll(full)
-                    for (int jj = 0; jj < (int)VL; jj++) r[jj] = *(const FN(uvec) *)(b + (v * VL + jj) * csb + k);
+                    for (int jj = 0; jj < (int)VL; jj++)
+                        r[jj] = v * VL + jj < nr ? *(const FN(uvec) *)(b + (v * VL + jj) * csb + k) : (FN(vec)){0};
                     G_TRANSPOSE(r)
 #pragma clang loop unroll(full)
                     for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Bp + (k + kk) * NR + v * VL) = r[kk];
                 }
+#pragma clang loop vectorize(disable)
             for (; k < kc; k++)
-                for (long j = 0; j < NR; j++) Bp[k * NR + j] = b[j * csb + k];
+                for (long j = 0; j < NR; j++) Bp[k * NR + j] = j < nr ? b[j * csb + k] : 0;
         } else {
-            for (long j = 0; j < nr; j++) {
-                const T *col = b + j * csb;
-                for (long k = 0; k < kc; k++) Bp[k * NR + j] = col[k * rsb];
-            }
-            for (long j = nr; j < NR; j++)
-                for (long k = 0; k < kc; k++) Bp[k * NR + j] = 0;
+#pragma clang loop vectorize(disable)
+            for (long k = 0; k < kc; k++)
+                for (long j = 0; j < NR; j++) Bp[k * NR + j] = j < nr ? b[j * csb + k * rsb] : 0;
         }
         Bp += NR * kc;
     }
