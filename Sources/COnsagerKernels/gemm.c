@@ -118,17 +118,19 @@
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long);                                                   \
-    static S##_serial_fn S##_pick(long *mr, long *nr) {                                            \
+                                  T, T *, long, int);                                              \
+    static S##_serial_fn S##_pick(long *mr, long *nr, long *mc) {                                  \
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
-        default: *mr = 6; *nr = 32 / sizeof(T); return gemm_serial_##S##_portable;                 \
+        default:                                                                                   \
+            *mr = 6; *nr = 32 / sizeof(T); *mc = block_rows_##S##_portable;                        \
+            return gemm_serial_##S##_portable;                                                     \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
         S##_serial_fn fn;                                                                          \
         long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
-        int split_m;                                                                               \
+        int split_m, deep;                                                                         \
         T alpha, beta;                                                                             \
         const T *A, *B;                                                                            \
         T *C;                                                                                      \
@@ -139,12 +141,12 @@
             long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc);                                    \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep);                           \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
-                  j->csb, j->beta, j->C + n0, j->ldc);                                             \
+                  j->csb, j->beta, j->C + n0, j->ldc, j->deep);                                    \
         }                                                                                          \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
@@ -181,8 +183,9 @@
                 return;                                                                            \
             }                                                                                      \
         }                                                                                          \
-        long mr, nr;                                                                               \
-        S##_job job = {S##_pick(&mr, &nr), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, alpha, beta, A, B, C}; \
+        long mr, nr, mc;                                                                           \
+        S##_job job = {S##_pick(&mr, &nr, &mc), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, C}; \
+        job.deep = csb != 1 && M <= mc;      /* see gemm_serial */                                    \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
         if (nt > 1 && flops > 4e5) {                                                               \
@@ -195,13 +198,15 @@
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc);                            \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep);                  \
     }
 
 #if defined(__x86_64__)
 #define X86_CASES(T, S)                                                                            \
-    case 2: *mr = 12; *nr = 128 / sizeof(T); return gemm_serial_##S##_avx512;                      \
-    case 1: *mr = 6; *nr = 64 / sizeof(T); return gemm_serial_##S##_avx2;
+    case 2: *mr = 12; *nr = 128 / sizeof(T); *mc = block_rows_##S##_avx512;                        \
+        return gemm_serial_##S##_avx512;                                                           \
+    case 1: *mr = 6; *nr = 64 / sizeof(T); *mc = block_rows_##S##_avx2;                            \
+        return gemm_serial_##S##_avx2;
 #else
 #define X86_CASES(T, S)
 #endif

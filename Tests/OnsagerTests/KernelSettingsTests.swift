@@ -111,10 +111,19 @@ import COnsagerKernels
             let g = RandomGenerator(seed: 11)
             let a = Tensor<Float>.normal([300, 700], generator: g), b = Tensor<Float>.normal([700, 200], generator: g)
             let big = Tensor<Float>.normal([1_000_003], generator: g)
-            return [matmul(a, b).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
+            // Transposed B with deep K, for a batch-sized M and for an M whose per-thread share is
+            // batch-sized (the K blocking must not follow the thread count).
+            let w = Tensor<Float>.normal([90, 1100], generator: g)
+            let x100 = Tensor<Float>.normal([100, 1100], generator: g), x200 = Tensor<Float>.normal([200, 1100], generator: g)
+            return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                     (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars]
         }
-        #expect(withSettings(threads: 1, work) == withSettings(threads: 2, work))
+        let one = withSettings(threads: 1, work), two = withSettings(threads: 2, work)
+        #expect(one.map(\.count) == two.map(\.count))
+        for (i, (a, b)) in zip(one, two).enumerated() {
+            let first = a.indices.first { a[$0] != b[$0] }
+            #expect(first == nil, "result \(i) differs first at element \(first ?? -1)")
+        }
     }
 
     /// A seeded training loop gives the same weights bit for bit with 1 and 2 threads.

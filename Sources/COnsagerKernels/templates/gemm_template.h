@@ -196,11 +196,16 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     }
 }
 
+static const long FN(block_rows) = MC;   // read by the dispatcher (gemm.c) to decide `deep`
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
 
+// deep: the caller's whole product has a batch-sized M (<= MC) and a B that needs packing; K is
+// then cut into blocks of up to G_KC_LAZY rather than KC. Decided from the whole product, not from
+// this thread's share of rows, so the summation order (and every bit of C) does not depend on the
+// thread count.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
-                            const T *B, long rsb, long csb, T beta, T *C, long ldc) {
+                            const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep) {
     if (!FN(abuf)) {
         FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
         FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
@@ -209,7 +214,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
     int lazy_ok = !(csb == 1 && M <= 256) && M <= MC;
-    long kcmax = lazy_ok ? G_KC_LAZY : KC;
+    long kcmax = deep && lazy_ok ? G_KC_LAZY : KC;
     long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
