@@ -211,23 +211,21 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
         FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
     }
     T *Ap = FN(abuf), *Bp = FN(bbuf);
+    // With few rows, B is streamed only a few times: full row-major panels are read in place
+    // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
+    // rows (a batch), each B panel is packed just before its use while the next panel's source is
+    // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy").
+    int direct = csb == 1 && M <= 256, lazy = !direct && M <= MC;
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
-    int lazy_ok = !(csb == 1 && M <= 256) && M <= MC;
-    long kcmax = deep && lazy_ok ? G_KC_LAZY : KC;
+    long kcmax = deep && lazy ? G_KC_LAZY : KC;
     long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += kcb) {
             long kc = K - pc < kcb ? K - pc : kcb;
             T be = pc == 0 ? beta : (T)1;
-            // With few rows, B is streamed only a few times: read full row-major panels in place
-            // and pack just the ragged last panel (zero padded).
-            int direct = csb == 1 && M <= 256;
             long nfull = direct ? nc / NR * NR : 0;
-            // One block of rows (a batch): pack each B panel just before its use and prefetch the
-            // next panel's source meanwhile, so reading B (from memory, once) overlaps arithmetic.
-            int lazy = lazy_ok;
             if (!lazy && nfull < nc)
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += MC) {
