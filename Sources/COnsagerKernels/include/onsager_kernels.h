@@ -60,6 +60,7 @@ enum onsager_unary_op {
 enum onsager_binary_op {
     ONS_ADD = 0, ONS_SUB, ONS_MUL, ONS_DIV, ONS_POW, ONS_MAX, ONS_MIN,
     ONS_EQ, ONS_NE, ONS_LT, ONS_LE, ONS_GT, ONS_GE,
+    ONS_MASK_POS,    // x where y > 0 else 0 (relu's backward in one pass, as PyTorch's threshold_backward)
     ONS_BINARY_COUNT
 };
 /// y[i] = op(x[i]) on contiguous arrays (in place allowed).

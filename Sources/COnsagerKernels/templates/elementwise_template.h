@@ -192,6 +192,7 @@ static void FN(binary_row)(int op, long n, const T *restrict a, long sa, const T
     case ONS_LE: B_LOOP(x <= y ? (T)1 : (T)0)
     case ONS_GT: B_LOOP(x > y ? (T)1 : (T)0)
     case ONS_GE: B_LOOP(x >= y ? (T)1 : (T)0)
+    case ONS_MASK_POS: B_LOOP(y > 0 ? x : (T)0)
     default: break;
     }
 #undef B_LOOP

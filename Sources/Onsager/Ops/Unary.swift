@@ -70,7 +70,13 @@ extension Tensor {
     }
     /// max(x, 0); the derivative at 0 is taken as 0.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public func relu() -> Tensor { unary(ONS_RELU, "relu") { x, _, g in g * x.unaryKernel(ONS_STEP) } }
+    public func relu() -> Tensor { unary(ONS_RELU, "relu") { x, _, g in Tensor.reluBackward(g, x) } }
+
+    /// g where x > 0, else 0: relu's backward in one pass (g · step(x) took two and a temporary).
+    /// Linear in g, so its own rule is itself; x gets no gradient (step is flat almost everywhere).
+    static func reluBackward(_ g: Tensor, _ x: Tensor) -> Tensor {
+        binary(ONS_MASK_POS, g, x, "relu_backward") { _, x, gg in (reluBackward(gg, x), nil) }
+    }
     /// log(1 + e^x), stable for large |x|.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func softplus() -> Tensor { unary(ONS_SOFTPLUS, "softplus") { x, _, g in g * x.sigmoid() } }
