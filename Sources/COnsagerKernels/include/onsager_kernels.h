@@ -53,7 +53,6 @@ void onsager_dgemm(long M, long N, long K, double alpha, const double *A, long r
 enum onsager_unary_op {
     ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,
     ONS_SIGMOID, ONS_LOGSIGMOID, ONS_TANH, ONS_RELU, ONS_SOFTPLUS, ONS_RECIPROCAL,
-    ONS_STEP,        // 1 where x > 0 else 0 (relu's derivative)
     ONS_EXPM1,
     ONS_UNARY_COUNT
 };

@@ -134,7 +134,6 @@ static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
     case ONS_RELU: U_LOOP(v > 0 ? v : (v == v ? (T)0 : v))
     case ONS_SOFTPLUS: U_LOOP((v > 0 ? v : (T)0) + M_LOG1P(M_EXP(v < 0 ? v : -v)))
     case ONS_RECIPROCAL: U_LOOP((T)1 / v)
-    case ONS_STEP: U_LOOP(v > 0 ? (T)1 : (T)0)
     case ONS_EXPM1: U_LOOP(M_EXPM1(v))
     default: break;
     }
