@@ -119,12 +119,14 @@
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
                                   T, T *, long, int);                                              \
+    static S##_serial_fn S##_tiles(const long *b, long *mr, long *nr, long *mc, S##_serial_fn f) { \
+        *mr = b[0]; *nr = b[1]; *mc = b[2];                                                        \
+        return f;                                                                                  \
+    }                                                                                              \
     static S##_serial_fn S##_pick(long *mr, long *nr, long *mc) {                                  \
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
-        default:                                                                                   \
-            *mr = 6; *nr = 32 / sizeof(T); *mc = block_rows_##S##_portable;                        \
-            return gemm_serial_##S##_portable;                                                     \
+        default: return S##_tiles(blocking_##S##_portable, mr, nr, mc, gemm_serial_##S##_portable); \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -203,10 +205,8 @@
 
 #if defined(__x86_64__)
 #define X86_CASES(T, S)                                                                            \
-    case 2: *mr = 12; *nr = 128 / sizeof(T); *mc = block_rows_##S##_avx512;                        \
-        return gemm_serial_##S##_avx512;                                                           \
-    case 1: *mr = 6; *nr = 64 / sizeof(T); *mc = block_rows_##S##_avx2;                            \
-        return gemm_serial_##S##_avx2;
+    case 2: return S##_tiles(blocking_##S##_avx512, mr, nr, mc, gemm_serial_##S##_avx512);      \
+    case 1: return S##_tiles(blocking_##S##_avx2, mr, nr, mc, gemm_serial_##S##_avx2);
 #else
 #define X86_CASES(T, S)
 #endif

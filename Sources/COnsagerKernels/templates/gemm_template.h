@@ -129,7 +129,9 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
     }
 }
 
-// Asks for part `part` of `parts` of the cache lines of a B panel (kc x nr at B), into L2. Spread
+// Asks for part `part` of `parts` of the cache lines of a B panel (kc x nr at B): into L2 for a
+// column-major source (packed next, long runs per column), into L1 for row-major panels read in
+// place (the micro-kernel reads them directly; L1 measured slightly faster there). Spread
 // over the row panels of the current B panel, this streams the next panel from memory while the
 // arithmetic runs, instead of stalling the first row panel on it.
 static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
@@ -196,7 +198,11 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     }
 }
 
-static const long FN(block_rows) = MC;   // read by the dispatcher (gemm.c) to decide `deep`
+// Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
+// whole tiles, and `deep` compares the product's M with MC.
+static const long FN(blocking)[3] = {MR, NR, MC};
+// A lazily packed panel (kc <= G_KC_LAZY rows of NR) must fit the B buffer sized for KC x (NC + NR).
+_Static_assert(G_KC_LAZY * NR <= KC * (NC + NR), "B buffer too small for lazily packed panels");
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
 
