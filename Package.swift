@@ -4,6 +4,14 @@ import PackageDescription
 // No package dependencies by design: the kernels are a C target inside this package, and the
 // AVX-512/AVX2 code paths are selected at run time, so plain `swift build -c release` (and any
 // versioned dependent) gets full speed without flags.
+//
+// Layers (each depends only on the ones above it; the compiler enforces it):
+//   COnsagerKernels, COnsagerTape   C: kernels and thread pool; the tape's per-thread switches
+//   OnsagerCore                     tensors, the kernel bridge, ops, the tape, gradcheck
+//   OnsagerLinearAlgebra  OnsagerNN  OnsagerData  OnsagerPlot     (each on OnsagerCore only)
+//   OnsagerEnergy                   RBMs and free energies (on OnsagerCore and OnsagerNN)
+//   Onsager                         the umbrella users import
+//   OnsagerCommandLine              argument parsing, output folders, data lookup for the executables
 let package = Package(
     name: "Onsager",
     products: [
@@ -19,18 +27,30 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
         ),
+        .target(name: "COnsagerTape", path: "Sources/COnsagerTape"),
         // System zlib (allowed: no package dependency) for gzipped IDX files.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "Onsager", dependencies: ["COnsagerKernels", "CZlib"], path: "Sources/Onsager"),
-        .executableTarget(name: "onsager", dependencies: ["Onsager"], path: "Sources/onsager"),
-        .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
-        .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager"], path: "Tutorials/01-tensors-and-tape"),
-        .executableTarget(name: "02-rbm-mnist", dependencies: ["Onsager"], path: "Tutorials/02-rbm-mnist"),
-        .executableTarget(name: "03-tap-training", dependencies: ["Onsager"], path: "Tutorials/03-tap-training"),
-        .executableTarget(name: "04-free-energy-accuracy", dependencies: ["Onsager"], path: "Tutorials/04-free-energy-accuracy"),
-        .executableTarget(name: "05-ridge-danger-zone", dependencies: ["Onsager"], path: "Tutorials/05-ridge-danger-zone"),
-        .executableTarget(name: "06-mlp-mnist", dependencies: ["Onsager"], path: "Tutorials/06-mlp-mnist"),
-        .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "COnsagerKernels"], path: "Tests/OnsagerTests",
+        .target(name: "OnsagerCore", dependencies: ["COnsagerKernels", "COnsagerTape"], path: "Sources/OnsagerCore"),
+        .target(name: "OnsagerLinearAlgebra", dependencies: ["OnsagerCore"], path: "Sources/OnsagerLinearAlgebra"),
+        .target(name: "OnsagerNN", dependencies: ["OnsagerCore"], path: "Sources/OnsagerNN"),
+        .target(name: "OnsagerData", dependencies: ["OnsagerCore", "CZlib"], path: "Sources/OnsagerData"),
+        .target(name: "OnsagerPlot", dependencies: ["OnsagerCore", "CZlib"], path: "Sources/OnsagerPlot"),
+        .target(name: "OnsagerEnergy", dependencies: ["OnsagerCore", "OnsagerNN"], path: "Sources/OnsagerEnergy"),
+        .target(name: "Onsager",
+                dependencies: ["OnsagerCore", "OnsagerLinearAlgebra", "OnsagerNN", "OnsagerData", "OnsagerPlot", "OnsagerEnergy"],
+                path: "Sources/Onsager"),
+        .target(name: "OnsagerCommandLine", dependencies: ["Onsager"], path: "Sources/OnsagerCommandLine"),
+        .executableTarget(name: "onsager", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Sources/onsager"),
+        .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"],
+                          path: "Benchmarks/onsager-bench"),
+        .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/01-tensors-and-tape"),
+        .executableTarget(name: "02-rbm-mnist", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/02-rbm-mnist"),
+        .executableTarget(name: "03-tap-training", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/03-tap-training"),
+        .executableTarget(name: "04-free-energy-accuracy", dependencies: ["Onsager", "OnsagerCommandLine"],
+                          path: "Tutorials/04-free-energy-accuracy"),
+        .executableTarget(name: "05-ridge-danger-zone", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/05-ridge-danger-zone"),
+        .executableTarget(name: "06-mlp-mnist", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/06-mlp-mnist"),
+        .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]
 )

@@ -120,24 +120,6 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     pthread_mutex_unlock(&pool_lock);
 }
 
-// ---- thread-local autodiff switch --------------------------------------------------------
-static _Thread_local int grad_disabled = 0;
-int onsager_grad_enabled(void) { return !grad_disabled; }
-int onsager_set_grad_enabled(int enabled) {
-    int prev = !grad_disabled;
-    grad_disabled = !enabled;
-    return prev;
-}
-static _Atomic uint64_t stamp_counter = 1;
-uint64_t onsager_next_stamp(void) { return atomic_fetch_add(&stamp_counter, 1); }
-
-static _Thread_local int anomaly_on = 0;
-int onsager_anomaly_enabled(void) { return anomaly_on; }
-int onsager_set_anomaly_enabled(int on) { int prev = anomaly_on; anomaly_on = on; return prev; }
-
-#include <stdio.h>
-void onsager_line_buffered_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
-
 #include <malloc.h>
 // Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
 // above 128 KiB with mmap and unmaps them on free, so each step page-faults its buffers anew;

@@ -1,5 +1,6 @@
 import Foundation
 import Onsager
+import OnsagerCommandLine
 
 // The Onsager command line. `onsager` with no arguments runs the demonstration on embedded data.
 

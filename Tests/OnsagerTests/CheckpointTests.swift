@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 @Suite struct CheckpointTests {
     func tempURL(_ name: String) -> URL {

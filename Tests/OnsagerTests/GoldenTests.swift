@@ -1,5 +1,10 @@
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 /// Op values against numpy (Golden/make_golden.py → Golden/ops.json), in Double and Float.
 @Suite struct GoldenTests {

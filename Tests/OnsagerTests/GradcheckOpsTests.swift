@@ -1,5 +1,10 @@
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 /// Every differentiable op against central differences in Double (eps 1e-6, atol 1e-5,
 /// rtol 1e-3), including broadcast shapes and views; second derivatives where supported.

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 /// |a − b| ≤ atol + rtol·|b| elementwise, with the same shape.
 func allClose<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, rtol: Double = 1e-12, atol: Double = 1e-12) -> Bool {

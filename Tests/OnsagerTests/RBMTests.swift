@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 /// The model of ../shared/reference/ref_vectors.py: Nv = 6, Nh = 4,
 /// W_ij = 0.3 sin(1 + i + 2j), a_i = 0.1 cos(i), b_j = −0.2 + 0.05 j.

@@ -1,5 +1,10 @@
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 @Suite(.serialized) struct RandomTests {
     @Test func seededDrawsAreReproducibleAndSeedsDiffer() {

@@ -1,7 +1,12 @@
 import Dispatch
 import Foundation
 import Testing
-@testable import Onsager
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerNN
+@testable import OnsagerEnergy
+@testable import OnsagerData
+@testable import OnsagerLinearAlgebra
 
 @Suite struct TapeTests {
     typealias T = Tensor<Double>

@@ -15,6 +15,7 @@
 
 import Foundation
 import Onsager
+import OnsagerCommandLine
 
 Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 

@@ -16,6 +16,7 @@
 
 import Foundation
 import Onsager
+import OnsagerCommandLine
 
 Console.useLineBuffering()
 var repeats = 50

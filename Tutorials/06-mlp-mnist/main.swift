@@ -9,6 +9,7 @@
 
 import Foundation
 import Onsager
+import OnsagerCommandLine
 
 Console.useLineBuffering()
 var dataset = "mnist", epochs = 30

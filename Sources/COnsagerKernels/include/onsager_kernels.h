@@ -30,16 +30,6 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx);
 /// Raises glibc's mmap threshold so large tensor buffers are reused (called once, at the first
 /// tensor allocation; a process-wide malloc setting).
 void onsager_tune_allocator(void);
-/// Makes stdout line-buffered (progress lines reach log files as they are printed).
-void onsager_line_buffered_stdout(void);
-
-// ---- thread-local autodiff state (read on every op, so it lives in C as _Thread_local) --
-int onsager_grad_enabled(void);
-int onsager_set_grad_enabled(int enabled);  // returns the previous value
-uint64_t onsager_next_stamp(void);          // process-wide unique counter (graph traversal)
-/// Anomaly detection: when on (per thread), every op checks its output for NaN/Inf.
-int onsager_anomaly_enabled(void);
-int onsager_set_anomaly_enabled(int on);    // returns the previous value
 
 // ---- GEMM: C = alpha * op(A) op(B) + beta * C ----------------------------------------
 // A is M x K with element (i,k) at A[i*rsa + k*csa]; B is K x N with (k,j) at B[k*rsb + j*csb];

@@ -1,8 +1,0 @@
-import COnsagerKernels
-
-/// Output helpers for command-line programs and tutorials.
-public enum Console {
-    /// Makes standard output line-buffered, so progress lines reach a log file (or pipe) as they
-    /// are printed rather than when the buffer fills.
-    public static func useLineBuffering() { onsager_line_buffered_stdout() }
-}

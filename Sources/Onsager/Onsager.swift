@@ -1,0 +1,7 @@
+// The umbrella module: `import Onsager` brings every layer of the library into scope.
+@_exported import OnsagerCore
+@_exported import OnsagerLinearAlgebra
+@_exported import OnsagerNN
+@_exported import OnsagerData
+@_exported import OnsagerPlot
+@_exported import OnsagerEnergy

@@ -1,0 +1,235 @@
+import COnsagerTape
+import Foundation
+
+/// Serialises accumulation into shared leaves, so threads that differentiate their own graphs
+/// over the same parameters do not race on `grad`.
+private let leafGradLock = NSLock()
+
+/// The reverse sweep. Non-leaf nodes are ordered by an iterative depth-first search (deep
+/// graphs do not overflow the stack) and hold their pending gradient in the node itself; leaves
+/// are collected in a small local table, so threads that differentiate their own graphs over
+/// shared parameters never write shared state except `grad`, under `leafGradLock`.
+///
+/// Thread rule: a non-leaf tensor belongs to the thread that computed it; do not run backward
+/// passes through the same intermediate tensor on two threads at once. Leaves may be shared.
+enum BackwardEngine {
+    /// Non-leaf nodes reachable from `root` in post-order (walk it backwards: root first); leaves
+    /// reached are appended to `leaves`.
+    static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>) -> [TapeNode<S>] {
+        var order: [TapeNode<S>] = []
+        if root.isLeaf { leaves.insert(root); return order }
+        root.visitStamp = stamp
+        var stack: [(TapeNode<S>, Int)] = [(root, 0)]
+        while !stack.isEmpty {
+            let (node, i) = stack[stack.count - 1]
+            if i < node.inputs.count {
+                stack[stack.count - 1].1 = i + 1
+                guard let p = node.inputs[i] else { continue }
+                if p.isLeaf { leaves.insert(p) } else if p.visitStamp != stamp {
+                    p.visitStamp = stamp
+                    stack.append((p, 0))
+                }
+            } else {
+                order.append(node)
+                stack.removeLast()
+            }
+        }
+        return order
+    }
+
+    /// Propagates `seed` from `root`. With `targets`, returns their gradients (by position) and
+    /// leaves `grad` alone; without, accumulates into leaves (and retaining non-leaves).
+    static func run<S>(root: TapeNode<S>, seed: Tensor<S>, targets: [TapeNode<S>]?, retainGraph: Bool,
+                       createGraph: Bool) -> [Tensor<S>?] {
+        let previous = onsager_set_grad_enabled(createGraph ? 1 : 0)
+        defer { onsager_set_grad_enabled(previous) }
+        let stamp = onsager_next_stamp()
+        var leaves = LeafTable<S>()
+        let order = topologicalOrder(from: root, stamp: stamp, leaves: &leaves)
+        if root.isLeaf { leaves.add(root, seed) } else { root.pendingGrad = seed }
+        var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
+        let checking = onsager_anomaly_enabled() != 0
+        for node in order.reversed() {
+            guard let g = node.pendingGrad else {
+                if !retainGraph { free(node) }
+                continue
+            }
+            node.pendingGrad = nil
+            if let targets {
+                for (k, t) in targets.enumerated() where t === node { results[k] = g }
+            } else if node.retainsGrad {
+                accumulate(g, into: node, createGraph: createGraph)
+            }
+            guard let rule = node.backwardRule else {
+                fatalError("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
+            }
+            // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
+            // "backward of <op>", naming the op whose rule produced it.
+            let grads: [Tensor<S>?]
+            if checking {
+                let saved = onsager_set_anomaly_enabled(0)
+                grads = rule(g)
+                onsager_set_anomaly_enabled(saved)
+            } else {
+                grads = rule(g)
+            }
+            check(grads.count == node.inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputs.count) inputs")
+            for (input, gi) in zip(node.inputs, grads) {
+                guard let input, let gi else { continue }
+                check(gi.shape == input.shape,
+                             "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+                if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
+                if input.isLeaf {
+                    leaves.add(input, gi)
+                } else if let existing = input.pendingGrad {
+                    input.pendingGrad = existing + gi
+                } else {
+                    input.pendingGrad = gi
+                }
+            }
+            if !retainGraph { free(node) }
+        }
+        for (leaf, g) in zip(leaves.nodes, leaves.grads) {
+            guard let g else { continue }
+            if let targets {
+                for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
+            } else {
+                accumulate(g, into: leaf, createGraph: createGraph)
+            }
+        }
+        return results
+    }
+
+    @inline(__always) static func free<S>(_ node: TapeNode<S>) {
+        node.backwardRule = nil
+        node.inputs = []
+    }
+
+    static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {
+        let stored = createGraph ? g : g.detached()
+        leafGradLock.lock()
+        node.grad = node.grad.map { $0 + stored } ?? stored
+        leafGradLock.unlock()
+    }
+}
+
+/// Leaves met in one sweep with their summed gradients; a linear scan (graphs have few leaves).
+struct LeafTable<S: TensorScalar> {
+    var nodes: [TapeNode<S>] = []
+    var grads: [Tensor<S>?] = []
+
+    mutating func insert(_ leaf: TapeNode<S>) {
+        if !nodes.contains(where: { $0 === leaf }) {
+            nodes.append(leaf)
+            grads.append(nil)
+        }
+    }
+
+    mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>) {
+        guard let k = nodes.firstIndex(where: { $0 === leaf }) else {
+            nodes.append(leaf)
+            grads.append(g)
+            return
+        }
+        grads[k] = grads[k].map { $0 + g } ?? g
+    }
+}
+
+extension Tensor {
+    /// Whether this tensor is recorded on the tape.
+    public var requiresGrad: Bool { node != nil }
+
+    /// Whether this tensor is a leaf of the tape (made by `requiringGrad()`).
+    public var isLeaf: Bool { node?.isLeaf ?? true }
+
+    /// The op that produced this tensor on the tape, if recorded.
+    public var gradOp: String? { node.map { "\($0.op)" } }
+
+    /// A leaf sharing these values that requires gradients; ops on it are recorded.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func requiringGrad() -> Tensor {
+        var t = self
+        t.node = TapeNode(leafWithShape: shape)
+        return t
+    }
+
+    /// The same values, cut from the tape (like `torch.Tensor.detach`). No copy is made.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func detached() -> Tensor {
+        var t = self
+        t.node = nil
+        return t
+    }
+
+    /// The gradient accumulated by `backward()` (leaves and tensors that called `retainGrad()`).
+    public var grad: Tensor? { node?.grad }
+
+    /// Replaces the accumulated gradient (gradient clipping rescales it in place of the tape).
+    package func setGrad(_ g: Tensor?) { node?.grad = g }
+
+    /// Clears the accumulated gradient.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func zeroGrad() { node?.grad = nil }
+
+    /// Asks a non-leaf tensor to keep its gradient during `backward()`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func retainGrad() {
+        check(node != nil, "retainGrad: tensor does not require gradients")
+        node?.retainsGrad = true
+    }
+
+    /// Accumulates d(self)/d(leaf) into every leaf's `grad`.
+    ///
+    /// - Parameters:
+    ///   - seed: the gradient of some scalar with respect to `self`; required when `self` has more
+    ///     than one element.
+    ///   - retainGraph: keep the graph for another backward pass (it is freed by default).
+    ///   - createGraph: record the backward pass itself, so gradients can be differentiated again.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func backward(seed: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
+        guard let node else {
+            fatalError("backward: tensor does not require gradients (no input was marked requiringGrad(), or it was computed under withoutGrad)")
+        }
+        let s = Self.resolveSeed(seed, for: self)
+        _ = BackwardEngine.run(root: node, seed: s, targets: nil, retainGraph: retainGraph || createGraph, createGraph: createGraph)
+    }
+
+    static func resolveSeed(_ seed: Tensor?, for output: Tensor) -> Tensor {
+        if let seed {
+            check(seed.shape == output.shape, "backward: seed of shape \(seed.shape) for an output of shape \(output.shape)")
+            return seed
+        }
+        check(output.scalarCount == 1,
+                     "backward: output of shape \(output.shape) is not a scalar; pass a seed gradient of that shape")
+        return Tensor.ones(output.shape)
+    }
+}
+
+/// Gradients of `output` with respect to `inputs` (like `torch.autograd.grad`), without touching
+/// any `grad` field. Inputs that `output` does not depend on get zeros.
+///
+/// With `createGraph: true` the returned gradients are themselves on the tape, so they can be
+/// differentiated again (Hessian-vector products, gradient penalties).
+public func gradients<S>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
+                         retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor<S>] {
+    guard let root = output.node else {
+        fatalError("gradients(of:wrt:): output does not require gradients")
+    }
+    let targets = inputs.map { t -> TapeNode<S> in
+        guard let n = t.node else { fatalError("gradients(of:wrt:): an input of shape \(t.shape) does not require gradients") }
+        return n
+    }
+    let s = Tensor.resolveSeed(seed, for: output)
+    let found = BackwardEngine.run(root: root, seed: s, targets: targets, retainGraph: retainGraph || createGraph,
+                                   createGraph: createGraph)
+    return zip(inputs, found).map { t, g in g ?? Tensor.zeros(t.shape) }
+}
+
+/// The value of `f` at `x` and its gradient (f must return a one-element tensor).
+public func valueWithGradient<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>) -> (value: Tensor<S>, gradient: Tensor<S>) {
+    let leaf = x.detached().requiringGrad()
+    let y = withGradEnabled(true) { f(leaf) }
+    guard y.requiresGrad else { return (y, Tensor.zeros(x.shape)) }
+    let g = gradients(of: y, wrt: [leaf])[0]
+    return (y.detached(), g)
+}

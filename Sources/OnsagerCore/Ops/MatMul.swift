@@ -1,0 +1,68 @@
+import COnsagerKernels
+
+/// Matrix product with numpy semantics: 2-D × 2-D, batched (leading dimensions broadcast), and
+/// 1-D operands promoted to a row or column. Transposed and otherwise strided operands are read
+/// in place by the GEMM's packing, so `a.T` costs no copy.
+@_specialize(where S == Float) @_specialize(where S == Double)
+public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    check(a.rank >= 1 && b.rank >= 1, "matmul: operands must have rank >= 1, got \(a.shape) and \(b.shape)")
+    if a.rank == 1 || b.rank == 1 {
+        // numpy: a vector is a row on the left, a column on the right; that dimension is dropped.
+        let y = matmul(a.rank == 1 ? a.unsqueezed(0) : a, b.rank == 1 ? b.unsqueezed(1) : b)
+        var s = y.shape
+        if b.rank == 1 { s.removeLast() }
+        if a.rank == 1 { s.remove(at: s.count - (b.rank == 1 ? 1 : 2)) }
+        return y.reshaped(s)
+    }
+    let y = Tensor<S>.gemmKernel(a, b)
+    guard Tensor<S>.tracks(a, b) else { return y.checked("matmul") }
+    return y.attaching("matmul", [a, b]) { g in
+        [a.node == nil ? nil : matmul(g, b.transposed()).summed(toShape: a.shape),
+         b.node == nil ? nil : matmul(a.transposed(), g).summed(toShape: b.shape)]
+    }.checked("matmul")
+}
+
+extension Tensor {
+    /// Matrix product with `other` (see `matmul`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func matmul(_ other: Tensor) -> Tensor { OnsagerCore.matmul(self, other) }
+
+    static func gemmKernel(_ a: Tensor, _ b: Tensor) -> Tensor {
+        let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
+        let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
+        check(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(k2))")
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = Shape.broadcast(batchA, batchB, op: "matmul (batch dimensions)")
+        let out = Tensor(uninitializedShape: batch + [m, n])
+        let nb = Shape.count(batch)
+        if nb == 0 || m == 0 || n == 0 { return out }
+        // Batch offsets by broadcasting each operand's batch strides.
+        let full = batch + [m, k]
+        let sa = Array(a.broadcastStrides(to: full).dropLast(2))
+        let fullB = batch + [k, n]
+        let sb = Array(b.broadcastStrides(to: fullB).dropLast(2))
+        let stA = a.strides, stB = b.strides
+        let rsa = stA[a.rank - 2], csa = stA[a.rank - 1]
+        let rsb = stB[b.rank - 2], csb = stB[b.rank - 1]
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<nb {
+            var oa = 0, ob = 0
+            for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
+            S_gemm(m, n, k, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, out.storage.base + i * m * n)
+            var d = batch.count - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < batch[d] { break }
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    static func S_gemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Scalar>, _ rsa: Int, _ csa: Int,
+                       _ b: UnsafePointer<Scalar>, _ rsb: Int, _ csb: Int, _ c: UnsafeMutablePointer<Scalar>) {
+        Scalar._gemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n)
+    }
+}

@@ -1,0 +1,100 @@
+import OnsagerCore
+import CZlib
+import Foundation
+
+/// Reader for the IDX format of MNIST and Fashion-MNIST, gzipped or raw (zlib reads both).
+///
+/// Layout: bytes 0–1 zero, byte 2 the element type (0x08 = unsigned byte), byte 3 the number of
+/// dimensions d, then d big-endian UInt32 sizes, then the elements in row-major order.
+public enum IDX {
+    /// The decoded file: its dimensions and raw bytes.
+    public struct Array: Sendable {
+        public let shape: [Int]
+        public let bytes: [UInt8]
+    }
+
+    /// Reads the whole (decompressed) content of a gzip or plain file.
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        guard FileManager.default.fileExists(atPath: path) else { throw DataError.cannotOpen(path: path, reason: "no such file") }
+        guard let gz = gzopen(path, "rb") else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { gzclose(gz) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) }
+            if n < 0 {
+                var code: Int32 = 0
+                let msg = String(cString: gzerror(gz, &code))
+                throw DataError.corruptCompression(path: path, offset: out.count, message: msg)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<Int(n)])
+        }
+        // A stream cut short ends without error from gzread; zlib reports it here.
+        var code: Int32 = 0
+        let msg = gzerror(gz, &code)
+        if code != Z_OK && code != Z_STREAM_END {
+            throw DataError.corruptCompression(path: path, offset: out.count, message: msg.map { String(cString: $0) } ?? "zlib error \(code)")
+        }
+        return out
+    }
+
+    /// Decodes IDX bytes (`path` is only used in errors).
+    public static func decode(_ bytes: [UInt8], path: String) throws -> Array {
+        guard bytes.count >= 4 else { throw DataError.truncated(path: path, offset: 0, expectedBytes: 4, availableBytes: bytes.count) }
+        guard bytes[0] == 0, bytes[1] == 0 else { throw DataError.badMagic(path: path, found: Swift.Array(bytes[0..<4])) }
+        guard bytes[2] == 0x08 else { throw DataError.unsupportedElementType(path: path, code: bytes[2]) }
+        let d = Int(bytes[3])
+        guard d >= 1 && d <= 4 else { throw DataError.badDimensions(path: path, offset: 3, reason: "\(d) dimensions (expected 1 to 4)") }
+        let headerEnd = 4 + 4 * d
+        guard bytes.count >= headerEnd else {
+            throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: headerEnd - bytes.count, availableBytes: 0)
+        }
+        var shape: [Int] = []
+        for i in 0..<d {
+            let o = 4 + 4 * i
+            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            guard size > 0 else { throw DataError.badDimensions(path: path, offset: o, reason: "dimension \(i) has size 0") }
+            shape.append(size)
+        }
+        let (count, overflow) = shape.reduce((1, false)) { acc, s in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: s)
+            return (p, acc.1 || o)
+        }
+        guard !overflow && count <= 1 << 34 else { throw DataError.badDimensions(path: path, offset: 4, reason: "sizes \(shape) are too large") }
+        let available = bytes.count - headerEnd
+        guard available >= count else {
+            throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: count - available, availableBytes: 0)
+        }
+        guard available == count else {
+            throw DataError.trailingBytes(path: path, offset: headerEnd + count, count: available - count)
+        }
+        return Array(shape: shape, bytes: Swift.Array(bytes[headerEnd...]))
+    }
+
+    /// Reads and decodes an IDX file (.gz or raw).
+    public static func read(_ path: String) throws -> Array { try decode(readFile(path), path: path) }
+}
+
+extension IDX {
+    /// IDX bytes for unsigned-byte data of the given shape.
+    public static func encode(shape: [Int], bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0, 0, 0x08, UInt8(shape.count)]
+        for s in shape { out += [UInt8(s >> 24 & 0xff), UInt8(s >> 16 & 0xff), UInt8(s >> 8 & 0xff), UInt8(s & 0xff)] }
+        return out + bytes
+    }
+
+    /// Writes bytes to `path`, gzipped when `compressed`, atomically (temporary file, then rename).
+    public static func writeFile(_ bytes: [UInt8], to path: String, compressed: Bool) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        if compressed {
+            guard let gz = gzopen(tmp, "wb") else { throw DataError.cannotOpen(path: tmp, reason: String(cString: strerror(errno))) }
+            let n = bytes.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+            gzclose(gz)
+            guard n == bytes.count else { throw DataError.cannotOpen(path: tmp, reason: "gzwrite wrote \(n) of \(bytes.count) bytes") }
+        } else {
+            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+        }
+        guard rename(tmp, path) == 0 else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+    }
+}

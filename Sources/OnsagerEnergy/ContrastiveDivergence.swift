@@ -1,0 +1,85 @@
+import OnsagerCore
+import OnsagerNN
+/// CD-k and persistent CD written as a loss on the tape:
+///
+///     loss = mean_data F(v) − mean_negative F(stopgrad(v⁻)) + penalty(W)
+///
+/// Its gradient is the CD update (positive phase with hidden probabilities, since ∂F/∂W = −v σ(·)ᵀ),
+/// so any optimizer of the project trains the RBM. Negative particles v⁻ come from k Gibbs steps
+/// started at the data (CD-k) or from persistent chains carried across updates (PCD).
+public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
+    /// Gibbs steps per update.
+    public var k: Int
+    /// Persistent chains (PCD) when non-nil; any number of rows.
+    public var chains: Tensor<Scalar>?
+    /// L2 penalty ½λ‖W‖² (biases are not penalised).
+    public var l2: Double
+    /// L1 penalty λ‖W‖₁.
+    public var l1: Double
+    public let generator: RandomGenerator
+
+    /// CD-k.
+    public static func cd(k: Int = 1, l2: Double = 0, l1: Double = 0, generator: RandomGenerator = .current) -> Self {
+        Self(k: k, chains: nil, l2: l2, l1: l1, generator: generator)
+    }
+
+    /// PCD with `count` persistent chains started from uniform noise.
+    public static func pcd(k: Int = 1, chains count: Int, visible: Int, l2: Double = 0, l1: Double = 0,
+                           generator: RandomGenerator = .current) -> Self {
+        let start = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, visible]), generator: generator)
+        return Self(k: k, chains: start, l2: l2, l1: l1, generator: generator)
+    }
+
+    public var isPersistent: Bool { chains != nil }
+
+    /// The chains' hidden sample, kept from the last update's negative-phase field so the next
+    /// update needs no extra GEMM (as in scikit-learn's BernoulliRBM): the chains' h step then uses
+    /// the parameters from before the last update.
+    var chainHidden: Tensor<Scalar>?
+
+    /// The loss whose gradient is the CD/PCD update; call `backward()` on it.
+    ///
+    /// CD-k reuses the data's hidden field for both the first Gibbs step and the positive phase;
+    /// PCD evaluates both phases in one GEMM over [data; chains]. Either way an update costs five
+    /// GEMMs, and the gradient is exactly that of mean F(data) − mean F(stopgrad(v⁻)).
+    public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
+        check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
+        let a = model.a
+        var l: Tensor<Scalar>
+        if let c = chains {
+            var h = chainHidden ?? model.sampleHidden(c, generator: generator)
+            var v = model.sampleVisible(h, generator: generator)
+            for _ in 1..<Swift.max(k, 1) {
+                h = model.sampleHidden(v, generator: generator)
+                v = model.sampleVisible(h, generator: generator)
+            }
+            chains = v
+            let nb = batch.shape[0], nc = v.shape[0]
+            let x = concat([batch.detached(), v])
+            let field = model.hiddenField(x)
+            let f = -matmul(x, a) - field.softplus().sum(axis: 1)
+            let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
+            l = (f * weights).sum()
+            chainHidden = withoutGrad { Tensor.bernoulli(field.detached().sliced(axis: 0, nb..<(nb + nc)).sigmoid(), generator: generator) }
+        } else {
+            let field0 = model.hiddenField(batch)
+            var v = model.sampleVisible(withoutGrad { Tensor.bernoulli(field0.detached().sigmoid(), generator: generator) }, generator: generator)
+            for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
+            let f0 = -matmul(batch, a) - field0.softplus().sum(axis: 1)
+            l = f0.mean() - model.freeEnergy(v.detached()).mean()
+        }
+        if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
+        if l1 != 0 { l = l + model.weights.abs().sum() * Scalar(l1) }
+        return l
+    }
+
+}
+
+extension ContrastiveDivergence {
+    /// One shuffled pass over `data`, shuffled by the trainer's own generator. Returns the mean loss.
+    @discardableResult
+    public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
+                                                 optimizer: inout O) -> Double where O.Scalar == Scalar {
+        trainEpoch(&model, data: data, batchSize: batchSize, optimizer: &optimizer, generator: generator)
+    }
+}

@@ -1,0 +1,153 @@
+import OnsagerCore
+import Foundation
+
+/// Errors reading or applying a checkpoint; each names the file.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
+    case malformed(path: String, offset: Int, reason: String)
+    case missing(path: String, names: [String])
+    case unexpected(path: String, names: [String])
+    case shapeMismatch(path: String, name: String, file: [Int], model: [Int])
+
+    public var description: String {
+        switch self {
+        case let .malformed(p, o, r): return "\(p): not a valid safetensors file at offset \(o): \(r)"
+        case let .missing(p, n): return "\(p): missing tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
+        case let .unexpected(p, n): return "\(p): unexpected tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
+        case let .shapeMismatch(p, n, f, m): return "\(p): '\(n)' has shape \(f) in the file but \(m) in the model"
+        }
+    }
+}
+
+/// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N,
+/// N bytes of JSON {name: {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]},
+/// "__metadata__": {string: string}}, then the little-endian tensor bytes (offsets relative to
+/// the end of the header). Files are written atomically: a temporary file, then a rename.
+public enum Safetensors {
+    /// Writes named tensors of one element type.
+    public static func write<S: TensorScalar>(_ tensors: [(String, Tensor<S>)], metadata: [String: String] = [:], to url: URL) throws {
+        try writeEntries(tensors.map { entry($0.0, $0.1) }, metadata: metadata, to: url)
+    }
+
+    /// Writes float32 and float64 tensors into one file.
+    public static func writeMixed(float32: [(String, Tensor<Float>)], float64: [(String, Tensor<Double>)],
+                                  metadata: [String: String] = [:], to url: URL) throws {
+        try writeEntries(float32.map { entry($0.0, $0.1) } + float64.map { entry($0.0, $0.1) }, metadata: metadata, to: url)
+    }
+
+    static func entry<S: TensorScalar>(_ name: String, _ t: Tensor<S>) -> (String, String, [Int], Data) {
+        let bytes = t.withUnsafeScalars { Data(buffer: $0) }
+        return (name, S.dtype == .float32 ? "F32" : "F64", t.shape, bytes)
+    }
+
+    static func writeEntries(_ entries: [(String, String, [Int], Data)], metadata: [String: String], to url: URL) throws {
+        var header: [String: Any] = [:]
+        var data = Data()
+        for (name, dtype, shape, bytes) in entries {
+            check(header[name] == nil && name != "__metadata__", "Safetensors.write: duplicate or reserved name '\(name)'")
+            header[name] = ["dtype": dtype, "shape": shape, "data_offsets": [data.count, data.count + bytes.count]]
+            data.append(bytes)
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }        // pad with spaces to 8-byte alignment
+        var out = Data()
+        var n = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(data)
+        try AtomicFile.write(out, to: url)
+    }
+
+    /// Reads every tensor (converted to S) and the metadata.
+    public static func read<S: TensorScalar>(_ url: URL, as: S.Type = S.self) throws -> (tensors: [String: Tensor<S>], metadata: [String: String]) {
+        let path = url.path
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "cannot read file") }
+        guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, offset: 0, reason: "shorter than the 8-byte header length") }
+        let n = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard n <= UInt64(bytes.count - 8) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "header length \(n) exceeds the file") }
+        let start = 8 + Int(n)
+        guard let header = try? JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<start)) as? [String: Any] else {
+            throw CheckpointError.malformed(path: path, offset: 8, reason: "header is not a JSON object")
+        }
+        var tensors: [String: Tensor<S>] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" { metadata = value as? [String: String] ?? [:]; continue }
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String, let shape = info["shape"] as? [Int],
+                  let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw CheckpointError.malformed(path: path, offset: 8, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+            }
+            let width = dtype == "F32" ? 4 : dtype == "F64" ? 8 : 0
+            guard width > 0 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "'\(name)' has unsupported dtype \(dtype)") }
+            let count = Shape.count(shape)
+            guard offsets[0] >= 0, offsets[1] - offsets[0] == count * width, start + offsets[1] <= bytes.count else {
+                throw CheckpointError.malformed(path: path, offset: start + Swift.max(0, offsets[0]), reason: "'\(name)': offsets \(offsets) do not fit shape \(shape) of \(dtype) in a file of \(bytes.count) bytes")
+            }
+            var values = [S](repeating: 0, count: count)
+            bytes.withUnsafeBytes { raw in
+                let base = start + offsets[0]
+                for i in 0..<count {
+                    values[i] = width == 4 ? S(raw.loadUnaligned(fromByteOffset: base + 4 * i, as: Float.self))
+                                           : S(raw.loadUnaligned(fromByteOffset: base + 8 * i, as: Double.self))
+                }
+            }
+            tensors[name] = Tensor(shape: shape, scalars: values)
+        }
+        return (tensors, metadata)
+    }
+}
+
+/// Model (and optimizer) checkpoints in safetensors. Parameters and state keep their registered
+/// names; optimizer state is stored under "optimizer.<name>". Loading is strict by default:
+/// missing or unexpected names and shape mismatches are errors naming them.
+public enum Checkpoint {
+    public static func save<L: Layer, O: Optimizer>(_ model: L, optimizer: O? = nil, metadata: [String: String] = [:], to url: URL) throws
+    where O.Scalar == L.Scalar {
+        var named = Array(zip(model.parameterNames, model.parameters.map { $0.detached() }))
+        named += zip(model.stateNames, model.state)
+        if let optimizer { named += optimizer.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer.\($0.key)", $0.value) } }
+        try Safetensors.write(named, metadata: metadata, to: url)
+    }
+
+    public static func save<L: Layer>(_ model: L, metadata: [String: String] = [:], to url: URL) throws {
+        try save(model, optimizer: SGD<L.Scalar>?.none, metadata: metadata, to: url)
+    }
+
+    /// Loads parameters and state into `model` (and optimizer state into `optimizer`). Loaded
+    /// parameters are leaves that require gradients.
+    public static func load<L: Layer, O: Optimizer>(into model: inout L, optimizer: inout O, from url: URL, strict: Bool = true) throws
+    where O.Scalar == L.Scalar {
+        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
+        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
+        var opt: [String: Tensor<L.Scalar>] = [:]
+        for (k, v) in tensors where k.hasPrefix("optimizer.") { opt[String(k.dropFirst("optimizer.".count))] = v }
+        optimizer.stateTensors = opt
+    }
+
+    public static func load<L: Layer>(into model: inout L, from url: URL, strict: Bool = true) throws {
+        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
+        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
+    }
+
+    static func apply<L: Layer>(_ tensors: [String: Tensor<L.Scalar>], to model: inout L, path: String, strict: Bool, allowPrefix: String) throws {
+        let pNames = model.parameterNames, sNames = model.stateNames
+        let wanted = Set(pNames + sNames)
+        let missing = (pNames + sNames).filter { tensors[$0] == nil }
+        let unexpected = tensors.keys.filter { !wanted.contains($0) && !$0.hasPrefix(allowPrefix) }.sorted()
+        if strict && !missing.isEmpty { throw CheckpointError.missing(path: path, names: missing) }
+        if strict && !unexpected.isEmpty { throw CheckpointError.unexpected(path: path, names: unexpected) }
+        var ps = model.parameters, ss = model.state
+        for (i, n) in pNames.enumerated() {
+            guard let t = tensors[n] else { continue }
+            guard t.shape == ps[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ps[i].shape) }
+            ps[i] = t.requiringGrad()
+        }
+        for (i, n) in sNames.enumerated() {
+            guard let t = tensors[n] else { continue }
+            guard t.shape == ss[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ss[i].shape) }
+            ss[i] = t
+        }
+        model.parameters = ps
+        model.state = ss
+    }
+}

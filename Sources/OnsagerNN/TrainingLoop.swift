@@ -1,0 +1,125 @@
+import OnsagerCore
+import Foundation
+
+/// Why training stopped.
+public enum TrainingError: Error, CustomStringConvertible, Sendable {
+    /// The loss or a gradient became NaN/Inf; `op` is the first op that produced it (found by
+    /// replaying the step under anomaly detection), nil if the replay could not pin it down.
+    case nonFinite(epoch: Int, step: Int, what: String, op: String?)
+    public var description: String {
+        switch self {
+        case let .nonFinite(e, s, what, op):
+            return "training stopped at epoch \(e), step \(s): non-finite \(what)" + (op.map { ", first produced by '\($0)'" } ?? "")
+        }
+    }
+}
+
+/// One epoch's record.
+public struct EpochRecord: Sendable {
+    public var epoch: Int, steps: Int, loss: Double, learningRate: Double, seconds: Double, samplesPerSecond: Double
+    public var metrics: [(String, Double)]
+}
+
+/// A minibatch training loop: seeded shuffling, an optional schedule and gradient clipping, a
+/// progress bar (redrawn in place on a terminal, one line per epoch otherwise), CSV metrics, and
+/// a stop with the op's name at the first NaN/Inf.
+public struct TrainingLoop<Model: Layer, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
+    public typealias S = Model.Scalar
+    public var model: Model
+    public var optimizer: Opt
+    public var batchSize: Int
+    public var schedule: (any LearningRateSchedule)?
+    public var clipNorm: Double?
+    public var generator: RandomGenerator
+    /// Where to write one CSV row per epoch (rewritten atomically after each epoch), if anywhere.
+    public var metricsFile: URL?
+    /// Whether to draw progress (default: yes).
+    public var showProgress = true
+    public private(set) var history: [EpochRecord] = []
+    private var globalStep = 0
+
+    public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
+                generator: RandomGenerator = .current, metricsFile: URL? = nil) {
+        check(batchSize > 0, "TrainingLoop: batch size must be positive")
+        self.model = model; self.optimizer = optimizer; self.batchSize = batchSize; self.schedule = schedule
+        self.clipNorm = clipNorm; self.generator = generator; self.metricsFile = metricsFile
+    }
+
+    /// Trains for `epochs` passes over rows of `inputs`/`targets`. `loss(model, x, y)` gives the batch
+    /// loss; `evaluate(model)` (run in evaluation mode, without grad) gives named metrics per epoch.
+    public mutating func fit(inputs: Tensor<S>, targets: Tensor<S>, epochs: Int,
+                             loss: (Model, Tensor<S>, Tensor<S>) -> Tensor<S>,
+                             evaluate: ((Model) -> [(String, Double)])? = nil) throws {
+        check(inputs.shape[0] == targets.shape[0], "TrainingLoop.fit: \(inputs.shape[0]) inputs but \(targets.shape[0]) targets")
+        let n = inputs.shape[0], stepsPerEpoch = (n + batchSize - 1) / batchSize
+        let tty = isatty(STDOUT_FILENO) != 0
+        for epoch in (history.count + 1)...(history.count + epochs) {
+            model.trainingMode()
+            let order = generator.permutation(n)
+            let start = Date()
+            var total = 0.0
+            for s in 0..<stepsPerEpoch {
+                if let schedule { optimizer.learningRate = schedule.rate(at: globalStep) }
+                let idx = Array(order[(s * batchSize)..<Swift.min(n, (s + 1) * batchSize)])
+                let x = inputs.indexSelect(axis: 0, indices: idx), y = targets.indexSelect(axis: 0, indices: idx)
+                model.zeroGradients()
+                let l = loss(model, x, y)
+                l.backward()
+                let value = Double(l.item)
+                let badGrad = model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
+                if !value.isFinite || badGrad {
+                    throw TrainingError.nonFinite(epoch: epoch, step: globalStep, what: value.isFinite ? "gradient" : "loss \(value)",
+                                                  op: locateNonFinite(x, y, loss))
+                }
+                if let clipNorm { clipGradientNorm(model.parameters, maxNorm: clipNorm) }
+                model.update(with: &optimizer)
+                total += value
+                globalStep += 1
+                if showProgress && tty && (s % 20 == 0 || s == stepsPerEpoch - 1) {
+                    let done = Double(s + 1) / Double(stepsPerEpoch), width = 30
+                    let bar = String(repeating: "█", count: Int(done * Double(width))) + String(repeating: "·", count: width - Int(done * Double(width)))
+                    let rate = Double((s + 1) * batchSize) / Date().timeIntervalSince(start)
+                    print(String(format: "\r  epoch %3d %@ %3.0f%%  loss %.4f  %.0f samples/s", epoch, bar, 100 * done, total / Double(s + 1), rate),
+                          terminator: "")
+                    fflush(nil)
+                }
+            }
+            let seconds = Date().timeIntervalSince(start)
+            var metrics: [(String, Double)] = []
+            if let evaluate {
+                model.evaluationMode()
+                metrics = withoutGrad { evaluate(model) }
+                model.trainingMode()
+            }
+            let record = EpochRecord(epoch: epoch, steps: globalStep, loss: total / Double(stepsPerEpoch), learningRate: optimizer.learningRate,
+                                     seconds: seconds, samplesPerSecond: Double(n) / seconds, metrics: metrics)
+            history.append(record)
+            if showProgress {
+                let m = metrics.map { String(format: "  %@ %.4f", $0.0, $0.1) }.joined()
+                print((tty ? "\r" : "") + String(format: "  epoch %3d  loss %.4f  lr %.4g  %.1f s  %.0f samples/s", epoch, record.loss,
+                                                 record.learningRate, seconds, record.samplesPerSecond) + m + (tty ? "          " : ""))
+            }
+            try writeMetrics()
+        }
+    }
+
+    /// Replays a failing step with anomaly detection to name the op.
+    func locateNonFinite(_ x: Tensor<S>, _ y: Tensor<S>, _ loss: (Model, Tensor<S>, Tensor<S>) -> Tensor<S>) -> String? {
+        do {
+            try AnomalyDetection.run {
+                model.zeroGradients()
+                loss(model, x, y).backward()
+            }
+        } catch let e as NonFiniteError { return e.op } catch {}
+        return nil
+    }
+
+    func writeMetrics() throws {
+        guard let url = metricsFile, let first = history.first else { return }
+        var text = "epoch,step,loss,learning_rate,seconds,samples_per_second" + first.metrics.map { "," + $0.0 }.joined() + "\n"
+        for r in history {
+            text += "\(r.epoch),\(r.steps),\(r.loss),\(r.learningRate),\(r.seconds),\(r.samplesPerSecond)" + r.metrics.map { ",\($0.1)" }.joined() + "\n"
+        }
+        try AtomicFile.write(text, to: url)
+    }
+}

@@ -1,0 +1,87 @@
+import OnsagerCore
+import CZlib
+import Foundation
+
+/// A grid of grayscale images (filters, samples) written as an SVG that embeds one PNG.
+///
+/// ```swift
+/// let grid = ImageGrid(images: rbm.weights.T.sliced(axis: 0, 0..<100), height: 28, width: 28, columns: 10)
+/// try grid.write(to: URL(fileURLWithPath: "filters.svg"), title: "first 100 filters")
+/// ```
+public struct ImageGrid {
+    /// Pixels of the whole grid in [0, 1], row-major.
+    public let pixels: [Double]
+    public let pixelWidth: Int
+    public let pixelHeight: Int
+
+    /// Lays out the rows of `images` ([n, height·width]) in `columns` columns with a 1-pixel gap.
+    /// With `normalizeEach`, each image is scaled to its own min–max range (for filters).
+    public init<S: TensorScalar>(images: Tensor<S>, height: Int, width: Int, columns: Int, normalizeEach: Bool = false) {
+        check(images.rank == 2 && images.shape[1] == height * width,
+              "ImageGrid: images of shape \(images.shape) are not rows of \(height)×\(width) pixels")
+        let n = images.shape[0], rows = (n + columns - 1) / columns
+        pixelWidth = columns * (width + 1) + 1
+        pixelHeight = rows * (height + 1) + 1
+        var px = [Double](repeating: 0.5, count: pixelWidth * pixelHeight)
+        let values = images.scalars.map { Double($0) }
+        for k in 0..<n {
+            let img = values[(k * height * width)..<((k + 1) * height * width)]
+            var lo = 0.0, hi = 1.0
+            if normalizeEach { lo = img.min() ?? 0; hi = img.max() ?? 1; if hi - lo < 1e-12 { hi = lo + 1 } }
+            let r0 = (k / columns) * (height + 1) + 1, c0 = (k % columns) * (width + 1) + 1
+            for y in 0..<height {
+                for x in 0..<width {
+                    let v = (img[img.startIndex + y * width + x] - lo) / (hi - lo)
+                    px[(r0 + y) * pixelWidth + c0 + x] = Swift.min(1, Swift.max(0, v))
+                }
+            }
+        }
+        pixels = px
+    }
+
+    /// The grid as an 8-bit grayscale PNG.
+    public func png() -> [UInt8] { PNG.grayscale(pixels: pixels.map { UInt8(($0 * 255).rounded()) }, width: pixelWidth, height: pixelHeight) }
+
+    /// An SVG showing the grid scaled by `scale`, with a title above it.
+    public func svg(title: String, scale: Int = 3) -> String {
+        let w = pixelWidth * scale, h = pixelHeight * scale
+        let b64 = Data(png()).base64EncodedString()
+        return """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(w)" height="\(h + 30)" font-family="sans-serif" font-size="14">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(w / 2)" y="20" text-anchor="middle">\(escape(title))</text>
+        <image x="0" y="30" width="\(w)" height="\(h)" style="image-rendering:pixelated" href="data:image/png;base64,\(b64)"/>
+        </svg>
+
+        """
+    }
+
+    /// Writes the SVG atomically.
+    public func write(to url: URL, title: String, scale: Int = 3) throws { try AtomicFile.write(svg(title: title, scale: scale), to: url) }
+}
+
+/// A minimal PNG encoder (8-bit grayscale), using zlib for deflate and CRC-32.
+public enum PNG {
+    public static func grayscale(pixels: [UInt8], width: Int, height: Int) -> [UInt8] {
+        check(pixels.count == width * height, "PNG: \(pixels.count) pixels for \(width)×\(height)")
+        var raw = [UInt8]()
+        raw.reserveCapacity((width + 1) * height)
+        for y in 0..<height {
+            raw.append(0)   // filter: none
+            raw.append(contentsOf: pixels[(y * width)..<((y + 1) * width)])
+        }
+        var destLen = compressBound(uLong(raw.count))
+        var deflated = [UInt8](repeating: 0, count: Int(destLen))
+        let rc = compress2(&deflated, &destLen, raw, uLong(raw.count), 9)
+        check(rc == Z_OK, "PNG: zlib compress failed (\(rc))")
+        deflated.removeSubrange(Int(destLen)...)
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            let crc = body.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+            return be32(UInt32(data.count)) + body + be32(crc)
+        }
+        let header = be32(UInt32(width)) + be32(UInt32(height)) + [8, 0, 0, 0, 0]   // 8-bit gray
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", deflated) + chunk("IEND", [])
+    }
+}

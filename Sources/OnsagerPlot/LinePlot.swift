@@ -1,0 +1,116 @@
+import OnsagerCore
+import Foundation
+
+/// A small SVG line plot: several named series, linear or log axes, ticks, a legend.
+///
+/// ```swift
+/// var plot = LinePlot(title: "loss", xLabel: "step", yLabel: "loss")
+/// plot.add("train", x: steps, y: losses)
+/// try plot.write(to: URL(fileURLWithPath: "loss.svg"))
+/// ```
+public struct LinePlot {
+    /// One named curve.
+    public struct Series {
+        public var name: String
+        public var x: [Double]
+        public var y: [Double]
+        public var dashed: Bool
+        public var markers: Bool
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var logX = false
+    public var logY = false
+    public var width = 640.0
+    public var height = 420.0
+    public private(set) var series: [Series] = []
+
+    /// An empty plot with a title and axis labels.
+    public init(title: String, xLabel: String, yLabel: String, logX: Bool = false, logY: Bool = false) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.logX = logX
+        self.logY = logY
+    }
+
+    /// Adds a curve; x and y must have the same length. Non-finite points are skipped.
+    public mutating func add(_ name: String, x: [Double], y: [Double], dashed: Bool = false, markers: Bool = false) {
+        check(x.count == y.count, "LinePlot.add: \(x.count) x values but \(y.count) y values for '\(name)'")
+        series.append(Series(name: name, x: x, y: y, dashed: dashed, markers: markers))
+    }
+
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+    /// The SVG document.
+    public func svg() -> String {
+        let left = 70.0, right = 20.0, top = 40.0, bottom = 55.0
+        let pw = width - left - right, ph = height - top - bottom
+        func tx(_ v: Double) -> Double { logX ? Foundation.log10(v) : v }
+        func ty(_ v: Double) -> Double { logY ? Foundation.log10(v) : v }
+        let pts = series.flatMap { s in zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) } }
+        var x0 = pts.map { tx($0.0) }.min() ?? 0, x1 = pts.map { tx($0.0) }.max() ?? 1
+        var y0 = pts.map { ty($0.1) }.min() ?? 0, y1 = pts.map { ty($0.1) }.max() ?? 1
+        if x1 - x0 < 1e-12 { x0 -= 0.5; x1 += 0.5 }
+        if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
+        let pad = (y1 - y0) * 0.05
+        y0 -= pad; y1 += pad
+        func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * pw }
+        func py(_ v: Double) -> Double { top + ph - (ty(v) - y0) / (y1 - y0) * ph }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        func label(_ v: Double) -> String {
+            let a = Swift.abs(v)
+            if a != 0 && (a >= 1e5 || a < 1e-3) { return String(format: "%.1e", v) }
+            return String(format: "%.3g", v)
+        }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
+        s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
+        // Ticks: 6 per axis, in transformed units (powers of ten on log axes).
+        for k in 0...5 {
+            let tv = x0 + (x1 - x0) * Double(k) / 5, v = logX ? Foundation.pow(10, tv) : tv
+            let X = left + pw * Double(k) / 5
+            s += "<line x1=\"\(f(X))\" y1=\"\(f(top))\" x2=\"\(f(X))\" y2=\"\(f(top + ph))\" stroke=\"#ddd\"/>\n"
+            s += "<text x=\"\(f(X))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(label(v))</text>\n"
+            let tyv = y0 + (y1 - y0) * Double(k) / 5, w = logY ? Foundation.pow(10, tyv) : tyv
+            let Y = top + ph - ph * Double(k) / 5
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(Y))\" x2=\"\(f(left + pw))\" y2=\"\(f(Y))\" stroke=\"#ddd\"/>\n"
+            s += "<text x=\"\(f(left - 6))\" y=\"\(f(Y + 4))\" text-anchor=\"end\">\(label(w))</text>\n"
+        }
+        s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
+        s += "<text transform=\"translate(16,\(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
+        var legend: [(String, Bool, String)] = []
+        for (i, se) in series.enumerated() {
+            let color = Self.palette[i % Self.palette.count]
+            let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
+            let path = ok.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
+            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(se.dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
+            if se.markers {
+                for p in ok { s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
+            }
+            legend.append((color, se.dashed, se.name))
+        }
+        // Legend: a framed box sized to its longest label, inside the top-right corner.
+        if !legend.isEmpty {
+            let w = 40 + 7.0 * Double(legend.map { $0.2.count }.max() ?? 0), h = 8 + 16 * Double(legend.count)
+            let x0 = Swift.max(left + 4, left + pw - w - 6), y0 = top + 6
+            s += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
+            for (i, item) in legend.enumerated() {
+                let ly = y0 + 16 + Double(i) * 16
+                s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(ly - 4))\" x2=\"\(f(x0 + 30))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.0)\" stroke-width=\"2\"\(item.1 ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+                s += "<text x=\"\(f(x0 + 36))\" y=\"\(f(ly))\">\(escape(item.2))</text>\n"
+            }
+        }
+        return s + "</svg>\n"
+    }
+
+    /// Writes the SVG atomically (temporary file, then rename), creating the folder if needed.
+    public func write(to url: URL) throws { try AtomicFile.write(svg(), to: url) }
+}
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}
