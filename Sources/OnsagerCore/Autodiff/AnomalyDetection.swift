@@ -40,7 +40,7 @@ public enum AnomalyDetection {
     public static var isEnabled: Bool { onsager_anomaly_enabled() != 0 }
 
     static func inspect<S>(_ t: Tensor<S>, op: StaticString, backward: Bool = false) {
-        let bad = t.withUnsafeScalars { S._countNonFinite($0.baseAddress!, $0.count) }
+        let bad = t.withUnsafeScalars { S.kernelCountNonFinite($0.baseAddress!, $0.count) }
         guard bad > 0 else { return }
         let dict = Thread.current.threadDictionary
         if dict[key] == nil {
@@ -51,7 +51,7 @@ public enum AnomalyDetection {
 
     /// Counts NaN/Inf elements of a tensor (usable outside `run`, e.g. on a loss).
     public static func nonFiniteCount<S>(_ t: Tensor<S>) -> Int {
-        t.withUnsafeScalars { S._countNonFinite($0.baseAddress!, $0.count) }
+        t.withUnsafeScalars { S.kernelCountNonFinite($0.baseAddress!, $0.count) }
     }
 }
 

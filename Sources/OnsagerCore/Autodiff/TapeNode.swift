@@ -2,13 +2,13 @@
 /// backward rule mapping the output gradient to one gradient per input (micrograd-style).
 ///
 /// Leaves (tensors marked with `requiringGrad()`) have no rule and accumulate `grad`.
-public final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
+@usableFromInline package final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
     /// Name of the op that produced the tensor ("leaf" for leaves).
-    public let op: StaticString
+    package let op: StaticString
     /// Shape of the tensor this node belongs to; gradients must have it.
-    public let shape: [Int]
+    package let shape: [Int]
     /// Whether this node is a leaf.
-    public let isLeaf: Bool
+    package let isLeaf: Bool
     var inputs: [TapeNode?]
     var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
     /// Accumulated gradient (leaves, and non-leaves that asked to retain it).

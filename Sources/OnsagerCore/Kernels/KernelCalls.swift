@@ -46,14 +46,14 @@ extension Tensor {
     func unaryKernel(_ op: onsager_unary_op) -> Tensor {
         let x = contiguousValue()
         let out = Tensor(uninitializedShape: shape)
-        Scalar._unary(kop(op), x.basePointer, out.storage.base, scalarCount)
+        Scalar.kernelUnary(kop(op), x.basePointer, out.storage.base, scalarCount)
         return out
     }
 
     func paramKernel(_ op: onsager_param_op, _ p0: Double, _ p1: Double = 0) -> Tensor {
         let x = contiguousValue()
         let out = Tensor(uninitializedShape: shape)
-        Scalar._paramUnary(kop(op), x.basePointer, out.storage.base, scalarCount, p0, p1)
+        Scalar.kernelParamUnary(kop(op), x.basePointer, out.storage.base, scalarCount, p0, p1)
         return out
     }
 
@@ -71,7 +71,7 @@ extension Tensor {
             // Common case: one flat loop, no stride arrays.
             let out = Tensor(uninitializedShape: a.shape)
             var n = out.scalarCount, one = 1
-            if n > 0 { Scalar._binary(kop(op), 1, &n, a.basePointer, &one, b.basePointer, &one, out.storage.base) }
+            if n > 0 { Scalar.kernelBinary(kop(op), 1, &n, a.basePointer, &one, b.basePointer, &one, out.storage.base) }
             return out
         }
         let shape = Shape.broadcast(a.shape, b.shape, op: "\(name)")
@@ -81,7 +81,7 @@ extension Tensor {
         shape.withUnsafeBufferPointer { sh in
             sa.withUnsafeBufferPointer { pa in
                 sb.withUnsafeBufferPointer { pb in
-                    Scalar._binary(kop(op), Int32(shape.count), sh.baseAddress!, a.basePointer, pa.baseAddress!, b.basePointer,
+                    Scalar.kernelBinary(kop(op), Int32(shape.count), sh.baseAddress!, a.basePointer, pa.baseAddress!, b.basePointer,
                                    pb.baseAddress!, out.storage.base)
                 }
             }
@@ -98,7 +98,7 @@ extension Tensor {
             sc.withUnsafeBufferPointer { pc in
                 sa.withUnsafeBufferPointer { pa in
                     sb.withUnsafeBufferPointer { pb in
-                        Scalar._where(Int32(shape.count), sh.baseAddress!, c.basePointer, pc.baseAddress!, a.basePointer,
+                        Scalar.kernelWhere(Int32(shape.count), sh.baseAddress!, c.basePointer, pc.baseAddress!, a.basePointer,
                                       pa.baseAddress!, b.basePointer, pb.baseAddress!, out.storage.base)
                     }
                 }
@@ -121,12 +121,12 @@ extension Tensor {
             for (d, n) in shape.enumerated() {
                 if d < first { outer &*= n } else if d > last { inner &*= n } else { r &*= n }
             }
-            Scalar._reduce(kop(op), x.basePointer, out.storage.base, outer, r, inner)
+            Scalar.kernelReduce(kop(op), x.basePointer, out.storage.base, outer, r, inner)
         } else {
             let kept = (0..<rank).filter { !axes.contains($0) }
             let x = permutedView(kept + axes).materialized()
             let r = Shape.count(axes.map { shape[$0] })
-            Scalar._reduce(kop(op), x.basePointer, out.storage.base, out.scalarCount, r, 1)
+            Scalar.kernelReduce(kop(op), x.basePointer, out.storage.base, out.scalarCount, r, 1)
         }
         return out
     }

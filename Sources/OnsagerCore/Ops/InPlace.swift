@@ -8,7 +8,7 @@ extension Tensor {
     public mutating func addInPlace(_ other: Tensor, alpha: Scalar = 1) {
         if other.shape == shape && other.isContiguous {
             makeUniqueContiguous()
-            Scalar._axpy(scalarCount, alpha, other.basePointer, basePointer)
+            Scalar.kernelAXPY(scalarCount, alpha, other.basePointer, basePointer)
             return
         }
         let o = other.detached()
@@ -19,7 +19,7 @@ extension Tensor {
     /// self ← self · s
     public mutating func scaleInPlace(by s: Scalar) {
         makeUniqueContiguous()
-        Scalar._paramUnary(kop(ONS_AFFINE), basePointer, basePointer, scalarCount, Double(s), 0)
+        Scalar.kernelParamUnary(kop(ONS_AFFINE), basePointer, basePointer, scalarCount, Double(s), 0)
     }
 
     /// self ← self ⊙ other (broadcasting other).
@@ -47,7 +47,7 @@ extension Tensor {
         sh.withUnsafeBufferPointer { shp in
             sa.withUnsafeBufferPointer { pa in
                 sb.withUnsafeBufferPointer { pb in
-                    Scalar._binary(kop(op), Int32(sh.count), shp.baseAddress!, p, pa.baseAddress!, other.basePointer, pb.baseAddress!, p)
+                    Scalar.kernelBinary(kop(op), Int32(sh.count), shp.baseAddress!, p, pa.baseAddress!, other.basePointer, pb.baseAddress!, p)
                 }
             }
         }

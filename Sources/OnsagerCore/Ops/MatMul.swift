@@ -63,6 +63,6 @@ extension Tensor {
     @inline(__always)
     static func S_gemm(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Scalar>, _ rsa: Int, _ csa: Int,
                        _ b: UnsafePointer<Scalar>, _ rsb: Int, _ csb: Int, _ c: UnsafeMutablePointer<Scalar>) {
-        Scalar._gemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n)
+        Scalar.kernelGEMM(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n)
     }
 }

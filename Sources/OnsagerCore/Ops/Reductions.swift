@@ -23,7 +23,7 @@ extension Tensor {
             // Full reduction (losses): no axis bookkeeping.
             let x = contiguousValue()
             let y = Tensor(uninitializedShape: [])
-            Scalar._reduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
+            Scalar.kernelReduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
             guard Self.tracks(self) else { return y.checked("sum") }
             let inShape = shape
             return y.attaching("sum", [self]) { g in [Tensor.sumGradient(g, keepShape: [Int](repeating: 1, count: inShape.count), inShape: inShape)] }
@@ -127,7 +127,7 @@ extension Tensor {
         let x = permutedView(order).contiguousValue()
         let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
         var out = [Int](repeating: 0, count: rows)
-        out.withUnsafeMutableBufferPointer { Scalar._argmax(x.basePointer, rows, n, $0.baseAddress!) }
+        out.withUnsafeMutableBufferPointer { Scalar.kernelArgmax(x.basePointer, rows, n, $0.baseAddress!) }
         return out
     }
 

@@ -51,7 +51,7 @@ public final class RandomGenerator: @unchecked Sendable {
     public func nextInt(below n: Int) -> Int {
         check(n > 0, "nextInt(below:): n must be positive")
         var u: Double = 0
-        Double._randUniform(seed, reserve(1), &u, 1, 0, 1)
+        Double.kernelRandomUniform(seed, reserve(1), &u, 1, 0, 1)
         return Swift.min(Int(u * Double(n)), n - 1)
     }
 
@@ -60,7 +60,7 @@ public final class RandomGenerator: @unchecked Sendable {
         var p = Array(0..<n)
         if n < 2 { return p }
         var u = [Double](repeating: 0, count: n)
-        u.withUnsafeMutableBufferPointer { Double._randUniform(seed, reserve(n), $0.baseAddress!, n, 0, 1) }
+        u.withUnsafeMutableBufferPointer { Double.kernelRandomUniform(seed, reserve(n), $0.baseAddress!, n, 0, 1) }
         for i in stride(from: n - 1, to: 0, by: -1) {
             let j = Swift.min(Int(u[i] * Double(i + 1)), i)
             p.swapAt(i, j)
@@ -74,7 +74,7 @@ extension Tensor {
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func uniform(_ shape: [Int], low: Scalar = 0, high: Scalar = 1, generator: RandomGenerator = .current) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        Scalar._randUniform(generator.seed, generator.reserve(t.scalarCount), t.storage.base, t.scalarCount, low, high)
+        Scalar.kernelRandomUniform(generator.seed, generator.reserve(t.scalarCount), t.storage.base, t.scalarCount, low, high)
         return t
     }
 
@@ -82,7 +82,7 @@ extension Tensor {
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func normal(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1, generator: RandomGenerator = .current) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        Scalar._randNormal(generator.seed, generator.reserve(t.scalarCount, even: true), t.storage.base, t.scalarCount, mean, std)
+        Scalar.kernelRandomNormal(generator.seed, generator.reserve(t.scalarCount, even: true), t.storage.base, t.scalarCount, mean, std)
         return t
     }
 
@@ -91,7 +91,7 @@ extension Tensor {
     public static func bernoulli(_ probabilities: Tensor, generator: RandomGenerator = .current) -> Tensor {
         let p = probabilities.contiguousValue()
         let t = Tensor(uninitializedShape: p.shape)
-        Scalar._randBernoulli(generator.seed, generator.reserve(t.scalarCount), p.basePointer, t.storage.base, t.scalarCount)
+        Scalar.kernelRandomBernoulli(generator.seed, generator.reserve(t.scalarCount), p.basePointer, t.storage.base, t.scalarCount)
         return t
     }
 

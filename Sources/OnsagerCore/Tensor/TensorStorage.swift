@@ -4,14 +4,14 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
 
 /// A 64-byte aligned buffer shared by a tensor and its views. Tensors copy it before writing
 /// when it is shared (copy-on-write), so a value saved on the tape is never changed under it.
-public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
+@usableFromInline package final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// First element.
-    public let base: UnsafeMutablePointer<Scalar>
+    package let base: UnsafeMutablePointer<Scalar>
     /// Number of elements allocated.
-    public let count: Int
+    package let count: Int
 
     /// Allocates `count` uninitialised elements.
-    public init(count: Int) {
+    package init(count: Int) {
         check(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         _ = allocatorTuned
@@ -20,7 +20,7 @@ public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Allocates `count` elements all equal to `value`.
-    public convenience init(count: Int, repeating value: Scalar) {
+    package convenience init(count: Int, repeating value: Scalar) {
         self.init(count: count)
         base.initialize(repeating: value, count: count)
     }

@@ -48,7 +48,7 @@ struct DenseMatrix {
     static func * (x: DenseMatrix, y: DenseMatrix) -> DenseMatrix {
         var out = DenseMatrix(rows: x.rows, cols: y.cols)
         x.a.withUnsafeBufferPointer { xp in y.a.withUnsafeBufferPointer { yp in out.a.withUnsafeMutableBufferPointer { op in
-            Double._gemm(x.rows, y.cols, x.cols, 1, xp.baseAddress!, x.cols, 1, yp.baseAddress!, y.cols, 1, 0, op.baseAddress!, y.cols)
+            Double.kernelGEMM(x.rows, y.cols, x.cols, 1, xp.baseAddress!, x.cols, 1, yp.baseAddress!, y.cols, 1, 0, op.baseAddress!, y.cols)
         } } }
         return out
     }

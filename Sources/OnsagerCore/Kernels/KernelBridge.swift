@@ -1,0 +1,124 @@
+import COnsagerKernels
+
+// The bridge from generic tensor code to the C kernels of the matching precision. Each entry
+// tests the scalar type once (a constant in specialised code, one metadata comparison otherwise)
+// and calls the vectorised loop, so generic code pays one call per operation, not per element.
+// Package access: the library's targets use it; users never see it.
+
+@inline(__always) private func f32(_ p: UnsafePointer<some TensorScalar>) -> UnsafePointer<Float> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+@inline(__always) private func f32(_ p: UnsafeMutablePointer<some TensorScalar>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}
+@inline(__always) private func f64(_ p: UnsafePointer<some TensorScalar>) -> UnsafePointer<Double> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
+}
+@inline(__always) private func f64(_ p: UnsafeMutablePointer<some TensorScalar>) -> UnsafeMutablePointer<Double> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
+}
+
+extension TensorScalar {
+    @inline(__always) static var isFloat: Bool { Self.self == Float.self }
+
+    @inline(__always) static func requireDouble() {
+        if Self.self != Double.self { fatalError("TensorScalar: \(Self.self) is not supported; tensors hold Float or Double") }
+    }
+
+    /// y[i] = op(x[i]) on contiguous arrays.
+    @inline(__always)
+    package static func kernelUnary(_ op: Int32, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int) {
+        if isFloat { onsager_unary_f32(op, f32(x), f32(y), n) } else { requireDouble(); onsager_unary_f64(op, f64(x), f64(y), n) }
+    }
+
+    /// y[i] = op(x[i]; p0, p1) (affine, clamp, leaky relu, power).
+    @inline(__always)
+    package static func kernelParamUnary(_ op: Int32, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int,
+                                         _ p0: Double, _ p1: Double) {
+        if isFloat { onsager_param_unary_f32(op, f32(x), f32(y), n, p0, p1) }
+        else { requireDouble(); onsager_param_unary_f64(op, f64(x), f64(y), n, p0, p1) }
+    }
+
+    /// out = a op b, broadcast through strides.
+    @inline(__always)
+    package static func kernelBinary(_ op: Int32, _ rank: Int32, _ shape: UnsafePointer<Int>, _ a: UnsafePointer<Self>,
+                                      _ sa: UnsafePointer<Int>, _ b: UnsafePointer<Self>, _ sb: UnsafePointer<Int>,
+                                      _ out: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_binary_f32(op, rank, shape, f32(a), sa, f32(b), sb, f32(out)) }
+        else { requireDouble(); onsager_binary_f64(op, rank, shape, f64(a), sa, f64(b), sb, f64(out)) }
+    }
+
+    /// out = c ≠ 0 ? a : b, broadcast through strides.
+    @inline(__always)
+    package static func kernelWhere(_ rank: Int32, _ shape: UnsafePointer<Int>, _ c: UnsafePointer<Self>, _ sc: UnsafePointer<Int>,
+                                     _ a: UnsafePointer<Self>, _ sa: UnsafePointer<Int>, _ b: UnsafePointer<Self>, _ sb: UnsafePointer<Int>,
+                                     _ out: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_where_f32(rank, shape, f32(c), sc, f32(a), sa, f32(b), sb, f32(out)) }
+        else { requireDouble(); onsager_where_f64(rank, shape, f64(c), sc, f64(a), sa, f64(b), sb, f64(out)) }
+    }
+
+    /// Reduces a contiguous [outer, r, inner] array over r.
+    @inline(__always)
+    package static func kernelReduce(_ op: Int32, _ x: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>,
+                                     _ outer: Int, _ r: Int, _ inner: Int) {
+        if isFloat { onsager_reduce_f32(op, f32(x), f32(out), outer, r, inner) }
+        else { requireDouble(); onsager_reduce_f64(op, f64(x), f64(out), outer, r, inner) }
+    }
+
+    /// C = alpha·op(A)·op(B) + beta·C with arbitrary strides for A and B.
+    @inline(__always)
+    package static func kernelGEMM(_ m: Int, _ n: Int, _ k: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ rsa: Int, _ csa: Int,
+                                   _ b: UnsafePointer<Self>, _ rsb: Int, _ csb: Int, _ beta: Self, _ c: UnsafeMutablePointer<Self>,
+                                   _ ldc: Int) {
+        if isFloat {
+            onsager_sgemm(m, n, k, Float(alpha), f32(a), rsa, csa, f32(b), rsb, csb, Float(beta), f32(c), ldc)
+        } else {
+            requireDouble()
+            onsager_dgemm(m, n, k, Double(alpha), f64(a), rsa, csa, f64(b), rsb, csb, Double(beta), f64(c), ldc)
+        }
+    }
+
+    /// Index of the largest element of each row of a contiguous [rows, n] array.
+    @inline(__always)
+    package static func kernelArgmax(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ out: UnsafeMutablePointer<Int>) {
+        if isFloat { onsager_argmax_f32(f32(x), rows, n, out) } else { requireDouble(); onsager_argmax_f64(f64(x), rows, n, out) }
+    }
+
+    /// y += alpha·x.
+    @inline(__always)
+    package static func kernelAXPY(_ n: Int, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_axpy_f32(n, Float(alpha), f32(x), f32(y)) } else { requireDouble(); onsager_axpy_f64(n, Double(alpha), f64(x), f64(y)) }
+    }
+
+    /// Number of NaN/Inf elements.
+    @inline(__always)
+    package static func kernelCountNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int {
+        if isFloat { return onsager_count_nonfinite_f32(f32(x), n) }
+        requireDouble()
+        return onsager_count_nonfinite_f64(f64(x), n)
+    }
+
+    /// Counter-based uniform values in [lo, hi).
+    @inline(__always)
+    package static func kernelRandomUniform(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Self>, _ n: Int,
+                                            _ lo: Self, _ hi: Self) {
+        if isFloat { onsager_rand_uniform_f32(seed, counter, f32(out), n, Float(lo), Float(hi)) }
+        else { requireDouble(); onsager_rand_uniform_f64(seed, counter, f64(out), n, Double(lo), Double(hi)) }
+    }
+
+    /// Counter-based normal values.
+    @inline(__always)
+    package static func kernelRandomNormal(_ seed: UInt64, _ counter: UInt64, _ out: UnsafeMutablePointer<Self>, _ n: Int,
+                                           _ mean: Self, _ std: Self) {
+        if isFloat { onsager_rand_normal_f32(seed, counter, f32(out), n, Float(mean), Float(std)) }
+        else { requireDouble(); onsager_rand_normal_f64(seed, counter, f64(out), n, Double(mean), Double(std)) }
+    }
+
+    /// Counter-based 0/1 samples with P(1) = p[i].
+    @inline(__always)
+    package static func kernelRandomBernoulli(_ seed: UInt64, _ counter: UInt64, _ p: UnsafePointer<Self>,
+                                              _ out: UnsafeMutablePointer<Self>, _ n: Int) {
+        if isFloat { onsager_rand_bernoulli_f32(seed, counter, f32(p), f32(out), n) }
+        else { requireDouble(); onsager_rand_bernoulli_f64(seed, counter, f64(p), f64(out), n) }
+    }
+}
