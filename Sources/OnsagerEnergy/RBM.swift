@@ -69,11 +69,6 @@ public struct RBM<Scalar: TensorScalar>: ParameterContainer {
         -(matmul(v, a) + matmul(h, b) + (matmul(v, w) * h).sum(axis: 1))
     }
 
-    /// Clamped free energy F(v) = −β a·v − Σⱼ softplus(β(bⱼ + (vW)ⱼ)), per row (log p(v) = −F(v) − ln Z).
-    public func freeEnergy(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
-        -matmul(v, a) - hiddenField(v).softplus().sum(axis: 1)
-    }
-
     /// P(h = 1 | v), also the features `transform` returns.
     public func hiddenProbabilities(_ v: Tensor<Scalar>) -> Tensor<Scalar> { hiddenField(v).sigmoid() }
     /// P(v = 1 | h).

@@ -2,7 +2,8 @@ import OnsagerCore
 import OnsagerNN
 /// A training rule for RBMs given by its loss on a batch (CD-k, PCD, EMF, …); updates and
 /// epochs are the same for all of them.
-public protocol RBMTrainer {
+public protocol RBMTrainer<Scalar> {
+    /// The models' element type.
     associatedtype Scalar: TensorScalar
     /// The loss whose gradient is this rule's update (it may advance chains or particles).
     mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar>

@@ -14,11 +14,11 @@ func runBarsAndStripes(seed: UInt64, updates: Int) {
     let methods: [RBMTrainingMethod] = [.cd(k: 1), .pcd(k: 1, chains: 100), .emf(order: .meanField, iterations: 3, persistentAfter: nil),
                                          .emf(order: .tap2, iterations: 3, persistentAfter: nil), .emf(order: .tap3, iterations: 3, persistentAfter: nil)]
     let names = methods.map(\.description)
-    var models: [RBM<Double>] = [], trainers: [RBMMethodTrainer<Double>] = [], opts: [SGD<Double>] = []
+    var models: [RBM<Double>] = [], trainers: [any RBMTrainer<Double>] = [], opts: [SGD<Double>] = []
     for method in methods {
         let g = RandomGenerator(seed: seed)
         models.append(RBM<Double>(visible: 16, hidden: 16, weightStd: 0.01, data: data, generator: g))
-        trainers.append(RBMMethodTrainer(method, visible: 16, l2: 0, generator: g))
+        trainers.append(method.makeTrainer(visible: 16, l2: 0, generator: g))
         opts.append(SGD<Double>(learningRate: 0.05, momentum: 0.5))
     }
     print("  update " + names.map { $0.padding(toLength: 9, withPad: " ", startingAt: 0) }.joined(separator: " "))

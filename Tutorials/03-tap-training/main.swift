@@ -64,7 +64,7 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
         let g = RandomGenerator(seed: seed)
         var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, data: train, generator: g)
         let isEMF: Bool = { if case .emf = method { return true } else { return false } }()
-        var trainer = RBMMethodTrainer<Float>(method, visible: 784, l2: isEMF ? 0.001 : 2e-4, generator: g)
+        var trainer: any RBMTrainer<Float> = method.makeTrainer(visible: 784, l2: isEMF ? 0.001 : 2e-4, generator: g)
         let lr = isEMF ? emfLearningRate : 0.02
         var opt = SGD<Float>(learningRate: lr, momentum: 0.5)
         var curve: [Double] = []

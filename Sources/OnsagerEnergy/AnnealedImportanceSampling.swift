@@ -85,7 +85,7 @@ public struct AnnealedImportanceSampling {
             // ln p*_k(v) given v·b^A, v·a and the hidden field vW + b.
             func logPStar(_ beta: Double, _ vbA: Tensor<S>, _ va: Tensor<S>, _ field: Tensor<S>) -> Tensor<S> {
                 let bk = S(beta)
-                return vbA * (1 - bk) + va * bk + (field * bk).softplus().sum(axis: 1)
+                return -RBM.clampedFreeEnergy(linear: vbA * (1 - bk) + va * bk, field: field * bk)
             }
             var v = Tensor<S>.bernoulli(bA.sigmoid().expanded(to: [runs, nv]).contiguous(), generator: generator)
             var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w) + b

@@ -25,7 +25,7 @@ extension RBM {
                 }
                 let x = Tensor<Double>(shape: [count, n], scalars: Array(states[0..<(count * n)]))
                 let terms: Tensor<Double> = enumerateHidden
-                    ? matmul(x, m.b) + m.visibleField(x).softplus().sum(axis: 1)
+                    ? -RBM<Double>.clampedFreeEnergy(linear: matmul(x, m.b), field: m.visibleField(x))
                     : -m.freeEnergy(x)
                 let t = terms.scalars
                 let cmax = t.max()!

@@ -42,8 +42,8 @@ public struct TAPSolver: Sendable {
         var change = Double.infinity
         var sweeps = 0
         while sweeps < iterations {
-            let nv = model.visibleUpdateField(mv, mh, order: order, weights: pw).sigmoid() * (1 - d) + mv * d
-            let nh = model.hiddenUpdateField(nv, mh, order: order, weights: pw).sigmoid() * (1 - d) + mh * d
+            let nv = model.stationarityField(of: .visible, own: mv, other: mh, order: order, weights: pw).sigmoid() * (1 - d) + mv * d
+            let nh = model.stationarityField(of: .hidden, own: mh, other: nv, order: order, weights: pw).sigmoid() * (1 - d) + mh * d
             sweeps += 1
             if tolerance > 0 {
                 change = withoutGrad { Swift.max(Double((nv - mv).abs().max().item), Double((nh - mh).abs().max().item)) }
@@ -69,25 +69,5 @@ public struct TAPSolver: Sendable {
         let g = withGradEnabled(true) { frozen.negativeGibbsFreeEnergy(Magnetizations(visible: mv, hidden: mh), order: order).sum() }
         let grads = gradients(of: g, wrt: [mv, mh])
         return withoutGrad { ((grads[0] * grads[0]).sum(axis: 1) + (grads[1] * grads[1]).sum(axis: 1)).sqrt() }
-    }
-}
-
-extension RBM {
-    /// TAP estimate of ln Z per particle: −G(m*) after solving from `start` (no gradient).
-    public func tapLogPartition(from start: Magnetizations<Scalar>, solver: TAPSolver) -> Tensor<Scalar> {
-        withoutGrad {
-            let (m, _) = solver.solve(self, from: start)
-            return negativeGibbsFreeEnergy(m, order: solver.order)
-        }
-    }
-
-    /// The TAP log-likelihood monitor: log p(v) ≈ −F(v) + G(m*(v)) with data-initialised m*(v),
-    /// divided by Nv + Nh when `perUnit` (the reference code's convention).
-    public func tapLogLikelihood(_ v: Tensor<Scalar>, solver: TAPSolver, perUnit: Bool = false) -> Tensor<Scalar> {
-        withoutGrad {
-            let lz = tapLogPartition(from: TAPSolver.start(from: v, model: self), solver: solver)
-            let ll = -freeEnergy(v) - lz
-            return perUnit ? ll / Scalar(visibleCount + hiddenCount) : ll
-        }
     }
 }

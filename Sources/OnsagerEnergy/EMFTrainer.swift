@@ -9,18 +9,33 @@ import OnsagerNN
 /// Two gradient modes: `.envelope` detaches m* (stationary, so d ln Z/dθ = ∂(−G)/∂θ at fixed m*);
 /// `.unrolled` backpropagates through the damped iterations (the tied-weight MLP view).
 public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
-    public enum GradientMode: String, Sendable { case envelope, unrolled }
+    /// How the gradient treats the fixed point m*.
+    public enum GradientMode: String, Sendable {
+        /// m* is detached: stationarity makes d ln Z/dθ = ∂(−G)/∂θ at fixed m*.
+        case envelope
+        /// The damped sweeps are recorded and backpropagated through.
+        case unrolled
+    }
+    /// The fixed-point solver (its order is also the order of G in the loss).
     public var solver: TAPSolver
+    /// The gradient mode.
     public var mode: GradientMode
     /// Persistent magnetizations (fantasy particles); nil means data-initialised for each batch.
     public var particles: Magnetizations<Scalar>?
     /// L2 penalty ½λ‖W‖².
     public var l2: Double
+    /// Switch to persistent magnetizations (started from the batch at hand) after this many
+    /// updates; nil: only when `makePersistent` is called.
+    public var persistentAfter: Int?
+    /// Number of losses computed so far (one per update).
+    public private(set) var updates = 0
 
-    public init(solver: TAPSolver, mode: GradientMode = .envelope, l2: Double = 0) {
+    /// An EMF trainer with the given solver, gradient mode, L2 penalty and switch to persistence.
+    public init(solver: TAPSolver, mode: GradientMode = .envelope, l2: Double = 0, persistentAfter: Int? = nil) {
         self.solver = solver
         self.mode = mode
         self.l2 = l2
+        self.persistentAfter = persistentAfter
     }
 
     /// Switches to persistent magnetizations started from this batch (the reference code does so
@@ -31,6 +46,8 @@ public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
 
     /// The EMF loss for one batch (advancing persistent particles).
     public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
+        updates += 1
+        if let after = persistentAfter, updates == after + 1 { makePersistent(from: batch, model: model) }
         let start = particles ?? TAPSolver.start(from: batch, model: model)
         let m: Magnetizations<Scalar>
         switch mode {

@@ -1,0 +1,20 @@
+import OnsagerCore
+
+/// The clamped free energy: one layer's configurations with the other layer summed out.
+extension RBM {
+    /// F = −linear − Σⱼ softplus(fieldⱼ), summed over the last axis of `field`.
+    ///
+    /// `linear` is the configurations' own bias term (β a·v for visible rows v) and `field` the
+    /// other layer's pre-activations (β(b + vW)). Every free energy in this module is this one
+    /// function: F(v) below, the CD and PCD losses (which reuse a field already computed for
+    /// sampling), exact ln Z over the hidden layer (linear β b·h, field β(a + Wh)), AIS's
+    /// interpolating models and the pseudo-likelihood's flipped configurations.
+    public static func clampedFreeEnergy(linear: Tensor<Scalar>, field: Tensor<Scalar>) -> Tensor<Scalar> {
+        -linear - field.softplus().sum(axis: -1)
+    }
+
+    /// F(v) = −β a·v − Σⱼ softplus(β(bⱼ + (vW)ⱼ)), per row of v (log p(v) = −F(v) − ln Z).
+    public func freeEnergy(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
+        Self.clampedFreeEnergy(linear: matmul(v, a), field: hiddenField(v))
+    }
+}

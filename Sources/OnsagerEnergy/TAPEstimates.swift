@@ -1,0 +1,23 @@
+import OnsagerCore
+import OnsagerNN
+
+/// Estimates of ln Z and log p(v) from the TAP free energy at a fixed point of the solver.
+extension RBM {
+    /// TAP estimate of ln Z per particle: −G(m*) after solving from `start` (no gradient).
+    public func tapLogPartition(from start: Magnetizations<Scalar>, solver: TAPSolver) -> Tensor<Scalar> {
+        withoutGrad {
+            let (m, _) = solver.solve(self, from: start)
+            return negativeGibbsFreeEnergy(m, order: solver.order)
+        }
+    }
+
+    /// The TAP log-likelihood monitor: log p(v) ≈ −F(v) + G(m*(v)) with data-initialised m*(v),
+    /// divided by Nv + Nh when `perUnit` (the reference code's convention).
+    public func tapLogLikelihood(_ v: Tensor<Scalar>, solver: TAPSolver, perUnit: Bool = false) -> Tensor<Scalar> {
+        withoutGrad {
+            let lz = tapLogPartition(from: TAPSolver.start(from: v, model: self), solver: solver)
+            let ll = -freeEnergy(v) - lz
+            return perUnit ? ll / Scalar(visibleCount + hiddenCount) : ll
+        }
+    }
+}
