@@ -1,23 +1,6 @@
 import OnsagerCore
 import Foundation
 
-/// Errors reading or applying a checkpoint; each names the file.
-public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
-    case malformed(path: String, offset: Int, reason: String)
-    case missing(path: String, names: [String])
-    case unexpected(path: String, names: [String])
-    case shapeMismatch(path: String, name: String, file: [Int], model: [Int])
-
-    public var description: String {
-        switch self {
-        case let .malformed(p, o, r): return "\(p): not a valid safetensors file at offset \(o): \(r)"
-        case let .missing(p, n): return "\(p): missing tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
-        case let .unexpected(p, n): return "\(p): unexpected tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
-        case let .shapeMismatch(p, n, f, m): return "\(p): '\(n)' has shape \(f) in the file but \(m) in the model"
-        }
-    }
-}
-
 /// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N,
 /// N bytes of JSON {name: {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]},
 /// "__metadata__": {string: string}}, then the little-endian tensor bytes (offsets relative to
@@ -94,60 +77,5 @@ public enum Safetensors {
             tensors[name] = Tensor(shape: shape, scalars: values)
         }
         return (tensors, metadata)
-    }
-}
-
-/// Model (and optimizer) checkpoints in safetensors. Parameters and state keep their registered
-/// names; optimizer state is stored under "optimizer.<name>". Loading is strict by default:
-/// missing or unexpected names and shape mismatches are errors naming them.
-public enum Checkpoint {
-    public static func save<L: Layer, O: Optimizer>(_ model: L, optimizer: O? = nil, metadata: [String: String] = [:], to url: URL) throws
-    where O.Scalar == L.Scalar {
-        var named = Array(zip(model.parameterNames, model.parameters.map { $0.detached() }))
-        named += zip(model.stateNames, model.state)
-        if let optimizer { named += optimizer.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer.\($0.key)", $0.value) } }
-        try Safetensors.write(named, metadata: metadata, to: url)
-    }
-
-    public static func save<L: Layer>(_ model: L, metadata: [String: String] = [:], to url: URL) throws {
-        try save(model, optimizer: SGD<L.Scalar>?.none, metadata: metadata, to: url)
-    }
-
-    /// Loads parameters and state into `model` (and optimizer state into `optimizer`). Loaded
-    /// parameters are leaves that require gradients.
-    public static func load<L: Layer, O: Optimizer>(into model: inout L, optimizer: inout O, from url: URL, strict: Bool = true) throws
-    where O.Scalar == L.Scalar {
-        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
-        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
-        var opt: [String: Tensor<L.Scalar>] = [:]
-        for (k, v) in tensors where k.hasPrefix("optimizer.") { opt[String(k.dropFirst("optimizer.".count))] = v }
-        optimizer.stateTensors = opt
-    }
-
-    public static func load<L: Layer>(into model: inout L, from url: URL, strict: Bool = true) throws {
-        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
-        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
-    }
-
-    static func apply<L: Layer>(_ tensors: [String: Tensor<L.Scalar>], to model: inout L, path: String, strict: Bool, allowPrefix: String) throws {
-        let pNames = model.parameterNames, sNames = model.stateNames
-        let wanted = Set(pNames + sNames)
-        let missing = (pNames + sNames).filter { tensors[$0] == nil }
-        let unexpected = tensors.keys.filter { !wanted.contains($0) && !$0.hasPrefix(allowPrefix) }.sorted()
-        if strict && !missing.isEmpty { throw CheckpointError.missing(path: path, names: missing) }
-        if strict && !unexpected.isEmpty { throw CheckpointError.unexpected(path: path, names: unexpected) }
-        var ps = model.parameters, ss = model.state
-        for (i, n) in pNames.enumerated() {
-            guard let t = tensors[n] else { continue }
-            guard t.shape == ps[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ps[i].shape) }
-            ps[i] = t.requiringGrad()
-        }
-        for (i, n) in sNames.enumerated() {
-            guard let t = tensors[n] else { continue }
-            guard t.shape == ss[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ss[i].shape) }
-            ss[i] = t
-        }
-        model.parameters = ps
-        model.state = ss
     }
 }

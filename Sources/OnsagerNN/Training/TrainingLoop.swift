@@ -1,25 +1,6 @@
 import OnsagerCore
 import Foundation
 
-/// Why training stopped.
-public enum TrainingError: Error, CustomStringConvertible, Sendable {
-    /// The loss or a gradient became NaN/Inf; `op` is the first op that produced it (found by
-    /// replaying the step under anomaly detection), nil if the replay could not pin it down.
-    case nonFinite(epoch: Int, step: Int, what: String, op: String?)
-    public var description: String {
-        switch self {
-        case let .nonFinite(e, s, what, op):
-            return "training stopped at epoch \(e), step \(s): non-finite \(what)" + (op.map { ", first produced by '\($0)'" } ?? "")
-        }
-    }
-}
-
-/// One epoch's record.
-public struct EpochRecord: Sendable {
-    public var epoch: Int, steps: Int, loss: Double, learningRate: Double, seconds: Double, samplesPerSecond: Double
-    public var metrics: [(String, Double)]
-}
-
 /// A minibatch training loop: seeded shuffling, an optional schedule and gradient clipping, a
 /// progress bar (redrawn in place on a terminal, one line per epoch otherwise), CSV metrics, and
 /// a stop with the op's name at the first NaN/Inf.

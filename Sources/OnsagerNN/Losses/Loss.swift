@@ -1,6 +1,4 @@
 import OnsagerCore
-/// How a loss reduces its per-element values.
-public enum Reduction: Sendable { case mean, sum, none }
 
 /// Loss functions, differentiable through the tape; each names its inputs' shapes on mismatch.
 public enum Loss {

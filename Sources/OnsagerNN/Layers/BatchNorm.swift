@@ -1,0 +1,52 @@
+import OnsagerCore
+
+/// Batch normalisation over the batch dimension of [n, features] input. In training mode each
+/// call normalises with the batch's statistics and updates the running ones (momentum 0.1,
+/// unbiased running variance, as PyTorch); evaluation mode uses the running statistics.
+///
+/// The running statistics live in a shared box so that the (non-mutating) call can update them,
+/// also inside `Sequential`; copies of a BatchNorm value share them until `state` is assigned.
+public struct BatchNorm<Scalar: TensorScalar>: Layer {
+    final class Running: @unchecked Sendable {
+        var mean: Tensor<Scalar>, variance: Tensor<Scalar>
+        init(mean: Tensor<Scalar>, variance: Tensor<Scalar>) { self.mean = mean; self.variance = variance }
+    }
+    public var scale: Tensor<Scalar>, shift: Tensor<Scalar>
+    let running: Running
+    public let momentum: Double, epsilon: Double
+    public var isTraining = true
+    public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
+        scale = Tensor<Scalar>.ones([features]).requiringGrad()
+        shift = Tensor<Scalar>.zeros([features]).requiringGrad()
+        running = Running(mean: .zeros([features]), variance: .ones([features]))
+        self.momentum = momentum
+        self.epsilon = epsilon
+    }
+    public var runningMean: Tensor<Scalar> { running.mean }
+    public var runningVariance: Tensor<Scalar> { running.variance }
+
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        check(x.rank == 2 && x.shape[1] == scale.shape[0], "BatchNorm: input \(x.shape) for \(scale.shape[0]) features")
+        guard isTraining else {
+            return (x - running.mean) / (running.variance + Scalar(epsilon)).sqrt() * scale + shift
+        }
+        let n = x.shape[0]
+        let mean = x.mean(axis: 0), v = x.variance(axes: [0])
+        let m = Scalar(momentum)
+        withoutGrad {
+            running.mean = running.mean * (1 - m) + mean.detached() * m
+            running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(n) / Double(Swift.max(n - 1, 1))) * m
+        }
+        return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
+    }
+    public var parameterNames: [String] { ["weight", "bias"] }
+    public var parameters: [Tensor<Scalar>] {
+        get { [scale, shift] }
+        set { scale = newValue[0]; shift = newValue[1] }
+    }
+    public var stateNames: [String] { ["running_mean", "running_var"] }
+    public var state: [Tensor<Scalar>] {
+        get { [running.mean, running.variance] }
+        set { running.mean = newValue[0]; running.variance = newValue[1] }
+    }
+}

@@ -1,0 +1,23 @@
+import OnsagerCore
+
+/// y = x W + b, with W of shape [in, out] (PyTorch stores Wᵀ; checkpoints name it "weight" as [in, out]).
+public struct Dense<Scalar: TensorScalar>: Layer {
+    public var weight: Tensor<Scalar>
+    public var bias: Tensor<Scalar>?
+    public var isTraining = true
+
+    public init(inputSize: Int, outputSize: Int, bias: Bool = true, initializer: Initializer = .glorotUniform,
+                generator: RandomGenerator = .current) {
+        weight = initializer.make([inputSize, outputSize], generator: generator).requiringGrad()
+        self.bias = bias ? Tensor<Scalar>.zeros([outputSize]).requiringGrad() : nil
+    }
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
+        let y = matmul(x, weight)
+        return bias.map { y + $0 } ?? y
+    }
+    public var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
+    public var parameters: [Tensor<Scalar>] {
+        get { bias.map { [weight, $0] } ?? [weight] }
+        set { weight = newValue[0]; if bias != nil { bias = newValue[1] } }
+    }
+}

@@ -1,0 +1,24 @@
+import OnsagerCore
+
+/// Weight initialisers (for a weight of shape [fanIn, fanOut]).
+public enum Initializer: Sendable {
+    /// Xavier/Glorot uniform: U(−a, a), a = √(6 / (fanIn + fanOut)).
+    case glorotUniform
+    /// He (Kaiming) normal for ReLU: N(0, 2 / fanIn).
+    case heNormal
+    /// N(0, std²).
+    case normal(std: Double)
+    case zeros
+
+    public func make<S: TensorScalar>(_ shape: [Int], generator: RandomGenerator) -> Tensor<S> {
+        let fanIn = shape.count > 1 ? shape[0] : 1, fanOut = shape.last ?? 1
+        switch self {
+        case .glorotUniform:
+            let a = S((6.0 / Double(fanIn + fanOut)).squareRoot())
+            return Tensor.uniform(shape, low: -a, high: a, generator: generator)
+        case .heNormal: return Tensor.normal(shape, std: S((2.0 / Double(fanIn)).squareRoot()), generator: generator)
+        case let .normal(std): return Tensor.normal(shape, std: S(std), generator: generator)
+        case .zeros: return Tensor.zeros(shape)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import OnsagerCore
+
+/// How a loss reduces its per-element values.
+public enum Reduction: Sendable { case mean, sum, none }

@@ -1,0 +1,43 @@
+import OnsagerCore
+
+/// AdaGrad with PyTorch's rule (`torch.optim.Adagrad`): s ← s + g², θ ← θ − lr_t·g/(√s + ε),
+/// lr_t = lr / (1 + (t − 1)·learningRateDecay).
+public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
+    public var learningRate: Double
+    public var learningRateDecay: Double, weightDecay: Double, epsilon: Double, initialAccumulator: Double
+    private var sums: [Tensor<Scalar>?] = []
+    private var steps: [Int] = []
+
+    public init(learningRate: Double = 0.01, learningRateDecay: Double = 0, weightDecay: Double = 0,
+                initialAccumulator: Double = 0, epsilon: Double = 1e-10) {
+        check(learningRate >= 0, "AdaGrad: learning rate must be non-negative")
+        self.learningRate = learningRate; self.learningRateDecay = learningRateDecay; self.weightDecay = weightDecay
+        self.initialAccumulator = initialAccumulator; self.epsilon = epsilon
+    }
+
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { OptimizerState.export("sum", sums).merging(OptimizerState.counts("step", steps)) { a, _ in a } }
+        set {
+            sums = OptimizerState.restore("sum", from: newValue)
+            steps = OptimizerState.restoreCounts("step", from: newValue)
+            steps = OptimizerState.padded(steps, to: sums.count, with: 0)
+        }
+    }
+
+    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
+        sums = OptimizerState.padded(sums, to: parameters.count, with: nil)
+        steps = OptimizerState.padded(steps, to: parameters.count, with: 0)
+        withoutGrad {
+            for i in parameters.indices {
+                guard let grad = parameters[i].grad else { continue }
+                var g = grad.detached()
+                if weightDecay != 0 { g = g + parameters[i].detached() * Scalar(weightDecay) }
+                steps[i] += 1
+                let lr = learningRate / (1 + Double(steps[i] - 1) * learningRateDecay)
+                let s = (sums[i] ?? Tensor(repeating: Scalar(initialAccumulator), shape: g.shape)) + g * g
+                sums[i] = s
+                parameters[i].addInPlace(g / (s.sqrt() + Scalar(epsilon)), alpha: Scalar(-lr))
+            }
+        }
+    }
+}
