@@ -20,7 +20,8 @@ def run(binary):
             d = json.loads(line)
         except ValueError:
             continue
-        rows[(d["bench"], d["threads"])] = (d["value"], d["unit"])
+        variant = " ".join(f"{k}={d[k]}" for k in ("order", "method") if k in d)
+        rows[(d["bench"] + (f" ({variant})" if variant else ""), d["threads"])] = (d["value"], d["unit"])
     return rows
 
 best = {"a": {}, "b": {}}

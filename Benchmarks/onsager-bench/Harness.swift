@@ -29,9 +29,10 @@ func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () 
     return Measurement(median: rates[rates.count / 2], min: rates.first!, max: rates.last!)
 }
 
-/// One JSON line per result: bench, threads, value, unit, plus extras.
+/// One JSON line per result: bench, threads, value (4 significant digits), unit, plus extras.
 func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [String: Any] = [:]) {
-    var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * 100).rounded() / 100, "unit": unit]
+    let scale = value == 0 ? 1 : Foundation.pow(10, 3 - Foundation.floor(Foundation.log10(Swift.abs(value))))
+    var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * scale).rounded() / scale, "unit": unit]
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -25,7 +25,7 @@ func benchRBMEpoch10k(threads: Int) {
         var pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 100, visible: 784, generator: mg)
         var opt = SGD<Float>(learningRate: 0.1)
         let t0 = now()
-        pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
+        try! pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
         times.append(now() - t0)
     }
     times.sort()
@@ -65,13 +65,13 @@ func benchEMFEpoch(threads: Int) {
         var emf = EMFTrainer<Float>(solver: TAPSolver(order: order, iterations: 3), l2: 0.001)
         var opt = SGD<Float>(learningRate: 0.005, momentum: 0.5)
         let t0 = now()
-        emf.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt, generator: g)
+        try! emf.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt, generator: g)
         emit("emf-epoch", threads: threads, value: now() - t0, unit: "s", extra: ["order": order.rawValue, "method": "EMF-\(order)"])
     }
     var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
     var pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 100, visible: 784, generator: g)
     var opt = SGD<Float>(learningRate: 0.005, momentum: 0.5)
     let t0 = now()
-    pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
+    try! pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
     emit("emf-epoch", threads: threads, value: now() - t0, unit: "s", extra: ["method": "PCD-1"])
 }

@@ -79,7 +79,7 @@ extension ContrastiveDivergence {
     /// One shuffled pass over `data`, shuffled by the trainer's own generator. Returns the mean loss.
     @discardableResult
     public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O) -> Double where O.Scalar == Scalar {
-        trainEpoch(&model, data: data, batchSize: batchSize, optimizer: &optimizer, generator: generator)
+                                                 optimizer: inout O) throws -> Double where O.Scalar == Scalar {
+        try trainEpoch(&model, data: data, batchSize: batchSize, optimizer: &optimizer, generator: generator)
     }
 }

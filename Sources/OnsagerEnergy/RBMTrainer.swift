@@ -22,19 +22,21 @@ extension RBMTrainer {
     }
 
     /// One pass over the rows of `data` in minibatches of `batchSize`, shuffled by `generator`
-    /// (a last partial batch is kept). Returns the mean loss.
+    /// (a last partial batch is kept): one epoch of `TrainingLoop`, so a NaN/Inf loss or gradient
+    /// stops it with the op that made it. Returns the mean loss.
     @discardableResult
     public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O, generator: RandomGenerator) -> Double where O.Scalar == Scalar {
-        check(batchSize > 0, "trainEpoch: batch size must be positive, got \(batchSize)")
-        let n = data.shape[0]
-        let order = generator.permutation(n)
-        var total = 0.0, batches = 0
-        for start in stride(from: 0, to: n, by: batchSize) {
-            let batch = data.indexSelect(axis: 0, indices: Array(order[start..<Swift.min(n, start + batchSize)]))
-            total += Double(step(&model, batch: batch, optimizer: &optimizer))
-            batches += 1
+                                                 optimizer: inout O, generator: RandomGenerator) throws -> Double
+    where O.Scalar == Scalar {
+        // The loop takes the model and optimizer over (consumed, not copied), so the optimizer
+        // keeps updating uniquely held parameter storage in place.
+        var loop = TrainingLoop(model: consume model, optimizer: consume optimizer, batchSize: batchSize, generator: generator)
+        defer {
+            model = loop.model
+            optimizer = loop.optimizer
         }
-        return total / Double(Swift.max(batches, 1))
+        loop.showProgress = false
+        try loop.fit(inputs: data, epochs: 1) { m, batch in loss(m, batch: batch) }
+        return loop.history[0].loss
     }
 }

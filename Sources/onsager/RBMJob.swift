@@ -63,7 +63,7 @@ func runMNISTRBM(path: String?, seed: UInt64, epochs: Int, aisRuns: Int) {
             let start = Date()
             for e in 1...epochs {
                 opt.learningRate = 0.02 / (1 + Double(e - 1) / 5)
-                cd.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt)
+                try cd.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt)
                 print(String(format: "  %@ epoch %d: %.1f s, test pseudo-LL (first 1000) %.2f", name, e, Date().timeIntervalSince(start),
                              model.pseudoLogLikelihood(test.sliced(axis: 0, 0..<1000)).mean().item))
             }

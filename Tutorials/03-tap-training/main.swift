@@ -74,7 +74,7 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
         for e in 1...epochs {
             let t0 = Date()
             opt.learningRate = lr / (1 + Double(e - 1) / Double(Swift.max(1, epochs / 2)))
-            trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt, generator: g)
+            try trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt, generator: g)
             seconds += Date().timeIntervalSince(t0)
             guard e % evalEvery == 0 || e == epochs else { continue }
             curveEpochs.append(e)
