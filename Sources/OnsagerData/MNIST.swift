@@ -38,25 +38,8 @@ public struct MNIST<Scalar: TensorScalar> {
         labels = lab.bytes.map(Int.init)
     }
 
-    /// The first folder that exists among: `explicit`, `$ONSAGER_DATA/<name>`, `../shared/data/<name>`,
-    /// `shared/data/<name>`, and (for fashion-mnist) Debian's `/usr/share/datasets/fashion-mnist`.
+    /// The folder of dataset `name` ("mnist" or "fashion-mnist"): see `DatasetLocator`.
     public static func locate(_ name: String = "mnist", explicit: String? = nil) throws -> String {
-        var candidates: [String] = []
-        if let explicit { candidates.append(explicit) }
-        if let env = ProcessInfo.processInfo.environment["ONSAGER_DATA"] { candidates.append((env as NSString).appendingPathComponent(name)) }
-        candidates += ["../shared/data/\(name)", "shared/data/\(name)"]
-        if name == "fashion-mnist" { candidates.append("/usr/share/datasets/fashion-mnist") }
-        for c in candidates {
-            let probe = (c as NSString).appendingPathComponent("t10k-labels-idx1-ubyte")
-            if FileManager.default.fileExists(atPath: probe + ".gz") || FileManager.default.fileExists(atPath: probe) { return c }
-        }
-        throw DataError.notFound(dataset: name, searched: candidates)
+        try DatasetLocator.locate(name, containing: "t10k-labels-idx1-ubyte", explicit: explicit)
     }
-}
-
-extension Tensor {
-    /// 1 where the value exceeds `threshold`, else 0.
-    public func binarized(threshold: Scalar = 0.5) -> Tensor { withoutGrad { self .> Tensor(threshold) } }
-    /// Each value replaced by a Bernoulli sample with that probability (fixed by the generator).
-    public func stochasticallyBinarized(generator: RandomGenerator = .current) -> Tensor { Tensor.bernoulli(self, generator: generator) }
 }

@@ -8,6 +8,10 @@
 
 import Foundation
 import Onsager
+import OnsagerCommandLine
+
+var options = CommandLineOptions(program: "01-tensors-and-tape", summary: "tensors, views, the tape, gradcheck, a Hessian-vector product")
+options.finish()
 
 func section(_ title: String) { print("\n## \(title)\n") }
 
@@ -102,8 +106,7 @@ for (name, fn) in [("sigmoid", { (t: Tensor<Double>) in t.sigmoid() }), ("tanh",
     plot.add(name, x: grid.scalars, y: value.scalars)
     plot.add(name + "′ (tape)", x: grid.scalars, y: derivative.scalars, dashed: true)
 }
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output")
-    .appendingPathComponent("01-tensors-and-tape")
+let outDir = OutputFolder.url("01-tensors-and-tape")
 let figure = outDir.appendingPathComponent("activations.svg")
 do {
     try plot.write(to: figure)

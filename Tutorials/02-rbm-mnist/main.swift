@@ -19,40 +19,26 @@ import OnsagerCommandLine
 
 Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 
-var epochs = 10
-var learningRate = 0.02
-var finalMomentum = 0.5
-var dataPath: String? = nil
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst()
-    switch a {
-    case "--epochs": epochs = Int(args.isEmpty ? "" : args.removeFirst()) ?? 0
-    case "--data": dataPath = args.isEmpty ? nil : args.removeFirst()
-    case "--lr": learningRate = Double(args.isEmpty ? "" : args.removeFirst()) ?? -1
-    case "--momentum": finalMomentum = Double(args.isEmpty ? "" : args.removeFirst()) ?? -1
-    default: print("usage: 02-rbm-mnist [--epochs N] [--lr RATE] [--momentum M] [--data PATH]"); exit(2)
-    }
-}
-guard epochs > 0, learningRate > 0, (0..<1).contains(finalMomentum) else {
-    print("--epochs needs a positive integer, --lr a positive number, --momentum a number in [0, 1)"); exit(2)
-}
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output")
-    .appendingPathComponent("02-rbm-mnist")
+var options = CommandLineOptions(program: "02-rbm-mnist", summary: "784-500 RBMs on binarised MNIST, CD-1 vs PCD-1, scored by AIS")
+let epochs = options.value("--epochs", default: 10, help: "training epochs per model", valid: { $0 > 0 }, "a positive integer")
+let learningRate = options.value("--lr", default: 0.02, help: "initial learning rate", valid: { $0 > 0 }, "a positive number")
+let finalMomentum = options.value("--momentum", default: 0.5, help: "momentum after the first epochs", valid: { (0..<1).contains($0) },
+                                  "a number in [0, 1)")
+let dataPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
+options.threads()
+options.finish()
+let outDir = OutputFolder.url("02-rbm-mnist")
 
 // ## 1. Data
 // Pixels in [0, 1] are binarised once by sampling (seeded), the usual protocol for "binarised MNIST".
 let seed: UInt64 = 2008
 let g = RandomGenerator(seed: seed)
-let train: Tensor<Float>, test: Tensor<Float>
-do {
+let (train, test) = Datasets.load("MNIST") {
     let dir = try MNIST<Float>.locate("mnist", explicit: dataPath)
-    train = try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g)
-    test = try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g)
+    let train = try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g)
+    let test = try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g)
     print("MNIST from \(dir): \(train.shape[0]) training and \(test.shape[0]) test images, binarised (seed \(seed))")
-} catch {
-    print("cannot load MNIST: \(error)")
-    exit(1)
+    return (train, test)
 }
 print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSet)")
 

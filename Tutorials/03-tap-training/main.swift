@@ -20,24 +20,14 @@ import OnsagerCommandLine
 
 Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 
-var mnistEpochs = 10, caltechEpochs = 150
-var which = "both"
-var emfLearningRate = 0.02
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst()
-    let v = args.isEmpty ? "" : args.removeFirst()
-    switch a {
-    case "--epochs": mnistEpochs = Int(v) ?? 0
-    case "--caltech-epochs": caltechEpochs = Int(v) ?? 0
-    case "--dataset": which = v
-    case "--emf-lr": emfLearningRate = Double(v) ?? -1
-    default: print("usage: 03-tap-training [--epochs N] [--caltech-epochs N] [--dataset mnist|caltech|both] [--emf-lr LR]"); exit(2)
-    }
-}
-guard mnistEpochs > 0, caltechEpochs > 0, emfLearningRate > 0, ["mnist", "caltech", "both"].contains(which) else { print("bad arguments"); exit(2) }
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output")
-    .appendingPathComponent("03-tap-training")
+var options = CommandLineOptions(program: "03-tap-training", summary: "CD-1, PCD and EMF (MF, TAP2, TAP3) on MNIST and Caltech silhouettes")
+let mnistEpochs = options.value("--epochs", default: 10, help: "MNIST epochs per method", valid: { $0 > 0 }, "a positive integer")
+let caltechEpochs = options.value("--caltech-epochs", default: 150, help: "Caltech epochs per method", valid: { $0 > 0 }, "a positive integer")
+let which = options.choice("--dataset", among: ["both", "mnist", "caltech"], help: "which datasets to run")
+let emfLearningRate = options.value("--emf-lr", default: 0.02, help: "EMF learning rate", valid: { $0 > 0 }, "a positive number")
+options.threads()
+options.finish()
+let outDir = OutputFolder.url("03-tap-training")
 print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSet)")
 
 // ## The settings

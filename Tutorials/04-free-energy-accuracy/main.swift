@@ -12,6 +12,10 @@
 
 import Foundation
 import Onsager
+import OnsagerCommandLine
+
+var options = CommandLineOptions(program: "04-free-energy-accuracy", summary: "MF, TAP2 and TAP3 against exact ln Z as the coupling or β shrinks")
+options.finish()
 
 typealias T = Tensor<Double>
 
@@ -99,7 +103,7 @@ for order in PlefkaOrder.allCases {
 var plot = LinePlot(title: "Plefka free energies vs exact ln Z (12×10 RBMs)", xLabel: "coupling scale s, or β (dashed)", yLabel: "|−G(m*) − ln Z|", logX: true, logY: true)
 for order in PlefkaOrder.allCases { plot.add("\(order), coupling s", x: scales, y: couplingErrors[order]!, markers: true) }
 for order in PlefkaOrder.allCases { plot.add("\(order), temperature β", x: scales, y: betaErrors[order]!, dashed: true) }
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output").appendingPathComponent("04-free-energy-accuracy")
+let outDir = OutputFolder.url("04-free-energy-accuracy")
 do {
     try plot.write(to: outDir.appendingPathComponent("accuracy-vs-beta.svg"))
     print("\nfigure written to \(outDir.path)/accuracy-vs-beta.svg")

@@ -19,30 +19,19 @@ import Onsager
 import OnsagerCommandLine
 
 Console.useLineBuffering()
-var repeats = 50
-var dataPath: String? = nil
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst(), v = args.isEmpty ? "" : args.removeFirst()
-    switch a {
-    case "--repeats": repeats = Int(v) ?? 0
-    case "--data": dataPath = v
-    default: print("usage: 05-ridge-danger-zone [--repeats R] [--data PATH]"); exit(2)
-    }
-}
-guard repeats >= 1 else { print("--repeats needs a positive integer"); exit(2) }
+var options = CommandLineOptions(program: "05-ridge-danger-zone", summary: "ridge vs logistic regression on Spambase as N sweeps past p = 57")
+let repeats = options.value("--repeats", default: 50, help: "random training subsets per N", valid: { $0 >= 1 }, "a positive integer")
+let dataPath = options.path("--data", help: "Spambase folder (default: $ONSAGER_DATA/spambase, ../shared/data/spambase)")
+options.finish()
 
 // ## 1. Data
-let rows: [[Double]]
-do {
-    var candidates = [dataPath, ProcessInfo.processInfo.environment["ONSAGER_DATA"].map { $0 + "/spambase" }, "../shared/data/spambase", "shared/data/spambase"].compactMap { $0 }
-    candidates = candidates.map { ($0 as NSString).appendingPathComponent("spambase.data") }
-    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-        throw DataError.notFound(dataset: "spambase", searched: candidates)
-    }
-    rows = try CSV.read(path)
+let rows: [[Double]] = Datasets.load("Spambase") {
+    let path = (try DatasetLocator.locate("spambase", containing: "spambase.data", explicit: dataPath) as NSString)
+        .appendingPathComponent("spambase.data")
+    let rows = try CSV.read(path)
     print("Spambase from \(path): \(rows.count) e-mails × \(rows[0].count - 1) features")
-} catch { print("cannot load Spambase: \(error)"); exit(1) }
+    return rows
+}
 let p = rows[0].count - 1
 let g = RandomGenerator(seed: 57)
 let order = g.permutation(rows.count)
@@ -129,7 +118,7 @@ for n in [57, 4000] {
 }
 
 // ## 5. Figures
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output").appendingPathComponent("05-ridge-danger-zone")
+let outDir = OutputFolder.url("05-ridge-danger-zone")
 do {
     var acc = LinePlot(title: "Test accuracy vs training-set size (Spambase, p = 57)", xLabel: "N (training instances)", yLabel: "accuracy", logX: true)
     acc.add("ridge, λ = 1e-6", x: points.map { Double($0.n) }, y: points.map(\.ridgeAcc), markers: true)

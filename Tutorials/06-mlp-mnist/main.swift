@@ -12,31 +12,22 @@ import Onsager
 import OnsagerCommandLine
 
 Console.useLineBuffering()
-var dataset = "mnist", epochs = 30
-var sigmoidLR = 2.0
-var dataPath: String? = nil
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst(), v = args.isEmpty ? "" : args.removeFirst()
-    switch a {
-    case "--dataset": dataset = v
-    case "--epochs": epochs = Int(v) ?? 0
-    case "--data": dataPath = v
-    case "--sigmoid-lr": sigmoidLR = Double(v) ?? -1
-    default: print("usage: 06-mlp-mnist [--dataset mnist|fashion-mnist] [--epochs N] [--sigmoid-lr LR] [--data PATH]"); exit(2)
-    }
-}
-guard epochs > 0, sigmoidLR > 0, ["mnist", "fashion-mnist"].contains(dataset) else { print("bad arguments"); exit(2) }
-let outDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["ONSAGER_OUTPUT"] ?? "onsager-output").appendingPathComponent("06-mlp-\(dataset)")
+var options = CommandLineOptions(program: "06-mlp-mnist", summary: "784-500-10 MLPs (ReLU and sigmoid) on MNIST or Fashion-MNIST")
+let dataset = options.choice("--dataset", among: ["mnist", "fashion-mnist"], help: "which dataset")
+let epochs = options.value("--epochs", default: 30, help: "training epochs per model", valid: { $0 > 0 }, "a positive integer")
+let sigmoidLR = options.value("--sigmoid-lr", default: 2.0, help: "learning rate of the sigmoid net", valid: { $0 > 0 }, "a positive number")
+let dataPath = options.path("--data", help: "dataset folder (default: $ONSAGER_DATA/<dataset>, ../shared/data/<dataset>)")
+options.threads()
+options.finish()
+let outDir = OutputFolder.url("06-mlp-\(dataset)")
 
 // ## 1. Data: pixels scaled to [0, 1]; labels as a float tensor for batching.
-let train: MNIST<Float>, test: MNIST<Float>
-do {
+let (train, test) = Datasets.load(dataset) {
     let dir = try MNIST<Float>.locate(dataset, explicit: dataPath)
-    train = try MNIST(directory: dir, split: .train)
-    test = try MNIST(directory: dir, split: .test)
+    let train = try MNIST<Float>(directory: dir, split: .train), test = try MNIST<Float>(directory: dir, split: .test)
     print("\(dataset) from \(dir): \(train.count) training, \(test.count) test images; \(Kernels.threadCount) thread(s)")
-} catch { print("cannot load \(dataset): \(error)"); exit(1) }
+    return (train, test)
+}
 let trainLabels = Tensor<Float>(shape: [train.count], scalars: train.labels.map(Float.init))
 
 // ## 2. Models: explicit layers, explicit parameter names.

@@ -1,0 +1,154 @@
+import Foundation
+import Onsager
+
+/// A program's command-line options, declared where they are read, with a generated `--help`.
+///
+/// ```swift
+/// var options = CommandLineOptions(program: "02-rbm-mnist", summary: "CD-1 vs PCD on MNIST, scored by AIS")
+/// let epochs = options.value("--epochs", default: 10, help: "training epochs", valid: { $0 > 0 }, "a positive integer")
+/// let data = options.path("--data", help: "MNIST folder")
+/// options.finish()   // --help prints the usage and exits 0; a bad or unknown option prints it and exits 2
+/// ```
+///
+/// Values are read as options are declared; problems are collected and reported together by
+/// `finish()`, after every option has been declared, so the usage it prints is complete.
+public struct CommandLineOptions {
+    /// The program's name, as shown in the usage line.
+    public let program: String
+    /// One line on what the program does, shown at the top of the usage.
+    public let summary: String
+    private var arguments: [String]
+    private var command: String?
+    private var optionLines: [(String, String)] = []
+    private var problems: [String] = []
+    private let wantsHelp: Bool
+
+    /// Options from `arguments` (by default the process's, without the program name).
+    public init(program: String, summary: String, arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        self.program = program
+        self.summary = summary
+        wantsHelp = arguments.contains("-h") || arguments.contains("--help")
+        self.arguments = arguments.filter { $0 != "-h" && $0 != "--help" }
+    }
+
+    /// The value of `name` converted to `T` (`Int`, `Double`, `UInt64`, `String`, …), or `fallback`
+    /// when absent. A value that does not convert or fails `valid` is reported by `finish()`,
+    /// with `requirement` saying what was expected.
+    public mutating func value<T: LosslessStringConvertible>(_ name: String, default fallback: T, help: String,
+                                                             valid: (T) -> Bool = { _ in true },
+                                                             _ requirement: String = "a value") -> T {
+        optionLines.append(("\(name) \(Self.placeholder(T.self))", "\(help) (default \(fallback))"))
+        guard let text = take(name) else { return fallback }
+        guard let v = T(text), valid(v) else {
+            problems.append("\(name) needs \(requirement), got '\(text)'")
+            return fallback
+        }
+        return v
+    }
+
+    /// The value of `name`, one of `choices` (the first is the default).
+    public mutating func choice(_ name: String, among choices: [String], help: String) -> String {
+        precondition(!choices.isEmpty, "CommandLineOptions.choice: no choices for \(name)")
+        optionLines.append(("\(name) " + choices.joined(separator: "|"), "\(help) (default \(choices[0]))"))
+        guard let text = take(name) else { return choices[0] }
+        guard choices.contains(text) else {
+            problems.append("\(name) must be one of \(choices.joined(separator: ", ")), got '\(text)'")
+            return choices[0]
+        }
+        return text
+    }
+
+    /// A path (or any text) given with `name`, nil when absent.
+    public mutating func path(_ name: String, help: String) -> String? {
+        optionLines.append(("\(name) PATH", help))
+        return take(name)
+    }
+
+    /// Whether the flag `name` is present.
+    public mutating func flag(_ name: String, help: String) -> Bool {
+        optionLines.append((name, help))
+        guard let i = arguments.firstIndex(of: name) else { return false }
+        arguments.remove(at: i)
+        return true
+    }
+
+    /// `--threads N`: sets `Kernels.threadCount` (default: `ONSAGER_THREADS`, else every core).
+    public mutating func threads() {
+        let n = value("--threads", default: Kernels.threadCount, help: "threads for large ops (also ONSAGER_THREADS)",
+                      valid: { $0 > 0 }, "a positive integer")
+        Kernels.threadCount = n
+    }
+
+    /// Takes the first argument when it is one of `commands` (or `fallback` when there is none)
+    /// and returns it. `PROGRAM --help` lists the commands and exits; `PROGRAM COMMAND --help`
+    /// lists the options declared after this call, which should be that command's own. An
+    /// unknown command prints the list and exits 2.
+    public mutating func subcommand(among commands: [(name: String, summary: String)], default fallback: String) -> String {
+        let list = commands.map { "  " + $0.name.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n")
+        let overview = "\(program): \(summary)\n\nusage: \(program) [COMMAND] [OPTIONS]   (default command: \(fallback))\n\ncommands:\n"
+            + list + "\n\n`\(program) COMMAND --help` lists a command's options."
+        guard let first = arguments.first, !first.hasPrefix("-") else {
+            if wantsHelp {
+                print(overview)
+                exit(0)
+            }
+            command = fallback
+            return fallback
+        }
+        guard commands.contains(where: { $0.name == first }) else {
+            FileHandle.standardError.write(Data("\(program): unknown command '\(first)'\n\n\(overview)\n".utf8))
+            exit(2)
+        }
+        arguments.removeFirst()
+        command = first
+        return first
+    }
+
+    /// The usage text: summary, usage line and one line per declared option.
+    public var usage: String {
+        let width = (optionLines.map(\.0.count).max() ?? 0) + 2
+        let lines = optionLines.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + $0.1 }
+        let name = command.map { "\(program) \($0)" } ?? program
+        return "\(name): \(summary)\n\nusage: \(name) [OPTIONS]\n\noptions:\n" + lines.joined(separator: "\n")
+            + "\n  " + "-h, --help".padding(toLength: width, withPad: " ", startingAt: 0) + "this text"
+    }
+
+    /// Ends the declarations: prints the usage and exits 0 on `--help`; prints every problem (and
+    /// any argument nobody declared) with the usage and exits 2; otherwise returns.
+    public func finish() {
+        if wantsHelp {
+            print(usage)
+            exit(0)
+        }
+        let all = errors
+        guard all.isEmpty else {
+            FileHandle.standardError.write(Data((all.map { "\(program): \($0)" } + ["", usage, ""]).joined(separator: "\n").utf8))
+            exit(2)
+        }
+    }
+
+    /// Whether `-h` or `--help` was given.
+    public var helpRequested: Bool { wantsHelp }
+
+    /// Every problem so far: bad values, missing values, and arguments no declaration took.
+    public var errors: [String] {
+        problems + (arguments.isEmpty ? [] : ["unexpected argument(s): \(arguments.joined(separator: " "))"])
+    }
+
+    /// Removes `name VALUE` and returns VALUE (reporting a missing value).
+    private mutating func take(_ name: String) -> String? {
+        guard let i = arguments.firstIndex(of: name) else { return nil }
+        guard i + 1 < arguments.count else {
+            problems.append("\(name) needs a value")
+            arguments.remove(at: i)
+            return nil
+        }
+        let v = arguments[i + 1]
+        arguments.removeSubrange(i...(i + 1))
+        return v
+    }
+
+    private static func placeholder<T>(_: T.Type) -> String {
+        T.self == Int.self || T.self == UInt64.self ? "N" : T.self == Double.self ? "X" : "VALUE"
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import OnsagerCore
+
+/// The Caltech-101 silhouettes (Marlin et al. 2010), 28×28 binary, standard split.
+public struct CaltechSilhouettes<Scalar: TensorScalar> {
+    public let train: Tensor<Scalar>, validation: Tensor<Scalar>, test: Tensor<Scalar>
+    public let trainLabels: [Int], validationLabels: [Int], testLabels: [Int]
+
+    /// Loads `caltech101_silhouettes_28_split1.mat` from `directory`. The file stores each image's
+    /// pixels column-major; they are reordered row-major here (upright images). Values are kept as
+    /// stored: 1 is background, as in the RBM literature's use of this set.
+    public init(directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent("caltech101_silhouettes_28_split1.mat")
+        let m = try MATFile.read(path)
+        func images(_ key: String) throws -> Tensor<Scalar> {
+            guard let x = m[key] else { throw DataError.mismatch(path: path, reason: "no matrix '\(key)'") }
+            guard x.columns == 784 else { throw DataError.mismatch(path: path, reason: "'\(key)' has \(x.columns) columns, expected 784") }
+            var v = [Scalar](repeating: 0, count: x.rows * 784)
+            for r in 0..<x.rows { for i in 0..<28 { for j in 0..<28 { v[r * 784 + i * 28 + j] = Scalar(x.values[r * 784 + j * 28 + i]) } } }
+            return Tensor(shape: [x.rows, 784], scalars: v)
+        }
+        func labels(_ key: String) throws -> [Int] {
+            guard let y = m[key] else { throw DataError.mismatch(path: path, reason: "no matrix '\(key)'") }
+            return y.values.map { Int($0) }
+        }
+        train = try images("train_data"); validation = try images("val_data"); test = try images("test_data")
+        trainLabels = try labels("train_labels"); validationLabels = try labels("val_labels"); testLabels = try labels("test_labels")
+    }
+
+    /// The dataset's folder ("caltech101-silhouettes"): see `DatasetLocator`.
+    public static func locate(explicit: String? = nil) throws -> String {
+        try DatasetLocator.locate("caltech101-silhouettes", containing: "caltech101_silhouettes_28_split1.mat", explicit: explicit)
+    }
+}
