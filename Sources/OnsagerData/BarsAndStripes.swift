@@ -1,4 +1,5 @@
 import OnsagerCore
+
 /// The bars-and-stripes patterns (MacKay): every n×n binary image whose rows are all equal
 /// (horizontal stripes) or whose columns are all equal (vertical bars); 2^(n+1) − 2 distinct
 /// images. Embedded (generated), small enough for exact likelihoods of RBMs trained on it.

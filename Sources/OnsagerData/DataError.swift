@@ -1,4 +1,5 @@
 import OnsagerCore
+
 /// Why a data file could not be read. Every case names the file; byte offsets are into the
 /// decompressed stream.
 public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {

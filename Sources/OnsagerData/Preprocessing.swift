@@ -1,4 +1,5 @@
 import OnsagerCore
+
 /// Splitting and scaling of row-major datasets ([n, features] tensors).
 public enum Preprocessing {
     /// A seeded random split of rows into training and validation parts (same rows of x and y).

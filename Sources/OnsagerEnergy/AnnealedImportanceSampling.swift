@@ -1,5 +1,4 @@
 import OnsagerCore
-import OnsagerNN
 import Foundation
 
 /// Annealed importance sampling of an RBM's log-partition function (Salakhutdinov & Murray 2008).

@@ -1,5 +1,6 @@
 import OnsagerCore
 import OnsagerNN
+
 /// CD-k and persistent CD written as a loss on the tape:
 ///
 ///     loss = mean_data F(v) − mean_negative F(stopgrad(v⁻)) + penalty(W)

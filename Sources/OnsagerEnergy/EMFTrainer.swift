@@ -1,5 +1,5 @@
 import OnsagerCore
-import OnsagerNN
+
 /// Training by the extended mean-field (EMF) free energy (Gabrié, Tramel & Krzakala 2015):
 ///
 ///     loss = mean_data F(v) − mean_particles G(m*)        (−G(m*) ≈ ln Z at the fixed point)

@@ -1,5 +1,4 @@
 import OnsagerCore
-import OnsagerNN
 import Foundation
 
 /// Exact log-partition function and log-likelihoods of small RBMs by enumeration.

@@ -1,5 +1,5 @@
 import OnsagerCore
-import OnsagerNN
+
 /// Pseudo-likelihood: Σᵢ log P(vᵢ | v₋ᵢ) = Σᵢ log σ(F(v with bit i flipped) − F(v)).
 extension RBM {
     /// Exact pseudo-log-likelihood of each row (all bits), shape [n]. Computed in chunks of rows:

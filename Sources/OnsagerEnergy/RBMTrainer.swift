@@ -1,5 +1,6 @@
 import OnsagerCore
 import OnsagerNN
+
 /// A training rule for RBMs given by its loss on a batch (CD-k, PCD, EMF, …); updates and
 /// epochs are the same for all of them.
 public protocol RBMTrainer<Scalar> {

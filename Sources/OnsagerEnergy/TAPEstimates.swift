@@ -1,5 +1,4 @@
 import OnsagerCore
-import OnsagerNN
 
 /// Estimates of ln Z and log p(v) from the TAP free energy at a fixed point of the solver.
 extension RBM {

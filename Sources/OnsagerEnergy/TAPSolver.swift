@@ -1,5 +1,5 @@
 import OnsagerCore
-import OnsagerNN
+
 /// Damped, layer-by-layer fixed-point iteration of the TAP stationarity equations:
 ///
 ///     mv ← (1 − d)·σ(f_v(mv, mh)) + d·mv,   then   mh ← (1 − d)·σ(f_h(mv, mh)) + d·mh

@@ -52,11 +52,3 @@ public enum Shape {
     /// Human-readable shape, e.g. `[2, 3]`.
     public static func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 }
-
-/// Stops with `message` when `condition` fails. Unlike `precondition`, the message is printed in
-/// release builds too: a shape or index error must name what was wrong.
-@inline(__always)
-package func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-           file: StaticString = #fileID, line: UInt = #line) {
-    if !condition() { fatalError(message(), file: file, line: line) }
-}

@@ -1,11 +1,3 @@
-/// The element type of a tensor.
-public enum DType: String, Sendable {
-    /// 32-bit IEEE floating point (`Float`).
-    case float32
-    /// 64-bit IEEE floating point (`Double`).
-    case float64
-}
-
 /// A floating-point type that tensors can hold: `Float` or `Double` (the only conforming types;
 /// the kernels exist for these two).
 public protocol TensorScalar: BinaryFloatingPoint, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import OnsagerCore
+
 /// Stochastic gradient descent with momentum, Nesterov momentum, dampening and L2 weight decay,
 /// with PyTorch's update rule (`torch.optim.SGD`):
 ///
