@@ -3,8 +3,18 @@ import OnsagerCore
 
 /// The Caltech-101 silhouettes (Marlin et al. 2010), 28×28 binary, standard split.
 public struct CaltechSilhouettes<Scalar: TensorScalar> {
-    public let train: Tensor<Scalar>, validation: Tensor<Scalar>, test: Tensor<Scalar>
-    public let trainLabels: [Int], validationLabels: [Int], testLabels: [Int]
+    /// Training images, [4100, 784].
+    public let train: Tensor<Scalar>
+    /// Validation images, [2264, 784].
+    public let validation: Tensor<Scalar>
+    /// Test images, [2307, 784].
+    public let test: Tensor<Scalar>
+    /// Class labels of the training images (1–101).
+    public let trainLabels: [Int]
+    /// Class labels of the validation images.
+    public let validationLabels: [Int]
+    /// Class labels of the test images.
+    public let testLabels: [Int]
 
     /// Loads `caltech101_silhouettes_28_split1.mat` from `directory`. The file stores each image's
     /// pixels column-major; they are reordered row-major here (upright images). Values are kept as

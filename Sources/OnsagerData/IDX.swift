@@ -9,7 +9,9 @@ import Foundation
 public enum IDX {
     /// The decoded file: its dimensions and raw bytes.
     public struct Array: Sendable {
+        /// The dimensions, outermost first.
         public let shape: [Int]
+        /// The elements in row-major order.
         public let bytes: [UInt8]
     }
 

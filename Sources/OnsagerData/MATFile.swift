@@ -7,9 +7,13 @@ import Foundation
 public enum MATFile {
     /// A numeric matrix, values in row-major order (MAT stores column-major; converted here).
     public struct Matrix: Sendable {
+        /// The variable name in the file.
         public let name: String
+        /// Number of rows.
         public let rows: Int
+        /// Number of columns.
         public let columns: Int
+        /// The entries, row-major.
         public let values: [Double]
     }
 

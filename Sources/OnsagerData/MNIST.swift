@@ -4,9 +4,18 @@ import Foundation
 /// MNIST-format datasets (MNIST, Fashion-MNIST): images scaled to [0, 1] as rows of a
 /// [n, 784] tensor, and integer labels.
 public struct MNIST<Scalar: TensorScalar> {
-    public enum Split: String, Sendable { case train, test }
+    /// Which file pair to read.
+    public enum Split: String, Sendable {
+        /// The 60,000 training images (`train-*`).
+        case train
+        /// The 10,000 test images (`t10k-*`).
+        case test
+    }
+    /// Images as rows, [n, 784], values in [0, 1].
     public let images: Tensor<Scalar>
+    /// Class labels 0–9, one per row of `images`.
     public let labels: [Int]
+    /// Number of images.
     public var count: Int { labels.count }
 
     /// Loads a split from a folder holding `train-images-idx3-ubyte(.gz)` etc.

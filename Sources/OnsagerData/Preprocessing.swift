@@ -16,7 +16,10 @@ public enum Preprocessing {
 
     /// Per-feature affine scaling fitted on one set and applied to others (fit on training data only).
     public struct Scaler<S: TensorScalar> {
-        public let shift: Tensor<S>, scale: Tensor<S>
+        /// Subtracted from each column first.
+        public let shift: Tensor<S>
+        /// Each column is then divided by this.
+        public let scale: Tensor<S>
         /// Zero mean and unit variance per column (constant columns are left unscaled).
         public static func standard(fitting x: Tensor<S>) -> Scaler {
             let mean = withoutGrad { x.mean(axis: 0) }

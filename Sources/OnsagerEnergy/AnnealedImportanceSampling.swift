@@ -10,13 +10,21 @@ import Foundation
 public struct AnnealedImportanceSampling {
     /// The estimate and its ±3σ̂ band, σ̂ = std(w)/√M.
     public struct Result: CustomStringConvertible, Sendable {
+        /// The estimate ln Ẑ = ln Z_A + ln mean(w).
         public let logZ: Double
+        /// ln of mean(w) − 3σ̂ (−∞ when that is not positive).
         public let logZLower: Double
+        /// ln of mean(w) + 3σ̂.
         public let logZUpper: Double
+        /// ln w of every run.
         public let logWeights: [Double]
+        /// ln Z of the base model.
         public let logZBase: Double
+        /// Number of intervals of the schedule (its length − 1).
         public let intervals: Int
+        /// Number of runs.
         public var runs: Int { logWeights.count }
+        /// The estimate with its band.
         public var description: String {
             String(format: "ln Z ≈ %.4f (±3σ band [%.4f, %.4f]; %d runs, %d intervals)", logZ, logZLower, logZUpper, runs, intervals)
         }

@@ -17,6 +17,7 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     public var l2: Double
     /// L1 penalty λ‖W‖₁.
     public var l1: Double
+    /// The generator of the Gibbs samples (and of the epoch shuffles of `trainEpoch`).
     public let generator: RandomGenerator
 
     /// CD-k.
@@ -31,6 +32,7 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         return Self(k: k, chains: start, l2: l2, l1: l1, generator: generator)
     }
 
+    /// True for PCD (persistent chains).
     public var isPersistent: Bool { chains != nil }
 
     /// The chains' hidden sample, kept from the last update's negative-phase field so the next

@@ -18,7 +18,9 @@ public struct RBM<Scalar: TensorScalar>: ParameterContainer {
     /// Inverse temperature β (1 for ordinary training).
     public var beta: Scalar
 
+    /// Number of visible units.
     public var visibleCount: Int { weights.shape[0] }
+    /// Number of hidden units.
     public var hiddenCount: Int { weights.shape[1] }
 
     /// An RBM with the given parameters. Tensors that do not yet require gradients become leaves;

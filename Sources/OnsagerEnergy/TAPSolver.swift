@@ -15,6 +15,7 @@ public struct TAPSolver: Sendable {
     /// Stop early when the largest change of a magnetization in a sweep falls below this (0: never).
     public var tolerance: Double
 
+    /// A solver of the given order; damping must lie in [0, 1).
     public init(order: PlefkaOrder, iterations: Int = 3, damping: Double = 0.5, tolerance: Double = 0) {
         check(iterations >= 0, "TAPSolver: iterations must be non-negative, got \(iterations)")
         check((0..<1).contains(damping), "TAPSolver: damping must lie in [0, 1), got \(damping)")
@@ -26,9 +27,11 @@ public struct TAPSolver: Sendable {
 
     /// How a solve ended.
     public struct Report: Sendable, CustomStringConvertible {
+        /// Sweeps done.
         public let sweeps: Int
         /// Largest change of any magnetization in the last sweep.
         public let lastChange: Double
+        /// True when the last change fell below the tolerance.
         public let converged: Bool
         public var description: String { "\(sweeps) sweeps, last change \(lastChange)\(converged ? " (converged)" : "")" }
     }

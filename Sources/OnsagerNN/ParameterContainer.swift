@@ -3,6 +3,7 @@ import OnsagerCore
 /// Something with parameters registered explicitly, by stable names and in a stable order (no
 /// reflection: a parameter that is not listed is not trained, and checkpoints load strictly).
 public protocol ParameterContainer {
+    /// The element type of the parameters.
     associatedtype Scalar: TensorScalar
     /// Names of the parameters, in the order of `parameters`.
     var parameterNames: [String] { get }

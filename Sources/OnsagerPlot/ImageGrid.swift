@@ -11,7 +11,9 @@ import Foundation
 public struct ImageGrid {
     /// Pixels of the whole grid in [0, 1], row-major.
     public let pixels: [Double]
+    /// Width of the grid in pixels.
     public let pixelWidth: Int
+    /// Height of the grid in pixels.
     public let pixelHeight: Int
 
     /// Lays out the rows of `images` ([n, height·width]) in `columns` columns with a 1-pixel gap.

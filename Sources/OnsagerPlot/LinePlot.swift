@@ -11,20 +11,33 @@ import Foundation
 public struct LinePlot {
     /// One named curve.
     public struct Series {
+        /// The legend label.
         public var name: String
+        /// x coordinates.
         public var x: [Double]
+        /// y coordinates (as many as x).
         public var y: [Double]
+        /// Drawn dashed.
         public var dashed: Bool
+        /// Points marked.
         public var markers: Bool
     }
 
+    /// Title above the plot.
     public var title: String
+    /// Label of the horizontal axis.
     public var xLabel: String
+    /// Label of the vertical axis.
     public var yLabel: String
+    /// Logarithmic horizontal axis.
     public var logX = false
+    /// Logarithmic vertical axis.
     public var logY = false
+    /// Width of the figure in SVG units.
     public var width = 640.0
+    /// Height of the figure in SVG units.
     public var height = 420.0
+    /// The curves, in the order added.
     public private(set) var series: [Series] = []
 
     /// An empty plot with a title and axis labels.

@@ -3,6 +3,7 @@ import CZlib
 
 /// A minimal PNG encoder (8-bit grayscale), using zlib for deflate and CRC-32.
 public enum PNG {
+    /// The bytes of an 8-bit grayscale PNG of `pixels` (row-major, `width` × `height`).
     public static func grayscale(pixels: [UInt8], width: Int, height: Int) -> [UInt8] {
         check(pixels.count == width * height, "PNG: \(pixels.count) pixels for \(width)×\(height)")
         var raw = [UInt8]()

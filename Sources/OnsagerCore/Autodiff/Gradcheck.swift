@@ -11,10 +11,15 @@ public struct GradcheckReport: CustomStringConvertible, Sendable {
 
     /// One Jacobian entry: d output[outputIndex] / d inputs[input][element].
     public struct Entry: Sendable {
+        /// Which input tensor (position in `inputs`).
         public let input: Int
+        /// The multi-index of the element within that input.
         public let element: [Int]
+        /// The flat index of the output element.
         public let outputIndex: Int
+        /// The entry from the tape (reverse mode).
         public let analytic: Double
+        /// The entry from central differences.
         public let numeric: Double
         /// |analytic − numeric| / (atol + rtol·|numeric|); above 1 fails.
         public let errorOverTolerance: Double

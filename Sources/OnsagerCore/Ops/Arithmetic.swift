@@ -14,12 +14,16 @@ extension Tensor {
         }.checked(name)
     }
 
+    /// Elementwise sum with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(ONS_ADD, a, b, "add") { _, _, g in (g, g) } }
+    /// Elementwise difference with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(ONS_SUB, a, b, "sub") { _, _, g in (g, -g) } }
+    /// Elementwise product with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(ONS_MUL, a, b, "mul") { a, b, g in (g * b, g * a) } }
+    /// Elementwise quotient with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binary(ONS_DIV, a, b, "div") { a, b, g in
@@ -57,32 +61,44 @@ extension Tensor {
     }
 
     // Scalar operands: one affine pass, no broadcast tensor.
+    /// Adds a scalar to every element (one affine pass).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: s) }
+    /// Adds a scalar to every element (one affine pass).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func + (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: 1, shift: s) }
+    /// Subtracts a scalar from every element.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1, shift: -s) }
+    /// A scalar minus every element.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func - (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: -1, shift: s) }
+    /// Multiplies every element by a scalar.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: s, shift: 0) }
+    /// Multiplies every element by a scalar.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor { a.affine(scale: s, shift: 0) }
+    /// Divides every element by a scalar.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (a: Tensor, s: Scalar) -> Tensor { a.affine(scale: 1 / s, shift: 0) }
+    /// A scalar divided by every element.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (s: Scalar, a: Tensor) -> Tensor { a.reciprocal() * s }
 
     /// Out-of-place accumulation: `a = a + b` (recorded like `+`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
+    /// Out-of-place update: `a = a - b` (recorded like `-`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
+    /// Out-of-place update: `a = a * b` (recorded like `*`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
+    /// Out-of-place update: `a = a / b` (recorded like `/`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
+    /// Out-of-place update: `a = a * s`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, s: Scalar) { a = a * s }
 }

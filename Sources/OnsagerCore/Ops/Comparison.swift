@@ -22,12 +22,17 @@ extension Tensor {
     /// 1 where a >= b, else 0.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { compare(ONS_GE, a, b, "ge") }
+    /// 1 where a equals the scalar, else 0.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func .== (a: Tensor, s: Scalar) -> Tensor { a .== Tensor(s) }
+    /// 1 where a < s, else 0.
     public static func .< (a: Tensor, s: Scalar) -> Tensor { a .< Tensor(s) }
+    /// 1 where a <= s, else 0.
     public static func .<= (a: Tensor, s: Scalar) -> Tensor { a .<= Tensor(s) }
+    /// 1 where a > s, else 0.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func .> (a: Tensor, s: Scalar) -> Tensor { a .> Tensor(s) }
+    /// 1 where a >= s, else 0.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func .>= (a: Tensor, s: Scalar) -> Tensor { a .>= Tensor(s) }
 

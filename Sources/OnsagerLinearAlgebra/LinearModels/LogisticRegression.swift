@@ -4,13 +4,20 @@ import Foundation
 /// L2-regularised logistic regression fitted by Newton's method (IRLS), with scikit-learn's
 /// objective: ½‖w‖² + C Σᵢ log(1 + exp(−yᵢ(xᵢ·w + b))), intercept not penalised.
 public struct LogisticRegression: Sendable {
+    /// Inverse regularisation strength C (scikit-learn's name).
     public var c: Double
+    /// Newton steps allowed before `fit` gives up.
     public var maxIterations: Int
+    /// `fit` stops when the largest change of a coefficient falls below this.
     public var tolerance: Double
+    /// Fitted weights, one per feature.
     public private(set) var weights: [Double] = []
+    /// Fitted intercept.
     public private(set) var intercept = 0.0
+    /// Newton steps taken by the last `fit`.
     public private(set) var iterations = 0
 
+    /// An unfitted model with the given C, iteration cap and tolerance.
     public init(c: Double = 1, maxIterations: Int = 100, tolerance: Double = 1e-8) {
         check(c > 0, "LogisticRegression: C must be positive, got \(c)")
         self.c = c

@@ -7,14 +7,26 @@ import Foundation
 ///
 ///     w(λ) = V diag(sᵢ / (sᵢ² + λ)) Uᵀ y,    residual r = y − X w,    H = U diag(sᵢ²/(sᵢ² + λ)) Uᵀ
 public struct RidgeSVD {
-    public let u: [[Double]]       // columns of U (n × k), as k arrays of n
+    /// Columns of U (n × k), as k arrays of n.
+    public let u: [[Double]]
+    /// Singular values s₁ ≥ … ≥ s_k.
     public let s: [Double]
-    public let v: [[Double]]       // columns of V (p × k)
-    public let uty: [Double]       // Uᵀ y
-    public let yNorm2: Double      // ‖y‖² (after centring)
-    public let n: Int, p: Int
+    /// Columns of V (p × k), as k arrays of p.
+    public let v: [[Double]]
+    /// Uᵀ y.
+    public let uty: [Double]
+    /// ‖y‖² (after centring).
+    public let yNorm2: Double
+    /// Number of rows of X.
+    public let n: Int
+    /// Number of features (columns of X).
+    public let p: Int
+    /// Whether X and y were centred (an unpenalised intercept).
     public let fitIntercept: Bool
-    public let xMean: [Double], yMean: Double
+    /// Column means of X (zeros without an intercept).
+    public let xMean: [Double]
+    /// Mean of y (zero without an intercept).
+    public let yMean: Double
 
     /// Factorises X (n × p, Double) with targets y. With `fitIntercept`, X and y are centred first,
     /// so the intercept is not penalised.
@@ -58,7 +70,9 @@ public struct RidgeSVD {
 
     /// A fitted linear model: weights and intercept.
     public struct Model: Sendable {
+        /// One weight per feature.
         public let weights: [Double]
+        /// The intercept.
         public let intercept: Double
         /// Predictions for rows of X.
         public func predict(_ x: Tensor<Double>) -> [Double] {

@@ -5,6 +5,8 @@ import Foundation
 /// names; optimizer state is stored under "optimizer.<name>". Loading is strict by default:
 /// missing or unexpected names and shape mismatches are errors naming them.
 public enum Checkpoint {
+    /// Writes the model's parameters and state, and the optimizer's state under "optimizer.<name>",
+    /// to a safetensors file (atomically).
     public static func save<L: Layer, O: Optimizer>(_ model: L, optimizer: O? = nil, metadata: [String: String] = [:], to url: URL) throws
     where O.Scalar == L.Scalar {
         var named = Array(zip(model.parameterNames, model.parameters.map { $0.detached() }))
@@ -13,6 +15,7 @@ public enum Checkpoint {
         try Safetensors.write(named, metadata: metadata, to: url)
     }
 
+    /// Writes the model's parameters and state to a safetensors file (atomically).
     public static func save<L: Layer>(_ model: L, metadata: [String: String] = [:], to url: URL) throws {
         try save(model, optimizer: SGD<L.Scalar>?.none, metadata: metadata, to: url)
     }
@@ -28,6 +31,7 @@ public enum Checkpoint {
         optimizer.stateTensors = opt
     }
 
+    /// Loads parameters and state into `model`; optimizer entries in the file are ignored.
     public static func load<L: Layer>(into model: inout L, from url: URL, strict: Bool = true) throws {
         let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
         try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")

@@ -2,10 +2,26 @@ import OnsagerCore
 
 /// An elementwise activation as a layer.
 public struct Activation<Scalar: TensorScalar>: Layer {
-    public enum Kind: Sendable { case relu, sigmoid, tanh, softplus, leakyRelu(slope: Double) }
+    /// The function applied.
+    public enum Kind: Sendable {
+        /// max(x, 0).
+        case relu
+        /// 1 / (1 + e⁻ˣ).
+        case sigmoid
+        /// tanh x.
+        case tanh
+        /// ln(1 + eˣ).
+        case softplus
+        /// x for x > 0, slope·x otherwise.
+        case leakyRelu(slope: Double)
+    }
+    /// The function this layer applies.
     public let kind: Kind
+    /// Unused (activations behave the same in both modes); kept for the `Layer` protocol.
     public var isTraining = true
+    /// An activation layer applying `kind`.
     public init(_ kind: Kind) { self.kind = kind }
+    /// The activation applied elementwise.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         switch kind {
         case .relu: return x.relu()

@@ -11,10 +11,18 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         var mean: Tensor<Scalar>, variance: Tensor<Scalar>
         init(mean: Tensor<Scalar>, variance: Tensor<Scalar>) { self.mean = mean; self.variance = variance }
     }
-    public var scale: Tensor<Scalar>, shift: Tensor<Scalar>
+    /// γ, the learned scale per feature ("weight" in checkpoints).
+    public var scale: Tensor<Scalar>
+    /// β, the learned shift per feature ("bias" in checkpoints).
+    public var shift: Tensor<Scalar>
     let running: Running
-    public let momentum: Double, epsilon: Double
+    /// Weight of the newest batch in the running statistics (PyTorch's 0.1).
+    public let momentum: Double
+    /// Added to the variance before the square root.
+    public let epsilon: Double
+    /// Training mode (batch statistics) or evaluation mode (running statistics).
     public var isTraining = true
+    /// Batch normalisation of `features` columns: γ = 1, β = 0, running mean 0 and variance 1.
     public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
         scale = Tensor<Scalar>.ones([features]).requiringGrad()
         shift = Tensor<Scalar>.zeros([features]).requiringGrad()
@@ -22,9 +30,12 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         self.momentum = momentum
         self.epsilon = epsilon
     }
+    /// The running mean per feature.
     public var runningMean: Tensor<Scalar> { running.mean }
+    /// The running (unbiased) variance per feature.
     public var runningVariance: Tensor<Scalar> { running.variance }
 
+    /// Normalises each column of `x` [n, features], then scales and shifts.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(x.rank == 2 && x.shape[1] == scale.shape[0], "BatchNorm: input \(x.shape) for \(scale.shape[0]) features")
         guard isTraining else {

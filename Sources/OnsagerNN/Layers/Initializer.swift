@@ -8,8 +8,10 @@ public enum Initializer: Sendable {
     case heNormal
     /// N(0, std²).
     case normal(std: Double)
+    /// All zeros.
     case zeros
 
+    /// A tensor of `shape` drawn from this initialiser (fanIn = shape[0], fanOut = the last dimension).
     public func make<S: TensorScalar>(_ shape: [Int], generator: RandomGenerator) -> Tensor<S> {
         let fanIn = shape.count > 1 ? shape[0] : 1, fanOut = shape.last ?? 1
         switch self {

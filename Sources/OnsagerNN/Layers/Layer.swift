@@ -6,7 +6,9 @@ import OnsagerCore
 /// reflection; non-trainable state (BatchNorm's running statistics) is listed in `stateNames`.
 /// Nested layers prefix their children's names ("0.weight", "1.running_mean").
 public protocol Layer<Scalar>: ParameterContainer {
+    /// The element type of inputs, outputs and parameters.
     associatedtype Scalar: TensorScalar
+    /// The layer applied to a batch `x` (rows are examples).
     func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar>
     /// Training mode (Dropout drops, BatchNorm uses batch statistics) or evaluation mode.
     var isTraining: Bool { get set }

@@ -2,14 +2,21 @@ import OnsagerCore
 
 /// Layer normalisation over the last dimension with a learned scale and shift.
 public struct LayerNorm<Scalar: TensorScalar>: Layer {
-    public var scale: Tensor<Scalar>, shift: Tensor<Scalar>
+    /// γ, the learned scale per feature ("weight" in checkpoints).
+    public var scale: Tensor<Scalar>
+    /// β, the learned shift per feature ("bias" in checkpoints).
+    public var shift: Tensor<Scalar>
+    /// Added to the variance before the square root.
     public let epsilon: Double
+    /// Unused (layer normalisation behaves the same in both modes); kept for the `Layer` protocol.
     public var isTraining = true
+    /// Layer normalisation of the last dimension, of length `size`: γ = 1, β = 0.
     public init(size: Int, epsilon: Double = 1e-5) {
         scale = Tensor<Scalar>.ones([size]).requiringGrad()
         shift = Tensor<Scalar>.zeros([size]).requiringGrad()
         self.epsilon = epsilon
     }
+    /// (x − mean) / √(variance + ε) · γ + β over the last dimension.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         let mean = x.mean(axis: -1, keepDims: true)
         let v = x.variance(axes: [-1], keepDims: true)

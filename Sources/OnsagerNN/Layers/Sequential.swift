@@ -2,9 +2,13 @@ import OnsagerCore
 
 /// Layers applied in order; parameters and state are named "<index>.<name>".
 public struct Sequential<Scalar: TensorScalar>: Layer {
+    /// The layers, applied first to last.
     public var layers: [any Layer<Scalar>]
+    /// Layers applied in the given order.
     public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
+    /// The output of the last layer.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { layers.reduce(x) { $1($0) } }
+    /// The first layer's mode; setting it sets every layer's.
     public var isTraining: Bool {
         get { layers.first?.isTraining ?? true }
         set { for i in layers.indices { layers[i].isTraining = newValue } }

@@ -3,11 +3,20 @@ import OnsagerCore
 /// AdaGrad with PyTorch's rule (`torch.optim.Adagrad`): s ← s + g², θ ← θ − lr_t·g/(√s + ε),
 /// lr_t = lr / (1 + (t − 1)·learningRateDecay).
 public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
+    /// The base step size lr.
     public var learningRate: Double
-    public var learningRateDecay: Double, weightDecay: Double, epsilon: Double, initialAccumulator: Double
+    /// The decay of the step size per step.
+    public var learningRateDecay: Double
+    /// L2 penalty added to the gradient (λθ).
+    public var weightDecay: Double
+    /// ε in the denominator.
+    public var epsilon: Double
+    /// The starting value of the squared-gradient sum.
+    public var initialAccumulator: Double
     private var sums: [Tensor<Scalar>?] = []
     private var steps: [Int] = []
 
+    /// AdaGrad with PyTorch's defaults.
     public init(learningRate: Double = 0.01, learningRateDecay: Double = 0, weightDecay: Double = 0,
                 initialAccumulator: Double = 0, epsilon: Double = 1e-10) {
         check(learningRate >= 0, "AdaGrad: learning rate must be non-negative")

@@ -8,16 +8,23 @@ import Foundation
 ///     m ← β1·m + (1 − β1)·g,  v ← β2·v + (1 − β2)·g²
 ///     θ ← θ − lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε)
 public struct Adam<Scalar: TensorScalar>: Optimizer {
+    /// The step size lr.
     public var learningRate: Double
+    /// Decay rate β1 of the first-moment average.
     public var beta1: Double
+    /// Decay rate β2 of the second-moment average.
     public var beta2: Double
+    /// ε in the denominator.
     public var epsilon: Double
+    /// Weight decay λ (an L2 term, or decoupled for AdamW).
     public var weightDecay: Double
+    /// True for AdamW: decay the weights directly rather than adding λθ to the gradient.
     public var decoupledWeightDecay: Bool
     private var m: [Tensor<Scalar>?] = []
     private var v: [Tensor<Scalar>?] = []
     private var t: [Int] = []
 
+    /// Adam with PyTorch's defaults.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 weightDecay: Double = 0, decoupledWeightDecay: Bool = false) {
         check(learningRate >= 0, "Adam: learning rate must be non-negative, got \(learningRate)")

@@ -2,6 +2,7 @@ import OnsagerCore
 
 /// An update rule: reads each parameter's `grad` and changes the parameter in place.
 public protocol Optimizer {
+    /// The element type of the parameters it updates.
     associatedtype Scalar: TensorScalar
     /// The step size used by the next `step`.
     var learningRate: Double { get set }

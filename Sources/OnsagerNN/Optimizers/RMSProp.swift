@@ -3,11 +3,21 @@ import OnsagerCore
 /// RMSProp with PyTorch's rule (`torch.optim.RMSprop`): v ← αv + (1−α)g²; with `centered`,
 /// the denominator is √(v − ḡ²) + ε; with momentum, b ← μb + g/denominator and θ ← θ − lr·b.
 public struct RMSProp<Scalar: TensorScalar>: Optimizer {
+    /// The step size lr.
     public var learningRate: Double
-    public var alpha: Double, epsilon: Double, weightDecay: Double, momentum: Double
+    /// Decay rate α of the squared-gradient average.
+    public var alpha: Double
+    /// ε in the denominator.
+    public var epsilon: Double
+    /// L2 penalty added to the gradient (λθ).
+    public var weightDecay: Double
+    /// Momentum μ of the update buffer (0: none).
+    public var momentum: Double
+    /// Whether to subtract the squared mean gradient from the average (centred RMSProp).
     public var centered: Bool
     private var square: [Tensor<Scalar>?] = [], average: [Tensor<Scalar>?] = [], buffer: [Tensor<Scalar>?] = []
 
+    /// RMSProp with PyTorch's defaults.
     public init(learningRate: Double = 0.01, alpha: Double = 0.99, epsilon: Double = 1e-8, weightDecay: Double = 0,
                 momentum: Double = 0, centered: Bool = false) {
         check(learningRate >= 0 && (0..<1).contains(alpha), "RMSProp: needs learning rate ≥ 0 and alpha in [0, 1)")

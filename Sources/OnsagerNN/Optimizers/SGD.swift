@@ -8,13 +8,19 @@ import OnsagerCore
 ///     g ← nesterov ? g + momentum·b : b
 ///     θ ← θ − lr·g
 public struct SGD<Scalar: TensorScalar>: Optimizer {
+    /// The step size lr.
     public var learningRate: Double
+    /// Momentum μ (0: plain SGD).
     public var momentum: Double
+    /// Dampening of the gradient added to the momentum buffer.
     public var dampening: Double
+    /// Nesterov momentum (needs momentum > 0 and no dampening).
     public var nesterov: Bool
+    /// L2 penalty added to the gradient (λθ).
     public var weightDecay: Double
     private var buffers: [Tensor<Scalar>?] = []
 
+    /// SGD with the given step size and options (PyTorch's defaults otherwise).
     public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
         check(learningRate >= 0, "SGD: learning rate must be non-negative, got \(learningRate)")
         check(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and dampening 0")
