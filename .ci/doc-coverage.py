@@ -18,6 +18,7 @@ p = argparse.ArgumentParser()
 p.add_argument("--graphs", default=None, help="symbol graph folder (default: .build/<triple>/symbolgraph)")
 p.add_argument("--list", action="store_true", help="list every undocumented symbol")
 p.add_argument("--require", type=float, default=100.0, help="minimum coverage in percent")
+p.add_argument("--modules", nargs="*", default=LIBRARY, help="modules to count (default: the library targets)")
 args = p.parse_args()
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -26,7 +27,7 @@ if not folder or not os.path.isdir(folder):
     sys.exit("doc-coverage: no symbol graphs; run `swift package dump-symbol-graph` first")
 
 seen, missing, per_module = set(), [], {}
-for module in LIBRARY:
+for module in args.modules:
     files = [os.path.join(folder, f"{module}.symbols.json")] + glob.glob(os.path.join(folder, f"{module}@*.symbols.json"))
     for path in files:
         if not os.path.exists(path):
