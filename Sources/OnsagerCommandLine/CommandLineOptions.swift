@@ -80,13 +80,17 @@ public struct CommandLineOptions {
     }
 
     /// Takes the first argument when it is one of `commands` (or `fallback` when there is none)
-    /// and returns it. `PROGRAM --help` lists the commands and exits; `PROGRAM COMMAND --help`
+    /// and returns it; the command comes before any option. `PROGRAM --help` lists the commands and exits; `PROGRAM COMMAND --help`
     /// lists the options declared after this call, which should be that command's own. An
     /// unknown command prints the list and exits 2.
     public mutating func subcommand(among commands: [(name: String, summary: String)], default fallback: String) -> String {
         let list = commands.map { "  " + $0.name.padding(toLength: 11, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n")
         let overview = "\(program): \(summary)\n\nusage: \(program) [COMMAND] [OPTIONS]   (default command: \(fallback))\n\ncommands:\n"
             + list + "\n\n`\(program) COMMAND --help` lists a command's options."
+        if arguments.first == "help" {
+            print(overview)
+            exit(0)
+        }
         guard let first = arguments.first, !first.hasPrefix("-") else {
             if wantsHelp {
                 print(overview)

@@ -16,13 +16,14 @@ public enum DatasetLocator {
         return folders
     }
 
-    /// The first candidate folder that holds `marker` (or `marker.gz`); throws
-    /// `DataError.notFound` listing every place searched.
-    public static func locate(_ name: String, containing marker: String, explicit: String? = nil) throws -> String {
+    /// The first candidate folder that holds `marker` (or, with `gzipAllowed`, `marker.gz`, for
+    /// readers that decompress); throws `DataError.notFound` listing every place searched.
+    public static func locate(_ name: String, containing marker: String, gzipAllowed: Bool = false,
+                              explicit: String? = nil) throws -> String {
         let folders = candidates(name, explicit: explicit)
         for folder in folders {
             let probe = (folder as NSString).appendingPathComponent(marker)
-            if FileManager.default.fileExists(atPath: probe) || FileManager.default.fileExists(atPath: probe + ".gz") { return folder }
+            if FileManager.default.fileExists(atPath: probe) || (gzipAllowed && FileManager.default.fileExists(atPath: probe + ".gz")) { return folder }
         }
         throw DataError.notFound(dataset: name, searched: folders)
     }

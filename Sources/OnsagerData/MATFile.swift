@@ -115,7 +115,7 @@ public enum MATFile {
     }
 
     /// Decompresses a zlib stream.
-    public static func inflate(_ input: [UInt8], path: String, offset: Int) throws -> [UInt8] {
+    static func inflate(_ input: [UInt8], path: String, offset: Int) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError.corruptCompression(path: path, offset: offset, message: "inflateInit failed")

@@ -49,6 +49,6 @@ public struct MNIST<Scalar: TensorScalar> {
 
     /// The folder of dataset `name` ("mnist" or "fashion-mnist"): see `DatasetLocator`.
     public static func locate(_ name: String = "mnist", explicit: String? = nil) throws -> String {
-        try DatasetLocator.locate(name, containing: "t10k-labels-idx1-ubyte", explicit: explicit)
+        try DatasetLocator.locate(name, containing: "t10k-labels-idx1-ubyte", gzipAllowed: true, explicit: explicit)
     }
 }

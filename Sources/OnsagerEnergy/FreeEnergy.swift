@@ -13,6 +13,16 @@ extension RBM {
         -linear - field.softplus().sum(axis: -1)
     }
 
+    /// The change F' − F of the clamped free energy when the linear term changes by `linearChange`
+    /// and the field moves from `field` to `shiftedField` (broadcast against each other):
+    /// −Δlinear − Σⱼ [softplus(shifted) − softplus(field)], differenced term by term before
+    /// summing. Equal to the difference of two `clampedFreeEnergy` values, but without the
+    /// cancellation between two sums of hundreds of O(1) terms (the pseudo-likelihood's flips).
+    public static func clampedFreeEnergyChange(linearChange: Tensor<Scalar>, field: Tensor<Scalar>,
+                                               shiftedField: Tensor<Scalar>) -> Tensor<Scalar> {
+        -linearChange - (shiftedField.softplus() - field.softplus()).sum(axis: -1)
+    }
+
     /// F(v) = −β a·v − Σⱼ softplus(β(bⱼ + (vW)ⱼ)), per row of v (log p(v) = −F(v) − ln Z).
     public func freeEnergy(_ v: Tensor<Scalar>) -> Tensor<Scalar> {
         Self.clampedFreeEnergy(linear: matmul(v, a), field: hiddenField(v))

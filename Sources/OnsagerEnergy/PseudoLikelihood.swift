@@ -14,8 +14,7 @@ extension RBM {
                 let sign = 1 - x * 2                                         // +1 turns a 0 on, −1 turns a 1 off
                 let shifted = field.unsqueezed(1) + sign.unsqueezed(2) * w.unsqueezed(0)   // [r, v, h]
                 // F(v') − F(v) for every flip i: v'·a = v·a + signᵢ·aᵢ, and the field shifts by signᵢ·Wᵢ.
-                let dF = Self.clampedFreeEnergy(linear: sign * a, field: shifted)
-                    - Self.clampedFreeEnergy(linear: Tensor(0), field: field).unsqueezed(1)
+                let dF = Self.clampedFreeEnergyChange(linearChange: sign * a, field: field.unsqueezed(1), shiftedField: shifted)
                 parts.append(dF.logSigmoid().sum(axis: 1))
             }
             return concat(parts, axis: 0)

@@ -50,7 +50,9 @@ public struct RBM<Scalar: TensorScalar>: ParameterContainer {
         self.init(weights: w, visibleBias: a, hiddenBias: .zeros([hidden]))
     }
 
+    /// Names of the parameters, as in checkpoints: "weights", "visible_bias", "hidden_bias".
     public var parameterNames: [String] { ["weights", "visible_bias", "hidden_bias"] }
+    /// The parameters: W, a and b (assigning replaces them in that order).
     public var parameters: [Tensor<Scalar>] {
         get { [weights, visibleBias, hiddenBias] }
         set { weights = newValue[0]; visibleBias = newValue[1]; hiddenBias = newValue[2] }

@@ -33,6 +33,7 @@ public struct TAPSolver: Sendable {
         public let lastChange: Double
         /// True when the last change fell below the tolerance.
         public let converged: Bool
+        /// Sweeps, last change, and whether it converged.
         public var description: String { "\(sweeps) sweeps, last change \(lastChange)\(converged ? " (converged)" : "")" }
     }
 

@@ -38,6 +38,13 @@ import Onsager
         let states = Tensor<Double>(shape: [64, 6], scalars: (0..<64).flatMap { c in (0..<6).map { Double((c >> $0) & 1) } })
         let viaVisible = (-m.freeEnergy(states)).logSumExp(axis: 0).item
         #expect(Swift.abs(viaVisible - m.exactLogPartition()) < 1e-12)
+        // The term-by-term change under a flip equals the difference of the two free energies.
+        var flipped = v.scalars
+        flipped[3] = 1 - flipped[3]
+        let w = Tensor<Double>(shape: [5, 6], scalars: flipped)
+        let change = RBM<Double>.clampedFreeEnergyChange(linearChange: matmul(w - v, m.visibleBias), field: m.hiddenField(v),
+                                                         shiftedField: m.hiddenField(w))
+        #expect(allClose(change, m.freeEnergy(w) - m.freeEnergy(v), rtol: 1e-12, atol: 1e-13))
     }
 
     /// `trainEpoch` is one epoch of `TrainingLoop`: the same bits as the explicit loop over the

@@ -63,7 +63,10 @@ for i in runs.indices {
         opt.learningRate = learningRate / (1 + Double(e - 1) / 5)
         if e > 5 { opt.momentum = finalMomentum }
         var model = runs[i].model, trainer = runs[i].trainer
-        try trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt)
+        do { try trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt) } catch {
+            print("\(runs[i].name): \(error)")
+            exit(1)
+        }
         runs[i].model = model
         runs[i].trainer = trainer
         let pll = model.pseudoLogLikelihood(probe).mean().item

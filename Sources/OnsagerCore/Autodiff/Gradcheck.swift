@@ -25,6 +25,7 @@ public struct GradcheckReport: CustomStringConvertible, Sendable {
         public let errorOverTolerance: Double
     }
 
+    /// The verdict, the number of entries and the worst entry.
     public var description: String {
         guard let w = worst else { return "gradcheck: nothing to check (no input elements)" }
         let verdict = passed ? "passed" : "FAILED"

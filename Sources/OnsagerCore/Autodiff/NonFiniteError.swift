@@ -6,6 +6,7 @@ public struct NonFiniteError: Error, CustomStringConvertible, Sendable {
     public let shape: [Int]
     /// How many elements were not finite.
     public let count: Int
+    /// The op, the shape and how many elements were not finite.
     public var description: String {
         "non-finite values: \(count) NaN/Inf element(s) in the \(Shape.describe(shape)) output of '\(op)'"
     }

@@ -31,6 +31,8 @@ public struct Activation<Scalar: TensorScalar>: Layer {
         case let .leakyRelu(slope): return x.leakyRelu(slope: Scalar(slope))
         }
     }
+    /// None: this layer has no parameters.
     public var parameterNames: [String] { [] }
+    /// None (assigning an empty list is all that is allowed).
     public var parameters: [Tensor<Scalar>] { get { [] } set {} }
 }

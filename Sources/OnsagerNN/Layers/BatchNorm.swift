@@ -50,12 +50,16 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         }
         return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
     }
+    /// Names of the parameters, as in checkpoints: "weight" (γ) and "bias" (β), as PyTorch names them.
     public var parameterNames: [String] { ["weight", "bias"] }
+    /// The parameters: γ and β (assigning replaces them in that order).
     public var parameters: [Tensor<Scalar>] {
         get { [scale, shift] }
         set { scale = newValue[0]; shift = newValue[1] }
     }
+    /// "running_mean" and "running_var", as PyTorch names them.
     public var stateNames: [String] { ["running_mean", "running_var"] }
+    /// The running mean and variance (assigning replaces them).
     public var state: [Tensor<Scalar>] {
         get { [running.mean, running.variance] }
         set { running.mean = newValue[0]; running.variance = newValue[1] }

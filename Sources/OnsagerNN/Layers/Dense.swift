@@ -20,7 +20,9 @@ public struct Dense<Scalar: TensorScalar>: Layer {
         let y = matmul(x, weight)
         return bias.map { y + $0 } ?? y
     }
+    /// Names of the parameters, as in checkpoints: "weight" and, with a bias, "bias".
     public var parameterNames: [String] { bias == nil ? ["weight"] : ["weight", "bias"] }
+    /// The parameters: W and, with a bias, b (assigning replaces them in that order).
     public var parameters: [Tensor<Scalar>] {
         get { bias.map { [weight, $0] } ?? [weight] }
         set { weight = newValue[0]; if bias != nil { bias = newValue[1] } }

@@ -22,7 +22,9 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         let v = x.variance(axes: [-1], keepDims: true)
         return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
     }
+    /// Names of the parameters, as in checkpoints: "weight" (γ) and "bias" (β), as PyTorch names them.
     public var parameterNames: [String] { ["weight", "bias"] }
+    /// The parameters: γ and β (assigning replaces them in that order).
     public var parameters: [Tensor<Scalar>] {
         get { [scale, shift] }
         set { scale = newValue[0]; shift = newValue[1] }

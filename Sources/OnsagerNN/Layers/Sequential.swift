@@ -13,12 +13,16 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
         get { layers.first?.isTraining ?? true }
         set { for i in layers.indices { layers[i].isTraining = newValue } }
     }
+    /// Names of the parameters, as in checkpoints: each layer's, prefixed with its index ("0.weight").
     public var parameterNames: [String] { layers.enumerated().flatMap { i, l in l.parameterNames.map { "\(i).\($0)" } } }
+    /// The parameters: every layer's, in order (assigning replaces them in that order).
     public var parameters: [Tensor<Scalar>] {
         get { layers.flatMap { $0.parameters } }
         set { distribute(newValue, count: { $0.parameters.count }, assign: { $0.parameters = $1 }) }
     }
+    /// Every layer's state names, prefixed with its index ("1.running_mean").
     public var stateNames: [String] { layers.enumerated().flatMap { i, l in l.stateNames.map { "\(i).\($0)" } } }
+    /// Every layer's state, in order (assigning hands each layer its slice).
     public var state: [Tensor<Scalar>] {
         get { layers.flatMap { $0.state } }
         set { distribute(newValue, count: { $0.state.count }, assign: { $0.state = $1 }) }

@@ -24,6 +24,7 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         self.initialAccumulator = initialAccumulator; self.epsilon = epsilon
     }
 
+    /// The state by name: "sum.i" and "step.i" per parameter position i (PyTorch's names); assigning restores it.
     public var stateTensors: [String: Tensor<Scalar>] {
         get { OptimizerState.export("sum", sums).merging(OptimizerState.counts("step", steps)) { a, _ in a } }
         set {
@@ -33,6 +34,7 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// One AdaGrad update of every parameter that has a gradient (others are left alone).
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
         sums = OptimizerState.padded(sums, to: parameters.count, with: nil)
         steps = OptimizerState.padded(steps, to: parameters.count, with: 0)

@@ -37,6 +37,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.decoupledWeightDecay = decoupledWeightDecay
     }
 
+    /// The state by name: "exp_avg.i", "exp_avg_sq.i" and "step.i" per parameter position i (PyTorch's names); assigning restores it.
     public var stateTensors: [String: Tensor<Scalar>] {
         get { OptimizerState.export("exp_avg", m).merging(OptimizerState.export("exp_avg_sq", v)) { a, _ in a }
                 .merging(OptimizerState.counts("step", t)) { a, _ in a } }
@@ -49,6 +50,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// One Adam update of every parameter that has a gradient (others are left alone).
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
         // Extend (never reset) per-position state, so restored state survives.
         m = OptimizerState.padded(m, to: parameters.count, with: nil)

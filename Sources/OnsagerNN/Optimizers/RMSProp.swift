@@ -25,6 +25,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
     }
 
+    /// The state by name: "square_avg.i", "grad_avg.i" and "momentum_buffer.i" per parameter position i (PyTorch's names); assigning restores it.
     public var stateTensors: [String: Tensor<Scalar>] {
         get { OptimizerState.export("square_avg", square).merging(OptimizerState.export("grad_avg", average)) { a, _ in a }
                 .merging(OptimizerState.export("momentum_buffer", buffer)) { a, _ in a } }
@@ -35,6 +36,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// One RMSProp update of every parameter that has a gradient (others are left alone).
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
         square = OptimizerState.padded(square, to: parameters.count, with: nil)
         average = OptimizerState.padded(average, to: parameters.count, with: nil)

@@ -31,11 +31,13 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
+    /// The state by name: "momentum_buffer.i" per parameter position i (PyTorch's names); assigning restores it.
     public var stateTensors: [String: Tensor<Scalar>] {
         get { OptimizerState.export("momentum_buffer", buffers) }
         set { buffers = OptimizerState.restore("momentum_buffer", from: newValue) }
     }
 
+    /// One SGD update of every parameter that has a gradient (others are left alone).
     public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
         buffers = OptimizerState.padded(buffers, to: parameters.count, with: nil)
         withoutGrad {
