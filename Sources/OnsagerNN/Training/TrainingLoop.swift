@@ -9,6 +9,10 @@ import Foundation
 /// (`fit(inputs:targets:…)`, switching between training and evaluation mode), and models trained
 /// on inputs alone, such as energy models whose loss comes from a training rule
 /// (`fit(inputs:…)`; the RBM trainers' `trainEpoch` runs one epoch of this loop).
+///
+/// Modes are switched when the loop is made for a statically known `Layer` (the constrained
+/// initialiser is chosen at compile time): code generic over `ParameterContainer` that builds a
+/// loop for what is really a layer gets no mode switching.
 public struct TrainingLoop<Model: ParameterContainer, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
     /// The element type of the model and optimizer.
     public typealias S = Model.Scalar
