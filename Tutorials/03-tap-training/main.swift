@@ -1,6 +1,7 @@
 // # Tutorial 03 — Training RBMs with the TAP free energy (Gabrié, Tramel & Krzakala 2015)
 //
-// Run:  swift run -c release 03-tap-training [--epochs N] [--caltech-epochs N] [--dataset mnist|caltech|both]
+// Run:  swift run -c release 03-tap-training [--epochs N] [--caltech-epochs N] [--dataset both|mnist|caltech]
+//        (--help lists every option)
 //
 // Five ways to train the same 500-hidden-unit RBM, under one budget of epochs:
 //   CD-1, PCD-1 (100 persistent chains), and EMF training with the naive mean-field (MF), TAP2
@@ -25,6 +26,8 @@ let mnistEpochs = options.value("--epochs", default: 10, help: "MNIST epochs per
 let caltechEpochs = options.value("--caltech-epochs", default: 150, help: "Caltech epochs per method", valid: { $0 > 0 }, "a positive integer")
 let which = options.choice("--dataset", among: ["both", "mnist", "caltech"], help: "which datasets to run")
 let emfLearningRate = options.value("--emf-lr", default: 0.02, help: "EMF learning rate", valid: { $0 > 0 }, "a positive number")
+let mnistPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
+let caltechPath = options.path("--caltech-data", help: "Caltech-101 silhouettes folder (default: $ONSAGER_DATA/caltech101-silhouettes, …)")
 options.threads()
 options.finish()
 let outDir = OutputFolder.url("03-tap-training")
@@ -87,23 +90,30 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
     return rows.joined(separator: "\n")
 }
 
+/// An experiment's table rows, or exit 1 naming what stopped it (a NaN in training, a figure that could not be written).
+@MainActor func run(_ experiment: () throws -> String) -> String {
+    do { return try experiment() } catch {
+        print("experiment stopped: \(error)")
+        exit(1)
+    }
+}
+
 var table = ["| data | method | epochs | training time | test LL, full AIS (nats/image) | ±3σ band | TAP2 estimate (1000 test images) |",
              "|---|---|---|---|---|---|---|"]
-do {
-    if which != "caltech" {
-        let dir = try MNIST<Float>.locate("mnist")
+if which != "caltech" {
+    let (train, test) = Datasets.load("MNIST") {
+        let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
         let g = RandomGenerator(seed: 2015)
-        let train = try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g)
-        let test = try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g)
-        table.append(try experiment(name: "MNIST", train: train, test: test, epochs: mnistEpochs, seed: 2015))
+        return (try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g),
+                try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g))
     }
-    if which != "mnist" {
-        let c = try CaltechSilhouettes<Float>(directory: try CaltechSilhouettes<Float>.locate())
-        table.append(try experiment(name: "Caltech", train: c.train, test: c.test, epochs: caltechEpochs, seed: 2016))
+    table.append(run { try experiment(name: "MNIST", train: train, test: test, epochs: mnistEpochs, seed: 2015) })
+}
+if which != "mnist" {
+    let c = Datasets.load("Caltech-101 silhouettes") {
+        try CaltechSilhouettes<Float>(directory: try CaltechSilhouettes<Float>.locate(explicit: caltechPath))
     }
-} catch {
-    print("cannot run: \(error)")
-    exit(1)
+    table.append(run { try experiment(name: "Caltech", train: c.train, test: c.test, epochs: caltechEpochs, seed: 2016) })
 }
 print("\n" + table.joined(separator: "\n"))
 print("\nfigures written to \(outDir.path)/")
