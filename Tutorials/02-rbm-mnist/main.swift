@@ -33,7 +33,7 @@ let outDir = OutputFolder.url("02-rbm-mnist")
 // Pixels in [0, 1] are binarised once by sampling (seeded), the usual protocol for "binarised MNIST".
 let seed: UInt64 = 2008
 let g = RandomGenerator(seed: seed)
-let (train, test) = Datasets.load("MNIST") {
+let (train, test) = exitOnError("cannot load MNIST") {
     let dir = try MNIST<Float>.locate("mnist", explicit: dataPath)
     let train = try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g)
     let test = try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g)
@@ -63,10 +63,7 @@ for i in runs.indices {
         opt.learningRate = learningRate / (1 + Double(e - 1) / 5)
         if e > 5 { opt.momentum = finalMomentum }
         var model = runs[i].model, trainer = runs[i].trainer
-        do { try trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt) } catch {
-            print("\(runs[i].name): \(error)")
-            exit(1)
-        }
+        exitOnError("\(runs[i].name) training stopped") { try trainer.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt) }
         runs[i].model = model
         runs[i].trainer = trainer
         let pll = model.pseudoLogLikelihood(probe).mean().item

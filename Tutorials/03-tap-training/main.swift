@@ -90,30 +90,22 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
     return rows.joined(separator: "\n")
 }
 
-/// An experiment's table rows, or exit 1 naming what stopped it (a NaN in training, a figure that could not be written).
-@MainActor func run(_ experiment: () throws -> String) -> String {
-    do { return try experiment() } catch {
-        print("experiment stopped: \(error)")
-        exit(1)
-    }
-}
-
 var table = ["| data | method | epochs | training time | test LL, full AIS (nats/image) | ±3σ band | TAP2 estimate (1000 test images) |",
              "|---|---|---|---|---|---|---|"]
 if which != "caltech" {
-    let (train, test) = Datasets.load("MNIST") {
+    let (train, test) = exitOnError("cannot load MNIST") {
         let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
         let g = RandomGenerator(seed: 2015)
         return (try MNIST<Float>(directory: dir, split: .train).images.stochasticallyBinarized(generator: g),
                 try MNIST<Float>(directory: dir, split: .test).images.stochasticallyBinarized(generator: g))
     }
-    table.append(run { try experiment(name: "MNIST", train: train, test: test, epochs: mnistEpochs, seed: 2015) })
+    table.append(exitOnError("MNIST experiment stopped") { try experiment(name: "MNIST", train: train, test: test, epochs: mnistEpochs, seed: 2015) })
 }
 if which != "mnist" {
-    let c = Datasets.load("Caltech-101 silhouettes") {
+    let c = exitOnError("cannot load Caltech-101 silhouettes") {
         try CaltechSilhouettes<Float>(directory: try CaltechSilhouettes<Float>.locate(explicit: caltechPath))
     }
-    table.append(run { try experiment(name: "Caltech", train: c.train, test: c.test, epochs: caltechEpochs, seed: 2016) })
+    table.append(exitOnError("Caltech experiment stopped") { try experiment(name: "Caltech", train: c.train, test: c.test, epochs: caltechEpochs, seed: 2016) })
 }
 print("\n" + table.joined(separator: "\n"))
 print("\nfigures written to \(outDir.path)/")

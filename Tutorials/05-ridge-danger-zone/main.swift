@@ -25,7 +25,7 @@ let dataPath = options.path("--data", help: "Spambase folder (default: $ONSAGER_
 options.finish()
 
 // ## 1. Data
-let rows: [[Double]] = Datasets.load("Spambase") {
+let rows: [[Double]] = exitOnError("cannot load Spambase") {
     let path = (try DatasetLocator.locate("spambase", containing: "spambase.data", explicit: dataPath) as NSString)
         .appendingPathComponent("spambase.data")
     let rows = try CSV.read(path)

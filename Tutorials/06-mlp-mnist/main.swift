@@ -22,7 +22,7 @@ options.finish()
 let outDir = OutputFolder.url("06-mlp-\(dataset)")
 
 // ## 1. Data: pixels scaled to [0, 1]; labels as a float tensor for batching.
-let (train, test) = Datasets.load(dataset) {
+let (train, test) = exitOnError("cannot load \(dataset)") {
     let dir = try MNIST<Float>.locate(dataset, explicit: dataPath)
     let train = try MNIST<Float>(directory: dir, split: .train), test = try MNIST<Float>(directory: dir, split: .test)
     print("\(dataset) from \(dir): \(train.count) training, \(test.count) test images; \(Kernels.threadCount) thread(s)")
