@@ -8,7 +8,7 @@ import Foundation
 /// multiplied by β, in the energy, the conditionals, the free energy and sampling. All methods are
 /// tensor ops, so free energies are differentiable graphs (training uses the tape, not hand
 /// gradients).
-public struct RBM<Scalar: TensorScalar>: ParameterContainer {
+public struct RBM<Scalar: TensorScalar>: Module {
     /// W, shape [visible, hidden].
     public var weights: Tensor<Scalar>
     /// a, shape [visible].
@@ -50,13 +50,14 @@ public struct RBM<Scalar: TensorScalar>: ParameterContainer {
         self.init(weights: w, visibleBias: a, hiddenBias: .zeros([hidden]))
     }
 
-    /// Names of the parameters, as in checkpoints: "weights", "visible_bias", "hidden_bias".
-    public var parameterNames: [String] { ["weights", "visible_bias", "hidden_bias"] }
-    /// The parameters: W, a and b (assigning replaces them in that order).
-    public var parameters: [Tensor<Scalar>] {
-        get { [weights, visibleBias, hiddenBias] }
-        set { weights = newValue[0]; visibleBias = newValue[1]; hiddenBias = newValue[2] }
+    /// "weights", "visible_bias" and "hidden_bias", as in checkpoints.
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
+        v.parameter("weights", &weights)
+        v.parameter("visible_bias", &visibleBias)
+        v.parameter("hidden_bias", &hiddenBias)
     }
+    /// "RBM(visible ↔ hidden, β)".
+    public var summary: String { "RBM(\(visibleCount) ↔ \(hiddenCount)\(beta == 1 ? "" : ", β = \(beta)"))" }
 
     // β-scaled parameters: the only place β enters.
     var w: Tensor<Scalar> { beta == 1 ? weights : weights * beta }

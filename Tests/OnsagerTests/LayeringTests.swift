@@ -83,12 +83,12 @@ import Onsager
         } catch { Issue.record("unexpected \(error)") }
     }
 
-    /// A model without modes (any ParameterContainer) trains on inputs alone.
-    @Test func trainingLoopTrainsAContainerWithoutTargets() throws {
-        struct Centre: ParameterContainer {
+    /// A model without modes (a custom module) trains on inputs alone.
+    @Test func trainingLoopTrainsAModuleWithoutTargets() throws {
+        struct Centre: Module {
+            typealias Scalar = Double
             var c = Tensor<Double>.zeros([2]).requiringGrad()
-            var parameterNames: [String] { ["c"] }
-            var parameters: [Tensor<Double>] { get { [c] } set { c = newValue[0] } }
+            mutating func visit<V: ModuleVisitor<Double>>(_ v: inout V) { v.parameter("c", &c) }
         }
         let x = Tensor<Double>.normal([64, 2], mean: 3, generator: RandomGenerator(seed: 49))
         var loop = TrainingLoop(model: Centre(), optimizer: SGD<Double>(learningRate: 0.2), batchSize: 16,

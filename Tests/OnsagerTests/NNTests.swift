@@ -94,9 +94,9 @@ import Onsager
         let x = T.normal([5, 4], generator: g)
         let labels = [0, 2, 1, 1, 0]
         let cases: [(String, ([T]) -> T, [T])] = [
-            ("dense + tanh", { p in var l = dense; l.parameters = [p[0], p[1]]; return Activation<Double>(.tanh)(l(p[2])) }, dense.parameters + [x]),
-            ("layer norm", { p in var l = ln; l.parameters = [p[0], p[1]]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([4, 3], generator: g)]),
-            ("batch norm (training)", { p in var l = BatchNorm<Double>(features: 3); l.parameters = [p[0], p[1]]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([6, 3], generator: g)]),
+            ("dense + tanh", { p in Activation<Double>(.tanh)(Dense(weight: p[0], bias: p[1])(p[2])) }, dense.parameters + [x]),
+            ("layer norm", { p in var l = ln; l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([4, 3], generator: g)]),
+            ("batch norm (training)", { p in var l = BatchNorm<Double>(features: 3); l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([6, 3], generator: g)]),
             ("mse", { Loss.meanSquaredError($0[0], $0[1]) }, [T.normal([4, 2], generator: g), T.normal([4, 2], generator: g)]),
             ("bce probabilities", { Loss.binaryCrossEntropy(probabilities: $0[0].sigmoid(), $0[1]) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),
             ("bce logits", { Loss.binaryCrossEntropy(logits: $0[0], $0[1], reduction: .sum) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),
@@ -114,12 +114,12 @@ import Onsager
         let g = RandomGenerator(seed: 4)
         var model = Sequential<Float>([Dense(inputSize: 4, outputSize: 8, generator: g), Activation(.relu), Dropout(probability: 0.5, generator: g),
                                        BatchNorm(features: 8), Dense(inputSize: 8, outputSize: 2, initializer: .heNormal, generator: g)])
-        #expect(model.parameterNames == ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"])
-        #expect(model.stateNames == ["3.running_mean", "3.running_var"])
+        #expect(model.namedParameters.map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"])
+        #expect(model.namedBuffers.map(\.name) == ["3.running_mean", "3.running_var"])
         let x = Tensor<Float>.normal([16, 4], generator: g)
         let y = model(x)
         #expect(y.shape == [16, 2])
-        #expect(model.state[0].scalars != [Float](repeating: 0, count: 8), "training updates the running mean")
+        #expect(model.namedBuffers[0].value.scalars != [Float](repeating: 0, count: 8), "training updates the running mean")
         model.evaluationMode()
         #expect(!model.isTraining)
         let e1 = model(x), e2 = model(x)

@@ -96,3 +96,9 @@ public func valueWithGradient<S>(at x: Tensor<S>, of f: (Tensor<S>) -> Tensor<S>
     let g = gradients(of: y, wrt: [leaf])[0]
     return (y.detached(), g)
 }
+
+extension Tensor {
+    /// An identity for telling tensors apart in a module tree: the tape node of a tensor that
+    /// requires gradients (shared parameters share it), else the storage.
+    package var identity: ObjectIdentifier { node.map { ObjectIdentifier($0) } ?? ObjectIdentifier(storage) }
+}

@@ -15,9 +15,11 @@ public final class RandomGenerator: @unchecked Sendable {
     public init(seed: UInt64) { self.seed = seed }
 
     /// Position in the stream (number of values drawn, rounded up to even after normal draws).
+    /// Setting it moves the stream there, so a run resumed from a checkpoint draws what the
+    /// uninterrupted run would have drawn.
     public var position: UInt64 {
-        lock.lock(); defer { lock.unlock() }
-        return counter
+        get { lock.lock(); defer { lock.unlock() }; return counter }
+        set { lock.lock(); defer { lock.unlock() }; counter = newValue }
     }
 
     /// Reserves `n` positions, starting at an even one when `even` (Box–Muller pairs).

@@ -1,61 +1,60 @@
 import OnsagerCore
 import Foundation
 
-/// Model (and optimizer) checkpoints in safetensors. Parameters and state keep their registered
-/// names; optimizer state is stored under "optimizer.<name>". Loading is strict by default:
-/// missing or unexpected names and shape mismatches are errors naming them.
+/// Model checkpoints in safetensors, in PyTorch's names and layouts: the file holds the model's
+/// `stateDict` (parameters and buffers by dotted name, Dense weights [out, in]) and nothing
+/// else, so `torch.nn.Module.load_state_dict(strict=True)` accepts it for the equivalent torch
+/// module. Optimizer state goes to its own file (`save(optimizer:to:)`), which strict torch
+/// loading never sees. Loading is strict by default: missing or unexpected names and shape
+/// mismatches are errors naming them.
 public enum Checkpoint {
-    /// Writes the model's parameters and state, and the optimizer's state under "optimizer.<name>",
-    /// to a safetensors file (atomically).
-    public static func save<L: Layer, O: Optimizer>(_ model: L, optimizer: O? = nil, metadata: [String: String] = [:], to url: URL) throws
-    where O.Scalar == L.Scalar {
-        var named = Array(zip(model.parameterNames, model.parameters.map { $0.detached() }))
-        named += zip(model.stateNames, model.state)
-        if let optimizer { named += optimizer.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer.\($0.key)", $0.value) } }
-        try Safetensors.write(named, metadata: metadata, to: url)
+    /// Writes the model's parameters and buffers to a safetensors file (atomically).
+    public static func save<M: Module>(_ model: M, metadata: [String: String] = [:], to url: URL) throws {
+        try Safetensors.write(model.stateDict.map { ($0.name, $0.value) }, metadata: metadata, to: url)
     }
 
-    /// Writes the model's parameters and state to a safetensors file (atomically).
-    public static func save<L: Layer>(_ model: L, metadata: [String: String] = [:], to url: URL) throws {
-        try save(model, optimizer: SGD<L.Scalar>?.none, metadata: metadata, to: url)
+    /// Loads parameters and buffers into `model` by name. A loaded parameter keeps its frozen
+    /// state (a trainable one becomes a fresh leaf that requires gradients); a shared parameter is
+    /// loaded once, from its first name, and stays shared. F16, BF16 and I64 entries are read
+    /// only with `convertingTypes`. Nothing is changed if an error is thrown.
+    @discardableResult
+    public static func load<M: Module>(into model: inout M, from url: URL, strict: Bool = true,
+                                       convertingTypes: Bool = false) throws -> [String: String] {
+        let (tensors, metadata) = try Safetensors.read(url, as: M.Scalar.self, convertingTypes: convertingTypes)
+        try apply(tensors, to: &model, path: url.path, strict: strict)
+        return metadata
     }
 
-    /// Loads parameters and state into `model` (and optimizer state into `optimizer`). Loaded
-    /// parameters are leaves that require gradients.
-    public static func load<L: Layer, O: Optimizer>(into model: inout L, optimizer: inout O, from url: URL, strict: Bool = true) throws
-    where O.Scalar == L.Scalar {
-        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
-        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
-        var opt: [String: Tensor<L.Scalar>] = [:]
-        for (k, v) in tensors where k.hasPrefix("optimizer.") { opt[String(k.dropFirst("optimizer.".count))] = v }
-        optimizer.stateTensors = opt
+    /// Writes an optimizer's state (by parameter name: "0.weight.exp_avg", "0.weight.step") to its
+    /// own safetensors file, atomically.
+    public static func save<O: Optimizer>(optimizer: O, metadata: [String: String] = [:], to url: URL) throws {
+        try Safetensors.write(optimizer.stateTensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: url)
     }
 
-    /// Loads parameters and state into `model`; optimizer entries in the file are ignored.
-    public static func load<L: Layer>(into model: inout L, from url: URL, strict: Bool = true) throws {
-        let (tensors, _) = try Safetensors.read(url, as: L.Scalar.self)
-        try apply(tensors, to: &model, path: url.path, strict: strict, allowPrefix: "optimizer.")
+    /// Restores an optimizer's state from a file written by `save(optimizer:to:)`; returns its metadata.
+    @discardableResult
+    public static func load<O: Optimizer>(optimizer: inout O, from url: URL) throws -> [String: String] {
+        let (tensors, metadata) = try Safetensors.read(url, as: O.Scalar.self)
+        optimizer.stateTensors = tensors
+        return metadata
     }
 
-    static func apply<L: Layer>(_ tensors: [String: Tensor<L.Scalar>], to model: inout L, path: String, strict: Bool, allowPrefix: String) throws {
-        let pNames = model.parameterNames, sNames = model.stateNames
-        let wanted = Set(pNames + sNames)
-        let missing = (pNames + sNames).filter { tensors[$0] == nil }
-        let unexpected = tensors.keys.filter { !wanted.contains($0) && !$0.hasPrefix(allowPrefix) }.sorted()
+    static func apply<M: Module>(_ tensors: [String: Tensor<M.Scalar>], to model: inout M, path: String, strict: Bool) throws {
+        let expected = model.stateDict
+        let names = Set(expected.map(\.name))
+        let missing = expected.map(\.name).filter { tensors[$0] == nil }
+        let unexpected = tensors.keys.filter { !names.contains($0) }.sorted()
         if strict && !missing.isEmpty { throw CheckpointError.missing(path: path, names: missing) }
         if strict && !unexpected.isEmpty { throw CheckpointError.unexpected(path: path, names: unexpected) }
-        var ps = model.parameters, ss = model.state
-        for (i, n) in pNames.enumerated() {
-            guard let t = tensors[n] else { continue }
-            guard t.shape == ps[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ps[i].shape) }
-            ps[i] = t.requiringGrad()
+        for e in expected {
+            if let t = tensors[e.name], t.shape != e.value.shape {
+                throw CheckpointError.shapeMismatch(path: path, name: e.name, file: t.shape, model: e.value.shape)
+            }
         }
-        for (i, n) in sNames.enumerated() {
-            guard let t = tensors[n] else { continue }
-            guard t.shape == ss[i].shape else { throw CheckpointError.shapeMismatch(path: path, name: n, file: t.shape, model: ss[i].shape) }
-            ss[i] = t
+        model.mapParameters { name, old in
+            guard let t = tensors[name] else { return old }
+            return old.requiresGrad ? t.requiringGrad() : t
         }
-        model.parameters = ps
-        model.state = ss
+        model.mapBuffers { name, old in tensors[name] ?? old }
     }
 }

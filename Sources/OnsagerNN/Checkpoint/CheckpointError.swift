@@ -10,6 +10,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case unexpected(path: String, names: [String])
     /// A tensor's shape in the file differs from the model's.
     case shapeMismatch(path: String, name: String, file: [Int], model: [Int])
+    /// A tensor's element type is one that is only read when conversion is asked for (F16,
+    /// BF16, I64), or one that is not read at all.
+    case unconvertedType(path: String, name: String, dtype: String, convertible: Bool)
 
     /// The message, naming the file and the tensors.
     public var description: String {
@@ -18,6 +21,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
         case let .missing(p, n): return "\(p): missing tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
         case let .unexpected(p, n): return "\(p): unexpected tensors \(n.joined(separator: ", ")) (load with strict: false to allow)"
         case let .shapeMismatch(p, n, f, m): return "\(p): '\(n)' has shape \(f) in the file but \(m) in the model"
+        case let .unconvertedType(p, n, d, c):
+            return c ? "\(p): '\(n)' is \(d); pass convertingTypes: true to convert it to the model's element type"
+                     : "\(p): '\(n)' has element type \(d), which is not supported (F16, BF16, F32, F64, I64 are)"
         }
     }
 }

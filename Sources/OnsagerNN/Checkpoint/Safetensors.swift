@@ -41,8 +41,13 @@ public enum Safetensors {
         try AtomicFile.write(out, to: url)
     }
 
-    /// Reads every tensor (converted to S) and the metadata.
-    public static func read<S: TensorScalar>(_ url: URL, as: S.Type = S.self) throws -> (tensors: [String: Tensor<S>], metadata: [String: String]) {
+    /// Reads every tensor, converted to `S`, and the metadata. F32 and F64 entries are always
+    /// read (rounded or widened, as `torch.Tensor.copy_` does); F16, BF16 and I64 entries (half
+    /// precision weights, BatchNorm's `num_batches_tracked`) only with `convertingTypes`, since
+    /// they change type silently otherwise; other types are refused. Every size and offset is
+    /// checked against the file before it is used.
+    public static func read<S: TensorScalar>(_ url: URL, as: S.Type = S.self, convertingTypes: Bool = false) throws
+        -> (tensors: [String: Tensor<S>], metadata: [String: String]) {
         let path = url.path
         guard let bytes = FileManager.default.contents(atPath: path) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "cannot read file") }
         guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, offset: 0, reason: "shorter than the 8-byte header length") }
@@ -54,28 +59,55 @@ public enum Safetensors {
         }
         var tensors: [String: Tensor<S>] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in header {
+        for (name, value) in header.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" { metadata = value as? [String: String] ?? [:]; continue }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String, let shape = info["shape"] as? [Int],
                   let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw CheckpointError.malformed(path: path, offset: 8, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
             }
-            let width = dtype == "F32" ? 4 : dtype == "F64" ? 8 : 0
-            guard width > 0 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "'\(name)' has unsupported dtype \(dtype)") }
-            let count = Shape.count(shape)
-            guard offsets[0] >= 0, offsets[1] - offsets[0] == count * width, start + offsets[1] <= bytes.count else {
-                throw CheckpointError.malformed(path: path, offset: start + Swift.max(0, offsets[0]), reason: "'\(name)': offsets \(offsets) do not fit shape \(shape) of \(dtype) in a file of \(bytes.count) bytes")
+            guard let element = ElementType(rawValue: dtype) else {
+                throw CheckpointError.unconvertedType(path: path, name: name, dtype: dtype, convertible: false)
+            }
+            if element.needsConsent && !convertingTypes {
+                throw CheckpointError.unconvertedType(path: path, name: name, dtype: dtype, convertible: true)
+            }
+            guard shape.allSatisfy({ $0 >= 0 && $0 <= bytes.count }), shape.count <= 16 else {
+                throw CheckpointError.malformed(path: path, offset: 8, reason: "'\(name)' has an impossible shape \(shape) for a file of \(bytes.count) bytes")
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
+            }
+            let width = element.width
+            guard !overflow, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == count * width,
+                  offsets[1] <= bytes.count - start else {
+                throw CheckpointError.malformed(path: path, offset: start + Swift.max(0, Swift.min(offsets[0], bytes.count - start)),
+                                                reason: "'\(name)': offsets \(offsets) do not fit shape \(shape) of \(dtype) in a file of \(bytes.count) bytes")
             }
             var values = [S](repeating: 0, count: count)
             bytes.withUnsafeBytes { raw in
                 let base = start + offsets[0]
-                for i in 0..<count {
-                    values[i] = width == 4 ? S(raw.loadUnaligned(fromByteOffset: base + 4 * i, as: Float.self))
-                                           : S(raw.loadUnaligned(fromByteOffset: base + 8 * i, as: Double.self))
-                }
+                for i in 0..<count { values[i] = element.load(raw, at: base + width * i) }
             }
             tensors[name] = Tensor(shape: shape, scalars: values)
         }
         return (tensors, metadata)
+    }
+
+    /// The element types read, with their width and decoding.
+    enum ElementType: String {
+        case f16 = "F16", bf16 = "BF16", f32 = "F32", f64 = "F64", i64 = "I64"
+        var width: Int { switch self { case .f16, .bf16: 2; case .f32: 4; case .f64, .i64: 8 } }
+        var needsConsent: Bool { self != .f32 && self != .f64 }
+        func load<S: TensorScalar>(_ raw: UnsafeRawBufferPointer, at offset: Int) -> S {
+            switch self {
+            case .f32: return S(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+            case .f64: return S(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
+            case .f16: return S(Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))))
+            case .bf16:
+                let b = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+                return S(Float(bitPattern: UInt32(b) << 16))
+            case .i64: return S(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+            }
+        }
     }
 }

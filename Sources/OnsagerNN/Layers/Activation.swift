@@ -17,8 +17,6 @@ public struct Activation<Scalar: TensorScalar>: Layer {
     }
     /// The function this layer applies.
     public let kind: Kind
-    /// Unused (activations behave the same in both modes); kept for the `Layer` protocol.
-    public var isTraining = true
     /// An activation layer applying `kind`.
     public init(_ kind: Kind) { self.kind = kind }
     /// The activation applied elementwise.
@@ -31,8 +29,8 @@ public struct Activation<Scalar: TensorScalar>: Layer {
         case let .leakyRelu(slope): return x.leakyRelu(slope: Scalar(slope))
         }
     }
-    /// None: this layer has no parameters.
-    public var parameterNames: [String] { [] }
-    /// None (assigning an empty list is all that is allowed).
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
+    /// Nothing: an activation has no parameters.
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {}
+    /// "Activation(relu)".
+    public var summary: String { "Activation(\(kind))" }
 }

@@ -5,7 +5,7 @@ import OnsagerCore
 /// unbiased running variance, as PyTorch); evaluation mode uses the running statistics.
 ///
 /// The running statistics live in a shared box so that the (non-mutating) call can update them,
-/// also inside `Sequential`; copies of a BatchNorm value share them until `state` is assigned.
+/// also inside `Sequential`; copies of a BatchNorm value share them.
 public struct BatchNorm<Scalar: TensorScalar>: Layer {
     final class Running: @unchecked Sendable {
         var mean: Tensor<Scalar>, variance: Tensor<Scalar>
@@ -50,18 +50,14 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         }
         return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
     }
-    /// Names of the parameters, as in checkpoints: "weight" (γ) and "bias" (β), as PyTorch names them.
-    public var parameterNames: [String] { ["weight", "bias"] }
-    /// The parameters: γ and β (assigning replaces them in that order).
-    public var parameters: [Tensor<Scalar>] {
-        get { [scale, shift] }
-        set { scale = newValue[0]; shift = newValue[1] }
+    /// "weight" (γ), "bias" (β), "running_mean" and "running_var", as PyTorch names them, and the mode.
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
+        v.parameter("weight", &scale)
+        v.parameter("bias", &shift)
+        v.buffer("running_mean", &running.mean)
+        v.buffer("running_var", &running.variance)
+        v.mode(&isTraining)
     }
-    /// "running_mean" and "running_var", as PyTorch names them.
-    public var stateNames: [String] { ["running_mean", "running_var"] }
-    /// The running mean and variance (assigning replaces them).
-    public var state: [Tensor<Scalar>] {
-        get { [running.mean, running.variance] }
-        set { running.mean = newValue[0]; running.variance = newValue[1] }
-    }
+    /// "BatchNorm(features)".
+    public var summary: String { "BatchNorm(\(scale.shape[0]))" }
 }

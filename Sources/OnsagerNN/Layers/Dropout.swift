@@ -21,8 +21,11 @@ public struct Dropout<Scalar: TensorScalar>: Layer {
         let keep = Tensor<Scalar>.bernoulli(Tensor(repeating: Scalar(1 - probability), shape: x.shape), generator: generator)
         return x * (keep * Scalar(1 / (1 - probability)))
     }
-    /// None: this layer has no parameters.
-    public var parameterNames: [String] { [] }
-    /// None (assigning an empty list is all that is allowed).
-    public var parameters: [Tensor<Scalar>] { get { [] } set {} }
+    /// The mode flag and the mask generator.
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
+        v.mode(&isTraining)
+        v.randomGenerator("generator", generator)
+    }
+    /// "Dropout(p: 0.2)".
+    public var summary: String { "Dropout(p: \(probability))" }
 }

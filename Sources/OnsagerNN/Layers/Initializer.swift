@@ -1,6 +1,7 @@
 import OnsagerCore
 
-/// Weight initialisers (for a weight of shape [fanIn, fanOut]).
+/// Weight initialisers. Fan-in and fan-out default to a [fanIn, fanOut] reading of the shape;
+/// layers with other layouts (Dense's [out, in], Conv2d's [out, in, kh, kw]) pass them.
 public enum Initializer: Sendable {
     /// Xavier/Glorot uniform: U(−a, a), a = √(6 / (fanIn + fanOut)).
     case glorotUniform
@@ -11,9 +12,10 @@ public enum Initializer: Sendable {
     /// All zeros.
     case zeros
 
-    /// A tensor of `shape` drawn from this initialiser (fanIn = shape[0], fanOut = the last dimension).
-    public func make<S: TensorScalar>(_ shape: [Int], generator: RandomGenerator) -> Tensor<S> {
-        let fanIn = shape.count > 1 ? shape[0] : 1, fanOut = shape.last ?? 1
+    /// A tensor of `shape` drawn from this initialiser (by default fanIn = shape[0] and fanOut =
+    /// the last dimension).
+    public func make<S: TensorScalar>(_ shape: [Int], fanIn: Int? = nil, fanOut: Int? = nil, generator: RandomGenerator) -> Tensor<S> {
+        let fanIn = fanIn ?? (shape.count > 1 ? shape[0] : 1), fanOut = fanOut ?? (shape.last ?? 1)
         switch self {
         case .glorotUniform:
             let a = S((6.0 / Double(fanIn + fanOut)).squareRoot())

@@ -8,8 +8,6 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
     public var shift: Tensor<Scalar>
     /// Added to the variance before the square root.
     public let epsilon: Double
-    /// Unused (layer normalisation behaves the same in both modes); kept for the `Layer` protocol.
-    public var isTraining = true
     /// Layer normalisation of the last dimension, of length `size`: γ = 1, β = 0.
     public init(size: Int, epsilon: Double = 1e-5) {
         scale = Tensor<Scalar>.ones([size]).requiringGrad()
@@ -22,11 +20,11 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         let v = x.variance(axes: [-1], keepDims: true)
         return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
     }
-    /// Names of the parameters, as in checkpoints: "weight" (γ) and "bias" (β), as PyTorch names them.
-    public var parameterNames: [String] { ["weight", "bias"] }
-    /// The parameters: γ and β (assigning replaces them in that order).
-    public var parameters: [Tensor<Scalar>] {
-        get { [scale, shift] }
-        set { scale = newValue[0]; shift = newValue[1] }
+    /// "weight" (γ) and "bias" (β), as PyTorch names them.
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
+        v.parameter("weight", &scale)
+        v.parameter("bias", &shift)
     }
+    /// "LayerNorm(size)".
+    public var summary: String { "LayerNorm(\(scale.shape[0]))" }
 }

@@ -13,8 +13,10 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
     public var epsilon: Double
     /// The starting value of the squared-gradient sum.
     public var initialAccumulator: Double
-    private var sums: [Tensor<Scalar>?] = []
-    private var steps: [Int] = []
+    /// Parameter groups with their own learning-rate factor or weight decay.
+    public var groups: [ParameterGroup] = []
+    /// The squared-gradient sums ("sum"), by parameter name.
+    public var state = OptimizerState<Scalar>()
 
     /// AdaGrad with PyTorch's defaults.
     public init(learningRate: Double = 0.01, learningRateDecay: Double = 0, weightDecay: Double = 0,
@@ -24,31 +26,14 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         self.initialAccumulator = initialAccumulator; self.epsilon = epsilon
     }
 
-    /// The state by name: "sum.i" and "step.i" per parameter position i (PyTorch's names); assigning restores it.
-    public var stateTensors: [String: Tensor<Scalar>] {
-        get { OptimizerState.export("sum", sums).merging(OptimizerState.counts("step", steps)) { a, _ in a } }
-        set {
-            sums = OptimizerState.restore("sum", from: newValue)
-            steps = OptimizerState.restoreCounts("step", from: newValue)
-            steps = OptimizerState.padded(steps, to: sums.count, with: 0)
-        }
-    }
-
-    /// One AdaGrad update of every parameter that has a gradient (others are left alone).
-    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        sums = OptimizerState.padded(sums, to: parameters.count, with: nil)
-        steps = OptimizerState.padded(steps, to: parameters.count, with: 0)
-        withoutGrad {
-            for i in parameters.indices {
-                guard let grad = parameters[i].grad else { continue }
-                var g = grad.detached()
-                if weightDecay != 0 { g = g + parameters[i].detached() * Scalar(weightDecay) }
-                steps[i] += 1
-                let lr = learningRate / (1 + Double(steps[i] - 1) * learningRateDecay)
-                let s = (sums[i] ?? Tensor(repeating: Scalar(initialAccumulator), shape: g.shape)) + g * g
-                sums[i] = s
-                parameters[i].addInPlace(g / (s.sqrt() + Scalar(epsilon)), alpha: Scalar(-lr))
-            }
-        }
+    /// One AdaGrad update of one parameter.
+    public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
+                       settings: StepSettings) {
+        var g = gradient
+        if settings.weightDecay != 0 { g = g + parameter.detached() * Scalar(settings.weightDecay) }
+        let lr = settings.learningRate / (1 + Double(settings.step - 1) * learningRateDecay)
+        let s = (slots["sum"] ?? Tensor(repeating: Scalar(initialAccumulator), shape: g.shape)) + g * g
+        slots["sum"] = s
+        parameter.addInPlace(g / (s.sqrt() + Scalar(epsilon)), alpha: Scalar(-lr))
     }
 }

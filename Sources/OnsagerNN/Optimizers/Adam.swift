@@ -20,9 +20,10 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     public var weightDecay: Double
     /// True for AdamW: decay the weights directly rather than adding λθ to the gradient.
     public var decoupledWeightDecay: Bool
-    private var m: [Tensor<Scalar>?] = []
-    private var v: [Tensor<Scalar>?] = []
-    private var t: [Int] = []
+    /// Parameter groups with their own learning-rate factor or weight decay.
+    public var groups: [ParameterGroup] = []
+    /// The moment averages ("exp_avg", "exp_avg_sq"), by parameter name.
+    public var state = OptimizerState<Scalar>()
 
     /// Adam with PyTorch's defaults.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
@@ -37,45 +38,26 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.decoupledWeightDecay = decoupledWeightDecay
     }
 
-    /// The state by name: "exp_avg.i", "exp_avg_sq.i" and "step.i" per parameter position i (PyTorch's names); assigning restores it.
-    public var stateTensors: [String: Tensor<Scalar>] {
-        get { OptimizerState.export("exp_avg", m).merging(OptimizerState.export("exp_avg_sq", v)) { a, _ in a }
-                .merging(OptimizerState.counts("step", t)) { a, _ in a } }
-        set {
-            m = OptimizerState.restore("exp_avg", from: newValue)
-            v = OptimizerState.restore("exp_avg_sq", from: newValue)
-            t = OptimizerState.restoreCounts("step", from: newValue)
-            v = OptimizerState.padded(v, to: m.count, with: nil)
-            t = OptimizerState.padded(t, to: m.count, with: 0)
+    /// One Adam update of one parameter.
+    public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
+                       settings: StepSettings) {
+        var g = gradient
+        let lr = settings.learningRate, wd = settings.weightDecay
+        if wd != 0 {
+            if decoupledWeightDecay { parameter.scaleInPlace(by: Scalar(1 - lr * wd)) }
+            else { g = g + parameter.detached() * Scalar(wd) }
         }
-    }
-
-    /// One Adam update of every parameter that has a gradient (others are left alone).
-    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        // Extend (never reset) per-position state, so restored state survives.
-        m = OptimizerState.padded(m, to: parameters.count, with: nil)
-        v = OptimizerState.padded(v, to: parameters.count, with: nil)
-        t = OptimizerState.padded(t, to: parameters.count, with: 0)
-        withoutGrad {
-            for i in parameters.indices {
-                guard let grad = parameters[i].grad else { continue }
-                var g = grad.detached()
-                if weightDecay != 0 {
-                    if decoupledWeightDecay { parameters[i].scaleInPlace(by: Scalar(1 - learningRate * weightDecay)) }
-                    else { g = g + parameters[i].detached() * Scalar(weightDecay) }
-                }
-                t[i] += 1
-                var mi = m[i] ?? Tensor.zeros(g.shape), vi = v[i] ?? Tensor.zeros(g.shape)
-                mi.scaleInPlace(by: Scalar(beta1))
-                mi.addInPlace(g, alpha: Scalar(1 - beta1))
-                vi.scaleInPlace(by: Scalar(beta2))
-                vi.addInPlace(g * g, alpha: Scalar(1 - beta2))
-                m[i] = mi
-                v[i] = vi
-                let c1 = 1 - Foundation.pow(beta1, Double(t[i])), c2 = 1 - Foundation.pow(beta2, Double(t[i]))
-                let denom = (vi / Scalar(c2)).sqrt() + Scalar(epsilon)
-                parameters[i].addInPlace(mi / denom, alpha: Scalar(-learningRate / c1))
-            }
-        }
+        var m = slots.removeValue(forKey: "exp_avg") ?? Tensor.zeros(g.shape)
+        var v = slots.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros(g.shape)
+        m.scaleInPlace(by: Scalar(beta1))
+        m.addInPlace(g, alpha: Scalar(1 - beta1))
+        v.scaleInPlace(by: Scalar(beta2))
+        v.addInPlace(g * g, alpha: Scalar(1 - beta2))
+        let t = Double(settings.step)
+        let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
+        let denom = (v / Scalar(c2)).sqrt() + Scalar(epsilon)
+        parameter.addInPlace(m / denom, alpha: Scalar(-lr / c1))
+        slots["exp_avg"] = m
+        slots["exp_avg_sq"] = v
     }
 }

@@ -1,15 +1,81 @@
 import OnsagerCore
 
 /// An update rule: reads each parameter's `grad` and changes the parameter in place.
+///
+/// State (moment buffers, step counts) is kept per parameter *name*, so adding, removing or
+/// reordering parameters never pairs a buffer with the wrong tensor. `groups` give a subset of
+/// the parameters its own learning rate or weight decay (PyTorch's parameter groups).
+///
+/// A rule implements `update(_:gradient:slots:settings:)` for one parameter; `step` is shared.
 public protocol Optimizer {
     /// The element type of the parameters it updates.
     associatedtype Scalar: TensorScalar
-    /// The step size used by the next `step`.
+    /// The base step size (schedules set it; a group scales it by its factor).
     var learningRate: Double { get set }
-    /// Updates `parameters` from their gradients. Parameters without a gradient are left alone.
-    /// State is kept per position, so pass the same parameters in the same order every time.
-    mutating func step(_ parameters: inout [Tensor<Scalar>])
-    /// The optimizer's state (moment buffers, step counts) by name, for checkpoints. Names carry
-    /// the parameter's position ("m.0", "step.2"); assigning restores it.
-    var stateTensors: [String: Tensor<Scalar>] { get set }
+    /// The weight decay of parameters outside every group.
+    var weightDecay: Double { get set }
+    /// Parameter groups: the first group whose predicate accepts a parameter's name decides its
+    /// learning-rate factor and weight decay.
+    var groups: [ParameterGroup] { get set }
+    /// The per-parameter state.
+    var state: OptimizerState<Scalar> { get set }
+    /// One update of `parameter` from `gradient` (detached), with its own state `slots`
+    /// (empty on the first step) and the hyperparameters in force for it.
+    func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
+                settings: StepSettings)
+}
+
+/// The hyperparameters in force for one parameter at one step.
+public struct StepSettings: Sendable {
+    /// The step size: the optimizer's learning rate times the group's factor.
+    public var learningRate: Double
+    /// The weight decay of the parameter's group (or the optimizer's).
+    public var weightDecay: Double
+    /// How many times this parameter has been updated, this update included (1 on the first).
+    public var step: Int
+}
+
+extension Optimizer {
+    /// Updates every named parameter that has a gradient (others, such as frozen ones, are left
+    /// alone), each with its own state and its group's settings.
+    public mutating func step(_ parameters: inout [NamedTensor<Scalar>]) {
+        if !state.groupsChecked { checkGroups(parameters.map(\.name)) }
+        withoutGrad {
+            for i in parameters.indices {
+                guard let grad = parameters[i].value.grad else { continue }
+                let name = parameters[i].name
+                let group = groups.first { $0.contains(name) }
+                let t = (state.steps[name] ?? 0) + 1
+                state.steps[name] = t
+                var slots = state.slots.removeValue(forKey: name) ?? [:]      // held once: updated in place
+                let settings = StepSettings(learningRate: learningRate * (group?.learningRateFactor ?? 1),
+                                            weightDecay: group?.weightDecay ?? weightDecay, step: t)
+                update(&parameters[i].value, gradient: grad.detached(), slots: &slots, settings: settings)
+                state.slots[name] = slots
+            }
+        }
+    }
+
+    /// Updates parameters that are not part of a module, named by position ("0", "1", …).
+    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
+        var named = parameters.enumerated().map { NamedTensor(name: String($0.offset), value: $0.element) }
+        parameters = []
+        step(&named)
+        parameters = named.map(\.value)
+    }
+
+    /// The state as flat named tensors for a checkpoint: "<parameter>.<slot>" ("0.weight.exp_avg")
+    /// and "<parameter>.step"; assigning restores it.
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { state.flattened }
+        set { state = OptimizerState(flattened: newValue) }
+    }
+
+    /// Stops when a group matches no parameter: a group that changes nothing is a mistake.
+    private mutating func checkGroups(_ names: [String]) {
+        for g in groups where !names.contains(where: g.contains) {
+            check(false, "Optimizer: parameter group '\(g.name)' matches none of the parameters \(names)")
+        }
+        state.groupsChecked = true
+    }
 }

@@ -1,26 +1,32 @@
 import OnsagerCore
 
-/// Helpers for optimizers' per-position state.
-enum OptimizerState {
-    /// `values` extended with `fill` up to `count` entries (never shortened, so restored state survives).
-    static func padded<T>(_ values: [T], to count: Int, with fill: T) -> [T] {
-        values + Array(repeating: fill, count: Swift.max(0, count - values.count))
-    }
-    static func export<S>(_ prefix: String, _ values: [Tensor<S>?]) -> [String: Tensor<S>] {
-        var out: [String: Tensor<S>] = [:]
-        for (i, v) in values.enumerated() { if let v { out["\(prefix).\(i)"] = v } }
+/// An optimizer's per-parameter state, keyed by parameter name: named tensors ("slots", such as
+/// Adam's "exp_avg") and the number of updates so far.
+public struct OptimizerState<Scalar: TensorScalar> {
+    /// Each parameter's slots by slot name.
+    public var slots: [String: [String: Tensor<Scalar>]] = [:]
+    /// Each parameter's number of updates.
+    public var steps: [String: Int] = [:]
+    /// Whether the groups were checked against the parameter names (not saved).
+    var groupsChecked = false
+
+    /// Empty state (no step taken).
+    public init() {}
+
+    /// "<parameter>.<slot>" for every slot and "<parameter>.step" for every count.
+    var flattened: [String: Tensor<Scalar>] {
+        var out: [String: Tensor<Scalar>] = [:]
+        for (p, s) in slots { for (k, v) in s { out["\(p).\(k)"] = v } }
+        for (p, n) in steps { out["\(p).step"] = Tensor(Scalar(n)) }
         return out
     }
-    static func restore<S>(_ prefix: String, from dict: [String: Tensor<S>]) -> [Tensor<S>?] {
-        let keys = dict.keys.filter { $0.hasPrefix(prefix + ".") }
-        let indices = keys.compactMap { Int($0.dropFirst(prefix.count + 1)) }
-        guard let n = indices.max() else { return [] }
-        return (0...n).map { dict["\(prefix).\($0)"] }
-    }
-    static func counts<S>(_ prefix: String, _ values: [Int]) -> [String: Tensor<S>] {
-        Dictionary(uniqueKeysWithValues: values.enumerated().map { ("\(prefix).\($0.offset)", Tensor<S>(S($0.element))) })
-    }
-    static func restoreCounts<S>(_ prefix: String, from dict: [String: Tensor<S>]) -> [Int] {
-        restore(prefix, from: dict).map { $0.map { Int(Double($0.item)) } ?? 0 }
+
+    /// The state from flattened names; a slot name is the part after the last dot.
+    init(flattened: [String: Tensor<Scalar>]) {
+        for (key, v) in flattened {
+            guard let dot = key.lastIndex(of: ".") else { continue }
+            let p = String(key[..<dot]), k = String(key[key.index(after: dot)...])
+            if k == "step" { steps[p] = Int(Double(v.item)) } else { slots[p, default: [:]][k] = v }
+        }
     }
 }

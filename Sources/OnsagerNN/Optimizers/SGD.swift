@@ -18,7 +18,10 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     public var nesterov: Bool
     /// L2 penalty added to the gradient (λθ).
     public var weightDecay: Double
-    private var buffers: [Tensor<Scalar>?] = []
+    /// Parameter groups with their own learning-rate factor or weight decay.
+    public var groups: [ParameterGroup] = []
+    /// The momentum buffers ("momentum_buffer"), by parameter name.
+    public var state = OptimizerState<Scalar>()
 
     /// SGD with the given step size and options (PyTorch's defaults otherwise).
     public init(learningRate: Double, momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
@@ -31,32 +34,22 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    /// The state by name: "momentum_buffer.i" per parameter position i (PyTorch's names); assigning restores it.
-    public var stateTensors: [String: Tensor<Scalar>] {
-        get { OptimizerState.export("momentum_buffer", buffers) }
-        set { buffers = OptimizerState.restore("momentum_buffer", from: newValue) }
-    }
-
-    /// One SGD update of every parameter that has a gradient (others are left alone).
-    public mutating func step(_ parameters: inout [Tensor<Scalar>]) {
-        buffers = OptimizerState.padded(buffers, to: parameters.count, with: nil)
-        withoutGrad {
-            for i in parameters.indices {
-                guard let grad = parameters[i].grad else { continue }
-                var g = grad.detached()
-                if weightDecay != 0 { g = g + parameters[i].detached() * Scalar(weightDecay) }
-                if momentum != 0 {
-                    if var b = buffers[i] {
-                        b.scaleInPlace(by: Scalar(momentum))
-                        b.addInPlace(g, alpha: Scalar(1 - dampening))
-                        buffers[i] = b
-                    } else {
-                        buffers[i] = g.contiguous().materialized()
-                    }
-                    g = nesterov ? g + buffers[i]! * Scalar(momentum) : buffers[i]!
-                }
-                parameters[i].addInPlace(g, alpha: Scalar(-learningRate))
+    /// One SGD update of one parameter.
+    public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
+                       settings: StepSettings) {
+        var g = gradient
+        if settings.weightDecay != 0 { g = g + parameter.detached() * Scalar(settings.weightDecay) }
+        if momentum != 0 {
+            if var b = slots.removeValue(forKey: "momentum_buffer") {
+                b.scaleInPlace(by: Scalar(momentum))
+                b.addInPlace(g, alpha: Scalar(1 - dampening))
+                slots["momentum_buffer"] = b
+            } else {
+                slots["momentum_buffer"] = g.contiguous().materialized()
             }
+            let b = slots["momentum_buffer"]!
+            g = nesterov ? g + b * Scalar(momentum) : b
         }
+        parameter.addInPlace(g, alpha: Scalar(-settings.learningRate))
     }
 }

@@ -1,114 +1,118 @@
 import OnsagerCore
 import Foundation
 
-/// A minibatch training loop: seeded shuffling, an optional schedule and gradient clipping, a
-/// progress bar (redrawn in place on a terminal, one line per epoch otherwise), CSV metrics, and
-/// a stop with the op's name at the first NaN/Inf.
+/// A minibatch training loop for any module: batches from a `BatchLoader` (seeded shuffling,
+/// background prefetch), an optional schedule and gradient clipping, training mode while
+/// training and evaluation mode (recursively, without grad) while validating, early stopping,
+/// checkpoints every N epochs with a resume that continues bit for bit, a progress bar, CSV
+/// metrics, and a stop with the op's name at the first NaN/Inf.
 ///
-/// One loop serves every model with parameters: layers trained on inputs and targets
-/// (`fit(inputs:targets:…)`, switching between training and evaluation mode), and models trained
-/// on inputs alone, such as energy models whose loss comes from a training rule
-/// (`fit(inputs:…)`; the RBM trainers' `trainEpoch` runs one epoch of this loop).
-///
-/// Modes are switched when the loop is made for a statically known `Layer` (the constrained
-/// initialiser is chosen at compile time): code generic over `ParameterContainer` that builds a
-/// loop for what is really a layer gets no mode switching.
-public struct TrainingLoop<Model: ParameterContainer, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
+/// `fit(…, epochs: n)` trains until n epochs are done in all, so a loop resumed from a
+/// checkpoint after epoch k runs epochs k+1…n, exactly as the uninterrupted run did.
+public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Model.Scalar {
     /// The element type of the model and optimizer.
     public typealias S = Model.Scalar
     /// The model being trained (updated in place by every step).
     public var model: Model
     /// The update rule.
     public var optimizer: Opt
-    /// Rows per minibatch (the last batch of an epoch may be smaller).
+    /// Rows per minibatch for the `fit(inputs:…)` forms.
     public var batchSize: Int
     /// Learning rate as a function of the global step, applied before each step, if any.
     public var schedule: (any LearningRateSchedule)?
     /// Joint gradient-norm bound applied before each update, if any.
     public var clipNorm: Double?
-    /// The generator that shuffles each epoch.
+    /// The generator that shuffles each epoch (for the `fit(inputs:…)` forms).
     public var generator: RandomGenerator
     /// Where to write one CSV row per epoch (rewritten atomically after each epoch), if anywhere.
     public var metricsFile: URL?
     /// Whether to draw progress (default: yes).
     public var showProgress = true
+    /// When to stop before the last epoch, if ever.
+    public var earlyStopping: EarlyStopping?
+    /// Where and how often to write a resumable checkpoint, if at all.
+    public var checkpointing: CheckpointPolicy?
     /// One record per finished epoch.
-    public private(set) var history: [EpochRecord] = []
-    private var globalStep = 0
-    /// Switches a layer between training and evaluation mode; nil for models without modes.
-    private let setTraining: ((inout Model, Bool) -> Void)?
+    public internal(set) var history: [EpochRecord] = []
+    /// Whether the last `fit` ended because `earlyStopping` said so.
+    public private(set) var stoppedEarly = false
+    /// Optimizer steps taken so far.
+    public internal(set) var globalStep = 0
+    private var best: (epoch: Int, state: [NamedTensor<S>])?
 
-    /// A loop for a model without training and evaluation modes (an RBM, a custom container).
+    /// A loop training `model` with `optimizer`.
     public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
                 generator: RandomGenerator = .current, metricsFile: URL? = nil) {
-        self.init(model: model, optimizer: optimizer, batchSize: batchSize, schedule: schedule, clipNorm: clipNorm,
-                  generator: generator, metricsFile: metricsFile, setTraining: nil)
-    }
-
-    /// A loop for a layer: training mode while it trains, evaluation mode while `evaluate` runs.
-    public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
-                generator: RandomGenerator = .current, metricsFile: URL? = nil) where Model: Layer {
-        self.init(model: model, optimizer: optimizer, batchSize: batchSize, schedule: schedule, clipNorm: clipNorm,
-                  generator: generator, metricsFile: metricsFile, setTraining: { $0.isTraining = $1 })
-    }
-
-    private init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)?, clipNorm: Double?,
-                 generator: RandomGenerator, metricsFile: URL?, setTraining: ((inout Model, Bool) -> Void)?) {
         check(batchSize > 0, "TrainingLoop: batch size must be positive")
         self.model = model; self.optimizer = optimizer; self.batchSize = batchSize; self.schedule = schedule
-        self.clipNorm = clipNorm; self.generator = generator; self.metricsFile = metricsFile; self.setTraining = setTraining
+        self.clipNorm = clipNorm; self.generator = generator; self.metricsFile = metricsFile
     }
 
-    /// Trains for `epochs` passes over rows of `inputs`/`targets`. `loss(model, x, y)` gives the batch
-    /// loss; `evaluate(model)` (run in evaluation mode, without grad) gives named metrics per epoch.
+    /// Trains on rows of `inputs`/`targets` until `epochs` epochs are done. `loss(model, x, y)` gives
+    /// the batch loss. With `validation`, the same loss on it (evaluation mode, no grad) is the
+    /// metric "val_loss"; `evaluate(model)` (also in evaluation mode) adds named metrics.
     public mutating func fit(inputs: Tensor<S>, targets: Tensor<S>, epochs: Int,
+                             validation: (inputs: Tensor<S>, targets: Tensor<S>)? = nil,
                              loss: (Model, Tensor<S>, Tensor<S>) -> Tensor<S>,
                              evaluate: ((Model) -> [(String, Double)])? = nil) throws {
-        check(inputs.shape[0] == targets.shape[0], "TrainingLoop.fit: \(inputs.shape[0]) inputs but \(targets.shape[0]) targets")
-        try run(rows: inputs.shape[0], epochs: epochs, evaluate: evaluate) { m, rows in
-            loss(m, inputs.indexSelect(axis: 0, indices: rows), targets.indexSelect(axis: 0, indices: rows))
-        }
+        let loader = BatchLoader(inputs: inputs, targets: targets, batchSize: batchSize, generator: generator)
+        let validationLoader = validation.map { BatchLoader(inputs: $0.inputs, targets: $0.targets, batchSize: batchSize, shuffle: false) }
+        try fit(loader, epochs: epochs, validation: validationLoader, loss: { m, b in loss(m, b.inputs, b.targets!) }, evaluate: evaluate)
     }
 
-    /// Trains for `epochs` passes over rows of `inputs` alone (autoencoders, energy models):
-    /// `loss(model, x)` gives the batch loss and may advance the caller's state (chains, particles).
-    public mutating func fit(inputs: Tensor<S>, epochs: Int, loss: (Model, Tensor<S>) -> Tensor<S>,
+    /// Trains on rows of `inputs` with integer class `labels` until `epochs` epochs are done.
+    public mutating func fit(inputs: Tensor<S>, labels: [Int], epochs: Int,
+                             validation: (inputs: Tensor<S>, labels: [Int])? = nil,
+                             loss: (Model, Tensor<S>, [Int]) -> Tensor<S>,
                              evaluate: ((Model) -> [(String, Double)])? = nil) throws {
-        try run(rows: inputs.shape[0], epochs: epochs, evaluate: evaluate) { m, rows in
-            loss(m, inputs.indexSelect(axis: 0, indices: rows))
-        }
+        let loader = BatchLoader(inputs: inputs, labels: labels, batchSize: batchSize, generator: generator)
+        let validationLoader = validation.map { BatchLoader(inputs: $0.inputs, labels: $0.labels, batchSize: batchSize, shuffle: false) }
+        try fit(loader, epochs: epochs, validation: validationLoader, loss: { m, b in loss(m, b.inputs, b.labels!) }, evaluate: evaluate)
     }
 
-    /// The loop itself: `batchLoss(model, rows)` is the loss of the minibatch made of those rows.
-    private mutating func run(rows n: Int, epochs: Int, evaluate: ((Model) -> [(String, Double)])?,
-                              batchLoss: (Model, [Int]) -> Tensor<S>) throws {
-        let stepsPerEpoch = (n + batchSize - 1) / batchSize
+    /// Trains on rows of `inputs` alone (autoencoders, energy models) until `epochs` epochs are
+    /// done: `loss(model, x)` gives the batch loss and may advance the caller's state (chains).
+    public mutating func fit(inputs: Tensor<S>, epochs: Int, validation: Tensor<S>? = nil, loss: (Model, Tensor<S>) -> Tensor<S>,
+                             evaluate: ((Model) -> [(String, Double)])? = nil) throws {
+        let loader = BatchLoader(inputs: inputs, batchSize: batchSize, generator: generator)
+        let validationLoader = validation.map { BatchLoader(inputs: $0, batchSize: batchSize, shuffle: false) }
+        try fit(loader, epochs: epochs, validation: validationLoader, loss: { m, b in loss(m, b.inputs) }, evaluate: evaluate)
+    }
+
+    /// Trains on the loader's batches until `epochs` epochs are done. With `validation`, the mean
+    /// of `loss` over its batches (evaluation mode, no grad, weighted by rows) is "val_loss".
+    public mutating func fit(_ loader: BatchLoader<S>, epochs: Int, validation: BatchLoader<S>? = nil,
+                             loss: (Model, Batch<S>) -> Tensor<S>, evaluate: ((Model) -> [(String, Double)])? = nil) throws {
+        var loader = loader
+        loader.epochsStarted = history.count           // a resumed loop seeds transforms as the uninterrupted one did
+        stoppedEarly = false
         let tty = isatty(STDOUT_FILENO) != 0
-        for epoch in (history.count + 1)..<(history.count + 1 + epochs) {
-            setTraining?(&model, true)
-            let order = generator.permutation(n)
+        while history.count < epochs {
+            let epoch = history.count + 1
+            model.isTraining = true
             let start = Date()
-            var total = 0.0
-            for s in 0..<stepsPerEpoch {
+            var total = 0.0, rows = 0
+            let steps = loader.batchesPerEpoch
+            for (s, batch) in loader.epoch().enumerated() {
                 if let schedule { optimizer.learningRate = schedule.rate(at: globalStep) }
-                let rows = Array(order[(s * batchSize)..<Swift.min(n, (s + 1) * batchSize)])
                 model.zeroGradients()
-                let l = batchLoss(model, rows)
+                let l = loss(model, batch)
                 l.backward()
                 let value = Double(l.item)
                 let badGrad = model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
                 if !value.isFinite || badGrad {
                     throw TrainingError.nonFinite(epoch: epoch, step: globalStep, what: value.isFinite ? "gradient" : "loss \(value)",
-                                                  op: locateNonFinite { batchLoss($0, rows) })
+                                                  op: locateNonFinite { loss($0, batch) })
                 }
-                if let clipNorm { clipGradientNorm(model.parameters, maxNorm: clipNorm) }
+                if let clipNorm { clipGradientNorm(model.trainableParameters, maxNorm: clipNorm) }
                 model.update(with: &optimizer)
                 total += value
+                rows += batch.count
                 globalStep += 1
-                if showProgress && tty && (s % 20 == 0 || s == stepsPerEpoch - 1) {
-                    let done = Double(s + 1) / Double(stepsPerEpoch), width = 30
+                if showProgress && tty && (s % 20 == 0 || s == steps - 1) {
+                    let done = Double(s + 1) / Double(steps), width = 30
                     let bar = String(repeating: "█", count: Int(done * Double(width))) + String(repeating: "·", count: width - Int(done * Double(width)))
-                    let rate = Double((s + 1) * batchSize) / Date().timeIntervalSince(start)
+                    let rate = Double(rows) / Date().timeIntervalSince(start)
                     print(String(format: "\r  epoch %3d %@ %3.0f%%  loss %.4f  %.0f samples/s", epoch, bar, 100 * done, total / Double(s + 1), rate),
                           terminator: "")
                     fflush(nil)
@@ -116,13 +120,20 @@ public struct TrainingLoop<Model: ParameterContainer, Opt: Optimizer> where Opt.
             }
             let seconds = Date().timeIntervalSince(start)
             var metrics: [(String, Double)] = []
-            if let evaluate {
-                setTraining?(&model, false)
-                metrics = withoutGrad { evaluate(model) }
-                setTraining?(&model, true)
+            if validation != nil || evaluate != nil {
+                model.isTraining = false
+                withoutGrad {
+                    if var validation {
+                        var sum = 0.0, count = 0
+                        for b in validation.epoch() { sum += Double(loss(model, b).item) * Double(b.count); count += b.count }
+                        metrics.append(("val_loss", sum / Double(Swift.max(count, 1))))
+                    }
+                    if let evaluate { metrics += evaluate(model) }
+                }
+                model.isTraining = true
             }
-            let record = EpochRecord(epoch: epoch, steps: globalStep, loss: total / Double(stepsPerEpoch), learningRate: optimizer.learningRate,
-                                     seconds: seconds, samplesPerSecond: Double(n) / seconds, metrics: metrics)
+            let record = EpochRecord(epoch: epoch, steps: globalStep, loss: total / Double(Swift.max(steps, 1)), learningRate: optimizer.learningRate,
+                                     seconds: seconds, samplesPerSecond: Double(rows) / seconds, metrics: metrics)
             history.append(record)
             if showProgress {
                 let m = metrics.map { String(format: "  %@ %.4f", $0.0, $0.1) }.joined()
@@ -130,6 +141,21 @@ public struct TrainingLoop<Model: ParameterContainer, Opt: Optimizer> where Opt.
                                                  record.learningRate, seconds, record.samplesPerSecond) + m + (tty ? "          " : ""))
             }
             try writeMetrics()
+            if let earlyStopping {
+                if earlyStopping.restoreBest && earlyStopping.bestIndex(history) == history.count - 1 {
+                    best = (epoch, model.stateDict)
+                }
+                stoppedEarly = earlyStopping.shouldStop(history)
+            }
+            if let checkpointing, epoch % checkpointing.every == 0 || history.count == epochs || stoppedEarly {
+                try saveCheckpoint(to: checkpointing.directory)
+            }
+            if stoppedEarly { break }
+        }
+        if let best, earlyStopping?.restoreBest == true, best.epoch != history.count {
+            try Checkpoint.apply(Dictionary(uniqueKeysWithValues: best.state.map { ($0.name, $0.value) }), to: &model,
+                                 path: "(best epoch \(best.epoch))", strict: true)
+            if showProgress { print("  restored the parameters of epoch \(best.epoch), the best by \(earlyStopping!.metric)") }
         }
     }
 

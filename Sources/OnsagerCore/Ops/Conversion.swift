@@ -1,0 +1,24 @@
+// Element-type conversion. The tape is typed (a Float graph and a Double graph are separate), so
+// the converted tensor's node bridges them: its backward rule converts the incoming gradient
+// back and runs the source graph's backward pass from the source tensor.
+extension Tensor {
+    /// The values converted to element type `T` (like `torch.Tensor.to(dtype)`), recorded on the
+    /// tape: `backward()` through the result reaches the source's leaves, with the gradient
+    /// converted back (and recorded, for double backward, when the graph is being created).
+    /// `gradients(of:wrt:)` cannot name leaves of the other type; use `backward()` and `grad`.
+    /// Converting to the same type returns `self`.
+    public func converted<T: TensorScalar>(to type: T.Type) -> Tensor<T> {
+        if let same = self as? Tensor<T> { return same }
+        let x = contiguousValue()
+        let out = Tensor<T>(uninitializedShape: shape)
+        let src = x.basePointer, dst = out.storage.base
+        for i in 0..<scalarCount { dst[i] = T(src[i]) }
+        guard Self.tracks(self) else { return out.checked("convert") }
+        let source = self
+        return out.attaching("convert", []) { g in
+            // The source graph may be reached again (another conversion of it): keep it.
+            source.backward(seed: g.converted(to: Scalar.self), retainGraph: true, createGraph: GradMode.isEnabled)
+            return []
+        }.checked("convert")
+    }
+}

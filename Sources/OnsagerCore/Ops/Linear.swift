@@ -1,0 +1,26 @@
+// The affine map of a dense layer with torch.nn.Linear's weight layout. One op rather than
+// matmul + transpose + add: the weight gradient gᵀx comes out in the weight's own [out, in]
+// layout (no transposed view to copy in the optimizer) and the tape holds one node, not three.
+/// y = x Wᵀ + b for rows x [n, in], weight W [out, in] and optional bias b [out]
+/// (`torch.nn.functional.linear`). Leading dimensions of x beyond the last are batch dimensions.
+@_specialize(where S == Float) @_specialize(where S == Double)
+public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil) -> Tensor<S> {
+    check(weight.rank == 2, "linear: weight must be [out, in], got \(weight.shape)")
+    check(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
+          "linear: input \(x.shape) does not end in the weight's input size (weight \(weight.shape))")
+    if let bias { check(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) for weight \(weight.shape)") }
+    let rows = x.rank == 2 ? x : x.reshaped([-1, weight.shape[1]])
+    var y = withoutGrad { matmul(rows.detached(), weight.detached().transposed()) }
+    if let bias { y = withoutGrad { y + bias.detached() } }
+    let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
+    let tracked = Tensor<S>.tracks(rows, weight) || (bias.map { Tensor<S>.tracks($0) } ?? false)
+    guard tracked else { return (x.rank == 2 ? y : y.reshaped(outShape)).checked("linear") }
+    let inputs = bias.map { [rows, weight, $0] } ?? [rows, weight]
+    let out = y.attaching("linear", inputs) { g in
+        var grads: [Tensor<S>?] = [rows.requiresGrad ? matmul(g, weight) : nil,
+                                   weight.requiresGrad ? matmul(g.transposed(), rows) : nil]
+        if let bias { grads.append(bias.requiresGrad ? g.sum(axis: 0) : nil) }
+        return grads
+    }.checked("linear")
+    return x.rank == 2 ? out : out.reshaped(outShape)
+}
