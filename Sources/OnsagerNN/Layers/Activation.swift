@@ -14,6 +14,10 @@ public struct Activation<Scalar: TensorScalar>: Layer {
         case softplus
         /// x for x > 0, slope·x otherwise.
         case leakyRelu(slope: Double)
+        /// x·Φ(x), exact (`torch.nn.GELU()`).
+        case gelu
+        /// x·σ(x) (`torch.nn.SiLU()`).
+        case silu
     }
     /// The function this layer applies.
     public let kind: Kind
@@ -27,6 +31,8 @@ public struct Activation<Scalar: TensorScalar>: Layer {
         case .tanh: return x.tanh()
         case .softplus: return x.softplus()
         case let .leakyRelu(slope): return x.leakyRelu(slope: Scalar(slope))
+        case .gelu: return x.gelu()
+        case .silu: return x.silu()
         }
     }
     /// Nothing: an activation has no parameters.

@@ -10,6 +10,7 @@ import OnsagerCore
 ///
 /// ```swift
 /// struct MLP: Layer {
+///     typealias Scalar = Float      // the element type, named once
 ///     var hidden = Dense<Float>(inputSize: 784, outputSize: 128)
 ///     var dropout = Dropout<Float>(probability: 0.2)
 ///     var output = Dense<Float>(inputSize: 128, outputSize: 10)
