@@ -5,7 +5,11 @@ extension Tensor {
     /// The values converted to element type `T` (like `torch.Tensor.to(dtype)`), recorded on the
     /// tape: `backward()` through the result reaches the source's leaves, with the gradient
     /// converted back (and recorded, for double backward, when the graph is being created).
-    /// `gradients(of:wrt:)` cannot name leaves of the other type; use `backward()` and `grad`.
+    /// The source's part of the graph is differentiated by its own backward pass, started from
+    /// the source, so: `gradients(of:wrt:)` and the function transforms (`grad`, `hvp`, …) see only
+    /// paths that stay in one element type (a path through a conversion reaches `grad` fields via
+    /// `backward()`); and a round trip whose source is an intermediate tensor that the outer pass
+    /// also differentiates is not supported (convert leaves, as models and data are).
     /// Converting to the same type returns `self`.
     public func converted<T: TensorScalar>(to type: T.Type) -> Tensor<T> {
         if let same = self as? Tensor<T> { return same }

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import OnsagerCore
+@testable import OnsagerNN
+
+/// The layers beyond dense ones: values against direct loops, gradients against central
+/// differences (and second derivatives where the layer is smooth).
+@Suite struct LayerZooTests {
+    typealias T = Tensor<Double>
+    let g = RandomGenerator(seed: 21)
+
+    /// Direct definition of PyTorch's conv2d (cross-correlation with zero padding).
+    func naiveConv(_ x: T, _ w: T, _ b: T, stride: Int, padding: Int) -> [Double] {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]), (o, k) = (w.shape[0], w.shape[2])
+        let oh = (h + 2 * padding - k) / stride + 1, ow = (wd + 2 * padding - k) / stride + 1
+        var out: [Double] = []
+        for b0 in 0..<n { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var s = b[index: [oc]]
+            for ic in 0..<c { for di in 0..<k { for dj in 0..<k {
+                let r = i * stride + di - padding, q = j * stride + dj - padding
+                if r >= 0 && r < h && q >= 0 && q < wd { s += x[index: [b0, ic, r, q]] * w[index: [oc, ic, di, dj]] }
+            } } }
+            out.append(s)
+        } } } }
+        return out
+    }
+
+    @Test func convolutionMatchesItsDefinition() {
+        for (stride, padding) in [(1, 0), (1, 1), (2, 1)] {
+            var conv = Conv2d<Double>(inChannels: 2, outChannels: 3, kernel: 3, stride: stride, padding: padding, generator: g)
+            conv.bias = T.normal([3], generator: g).requiringGrad()
+            let x = T.normal([2, 2, 5, 6], generator: g)
+            let y = conv(x)
+            let want = naiveConv(x, conv.weight, conv.bias!, stride: stride, padding: padding)
+            #expect(maxRelativeError(y.scalars, want, floor: 1e-12) < 1e-12, "stride \(stride), padding \(padding)")
+            #expect(y.shape == [2, 3, (5 + 2 * padding - 3) / stride + 1, (6 + 2 * padding - 3) / stride + 1])
+        }
+    }
+
+    @Test func poolingMatchesItsDefinition() {
+        let x = T.normal([2, 3, 4, 6], generator: g)
+        let mx = maxPool2d(x, kernel: (2, 2)), av = avgPool2d(x, kernel: (2, 3))
+        #expect(mx.shape == [2, 3, 2, 3] && av.shape == [2, 3, 2, 2])
+        for b in 0..<2 { for c in 0..<3 { for i in 0..<2 {
+            for j in 0..<3 {
+                let w = [x[index: [b, c, 2 * i, 2 * j]], x[index: [b, c, 2 * i, 2 * j + 1]], x[index: [b, c, 2 * i + 1, 2 * j]], x[index: [b, c, 2 * i + 1, 2 * j + 1]]]
+                #expect(mx[index: [b, c, i, j]] == w.max()!)
+            }
+            for j in 0..<2 {
+                var s = 0.0
+                for di in 0..<2 { for dj in 0..<3 { s += x[index: [b, c, 2 * i + di, 3 * j + dj]] } }
+                #expect(Swift.abs(av[index: [b, c, i, j]] - s / 6) < 1e-14)
+            }
+        } } }
+    }
+
+    @Test func layersPassGradcheck() {
+        let conv = Conv2d<Double>(inChannels: 2, outChannels: 2, kernel: 2, stride: 1, padding: 1, generator: g)
+        let emb = Embedding<Double>(count: 5, size: 3, generator: g)
+        let block = Dense<Double>(inputSize: 3, outputSize: 3, generator: g)
+        let cases: [(String, ([T]) -> T, [T], Bool)] = [
+            ("conv2d (stride 1, padding 1)", { p in conv2d(p[0], weight: p[1], bias: p[2], padding: (1, 1)) },
+             [T.normal([1, 2, 3, 3], generator: g), conv.weight.detached(), T.normal([2], generator: g)], true),
+            ("conv2d (stride 2)", { p in conv2d(p[0], weight: p[1], stride: (2, 2)) }, [T.normal([2, 1, 5, 5], generator: g), T.normal([2, 1, 3, 3], generator: g)], true),
+            ("max pool", { p in maxPool2d(p[0], kernel: (2, 2)) }, [T.normal([1, 2, 4, 4], generator: g)], false),
+            ("avg pool (stride 1)", { p in avgPool2d(p[0], kernel: (2, 2), stride: (1, 1)) }, [T.normal([1, 2, 3, 4], generator: g)], true),
+            ("embedding", { p in var e = emb; e.weight = p[0]; return e([[4, 1, 1], [0, 2, 4]]).tanh() }, [emb.weight.detached()], true),
+            ("gelu", { p in p[0].gelu() }, [T.normal([7], generator: g)], true),
+            ("silu", { p in p[0].silu() }, [T.normal([7], generator: g)], true),
+            ("erf", { p in p[0].erf() }, [T.normal([7], generator: g)], true),
+            ("residual dense", { p in Residual(Dense(weight: p[0], bias: p[1]))(p[2]) }, [block.weight.detached(), T.normal([3], generator: g), T.normal([4, 3], generator: g)], true),
+            ("flatten, unflatten", { p in Unflatten<Double>([3, 2])(Flatten<Double>()(p[0]).tanh()) }, [T.normal([2, 2, 3], generator: g)], true),
+            ("linear on rank 3", { p in linear(p[0], weight: p[1], bias: p[2]) }, [T.normal([2, 3, 4], generator: g), T.normal([2, 4], generator: g), T.normal([2], generator: g)], true),
+        ]
+        for (name, f, inputs, smooth) in cases {
+            let r = gradcheck(f, at: inputs)
+            #expect(r.passed, "\(name): \(r)")
+            if smooth {
+                let r2 = gradgradcheck(f, at: inputs)
+                #expect(r2.passed, "\(name), second derivatives: \(r2)")
+            }
+        }
+    }
+
+    @Test func geluAndSiluValues() {
+        let x = T([-3, -0.5, 0, 0.7, 2.5])
+        let gelu = x.scalars.map { $0 * 0.5 * (1 + erf($0 / 2.0.squareRoot())) }
+        let silu = x.scalars.map { $0 / (1 + exp(-$0)) }
+        #expect(maxRelativeError(x.gelu().scalars, gelu, floor: 1e-15) < 1e-14)
+        #expect(maxRelativeError(x.silu().scalars, silu, floor: 1e-15) < 1e-14)
+        #expect(Activation<Double>(.gelu)(x).scalars == x.gelu().scalars)
+    }
+
+    @Test func embeddingLooksUpRows() {
+        let e = Embedding<Float>(count: 4, size: 2, generator: g)
+        let y = e([3, 0, 3])
+        #expect(y.shape == [3, 2] && Array(y.scalars[0..<2]) == Array(e.weight.scalars[6..<8]) && Array(y.scalars[4..<6]) == Array(e.weight.scalars[6..<8]))
+        #expect(e([[1, 2], [3, 0]]).shape == [2, 2, 2])
+    }
+}
