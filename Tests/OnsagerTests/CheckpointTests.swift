@@ -93,4 +93,29 @@ import Onsager
         let back = try Safetensors.read(out, as: Double.self).tensors
         #expect(back["w"]!.scalars == w && back["b"]!.scalars == (0..<4).map { cos(Double($0)) })
     }
+
+    /// Half-precision and int64 entries (bit patterns written by hand): read when conversion is
+    /// asked for, refused with a message naming the entry otherwise; unknown types always refused.
+    @Test func halfAndIntegerEntriesNeedConsent() throws {
+        func file(_ header: String, _ payload: [UInt8]) throws -> URL {
+            var h = Array(header.utf8)
+            while h.count % 8 != 0 { h.append(0x20) }
+            var bytes = withUnsafeBytes(of: UInt64(h.count).littleEndian) { Array($0) }
+            bytes += h + payload
+            let url = tempURL("half-\(header.count).safetensors")
+            try Data(bytes).write(to: url)
+            return url
+        }
+        let url = try file(#"{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]},"i":{"dtype":"I64","shape":[1],"data_offsets":[6,14]}}"#,
+                           [0x00, 0x3E, 0x00, 0xC0, 0x00, 0xC0, 7, 0, 0, 0, 0, 0, 0, 0])
+        #expect(throws: CheckpointError.unconvertedType(path: url.path, name: "b", dtype: "BF16", convertible: true)) {
+            _ = try Safetensors.read(url, as: Float.self)
+        }
+        let t = try Safetensors.read(url, as: Double.self, convertingTypes: true).tensors
+        #expect(t["h"]!.scalars == [1.5, -2] && t["b"]!.scalars == [-2] && t["i"]!.scalars == [7])
+        let bad = try file(#"{"u":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, [1])
+        #expect(throws: CheckpointError.unconvertedType(path: bad.path, name: "u", dtype: "U8", convertible: false)) {
+            _ = try Safetensors.read(bad, as: Float.self, convertingTypes: true)
+        }
+    }
 }

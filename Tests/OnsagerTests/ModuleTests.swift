@@ -51,7 +51,7 @@ private struct TiedAutoencoder: Layer {
                           "encoder.blocks.1.body.weight", "encoder.blocks.1.body.bias",
                           "encoder.norm.weight", "encoder.norm.bias", "head.weight", "head.bias"],
                 "nested, array-held and optional children found once each; the shared weight once, by its first name")
-        #expect(m.namedBuffers.map(\.name) == ["encoder.norm.running_mean", "encoder.norm.running_var"])
+        #expect(m.namedBuffers.map(\.name) == ["encoder.norm.running_mean", "encoder.norm.running_var", "encoder.norm.num_batches_tracked"])
         #expect(m.stateDict.map(\.name).contains("decoder.weight"), "the state dict names a shared parameter wherever it is held, as PyTorch's")
         #expect(m.parameterCount == 4 * 6 + 6 + 2 * (36 + 6) + 12 + 18 + 3)
         #expect(m.modes.map(\.path) == ["encoder.body.2", "encoder.norm"])

@@ -115,7 +115,7 @@ import Onsager
         var model = Sequential<Float>([Dense(inputSize: 4, outputSize: 8, generator: g), Activation(.relu), Dropout(probability: 0.5, generator: g),
                                        BatchNorm(features: 8), Dense(inputSize: 8, outputSize: 2, initializer: .heNormal, generator: g)])
         #expect(model.namedParameters.map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "4.weight", "4.bias"])
-        #expect(model.namedBuffers.map(\.name) == ["3.running_mean", "3.running_var"])
+        #expect(model.namedBuffers.map(\.name) == ["3.running_mean", "3.running_var", "3.num_batches_tracked"])
         let x = Tensor<Float>.normal([16, 4], generator: g)
         let y = model(x)
         #expect(y.shape == [16, 2])

@@ -9,6 +9,8 @@ import OnsagerCore
 public struct BatchNorm<Scalar: TensorScalar>: Layer {
     final class Running: @unchecked Sendable {
         var mean: Tensor<Scalar>, variance: Tensor<Scalar>
+        /// Training batches seen (PyTorch's `num_batches_tracked`, saved as a float).
+        var batches: Tensor<Scalar> = Tensor(0)
         init(mean: Tensor<Scalar>, variance: Tensor<Scalar>) { self.mean = mean; self.variance = variance }
     }
     /// γ, the learned scale per feature ("weight" in checkpoints).
@@ -47,15 +49,18 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         withoutGrad {
             running.mean = running.mean * (1 - m) + mean.detached() * m
             running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(n) / Double(Swift.max(n - 1, 1))) * m
+            running.batches = running.batches + 1
         }
         return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
     }
-    /// "weight" (γ), "bias" (β), "running_mean" and "running_var", as PyTorch names them, and the mode.
+    /// "weight" (γ), "bias" (β), "running_mean", "running_var" and "num_batches_tracked", as PyTorch
+    /// names them (the count is stored as a float; torch converts it on loading), and the mode.
     public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
         v.parameter("weight", &scale)
         v.parameter("bias", &shift)
         v.buffer("running_mean", &running.mean)
         v.buffer("running_var", &running.variance)
+        v.buffer("num_batches_tracked", &running.batches)
         v.mode(&isTraining)
     }
     /// "BatchNorm(features)".
