@@ -49,6 +49,8 @@ let package = Package(
                           path: "Tutorials/04-free-energy-accuracy"),
         .executableTarget(name: "05-ridge-danger-zone", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/05-ridge-danger-zone"),
         .executableTarget(name: "06-mlp-mnist", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/06-mlp-mnist"),
+        .executableTarget(name: "07-custom-models", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/07-custom-models",
+                          exclude: ["torch_equivalent.py"]),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]

@@ -21,16 +21,15 @@ options.threads()
 options.finish()
 let outDir = OutputFolder.url("06-mlp-\(dataset)")
 
-// ## 1. Data: pixels scaled to [0, 1]; labels as a float tensor for batching.
+// ## 1. Data: pixels scaled to [0, 1]; labels stay integers.
 let (train, test) = exitOnError("cannot load \(dataset)") {
     let dir = try MNIST<Float>.locate(dataset, explicit: dataPath)
     let train = try MNIST<Float>(directory: dir, split: .train), test = try MNIST<Float>(directory: dir, split: .test)
     print("\(dataset) from \(dir): \(train.count) training, \(test.count) test images; \(Kernels.threadCount) thread(s)")
     return (train, test)
 }
-let trainLabels = Tensor<Float>(shape: [train.count], scalars: train.labels.map(Float.init))
 
-// ## 2. Models: explicit layers, explicit parameter names.
+// ## 2. Models: layers in a Sequential, their parameters named "0.weight", … as in PyTorch.
 func makeModel(_ act: Activation<Float>.Kind, seed: UInt64) -> Sequential<Float> {
     let g = RandomGenerator(seed: seed)
     let initializer: Initializer = { if case .relu = act { return .heNormal } else { return .glorotUniform } }()
@@ -60,8 +59,8 @@ for (name, act, lr) in [("ReLU", Activation<Float>.Kind.relu, 0.1), ("sigmoid", 
                             metricsFile: outDir.appendingPathComponent("metrics-\(name.lowercased()).csv"))
     let start = Date()
     do {
-        try loop.fit(inputs: train.images, targets: trainLabels, epochs: epochs,
-                     loss: { m, x, y in Loss.softmaxCrossEntropy(logits: m(x), labels: y.scalars.map { Int($0) }) },
+        try loop.fit(inputs: train.images, labels: train.labels, epochs: epochs,
+                     loss: { m, x, labels in Loss.softmaxCrossEntropy(logits: m(x), labels: labels) },
                      evaluate: { m in [("test_error", testError(m))] })
     } catch { print("training stopped: \(error)"); exit(1) }
     let err = loop.history.last!.metrics[0].1
