@@ -177,3 +177,33 @@ private struct TiedAutoencoder: Layer {
                 "the bias group: twice the rate, no decay")
     }
 }
+
+/// The README's custom-model example, at a smaller size: it compiles and does what it says.
+private struct ReadmeClassifier: Layer {
+    typealias Scalar = Float
+    var encoder = Dense<Float>(inputSize: 6, outputSize: 5, initializer: .heNormal, generator: RandomGenerator(seed: 1))
+    var body = Sequential<Float>([Activation(.relu), Dropout(probability: 0.2, generator: RandomGenerator(seed: 2))])
+    var head = Dense<Float>(inputSize: 5, outputSize: 3, generator: RandomGenerator(seed: 3))
+    mutating func visit<V: ModuleVisitor<Float>>(_ v: inout V) { v.child("encoder", &encoder); v.child("body", &body); v.child("head", &head) }
+    func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { head(body(encoder(x))) }
+}
+
+@Suite struct ReadmeExampleTests {
+    @Test func theCustomModelExampleRuns() throws {
+        var model = ReadmeClassifier()
+        model.freeze("encoder")
+        var sgd = SGD<Float>(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4)
+        sgd.groups = [ParameterGroup("biases", weightDecay: 0) { $0.hasSuffix("bias") }]
+        var loop = TrainingLoop(model: model, optimizer: sgd, batchSize: 10, schedule: CosineAnnealing(initial: 0.1, period: 100),
+                                generator: RandomGenerator(seed: 4))
+        loop.showProgress = false
+        loop.earlyStopping = EarlyStopping(metric: "val_loss", patience: 3)
+        let x = Tensor<Float>.normal([40, 6], generator: RandomGenerator(seed: 5)), y = (0..<40).map { $0 % 3 }
+        let encoderBefore = model.encoder.weight.scalars
+        try loop.fit(inputs: x, labels: y, epochs: 3, validation: (x, y), loss: { m, x, y in Loss.softmaxCrossEntropy(logits: m(x), labels: y) })
+        #expect(loop.history.count == 3 && loop.history.allSatisfy { $0.metrics[0].0 == "val_loss" })
+        #expect(loop.model.encoder.weight.scalars == encoderBefore, "the frozen encoder is untouched")
+        #expect(model.description.hasPrefix("ReadmeClassifier(\n  (encoder): Dense(6 → 5)\n  (body): Sequential("))
+        #expect(hessian({ x in (x * x * x).sum() }, at: Tensor<Double>([1, 2])).scalars == [6, 0, 0, 12])
+    }
+}
