@@ -57,6 +57,24 @@ private struct TiedAutoencoder: Layer {
         #expect(m.modes.map(\.path) == ["encoder.body.2", "encoder.norm"])
     }
 
+    /// A child left out of `visit` is reported by its property path; well-formed trees report nothing.
+    @Test func anUndeclaredChildIsReported() {
+        struct Forgetful: Layer {
+            typealias Scalar = Double
+            var used = Dense<Double>(inputSize: 2, outputSize: 2)
+            var forgotten: [Dense<Double>?] = [nil, Dense<Double>(inputSize: 2, outputSize: 2)]
+            var mask = Tensor<Double>.ones([2])                          // a constant: not a parameter
+            mutating func visit<V: ModuleVisitor<Double>>(_ v: inout V) { v.child("used", &used) }
+            func callAsFunction(_ x: Tensor<Double>) -> Tensor<Double> { used(x) * mask }
+        }
+        #expect(Forgetful().undeclaredTrainableTensors == ["forgotten.1.weight", "forgotten.1.bias"])
+        #expect(TiedAutoencoder().undeclaredTrainableTensors.isEmpty)
+        #expect(Sequential<Float>([Dense(inputSize: 2, outputSize: 2), BatchNorm(features: 2), Dropout(probability: 0.1)]).undeclaredTrainableTensors.isEmpty)
+        var frozen = Forgetful()
+        frozen.forgotten[1]!.weight = frozen.forgotten[1]!.weight.detached()
+        #expect(frozen.undeclaredTrainableTensors == ["forgotten.1.bias"])
+    }
+
     @Test func modesRecurseThroughEveryLevel() {
         var m = TiedAutoencoder()
         _ = m(x)

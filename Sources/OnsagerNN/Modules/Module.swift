@@ -23,7 +23,9 @@ import OnsagerCore
 ///
 /// The walk is explicit rather than reflective (no `Mirror`): optional children, arrays of
 /// children and children held as existentials are visited exactly as declared, and a parameter
-/// shared by two modules (the same tensor) is one parameter, found under its first name.
+/// shared by two modules (the same tensor) is one parameter, found under its first name. A child
+/// left out of `visit` is caught the other way round: `undeclaredTrainableTensors` compares what
+/// the module holds (by `Mirror`) with what it declares, and `TrainingLoop` stops on a mismatch.
 public protocol Module<Scalar>: CustomStringConvertible {
     /// The element type of the parameters.
     associatedtype Scalar: TensorScalar

@@ -44,6 +44,8 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
                 generator: RandomGenerator = .current, metricsFile: URL? = nil) {
         check(batchSize > 0, "TrainingLoop: batch size must be positive")
+        let undeclared = model.undeclaredTrainableTensors
+        check(undeclared.isEmpty, "TrainingLoop: \(Model.self) holds trainable tensors its visit(_:) does not declare, so they would never be trained or saved: \(undeclared.joined(separator: ", ")) (declare them with v.child or v.parameter)")
         self.model = model; self.optimizer = optimizer; self.batchSize = batchSize; self.schedule = schedule
         self.clipNorm = clipNorm; self.generator = generator; self.metricsFile = metricsFile
     }
