@@ -70,26 +70,25 @@ public struct LinePlot {
         if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
+        // Round ticks: a linear axis widens to its outermost ticks; a log axis keeps its range.
+        var xTicks: [Double], yTicks: [Double]
+        if logX { xTicks = AxisTicks.logarithmic(x0, x1) } else { let t = AxisTicks.linear(x0, x1); (x0, x1, xTicks) = (t.lo, t.hi, t.ticks) }
+        if logY { yTicks = AxisTicks.logarithmic(y0, y1) } else { let t = AxisTicks.linear(y0, y1); (y0, y1, yTicks) = (t.lo, t.hi, t.ticks) }
         func px(_ v: Double) -> Double { left + (tx(v) - x0) / (x1 - x0) * pw }
         func py(_ v: Double) -> Double { top + ph - (ty(v) - y0) / (y1 - y0) * ph }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
-        func label(_ v: Double) -> String {
-            let a = Swift.abs(v)
-            if a != 0 && (a >= 1e5 || a < 1e-3) { return String(format: "%.1e", v) }
-            return String(format: "%.3g", v)
-        }
+        func label(_ v: Double) -> String { String(format: "%g", v) }     // round ticks print as "0.02", "5", "1e-05"
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
-        // Ticks: 6 per axis, in transformed units (powers of ten on log axes).
-        for k in 0...5 {
-            let tv = x0 + (x1 - x0) * Double(k) / 5, v = logX ? Foundation.pow(10, tv) : tv
-            let X = left + pw * Double(k) / 5
+        for v in xTicks {
+            let X = px(v)
             s += "<line x1=\"\(f(X))\" y1=\"\(f(top))\" x2=\"\(f(X))\" y2=\"\(f(top + ph))\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(f(X))\" y=\"\(f(top + ph + 16))\" text-anchor=\"middle\">\(label(v))</text>\n"
-            let tyv = y0 + (y1 - y0) * Double(k) / 5, w = logY ? Foundation.pow(10, tyv) : tyv
-            let Y = top + ph - ph * Double(k) / 5
+        }
+        for w in yTicks {
+            let Y = py(w)
             s += "<line x1=\"\(f(left))\" y1=\"\(f(Y))\" x2=\"\(f(left + pw))\" y2=\"\(f(Y))\" stroke=\"#ddd\"/>\n"
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(Y + 4))\" text-anchor=\"end\">\(label(w))</text>\n"
         }
