@@ -70,6 +70,11 @@ private struct TiedAutoencoder: Layer {
         #expect(Forgetful().undeclaredTrainableTensors == ["forgotten.1.weight", "forgotten.1.bias"])
         #expect(TiedAutoencoder().undeclaredTrainableTensors.isEmpty)
         #expect(Sequential<Float>([Dense(inputSize: 2, outputSize: 2), BatchNorm(features: 2), Dropout(probability: 0.1)]).undeclaredTrainableTensors.isEmpty)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-forgetful-\(getpid()).safetensors")
+        #expect(throws: CheckpointError.undeclared(path: url.path, names: ["forgotten.1.weight", "forgotten.1.bias"])) {
+            try Checkpoint.save(Forgetful(), to: url)
+        }
+        #expect(Forgetful().description.hasSuffix("warning: trainable tensors not declared in visit(_:): forgotten.1.weight, forgotten.1.bias"))
         var frozen = Forgetful()
         frozen.forgotten[1]!.weight = frozen.forgotten[1]!.weight.detached()
         #expect(frozen.undeclaredTrainableTensors == ["forgotten.1.bias"])

@@ -109,4 +109,75 @@ import Testing
         var wrong = TrainingLoop(model: Dense<Float>(inputSize: 3, outputSize: 1), optimizer: Adam<Float>(), batchSize: 8)
         #expect(throws: CheckpointError.self) { try wrong.resume(from: dir) }
     }
+
+    /// Early stopping across an interruption: the best epoch's state is in the checkpoint, so the
+    /// resumed run stops and restores exactly as the uninterrupted one; a run in several `fit`
+    /// calls never rewinds between them.
+    @Test func earlyStoppingSurvivesResumeAndChunkedFits() throws {
+        final class Script: @unchecked Sendable { var epoch = 0; var weights: [[Float]] = []; let scores = [1.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999] }
+        let y = x.sum(axis: 1, keepDims: true)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-best-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        func makeLoop() -> TrainingLoop<Dense<Float>, SGD<Float>> {
+            var loop = TrainingLoop(model: Dense<Float>(inputSize: 3, outputSize: 1, generator: RandomGenerator(seed: 2)),
+                                    optimizer: SGD<Float>(learningRate: 0.05, momentum: 0.5), batchSize: 8, generator: RandomGenerator(seed: 5))
+            loop.showProgress = false
+            loop.earlyStopping = EarlyStopping(metric: "score", patience: 3)
+            return loop
+        }
+        let loss: (Dense<Float>, Tensor<Float>, Tensor<Float>) -> Tensor<Float> = { m, a, b in Loss.meanSquaredError(m(a), b) }
+        func fit(_ loop: inout TrainingLoop<Dense<Float>, SGD<Float>>, _ epochs: Int, _ script: Script) throws {
+            try loop.fit(inputs: x, targets: y, epochs: epochs, loss: loss, evaluate: { m in
+                script.weights.append(m.weight.scalars); script.epoch += 1; return [("score", script.scores[script.epoch - 1])]
+            })
+        }
+        var whole = makeLoop()
+        let w = Script()
+        try fit(&whole, 10, w)
+        let w1 = w.weights
+        #expect(whole.stoppedEarly && whole.history.count == 5 && whole.model.weight.scalars == w1[1], "stopped at 5, epoch 2 restored")
+
+        var first = makeLoop()
+        first.checkpointing = CheckpointPolicy(directory: dir, every: 3)
+        let s = Script()
+        try fit(&first, 3, s)
+        #expect(first.model.weight.scalars == s.weights[2], "a fit that reaches its last epoch keeps that epoch's state")
+        var resumed = makeLoop()
+        try resumed.resume(from: dir)
+        try fit(&resumed, 10, s)
+        #expect(resumed.stoppedEarly && resumed.history.count == 5 && resumed.model.weight.scalars == whole.model.weight.scalars)
+
+        var chunked = makeLoop()
+        let c = Script()
+        try fit(&chunked, 3, c)
+        try fit(&chunked, 10, c)
+        #expect(c.weights == w1, "fit in two calls trains through the same states")
+    }
+
+    @Test func resumeRefusesAnotherSetup() throws {
+        let y = x.sum(axis: 1, keepDims: true)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-setup-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        func model() -> Sequential<Float> {
+            Sequential([Dense(inputSize: 3, outputSize: 4, generator: RandomGenerator(seed: 1)), Dropout(probability: 0.2, generator: RandomGenerator(seed: 9)),
+                        Dense(inputSize: 4, outputSize: 1, generator: RandomGenerator(seed: 2))])
+        }
+        var m = model()
+        m.freeze("2")
+        var loop = TrainingLoop(model: m, optimizer: Adam<Float>(), batchSize: 8, generator: RandomGenerator(seed: 3))
+        loop.showProgress = false
+        loop.checkpointing = CheckpointPolicy(directory: dir)
+        try loop.fit(inputs: x, targets: y, epochs: 1, loss: { m, a, b in Loss.meanSquaredError(m(a), b) })
+        var sameSetup = TrainingLoop(model: model(), optimizer: Adam<Float>(), batchSize: 8, generator: RandomGenerator(seed: 3))
+        try sameSetup.resume(from: dir)
+        #expect(sameSetup.model.frozenParameterNames == ["2.weight", "2.bias"], "frozen parameters come back frozen")
+        var otherOptimizer = TrainingLoop(model: model(), optimizer: SGD<Float>(learningRate: 0.1), batchSize: 8, generator: RandomGenerator(seed: 3))
+        #expect(throws: CheckpointError.self) { try otherOptimizer.resume(from: dir) }
+        var otherSeed = TrainingLoop(model: model(), optimizer: Adam<Float>(), batchSize: 8, generator: RandomGenerator(seed: 4))
+        do { try otherSeed.resume(from: dir); Issue.record("expected an error") } catch let e as CheckpointError {
+            guard case let .incompatible(_, reason) = e else { Issue.record("\(e)"); return }
+            #expect(reason.contains("seeded with 3") && reason.contains("here with 4"))
+        }
+        #expect(otherSeed.history.isEmpty, "nothing changed")
+    }
 }

@@ -8,8 +8,11 @@ import Foundation
 /// loading never sees. Loading is strict by default: missing or unexpected names and shape
 /// mismatches are errors naming them.
 public enum Checkpoint {
-    /// Writes the model's parameters and buffers to a safetensors file (atomically).
+    /// Writes the model's parameters and buffers to a safetensors file (atomically). Throws,
+    /// writing nothing, if the model holds trainable tensors its `visit(_:)` does not declare.
     public static func save<M: Module>(_ model: M, metadata: [String: String] = [:], to url: URL) throws {
+        let undeclared = model.undeclaredTrainableTensors
+        guard undeclared.isEmpty else { throw CheckpointError.undeclared(path: url.path, names: undeclared) }
         try Safetensors.write(model.stateDict.map { ($0.name, $0.value) }, metadata: metadata, to: url)
     }
 

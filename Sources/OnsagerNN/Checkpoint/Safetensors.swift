@@ -49,7 +49,10 @@ public enum Safetensors {
     public static func read<S: TensorScalar>(_ url: URL, as: S.Type = S.self, convertingTypes: Bool = false) throws
         -> (tensors: [String: Tensor<S>], metadata: [String: String]) {
         let path = url.path
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "cannot read file") }
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot read file" : "no such file"
+            throw CheckpointError.malformed(path: path, offset: 0, reason: reason)
+        }
         guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, offset: 0, reason: "shorter than the 8-byte header length") }
         let n = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(bytes.count - 8) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "header length \(n) exceeds the file") }

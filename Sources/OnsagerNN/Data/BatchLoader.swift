@@ -6,10 +6,10 @@ import Foundation
 /// transform hook (augmentation, noise), and the next batch prepared on a background thread
 /// while the current step runs.
 ///
-/// Deterministic for a seed whatever the thread count or timing: the epoch's order comes from
-/// `generator` on the calling thread, and the transform of batch b of epoch e gets its own
-/// generator seeded from (seed, e, b), never a shared stream that the prefetching thread could
-/// advance out of turn.
+/// Deterministic for a seed whatever the thread count or timing, and resumable from the epoch
+/// number alone: epoch e's order is drawn from a generator seeded from (seed, e), and the
+/// transform of batch b of epoch e gets its own generator seeded from (seed, e, b), never a
+/// shared stream that the prefetching thread (or an interruption) could advance out of turn.
 public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
     /// The transform applied to each batch: the batch and a generator private to it.
     public typealias Transform = @Sendable (Batch<Scalar>, RandomGenerator) -> Batch<Scalar>
@@ -30,9 +30,10 @@ public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
     public var transform: Transform?
     /// Whether to prepare the next batch in the background.
     public var prefetch: Bool
-    /// The generator that shuffles; each epoch advances it by one permutation.
+    /// The generator whose seed, with the epoch number, seeds each epoch's shuffle and transforms
+    /// (its own stream is not drawn from).
     public let generator: RandomGenerator
-    /// Epochs started so far (seeds the transforms' generators).
+    /// Epochs started so far (the next epoch is number `epochsStarted + 1`).
     public internal(set) var epochsStarted = 0
 
     /// A loader over rows of `inputs` with optional `targets` rows or class `labels`.
@@ -62,10 +63,11 @@ public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
         return b
     }
 
-    /// The next epoch's batches, in order (draws the shuffle now).
+    /// The next epoch's batches, in order.
     public mutating func epoch() -> Epoch {
         epochsStarted += 1
-        let order = shuffle ? generator.permutation(rowCount) : Array(0..<rowCount)
+        let order = shuffle ? RandomGenerator(seed: Self.mix(generator.seed, UInt64(epochsStarted), .max)).permutation(rowCount)
+                            : Array(0..<rowCount)
         let rows = (0..<batchesPerEpoch).map { b in Array(order[(b * batchSize)..<Swift.min(rowCount, (b + 1) * batchSize)]) }
         return Epoch(loader: self, epoch: epochsStarted, rows: rows)
     }

@@ -7,7 +7,8 @@ public struct Dropout<Scalar: TensorScalar>: Layer {
     public let probability: Double
     /// Training mode drops; evaluation mode is the identity.
     public var isTraining = true
-    /// The generator of the dropout masks.
+    /// The generator of the dropout masks, fixed when the layer is made (`RandomGenerator.manualSeed`
+    /// called later does not reach it: seed before building the model, or pass a generator).
     public let generator: RandomGenerator
     /// Dropout with probability p in [0, 1).
     public init(probability: Double, generator: RandomGenerator = .current) {

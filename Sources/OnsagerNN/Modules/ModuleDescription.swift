@@ -28,7 +28,9 @@ extension Module {
             return indent + head + "(\n" + n.children.map { render($0, indent + "  ") }.joined(separator: "\n") + "\n" + indent + ")"
         }
         let total = parameterCount, trainable = trainableParameterCount
+        let undeclared = undeclaredTrainableTensors
         return render(root!, "") + "\n\(Self.grouped(total)) parameters (\(Self.grouped(trainable)) trainable)"
+            + (undeclared.isEmpty ? "" : "\nwarning: trainable tensors not declared in visit(_:): \(undeclared.joined(separator: ", "))")
     }
 
     /// An integer with thousands separators ("101,770").

@@ -17,7 +17,9 @@ public struct EarlyStopping: Sendable {
     public var minDelta: Double
     /// Whether lower or higher is better.
     public var goal: Goal
-    /// Whether to put back the parameters and buffers of the best epoch when training ends.
+    /// Whether to put back the parameters and buffers of the best epoch when early stopping ends
+    /// training (a `fit` that reaches its last epoch leaves the last epoch's, so training in
+    /// several `fit` calls never rewinds). Training checkpoints keep the best epoch's state.
     public var restoreBest: Bool
 
     /// Stop after `patience` epochs in which `metric` did not improve by more than `minDelta`.

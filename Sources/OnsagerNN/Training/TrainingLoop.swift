@@ -38,7 +38,7 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     public private(set) var stoppedEarly = false
     /// Optimizer steps taken so far.
     public internal(set) var globalStep = 0
-    private var best: (epoch: Int, state: [NamedTensor<S>])?
+    var best: (epoch: Int, state: [NamedTensor<S>])?
 
     /// A loop training `model` with `optimizer`.
     public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
@@ -154,7 +154,7 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
             }
             if stoppedEarly { break }
         }
-        if let best, earlyStopping?.restoreBest == true, best.epoch != history.count {
+        if stoppedEarly, let best, earlyStopping?.restoreBest == true, best.epoch != history.count {
             try Checkpoint.apply(Dictionary(uniqueKeysWithValues: best.state.map { ($0.name, $0.value) }), to: &model,
                                  path: "(best epoch \(best.epoch))", strict: true)
             if showProgress { print("  restored the parameters of epoch \(best.epoch), the best by \(earlyStopping!.metric)") }

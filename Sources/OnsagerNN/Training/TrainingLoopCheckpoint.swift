@@ -3,49 +3,90 @@ import Foundation
 
 extension TrainingLoop {
     /// Writes a resumable checkpoint to `directory`: `training.safetensors` (model under "model/",
-    /// optimizer state under "optimizer/", step count, history and random-stream positions in
-    /// the metadata) and `model.safetensors` (the model alone, loadable by PyTorch). Each file
-    /// is written atomically.
+    /// optimizer state under "optimizer/", the best epoch's state under "best/"; step count,
+    /// history, frozen parameters, optimizer type and groups, and the seeds and stream positions of
+    /// the random generators in the metadata) and `model.safetensors` (the model alone, loadable by
+    /// PyTorch). Each file is written atomically.
     public func saveCheckpoint(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let trainingURL = directory.appendingPathComponent("training.safetensors")
+        let undeclared = model.undeclaredTrainableTensors
+        guard undeclared.isEmpty else { throw CheckpointError.undeclared(path: trainingURL.path, names: undeclared) }
         var named = model.stateDict.map { ("model/" + $0.name, $0.value) }
         named += optimizer.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer/" + $0.key, $0.value) }
+        if let best { named += best.state.map { ("best/" + $0.name, $0.value) } }
         var metadata = ["format": "onsager-training-1", "global_step": String(globalStep), "history": Self.encode(history),
-                        "rng/loop": String(generator.position)]
-        for (name, g) in moduleGenerators { metadata["rng/model/" + name] = String(g.position) }
-        try Safetensors.write(named, metadata: metadata, to: directory.appendingPathComponent("training.safetensors"))
+                        "rng/loop": Self.stream(generator), "optimizer": Self.optimizerSignature(optimizer),
+                        "frozen": model.frozenParameterNames.joined(separator: ",")]
+        if let best { metadata["best_epoch"] = String(best.epoch) }
+        for (name, g) in moduleGenerators { metadata["rng/model/" + name] = Self.stream(g) }
+        try Safetensors.write(named, metadata: metadata, to: trainingURL)
         try Checkpoint.save(model, metadata: ["epoch": String(history.count)], to: directory.appendingPathComponent("model.safetensors"))
     }
 
-    /// Restores the model, optimizer, step count, history and random streams from a checkpoint
-    /// written by `saveCheckpoint(to:)`, so that `fit` continues exactly as the uninterrupted run
-    /// would have (same batches, same dropout masks, same bits). Throws, changing nothing, when
-    /// the file is absent, malformed, or does not match the model.
+    /// Restores the model (values and frozen parameters), optimizer state, step count, history,
+    /// best epoch and random-stream positions from a checkpoint written by `saveCheckpoint(to:)`,
+    /// so that `fit` continues exactly as the uninterrupted run would have (same batches, same
+    /// dropout masks, same bits). Throws, changing nothing, when the file is absent or malformed,
+    /// does not match the model, or was written by a loop with another optimizer, other
+    /// parameter groups or generators with other seeds.
     public mutating func resume(from directory: URL) throws {
         let url = directory.appendingPathComponent("training.safetensors")
+        let path = url.path
         let (tensors, metadata) = try Safetensors.read(url, as: S.self)
         guard metadata["format"] == "onsager-training-1", let step = metadata["global_step"].flatMap({ Int($0) }),
-              let historyText = metadata["history"], let history = Self.decode(historyText),
-              let loopPosition = metadata["rng/loop"].flatMap({ UInt64($0) }) else {
-            throw CheckpointError.malformed(path: url.path, offset: 8, reason: "not a training checkpoint (format, global_step, history or rng/loop missing or unreadable)")
+              let historyText = metadata["history"], let history = Self.decode(historyText), let loopStream = metadata["rng/loop"] else {
+            throw CheckpointError.malformed(path: path, offset: 8, reason: "not a training checkpoint (format, global_step, history or rng/loop missing or unreadable)")
         }
-        var modelTensors: [String: Tensor<S>] = [:], optimizerTensors: [String: Tensor<S>] = [:]
+        if let saved = metadata["optimizer"], saved != Self.optimizerSignature(optimizer) {
+            throw CheckpointError.incompatible(path: path, reason: "it was written with optimizer \(saved), this loop has \(Self.optimizerSignature(optimizer))")
+        }
+        func checkSeed(_ stream: String, of g: RandomGenerator, _ what: String) throws -> UInt64 {
+            let parts = stream.split(separator: ":").compactMap { UInt64($0) }
+            guard parts.count == 2 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "unreadable stream '\(stream)' for \(what)") }
+            guard parts[0] == g.seed else {
+                throw CheckpointError.incompatible(path: path, reason: "\(what) was seeded with \(parts[0]) in the checkpointed run, here with \(g.seed)")
+            }
+            return parts[1]
+        }
+        let loopPosition = try checkSeed(loopStream, of: generator, "the loop's generator")
+        var positions: [(RandomGenerator, UInt64)] = [(generator, loopPosition)]
+        for (name, g) in moduleGenerators {
+            guard let stream = metadata["rng/model/" + name] else {
+                throw CheckpointError.incompatible(path: path, reason: "no stream for the model's generator '\(name)'")
+            }
+            positions.append((g, try checkSeed(stream, of: g, "the model's generator '\(name)'")))
+        }
+        var modelTensors: [String: Tensor<S>] = [:], optimizerTensors: [String: Tensor<S>] = [:], bestTensors: [String: Tensor<S>] = [:]
         for (k, v) in tensors {
             if k.hasPrefix("model/") { modelTensors[String(k.dropFirst(6))] = v }
             else if k.hasPrefix("optimizer/") { optimizerTensors[String(k.dropFirst(10))] = v }
+            else if k.hasPrefix("best/") { bestTensors[String(k.dropFirst(5))] = v }
         }
         var restored = model
-        try Checkpoint.apply(modelTensors, to: &restored, path: url.path, strict: true)
-        let generators = moduleGenerators
-        for (name, _) in generators where metadata["rng/model/" + name].flatMap({ UInt64($0) }) == nil {
-            throw CheckpointError.malformed(path: url.path, offset: 8, reason: "no stream position for the model's generator '\(name)'")
+        try Checkpoint.apply(modelTensors, to: &restored, path: path, strict: true)
+        let frozen = Set((metadata["frozen"] ?? "").split(separator: ",").map(String.init))
+        restored.mapParameters { name, t in frozen.contains(name) ? t.detached() : (t.requiresGrad ? t : t.requiringGrad()) }
+        var restoredBest: (epoch: Int, state: [NamedTensor<S>])?
+        if let epoch = metadata["best_epoch"].flatMap({ Int($0) }) {
+            var check = model
+            try Checkpoint.apply(bestTensors, to: &check, path: path + " (best/)", strict: true)
+            restoredBest = (epoch, check.stateDict)
         }
         model = restored
         optimizer.stateTensors = optimizerTensors
         globalStep = step
         self.history = history
-        generator.position = loopPosition
-        for (name, g) in generators { g.position = UInt64(metadata["rng/model/" + name]!)! }
+        best = restoredBest
+        for (g, p) in positions { g.position = p }
+    }
+
+    /// "seed:position" of a generator.
+    static func stream(_ g: RandomGenerator) -> String { "\(g.seed):\(g.position)" }
+
+    /// The optimizer's type and its parameter groups' names, which a resumed loop must share.
+    static func optimizerSignature(_ o: Opt) -> String {
+        "\(Opt.self)" + (o.groups.isEmpty ? "" : " with groups " + o.groups.map { "'\($0.name)'" }.joined(separator: ", "))
     }
 
     /// The random generators the model declares, by dotted name.
