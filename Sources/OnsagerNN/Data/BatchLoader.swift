@@ -6,10 +6,10 @@ import Foundation
 /// transform hook (augmentation, noise), and the next batch prepared on a background thread
 /// while the current step runs.
 ///
-/// Deterministic for a seed whatever the thread count or timing, and resumable from the epoch
-/// number alone: epoch e's order is drawn from a generator seeded from (seed, e), and the
+/// Deterministic for a seed whatever the thread count or timing: each epoch's order is drawn from
+/// `generator` on the calling thread (a `TrainingLoop` checkpoint records its position), and the
 /// transform of batch b of epoch e gets its own generator seeded from (seed, e, b), never a
-/// shared stream that the prefetching thread (or an interruption) could advance out of turn.
+/// shared stream that the prefetching thread could advance out of turn.
 public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
     /// The transform applied to each batch: the batch and a generator private to it.
     public typealias Transform = @Sendable (Batch<Scalar>, RandomGenerator) -> Batch<Scalar>
@@ -30,8 +30,8 @@ public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
     public var transform: Transform?
     /// Whether to prepare the next batch in the background.
     public var prefetch: Bool
-    /// The generator whose seed, with the epoch number, seeds each epoch's shuffle and transforms
-    /// (its own stream is not drawn from).
+    /// The generator that shuffles: each epoch draws one permutation from it. Its seed, with the
+    /// epoch and batch numbers, also seeds the transforms.
     public let generator: RandomGenerator
     /// Epochs started so far (the next epoch is number `epochsStarted + 1`).
     public internal(set) var epochsStarted = 0
@@ -63,11 +63,10 @@ public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
         return b
     }
 
-    /// The next epoch's batches, in order.
+    /// The next epoch's batches, in order (draws the shuffle now).
     public mutating func epoch() -> Epoch {
         epochsStarted += 1
-        let order = shuffle ? RandomGenerator(seed: Self.mix(generator.seed, UInt64(epochsStarted), .max)).permutation(rowCount)
-                            : Array(0..<rowCount)
+        let order = shuffle ? generator.permutation(rowCount) : Array(0..<rowCount)
         let rows = (0..<batchesPerEpoch).map { b in Array(order[(b * batchSize)..<Swift.min(rowCount, (b + 1) * batchSize)]) }
         return Epoch(loader: self, epoch: epochsStarted, rows: rows)
     }

@@ -39,6 +39,10 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     /// Optimizer steps taken so far.
     public internal(set) var globalStep = 0
     var best: (epoch: Int, state: [NamedTensor<S>])?
+    /// The shuffling generator of the loader being trained on, whose stream a checkpoint records.
+    var dataGenerator: RandomGenerator?
+    /// A data stream position read by `resume`, applied to the next loader `fit` is given.
+    var pendingDataStream: (seed: UInt64, position: UInt64)?
 
     /// A loop training `model` with `optimizer`.
     public init(model: Model, optimizer: Opt, batchSize: Int, schedule: (any LearningRateSchedule)? = nil, clipNorm: Double? = nil,
@@ -87,6 +91,14 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                              loss: (Model, Batch<S>) -> Tensor<S>, evaluate: ((Model) -> [(String, Double)])? = nil) throws {
         var loader = loader
         loader.epochsStarted = history.count           // a resumed loop seeds transforms as the uninterrupted one did
+        if let pending = pendingDataStream {
+            guard pending.seed == loader.generator.seed else {
+                throw CheckpointError.incompatible(path: "(resumed loop)", reason: "the loader's generator was seeded with \(pending.seed) in the checkpointed run, here with \(loader.generator.seed)")
+            }
+            loader.generator.position = pending.position
+            pendingDataStream = nil
+        }
+        dataGenerator = loader.generator
         stoppedEarly = false
         let tty = isatty(STDOUT_FILENO) != 0
         while history.count < epochs {

@@ -19,6 +19,7 @@ extension TrainingLoop {
                         "rng/loop": Self.stream(generator), "optimizer": Self.optimizerSignature(optimizer),
                         "frozen": model.frozenParameterNames.joined(separator: ",")]
         if let best { metadata["best_epoch"] = String(best.epoch) }
+        if let dataGenerator, dataGenerator !== generator { metadata["rng/data"] = Self.stream(dataGenerator) }
         for (name, g) in moduleGenerators { metadata["rng/model/" + name] = Self.stream(g) }
         try Safetensors.write(named, metadata: metadata, to: trainingURL)
         try Checkpoint.save(model, metadata: ["epoch": String(history.count)], to: directory.appendingPathComponent("model.safetensors"))
@@ -27,7 +28,8 @@ extension TrainingLoop {
     /// Restores the model (values and frozen parameters), optimizer state, step count, history,
     /// best epoch and random-stream positions from a checkpoint written by `saveCheckpoint(to:)`,
     /// so that `fit` continues exactly as the uninterrupted run would have (same batches, same
-    /// dropout masks, same bits). Throws, changing nothing, when the file is absent or malformed,
+    /// dropout masks, same bits; the stream of a loader passed to `fit(_:…)` is restored when
+    /// `fit` is next called with it). Throws, changing nothing, when the file is absent or malformed,
     /// does not match the model, or was written by a loop with another optimizer, other
     /// parameter groups or generators with other seeds.
     public mutating func resume(from directory: URL) throws {
@@ -57,6 +59,12 @@ extension TrainingLoop {
             }
             positions.append((g, try checkSeed(stream, of: g, "the model's generator '\(name)'")))
         }
+        var dataStream: (seed: UInt64, position: UInt64)?
+        if let stream = metadata["rng/data"] {
+            let parts = stream.split(separator: ":").compactMap { UInt64($0) }
+            guard parts.count == 2 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "unreadable stream '\(stream)' for the loader") }
+            dataStream = (parts[0], parts[1])
+        }
         var modelTensors: [String: Tensor<S>] = [:], optimizerTensors: [String: Tensor<S>] = [:], bestTensors: [String: Tensor<S>] = [:]
         for (k, v) in tensors {
             if k.hasPrefix("model/") { modelTensors[String(k.dropFirst(6))] = v }
@@ -78,6 +86,7 @@ extension TrainingLoop {
         globalStep = step
         self.history = history
         best = restoredBest
+        pendingDataStream = dataStream
         for (g, p) in positions { g.position = p }
     }
 
