@@ -1,0 +1,82 @@
+import OnsagerCore
+import OnsagerNN
+
+/// One damped sweep of the mean-field (order 1) or TAP (orders 2, 3) stationarity equations of
+/// an RBM, as a module: mv ← (1 − d)·σ(f_v(mv, mh)) + d·mv, then mh ← (1 − d)·σ(f_h(mv, mh)) + d·mh,
+/// exactly `TAPSolver`'s sweep. Its parameters are an RBM's W, a and b.
+public struct MeanFieldSweep<Scalar: TensorScalar>: Module {
+    /// The RBM whose equations this sweep iterates (its W, a and b are the parameters).
+    public var rbm: RBM<Scalar>
+    /// Expansion order of the equations.
+    public let order: PlefkaOrder
+    /// Fraction of the old magnetization kept.
+    public let damping: Double
+
+    /// A sweep of `rbm`'s equations of the given order.
+    public init(rbm: RBM<Scalar>, order: PlefkaOrder, damping: Double) {
+        check((0..<1).contains(damping), "MeanFieldSweep: damping must lie in [0, 1), got \(damping)")
+        self.rbm = rbm
+        self.order = order
+        self.damping = damping
+    }
+
+    /// The magnetizations after one sweep.
+    public func callAsFunction(_ m: Magnetizations<Scalar>) -> Magnetizations<Scalar> {
+        let pw = PlefkaWeights(rbm.w, order: order), d = Scalar(damping)
+        let nv = rbm.stationarityField(of: .visible, own: m.visible, other: m.hidden, order: order, weights: pw).sigmoid() * (1 - d) + m.visible * d
+        let nh = rbm.stationarityField(of: .hidden, own: m.hidden, other: nv, order: order, weights: pw).sigmoid() * (1 - d) + m.hidden * d
+        return Magnetizations(visible: nv, hidden: nh)
+    }
+
+    /// The RBM's parameters: "weights", "visible_bias", "hidden_bias".
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar { rbm.visit(&v) }
+    /// "MeanFieldSweep(tap2, damping 0.5)".
+    public var summary: String { "MeanFieldSweep(\(order), damping \(damping))" }
+}
+
+/// T damped mean-field (or TAP) sweeps as a T-layer network: the "tied-weight MLP" view of the
+/// EMF forward pass. Tied, every layer holds the same W, a and b (one parameter set, found once
+/// by the module system, so an optimizer sees three tensors); `untied()` gives each layer its
+/// own copy, initialised from the tied values, to ask whether relaxing the tie helps.
+public struct MeanFieldNetwork<Scalar: TensorScalar>: Module {
+    /// The sweeps, applied in order ("sweeps.0", …).
+    public var sweeps: [MeanFieldSweep<Scalar>]
+
+    /// `depth` sweeps of `rbm`'s equations, all sharing its parameters.
+    public init(tiedTo rbm: RBM<Scalar>, depth: Int, order: PlefkaOrder, damping: Double = 0.5) {
+        check(depth >= 1, "MeanFieldNetwork: depth must be at least 1, got \(depth)")
+        sweeps = Array(repeating: MeanFieldSweep(rbm: rbm, order: order, damping: damping), count: depth)
+    }
+
+    /// Layers given explicitly (tied or not).
+    public init(sweeps: [MeanFieldSweep<Scalar>]) {
+        check(!sweeps.isEmpty, "MeanFieldNetwork: needs at least one sweep")
+        self.sweeps = sweeps
+    }
+
+    /// The same network with every layer holding its own copy of the parameters (fresh leaves
+    /// with the current values).
+    public func untied() -> MeanFieldNetwork {
+        MeanFieldNetwork(sweeps: sweeps.map { s in
+            let r = s.rbm
+            func copy(_ t: Tensor<Scalar>) -> Tensor<Scalar> { Tensor(shape: t.shape, scalars: t.scalars).requiringGrad() }
+            return MeanFieldSweep(rbm: RBM(weights: copy(r.weights), visibleBias: copy(r.visibleBias), hiddenBias: copy(r.hiddenBias), beta: r.beta),
+                                  order: s.order, damping: s.damping)
+        })
+    }
+
+    /// Whether all layers share one parameter set.
+    public var isTied: Bool { namedParameters.count == 3 }
+    /// Number of sweeps.
+    public var depth: Int { sweeps.count }
+
+    /// The magnetizations after every sweep, from `start`.
+    public func callAsFunction(_ start: Magnetizations<Scalar>) -> Magnetizations<Scalar> {
+        sweeps.reduce(start) { m, sweep in sweep(m) }
+    }
+
+    /// The sweeps as children "sweeps.0", "sweeps.1", …
+    public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar { v.children("sweeps", &sweeps) }
+    /// "MeanFieldNetwork(depth, tied)".
+    public var summary: String { "MeanFieldNetwork(\(depth) sweeps, \(isTied ? "tied" : "untied"))" }
+}
