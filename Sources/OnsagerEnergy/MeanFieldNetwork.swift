@@ -11,27 +11,33 @@ public struct MeanFieldSweep<Scalar: TensorScalar>: Module {
     public let order: PlefkaOrder
     /// Fraction of the old magnetization kept.
     public let damping: Double
+    /// Whether the visible magnetizations are held at their start (clamped to an input) while
+    /// only the hidden ones are iterated: the hidden layer then converges to the mean-field
+    /// fixed point given the input, the supervised reading of the free energy.
+    public let clampsVisible: Bool
 
     /// A sweep of `rbm`'s equations of the given order.
-    public init(rbm: RBM<Scalar>, order: PlefkaOrder, damping: Double) {
+    public init(rbm: RBM<Scalar>, order: PlefkaOrder, damping: Double, clampsVisible: Bool = false) {
         check((0..<1).contains(damping), "MeanFieldSweep: damping must lie in [0, 1), got \(damping)")
         self.rbm = rbm
         self.order = order
         self.damping = damping
+        self.clampsVisible = clampsVisible
     }
 
     /// The magnetizations after one sweep.
     public func callAsFunction(_ m: Magnetizations<Scalar>) -> Magnetizations<Scalar> {
         let pw = PlefkaWeights(rbm.w, order: order), d = Scalar(damping)
-        let nv = rbm.stationarityField(of: .visible, own: m.visible, other: m.hidden, order: order, weights: pw).sigmoid() * (1 - d) + m.visible * d
+        let nv = clampsVisible ? m.visible
+            : rbm.stationarityField(of: .visible, own: m.visible, other: m.hidden, order: order, weights: pw).sigmoid() * (1 - d) + m.visible * d
         let nh = rbm.stationarityField(of: .hidden, own: m.hidden, other: nv, order: order, weights: pw).sigmoid() * (1 - d) + m.hidden * d
         return Magnetizations(visible: nv, hidden: nh)
     }
 
     /// The RBM's parameters: "weights", "visible_bias", "hidden_bias".
     public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar { rbm.visit(&v) }
-    /// "MeanFieldSweep(tap2, damping 0.5)".
-    public var summary: String { "MeanFieldSweep(\(order), damping \(damping))" }
+    /// "MeanFieldSweep(TAP2, damping 0.5)".
+    public var summary: String { "MeanFieldSweep(\(order), damping \(damping)\(clampsVisible ? ", visible clamped" : ""))" }
 }
 
 /// T damped mean-field (or TAP) sweeps as a T-layer network: the "tied-weight MLP" view of the
@@ -43,9 +49,9 @@ public struct MeanFieldNetwork<Scalar: TensorScalar>: Module {
     public var sweeps: [MeanFieldSweep<Scalar>]
 
     /// `depth` sweeps of `rbm`'s equations, all sharing its parameters.
-    public init(tiedTo rbm: RBM<Scalar>, depth: Int, order: PlefkaOrder, damping: Double = 0.5) {
+    public init(tiedTo rbm: RBM<Scalar>, depth: Int, order: PlefkaOrder, damping: Double = 0.5, clampsVisible: Bool = false) {
         check(depth >= 1, "MeanFieldNetwork: depth must be at least 1, got \(depth)")
-        sweeps = Array(repeating: MeanFieldSweep(rbm: rbm, order: order, damping: damping), count: depth)
+        sweeps = Array(repeating: MeanFieldSweep(rbm: rbm, order: order, damping: damping, clampsVisible: clampsVisible), count: depth)
     }
 
     /// Layers given explicitly (tied or not).
@@ -61,7 +67,7 @@ public struct MeanFieldNetwork<Scalar: TensorScalar>: Module {
             let r = s.rbm
             func copy(_ t: Tensor<Scalar>) -> Tensor<Scalar> { Tensor(shape: t.shape, scalars: t.scalars).requiringGrad() }
             return MeanFieldSweep(rbm: RBM(weights: copy(r.weights), visibleBias: copy(r.visibleBias), hiddenBias: copy(r.hiddenBias), beta: r.beta),
-                                  order: s.order, damping: s.damping)
+                                  order: s.order, damping: s.damping, clampsVisible: s.clampsVisible)
         })
     }
 

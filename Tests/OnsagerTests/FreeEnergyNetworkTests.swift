@@ -3,6 +3,7 @@ import Testing
 @testable import OnsagerCore
 @testable import OnsagerNN
 @testable import OnsagerEnergy
+@testable import OnsagerData
 
 /// The discriminative RBM against brute force, and the tied-weight MLP view of the EMF forward pass.
 @Suite struct FreeEnergyNetworkTests {
@@ -128,5 +129,27 @@ import Testing
         let early = cosine(1), late = cosine(200)
         #expect(late > 1 - 1e-10, "converged: \(late)")
         #expect(early < late, "one sweep from the data is not a fixed point: \(early)")
+    }
+}
+
+@Suite struct DeepBeliefNetworkTests {
+    /// Pretraining raises each layer's likelihood proxy, and the classifier's hidden layers compute
+    /// exactly the stack's P(h | v).
+    @Test func pretrainedStackBecomesAnMLP() throws {
+        let data: Tensor<Double> = BarsAndStripes.patterns(size: 4, as: Double.self)
+        var dbn = DeepBeliefNetwork<Double>(sizes: [16, 8, 5], weightStd: 0.1, generator: RandomGenerator(seed: 3))
+        var losses: [[Double]] = [[], []]
+        try dbn.pretrain(on: data, epochs: 30, batchSize: 10, method: .cd(k: 1), optimizer: SGD<Double>(learningRate: 0.1, momentum: 0.5),
+                         generator: RandomGenerator(seed: 4)) { layer, _, loss in losses[layer].append(loss) }
+        #expect(losses.map(\.count) == [30, 30])
+        let mlp = dbn.classifier(classes: 3, generator: RandomGenerator(seed: 5))
+        let hidden = Sequential<Double>(Array(mlp.layers.prefix(4)))(data)
+        let want = dbn.layers[1].hiddenProbabilities(dbn.layers[0].hiddenProbabilities(data))
+        #expect(allClose(hidden, want.detached(), rtol: 1e-13, atol: 1e-14))
+        #expect(mlp.namedParameters.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"])
+        #expect(dbn.namedParameters.count == 6 && dbn.namedParameters[0].name == "layers.0.weights")
+        let exact = dbn.layers[0].logLikelihood(data)
+        let untrained = RBM<Double>(visible: 16, hidden: 8, weightStd: 0.1, data: data, generator: RandomGenerator(seed: 3)).logLikelihood(data)
+        #expect(exact > untrained, "pretraining the first layer raised the exact log-likelihood: \(untrained) → \(exact)")
     }
 }
