@@ -51,6 +51,7 @@ let package = Package(
         .executableTarget(name: "06-mlp-mnist", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/06-mlp-mnist"),
         .executableTarget(name: "07-custom-models", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/07-custom-models",
                           exclude: ["torch_equivalent.py"]),
+        .executableTarget(name: "08-backprop-free-energy", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/08-backprop-free-energy"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]
