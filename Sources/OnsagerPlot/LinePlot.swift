@@ -1,7 +1,9 @@
 import OnsagerCore
 import Foundation
 
-/// A small SVG line plot: several named series, linear or log axes, ticks, a legend.
+/// A small SVG line plot: several named series, linear or log axes with round ticks, and a
+/// legend placed in a corner where it hides no data (or outside, to the right, when every
+/// corner has some).
 ///
 /// ```swift
 /// var plot = LinePlot(title: "loss", xLabel: "step", yLabel: "loss")
@@ -78,7 +80,21 @@ public struct LinePlot {
         func py(_ v: Double) -> Double { top + ph - (ty(v) - y0) / (y1 - y0) * ph }
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func label(_ v: Double) -> String { String(format: "%g", v) }     // round ticks print as "0.02", "5", "1e-05"
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        // The legend goes in the inside corner that hides no data, or outside on the right.
+        let legendW = 40 + 7.0 * Double(series.map { $0.name.count }.max() ?? 0), legendH = 8 + 16 * Double(series.count)
+        let samples: [(Double, Double)] = series.flatMap { se -> [(Double, Double)] in
+            let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }.map { (px($0.0), py($0.1)) }
+            guard ok.count > 1 else { return ok }
+            return (1..<ok.count).flatMap { i in (0...20).map { k -> (Double, Double) in
+                let t = Double(k) / 20
+                return (ok[i - 1].0 + t * (ok[i].0 - ok[i - 1].0), ok[i - 1].1 + t * (ok[i].1 - ok[i - 1].1))
+            } }
+        }
+        let corners = [(left + pw - legendW - 6, top + 6), (left + 6, top + 6), (left + pw - legendW - 6, top + ph - legendH - 6), (left + 6, top + ph - legendH - 6)]
+        let free = corners.first { c in !samples.contains { $0.0 >= c.0 - 4 && $0.0 <= c.0 + legendW + 4 && $0.1 >= c.1 - 4 && $0.1 <= c.1 + legendH + 4 } }
+        let legendOrigin = free ?? (left + pw + 14, top)
+        let totalWidth = free == nil && !series.isEmpty ? width + legendW + 14 : width
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(totalWidth))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
@@ -105,11 +121,10 @@ public struct LinePlot {
             }
             legend.append((color, se.dashed, se.name))
         }
-        // Legend: a framed box sized to its longest label, inside the top-right corner.
+        // Legend: a framed box sized to its longest label.
         if !legend.isEmpty {
-            let w = 40 + 7.0 * Double(legend.map { $0.2.count }.max() ?? 0), h = 8 + 16 * Double(legend.count)
-            let x0 = Swift.max(left + 4, left + pw - w - 6), y0 = top + 6
-            s += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
+            let (x0, y0) = legendOrigin
+            s += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(legendW))\" height=\"\(f(legendH))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
             for (i, item) in legend.enumerated() {
                 let ly = y0 + 16 + Double(i) * 16
                 s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(ly - 4))\" x2=\"\(f(x0 + 30))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.0)\" stroke-width=\"2\"\(item.1 ? " stroke-dasharray=\"6,4\"" : "")/>\n"

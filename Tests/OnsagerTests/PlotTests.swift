@@ -21,4 +21,23 @@ import Testing
         #expect(AxisTicks.logarithmic(-6, 2) == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100])
         #expect(AxisTicks.logarithmic(log10(0.3), log10(40)) == [0.5, 1, 2, 5, 10, 20])
     }
+
+    /// The legend never covers data: a free corner when there is one, else outside on the right.
+    @Test func legendHidesNoData() throws {
+        func legendX(_ p: LinePlot) throws -> Double {
+            let svg = p.svg()
+            let line = try #require(svg.split(separator: "\n").first { $0.contains("fill-opacity=\"0.85\"") })
+            let x = line.split(separator: "\"")[1]
+            return try #require(Double(x))
+        }
+        // Six series with long names make a legend of about 300 × 100 units.
+        var rising = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+        for k in 0..<6 { rising.add("a rising series named at length \(k)", x: [0, 1, 2, 3], y: [0, 1, 2, 3].map { $0 + 0.01 * Double(k) }) }
+        let risingX = try legendX(rising)
+        #expect(risingX < 200, "top-left is free: \(risingX)")
+        var everywhere = rising
+        everywhere.add("a falling series with a long name", x: [0, 1, 2, 3], y: [3, 2, 1, 0])
+        #expect(try legendX(everywhere) > 640 - 20 - 1, "no corner is free: outside")
+        #expect(everywhere.svg().hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"925\""), "the figure widened to hold it")
+    }
 }
