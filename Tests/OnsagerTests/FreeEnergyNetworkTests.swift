@@ -112,6 +112,18 @@ import Testing
         #expect(tied.description.contains("(sweeps): ModuleList(") && tied.description.contains("34 parameters"))
     }
 
+    /// With the input clamped, naive mean field's hidden fixed point is σ(b + xW): the network is a
+    /// one-hidden-layer sigmoid MLP; TAP2's correction moves it when inputs are grey.
+    @Test func clampedMeanFieldIsASigmoidLayer() {
+        let rbm = RBM<Double>(visible: 6, hidden: 4, weightStd: 0.8, generator: g)
+        let x = T.uniform([3, 6], generator: g)
+        let start = Magnetizations(visible: x, hidden: rbm.hiddenProbabilities(x))
+        let mf = MeanFieldNetwork(tiedTo: rbm, depth: 5, order: .meanField, clampsVisible: true)(start)
+        #expect(allClose(mf.hidden, rbm.hiddenProbabilities(x), rtol: 1e-15, atol: 1e-15) && mf.visible.scalars == x.scalars)
+        let tap2 = MeanFieldNetwork(tiedTo: rbm, depth: 5, order: .tap2, clampsVisible: true)(start)
+        #expect(!allClose(tap2.hidden, rbm.hiddenProbabilities(x), rtol: 1e-6, atol: 1e-6))
+    }
+
     /// Unrolled (backprop through T sweeps) and envelope gradients of −G(m_T) agree once m_T is a
     /// fixed point, and not before.
     @Test func unrolledAndEnvelopeGradientsAgreeAtConvergence() {

@@ -26,6 +26,8 @@ var options = CommandLineOptions(program: "08-backprop-free-energy", summary: "t
 let epochs = options.value("--epochs", default: 10, help: "training epochs per classifier", valid: { $0 > 0 }, "a positive integer")
 let hidden = options.value("--hidden", default: 500, help: "hidden units of every model", valid: { $0 > 0 }, "a positive integer")
 let trainSize = options.value("--train-size", default: 60000, help: "training images used", valid: { $0 >= 1000 && $0 <= 60000 }, "1000…60000")
+let repeats = options.value("--repeats", default: 3, help: "seeds of the tied-vs-untied comparison", valid: { $0 >= 0 }, "a non-negative integer")
+let repeatEpochs = options.value("--repeat-epochs", default: 10, help: "epochs of each repeated tied/untied run", valid: { $0 >= 2 }, "an integer ≥ 2")
 let pretrainEpochs = options.value("--pretrain-epochs", default: 5, help: "CD-1 epochs per RBM of the deep belief net", valid: { $0 > 0 }, "a positive integer")
 let dataPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
 let fresh = options.flag("--fresh", help: "discard stored results and checkpoints")
@@ -199,6 +201,29 @@ let untied = stored("mf-untied") {
     for k in first.keys { first[k]! += second[k] ?? [] }
     return first
 }
+// Tied against untied once more, over `repeats` seeds (model and shuffling), for error bars:
+// one seed's difference of a few tenths of a point is within the spread.
+var repeated: [(tied: Double, untied: Double)] = []
+for r in 0..<repeats {
+    let seed = UInt64(100 + 10 * r), half = repeatEpochs / 2
+    let result = stored("repeat-\(r)-e\(repeatEpochs)") {
+        let t = try trainClassifier("repeat-\(r)-tied-e\(repeatEpochs)", meanFieldClassifier(order: .meanField, clamped: false, seed: seed), epochs: repeatEpochs,
+                                    seed: seed + 2, loss: mfLoss, logits: mfLogits)
+        _ = try trainClassifier("repeat-\(r)-tied-e\(half)", meanFieldClassifier(order: .meanField, clamped: false, seed: seed), epochs: half,
+                                seed: seed + 2, loss: mfLoss, logits: mfLogits)
+        var model = meanFieldClassifier(order: .meanField, clamped: false, seed: seed)
+        try Checkpoint.load(into: &model, from: runs.appendingPathComponent("repeat-\(r)-tied-e\(half)/model.safetensors"))
+        model.network = model.network.untied()
+        let u = try trainClassifier("repeat-\(r)-untied-after-\(half)", model, epochs: repeatEpochs - half, seed: seed + 3, loss: mfLoss, logits: mfLogits)
+        return ["tied": [t["test_error"]!.last!], "untied": [u["test_error"]!.last!]]
+    }
+    repeated.append((result["tied"]![0], result["untied"]![0]))
+}
+func meanAndSpread(_ v: [Double]) -> (mean: Double, std: Double) {
+    let m = v.reduce(0, +) / Double(Swift.max(v.count, 1))
+    return (m, v.count > 1 ? (v.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(v.count - 1)).squareRoot() : 0)
+}
+
 let clamped = stored("mf-clamped-tap2") {
     try trainClassifier("mf-clamped-tap2", meanFieldClassifier(order: .tap2, clamped: true, seed: 24), epochs: epochs, seed: 26,
                         loss: mfLoss, logits: mfLogits, probe: { $0.negativeFreeEnergy(probeX) })
@@ -238,6 +263,13 @@ print("| model | test error | best epoch's error | training time |\n|---|---|---
 for (name, r) in classifiers {
     let e = r["test_error"]!
     print(String(format: "| %@ | %.2f %% | %.2f %% | %.0f s |", name, 100 * e.last!, 100 * e.min()!, r["seconds"]!.reduce(0, +) + (r["pretrain_seconds"]?.first ?? 0)))
+}
+if !repeated.isEmpty {
+    let t = meanAndSpread(repeated.map { 100 * $0.tied }), u = meanAndSpread(repeated.map { 100 * $0.untied })
+    print("\n### Tied vs untied over \(repeated.count) seeds (\(repeatEpochs) epochs; untied after \(repeatEpochs / 2))\n")
+    print("| seed | tied | untied |\n|---|---|---|")
+    for (r, p) in repeated.enumerated() { print(String(format: "| %d | %.2f %% | %.2f %% |", r, 100 * p.tied, 100 * p.untied)) }
+    print(String(format: "| mean ± std | %.2f ± %.2f %% | %.2f ± %.2f %% |", t.mean, t.std, u.mean, u.std))
 }
 /// Mean squared distance between the input and the visible magnetizations after the T sweeps,
 /// for the free-visible networks, from their last checkpoint (nil for the clamped one).
@@ -291,7 +323,13 @@ same-size MLP; the hybrid objective gives \(String(format: "%.2f", pct(hybrid)))
 - Untying: \(String(format: "%.2f", pct(untied))) % untied against \(String(format: "%.2f", pct(tied))) % tied for the same number of epochs — \
 \(pct(untied) < pct(tied) - 0.1 ? "untying helped" : pct(untied) > pct(tied) + 0.1 ? "untying hurt" : "no difference beyond a tenth of a point"), \
 with \(untied["probe"].flatMap { $0.last }.map { String(format: "%.1f", $0) } ?? "?") against \(tied["probe"].flatMap { $0.last }.map { String(format: "%.1f", $0) } ?? "?") for −G reached.
-- The supervised bridge (hidden layer at the TAP2 fixed point given x): \(String(format: "%.2f", pct(clamped))) % against the plain MLP's \
+\(repeated.isEmpty ? "" : { () -> String in
+    let t = meanAndSpread(repeated.map { 100 * $0.tied }), u = meanAndSpread(repeated.map { 100 * $0.untied })
+    let gap = u.mean - t.mean, noise = (t.std * t.std + u.std * u.std).squareRoot()
+    return String(format: "  Over %d seeds (%d epochs): tied %.2f ± %.2f %%, untied %.2f ± %.2f %% — ", repeated.count, repeatEpochs, t.mean, t.std, u.mean, u.std)
+        + (abs(gap) < noise ? "the difference is within the spread between seeds: untying neither helps nor hurts measurably here.\n"
+                            : gap < 0 ? "untying helps beyond the spread between seeds.\n" : "untying hurts beyond the spread between seeds.\n")
+}())- The supervised bridge (hidden layer at the TAP2 fixed point given x): \(String(format: "%.2f", pct(clamped))) % against the plain MLP's \
 \(String(format: "%.2f", pct(mlp))) %. At order 1 with the input clamped, the fixed point is σ(b + xW): the bridge is exactly the MLP.
 - Pretraining: \(String(format: "%.2f", pct(pretrained))) % from the DBN against \(String(format: "%.2f", pct(randomInit))) % from random weights, \
 after \(epochs) fine-tuning epochs.
