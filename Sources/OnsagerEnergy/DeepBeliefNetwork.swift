@@ -21,6 +21,7 @@ public struct DeepBeliefNetwork<Scalar: TensorScalar>: Module {
     public mutating func pretrain<O: Optimizer>(on data: Tensor<Scalar>, epochs: Int, batchSize: Int, method: RBMTrainingMethod,
                                                 optimizer: O, l2: Double = 0, generator: RandomGenerator,
                                                 progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws where O.Scalar == Scalar {
+        check(epochs >= 1, "DeepBeliefNetwork.pretrain: epochs must be at least 1, got \(epochs)")
         var input = data
         for i in layers.indices {
             // Visible biases from the input's marginals (Hinton's practical guide), as RBM(data:) does.
@@ -41,8 +42,9 @@ public struct DeepBeliefNetwork<Scalar: TensorScalar>: Module {
     public func classifier(classes: Int, generator: RandomGenerator = .current) -> Sequential<Scalar> {
         var out: [any Layer<Scalar>] = []
         for r in layers {
-            let w = Tensor<Scalar>(shape: [r.hiddenCount, r.visibleCount], scalars: r.weights.detached().transposed().contiguous().scalars)
-            out.append(Dense(weight: w, bias: Tensor<Scalar>(r.hiddenBias.scalars)))
+            // β-scaled, as P(h | v) = σ(β(b + vW)) uses them.
+            let w = Tensor<Scalar>(shape: [r.hiddenCount, r.visibleCount], scalars: r.w.detached().transposed().contiguous().scalars)
+            out.append(Dense(weight: w, bias: Tensor<Scalar>(r.b.detached().scalars)))
             out.append(Activation(.sigmoid))
         }
         out.append(Dense(inputSize: layers.last!.hiddenCount, outputSize: classes, generator: generator))

@@ -71,8 +71,12 @@ public struct MeanFieldNetwork<Scalar: TensorScalar>: Module {
         })
     }
 
-    /// Whether all layers share one parameter set.
-    public var isTied: Bool { namedParameters.count == 3 }
+    /// Whether all layers share one parameter set (the first layer's).
+    public var isTied: Bool {
+        let first = sweeps[0].rbm
+        return sweeps.allSatisfy { $0.rbm.weights.identity == first.weights.identity && $0.rbm.visibleBias.identity == first.visibleBias.identity
+            && $0.rbm.hiddenBias.identity == first.hiddenBias.identity }
+    }
     /// Number of sweeps.
     public var depth: Int { sweeps.count }
 

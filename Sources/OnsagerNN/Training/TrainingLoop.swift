@@ -32,6 +32,9 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     public var earlyStopping: EarlyStopping?
     /// Where and how often to write a resumable checkpoint, if at all.
     public var checkpointing: CheckpointPolicy?
+    /// Generators the loss draws from outside the model (a CD chain's samples, say): their
+    /// seeds and stream positions go into checkpoints and come back on `resume`, by position.
+    public var lossGenerators: [RandomGenerator] = []
     /// One record per finished epoch.
     public internal(set) var history: [EpochRecord] = []
     /// Whether the last `fit` ended because `earlyStopping` said so.

@@ -21,6 +21,7 @@ extension TrainingLoop {
         if let best { metadata["best_epoch"] = String(best.epoch) }
         if let dataGenerator, dataGenerator !== generator { metadata["rng/data"] = Self.stream(dataGenerator) }
         for (name, g) in moduleGenerators { metadata["rng/model/" + name] = Self.stream(g) }
+        for (i, g) in lossGenerators.enumerated() { metadata["rng/loss/\(i)"] = Self.stream(g) }
         try Safetensors.write(named, metadata: metadata, to: trainingURL)
         try Checkpoint.save(model, metadata: ["epoch": String(history.count)], to: directory.appendingPathComponent("model.safetensors"))
     }
@@ -58,6 +59,12 @@ extension TrainingLoop {
                 throw CheckpointError.incompatible(path: path, reason: "no stream for the model's generator '\(name)'")
             }
             positions.append((g, try checkSeed(stream, of: g, "the model's generator '\(name)'")))
+        }
+        for (i, g) in lossGenerators.enumerated() {
+            guard let stream = metadata["rng/loss/\(i)"] else {
+                throw CheckpointError.incompatible(path: path, reason: "no stream for loss generator \(i) (the checkpointed run had \(metadata.keys.filter { $0.hasPrefix("rng/loss/") }.count))")
+            }
+            positions.append((g, try checkSeed(stream, of: g, "loss generator \(i)")))
         }
         var dataStream: (seed: UInt64, position: UInt64)?
         if let stream = metadata["rng/data"] {
