@@ -308,7 +308,7 @@ print("\n### Free energy reached by the mean-field classifiers (−G(m_T) per im
 print("| model | −G after epoch 1 | −G, last epoch | reconstruction MSE ‖mv_T − x‖² |\n|---|---|---|---|")
 for (key, (name, r)) in zip(["drbm", "hybrid", "mlp", "mf-tied", "mf-untied", "mf-restarted", "mf-clamped", "dbn", "random"], classifiers)
 where r["probe"].map({ !$0.isEmpty }) ?? false {
-    let rec = (reconstruction[key] ?? nil).map { String(format: "%.4f", $0) } ?? "— (input clamped)"
+    let rec = (reconstruction[key] ?? nil).map { String(format: "%.4f", $0) } ?? (key == "mf-clamped" ? "— (input clamped)" : "— (no checkpoint)")
     print(String(format: "| %@ | %.2f | %.2f | %@ |", name, r["probe"]!.first!, r["probe"]!.last!, rec))
 }
 
