@@ -118,4 +118,47 @@ import Onsager
             _ = try Safetensors.read(bad, as: Float.self, convertingTypes: true)
         }
     }
+
+    /// Files that lie about sizes are refused with a message, never a crash or a huge allocation;
+    /// as the reference implementation, tensors must tile the data buffer exactly.
+    @Test func lyingHeadersAreRefused() throws {
+        func file(_ header: String, _ payload: [UInt8], declaredLength: UInt64? = nil) throws -> URL {
+            var h = Array(header.utf8)
+            while h.count % 8 != 0 { h.append(0x20) }
+            var bytes = withUnsafeBytes(of: (declaredLength ?? UInt64(h.count)).littleEndian) { Array($0) }
+            bytes += h + payload
+            let url = tempURL("lying-\(UInt32.random(in: 0...UInt32.max)).safetensors")
+            try Data(bytes).write(to: url)
+            return url
+        }
+        let cases: [(String, URL, String)] = [
+            ("a shape whose element count wraps around", try file(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}"#, []), "impossible shape"),
+            ("a negative dimension", try file(#"{"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,0]}}"#, []), "impossible shape"),
+            ("offsets near 2^63", try file(#"{"w":{"dtype":"F64","shape":[1],"data_offsets":[9223372036854775800,9223372036854775807]}}"#, []), "do not fit"),
+            ("overlapping tensors", try file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, Array(repeating: 0, count: 8)), "overlap"),
+            ("a gap", try file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#, Array(repeating: 0, count: 12)), "gap"),
+            ("trailing bytes", try file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 9)), "bytes after the last tensor"),
+            ("metadata that is not strings", try file(#"{"__metadata__":{"epoch":3}}"#, []), "__metadata__"),
+            ("a header length beyond the limit", try file("{}", [], declaredLength: 1 << 40), "exceeds the limit"),
+        ]
+        for (what, url, expected) in cases {
+            do { _ = try Safetensors.read(url, as: Float.self); Issue.record("\(what): accepted") } catch let e as CheckpointError {
+                #expect("\(e)".contains(expected), "\(what): \(e)")
+            }
+        }
+        #expect(Shape.checkedCount([1 << 32, 1 << 32]) == nil && Shape.checkedCount([-1, 2]) == nil && Shape.checkedCount([3, 0, 1 << 50]) == 0)
+    }
+
+    /// A save killed mid-write leaves a temporary file; the next save to the same place removes it.
+    @Test func interruptedSavesAreCleanedUp() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-stale-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // A process id that cannot be running (above the kernel's pid_max of 2^22).
+        try Data([1, 2, 3]).write(to: dir.appendingPathComponent(".model.safetensors.onsager-tmp-99999999-42"))
+        try Data([4]).write(to: dir.appendingPathComponent(".other.safetensors.onsager-tmp-99999999-42"))
+        try Checkpoint.save(model(5), to: dir.appendingPathComponent("model.safetensors"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".other.safetensors.onsager-tmp-99999999-42", "model.safetensors"],
+                "the stale temporary of this file is gone; another file's is left to its own next save")
+    }
 }

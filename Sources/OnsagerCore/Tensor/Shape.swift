@@ -1,11 +1,37 @@
 /// Shape arithmetic shared by the ops: element counts, row-major strides, numpy broadcasting,
 /// axis normalisation and the error messages for each.
 public enum Shape {
-    /// Number of elements of a shape (1 for a scalar).
+    /// The most elements one tensor may have: 2⁴⁰ (4 TiB of Float). Shapes from files, flags or
+    /// arithmetic beyond it are refused with a message before anything is allocated.
+    public static let maximumElementCount = 1 << 40
+
+    /// Number of elements of a shape (1 for a scalar). Stops, naming the shape, when a dimension
+    /// is negative or the product exceeds `maximumElementCount` (so it can never wrap around).
     @inlinable public static func count(_ shape: [Int]) -> Int {
         var n = 1
-        for d in shape { n &*= d }
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow || d < 0 || p > maximumElementCount { invalidShape(shape) }
+            n = p
+        }
         return n
+    }
+
+    /// The element count of a shape, or nil when it is invalid (a negative dimension, or more than
+    /// `maximumElementCount` elements): for checking shapes read from input before use.
+    public static func checkedCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow || d < 0 || p > maximumElementCount { return nil }
+            n = p
+        }
+        return n
+    }
+
+    @usableFromInline static func invalidShape(_ shape: [Int]) -> Never {
+        check(false, "Shape: \(shape) has a negative dimension or more than \(maximumElementCount) elements")
+        fatalError()
     }
 
     /// Row-major (C-order) strides of a shape, in elements.

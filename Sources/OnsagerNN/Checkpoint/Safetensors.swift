@@ -41,11 +41,15 @@ public enum Safetensors {
         try AtomicFile.write(out, to: url)
     }
 
+    /// The largest header read (as the reference implementation's limit): 100 MB.
+    public static let maximumHeaderSize = 100_000_000
+
     /// Reads every tensor, converted to `S`, and the metadata. F32 and F64 entries are always
     /// read (rounded or widened, as `torch.Tensor.copy_` does); F16, BF16 and I64 entries (half
     /// precision weights, BatchNorm's `num_batches_tracked`) only with `convertingTypes`, since
     /// they change type silently otherwise; other types are refused. Every size and offset is
-    /// checked against the file before it is used.
+    /// checked against the file before it is used, and, as the reference implementation does,
+    /// the tensors must tile the data buffer exactly (no gap, overlap or trailing bytes).
     public static func read<S: TensorScalar>(_ url: URL, as: S.Type = S.self, convertingTypes: Bool = false) throws
         -> (tensors: [String: Tensor<S>], metadata: [String: String]) {
         let path = url.path
@@ -55,6 +59,9 @@ public enum Safetensors {
         }
         guard bytes.count >= 8 else { throw CheckpointError.malformed(path: path, offset: 0, reason: "shorter than the 8-byte header length") }
         let n = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard n <= UInt64(maximumHeaderSize) else {
+            throw CheckpointError.malformed(path: path, offset: 0, reason: "header length \(n) exceeds the limit of \(maximumHeaderSize) bytes")
+        }
         guard n <= UInt64(bytes.count - 8) else { throw CheckpointError.malformed(path: path, offset: 0, reason: "header length \(n) exceeds the file") }
         let start = 8 + Int(n)
         guard let header = try? JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<start)) as? [String: Any] else {
@@ -62,8 +69,15 @@ public enum Safetensors {
         }
         var tensors: [String: Tensor<S>] = [:]
         var metadata: [String: String] = [:]
+        var spans: [(Int, Int, String)] = []
         for (name, value) in header.sorted(by: { $0.key < $1.key }) {
-            if name == "__metadata__" { metadata = value as? [String: String] ?? [:]; continue }
+            if name == "__metadata__" {
+                guard let m = value as? [String: String] else {
+                    throw CheckpointError.malformed(path: path, offset: 8, reason: "__metadata__ must map strings to strings")
+                }
+                metadata = m
+                continue
+            }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String, let shape = info["shape"] as? [Int],
                   let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw CheckpointError.malformed(path: path, offset: 8, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
@@ -74,14 +88,11 @@ public enum Safetensors {
             if element.needsConsent && !convertingTypes {
                 throw CheckpointError.unconvertedType(path: path, name: name, dtype: dtype, convertible: true)
             }
-            guard shape.allSatisfy({ $0 >= 0 && $0 <= bytes.count }), shape.count <= 16 else {
+            guard shape.count <= 16, let count = Shape.checkedCount(shape), count <= bytes.count else {
                 throw CheckpointError.malformed(path: path, offset: 8, reason: "'\(name)' has an impossible shape \(shape) for a file of \(bytes.count) bytes")
             }
-            let (count, overflow) = shape.reduce((1, false)) { acc, d in
-                let (p, o) = acc.0.multipliedReportingOverflow(by: d); return (p, acc.1 || o)
-            }
             let width = element.width
-            guard !overflow, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == count * width,
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == count * width,
                   offsets[1] <= bytes.count - start else {
                 throw CheckpointError.malformed(path: path, offset: start + Swift.max(0, Swift.min(offsets[0], bytes.count - start)),
                                                 reason: "'\(name)': offsets \(offsets) do not fit shape \(shape) of \(dtype) in a file of \(bytes.count) bytes")
@@ -92,6 +103,20 @@ public enum Safetensors {
                 for i in 0..<count { values[i] = element.load(raw, at: base + width * i) }
             }
             tensors[name] = Tensor(shape: shape, scalars: values)
+            spans.append((offsets[0], offsets[1], name))
+        }
+        // As the reference implementation: the tensors tile the data buffer exactly, in order of
+        // their offsets, with no gap, overlap or trailing bytes.
+        var end = 0
+        for span in spans.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+            guard span.0 == end else {
+                throw CheckpointError.malformed(path: path, offset: start + span.0,
+                                                reason: "'\(span.2)' starts at data offset \(span.0), but the previous tensor ends at \(end) (\(span.0 < end ? "overlap" : "gap"))")
+            }
+            end = span.1
+        }
+        guard end == bytes.count - start else {
+            throw CheckpointError.malformed(path: path, offset: start + end, reason: "\(bytes.count - start - end) bytes after the last tensor")
         }
         return (tensors, metadata)
     }
