@@ -1,12 +1,19 @@
 import OnsagerCore
 import Foundation
 
-/// A numeric CSV reader: every field must parse as a number; errors name the file, line and column.
+/// A numeric CSV reader: every field must parse as a finite number; errors name the file, line
+/// and column.
 public enum CSV {
     /// Rows of numbers. `skipHeader` drops the first line; blank lines are ignored; CRLF is fine.
-    public static func read(_ path: String, separator: Character = ",", skipHeader: Bool = false) throws -> [[Double]] {
+    /// A NUL byte, a file without rows, and non-finite values ("nan", "inf", 1e400) are errors;
+    /// `allowNonFinite` accepts the last. Only regular files are read.
+    public static func read(_ path: String, separator: Character = ",", skipHeader: Bool = false, allowNonFinite: Bool = false) throws -> [[Double]] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw DataError.cannotOpen(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.cannotOpen(path: path, reason: "not a regular file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError.cannotOpen(path: path, reason: "cannot read file") }
         let bytes = [UInt8](data)
+        if let nul = bytes.firstIndex(of: 0) { throw DataError.malformed(path: path, offset: nul, reason: "a NUL byte (not a text file)") }
         var rows: [[Double]] = []
         var lineStart = 0, n = 0
         while lineStart < bytes.count {
@@ -24,6 +31,9 @@ public enum CSV {
                 guard let v = Double(field.trimmingCharacters(in: .whitespaces)) else {
                     throw DataError.malformed(path: path, offset: lineStart, reason: "line \(n + 1), column \(c + 1): '\(field)' is not a number")
                 }
+                guard v.isFinite || allowNonFinite else {
+                    throw DataError.malformed(path: path, offset: lineStart, reason: "line \(n + 1), column \(c + 1): '\(field)' is not finite (pass allowNonFinite: true to accept it)")
+                }
                 row.append(v)
             }
             if let first = rows.first, first.count != row.count {
@@ -31,6 +41,7 @@ public enum CSV {
             }
             rows.append(row)
         }
+        guard !rows.isEmpty else { throw DataError.malformed(path: path, offset: 0, reason: "no rows of numbers") }
         return rows
     }
 }

@@ -29,16 +29,29 @@ public struct CaltechSilhouettes<Scalar: TensorScalar> {
             for r in 0..<x.rows { for i in 0..<28 { for j in 0..<28 { v[r * 784 + i * 28 + j] = Scalar(x.values[r * 784 + j * 28 + i]) } } }
             return Tensor(shape: [x.rows, 784], scalars: v)
         }
-        func labels(_ key: String) throws -> [Int] {
+        func labels(_ key: String, for images: Tensor<Scalar>) throws -> [Int] {
             guard let y = m[key] else { throw DataError.mismatch(path: path, reason: "no matrix '\(key)'") }
-            return y.values.map { Int($0) }
+            return try Self.classLabels(y.values, count: images.shape[0], key: key, path: path)
         }
         train = try images("train_data"); validation = try images("val_data"); test = try images("test_data")
-        trainLabels = try labels("train_labels"); validationLabels = try labels("val_labels"); testLabels = try labels("test_labels")
+        trainLabels = try labels("train_labels", for: train); validationLabels = try labels("val_labels", for: validation)
+        testLabels = try labels("test_labels", for: test)
     }
 
     /// The dataset's folder ("caltech101-silhouettes"): see `DatasetLocator`.
     public static func locate(explicit: String? = nil) throws -> String {
         try DatasetLocator.locate("caltech101-silhouettes", containing: "caltech101_silhouettes_28_split1.mat", explicit: explicit)
+    }
+
+    /// Class numbers 1…101 from a label matrix: exactly `count` of them, each a whole number in
+    /// range (a fractional, non-finite or out-of-range value is an error, never truncated).
+    static func classLabels(_ values: [Double], count: Int, key: String, path: String) throws -> [Int] {
+        guard values.count == count else { throw DataError.mismatch(path: path, reason: "'\(key)' has \(values.count) labels for \(count) images") }
+        return try values.enumerated().map { i, v in
+            guard v.isFinite, v == v.rounded(), (1...101).contains(v) else {
+                throw DataError.mismatch(path: path, reason: "'\(key)' entry \(i) is \(v), not a class number 1…101")
+            }
+            return Int(v)
+        }
     }
 }

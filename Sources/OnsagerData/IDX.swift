@@ -15,19 +15,40 @@ public enum IDX {
         public let bytes: [UInt8]
     }
 
-    /// Reads the whole (decompressed) content of a gzip or plain file.
-    public static func readFile(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError.cannotOpen(path: path, reason: "no such file") }
-        guard let gz = gzopen(path, "rb") else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+    /// Reads the (decompressed) content of a gzip or plain regular file, stopping after `limit`
+    /// bytes (a larger content is an error: a small file must not inflate without bound). Devices,
+    /// FIFOs and directories are refused before anything is read.
+    public static func readFile(_ path: String, limit: Int = 1 << 32) throws -> [UInt8] {
+        let gz = try open(path)
         defer { gzclose(gz) }
+        let out = try read(gz, upTo: limit, path: path, offset: 0)
+        if out.count == limit, try !read(gz, upTo: 1, path: path, offset: limit).isEmpty {
+            throw DataError.malformed(path: path, offset: limit, reason: "decompresses to more than \(limit) bytes")
+        }
+        return out
+    }
+
+    /// Opens a regular file for gzip-or-plain reading.
+    static func open(_ path: String) throws -> gzFile {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw DataError.cannotOpen(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.cannotOpen(path: path, reason: "not a regular file") }
+        guard let gz = gzopen(path, "rb") else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        return gz
+    }
+
+    /// Up to `count` decompressed bytes (fewer at the end of the stream); corrupt data throws.
+    static func read(_ gz: gzFile, upTo count: Int, path: String, offset: Int) throws -> [UInt8] {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32($0.count)) }
+        while out.count < count {
+            let want = Swift.min(buffer.count, count - out.count)
+            let n = buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32(want)) }
             if n < 0 {
                 var code: Int32 = 0
-                let msg = String(cString: gzerror(gz, &code))
-                throw DataError.corruptCompression(path: path, offset: out.count, message: msg)
+                throw DataError.corruptCompression(path: path, offset: offset + out.count, message: String(cString: gzerror(gz, &code)))
             }
             if n == 0 { break }
             out.append(contentsOf: buffer[0..<Int(n)])
@@ -36,7 +57,7 @@ public enum IDX {
         var code: Int32 = 0
         let msg = gzerror(gz, &code)
         if code != Z_OK && code != Z_STREAM_END {
-            throw DataError.corruptCompression(path: path, offset: out.count, message: msg.map { String(cString: $0) } ?? "zlib error \(code)")
+            throw DataError.corruptCompression(path: path, offset: offset + out.count, message: msg.map { String(cString: $0) } ?? "zlib error \(code)")
         }
         return out
     }
@@ -74,8 +95,35 @@ public enum IDX {
         return Array(shape: shape, bytes: Swift.Array(bytes[headerEnd...]))
     }
 
-    /// Reads and decodes an IDX file (.gz or raw).
-    public static func read(_ path: String) throws -> Array { try decode(readFile(path), path: path) }
+    /// Reads and decodes an IDX file (.gz or raw). The header is read first, and no more is
+    /// inflated than it declares (plus one byte, to detect trailing data).
+    public static func read(_ path: String) throws -> Array {
+        let gz = try open(path)
+        defer { gzclose(gz) }
+        var bytes = try read(gz, upTo: 4, path: path, offset: 0)
+        if bytes.count == 4 && bytes[0] == 0 && bytes[1] == 0 && (1...4).contains(Int(bytes[3])) {
+            bytes += try read(gz, upTo: 4 * Int(bytes[3]), path: path, offset: 4)
+            if let count = declaredCount(bytes) {
+                bytes += try read(gz, upTo: count + 1, path: path, offset: bytes.count)
+            }
+        }
+        return try decode(bytes, path: path)     // names whatever is wrong: magic, sizes, truncation, trailing bytes
+    }
+
+    /// The element count a complete header declares, if it is plausible (positive sizes, at most 2³⁴).
+    static func declaredCount(_ header: [UInt8]) -> Int? {
+        let d = Int(header[3])
+        guard header.count == 4 + 4 * d else { return nil }
+        var count = 1
+        for i in 0..<d {
+            let o = 4 + 4 * i
+            let size = Int(header[o]) << 24 | Int(header[o + 1]) << 16 | Int(header[o + 2]) << 8 | Int(header[o + 3])
+            let (p, overflow) = count.multipliedReportingOverflow(by: size)
+            guard size > 0, !overflow, p <= 1 << 34 else { return nil }
+            count = p
+        }
+        return count
+    }
 }
 
 extension IDX {

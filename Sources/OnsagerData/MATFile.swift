@@ -35,7 +35,7 @@ public enum MATFile {
             var element = Array(bytes[dataStart..<(dataStart + size)])
             var elementType = type
             if type == 15 {   // miCOMPRESSED: one zlib stream holding another element
-                element = try inflate(element, path: path, offset: dataStart)
+                element = try inflate(element, path: path, offset: dataStart, limit: maximumInflatedSize)
                 guard element.count >= 8 else { throw DataError.malformed(path: path, offset: dataStart, reason: "empty compressed element") }
                 let (t, s, ds, _) = try tag(element, at: 0, path: path)
                 elementType = t
@@ -82,8 +82,10 @@ public enum MATFile {
         // Numeric classes only: 6 double, 7 single, 8 int8, 9 uint8, 10 int16, 11 uint16, 12 int32, 13 uint32.
         guard (6...13).contains(cls), !complex, dims.count == 2 else { return nil }
         let (t, raw) = try next()
-        let count = dims[0] * dims[1]
-        var colMajor = [Double](repeating: 0, count: count)
+        // Sizes from the file are checked against the bytes present before anything is allocated.
+        guard dims.allSatisfy({ $0 >= 0 }), let count = Shape.checkedCount(dims), count <= raw.count else {
+            throw DataError.badDimensions(path: path, offset: offset, reason: "matrix '\(name)' declares \(dims) for \(raw.count) data bytes")
+        }
         let width: Int
         switch t {
         case 1, 2: width = 1
@@ -95,6 +97,7 @@ public enum MATFile {
         guard raw.count >= count * width else {
             throw DataError.truncated(path: path, offset: offset, expectedBytes: count * width, availableBytes: raw.count)
         }
+        var colMajor = [Double](repeating: 0, count: count)
         raw.withUnsafeBytes { p in
             for i in 0..<count {
                 switch t {
@@ -114,8 +117,11 @@ public enum MATFile {
         return Matrix(name: name, rows: dims[0], columns: dims[1], values: rowMajor)
     }
 
-    /// Decompresses a zlib stream.
-    static func inflate(_ input: [UInt8], path: String, offset: Int) throws -> [UInt8] {
+    /// The most bytes one compressed element may inflate to (1 GiB; the Caltech file needs 3 MB).
+    public static let maximumInflatedSize = 1 << 30
+
+    /// Decompresses a zlib stream, refusing to produce more than `limit` bytes.
+    static func inflate(_ input: [UInt8], path: String, offset: Int, limit: Int) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError.corruptCompression(path: path, offset: offset, message: "inflateInit failed")
@@ -140,6 +146,9 @@ public enum MATFile {
                     throw DataError.corruptCompression(path: path, offset: offset + Int(stream.total_in), message: msg)
                 }
                 output.append(contentsOf: chunk[0..<produced])
+                if output.count > limit {
+                    throw DataError.malformed(path: path, offset: offset, reason: "compressed element inflates to more than \(limit) bytes")
+                }
                 if status == Z_OK && produced == 0 && stream.avail_in == 0 {
                     throw DataError.corruptCompression(path: path, offset: offset + Int(stream.total_in), message: "compressed stream ends early")
                 }

@@ -130,3 +130,82 @@ let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
         do { _ = try MATFile.read(p); Issue.record("expected an error") } catch let e as DataError { #expect("\(e)".contains(p)) }
     }
 }
+
+/// Untrusted files: sizes are checked before anything is allocated or inflated.
+@Suite struct UntrustedDataTests {
+    func tempPath(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-untrusted-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    /// A small gzip file that declares 10 items but inflates to 20 MB stops after the 10 (and one
+    /// more byte): an error, not a 20 MB (or 1 GiB) buffer.
+    @Test func idxNeverInflatesMoreThanItsHeaderDeclares() throws {
+        let p = tempPath("bomb.idx.gz")
+        try IDX.writeFile(IDX.encode(shape: [10], bytes: Array(repeating: 7, count: 10)) + Array(repeating: 0, count: 20_000_000), to: p, compressed: true)
+        let size = try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int ?? 0
+        #expect(size < 100_000)
+        do { _ = try IDX.read(p); Issue.record("expected an error") } catch let e as DataError {
+            guard case let .trailingBytes(path, offset, _) = e else { Issue.record("\(e)"); return }
+            #expect(path == p && offset == 4 + 4 + 10)
+        }
+        #expect(throws: DataError.malformed(path: p, offset: 1000, reason: "decompresses to more than 1000 bytes")) { try IDX.readFile(p, limit: 1000) }
+    }
+
+    @Test func devicesFifosAndDirectoriesAreRefused() throws {
+        let fifo = tempPath("fifo")
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in ["/dev/zero", fifo, FileManager.default.temporaryDirectory.path] {
+            #expect(throws: DataError.cannotOpen(path: path, reason: "not a regular file")) { try IDX.read(path) }
+            #expect(throws: DataError.cannotOpen(path: path, reason: "not a regular file")) { try CSV.read(path) }
+        }
+    }
+
+    @Test func csvRejectsNulNonFiniteAndEmptyInput() throws {
+        func csv(_ text: [UInt8]) throws -> String { let p = tempPath("t\(text.count)-\(text.first ?? 0).csv"); try Data(text).write(to: URL(fileURLWithPath: p)); return p }
+        let nul = try csv(Array("1,2\n3,".utf8) + [0] + Array("4\n".utf8))
+        #expect(throws: DataError.malformed(path: nul, offset: 6, reason: "a NUL byte (not a text file)")) { try CSV.read(nul) }
+        for bad in ["1,nan\n", "1,inf\n", "1,1e400\n"] {
+            let p = try csv(Array(bad.utf8))
+            #expect(throws: DataError.self) { try CSV.read(p) }
+            #expect(try CSV.read(p, allowNonFinite: true)[0][1].isFinite == false)
+        }
+        let empty = try csv(Array("\n \n".utf8))
+        #expect(throws: DataError.malformed(path: empty, offset: 0, reason: "no rows of numbers")) { try CSV.read(empty) }
+    }
+
+    /// A MAT file whose matrix declares (2³¹ − 1) × 784 doubles with 8 bytes of data is refused
+    /// before allocating; so are negative dimensions. Labels must be whole class numbers.
+    @Test func matSizesAreCheckedBeforeAllocating() throws {
+        func mat(rows: Int32, columns: Int32, data: [Double]) throws -> String {
+            func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+            func i32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+            func padded(_ b: [UInt8]) -> [UInt8] { b + Array(repeating: 0, count: (8 - b.count % 8) % 8) }
+            var body: [UInt8] = u32(6) + u32(8) + u32(6) + u32(0)                                 // array flags: class 6 (double)
+            body += u32(5) + u32(8) + i32(rows) + i32(columns)                                   // dimensions
+            body += u32(1) + u32(1) + padded(Array("x".utf8))                                    // name
+            let bytes = data.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
+            body += u32(9) + u32(UInt32(bytes.count)) + padded(bytes)                           // data (double)
+            var file = Array("MATLAB 5.0 MAT-file, written by a test".utf8)
+            file += Array(repeating: 0x20, count: 116 - file.count) + Array(repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
+            file += u32(14) + u32(UInt32(body.count)) + body
+            let p = tempPath("m\(rows)x\(columns).mat")
+            try Data(file).write(to: URL(fileURLWithPath: p))
+            return p
+        }
+        let ok = try MATFile.read(mat(rows: 1, columns: 2, data: [1.5, -2]))
+        #expect(ok["x"]?.values == [1.5, -2] && ok["x"]?.rows == 1)
+        for (r, c) in [(Int32.max, 784), (-1, 784), (3, -5)] as [(Int32, Int32)] {
+            let p = try mat(rows: r, columns: c, data: [1])
+            do { _ = try MATFile.read(p); Issue.record("\(r)×\(c) accepted") } catch let e as DataError {
+                guard case .badDimensions = e else { Issue.record("\(e)"); return }
+            }
+        }
+        #expect(throws: DataError.self) { try CaltechSilhouettes<Float>.classLabels([1, 2.7], count: 2, key: "k", path: "p") }
+        #expect(throws: DataError.self) { try CaltechSilhouettes<Float>.classLabels([1, .nan], count: 2, key: "k", path: "p") }
+        #expect(throws: DataError.self) { try CaltechSilhouettes<Float>.classLabels([1, 2], count: 3, key: "k", path: "p") }
+        #expect(try CaltechSilhouettes<Float>.classLabels([1, 101], count: 2, key: "k", path: "p") == [1, 101])
+    }
+}
