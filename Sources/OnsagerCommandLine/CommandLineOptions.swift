@@ -75,7 +75,7 @@ public struct CommandLineOptions {
     /// `--threads N`: sets `Kernels.threadCount` (default: `ONSAGER_THREADS`, else every core).
     public mutating func threads() {
         let n = value("--threads", default: Kernels.threadCount, help: "threads for large ops (also ONSAGER_THREADS)",
-                      valid: { $0 > 0 }, "a positive integer")
+                      valid: { (1...Kernels.maximumThreadCount).contains($0) }, "an integer from 1 to \(Kernels.maximumThreadCount)")
         Kernels.threadCount = n
     }
 

@@ -64,8 +64,8 @@ func runMNISTRBM(path: String?, seed: UInt64, epochs: Int, aisRuns: Int) {
             for e in 1...epochs {
                 opt.learningRate = 0.02 / (1 + Double(e - 1) / 5)
                 try cd.trainEpoch(&model, data: train, batchSize: 100, optimizer: &opt)
-                print(String(format: "  %@ epoch %d: %.1f s, test pseudo-LL (first 1000) %.2f", name, e, Date().timeIntervalSince(start),
-                             model.pseudoLogLikelihood(test.sliced(axis: 0, 0..<1000)).mean().item))
+                print(String(format: "  %@ epoch %d: %.1f s, test pseudo-LL (first %d) %.2f", name, e, Date().timeIntervalSince(start),
+                             Swift.min(1000, test.shape[0]), model.pseudoLogLikelihood(test.sliced(axis: 0, 0..<Swift.min(1000, test.shape[0]))).mean().item))
             }
             let t0 = Date()
             let ais = AnnealedImportanceSampling(runs: aisRuns).logPartition(of: model, baseBiases: base, generator: mg)

@@ -18,16 +18,16 @@ switch command {
 case "rbm":
     let seed = options.value("--seed", default: UInt64(1), help: "random seed", valid: { _ in true }, "a non-negative integer")
     let dataset = options.choice("--dataset", among: ["bars-and-stripes", "mnist"], help: "training data")
-    let updates = options.value("--updates", default: 10_000, help: "bars-and-stripes: updates per method", valid: { $0 > 0 }, "a positive integer")
+    let updates = options.value("--updates", default: 10_000, help: "bars-and-stripes: updates per method", valid: { (1...100_000_000).contains($0) }, "an integer from 1 to 10^8")
     let dataPath = options.path("--data", help: "mnist: the MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
-    let epochs = options.value("--epochs", default: 1, help: "mnist: epochs per method", valid: { $0 > 0 }, "a positive integer")
-    let aisRuns = options.value("--ais-runs", default: 100, help: "mnist: AIS runs (14,500 intervals)", valid: { $0 > 1 }, "an integer above 1")
+    let epochs = options.value("--epochs", default: 1, help: "mnist: epochs per method", valid: { (1...10_000).contains($0) }, "an integer from 1 to 10000")
+    let aisRuns = options.value("--ais-runs", default: 100, help: "mnist: AIS runs (14,500 intervals)", valid: { (2...10_000).contains($0) }, "an integer from 2 to 10000")
     options.finish()
     if dataset == "mnist" { runMNISTRBM(path: dataPath, seed: seed, epochs: epochs, aisRuns: aisRuns) }
     else { runBarsAndStripes(seed: seed, updates: updates) }
 case "demo":
     let seed = options.value("--seed", default: UInt64(1), help: "random seed", valid: { _ in true }, "a non-negative integer")
-    let seconds = options.value("--seconds", default: 3.0, help: "training budget in seconds", valid: { $0 > 0 }, "a positive number")
+    let seconds = options.value("--seconds", default: 3.0, help: "training budget in seconds", valid: { $0 > 0 && $0 <= 86_400 }, "a number of seconds above 0, at most 86400")
     options.finish()
     runDemo(seed: seed, seconds: seconds)
 case "gradcheck":

@@ -17,6 +17,17 @@ import OnsagerCommandLine
         #expect(!o.helpRequested)
     }
 
+    /// Numbers from the command line are range-checked, never converted into a trap.
+    @Test func hugeAndNonFiniteNumbersAreRefused() {
+        let before = Kernels.threadCount
+        var o = CommandLineOptions(program: "t", summary: "s", arguments: ["--threads", "99999999999", "--seconds", "inf"])
+        o.threads()
+        _ = o.value("--seconds", default: 3.0, help: "", valid: { $0 > 0 && $0 <= 86_400 }, "a number of seconds above 0, at most 86400")
+        #expect(o.errors == ["--threads needs an integer from 1 to 64, got '99999999999'",
+                             "--seconds needs a number of seconds above 0, at most 86400, got 'inf'"])
+        #expect(Kernels.threadCount == before)
+    }
+
     @Test func missingValueFlagsAndHelp() {
         var o = CommandLineOptions(program: "t", summary: "s", arguments: ["--verbose", "--help", "--seed"])
         let verbose = o.flag("--verbose", help: "talk"), quiet = o.flag("--quiet", help: "")

@@ -179,26 +179,10 @@ let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
     /// A MAT file whose matrix declares (2³¹ − 1) × 784 doubles with 8 bytes of data is refused
     /// before allocating; so are negative dimensions. Labels must be whole class numbers.
     @Test func matSizesAreCheckedBeforeAllocating() throws {
-        func mat(rows: Int32, columns: Int32, data: [Double]) throws -> String {
-            func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-            func i32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
-            func padded(_ b: [UInt8]) -> [UInt8] { b + Array(repeating: 0, count: (8 - b.count % 8) % 8) }
-            var body: [UInt8] = u32(6) + u32(8) + u32(6) + u32(0)                                 // array flags: class 6 (double)
-            body += u32(5) + u32(8) + i32(rows) + i32(columns)                                   // dimensions
-            body += u32(1) + u32(1) + padded(Array("x".utf8))                                    // name
-            let bytes = data.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
-            body += u32(9) + u32(UInt32(bytes.count)) + padded(bytes)                           // data (double)
-            var file = Array("MATLAB 5.0 MAT-file, written by a test".utf8)
-            file += Array(repeating: 0x20, count: 116 - file.count) + Array(repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
-            file += u32(14) + u32(UInt32(body.count)) + body
-            let p = tempPath("m\(rows)x\(columns).mat")
-            try Data(file).write(to: URL(fileURLWithPath: p))
-            return p
-        }
-        let ok = try MATFile.read(mat(rows: 1, columns: 2, data: [1.5, -2]))
+        let ok = try MATFile.read(writeTestMAT(rows: 1, columns: 2, data: [1.5, -2], to: tempPath("ok.mat")))
         #expect(ok["x"]?.values == [1.5, -2] && ok["x"]?.rows == 1)
         for (r, c) in [(Int32.max, 784), (-1, 784), (3, -5)] as [(Int32, Int32)] {
-            let p = try mat(rows: r, columns: c, data: [1])
+            let p = try writeTestMAT(rows: r, columns: c, data: [1], to: tempPath("m\(r)x\(c).mat"))
             do { _ = try MATFile.read(p); Issue.record("\(r)×\(c) accepted") } catch let e as DataError {
                 guard case .badDimensions = e else { Issue.record("\(e)"); return }
             }
@@ -207,5 +191,76 @@ let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
         #expect(throws: DataError.self) { try CaltechSilhouettes<Float>.classLabels([1, .nan], count: 2, key: "k", path: "p") }
         #expect(throws: DataError.self) { try CaltechSilhouettes<Float>.classLabels([1, 2], count: 3, key: "k", path: "p") }
         #expect(try CaltechSilhouettes<Float>.classLabels([1, 101], count: 2, key: "k", path: "p") == [1, 101])
+    }
+}
+
+/// A minimal MAT v5 file with one uncompressed double matrix "x" (dimensions as given, even if
+/// they lie about the data).
+func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) throws -> String {
+    func u32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    func i32(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    func padded(_ b: [UInt8]) -> [UInt8] { b + Array(repeating: 0, count: (8 - b.count % 8) % 8) }
+    var body: [UInt8] = u32(6) + u32(8) + u32(6) + u32(0)                                 // array flags: class 6 (double)
+    body += u32(5) + u32(8) + i32(rows) + i32(columns)                                   // dimensions
+    body += u32(1) + u32(1) + padded(Array("x".utf8))                                    // name
+    let bytes = data.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
+    body += u32(9) + u32(UInt32(bytes.count)) + padded(bytes)                           // data (double)
+    var file = Array("MATLAB 5.0 MAT-file, written by a test".utf8)
+    file += Array(repeating: 0x20, count: 116 - file.count) + Array(repeating: 0, count: 8) + [0x00, 0x01] + Array("IM".utf8)
+    file += u32(14) + u32(UInt32(body.count)) + body
+    try Data(file).write(to: URL(fileURLWithPath: p))
+    return p
+}
+
+/// Seeded mutations of valid files (bytes flipped, cut, duplicated, zeroed): every reader either
+/// reads the result or throws its typed error; a crash, trap or hang fails the whole suite.
+@Suite struct MutationFuzzTests {
+    func mutations(of valid: [UInt8], count: Int, seed: UInt64) -> [[UInt8]] {
+        let g = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in
+            var b = valid
+            for _ in 0..<(1 + g.nextInt(below: 4)) {
+                guard !b.isEmpty else { break }
+                let i = g.nextInt(below: b.count)
+                switch g.nextInt(below: 6) {
+                case 0: b[i] ^= UInt8(1 << g.nextInt(below: 8))
+                case 1: b[i] = [0, 0xff, 0x7f, 0x80, UInt8(ascii: "9"), UInt8(ascii: "-")][g.nextInt(below: 6)]
+                case 2: b.removeSubrange(i..<Swift.min(b.count, i + 1 + g.nextInt(below: 16)))
+                case 3: b.insert(contentsOf: b[i..<Swift.min(b.count, i + 1 + g.nextInt(below: 16))], at: i)
+                case 4: b = Array(b[0..<i])
+                default: for k in i..<Swift.min(b.count, i + 8) { b[k] = 0xff }
+                }
+            }
+            return b
+        }
+    }
+
+    @Test func readersSurviveMutatedFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-mutants-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let st = dir.appendingPathComponent("valid.safetensors")
+        try Safetensors.write([("w", Tensor<Float>([[1, 2], [3, 4]])), ("b", Tensor<Float>([0.5]))], metadata: ["k": "v"], to: st)
+        let csv = Array("1,2.5,3\n4,5,6e-3\n-7,8,9\n".utf8)
+        let idx = IDX.encode(shape: [3, 2, 2], bytes: Array(0..<12))
+        let mat = try [UInt8](Data(contentsOf: URL(fileURLWithPath: writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir.appendingPathComponent("v.mat").path))))
+        var outcomes = [String: (read: Int, refused: Int)]()
+        let readers: [(String, [UInt8], (String) throws -> Void)] = [
+            ("safetensors", try [UInt8](Data(contentsOf: st)), { _ = try Safetensors.read(URL(fileURLWithPath: $0), as: Double.self, convertingTypes: true) }),
+            ("csv", csv, { _ = try CSV.read($0) }),
+            ("idx", idx, { _ = try IDX.read($0) }),
+            ("mat", mat, { _ = try MATFile.read($0) }),
+        ]
+        for (name, valid, read) in readers {
+            for (k, bytes) in mutations(of: valid, count: 600, seed: 1000 + UInt64(name.count)).enumerated() {
+                let p = dir.appendingPathComponent("\(name)-\(k)").path
+                try Data(bytes).write(to: URL(fileURLWithPath: p))
+                do { try read(p); outcomes[name, default: (0, 0)].read += 1 }
+                catch is CheckpointError { outcomes[name, default: (0, 0)].refused += 1 }
+                catch is DataError { outcomes[name, default: (0, 0)].refused += 1 }
+                catch { Issue.record("\(name) mutant \(k): untyped error \(error)") }
+            }
+        }
+        for (name, o) in outcomes { #expect(o.read + o.refused == 600 && o.refused > 0, "\(name): \(o)") }
+        try? FileManager.default.removeItem(at: dir)
     }
 }

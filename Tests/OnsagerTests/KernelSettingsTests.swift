@@ -156,6 +156,7 @@ import COnsagerKernels
     @Test func threadCountSetting() {
         withSettings(threads: 3) { #expect(Kernels.threadCount == 3) }
         withSettings(threads: 0) { #expect(Kernels.threadCount == 1) }
+        withSettings(threads: 99_999_999_999) { #expect(Kernels.threadCount == Kernels.maximumThreadCount) }
         #expect(["avx512", "avx2", "portable"].contains(Kernels.instructionSet))
     }
 }

@@ -48,6 +48,14 @@ import Testing
         func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { dropout(dense(x)) }
     }
 
+    @Test func zeroEpochsTrainNothing() throws {
+        var loop = TrainingLoop(model: Probe(), optimizer: SGD<Float>(learningRate: 0.05), batchSize: 8)
+        loop.showProgress = false
+        let before = loop.model.stateDict.map(\.value.scalars)
+        try loop.fit(inputs: x, targets: x.sum(axis: 1, keepDims: true), epochs: 0, loss: { m, a, b in Loss.meanSquaredError(m(a), b) })
+        #expect(loop.history.isEmpty && loop.model.stateDict.map(\.value.scalars) == before)
+    }
+
     @Test func validationRunsInEvaluationMode() throws {
         let y = x.sum(axis: 1, keepDims: true)
         var loop = TrainingLoop(model: Probe(), optimizer: SGD<Float>(learningRate: 0.05), batchSize: 8, generator: RandomGenerator(seed: 5))

@@ -2,10 +2,14 @@ import COnsagerKernels
 
 /// Thread count and instruction-set information for the kernels.
 public enum Kernels {
-    /// Threads used by large ops (default: `ONSAGER_THREADS`, else the number of cores).
+    /// The most threads the pool runs (larger requests are clamped to it).
+    public static let maximumThreadCount = 64
+
+    /// Threads used by large ops (default: `ONSAGER_THREADS`, else the number of cores). Values
+    /// outside 1…`maximumThreadCount` are clamped into it.
     public static var threadCount: Int {
         get { Int(onsager_get_num_threads()) }
-        set { onsager_set_num_threads(Int32(newValue)) }
+        set { onsager_set_num_threads(Int32(Swift.min(Swift.max(newValue, 1), maximumThreadCount))) }
     }
 
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
