@@ -264,3 +264,32 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
         try? FileManager.default.removeItem(at: dir)
     }
 }
+
+/// The fuzzers' seed corpus (Tests/Fuzz/corpus): small valid files written by Onsager itself.
+/// Written only when ONSAGER_WRITE_FUZZ_CORPUS=1; otherwise checks that the committed seeds read.
+@Suite struct FuzzCorpusTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
+
+    @Test func seedsAreValidFiles() throws {
+        let write = ProcessInfo.processInfo.environment["ONSAGER_WRITE_FUZZ_CORPUS"] == "1"
+        let fm = FileManager.default
+        func dir(_ name: String) throws -> URL {
+            let d = Self.corpus.appendingPathComponent(name)
+            if write { try fm.createDirectory(at: d, withIntermediateDirectories: true) }
+            return d
+        }
+        if write {
+            try Safetensors.write([("w", Tensor<Float>([[1, 2], [3, 4]])), ("b", Tensor<Float>([0.5]))], metadata: ["epoch": "1"], to: dir("safetensors").appendingPathComponent("mixed.safetensors"))
+            try Safetensors.write([("x", Tensor<Double>.eye(3))], to: dir("safetensors").appendingPathComponent("double.safetensors"))
+            try IDX.writeFile(IDX.encode(shape: [2, 3, 3], bytes: Array(0..<18)), to: dir("idx").appendingPathComponent("images.idx").path, compressed: false)
+            try IDX.writeFile(IDX.encode(shape: [5], bytes: [1, 2, 3, 4, 5]), to: dir("idx").appendingPathComponent("labels.idx.gz").path, compressed: true)
+            _ = try writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir("mat").appendingPathComponent("matrix.mat").path)
+            try Data("1,2.5,3\n4,5,6e-3\n".utf8).write(to: dir("csv").appendingPathComponent("numbers.csv"))
+        }
+        guard fm.fileExists(atPath: Self.corpus.path) else { return }      // the corpus is not copied into every build
+        #expect(try Safetensors.read(Self.corpus.appendingPathComponent("safetensors/mixed.safetensors"), as: Float.self).tensors["w"]?.shape == [2, 2])
+        #expect(try IDX.read(Self.corpus.appendingPathComponent("idx/labels.idx.gz").path).bytes == [1, 2, 3, 4, 5])
+        #expect(try MATFile.read(Self.corpus.appendingPathComponent("mat/matrix.mat").path)["x"]?.columns == 3)
+        #expect(try CSV.read(Self.corpus.appendingPathComponent("csv/numbers.csv").path).count == 2)
+    }
+}

@@ -26,7 +26,7 @@ var options = CommandLineOptions(program: "08-backprop-free-energy", summary: "t
 let epochs = options.value("--epochs", default: 30, help: "training epochs per classifier", valid: { $0 >= 2 }, "an integer ≥ 2")
 let hidden = options.value("--hidden", default: 500, help: "hidden units of every model", valid: { $0 > 0 }, "a positive integer")
 let trainSize = options.value("--train-size", default: 60000, help: "training images used", valid: { $0 >= 1000 && $0 <= 60000 }, "1000…60000")
-let repeats = options.value("--repeats", default: 3, help: "seeds of the tied-vs-untied comparison", valid: { $0 >= 0 }, "a non-negative integer")
+let repeats = options.value("--repeats", default: 5, help: "seeds of the tied-vs-untied comparison", valid: { $0 >= 0 }, "a non-negative integer")
 let repeatEpochs = options.value("--repeat-epochs", default: 10, help: "epochs of each repeated tied/untied run", valid: { $0 >= 2 }, "an integer ≥ 2")
 let pretrainEpochs = options.value("--pretrain-epochs", default: 5, help: "CD-1 epochs per RBM of the deep belief net", valid: { $0 > 0 }, "a positive integer")
 let dataPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
@@ -339,10 +339,13 @@ let agreementVerdict = converged
 let untyingVerdict: String = {
     guard repeated.count >= 3 else { return "with fewer than three seeds (--repeats) there is no verdict on untying: one seed's difference is within the test set's own sampling error" }
     let d = pairedDifference(repeated)
-    let within = abs(d.mean) < 2 * d.standardError
-    return "over \(repeated.count) seeds, untied minus tied-restarted is \(String(format: "%+.2f", d.mean)) ± \(f(d.standardError)) points (mean ± standard error): "
-        + (within ? "within two standard errors of zero, so untying neither helps nor hurts measurably here"
-                  : d.mean < 0 ? "untying helps" : "untying hurts")
+    // Two-sided 95 % quantiles of Student's t for n − 1 degrees of freedom (normal beyond 30).
+    let tQuantile = [2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262][repeated.count - 1] ?? 2.0
+    let sameSign = repeated.allSatisfy { $0.untied < $0.restarted } || repeated.allSatisfy { $0.untied > $0.restarted }
+    let head = "over \(repeated.count) seeds, untied minus tied-restarted is \(String(format: "%+.2f", d.mean)) ± \(f(d.standardError)) points (mean ± standard error): "
+    if abs(d.mean) > tQuantile * d.standardError { return head + (d.mean < 0 ? "untying helps" : "untying hurts") + " (the 95 % interval excludes zero)" }
+    if sameSign { return head + "the same sign in every seed, but the 95 % interval (t, \(repeated.count - 1) degrees of freedom) includes zero: suggestive, not established" }
+    return head + "no measurable effect"
 }()
 let dbnGap = pct(randomInit) - pct(pretrained)
 print("""

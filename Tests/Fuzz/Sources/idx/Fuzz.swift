@@ -1,0 +1,15 @@
+import Foundation
+import Onsager
+
+/// libFuzzer entry: the input is written to a file and read back by the reader under test. A
+/// typed error is the expected answer to a bad file; any other error, a trap, a sanitizer report,
+/// a timeout or an allocation beyond -rss_limit_mb is a finding.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-fuzz-idx-\(getpid())")
+    FileManager.default.createFile(atPath: url.path, contents: Data(bytes: data, count: size))
+    do { _ = try IDX.read(url.path) } catch is CheckpointError {} catch is DataError {} catch {
+        fatalError("untyped error: \(error)")
+    }
+    return 0
+}
