@@ -57,7 +57,8 @@ public struct LinePlot {
         series.append(Series(name: name, x: x, y: y, dashed: dashed, markers: markers))
     }
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    /// Ten distinct colours (matplotlib's tab10); an eleventh series and later repeat them dashed.
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
     /// The SVG document.
     public func svg() -> String {
@@ -113,13 +114,14 @@ public struct LinePlot {
         var legend: [(String, Bool, String)] = []
         for (i, se) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
+            let dashed = se.dashed || (i / Self.palette.count) % 2 == 1
             let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
             let path = ok.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(se.dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
+            s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
             if se.markers {
                 for p in ok { s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
             }
-            legend.append((color, se.dashed, se.name))
+            legend.append((color, dashed, se.name))
         }
         // Legend: a framed box sized to its longest label.
         if !legend.isEmpty {

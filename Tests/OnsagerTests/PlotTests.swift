@@ -40,4 +40,14 @@ import Testing
         #expect(try legendX(everywhere) > 640 - 20 - 1, "no corner is free: outside")
         #expect(everywhere.svg().hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"925\""), "the figure widened to hold it")
     }
+
+    /// Every series is told apart: ten colours, then the colours again, dashed.
+    @Test func seriesAreDistinguishable() {
+        var p = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+        for k in 0..<11 { p.add("s\(k)", x: [0, 1], y: [Double(k), Double(k) + 1]) }
+        let lines = p.svg().split(separator: "\n").filter { $0.hasPrefix("<polyline") }
+        let styles = lines.map { l in (l.split(separator: "\"")[3], l.contains("stroke-dasharray")) }
+        #expect(Set(styles.prefix(10).map { String($0.0) }).count == 10 && styles.prefix(10).allSatisfy { !$0.1 })
+        #expect(styles[10].0 == styles[0].0 && styles[10].1, "the eleventh repeats the first colour, dashed")
+    }
 }
