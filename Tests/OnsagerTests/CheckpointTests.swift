@@ -140,6 +140,7 @@ import Onsager
             ("trailing bytes", try file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 9)), "bytes after the last tensor"),
             ("metadata that is not strings", try file(#"{"__metadata__":{"epoch":3}}"#, []), "__metadata__"),
             ("a header length beyond the limit", try file("{}", [], declaredLength: 1 << 40), "exceeds the limit"),
+            ("a name given twice", try file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 4)), "more than once"),
         ]
         for (what, url, expected) in cases {
             do { _ = try Safetensors.read(url, as: Float.self); Issue.record("\(what): accepted") } catch let e as CheckpointError {

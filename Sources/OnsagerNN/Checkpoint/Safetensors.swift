@@ -67,6 +67,10 @@ public enum Safetensors {
         guard let header = try? JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<start)) as? [String: Any] else {
             throw CheckpointError.malformed(path: path, offset: 8, reason: "header is not a JSON object")
         }
+        let keys = topLevelKeys(bytes[8..<start])
+        if let repeated = Dictionary(grouping: keys, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw CheckpointError.malformed(path: path, offset: 8, reason: "the header names '\(repeated)' more than once")
+        }
         var tensors: [String: Tensor<S>] = [:]
         var metadata: [String: String] = [:]
         var spans: [(Int, Int, String)] = []
@@ -119,6 +123,33 @@ public enum Safetensors {
             throw CheckpointError.malformed(path: path, offset: start + end, reason: "\(bytes.count - start - end) bytes after the last tensor")
         }
         return (tensors, metadata)
+    }
+
+    /// The keys of the header's outermost JSON object, in order and with repeats (a JSON parser
+    /// keeps one of two equal keys silently; the format forbids them). Escapes are kept raw, so
+    /// two spellings of one name count as different: enough to catch a repeated name.
+    static func topLevelKeys(_ json: Data.SubSequence) -> [String] {
+        var keys: [String] = [], depth = 0, inString = false, escaped = false, expectingKey = false
+        var current: [UInt8] = []
+        for byte in json {
+            if inString {
+                if escaped { escaped = false; current.append(byte) }
+                else if byte == UInt8(ascii: "\\") { escaped = true; current.append(byte) }
+                else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if expectingKey { keys.append(String(decoding: current, as: UTF8.self)); expectingKey = false }
+                } else { current.append(byte) }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true; current = []
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1; expectingKey = depth == 1 && byte == UInt8(ascii: "{")
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ","): expectingKey = depth == 1
+            default: break
+            }
+        }
+        return keys
     }
 
     /// The element types read, with their width and decoding.
