@@ -9,12 +9,15 @@ import Onsager
 
 let mnistDirectory = try? MNIST<Float>.locate("mnist")
 
+/// A path for `name` in this process's temporary folder `folder` (created if needed).
+func dataTestPath(_ name: String, folder: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-\(folder)-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
+
 @Suite struct DataTests {
-    func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    func tempPath(_ name: String) -> String { dataTestPath(name, folder: "tests") }
 
     @Test func idxRoundTripGzipAndRaw() throws {
         let payload = (0..<(3 * 4 * 5)).map { UInt8($0 % 256) }
@@ -133,11 +136,7 @@ let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
 
 /// Untrusted files: sizes are checked before anything is allocated or inflated.
 @Suite struct UntrustedDataTests {
-    func tempPath(_ name: String) -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-untrusted-\(getpid())")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
-    }
+    func tempPath(_ name: String) -> String { dataTestPath(name, folder: "untrusted") }
 
     /// A small gzip file that declares 10 items but inflates to 20 MB stops after the 10 (and one
     /// more byte): an error, not a 20 MB (or 1 GiB) buffer.
@@ -265,31 +264,28 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
     }
 }
 
-/// The fuzzers' seed corpus (Tests/Fuzz/corpus): small valid files written by Onsager itself.
-/// Written only when ONSAGER_WRITE_FUZZ_CORPUS=1; otherwise checks that the committed seeds read.
+/// The fuzzers' seed corpus: small valid files written by Onsager itself, into
+/// $ONSAGER_FUZZ_CORPUS when set (Tests/Fuzz/run sets it; the files are generated, never
+/// committed, as data files stay out of the repository), else into a temporary folder, and read back.
 @Suite struct FuzzCorpusTests {
-    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus")
-
-    @Test func seedsAreValidFiles() throws {
-        let write = ProcessInfo.processInfo.environment["ONSAGER_WRITE_FUZZ_CORPUS"] == "1"
+    @Test func seedsAreWrittenAndRead() throws {
         let fm = FileManager.default
+        let corpus = ProcessInfo.processInfo.environment["ONSAGER_FUZZ_CORPUS"].map { URL(fileURLWithPath: $0) }
+            ?? fm.temporaryDirectory.appendingPathComponent("onsager-corpus-\(getpid())")
         func dir(_ name: String) throws -> URL {
-            let d = Self.corpus.appendingPathComponent(name)
-            if write { try fm.createDirectory(at: d, withIntermediateDirectories: true) }
+            let d = corpus.appendingPathComponent(name)
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
             return d
         }
-        if write {
-            try Safetensors.write([("w", Tensor<Float>([[1, 2], [3, 4]])), ("b", Tensor<Float>([0.5]))], metadata: ["epoch": "1"], to: dir("safetensors").appendingPathComponent("mixed.safetensors"))
-            try Safetensors.write([("x", Tensor<Double>.eye(3))], to: dir("safetensors").appendingPathComponent("double.safetensors"))
-            try IDX.writeFile(IDX.encode(shape: [2, 3, 3], bytes: Array(0..<18)), to: dir("idx").appendingPathComponent("images.idx").path, compressed: false)
-            try IDX.writeFile(IDX.encode(shape: [5], bytes: [1, 2, 3, 4, 5]), to: dir("idx").appendingPathComponent("labels.idx.gz").path, compressed: true)
-            _ = try writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir("mat").appendingPathComponent("matrix.mat").path)
-            try Data("1,2.5,3\n4,5,6e-3\n".utf8).write(to: dir("csv").appendingPathComponent("numbers.csv"))
-        }
-        guard fm.fileExists(atPath: Self.corpus.path) else { return }      // the corpus is not copied into every build
-        #expect(try Safetensors.read(Self.corpus.appendingPathComponent("safetensors/mixed.safetensors"), as: Float.self).tensors["w"]?.shape == [2, 2])
-        #expect(try IDX.read(Self.corpus.appendingPathComponent("idx/labels.idx.gz").path).bytes == [1, 2, 3, 4, 5])
-        #expect(try MATFile.read(Self.corpus.appendingPathComponent("mat/matrix.mat").path)["x"]?.columns == 3)
-        #expect(try CSV.read(Self.corpus.appendingPathComponent("csv/numbers.csv").path).count == 2)
+        try Safetensors.write([("w", Tensor<Float>([[1, 2], [3, 4]])), ("b", Tensor<Float>([0.5]))], metadata: ["epoch": "1"], to: dir("safetensors").appendingPathComponent("mixed.safetensors"))
+        try Safetensors.write([("x", Tensor<Double>.eye(3))], to: dir("safetensors").appendingPathComponent("double.safetensors"))
+        try IDX.writeFile(IDX.encode(shape: [2, 3, 3], bytes: Array(0..<18)), to: dir("idx").appendingPathComponent("images.idx").path, compressed: false)
+        try IDX.writeFile(IDX.encode(shape: [5], bytes: [1, 2, 3, 4, 5]), to: dir("idx").appendingPathComponent("labels.idx.gz").path, compressed: true)
+        _ = try writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir("mat").appendingPathComponent("matrix.mat").path)
+        try Data("1,2.5,3\n4,5,6e-3\n".utf8).write(to: dir("csv").appendingPathComponent("numbers.csv"))
+        #expect(try Safetensors.read(corpus.appendingPathComponent("safetensors/mixed.safetensors"), as: Float.self).tensors["w"]?.shape == [2, 2])
+        #expect(try IDX.read(corpus.appendingPathComponent("idx/labels.idx.gz").path).bytes == [1, 2, 3, 4, 5])
+        #expect(try MATFile.read(corpus.appendingPathComponent("mat/matrix.mat").path)["x"]?.columns == 3)
+        #expect(try CSV.read(corpus.appendingPathComponent("csv/numbers.csv").path).count == 2)
     }
 }
