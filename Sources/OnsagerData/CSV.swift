@@ -8,9 +8,7 @@ public enum CSV {
     /// A NUL byte, a file without rows, and non-finite values ("nan", "inf", 1e400) are errors;
     /// `allowNonFinite` accepts the last. Only regular files are read.
     public static func read(_ path: String, separator: Character = ",", skipHeader: Bool = false, allowNonFinite: Bool = false) throws -> [[Double]] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw DataError.cannotOpen(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.cannotOpen(path: path, reason: "not a regular file") }
+        try RegularFile.check(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError.cannotOpen(path: path, reason: "cannot read file") }
         let bytes = [UInt8](data)
         if let nul = bytes.firstIndex(of: 0) { throw DataError.malformed(path: path, offset: nul, reason: "a NUL byte (not a text file)") }

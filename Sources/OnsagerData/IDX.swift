@@ -30,11 +30,7 @@ public enum IDX {
 
     /// Opens a regular file for gzip-or-plain reading.
     static func open(_ path: String) throws -> gzFile {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw DataError.cannotOpen(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.cannotOpen(path: path, reason: "not a regular file") }
+        try RegularFile.check(path)
         guard let gz = gzopen(path, "rb") else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         return gz
     }
@@ -64,27 +60,7 @@ public enum IDX {
 
     /// Decodes IDX bytes (`path` is only used in errors).
     public static func decode(_ bytes: [UInt8], path: String) throws -> Array {
-        guard bytes.count >= 4 else { throw DataError.truncated(path: path, offset: 0, expectedBytes: 4, availableBytes: bytes.count) }
-        guard bytes[0] == 0, bytes[1] == 0 else { throw DataError.badMagic(path: path, found: Swift.Array(bytes[0..<4])) }
-        guard bytes[2] == 0x08 else { throw DataError.unsupportedElementType(path: path, code: bytes[2]) }
-        let d = Int(bytes[3])
-        guard d >= 1 && d <= 4 else { throw DataError.badDimensions(path: path, offset: 3, reason: "\(d) dimensions (expected 1 to 4)") }
-        let headerEnd = 4 + 4 * d
-        guard bytes.count >= headerEnd else {
-            throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: headerEnd - bytes.count, availableBytes: 0)
-        }
-        var shape: [Int] = []
-        for i in 0..<d {
-            let o = 4 + 4 * i
-            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
-            guard size > 0 else { throw DataError.badDimensions(path: path, offset: o, reason: "dimension \(i) has size 0") }
-            shape.append(size)
-        }
-        let (count, overflow) = shape.reduce((1, false)) { acc, s in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: s)
-            return (p, acc.1 || o)
-        }
-        guard !overflow && count <= 1 << 34 else { throw DataError.badDimensions(path: path, offset: 4, reason: "sizes \(shape) are too large") }
+        let (shape, count, headerEnd) = try header(bytes, path: path)
         let available = bytes.count - headerEnd
         guard available >= count else {
             throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: count - available, availableBytes: 0)
@@ -95,34 +71,40 @@ public enum IDX {
         return Array(shape: shape, bytes: Swift.Array(bytes[headerEnd...]))
     }
 
+    /// The shape, element count and header length of the header at the start of `bytes`: magic,
+    /// element type, 1 to 4 positive sizes, at most 2³⁴ elements.
+    static func header(_ bytes: [UInt8], path: String) throws -> (shape: [Int], count: Int, end: Int) {
+        guard bytes.count >= 4 else { throw DataError.truncated(path: path, offset: 0, expectedBytes: 4, availableBytes: bytes.count) }
+        guard bytes[0] == 0, bytes[1] == 0 else { throw DataError.badMagic(path: path, found: Swift.Array(bytes[0..<4])) }
+        guard bytes[2] == 0x08 else { throw DataError.unsupportedElementType(path: path, code: bytes[2]) }
+        let d = Int(bytes[3])
+        guard d >= 1 && d <= 4 else { throw DataError.badDimensions(path: path, offset: 3, reason: "\(d) dimensions (expected 1 to 4)") }
+        let end = 4 + 4 * d
+        guard bytes.count >= end else {
+            throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: end - bytes.count, availableBytes: 0)
+        }
+        var shape: [Int] = []
+        for i in 0..<d {
+            let o = 4 + 4 * i
+            let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
+            guard size > 0 else { throw DataError.badDimensions(path: path, offset: o, reason: "dimension \(i) has size 0") }
+            shape.append(size)
+        }
+        guard let count = Shape.checkedCount(shape), count <= 1 << 34 else {
+            throw DataError.badDimensions(path: path, offset: 4, reason: "sizes \(shape) are too large")
+        }
+        return (shape, count, end)
+    }
+
     /// Reads and decodes an IDX file (.gz or raw). The header is read first, and no more is
     /// inflated than it declares (plus one byte, to detect trailing data).
     public static func read(_ path: String) throws -> Array {
         let gz = try open(path)
         defer { gzclose(gz) }
         var bytes = try read(gz, upTo: 4, path: path, offset: 0)
-        if bytes.count == 4 && bytes[0] == 0 && bytes[1] == 0 && (1...4).contains(Int(bytes[3])) {
-            bytes += try read(gz, upTo: 4 * Int(bytes[3]), path: path, offset: 4)
-            if let count = declaredCount(bytes) {
-                bytes += try read(gz, upTo: count + 1, path: path, offset: bytes.count)
-            }
-        }
+        if bytes.count == 4, (1...4).contains(Int(bytes[3])) { bytes += try read(gz, upTo: 4 * Int(bytes[3]), path: path, offset: 4) }
+        if let h = try? header(bytes, path: path) { bytes += try read(gz, upTo: h.count + 1, path: path, offset: bytes.count) }
         return try decode(bytes, path: path)     // names whatever is wrong: magic, sizes, truncation, trailing bytes
-    }
-
-    /// The element count a complete header declares, if it is plausible (positive sizes, at most 2³⁴).
-    static func declaredCount(_ header: [UInt8]) -> Int? {
-        let d = Int(header[3])
-        guard header.count == 4 + 4 * d else { return nil }
-        var count = 1
-        for i in 0..<d {
-            let o = 4 + 4 * i
-            let size = Int(header[o]) << 24 | Int(header[o + 1]) << 16 | Int(header[o + 2]) << 8 | Int(header[o + 3])
-            let (p, overflow) = count.multipliedReportingOverflow(by: size)
-            guard size > 0, !overflow, p <= 1 << 34 else { return nil }
-            count = p
-        }
-        return count
     }
 }
 

@@ -19,6 +19,7 @@ public enum MATFile {
 
     /// All numeric 2-D matrices in the file, by name.
     public static func read(_ path: String) throws -> [String: Matrix] {
+        try RegularFile.check(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError.cannotOpen(path: path, reason: "cannot read file") }
         let bytes = [UInt8](data)
         guard bytes.count >= 128 else { throw DataError.truncated(path: path, offset: bytes.count, expectedBytes: 128 - bytes.count, availableBytes: 0) }

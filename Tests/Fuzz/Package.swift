@@ -8,8 +8,9 @@ let readers = ["safetensors", "idx", "mat", "csv"]
 let package = Package(
     name: "OnsagerFuzz",
     dependencies: [.package(path: "onsager-root")],
-    targets: readers.map { name in
-        .executableTarget(name: "fuzz-\(name)", dependencies: [.product(name: "Onsager", package: "onsager-root")],
-                          path: "Sources/\(name)")
-    }
+    targets: [.target(name: "FuzzSupport", dependencies: [.product(name: "Onsager", package: "onsager-root")])]
+        + readers.map { name in
+            .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzSupport", .product(name: "Onsager", package: "onsager-root")],
+                              path: "Sources/\(name)")
+        }
 )

@@ -61,15 +61,7 @@ public func hvp<S>(_ f: (Tensor<S>) -> Tensor<S>, at x: Tensor<S>, vector v: Ten
 /// The Jacobian of `f` at x, shape f(x).shape + x.shape (`jax.jacrev`): one pullback per output element.
 public func jacobian<S>(_ f: (Tensor<S>) -> Tensor<S>, at x: Tensor<S>) -> Tensor<S> {
     let (y, pullback) = vjp(f, at: x)
-    let m = y.scalarCount
-    var rows: [S] = []
-    rows.reserveCapacity(m * x.scalarCount)
-    for i in 0..<m {
-        var unit = [S](repeating: 0, count: m)
-        unit[i] = 1
-        rows += pullback(Tensor(shape: y.shape, scalars: unit)).scalars
-    }
-    return Tensor(shape: y.shape + x.shape, scalars: rows)
+    return Tensor(shape: y.shape + x.shape, scalars: rowsForUnitVectors(y.shape, pullback))
 }
 
 /// The Hessian of a scalar-valued `f` at x, shape x.shape + x.shape (`jax.hessian`): the
@@ -79,17 +71,23 @@ public func hessian<S>(_ f: @escaping (Tensor<S>) -> Tensor<S>, at x: Tensor<S>)
     return withGradEnabled(true) {
         let y = f(leaf)
         check(y.scalarCount == 1, "hessian: the function must return one element, got shape \(y.shape)")
-        let n = x.scalarCount
         guard y.requiresGrad else { return Tensor.zeros(x.shape + x.shape) }
         let g = gradients(of: y, wrt: [leaf], createGraph: true)[0]
         guard g.requiresGrad else { return Tensor.zeros(x.shape + x.shape) }
-        var rows: [S] = []
-        rows.reserveCapacity(n * n)
-        for i in 0..<n {
-            var unit = [S](repeating: 0, count: n)
-            unit[i] = 1
-            rows += gradients(of: g, wrt: [leaf], seed: Tensor(shape: x.shape, scalars: unit), retainGraph: true)[0].scalars
-        }
+        let rows = rowsForUnitVectors(x.shape) { gradients(of: g, wrt: [leaf], seed: $0, retainGraph: true)[0] }
         return Tensor(shape: x.shape + x.shape, scalars: rows)
     }
+}
+
+/// `row(eᵢ)` for every unit vector eᵢ of `shape`, in order, flattened into one array: the rows of
+/// a Jacobian or Hessian, one reverse pass each.
+private func rowsForUnitVectors<S>(_ shape: [Int], _ row: (Tensor<S>) -> Tensor<S>) -> [S] {
+    let n = Shape.count(shape)
+    var rows: [S] = []
+    for i in 0..<n {
+        var unit = [S](repeating: 0, count: n)
+        unit[i] = 1
+        rows += row(Tensor(shape: shape, scalars: unit)).scalars
+    }
+    return rows
 }

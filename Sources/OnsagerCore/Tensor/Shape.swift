@@ -8,18 +8,13 @@ public enum Shape {
     /// Number of elements of a shape (1 for a scalar). Stops, naming the shape, when a dimension
     /// is negative or the product exceeds `maximumElementCount` (so it can never wrap around).
     @inlinable public static func count(_ shape: [Int]) -> Int {
-        var n = 1
-        for d in shape {
-            let (p, overflow) = n.multipliedReportingOverflow(by: d)
-            if overflow || d < 0 || p > maximumElementCount { invalidShape(shape) }
-            n = p
-        }
+        guard let n = checkedCount(shape) else { invalidShape(shape) }
         return n
     }
 
     /// The element count of a shape, or nil when it is invalid (a negative dimension, or more than
     /// `maximumElementCount` elements): for checking shapes read from input before use.
-    public static func checkedCount(_ shape: [Int]) -> Int? {
+    @inlinable public static func checkedCount(_ shape: [Int]) -> Int? {
         var n = 1
         for d in shape {
             let (p, overflow) = n.multipliedReportingOverflow(by: d)

@@ -20,8 +20,7 @@ extension Module {
             stack.append(node)
         }
         walker.onExit = { _, _ in stack.removeLast() }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         func render(_ n: Node, _ indent: String) -> String {
             let head = (indent.isEmpty ? "" : "(\(n.name)): ") + n.summary
             guard !n.children.isEmpty else { return indent + head }

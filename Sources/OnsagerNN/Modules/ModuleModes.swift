@@ -9,8 +9,7 @@ extension Module {
             var all = true
             var walker = ModuleWalker<Scalar>()
             walker.onMode = { _, flag in all = all && flag }
-            var copy = self
-            walker.walk(&copy)
+            walker.read(self)
             return all
         }
         set {
@@ -30,8 +29,7 @@ extension Module {
         var found: [(path: String, isTraining: Bool)] = []
         var walker = ModuleWalker<Scalar>()
         walker.onMode = { path, flag in found.append((path, flag)) }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         return found
     }
 }

@@ -19,8 +19,7 @@ extension Module {
         walker.onParameter = { name, t in
             if seen.insert(t.identity).inserted { found.append(NamedTensor(name: name, value: t)) }
         }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         return found
     }
 
@@ -29,8 +28,7 @@ extension Module {
         var found: [NamedTensor<Scalar>] = []
         var walker = ModuleWalker<Scalar>()
         walker.onBuffer = { name, t in found.append(NamedTensor(name: name, value: t)) }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         return found
     }
 
@@ -41,8 +39,7 @@ extension Module {
         var walker = ModuleWalker<Scalar>()
         walker.onParameter = { name, t in found.append(NamedTensor(name: name, value: t.detached())) }
         walker.onBuffer = { name, t in found.append(NamedTensor(name: name, value: t)) }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         return found
     }
 
@@ -87,8 +84,7 @@ extension Module {
         var found: [(name: String, identity: ObjectIdentifier)] = []
         var walker = ModuleWalker<Scalar>()
         walker.onParameter = { name, t in found.append((name, t.identity)) }
-        var copy = self
-        walker.walk(&copy)
+        walker.read(self)
         return found
     }
 }

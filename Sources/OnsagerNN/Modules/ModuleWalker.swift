@@ -31,6 +31,13 @@ struct ModuleWalker<Scalar: TensorScalar>: ModuleVisitor {
         onExit?(full, path.count + 1)
     }
 
+    /// Walks a copy of `module`, for walks that only read: the copy shares every tensor, and the
+    /// caller's module is left alone even if a closure assigns.
+    mutating func read<M: Module>(_ module: M) where M.Scalar == Scalar {
+        var copy = module
+        walk(&copy)
+    }
+
     /// Walks `module` itself (the root has the empty name).
     mutating func walk<M: Module>(_ module: inout M) where M.Scalar == Scalar {
         onEnter?("", 0, module.summary)

@@ -110,8 +110,7 @@ extension TrainingLoop {
         var found: [(String, RandomGenerator)] = []
         var walker = ModuleWalker<S>()
         walker.onGenerator = { name, g in found.append((name, g)) }
-        var copy = model
-        walker.walk(&copy)
+        walker.read(model)
         return found
     }
 
