@@ -9,7 +9,7 @@ import PackageDescription
 //   COnsagerKernels, COnsagerTape   C: kernels and thread pool; the tape's per-thread switches
 //   OnsagerCore                     tensors, the kernel bridge, ops, the tape, gradcheck
 //   OnsagerLinearAlgebra  OnsagerNN  OnsagerData  OnsagerPlot     (each on OnsagerCore only)
-//   OnsagerEnergy                   RBMs and free energies (on OnsagerCore and OnsagerNN)
+//   OnsagerEnergy                   RBMs and free energies (on OnsagerCore, OnsagerLinearAlgebra, OnsagerNN)
 //   Onsager                         the umbrella users import
 //   OnsagerCommandLine              argument parsing, output folders, data lookup for the executables
 let package = Package(
@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "OnsagerNN", dependencies: ["OnsagerCore"], path: "Sources/OnsagerNN"),
         .target(name: "OnsagerData", dependencies: ["OnsagerCore", "CZlib"], path: "Sources/OnsagerData"),
         .target(name: "OnsagerPlot", dependencies: ["OnsagerCore", "CZlib"], path: "Sources/OnsagerPlot"),
-        .target(name: "OnsagerEnergy", dependencies: ["OnsagerCore", "OnsagerNN"], path: "Sources/OnsagerEnergy"),
+        .target(name: "OnsagerEnergy", dependencies: ["OnsagerCore", "OnsagerLinearAlgebra", "OnsagerNN"], path: "Sources/OnsagerEnergy"),
         .target(name: "Onsager",
                 dependencies: ["OnsagerCore", "OnsagerLinearAlgebra", "OnsagerNN", "OnsagerData", "OnsagerPlot", "OnsagerEnergy"],
                 path: "Sources/Onsager"),

@@ -55,7 +55,7 @@ public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
         case .unrolled: m = solver.solve(model, from: start).0
         }
         if particles != nil { particles = m.detached() }
-        var l = model.freeEnergy(batch).mean() + model.negativeGibbsFreeEnergy(mode == .envelope ? m.detached() : m, order: solver.order).mean()
+        var l = model.freeEnergy(batch).mean() + model.negativeGibbsFreeEnergy(mode == .envelope ? m.detached() : m, approximation: solver.approximation).mean()
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
         return l
     }

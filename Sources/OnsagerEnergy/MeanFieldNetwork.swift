@@ -1,7 +1,7 @@
 import OnsagerCore
 import OnsagerNN
 
-/// One damped sweep of the mean-field (order 1) or TAP (orders 2, 3) stationarity equations of
+/// One damped sweep of the mean-field (order 1) or TAP (orders 2–4) stationarity equations of
 /// an RBM, as a module: mv ← (1 − d)·σ(f_v(mv, mh)) + d·mv, then mh ← (1 − d)·σ(f_h(mv, mh)) + d·mh,
 /// exactly `TAPSolver`'s sweep. Its parameters are an RBM's W, a and b.
 public struct MeanFieldSweep<Scalar: TensorScalar>: Module {
@@ -27,11 +27,9 @@ public struct MeanFieldSweep<Scalar: TensorScalar>: Module {
 
     /// The magnetizations after one sweep.
     public func callAsFunction(_ m: Magnetizations<Scalar>) -> Magnetizations<Scalar> {
-        let pw = PlefkaWeights(rbm.w, order: order), d = Scalar(damping)
-        let nv = clampsVisible ? m.visible
-            : rbm.stationarityField(of: .visible, own: m.visible, other: m.hidden, order: order, weights: pw).sigmoid() * (1 - d) + m.visible * d
-        let nh = rbm.stationarityField(of: .hidden, own: m.hidden, other: nv, order: order, weights: pw).sigmoid() * (1 - d) + m.hidden * d
-        return Magnetizations(visible: nv, hidden: nh)
+        let solver = TAPSolver(order: order, iterations: 1, damping: damping), cp = CouplingPowers(rbm)
+        let nv = clampsVisible ? m.visible : solver.sweepUpdate(.visible, rbm, m, couplings: cp)
+        return Magnetizations(visible: nv, hidden: solver.sweepUpdate(.hidden, rbm, Magnetizations(visible: nv, hidden: m.hidden), couplings: cp))
     }
 
     /// The RBM's parameters: "weights", "visible_bias", "hidden_bias".

@@ -6,7 +6,7 @@ extension RBM {
     public func tapLogPartition(from start: Magnetizations<Scalar>, solver: TAPSolver) -> Tensor<Scalar> {
         withoutGrad {
             let (m, _) = solver.solve(self, from: start)
-            return negativeGibbsFreeEnergy(m, order: solver.order)
+            return negativeGibbsFreeEnergy(m, approximation: solver.approximation)
         }
     }
 

@@ -160,8 +160,8 @@ import Testing
         func cosine(_ depth: Int) -> Double {
             let net = MeanFieldNetwork(tiedTo: rbm, depth: depth, order: .tap2)
             let m = net(TAPSolver.start(from: v, model: rbm))
-            let unrolled = gradients(of: rbm.negativeGibbsFreeEnergy(m, order: .tap2).mean(), wrt: rbm.parameters).flatMap(\.scalars)
-            let envelope = gradients(of: rbm.negativeGibbsFreeEnergy(m.detached(), order: .tap2).mean(), wrt: rbm.parameters).flatMap(\.scalars)
+            let unrolled = gradients(of: rbm.negativeGibbsFreeEnergy(m, approximation: .tap2).mean(), wrt: rbm.parameters).flatMap(\.scalars)
+            let envelope = gradients(of: rbm.negativeGibbsFreeEnergy(m.detached(), approximation: .tap2).mean(), wrt: rbm.parameters).flatMap(\.scalars)
             let dot = zip(unrolled, envelope).map(*).reduce(0, +)
             return dot / (unrolled.map { $0 * $0 }.reduce(0, +).squareRoot() * envelope.map { $0 * $0 }.reduce(0, +).squareRoot())
         }

@@ -17,13 +17,13 @@ import Onsager
         let g = RandomGenerator(seed: 41)
         let mv = Tensor<Double>.uniform([3, 7], low: 0.05, high: 0.95, generator: g)
         let mh = Tensor<Double>.uniform([3, 5], low: 0.05, high: 0.95, generator: g)
-        let fv = m.stationarityField(of: .visible, own: mv, other: mh, order: order, weights: PlefkaWeights(m.w, order: order))
-        let ft = t.stationarityField(of: .hidden, own: mv, other: mh, order: order, weights: PlefkaWeights(t.w, order: order))
+        let fv = m.plefkaField(of: .visible, Magnetizations(visible: mv, hidden: mh), order: order.rawValue, couplings: CouplingPowers(m))
+        let ft = t.plefkaField(of: .hidden, Magnetizations(visible: mh, hidden: mv), order: order.rawValue, couplings: CouplingPowers(t))
         #expect(allClose(fv, ft, rtol: 1e-13))
         // And it is the stationarity condition of −G: σ(field) = m ⇔ ∂(−G)/∂mv = 0, i.e.
         // ∂(−G)/∂mv = field − logit(mv) (the entropy's derivative is −logit).
         let leaf = mv.requiringGrad()
-        let negG = m.negativeGibbsFreeEnergy(Magnetizations(visible: leaf, hidden: mh), order: order).sum()
+        let negG = m.negativeGibbsFreeEnergy(Magnetizations(visible: leaf, hidden: mh), approximation: order).sum()
         let grad = gradients(of: negG, wrt: [leaf])[0]
         #expect(allClose(grad, fv - (mv / (1 - mv)).log(), rtol: 1e-10, atol: 1e-12))
     }

@@ -29,7 +29,7 @@ import Onsager
         let mv = T.uniform([3, 5], low: 0.05, high: 0.95, generator: g), mh = T.uniform([3, 4], low: 0.05, high: 0.95, generator: g)
         let f: ([T]) -> T = { p in
             RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2], beta: 0.9)
-                .negativeGibbsFreeEnergy(Magnetizations(visible: p[3], hidden: p[4]), order: order)
+                .negativeGibbsFreeEnergy(Magnetizations(visible: p[3], hidden: p[4]), approximation: order)
         }
         let inputs = base.parameters + [mv, mh]
         let r1 = gradcheck(f, at: inputs)
@@ -61,7 +61,7 @@ import Onsager
         let f: ([T]) -> T = { p in
             let model = RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2])
             let mstar = withoutGrad { solver.solve(model, from: start).0 }
-            return model.negativeGibbsFreeEnergy(mstar.detached(), order: order)
+            return model.negativeGibbsFreeEnergy(mstar.detached(), approximation: order)
         }
         let r = gradcheck(f, at: base.parameters)
         #expect(r.passed, "\(order): \(r)")

@@ -82,7 +82,7 @@ let mv = T.uniform([2, 5], low: 0.1, high: 0.9, generator: g), mh = T.uniform([2
 var allPassed = true
 for order in PlefkaOrder.allCases {
     let f: ([T]) -> T = { p in
-        RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2]).negativeGibbsFreeEnergy(Magnetizations(visible: p[3], hidden: p[4]), order: order)
+        RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2]).negativeGibbsFreeEnergy(Magnetizations(visible: p[3], hidden: p[4]), approximation: order)
     }
     let r1 = gradcheck(f, at: small.parameters + [mv, mh]), r2 = gradgradcheck(f, at: small.parameters + [mv, mh])
     let solver = TAPSolver(order: order, iterations: 5000, damping: 0.5, tolerance: 1e-15)
@@ -91,7 +91,7 @@ for order in PlefkaOrder.allCases {
     let residual = solver.residual(small, at: mstar).item
     let through = gradcheck({ p in
         let model = RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2])
-        return model.negativeGibbsFreeEnergy(withoutGrad { solver.solve(model, from: start).0 }.detached(), order: order)
+        return model.negativeGibbsFreeEnergy(withoutGrad { solver.solve(model, from: start).0 }.detached(), approximation: order)
     }, at: small.parameters)
     allPassed = allPassed && r1.passed && r2.passed && through.passed && residual < 1e-10
     print(String(format: "  %-4@ −G: %@ (max |err| %.1e), second order %@; fixed point after %d sweeps, ‖∂G/∂m‖ = %.1e; through the solver: %@ (max |err| %.1e)",

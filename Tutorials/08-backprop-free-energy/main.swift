@@ -122,9 +122,9 @@ let agreement = stored("gradient-agreement-t\(depths.last!)") {
     print("  | T | cos(unrolled, envelope) | ‖unrolled‖/‖envelope‖ | −G(m_T) per image | stationarity residual |\n  |---|---|---|---|---|")
     for t in depths {
         let m = MeanFieldNetwork(tiedTo: model, depth: t, order: .tap2)(TAPSolver.start(from: v, model: model))
-        let negG = model.negativeGibbsFreeEnergy(m, order: .tap2).mean()
+        let negG = model.negativeGibbsFreeEnergy(m, approximation: .tap2).mean()
         let u = gradients(of: negG, wrt: model.parameters).flatMap(\.scalars)
-        let e = gradients(of: model.negativeGibbsFreeEnergy(m.detached(), order: .tap2).mean(), wrt: model.parameters).flatMap(\.scalars)
+        let e = gradients(of: model.negativeGibbsFreeEnergy(m.detached(), approximation: .tap2).mean(), wrt: model.parameters).flatMap(\.scalars)
         let nu = u.map { $0 * $0 }.reduce(0, +).squareRoot(), ne = e.map { $0 * $0 }.reduce(0, +).squareRoot()
         cosines.append(zip(u, e).map(*).reduce(0, +) / (nu * ne)); ratios.append(nu / ne); reached.append(negG.item)
         residuals.append(TAPSolver(order: .tap2).residual(model, at: m).mean().item)
@@ -179,7 +179,7 @@ struct MeanFieldClassifier: Layer {
     }
     func callAsFunction(_ x: Tensor<Float>) -> Tensor<Float> { head(magnetizations(x).hidden) }
     func negativeFreeEnergy(_ x: Tensor<Float>) -> Double {
-        withoutGrad { Double(network.sweeps.last!.rbm.negativeGibbsFreeEnergy(magnetizations(x), order: network.sweeps[0].order).mean().item) }
+        withoutGrad { Double(network.sweeps.last!.rbm.negativeGibbsFreeEnergy(magnetizations(x), approximation: network.sweeps[0].order).mean().item) }
     }
 }
 func meanFieldClassifier(order: PlefkaOrder, clamped: Bool, seed: UInt64) -> MeanFieldClassifier {

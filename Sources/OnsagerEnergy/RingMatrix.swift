@@ -1,0 +1,60 @@
+import OnsagerCore
+import OnsagerLinearAlgebra
+
+/// The ring matrix of an RBM's Plefka expansion, per particle: A = Dv^½ W Dh Wᵀ Dv^½ with
+/// D = diag κ(m). Its powers' traces are the ring ("circle") diagrams: ½ tr A is the order-2
+/// term, ¼ tr A² the 4-cycles (with repeated indices), and Σₖ tr Aᵏ/(2k) = −½ ln det(I − A).
+///
+/// Stored in the cheaper of two equivalent forms: the Gram matrix over the smaller layer,
+/// Q = Wᵀ Dv W with weights κh (when Nh ≤ Nv) or P = W Dh Wᵀ with weights κv, so that
+/// tr Aᵏ = tr (Q Dh)ᵏ and det(I − A) = det(I − Q Dh) (Sylvester) without square roots of κ.
+struct RingMatrix<Scalar: TensorScalar> {
+    /// Q or P, shape [particles, n, n] (n the smaller layer's size).
+    let gram: Tensor<Scalar>
+    /// κ of the smaller layer, [particles, n].
+    let kappa: Tensor<Scalar>
+
+    init(kv: Tensor<Scalar>, kh: Tensor<Scalar>, w: Tensor<Scalar>) {
+        if w.shape[1] <= w.shape[0] {
+            gram = matmul(w.T, w.unsqueezed(0) * kv.unsqueezed(2))
+            kappa = kh
+        } else {
+            gram = matmul(w, w.T.unsqueezed(0) * kh.unsqueezed(2))
+            kappa = kv
+        }
+    }
+
+    /// tr A² = Σ_jl Q_jl² κ_j κ_l per particle (one GEMM of n × N × n per particle).
+    func traceOfSquare() -> Tensor<Scalar> {
+        (gram * gram * kappa.unsqueezed(2) * kappa.unsqueezed(1)).sum(axes: [1, 2])
+    }
+
+    /// −½ ln det(I − A) per particle; NaN where I − A is not positive (the ring series diverges
+    /// there: A is positive semidefinite, so that happens once its largest eigenvalue reaches 1).
+    func negativeHalfLogDeterminant() -> Tensor<Scalar> {
+        let n = kappa.shape[1]
+        let eye = Tensor<Scalar>.eye(n)
+        let rows = (0..<gram.shape[0]).map { p -> Tensor<Scalar> in
+            let qd = gram.sliced(axis: 0, p..<(p + 1)).squeezed(0) * kappa.sliced(axis: 0, p..<(p + 1))
+            // I − Q Dh is similar to the symmetric I − Dh^½ Q Dh^½; its determinant is positive
+            // exactly when the series converges.
+            guard let (sign, logAbs) = try? Linalg.slogdet(eye - qd), sign > 0 else { return Tensor(Scalar.nan) }
+            return logAbs * -0.5
+        }
+        return stack(rows)
+    }
+
+    /// ∂(¼ tr A²)/∂κx = ½ Σ_k Σ_{j,l} Wᵢⱼ Wᵢₗ Wₖⱼ Wₖₗ κxₖ κyⱼ κyₗ for layer x (other layer y),
+    /// `wx` the couplings seen from x ([Ny, Nx]). Two GEMMs of Nv·Nh·min(Nv, Nh) per particle
+    /// when x is the larger layer, one when it is the smaller.
+    static func cycleField(kx: Tensor<Scalar>, ky: Tensor<Scalar>, wx: Tensor<Scalar>) -> Tensor<Scalar> {
+        let nx = wx.shape[1], ny = wx.shape[0]
+        if nx <= ny {
+            let g = matmul(wx.T, wx.unsqueezed(0) * ky.unsqueezed(2))                 // [P, Nx, Nx]
+            return matmul(g * g, kx.unsqueezed(2)).squeezed(2) * 0.5
+        }
+        let g = matmul(wx, wx.T.unsqueezed(0) * kx.unsqueezed(2))                     // [P, Ny, Ny]
+        let t = matmul(wx.T, g * ky.unsqueezed(2) * ky.unsqueezed(1))                  // [P, Nx, Ny]
+        return (t * wx.T.unsqueezed(0)).sum(axis: 2) * 0.5
+    }
+}
