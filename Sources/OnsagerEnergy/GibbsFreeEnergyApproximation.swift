@@ -56,7 +56,9 @@ extension GibbsFreeEnergyApproximation {
             // hidden half-sweep uses the new mv, a function of the old mh).
             let x = differentiable && own.requiresGrad ? own + 0 : own.detached().requiringGrad()
             let point = layer == .visible ? Magnetizations(visible: x, hidden: m.hidden) : Magnetizations(visible: m.visible, hidden: x)
-            let phi = interaction(model, point, couplings: couplings).sum()
+            // Without a differentiable result the couplings must be off the tape: this backward
+            // pass frees what it walks, and cached powers of W would be walked again next sweep.
+            let phi = interaction(model, point, couplings: differentiable ? couplings : couplings.detached()).sum()
             guard phi.requiresGrad else { return Tensor.zeros(own.shape) }
             return gradients(of: phi, wrt: [x], createGraph: differentiable)[0]
         }
@@ -82,6 +84,14 @@ public final class CouplingPowers<Scalar: TensorScalar> {
 
     /// The powers of the model's βW.
     public convenience init(_ model: RBM<Scalar>) { self.init(model.w) }
+
+    /// The same powers cut from the tape (itself when they are not on it).
+    public func detached() -> CouplingPowers {
+        guard w.requiresGrad else { return self }
+        let copy = CouplingPowers(w.detached())
+        copy.powers = powers.mapValues { $0.detached() }
+        return copy
+    }
 
     /// W raised elementwise to the power n ≥ 1.
     public func power(_ n: Int) -> Tensor<Scalar> {

@@ -29,16 +29,21 @@ struct RingMatrix<Scalar: TensorScalar> {
         (gram * gram * kappa.unsqueezed(2) * kappa.unsqueezed(1)).sum(axes: [1, 2])
     }
 
-    /// −½ ln det(I − A) per particle; NaN where I − A is not positive (the ring series diverges
-    /// there: A is positive semidefinite, so that happens once its largest eigenvalue reaches 1).
+    /// −½ ln det(I − A) per particle; NaN where the ring series diverges: A is positive
+    /// semidefinite, so that is where its largest eigenvalue reaches 1, i.e. where the Cholesky
+    /// factorisation of the symmetric form I − D^½ Q D^½ fails. (The determinant's sign alone
+    /// cannot tell: two eigenvalues beyond 1 leave it positive.)
     func negativeHalfLogDeterminant() -> Tensor<Scalar> {
         let n = kappa.shape[1]
         let eye = Tensor<Scalar>.eye(n)
         let rows = (0..<gram.shape[0]).map { p -> Tensor<Scalar> in
-            let qd = gram.sliced(axis: 0, p..<(p + 1)).squeezed(0) * kappa.sliced(axis: 0, p..<(p + 1))
-            // I − Q Dh is similar to the symmetric I − Dh^½ Q Dh^½; its determinant is positive
-            // exactly when the series converges.
-            guard let (sign, logAbs) = try? Linalg.slogdet(eye - qd), sign > 0 else { return Tensor(Scalar.nan) }
+            let q = gram.sliced(axis: 0, p..<(p + 1)).squeezed(0), k = kappa.sliced(axis: 0, p..<(p + 1))
+            let converges = withoutGrad { () -> Bool in
+                let root = k.detached().clamped(min: 0, max: 1).sqrt()
+                return (try? Linalg.cholesky(eye - q.detached() * root * root.T)) != nil
+            }
+            // I − Q D is similar to I − D^½ Q D^½ and needs no square root of κ on the tape.
+            guard converges, let (_, logAbs) = try? Linalg.slogdet(eye - q * k) else { return Tensor(Scalar.nan) }
             return logAbs * -0.5
         }
         return stack(rows)

@@ -53,7 +53,7 @@ public struct TAPSolver: Sendable {
     /// Iterates from `start`. Recorded on the tape when grad mode is on and the model's parameters
     /// require gradients (the unrolled, "tied-weight MLP" view); wrap in `withoutGrad` otherwise.
     public func solve<S>(_ model: RBM<S>, from start: Magnetizations<S>) -> (Magnetizations<S>, Report) {
-        let cp = CouplingPowers(model.w)
+        let cp = GradMode.isEnabled ? CouplingPowers(model) : CouplingPowers(model).detached()
         var mv = start.visible, mh = start.hidden
         var change = Double.infinity
         var sweeps = 0

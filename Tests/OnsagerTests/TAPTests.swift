@@ -109,11 +109,13 @@ import Onsager
             let mx = x.reduce(0, +) / 4, my = y.reduce(0, +) / 4
             return zip(x, y).map { ($0 - mx) * ($1 - my) }.reduce(0, +) / x.map { ($0 - mx) * ($0 - mx) }.reduce(0, +)
         }
-        let s1 = slope(errors[.meanField]!), s2 = slope(errors[.tap2]!), s3 = slope(errors[.tap3]!)
+        let s1 = slope(errors[.meanField]!), s2 = slope(errors[.tap2]!), s3 = slope(errors[.tap3]!), s4 = slope(errors[.tap4]!)
         #expect(Swift.abs(s1 - 2) < 0.3, "MF slope \(s1), errors \(errors[.meanField]!)")
         #expect(Swift.abs(s2 - 3) < 0.4, "TAP2 slope \(s2), errors \(errors[.tap2]!)")
         #expect(Swift.abs(s3 - 4) < 0.5, "TAP3 slope \(s3), errors \(errors[.tap3]!)")
+        #expect(Swift.abs(s4 - 5) < 0.6, "TAP4 slope \(s4), errors \(errors[.tap4]!)")
         for i in scales.indices { #expect(errors[.tap3]![i] < errors[.tap2]![i] && errors[.tap2]![i] < errors[.meanField]![i]) }
+        for i in 1..<scales.count { #expect(errors[.tap4]![i] * 5 < errors[.tap3]![i], "TAP4 \(errors[.tap4]![i]) vs TAP3 \(errors[.tap3]![i]) at scale \(scales[i])") }
     }
 
     @Test func emfTrainingIncreasesExactLikelihood() {

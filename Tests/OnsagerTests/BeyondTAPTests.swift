@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+import Onsager
+@testable import OnsagerCore
+@testable import OnsagerEnergy
+@testable import OnsagerLinearAlgebra
+
+/// Order 4, the ring resummation and the tape-driven stationarity equations, against the numpy
+/// oracle (Golden/plefka4.json from shared/reference/plefka4.py), brute-force sums, the exact
+/// Legendre transform, and each other.
+@Suite struct BeyondTAPTests {
+    typealias T = Tensor<Double>
+
+    struct OracleCase {
+        let model: RBM<Double>, m: Magnetizations<Double>, terms: [Double], cycle4: Double
+        let fields: [Int: (T, T)], fixedPoint: Magnetizations<Double>, fixedNegG: Double
+    }
+
+    static var oracle: [OracleCase] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/plefka4.json")
+        let root = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        return (root["cases"] as! [[String: Any]]).map { c in
+            let shape = c["shape"] as! [Int]
+            func row(_ key: String, _ d: [String: Any] = c) -> T { let v = d[key] as! [Double]; return T(shape: [1, v.count], scalars: v) }
+            func vec(_ key: String) -> T { T(c[key] as! [Double]) }
+            let model = RBM(weights: T(shape: shape, scalars: c["W"] as! [Double]), visibleBias: vec("a"), hiddenBias: vec("b"))
+            var fields: [Int: (T, T)] = [:]
+            for k in 1...4 { let f = c["fields\(k)"] as! [String: Any]; fields[k] = (row("visible", f), row("hidden", f)) }
+            let fp = c["fixed_point4"] as! [String: Any]
+            return OracleCase(model: model, m: Magnetizations(visible: row("mv"), hidden: row("mh")), terms: c["terms"] as! [Double],
+                              cycle4: c["cycle4"] as! Double, fields: fields,
+                              fixedPoint: Magnetizations(visible: row("visible", fp), hidden: row("hidden", fp)), fixedNegG: fp["negG"] as! Double)
+        }
+    }
+
+    /// −G at orders 1–4 is the oracle's partial sums; the hand-written and the tape's fields are the
+    /// oracle's fields (1e−10); the 4-cycle term is the brute-force quadruple sum.
+    @Test func orderFourAgainstTheNumpyOracle() {
+        for (n, c) in Self.oracle.enumerated() {
+            for order in PlefkaOrder.allCases {
+                let expected = c.terms[0...order.rawValue].reduce(0, +)
+                let mine = c.model.negativeGibbsFreeEnergy(c.m, approximation: order).item
+                #expect(Swift.abs(mine - expected) < 1e-12 * Swift.abs(expected), "case \(n) \(order): \(mine) vs \(expected)")
+                let cp = CouplingPowers(c.model), (hv, hh) = c.fields[order.rawValue]!
+                for (layer, want) in [(RBMLayer.visible, hv), (.hidden, hh)] {
+                    let hand = order.handWrittenField(of: layer, c.model, c.m, couplings: cp)!
+                    let tape = withoutGrad { order.tapeField(of: layer, c.model, c.m, couplings: cp) }
+                    #expect(allClose(hand, want, rtol: 1e-10, atol: 1e-10), "case \(n) \(order) \(layer) hand-written field")
+                    #expect(allClose(tape, want, rtol: 1e-10, atol: 1e-10), "case \(n) \(order) \(layer) tape field")
+                }
+            }
+            // The 4-cycle part of order 4: ¼ tr A² less the repeated-index walks = brute force.
+            let kv = c.m.visible * (1 - c.m.visible), kh = c.m.hidden * (1 - c.m.hidden), w = c.model.weights, w2 = w * w
+            let s = matmul(kh, w2.T), q = matmul(kv, w2)
+            let cycles = RingMatrix(kv: kv, kh: kh, w: w).traceOfSquare().item / 4 - (kv * kv * s * s).sum().item / 4
+                - (kh * kh * q * q).sum().item / 4 + (matmul(kv * kv, w2 * w2) * kh * kh).sum().item / 4
+            #expect(Swift.abs(cycles - c.cycle4) < 1e-14, "case \(n): cycles \(cycles) vs brute force \(c.cycle4)")
+        }
+    }
+
+    /// The order-4 fixed point found by the solver (from the oracle's start) is the oracle's.
+    @Test func orderFourFixedPointMatchesTheOracle() {
+        for c in Self.oracle {
+            let mv = c.model.visibleBias.sigmoid().unsqueezed(0)
+            let start = Magnetizations(visible: mv, hidden: c.model.hiddenField(mv).sigmoid())
+            let solver = TAPSolver(order: .tap4, iterations: 20000, damping: 0.5, tolerance: 1e-14)
+            let (m, report) = withoutGrad { solver.solve(c.model, from: start) }
+            #expect(report.converged)
+            #expect(allClose(m.visible, c.fixedPoint.visible, rtol: 0, atol: 1e-10) && allClose(m.hidden, c.fixedPoint.hidden, rtol: 0, atol: 1e-10))
+            #expect(Swift.abs(solver.negativeGibbsFreeEnergy(c.model, at: m).item - c.fixedNegG) < 1e-11)
+        }
+    }
+
+    /// Float: the same values to single precision.
+    @Test func orderFourInFloat() {
+        for c in Self.oracle {
+            let model = RBM<Float>(weights: c.model.weights.converted(to: Float.self), visibleBias: c.model.visibleBias.converted(to: Float.self),
+                                   hiddenBias: c.model.hiddenBias.converted(to: Float.self))
+            let m = Magnetizations(visible: c.m.visible.converted(to: Float.self), hidden: c.m.hidden.converted(to: Float.self))
+            let g = Double(model.negativeGibbsFreeEnergy(m, approximation: .tap4).item), want = c.terms.reduce(0, +)
+            #expect(Swift.abs(g - want) < 1e-5 * Swift.abs(want))
+            let f = PlefkaOrder.tap4.handWrittenField(of: .hidden, model, m, couplings: CouplingPowers(model))!
+            #expect(allClose(f.converted(to: Double.self), c.fields[4]!.1, rtol: 1e-5, atol: 1e-5))
+        }
+    }
+
+    /// Hand-written fields equal the tape's for every order, both layers, several rows, both
+    /// shapes (the 4-cycle field takes a different product when Nv < Nh).
+    @Test(arguments: [(7, 4), (4, 7)])
+    func handWrittenFieldsEqualTheTapes(nv: Int, nh: Int) {
+        let model = randomRBM(visible: nv, hidden: nh, scale: 0.7, seed: 50)
+        let g = RandomGenerator(seed: 51)
+        let m = Magnetizations(visible: T.uniform([3, nv], low: 0.05, high: 0.95, generator: g), hidden: T.uniform([3, nh], low: 0.05, high: 0.95, generator: g))
+        let cp = CouplingPowers(model)
+        for order in PlefkaOrder.allCases {
+            for layer in [RBMLayer.visible, .hidden] {
+                let hand = order.handWrittenField(of: layer, model, m, couplings: cp)!
+                let tape = withoutGrad { order.tapeField(of: layer, model, m, couplings: cp) }
+                #expect(allClose(hand, tape, rtol: 1e-12, atol: 1e-12), "\(order) \(layer) \(nv)×\(nh)")
+            }
+        }
+    }
+
+    /// Backpropagating through a solve whose fields come from the tape (gradient of a gradient)
+    /// gives the gradient of the hand-written solve.
+    @Test(arguments: [PlefkaOrder.tap2, .tap4])
+    func unrolledSolveThroughTapeFields(order: PlefkaOrder) {
+        let model = randomRBM(visible: 6, hidden: 5, scale: 0.6, seed: 52)
+        let start = Magnetizations(visible: T(repeating: 0.4, shape: [2, 6]), hidden: T(repeating: 0.6, shape: [2, 5]))
+        func grads(_ fromTape: Bool) -> [T] {
+            let (m, _) = TAPSolver(order: order, iterations: 4, fieldsFromTape: fromTape).solve(model, from: start)
+            return gradients(of: (m.visible * m.visible).sum() + m.hidden.sum(), wrt: model.parameters)
+        }
+        for (h, t) in zip(grads(false), grads(true)) { #expect(allClose(h, t, rtol: 1e-11, atol: 1e-12)) }
+    }
+
+    /// A user-written expansion needs only Φ: here TAP2 written by hand, solved through the tape,
+    /// gives `.tap2`'s fixed point and the same EMF loss and gradients, envelope and unrolled.
+    struct HandWrittenTAP2: GibbsFreeEnergyApproximation {
+        func interaction<S: TensorScalar>(_ rbm: RBM<S>, _ m: Magnetizations<S>, couplings w: CouplingPowers<S>) -> Tensor<S> {
+            let kv = m.visible * (1 - m.visible), kh = m.hidden * (1 - m.hidden)
+            return matmul(m.visible, rbm.visibleBias) + matmul(m.hidden, rbm.hiddenBias) + (matmul(m.visible, w.w) * m.hidden).sum(axis: 1)
+                + (matmul(kv, w.power(2)) * kh).sum(axis: 1) * 0.5
+        }
+        var description: String { "my TAP2" }
+    }
+
+    @Test func userDefinedApproximationSolvesAndTrains() {
+        let model = randomRBM(visible: 6, hidden: 5, scale: 0.6, seed: 53)
+        let v = T.bernoulli(T(repeating: 0.5, shape: [3, 6]), generator: RandomGenerator(seed: 54))
+        let start = TAPSolver.start(from: v, model: model)
+        let mine = TAPSolver(HandWrittenTAP2(), iterations: 500, tolerance: 1e-14), theirs = TAPSolver(order: .tap2, iterations: 500, tolerance: 1e-14)
+        let (a, ra) = withoutGrad { mine.solve(model, from: start) }, (b, _) = withoutGrad { theirs.solve(model, from: start) }
+        #expect(ra.converged && allClose(a.visible, b.visible, rtol: 0, atol: 1e-12) && allClose(a.hidden, b.hidden, rtol: 0, atol: 1e-12))
+        #expect(mine.residual(model, at: a).max().item < 1e-10)
+        for mode in [EMFTrainer<Double>.GradientMode.envelope, .unrolled] {
+            var t1 = EMFTrainer<Double>(solver: TAPSolver(HandWrittenTAP2(), iterations: 5), mode: mode)
+            var t2 = EMFTrainer<Double>(solver: TAPSolver(order: .tap2, iterations: 5), mode: mode)
+            let l1 = t1.loss(model, batch: v), l2 = t2.loss(model, batch: v)
+            #expect(Swift.abs(l1.item - l2.item) < 1e-12)
+            for (g1, g2) in zip(gradients(of: l1, wrt: model.parameters), gradients(of: l2, wrt: model.parameters)) {
+                #expect(allClose(g1, g2, rtol: 1e-10, atol: 1e-12), "\(mode)")
+            }
+        }
+    }
+
+    /// The ring resummation: ½ tr A is the order-2 term, and Φ_ring − Φ₄ is the tail
+    /// Σ_{k≥3} tr Aᵏ/(2k) of the series, with A built directly as Dv^½ W Dh Wᵀ Dv^½ (Nv × Nv,
+    /// the other of the two forms `RingMatrix` chooses between).
+    @Test(arguments: [(6, 4), (4, 6)])
+    func ringResummationIsTheRingSeries(nv: Int, nh: Int) {
+        let model = randomRBM(visible: nv, hidden: nh, scale: 0.9, seed: 55)
+        let g = RandomGenerator(seed: 56)
+        let m = Magnetizations(visible: T.uniform([2, nv], low: 0.1, high: 0.9, generator: g), hidden: T.uniform([2, nh], low: 0.1, high: 0.9, generator: g))
+        let ring = model.negativeGibbsFreeEnergy(m, approximation: .ring), four = model.negativeGibbsFreeEnergy(m, approximation: .tap4)
+        let two = model.negativeGibbsFreeEnergy(m, approximation: .tap2), one = model.negativeGibbsFreeEnergy(m, approximation: .meanField)
+        for p in 0..<2 {
+            let mv = m.visible.sliced(axis: 0, p..<(p + 1)).squeezed(0), mh = m.hidden.sliced(axis: 0, p..<(p + 1)).squeezed(0)
+            let dv = (mv * (1 - mv)).sqrt(), w = model.weights
+            let a = dv.unsqueezed(1) * matmul(w * (mh * (1 - mh)).unsqueezed(0), w.T) * dv.unsqueezed(0)
+            var power = a, tail = 0.0
+            let trace = { (x: T) in (0..<nv).map { x.scalars[$0 * nv + $0] }.reduce(0, +) }
+            #expect(Swift.abs(trace(a) / 2 - (two.scalars[p] - one.scalars[p])) < 1e-14)
+            let largest = try! Linalg.eigh(a).values.max().item
+            #expect(largest < 0.6, "the series must converge fast for this check (λmax \(largest))")
+            for k in 2...120 {
+                power = matmul(power, a)
+                if k >= 3 { tail += trace(power) / Double(2 * k) }
+            }
+            #expect(Swift.abs((ring.scalars[p] - four.scalars[p]) - tail) < 1e-13, "Φ_ring − Φ₄ = \(ring.scalars[p] - four.scalars[p]), tail \(tail)")
+        }
+    }
+
+    /// −G_ring passes gradcheck (first and second order) in W, a, b, mv and mh, and where the
+    /// couplings are too strong for the series (λmax(A) > 1) it is NaN and the solver says so.
+    @Test func ringGradientsAndDomain() {
+        let base = randomRBM(visible: 5, hidden: 4, scale: 0.8, seed: 57)
+        let g = RandomGenerator(seed: 58)
+        let mv = T.uniform([2, 5], low: 0.1, high: 0.9, generator: g), mh = T.uniform([2, 4], low: 0.1, high: 0.9, generator: g)
+        let f: ([T]) -> T = { p in
+            RBM(weights: p[0], visibleBias: p[1], hiddenBias: p[2]).negativeGibbsFreeEnergy(Magnetizations(visible: p[3], hidden: p[4]), approximation: .ring)
+        }
+        let r1 = gradcheck(f, at: base.parameters + [mv, mh]), r2 = gradgradcheck(f, at: base.parameters + [mv, mh])
+        #expect(r1.passed, "\(r1)")
+        #expect(r2.passed, "\(r2)")
+        let strong = RBM(weights: base.weights * 12, visibleBias: base.visibleBias, hiddenBias: base.hiddenBias)
+        let half = Magnetizations(visible: T(repeating: 0.5, shape: [1, 5]), hidden: T(repeating: 0.5, shape: [1, 4]))
+        #expect(strong.negativeGibbsFreeEnergy(half, approximation: .ring).item.isNaN)
+        let (_, report) = withoutGrad { TAPSolver(.ring, iterations: 50, tolerance: 1e-12).solve(strong, from: half) }
+        #expect(!report.converged)
+    }
+
+    /// Residual slopes against the exact Legendre transform −G(m) = min_λ [ln Z(λ) − λ·m] (Newton
+    /// on the fields, all 2^(Nv+Nh) states enumerated): with W = tG, order k misses O(t^(k+1)).
+    @Test func residualSlopesAgainstTheExactLegendreTransform() {
+        let ts = [0.2, 0.1, 0.05]
+        var slopes: [Int: [Double]] = [2: [], 3: [], 4: []]
+        for seed in 0..<4 {
+            let (nv, nh) = [(3, 3), (3, 2), (2, 3), (4, 2)][seed]
+            let g = RandomGenerator(seed: 60 + UInt64(seed))
+            let shape = T.normal([nv, nh], std: 1, generator: g), a = T.normal([nv], std: 1, generator: g), b = T.normal([nh], std: 1, generator: g)
+            let m = Magnetizations(visible: T.uniform([1, nv], low: 0.1, high: 0.9, generator: g), hidden: T.uniform([1, nh], low: 0.1, high: 0.9, generator: g))
+            for order in [2, 3, 4] {
+                let residuals = ts.map { t -> Double in
+                    let model = RBM(weights: shape * t, visibleBias: a, hiddenBias: b)
+                    return Swift.abs(exactNegativeGibbs(model, m) - model.negativeGibbsFreeEnergy(m, approximation: PlefkaOrder(rawValue: order)!).item)
+                }
+                slopes[order]!.append(log(residuals[0] / residuals[2]) / log(ts[0] / ts[2]))
+            }
+        }
+        func median(_ x: [Double]) -> Double { let s = x.sorted(); return (s[s.count / 2] + s[(s.count - 1) / 2]) / 2 }
+        #expect(Swift.abs(median(slopes[2]!) - 3) < 0.4, "order 2 slopes \(slopes[2]!)")
+        #expect(Swift.abs(median(slopes[3]!) - 4) < 0.3, "order 3 slopes \(slopes[3]!)")
+        #expect(Swift.abs(median(slopes[4]!) - 5) < 0.4, "order 4 slopes \(slopes[4]!)")
+    }
+}
+
+/// The exact −G(m) of a small RBM: min over fields λ of ln Σ_x exp(−E(x) + λ·x) − λ·m, by Newton
+/// (gradient ⟨x⟩_λ − m, Hessian Cov_λ(x)) over all 2^(Nv+Nh) states, in Double.
+func exactNegativeGibbs(_ model: RBM<Double>, _ m: Magnetizations<Double>) -> Double {
+    let nv = model.visibleCount, nh = model.hiddenCount, n = nv + nh
+    let w = model.weights.scalars, a = model.visibleBias.scalars, b = model.hiddenBias.scalars
+    let target = m.visible.scalars + m.hidden.scalars
+    let states = (0..<(1 << n)).map { s in (0..<n).map { Double((s >> $0) & 1) } }
+    let energyTerm = states.map { x -> Double in
+        var e = 0.0
+        for i in 0..<nv { e += a[i] * x[i]; for j in 0..<nh { e += w[i * nh + j] * x[i] * x[nv + j] } }
+        for j in 0..<nh { e += b[j] * x[nv + j] }
+        return e
+    }
+    var lambda = target.map { log($0 / (1 - $0)) }
+    for i in 0..<nv { lambda[i] -= a[i] }
+    for j in 0..<nh { lambda[nv + j] -= b[j] }
+    func moments() -> (logZ: Double, mean: [Double], cov: [Double]) {
+        let logits = zip(states, energyTerm).map { x, e in e + zip(lambda, x).map(*).reduce(0, +) }
+        let top = logits.max()!, weights = logits.map { exp($0 - top) }, z = weights.reduce(0, +)
+        var mean = [Double](repeating: 0, count: n), second = [Double](repeating: 0, count: n * n)
+        for (x, wt) in zip(states, weights) {
+            let p = wt / z
+            for u in 0..<n where x[u] != 0 { mean[u] += p; for v in 0..<n where x[v] != 0 { second[u * n + v] += p } }
+        }
+        return (top + log(z), mean, (0..<(n * n)).map { second[$0] - mean[$0 / n] * mean[$0 % n] })
+    }
+    for _ in 0..<100 {
+        let (_, mean, cov) = moments()
+        let grad = zip(mean, target).map { $0 - $1 }
+        let step = try! Linalg.solve(Tensor(shape: [n, n], scalars: cov), Tensor(grad)).scalars
+        lambda = zip(lambda, step).map { $0 - $1 }
+        if step.map(Swift.abs).max()! < 1e-14 { break }
+    }
+    return moments().logZ - zip(lambda, target).map(*).reduce(0, +)
+}
