@@ -41,17 +41,25 @@ func benchAISMNIST(threads: Int) {
     emit("ais-mnist", threads: threads, value: now() - t0, unit: "s", extra: ["logZ": (r.logZ * 1000).rounded() / 1000, "intervals": r.intervals])
 }
 
-/// Damped TAP sweeps on a 784×500 RBM with 100 particles, orders 1–3 (sweeps per second). An
-/// order-3 sweep adds one GEMM pair to order 2, which adds one pair to mean field.
+/// Damped TAP sweeps on a 784×500 RBM (sweeps per second), orders 1–4 with hand-written fields
+/// and orders 2 and 4 with fields derived by the tape, for 1 and 100 particles. Orders 1–3 cost
+/// one GEMM per power of W per layer (O(Nv·Nh) per particle); order 4 adds the 4-cycle products,
+/// three GEMMs of 2·Nv·Nh·min(Nv, Nh) flops per particle per sweep (reported as "gflops").
 func benchTAPIteration(threads: Int) {
     let g = RandomGenerator(seed: 4)
     let model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.05, generator: g)
-    let start = TAPSolver.start(from: Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g), model: model)
-    for order in PlefkaOrder.allCases {
-        let solver = TAPSolver(order: order, iterations: 10)
-        let r = measureRate(target: 0.4) { _ = withoutGrad { solver.solve(model, from: start) } }
-        emit("tap-iteration", threads: threads, value: r.median * 10, unit: "iter/s",
-             extra: ["order": order.rawValue, "min": r.min * 10, "max": r.max * 10])
+    for particles in [1, 100] {
+        let start = TAPSolver.start(from: Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [particles, 784]), generator: g), model: model)
+        let cases = PlefkaOrder.allCases.map { ($0, false) } + [(PlefkaOrder.tap2, true), (.tap4, true)]
+        for (order, fromTape) in cases {
+            let sweeps = order == .tap4 && particles > 1 ? 1 : 10
+            let solver = TAPSolver(order: order, iterations: sweeps, fieldsFromTape: fromTape)
+            let r = measureRate(target: 0.4) { _ = withoutGrad { solver.solve(model, from: start) } }
+            var extra: [String: Any] = ["order": order.rawValue, "particles": particles, "fields": fromTape ? "tape" : "hand",
+                                        "min": r.min * Double(sweeps), "max": r.max * Double(sweeps)]
+            if order == .tap4 { extra["gflops"] = (r.median * Double(sweeps) * 3 * 2 * 784 * 500 * 500 * Double(particles) / 1e9).rounded() }
+            emit("tap-iteration", threads: threads, value: r.median * Double(sweeps), unit: "iter/s", extra: extra)
+        }
     }
 }
 
