@@ -40,25 +40,35 @@ extension RBM {
         -negativeGibbsFreeEnergy(m, approximation: approximation)
     }
 
-    /// Φ of Plefka's series through `order`; with `resummingRings` the ring diagrams
-    /// ½ tr A + ¼ tr A² + … are replaced by their sum −½ ln det(I − A) (`RingResummation`).
+    /// Which rings `plefkaInteraction` resums (`RingResummation`).
+    enum RingSum { case none, allWalks, nonBacktrackingWalks }
+
+    /// Φ of Plefka's series through `order`, optionally with rings resummed: `.allWalks` replaces
+    /// ½ tr A + ¼ tr A² + … by −½ ln det(I − A); `.nonBacktrackingWalks` replaces the 4-cycle
+    /// term by the sum over non-backtracking closed walks (`NonBacktrackingRings`).
     func plefkaInteraction(_ m: Magnetizations<Scalar>, order: Int, couplings cp: CouplingPowers<Scalar>,
-                           resummingRings: Bool = false) -> Tensor<Scalar> {
+                           resumming rings: RingSum = .none) -> Tensor<Scalar> {
         let mv = m.visible, mh = m.hidden
         var phi = matmul(mv, a) + matmul(mh, b) + (matmul(mv, cp.w) * mh).sum(axis: 1)
         guard order >= 2 else { return phi }
         let kv = mv - mv * mv, kh = mh - mh * mh
-        if !resummingRings { phi = phi + (matmul(kv, cp.power(2)) * kh).sum(axis: 1) * 0.5 }
+        if rings != .allWalks { phi = phi + (matmul(kv, cp.power(2)) * kh).sum(axis: 1) * 0.5 }
         guard order >= 3 else { return phi }
         let tv = kv * (0.5 - mv), th = kh * (0.5 - mh)
         phi = phi + (matmul(tv, cp.power(3)) * th).sum(axis: 1) * Scalar(2.0 / 3.0)
         guard order >= 4 else { return phi }
-        let w4 = cp.power(4), s = matmul(kh, cp.power(2).T), q = matmul(kv, cp.power(2))
+        let w4 = cp.power(4)
+        if rings == .nonBacktrackingWalks {
+            // The single-edge term alone (1/24 Σ W⁴ κv κh (1 − 6κv − 6κh + 30κv κh)); the cycles come from the walks.
+            let edge = (matmul(kv, w4) * kh * (1 - kh * 6)).sum(axis: 1) - (matmul(kv * kv, w4) * kh * (6 - kh * 30)).sum(axis: 1)
+            return phi + edge / 24 + NonBacktrackingRings.sum(kv: kv, kh: kh, w: cp.w)
+        }
+        let s = matmul(kh, cp.power(2).T), q = matmul(kv, cp.power(2))
         let edges = (matmul(kv, w4) * kh * (Scalar(1.0 / 24) - kh * 0.25)).sum(axis: 1)
             + (matmul(kv * kv, w4) * kh * (kh * 1.5 - 0.25)).sum(axis: 1)
         phi = phi + edges - (kv * kv * s * s).sum(axis: 1) * 0.25 - (kh * kh * q * q).sum(axis: 1) * 0.25
         let ring = RingMatrix(kv: kv, kh: kh, w: cp.w)
-        return resummingRings ? phi + ring.negativeHalfLogDeterminant() : phi + ring.traceOfSquare() * 0.25
+        return rings == .allWalks ? phi + ring.negativeHalfLogDeterminant() : phi + ring.traceOfSquare() * 0.25
     }
 
     /// The stationarity field ∂Φ/∂m of one layer x (other layer y), written out:
