@@ -35,7 +35,7 @@ if "--rounds" in args:
 lower_is_better = ("us", "s", "ms")
 
 def label(r):
-    extra = [f"{k}={r[k]}" for k in ("order", "method") if k in r]
+    extra = [f"{k}={r[k]}" for k in ("order", "method", "hidden", "particles", "fields") if k in r]
     return r["bench"] + (" (" + ", ".join(extra) + ")" if extra else "")
 def key(r): return (label(r), r["threads"])
 def best(rows):

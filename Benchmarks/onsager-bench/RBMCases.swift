@@ -63,6 +63,24 @@ func benchTAPIteration(threads: Int) {
     }
 }
 
+/// One EMF update (3 damped sweeps from persistent magnetizations of 100 particles, the loss,
+/// and its envelope gradient) on a 784×H RBM, H = 100 and 500, orders 2–4 (updates per second).
+func benchEMFUpdate(threads: Int) {
+    let g = RandomGenerator(seed: 6)
+    for hidden in [100, 500] {
+        let model = RBM<Float>(visible: 784, hidden: hidden, weightStd: 0.05, generator: g)
+        let batch = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g)
+        for order in [PlefkaOrder.tap2, .tap3, .tap4] {
+            var emf = EMFTrainer<Float>(solver: TAPSolver(order: order, iterations: 3))
+            emf.makePersistent(from: batch, model: model)
+            let r = measureRate(target: 0.4, reps: hidden == 500 && order == .tap4 ? 3 : 7, warm: 1) {
+                _ = gradients(of: emf.loss(model, batch: batch), wrt: model.parameters)
+            }
+            emit("emf-update", threads: threads, value: r.median, unit: "updates/s", extra: ["order": order.rawValue, "hidden": hidden])
+        }
+    }
+}
+
 /// One epoch of EMF training (TAP2, 3 sweeps, envelope gradient) over 10,000 × 784 rows, batch
 /// 100, beside PCD-1 on the same data (seconds).
 func benchEMFEpoch(threads: Int) {

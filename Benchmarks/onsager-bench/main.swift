@@ -16,6 +16,7 @@ let cases: [(String, (Int) -> Void)] = [
     ("ais-mnist", { benchAISMNIST(threads: $0) }),
     ("tap-iteration", { benchTAPIteration(threads: $0) }),
     ("emf-epoch", { benchEMFEpoch(threads: $0) }),
+    ("emf-update", { benchEMFUpdate(threads: $0) }),
     ("mlp-small-step", { benchMLPStep("mlp-small-step", sizes: [784, 500, 10], threads: $0) }),
     ("mlp-big-step", { benchMLPStep("mlp-big-step", sizes: [784, 2500, 2000, 1500, 1000, 500, 10], threads: $0) }),
 ]
