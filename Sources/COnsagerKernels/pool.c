@@ -6,6 +6,11 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <string.h>
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+#include <sched.h>
+#endif
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause()
@@ -65,16 +70,63 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static void pool_init(void) {
-    const char *env = getenv("ONSAGER_THREADS");
-    int n = 0;
-    if (env) n = atoi(env);
+// The CPUs this process may use: its affinity mask where the platform has one (taskset, numactl,
+// a container's cpuset), capped by a cgroup CPU quota (docker --cpus, Kubernetes limits) rounded
+// up; else the online CPUs. `source` says which rule set the count.
+static int cgroup_quota_cpus(void) {
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+    FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");          // cgroup v2: "<quota|max> <period>"
+    if (f) {
+        char quota[32]; long period = 0; int cpus = 0;
+        if (fscanf(f, "%31s %ld", quota, &period) == 2 && strcmp(quota, "max") != 0 && period > 0) {
+            long q = atol(quota);
+            if (q > 0) cpus = (int)((q + period - 1) / period);
+        }
+        fclose(f);
+        return cpus;
+    }
+    long q = -1, period = 0;                                   // cgroup v1
+    f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "r");
+    if (f) { if (fscanf(f, "%ld", &q) != 1) q = -1; fclose(f); }
+    f = fopen("/sys/fs/cgroup/cpu/cpu.cfs_period_us", "r");
+    if (f) { if (fscanf(f, "%ld", &period) != 1) period = 0; fclose(f); }
+    if (q > 0 && period > 0) return (int)((q + period - 1) / period);
+#endif
+    return 0;
+}
+
+int onsager_default_num_threads(int *source) {
+    int n = 0, from = ONSAGER_THREADS_FROM_ONLINE_CPUS;
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) { n = CPU_COUNT(&set); from = ONSAGER_THREADS_FROM_AFFINITY; }
+#endif
     if (n <= 0) {
         long c = sysconf(_SC_NPROCESSORS_ONLN);
         n = c > 0 ? (int)c : 1;
+        from = ONSAGER_THREADS_FROM_ONLINE_CPUS;
     }
+    int quota = cgroup_quota_cpus();
+    if (quota > 0 && quota < n) { n = quota; from = ONSAGER_THREADS_FROM_CGROUP_QUOTA; }
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    if (source) *source = from;
+    return n;
+}
+
+static int thread_count_source = ONSAGER_THREADS_FROM_ONLINE_CPUS;
+
+static void pool_init(void) {
+    const char *env = getenv("ONSAGER_THREADS");
+    int n = env ? atoi(env) : 0;
+    if (n > 0) thread_count_source = ONSAGER_THREADS_FROM_ENVIRONMENT;
+    else n = onsager_default_num_threads(&thread_count_source);
     if (n > MAX_THREADS) n = MAX_THREADS;
     atomic_store(&num_threads, n);
+}
+
+int onsager_num_threads_source(void) {
+    pthread_once(&init_once, pool_init);
+    return thread_count_source;
 }
 
 int onsager_get_num_threads(void) {
@@ -84,6 +136,7 @@ int onsager_get_num_threads(void) {
 
 void onsager_set_num_threads(int n) {
     pthread_once(&init_once, pool_init);
+    thread_count_source = ONSAGER_THREADS_FROM_PROGRAM;
     if (n < 1) n = 1;
     if (n > MAX_THREADS) n = MAX_THREADS;
     atomic_store(&num_threads, n);
@@ -120,12 +173,15 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     pthread_mutex_unlock(&pool_lock);
 }
 
-#include <malloc.h>
 // Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
 // above 128 KiB with mmap and unmaps them on free, so each step page-faults its buffers anew;
 // a higher threshold keeps them in the heap for reuse (what PyTorch's caching allocator achieves).
+// mallopt is a glibc extension: elsewhere (macOS, musl) this does nothing.
+#if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY)
+#include <malloc.h>
+#endif
 void onsager_tune_allocator(void) {
-#ifdef M_MMAP_THRESHOLD
+#if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY) && defined(M_MMAP_THRESHOLD)
     static int done = 0;
     if (done) return;
     done = 1;

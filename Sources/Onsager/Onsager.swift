@@ -5,3 +5,9 @@
 @_exported import OnsagerData
 @_exported import OnsagerPlot
 @_exported import OnsagerEnergy
+
+/// The library's version (semantic versioning; the same string as the package's release tag).
+public enum OnsagerVersion {
+    /// "major.minor.patch".
+    public static let string = "0.4.0"
+}

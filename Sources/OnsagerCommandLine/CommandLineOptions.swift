@@ -10,13 +10,16 @@ import Onsager
 /// options.finish()   // --help prints the usage and exits 0; a bad or unknown option prints it and exits 2
 /// ```
 ///
+/// `--version` prints the program's name and Onsager's version and exits 0.
+///
 /// Values are read as options are declared; problems are collected and reported together by
 /// `finish()`, after every option has been declared, so the usage it prints is complete.
 public struct CommandLineOptions {
     /// The program's name, as shown in the usage line.
     public let program: String
-    /// One line on what the program does, shown at the top of the usage.
-    public let summary: String
+    /// One line on what the program does, shown at the top of the usage (a subcommand's own
+    /// line once `subcommand` has chosen it).
+    public private(set) var summary: String
     private var arguments: [String]
     private var command: String?
     private var optionLines: [(String, String)] = []
@@ -28,6 +31,10 @@ public struct CommandLineOptions {
         self.program = program
         self.summary = summary
         wantsHelp = arguments.contains("-h") || arguments.contains("--help")
+        if arguments.contains("--version") {
+            print("\(program) (Onsager \(OnsagerVersion.string))")
+            exit(0)
+        }
         self.arguments = arguments.filter { $0 != "-h" && $0 != "--help" }
     }
 
@@ -72,11 +79,12 @@ public struct CommandLineOptions {
         return true
     }
 
-    /// `--threads N`: sets `Kernels.threadCount` (default: `ONSAGER_THREADS`, else every core).
+    /// `--threads N`: sets `Kernels.threadCount` (default: `ONSAGER_THREADS`, else the CPUs the
+    /// process may use; see `Kernels.threadCount`).
     public mutating func threads() {
         let n = value("--threads", default: Kernels.threadCount, help: "threads for large ops (also ONSAGER_THREADS)",
                       valid: { (1...Kernels.maximumThreadCount).contains($0) }, "an integer from 1 to \(Kernels.maximumThreadCount)")
-        Kernels.threadCount = n
+        if n != Kernels.threadCount { Kernels.threadCount = n }   // the default keeps its source for `info`
     }
 
     /// Takes the first argument when it is one of `commands` (or `fallback` when there is none)
@@ -97,6 +105,7 @@ public struct CommandLineOptions {
                 exit(0)
             }
             command = fallback
+            summary = commands.first { $0.name == fallback }.map { $0.summary.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") } ?? summary
             return fallback
         }
         guard commands.contains(where: { $0.name == first }) else {
@@ -105,6 +114,7 @@ public struct CommandLineOptions {
         }
         arguments.removeFirst()
         command = first
+        summary = commands.first { $0.name == first }!.summary.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         return first
     }
 
@@ -115,6 +125,7 @@ public struct CommandLineOptions {
         let name = command.map { "\(program) \($0)" } ?? program
         return "\(name): \(summary)\n\nusage: \(name) [OPTIONS]\n\noptions:\n" + lines.joined(separator: "\n")
             + "\n  " + "-h, --help".padding(toLength: width, withPad: " ", startingAt: 0) + "this text"
+            + "\n  " + "--version".padding(toLength: width, withPad: " ", startingAt: 0) + "the program's and Onsager's version"
     }
 
     /// Ends the declarations: prints the usage and exits 0 on `--help`; prints every problem (and
@@ -134,9 +145,43 @@ public struct CommandLineOptions {
     /// Whether `-h` or `--help` was given.
     public var helpRequested: Bool { wantsHelp }
 
-    /// Every problem so far: bad values, missing values, and arguments no declaration took.
+    /// Every problem so far: bad values, missing values, unknown options (with the closest
+    /// declared one when it is a likely typo; a value after an unknown option is taken as its
+    /// value, not reported again) and other arguments no declaration took.
     public var errors: [String] {
-        problems + (arguments.isEmpty ? [] : ["unexpected argument(s): \(arguments.joined(separator: " "))"])
+        var found = problems, stray: [String] = [], i = 0
+        let declared = optionLines.map { String($0.0.split(separator: " ")[0]) }
+        while i < arguments.count {
+            let a = arguments[i]
+            if a.hasPrefix("-") && Double(a) == nil {
+                let name = a.split(separator: "=", maxSplits: 1).map(String.init)[0]
+                let near = declared.min { Self.editDistance($0, name) < Self.editDistance($1, name) }
+                let hint = near.map { Self.editDistance($0, name) <= Swift.max(2, name.count / 3) ? " (did you mean \($0)?)" : "" } ?? ""
+                found.append("unknown option '\(name)'\(hint)")
+                if !a.contains("="), i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") || Double(arguments[i + 1]) != nil { i += 1 }
+            } else {
+                stray.append(a)
+            }
+            i += 1
+        }
+        if !stray.isEmpty { found.append("unexpected argument(s): \(stray.joined(separator: " ")) (options are written --name VALUE)") }
+        return found
+    }
+
+    /// Levenshtein distance, for suggesting the option a typo meant.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        var row = Array(0...y.count)
+        for i in 1...Swift.max(1, x.count) where !x.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...Swift.max(1, y.count) where !y.isEmpty {
+                let old = row[j]
+                row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, previous + (x[i - 1] == y[j - 1] ? 0 : 1))
+                previous = old
+            }
+        }
+        return row[y.count]
     }
 
     /// Removes `name VALUE` and returns VALUE (reporting a missing value).

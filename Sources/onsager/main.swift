@@ -10,8 +10,8 @@ let command = options.subcommand(among: [
     ("rbm", "RBMs trained with CD-1, PCD and EMF (MF, TAP2, TAP3) on embedded bars-and-stripes, exact\n"
         + "             log-likelihoods side by side; with --dataset mnist, the MNIST version (AIS test log-likelihood)"),
     ("demo", "train a small MLP on embedded two-spirals data with the tape, then gradcheck the ops it used"),
-    ("gradcheck", "gradcheck every differentiable op in Double, one line per op"),
-    ("info", "instruction set and thread count"),
+    ("gradcheck", "gradcheck ten groups of ops (first and second order, Double), one line each; the test suite checks every op"),
+    ("info", "version, instruction set, and thread count with where it came from"),
 ], default: "rbm")
 options.threads()
 switch command {
@@ -35,5 +35,5 @@ case "gradcheck":
     exit(runGradcheckReport() ? 0 : 1)
 default:
     options.finish()
-    print("Onsager: instruction set \(Kernels.instructionSet), \(Kernels.threadCount) thread(s)")
+    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource))")
 }

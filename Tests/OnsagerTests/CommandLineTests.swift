@@ -13,8 +13,29 @@ import OnsagerCommandLine
         #expect(epochs == 3 && lr == 0.5 && momentum == 0.9 && dataset == "mnist" && path == nil)
         #expect(o.errors == ["--lr needs a positive number, got 'x'",
                              "--dataset must be one of mnist, fashion-mnist, got 'caltech'",
-                             "unexpected argument(s): --extra"])
+                             "unknown option '--extra'"])
         #expect(!o.helpRequested)
+    }
+
+    /// An unknown option is named (with the likely intended one), its value is not reported as a
+    /// second problem, and a bare word is reported as a stray argument; negative numbers are values.
+    @Test func unknownOptionsAreNamedPrecisely() {
+        var o = CommandLineOptions(program: "t", summary: "s", arguments: ["--lr", "0.1", "--seedd", "3", "--shift", "-2", "stray", "--bogus=1"])
+        _ = o.value("--seed", default: UInt64(1), help: "")
+        let shift = o.value("--shift", default: 0.0, help: "")
+        #expect(shift == -2)
+        #expect(o.errors == ["unknown option '--lr'", "unknown option '--seedd' (did you mean --seed?)", "unknown option '--bogus'",
+                             "unexpected argument(s): stray (options are written --name VALUE)"])
+    }
+
+    /// A subcommand's usage carries its own summary, not the program's.
+    @Test func subcommandUsageHasItsOwnSummary() {
+        var o = CommandLineOptions(program: "t", summary: "the program", arguments: ["demo"])
+        _ = o.subcommand(among: [("rbm", "trains RBMs"), ("demo", "trains a small MLP")], default: "rbm")
+        #expect(o.usage.hasPrefix("t demo: trains a small MLP"))
+        var d = CommandLineOptions(program: "t", summary: "the program", arguments: [])
+        _ = d.subcommand(among: [("rbm", "trains RBMs"), ("demo", "trains a small MLP")], default: "rbm")
+        #expect(d.usage.hasPrefix("t rbm: trains RBMs"))
     }
 
     /// Numbers from the command line are range-checked, never converted into a trap.

@@ -22,6 +22,19 @@ void onsager_set_thread_isa(int level);
 const char *onsager_isa_name(void);
 int onsager_get_num_threads(void);
 void onsager_set_num_threads(int n);
+
+// Where the thread count came from (onsager_num_threads_source).
+enum {
+    ONSAGER_THREADS_FROM_ONLINE_CPUS = 0,   // sysconf(_SC_NPROCESSORS_ONLN)
+    ONSAGER_THREADS_FROM_AFFINITY = 1,      // the process's CPU affinity mask (Linux)
+    ONSAGER_THREADS_FROM_CGROUP_QUOTA = 2,  // a cgroup CPU quota below the affinity count (Linux)
+    ONSAGER_THREADS_FROM_ENVIRONMENT = 3,   // ONSAGER_THREADS
+    ONSAGER_THREADS_FROM_PROGRAM = 4        // onsager_set_num_threads
+};
+// The default thread count (affinity, capped by a cgroup quota; else the online CPUs); `source`
+// (may be NULL) receives one of the values above.
+int onsager_default_num_threads(int *source);
+int onsager_num_threads_source(void);
 typedef void (*onsager_task_fn)(void *ctx, long task);
 /// Runs fn(ctx, t) for t in [0, ntasks) on the pool. Tasks must write disjoint memory; a nested
 /// call, or a call while another thread holds the pool, runs serially in the caller.

@@ -5,12 +5,35 @@ public enum Kernels {
     /// The most threads the pool runs (larger requests are clamped to it).
     public static let maximumThreadCount = 64
 
-    /// Threads used by large ops (default: `ONSAGER_THREADS`, else the number of cores). Values
-    /// outside 1…`maximumThreadCount` are clamped into it.
+    /// Threads used by large ops. Default: `ONSAGER_THREADS` if set, else the CPUs this process
+    /// may run on — its affinity mask (taskset, a container's cpuset), capped by a cgroup CPU
+    /// quota rounded up (docker `--cpus`), else the online CPUs; see `threadCountSource`.
+    /// Values outside 1…`maximumThreadCount` are clamped into it.
+    ///
+    /// When more than one is used: an op splits its work into tasks only when it is large enough
+    /// to repay waking the pool (GEMMs, and elementwise ops and reductions over long tensors); a
+    /// small op runs on the calling thread whatever this count. On a machine whose other cores
+    /// are busy, fewer threads than cores can be faster: set this (or `ONSAGER_THREADS`) to 1.
     public static var threadCount: Int {
         get { Int(onsager_get_num_threads()) }
         set { onsager_set_num_threads(Int32(Swift.min(Swift.max(newValue, 1), maximumThreadCount))) }
     }
+
+    /// What set `threadCount`: "ONSAGER_THREADS", "set by the program", "CPU affinity",
+    /// "cgroup CPU quota" or "online CPUs".
+    public static var threadCountSource: String {
+        switch onsager_num_threads_source() {
+        case Int32(ONSAGER_THREADS_FROM_ENVIRONMENT): return "ONSAGER_THREADS"
+        case Int32(ONSAGER_THREADS_FROM_PROGRAM): return "set by the program"
+        case Int32(ONSAGER_THREADS_FROM_AFFINITY): return "CPU affinity"
+        case Int32(ONSAGER_THREADS_FROM_CGROUP_QUOTA): return "cgroup CPU quota"
+        default: return "online CPUs"
+        }
+    }
+
+    /// The default thread count ignoring `ONSAGER_THREADS` and any program setting: the CPUs of
+    /// the affinity mask, capped by a cgroup quota, else the online CPUs.
+    public static var defaultThreadCount: Int { Int(onsager_default_num_threads(nil)) }
 
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
     public static var instructionSet: String { String(cString: onsager_isa_name()) }
