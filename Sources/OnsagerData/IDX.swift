@@ -19,43 +19,7 @@ public enum IDX {
     /// bytes (a larger content is an error: a small file must not inflate without bound). Devices,
     /// FIFOs and directories are refused before anything is read.
     public static func readFile(_ path: String, limit: Int = 1 << 32) throws -> [UInt8] {
-        let gz = try open(path)
-        defer { gzclose(gz) }
-        let out = try read(gz, upTo: limit, path: path, offset: 0)
-        if out.count == limit, try !read(gz, upTo: 1, path: path, offset: limit).isEmpty {
-            throw DataError.malformed(path: path, offset: limit, reason: "decompresses to more than \(limit) bytes")
-        }
-        return out
-    }
-
-    /// Opens a regular file for gzip-or-plain reading.
-    static func open(_ path: String) throws -> gzFile {
-        try RegularFile.check(path)
-        guard let gz = gzopen(path, "rb") else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        return gz
-    }
-
-    /// Up to `count` decompressed bytes (fewer at the end of the stream); corrupt data throws.
-    static func read(_ gz: gzFile, upTo count: Int, path: String, offset: Int) throws -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while out.count < count {
-            let want = Swift.min(buffer.count, count - out.count)
-            let n = buffer.withUnsafeMutableBytes { gzread(gz, $0.baseAddress, UInt32(want)) }
-            if n < 0 {
-                var code: Int32 = 0
-                throw DataError.corruptCompression(path: path, offset: offset + out.count, message: String(cString: gzerror(gz, &code)))
-            }
-            if n == 0 { break }
-            out.append(contentsOf: buffer[0..<Int(n)])
-        }
-        // A stream cut short ends without error from gzread; zlib reports it here.
-        var code: Int32 = 0
-        let msg = gzerror(gz, &code)
-        if code != Z_OK && code != Z_STREAM_END {
-            throw DataError.corruptCompression(path: path, offset: offset + out.count, message: msg.map { String(cString: $0) } ?? "zlib error \(code)")
-        }
-        return out
+        try CompressedFile.readAll(path, limit: limit)
     }
 
     /// Decodes IDX bytes (`path` is only used in errors).
@@ -99,11 +63,11 @@ public enum IDX {
     /// Reads and decodes an IDX file (.gz or raw). The header is read first, and no more is
     /// inflated than it declares (plus one byte, to detect trailing data).
     public static func read(_ path: String) throws -> Array {
-        let gz = try open(path)
+        let gz = try CompressedFile.open(path)
         defer { gzclose(gz) }
-        var bytes = try read(gz, upTo: 4, path: path, offset: 0)
-        if bytes.count == 4, (1...4).contains(Int(bytes[3])) { bytes += try read(gz, upTo: 4 * Int(bytes[3]), path: path, offset: 4) }
-        if let h = try? header(bytes, path: path) { bytes += try read(gz, upTo: h.count + 1, path: path, offset: bytes.count) }
+        var bytes = try CompressedFile.read(gz, upTo: 4, path: path, offset: 0)
+        if bytes.count == 4, (1...4).contains(Int(bytes[3])) { bytes += try CompressedFile.read(gz, upTo: 4 * Int(bytes[3]), path: path, offset: 4) }
+        if let h = try? header(bytes, path: path) { bytes += try CompressedFile.read(gz, upTo: h.count + 1, path: path, offset: bytes.count) }
         return try decode(bytes, path: path)     // names whatever is wrong: magic, sizes, truncation, trailing bytes
     }
 }
@@ -116,17 +80,8 @@ extension IDX {
         return out + bytes
     }
 
-    /// Writes bytes to `path`, gzipped when `compressed`, atomically (temporary file, then rename).
+    /// Writes bytes to `path`, gzipped when `compressed`, atomically (`AtomicFile`).
     public static func writeFile(_ bytes: [UInt8], to path: String, compressed: Bool) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        if compressed {
-            guard let gz = gzopen(tmp, "wb") else { throw DataError.cannotOpen(path: tmp, reason: String(cString: strerror(errno))) }
-            let n = bytes.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
-            gzclose(gz)
-            guard n == bytes.count else { throw DataError.cannotOpen(path: tmp, reason: "gzwrite wrote \(n) of \(bytes.count) bytes") }
-        } else {
-            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
-        }
-        guard rename(tmp, path) == 0 else { throw DataError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        try CompressedFile.write(bytes, to: path, compressed: compressed)
     }
 }

@@ -4,7 +4,7 @@ import PackageDescription
 // libFuzzer targets for the readers of untrusted files. Not part of the main package (which
 // takes no flags); build and run them with ./run (it links the repository as `onsager-root` and
 // passes -sanitize=fuzzer,address to every module, so the library itself is instrumented).
-let readers = ["safetensors", "idx", "mat", "csv"]
+let readers = ["safetensors", "idx", "mat", "csv", "npy"]
 let package = Package(
     name: "OnsagerFuzz",
     dependencies: [.package(path: "onsager-root")],

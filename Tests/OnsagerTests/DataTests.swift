@@ -242,12 +242,16 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
         let csv = Array("1,2.5,3\n4,5,6e-3\n-7,8,9\n".utf8)
         let idx = IDX.encode(shape: [3, 2, 2], bytes: Array(0..<12))
         let mat = try [UInt8](Data(contentsOf: URL(fileURLWithPath: writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir.appendingPathComponent("v.mat").path))))
+        let npyPath = dir.appendingPathComponent("v.npy").path
+        try NPY.write(Tensor<Float>([[1, 2, 3], [4, 5, 6]]), to: npyPath)
+        let npy = [UInt8](try Data(contentsOf: URL(fileURLWithPath: npyPath)))
         var outcomes = [String: (read: Int, refused: Int)]()
         let readers: [(String, [UInt8], (String) throws -> Void)] = [
             ("safetensors", try [UInt8](Data(contentsOf: st)), { _ = try Safetensors.read(URL(fileURLWithPath: $0), as: Double.self, convertingTypes: true) }),
             ("csv", csv, { _ = try CSV.read($0) }),
             ("idx", idx, { _ = try IDX.read($0) }),
             ("mat", mat, { _ = try MATFile.read($0) }),
+            ("npy", npy, { _ = try NPY.read($0, as: Double.self) }),
         ]
         for (name, valid, read) in readers {
             for (k, bytes) in mutations(of: valid, count: 600, seed: 1000 + UInt64(name.count)).enumerated() {
@@ -283,9 +287,12 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
         try IDX.writeFile(IDX.encode(shape: [5], bytes: [1, 2, 3, 4, 5]), to: dir("idx").appendingPathComponent("labels.idx.gz").path, compressed: true)
         _ = try writeTestMAT(rows: 2, columns: 3, data: [1, 2, 3, 4, 5, 6], to: dir("mat").appendingPathComponent("matrix.mat").path)
         try Data("1,2.5,3\n4,5,6e-3\n".utf8).write(to: dir("csv").appendingPathComponent("numbers.csv"))
+        try NPY.write(Tensor<Double>([[1, 2], [3, 4]]), to: dir("npy").appendingPathComponent("matrix.npy").path)
+        try NPY.write(Tensor<Float>([0.5, -1]), to: dir("npy").appendingPathComponent("vector.npy.gz").path)
         #expect(try Safetensors.read(corpus.appendingPathComponent("safetensors/mixed.safetensors"), as: Float.self).tensors["w"]?.shape == [2, 2])
         #expect(try IDX.read(corpus.appendingPathComponent("idx/labels.idx.gz").path).bytes == [1, 2, 3, 4, 5])
         #expect(try MATFile.read(corpus.appendingPathComponent("mat/matrix.mat").path)["x"]?.columns == 3)
         #expect(try CSV.read(corpus.appendingPathComponent("csv/numbers.csv").path).count == 2)
+        #expect(try NPY.read(corpus.appendingPathComponent("npy/vector.npy.gz").path, as: Float.self).scalars == [0.5, -1])
     }
 }
