@@ -8,27 +8,8 @@ import Foundation
 /// Σⱼ softplus(β_k(bⱼ + (vW)ⱼ)). All runs advance together (two GEMMs per step); importance
 /// weights are accumulated in Double.
 public struct AnnealedImportanceSampling {
-    /// The estimate and its ±3σ̂ band, σ̂ = std(w)/√M.
-    public struct Result: CustomStringConvertible, Sendable {
-        /// The estimate ln Ẑ = ln Z_A + ln mean(w).
-        public let logZ: Double
-        /// ln of mean(w) − 3σ̂ (−∞ when that is not positive).
-        public let logZLower: Double
-        /// ln of mean(w) + 3σ̂.
-        public let logZUpper: Double
-        /// ln w of every run.
-        public let logWeights: [Double]
-        /// ln Z of the base model.
-        public let logZBase: Double
-        /// Number of intervals of the schedule (its length − 1).
-        public let intervals: Int
-        /// Number of runs.
-        public var runs: Int { logWeights.count }
-        /// The estimate with its band.
-        public var description: String {
-            String(format: "ln Z ≈ %.4f (±3σ band [%.4f, %.4f]; %d runs, %d intervals)", logZ, logZLower, logZUpper, runs, intervals)
-        }
-    }
+    /// The estimate and its ±3σ̂ band, σ̂ = std(w)/√M (the one result type of every ln Z estimator).
+    public typealias Result = LogPartitionEstimate
 
     /// Inverse temperatures β_0 = 0 < … < β_K = 1.
     public var betas: [Double]
@@ -76,8 +57,10 @@ public struct AnnealedImportanceSampling {
     }
 
     /// Estimates ln Z of `model`. Without `baseBiases` the base model is uniform (b^A = 0).
+    /// Progress is reported through `ProgressReporter` (a bar on a terminal).
     public func logPartition<S: TensorScalar>(of model: RBM<S>, baseBiases: Tensor<S>? = nil,
                                              generator: RandomGenerator = .current) -> Result {
+        let started = Date(), progress = ProgressReporter("AIS", total: betas.count - 1)
         let nv = model.visibleCount, nh = model.hiddenCount
         let bA = baseBiases ?? Tensor<S>.zeros([nv])
         check(bA.shape == [nv], "AIS: base biases \(bA.shape) for \(nv) visible units")
@@ -99,6 +82,7 @@ public struct AnnealedImportanceSampling {
             add(vbA, -1)
             for r in 0..<runs { logw[r] -= Double(nh) * Foundation.log(2) }
             for k in 1..<(betas.count - 1) {
+                if k % 64 == 0 { progress.update(k, note: "\(runs) runs") }
                 let bk = S(betas[k])
                 add(logPStar(betas[k], vbA, va, field), 1)
                 let h = Tensor<S>.bernoulli((field * bk).sigmoid(), generator: generator)
@@ -117,7 +101,9 @@ public struct AnnealedImportanceSampling {
             let logZ = logZA + mx + Foundation.log(mean)
             let upper = logZA + mx + Foundation.log(mean + 3 * sigma)
             let lower = mean - 3 * sigma > 0 ? logZA + mx + Foundation.log(mean - 3 * sigma) : -Double.infinity
-            return Result(logZ: logZ, logZLower: lower, logZUpper: upper, logWeights: logw, logZBase: logZA, intervals: betas.count - 1)
+            progress.finish()
+            return Result(method: .annealedImportanceSampling(runs: runs, intervals: betas.count - 1), logZ: logZ, band: lower...upper,
+                          samples: logw, baseLogZ: logZA, seconds: Date().timeIntervalSince(started))
         }
     }
 }

@@ -11,8 +11,11 @@ import OnsagerNN
 public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// Gibbs steps per update.
     public var k: Int
-    /// Persistent chains (PCD) when non-nil; any number of rows.
+    /// Persistent chains (PCD) when non-nil; any number of rows. Started from uniform noise at
+    /// the first update when `pcd` was not told the visible size.
     public var chains: Tensor<Scalar>?
+    /// The number of persistent chains still to be started (PCD created without a visible size).
+    var pendingChains: Int?
     /// L2 penalty ½λ‖W‖² (biases are not penalised).
     public var l2: Double
     /// L1 penalty λ‖W‖₁.
@@ -25,15 +28,22 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         Self(k: k, chains: nil, l2: l2, l1: l1, generator: generator)
     }
 
-    /// PCD with `count` persistent chains started from uniform noise.
-    public static func pcd(k: Int = 1, chains count: Int, visible: Int, l2: Double = 0, l1: Double = 0,
+    /// PCD with `count` persistent chains started from uniform noise: now when `visible` is
+    /// given, else at the first update with the model's visible size.
+    public static func pcd(k: Int = 1, chains count: Int, visible: Int? = nil, l2: Double = 0, l1: Double = 0,
                            generator: RandomGenerator = .current) -> Self {
-        let start = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, visible]), generator: generator)
-        return Self(k: k, chains: start, l2: l2, l1: l1, generator: generator)
+        check(count >= 1, "PCD: needs at least one chain, got \(count)")
+        var trainer = Self(k: k, chains: visible.map { Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, $0]), generator: generator) },
+                           l2: l2, l1: l1, generator: generator)
+        if visible == nil { trainer.pendingChains = count }
+        return trainer
     }
 
     /// True for PCD (persistent chains).
-    public var isPersistent: Bool { chains != nil }
+    public var isPersistent: Bool { chains != nil || pendingChains != nil }
+
+    /// The trainer's own generator (epochs shuffle with it unless told otherwise).
+    public var defaultGenerator: RandomGenerator { generator }
 
     /// The chains' hidden sample, kept from the last update's negative-phase field so the next
     /// update needs no extra GEMM (as in scikit-learn's BernoulliRBM): the chains' h step then uses
@@ -49,7 +59,13 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
         let a = model.a
         var l: Tensor<Scalar>
+        if let count = pendingChains {
+            chains = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, model.visibleCount]), generator: generator)
+            pendingChains = nil
+        }
         if let c = chains {
+            check(c.rank == 2 && c.shape[1] == model.visibleCount,
+                  "PCD: the persistent chains have shape \(c.shape) but the RBM has \(model.visibleCount) visible units (chains are [count, visible])")
             var h = chainHidden ?? model.sampleHidden(c, generator: generator)
             var v = model.sampleVisible(h, generator: generator)
             for _ in 1..<Swift.max(k, 1) {
@@ -76,13 +92,4 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         return l
     }
 
-}
-
-extension ContrastiveDivergence {
-    /// One shuffled pass over `data`, shuffled by the trainer's own generator. Returns the mean loss.
-    @discardableResult
-    public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O) throws -> Double where O.Scalar == Scalar {
-        try trainEpoch(&model, data: data, batchSize: batchSize, optimizer: &optimizer, generator: generator)
-    }
 }

@@ -8,9 +8,15 @@ public protocol RBMTrainer<Scalar> {
     associatedtype Scalar: TensorScalar
     /// The loss whose gradient is this rule's update (it may advance chains or particles).
     mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar>
+    /// The generator `trainEpoch` shuffles with when none is given: the trainer's own where it
+    /// has one (CD/PCD's sampling generator), else `RandomGenerator.current`.
+    var defaultGenerator: RandomGenerator { get }
 }
 
 extension RBMTrainer {
+    /// `RandomGenerator.current`.
+    public var defaultGenerator: RandomGenerator { .current }
+
     /// One update: loss, backward, optimizer step. Returns the loss value.
     @discardableResult
     public mutating func step<O: Optimizer>(_ model: inout RBM<Scalar>, batch: Tensor<Scalar>, optimizer: inout O) -> Scalar
@@ -23,12 +29,14 @@ extension RBMTrainer {
     }
 
     /// One pass over the rows of `data` in minibatches of `batchSize`, shuffled by `generator`
-    /// (a last partial batch is kept): one epoch of `TrainingLoop`, so a NaN/Inf loss or gradient
-    /// stops it with the op that made it. Returns the mean loss.
+    /// (default: `defaultGenerator`; a last partial batch is kept): one epoch of `TrainingLoop`,
+    /// so a NaN/Inf loss or gradient stops it with the op that made it. Progress goes to
+    /// `ProgressReporter` (a bar on a terminal). Returns the mean loss.
     @discardableResult
     public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O, generator: RandomGenerator) throws -> Double
+                                                 optimizer: inout O, generator: RandomGenerator? = nil) throws -> Double
     where O.Scalar == Scalar {
+        let generator = generator ?? defaultGenerator
         // The loop takes the model and optimizer over (consumed, not copied), so the optimizer
         // keeps updating uniquely held parameter storage in place.
         var loop = TrainingLoop(model: consume model, optimizer: consume optimizer, batchSize: batchSize, generator: generator)

@@ -26,8 +26,12 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     public var generator: RandomGenerator
     /// Where to write one CSV row per epoch (rewritten atomically after each epoch), if anywhere.
     public var metricsFile: URL?
-    /// Whether to draw progress (default: yes).
+    /// Whether to print a line per epoch (loss, learning rate, time, metrics) and the progress
+    /// bar (default: yes).
     public var showProgress = true
+    /// Whether to report batch progress through `ProgressReporter` (a bar on a terminal, or the program's
+    /// callback) even when `showProgress` is off (default: yes; the RBM trainers' epochs use this).
+    public var showsProgressBar = true
     /// When to stop before the last epoch, if ever.
     public var earlyStopping: EarlyStopping?
     /// Where and how often to write a resumable checkpoint, if at all.
@@ -103,13 +107,14 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
         }
         dataGenerator = loader.generator
         stoppedEarly = false
-        let tty = isatty(STDOUT_FILENO) != 0
+        let barOutput: ProgressReporter.Output? = showProgress || showsProgressBar ? nil : .silent
         while history.count < epochs {
             let epoch = history.count + 1
             model.isTraining = true
             let start = Date()
             var total = 0.0, rows = 0
             let steps = loader.batchesPerEpoch
+            let progress = ProgressReporter("epoch \(epoch)", total: steps, output: barOutput)
             for (s, batch) in loader.epoch().enumerated() {
                 if let schedule { optimizer.learningRate = schedule.rate(at: globalStep) }
                 model.zeroGradients()
@@ -126,15 +131,9 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                 total += value
                 rows += batch.count
                 globalStep += 1
-                if showProgress && tty && (s % 20 == 0 || s == steps - 1) {
-                    let done = Double(s + 1) / Double(steps), width = 30
-                    let bar = String(repeating: "█", count: Int(done * Double(width))) + String(repeating: "·", count: width - Int(done * Double(width)))
-                    let rate = Double(rows) / Date().timeIntervalSince(start)
-                    print(String(format: "\r  epoch %3d %@ %3.0f%%  loss %.4f  %.0f samples/s", epoch, bar, 100 * done, total / Double(s + 1), rate),
-                          terminator: "")
-                    fflush(nil)
-                }
+                progress.update(s + 1, note: String(format: "loss %.4f  %.0f samples/s", total / Double(s + 1), Double(rows) / Date().timeIntervalSince(start)))
             }
+            progress.finish()
             let seconds = Date().timeIntervalSince(start)
             var metrics: [(String, Double)] = []
             if validation != nil || evaluate != nil {
@@ -154,8 +153,8 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
             history.append(record)
             if showProgress {
                 let m = metrics.map { String(format: "  %@ %.4f", $0.0, $0.1) }.joined()
-                print((tty ? "\r" : "") + String(format: "  epoch %3d  loss %.4f  lr %.4g  %.1f s  %.0f samples/s", epoch, record.loss,
-                                                 record.learningRate, seconds, record.samplesPerSecond) + m + (tty ? "          " : ""))
+                print(String(format: "  epoch %3d  loss %.4f  lr %.4g  %.1f s  %.0f samples/s", epoch, record.loss,
+                                 record.learningRate, seconds, record.samplesPerSecond) + m)
             }
             try writeMetrics()
             if let earlyStopping {

@@ -1,0 +1,116 @@
+import OnsagerCore
+import Foundation
+
+/// An estimate of ln Z from any of the library's estimators — exact enumeration, annealed
+/// importance sampling, or a mean-field / TAP / Plefka free energy at a fixed point — with its
+/// uncertainty where the method has one, the method's own diagnostic, and what it cost.
+public struct LogPartitionEstimate: Sendable, CustomStringConvertible {
+    /// How the estimate was made, with its size.
+    public enum Method: Sendable, Equatable, CustomStringConvertible {
+        /// Exact: every state of the smaller layer enumerated.
+        case exact(states: Int)
+        /// AIS with this many runs over this many intervals.
+        case annealedImportanceSampling(runs: Int, intervals: Int)
+        /// −G(m*) of a Gibbs free-energy approximation after `sweeps` sweeps from each of `particles` starts.
+        case meanField(approximation: String, particles: Int, sweeps: Int)
+
+        /// "exact (1024 states)", "AIS (100 runs × 14500 intervals)", "TAP2 (1 particle, 50 sweeps)".
+        public var description: String {
+            switch self {
+            case let .exact(n): return "exact (\(n) states)"
+            case let .annealedImportanceSampling(r, k): return "AIS (\(r) runs × \(k) intervals)"
+            case let .meanField(a, p, s): return "\(a) (\(p) particle\(p == 1 ? "" : "s"), \(s) sweeps)"
+            }
+        }
+    }
+
+    /// The method.
+    public let method: Method
+    /// The estimate of ln Z.
+    public let logZ: Double
+    /// The uncertainty band: [logZ, logZ] for exact enumeration; AIS's ±3σ̂ band of the mean
+    /// importance weight (lower end −∞ when mean − 3σ̂ ≤ 0); nil for mean-field estimates, which
+    /// are approximations without a statistical error (see `residual`).
+    public let band: ClosedRange<Double>?
+    /// The per-run or per-particle values: AIS's ln w of every run, or −G(m*) of every particle
+    /// (`logZ` is their largest: the dominant fixed point); empty for exact enumeration.
+    public let samples: [Double]
+    /// ln Z of AIS's base model (nil for the other methods).
+    public let baseLogZ: Double?
+    /// For mean-field estimates, the largest stationarity residual ‖∂G/∂m‖ over the particles
+    /// (small at a fixed point); nil for the other methods.
+    public let residual: Double?
+    /// Wall time of the estimate, in seconds.
+    public let seconds: Double
+
+    /// An estimate with all its parts.
+    public init(method: Method, logZ: Double, band: ClosedRange<Double>?, samples: [Double] = [], baseLogZ: Double? = nil,
+                residual: Double? = nil, seconds: Double) {
+        self.method = method
+        self.logZ = logZ
+        self.band = band
+        self.samples = samples
+        self.baseLogZ = baseLogZ
+        self.residual = residual
+        self.seconds = seconds
+    }
+
+    /// The band's lower end (NaN without a band).
+    public var logZLower: Double { band?.lowerBound ?? .nan }
+    /// The band's upper end (NaN without a band).
+    public var logZUpper: Double { band?.upperBound ?? .nan }
+    /// AIS's ln w of every run (`samples`).
+    public var logWeights: [Double] { samples }
+    /// AIS's base-model ln Z (NaN for other methods).
+    public var logZBase: Double { baseLogZ ?? .nan }
+    /// AIS runs (0 for other methods).
+    public var runs: Int { if case let .annealedImportanceSampling(r, _) = method { return r }; return 0 }
+    /// AIS intervals (0 for other methods).
+    public var intervals: Int { if case let .annealedImportanceSampling(_, k) = method { return k }; return 0 }
+
+    /// "ln Z ≈ 12.3456 ± band … by AIS (100 runs × 14500 intervals), 8.1 s".
+    public var description: String {
+        var s = String(format: "ln Z ≈ %.4f", logZ)
+        if let band, band.lowerBound != band.upperBound { s += String(format: " (±3σ band [%.4f, %.4f])", band.lowerBound, band.upperBound) }
+        if let residual { s += String(format: " (residual %.1e)", residual) }
+        return s + " by \(method), " + String(format: "%.2g s", seconds)
+    }
+}
+
+/// The ways to estimate ln Z, for `RBM.logPartition(_:generator:)`.
+public enum LogPartitionMethod<Scalar: TensorScalar> {
+    /// Enumerate every state of the smaller layer (up to 2^30).
+    case exact
+    /// Annealed importance sampling from a base model with `baseBiases` (nil: uniform).
+    case annealedImportanceSampling(AnnealedImportanceSampling, baseBiases: Tensor<Scalar>? = nil)
+    /// −G(m*) of the solver's approximation at the fixed points reached from `start` (one per row).
+    case meanField(TAPSolver, start: Magnetizations<Scalar>)
+}
+
+extension RBM {
+    /// ln Z by `method`, as one result type whatever the method:
+    ///
+    /// ```swift
+    /// rbm.logPartition(.exact)
+    /// rbm.logPartition(.annealedImportanceSampling(AnnealedImportanceSampling(runs: 100), baseBiases: base))
+    /// rbm.logPartition(.meanField(TAPSolver(order: .tap4, iterations: 200, tolerance: 1e-10), start: TAPSolver.start(from: v, model: rbm)))
+    /// ```
+    public func logPartition(_ method: LogPartitionMethod<Scalar>, generator: RandomGenerator = .current) -> LogPartitionEstimate {
+        let started = Date()
+        switch method {
+        case .exact:
+            let z = exactLogPartition()
+            return LogPartitionEstimate(method: .exact(states: 1 << Swift.min(visibleCount, hiddenCount)), logZ: z, band: z...z,
+                                        seconds: Date().timeIntervalSince(started))
+        case let .annealedImportanceSampling(ais, base):
+            return ais.logPartition(of: self, baseBiases: base, generator: generator)
+        case let .meanField(solver, start):
+            let (m, report) = withoutGrad { solver.solve(self, from: start) }
+            let values = withoutGrad { solver.negativeGibbsFreeEnergy(self, at: m) }.scalars.map { Double($0) }
+            let residual = solver.residual(self, at: m).scalars.map { Double($0) }.max() ?? .nan
+            return LogPartitionEstimate(method: .meanField(approximation: solver.approximation.description, particles: values.count, sweeps: report.sweeps),
+                                        logZ: values.max() ?? .nan, band: nil, samples: values, residual: residual,
+                                        seconds: Date().timeIntervalSince(started))
+        }
+    }
+}
