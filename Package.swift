@@ -14,6 +14,9 @@ import PackageDescription
 //   OnsagerCommandLine              argument parsing, output folders, data lookup for the executables
 let package = Package(
     name: "Onsager",
+    // Linux needs no entry. On macOS the C kernels build without glibc's extensions (pool.c guards
+    // them; `.ci/run` compiles that configuration with ONSAGER_PORTABLE_ONLY forced).
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "Onsager", targets: ["Onsager"]),
         .executable(name: "onsager", targets: ["onsager"]),

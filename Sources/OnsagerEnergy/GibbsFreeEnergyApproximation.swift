@@ -2,7 +2,12 @@ import OnsagerCore
 
 /// One of the two layers of an RBM. The stationarity equations are written once and applied to
 /// either layer by swapping the roles of the two.
-public enum RBMLayer: Sendable { case visible, hidden }
+public enum RBMLayer: Sendable {
+    /// The visible layer (magnetizations mv).
+    case visible
+    /// The hidden layer (magnetizations mh).
+    case hidden
+}
 
 /// An approximation of the Gibbs free energy of an RBM as a function of the magnetizations,
 ///
