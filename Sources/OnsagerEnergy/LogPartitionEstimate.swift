@@ -106,7 +106,7 @@ extension RBM {
             return ais.logPartition(of: self, baseBiases: base, generator: generator)
         case let .meanField(solver, start):
             let (m, report) = withoutGrad { solver.solve(self, from: start) }
-            let values = withoutGrad { solver.negativeGibbsFreeEnergy(self, at: m) }.scalars.map { Double($0) }
+            let values = withoutGrad { negativeGibbsFreeEnergy(m, approximation: solver.approximation) }.scalars.map { Double($0) }
             let residual = solver.residual(self, at: m).scalars.map { Double($0) }.max() ?? .nan
             return LogPartitionEstimate(method: .meanField(approximation: solver.approximation.description, particles: values.count, sweeps: report.sweeps),
                                         logZ: values.max() ?? .nan, band: nil, samples: values, residual: residual,

@@ -2,7 +2,9 @@ import OnsagerCore
 
 /// Estimates of ln Z and log p(v) from the TAP free energy at a fixed point of the solver.
 extension RBM {
-    /// TAP estimate of ln Z per particle: −G(m*) after solving from `start` (no gradient).
+    /// TAP estimate of ln Z per particle: −G(m*) after solving from `start` (no gradient). The
+    /// per-particle form of `logPartition(.meanField(solver, start:))`, which returns the
+    /// estimate with its residual and cost.
     public func tapLogPartition(from start: Magnetizations<Scalar>, solver: TAPSolver) -> Tensor<Scalar> {
         withoutGrad {
             let (m, _) = solver.solve(self, from: start)

@@ -80,11 +80,6 @@ public struct TAPSolver: Sendable {
         return f.sigmoid() * (1 - d) + own * d
     }
 
-    /// −G(m) under the solver's approximation, per row.
-    public func negativeGibbsFreeEnergy<S>(_ model: RBM<S>, at m: Magnetizations<S>) -> Tensor<S> {
-        model.negativeGibbsFreeEnergy(m, approximation: approximation)
-    }
-
     /// Data-initialised magnetizations: mv = v, mh = P(h | v).
     public static func start<S>(from v: Tensor<S>, model: RBM<S>) -> Magnetizations<S> {
         withoutGrad { Magnetizations(visible: v.detached(), hidden: model.hiddenProbabilities(v)) }
