@@ -103,7 +103,8 @@ public struct AnnealedImportanceSampling {
             let lower = mean - 3 * sigma > 0 ? logZA + mx + Foundation.log(mean - 3 * sigma) : -Double.infinity
             progress.finish()
             return Result(method: .annealedImportanceSampling(runs: runs, intervals: betas.count - 1), logZ: logZ, band: lower...upper,
-                          samples: logw, baseLogZ: logZA, seconds: Date().timeIntervalSince(started))
+                          samples: logw, baseLogZ: logZA, diagnostics: .importanceSampling(logWeights: logw, offset: logZA),
+                          seconds: Date().timeIntervalSince(started))
         }
     }
 }

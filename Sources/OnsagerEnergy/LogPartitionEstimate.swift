@@ -43,9 +43,33 @@ public struct LogPartitionEstimate: Sendable, CustomStringConvertible {
     /// Wall time of the estimate, in seconds.
     public let seconds: Double
 
+    /// How far to trust an importance-sampling estimate (AIS), from the spread of its weights.
+    public struct Diagnostics: Sendable, Equatable {
+        /// Variance of ln w over the runs.
+        public let logWeightVariance: Double
+        /// Effective sample size (Σw)²/Σw², between 1 (one run carries all the weight) and the
+        /// number of runs.
+        public let effectiveSampleSize: Double
+        /// The delta-method band in log space, ln Ẑ ± 3 std(w)/(√M mean(w)): always finite, and
+        /// wide when the weights are spread out.
+        public let logSpaceBand: ClosedRange<Double>
+        /// Why the estimate should not be trusted; empty when nothing is wrong.
+        public let warnings: [String]
+        /// True when there is no warning.
+        public var isReliable: Bool { warnings.isEmpty }
+    }
+    /// The importance-sampling diagnostics (AIS); nil for the other methods.
+    public let diagnostics: Diagnostics?
+
+    /// The smallest effective sample size, as a fraction of the runs, that `diagnostics` accepts
+    /// without a warning: 10 %. (With an ESS of a handful of runs the estimate is the weight of
+    /// those few, and its band says little about its error.)
+    public static let minimumEffectiveSampleFraction = 0.1
+
     /// An estimate with all its parts.
     public init(method: Method, logZ: Double, band: ClosedRange<Double>?, samples: [Double] = [], baseLogZ: Double? = nil,
-                residual: Double? = nil, seconds: Double) {
+                residual: Double? = nil, diagnostics: Diagnostics? = nil, seconds: Double) {
+        self.diagnostics = diagnostics
         self.method = method
         self.logZ = logZ
         self.band = band
@@ -73,7 +97,13 @@ public struct LogPartitionEstimate: Sendable, CustomStringConvertible {
         var s = String(format: "ln Z ≈ %.4f", logZ)
         if let band, band.lowerBound != band.upperBound { s += String(format: " (±3σ band [%.4f, %.4f])", band.lowerBound, band.upperBound) }
         if let residual { s += String(format: " (residual %.1e)", residual) }
-        return s + " by \(method), " + String(format: "%.2g s", seconds)
+        if let d = diagnostics {
+            s += String(format: "; ESS %.1f of %d, log-space band [%.4f, %.4f]", d.effectiveSampleSize, samples.count,
+                        d.logSpaceBand.lowerBound, d.logSpaceBand.upperBound)
+        }
+        s += " by \(method), " + String(format: "%.2g s", seconds)
+        if let d = diagnostics, !d.isReliable { s += "\n  UNRELIABLE: " + d.warnings.joined(separator: "; ") }
+        return s
     }
 }
 
@@ -112,5 +142,29 @@ extension RBM {
                                         logZ: values.max() ?? .nan, band: nil, samples: values, residual: residual,
                                         seconds: Date().timeIntervalSince(started))
         }
+    }
+}
+
+extension LogPartitionEstimate.Diagnostics {
+    /// The diagnostics of ln Ẑ = `offset` + ln mean(exp(logWeights)).
+    static func importanceSampling(logWeights: [Double], offset: Double) -> Self {
+        let m = Double(logWeights.count), top = logWeights.max() ?? 0
+        let w = logWeights.map { Foundation.exp($0 - top) }
+        let sum = w.reduce(0, +), sumSquares = w.map { $0 * $0 }.reduce(0, +)
+        let ess = sum * sum / sumSquares
+        let meanLog = logWeights.reduce(0, +) / m
+        let logVariance = logWeights.map { ($0 - meanLog) * ($0 - meanLog) }.reduce(0, +) / Swift.max(m - 1, 1)
+        let mean = sum / m
+        let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Swift.max(m - 1, 1)).squareRoot()
+        let logZ = offset + top + Foundation.log(mean), halfWidth = 3 * std / (m.squareRoot() * mean)
+        var warnings: [String] = []
+        if ess < LogPartitionEstimate.minimumEffectiveSampleFraction * m {
+            warnings.append(String(format: "effective sample size %.1f is below %.0f%% of the %d runs: a few runs carry the estimate",
+                                   ess, 100 * LogPartitionEstimate.minimumEffectiveSampleFraction, logWeights.count))
+        }
+        if mean - 3 * std / m.squareRoot() <= 0 {
+            warnings.append("the ±3σ band is unbounded below (the weights' spread exceeds their mean)")
+        }
+        return Self(logWeightVariance: logVariance, effectiveSampleSize: ess, logSpaceBand: (logZ - halfWidth)...(logZ + halfWidth), warnings: warnings)
     }
 }

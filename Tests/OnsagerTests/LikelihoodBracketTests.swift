@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import Onsager
+@testable import OnsagerEnergy
+
+/// AIS and RAISE against exact log-likelihoods: the exact value inside the [RAISE, AIS] bracket on
+/// random and sharp-moded models, and AIS's diagnostics warning on a model built to be hard.
+@Suite struct LikelihoodBracketTests {
+    typealias T = Tensor<Double>
+
+    /// A model with sharp modes: four hidden units each switch on one planted 0/1 pattern with
+    /// strong weights, the others couple weakly.
+    static func plantedModel(visible: Int, hidden: Int, strength: Double, seed: UInt64) -> RBM<Double> {
+        let g = RandomGenerator(seed: seed)
+        let patterns = T.bernoulli(T(repeating: 0.5, shape: [4, visible]), generator: g).scalars
+        var w = T.normal([visible, hidden], std: 0.3, generator: g).scalars
+        var b = [Double](repeating: -1, count: hidden)
+        for j in 0..<4 {
+            var ones = 0.0
+            for i in 0..<visible { w[i * hidden + j] = strength * (2 * patterns[j * visible + i] - 1); ones += patterns[j * visible + i] }
+            b[j] = -strength * (ones - 0.5)
+        }
+        return RBM(weights: T(shape: [visible, hidden], scalars: w), visibleBias: T(repeating: -strength / 2, shape: [visible]), hiddenBias: T(b))
+    }
+
+    static func testSet(_ model: RBM<Double>, count: Int, seed: UInt64) -> T {
+        let g = RandomGenerator(seed: seed)
+        return model.gibbs(from: T.bernoulli(T(repeating: 0.5, shape: [count, model.visibleCount]), generator: g), steps: 200, generator: g)
+    }
+
+    @Test(arguments: [("random 20×12", 20, 12, false), ("random 24×16", 24, 16, false), ("planted 20×12", 20, 12, true)])
+    func exactLikelihoodLiesInsideTheBracket(name: String, visible: Int, hidden: Int, planted: Bool) {
+        let model = planted ? Self.plantedModel(visible: visible, hidden: hidden, strength: 3, seed: 90)
+            : randomRBM(visible: visible, hidden: hidden, scale: 0.5, seed: 91)
+        let data = Self.testSet(model, count: 40, seed: 92)
+        let negFs = withoutGrad { -model.freeEnergy(data) }.scalars, negF = negFs.reduce(0, +) / Double(negFs.count)
+        let logZ = model.exactLogPartition(), exact = negF - logZ
+        let schedule = AnnealedImportanceSampling.schedule(coarse: 5e-3, middle: 5e-4, fine: 2e-4)
+        let ais = AnnealedImportanceSampling(betas: schedule, runs: 100).logPartition(of: model, generator: RandomGenerator(seed: 93))
+        let raise = ReverseAnnealedImportanceSampling(betas: schedule, chains: 5).logLikelihood(of: model, data: data, generator: RandomGenerator(seed: 94))
+        let upper = negF - ais.logZ, lower = raise.meanLogLikelihood
+        // Each bound holds up to its own sampling noise: AIS's from its log-space band, RAISE's from
+        // the spread of its per-example errors (paired with the exact per-example values).
+        let aisSigma = (ais.diagnostics!.logSpaceBand.upperBound - ais.logZ) / 3
+        let gaps = zip(raise.perExample, negFs).map { $0 - ($1 - logZ) }
+        let gapMean = gaps.reduce(0, +) / Double(gaps.count)
+        let gapSE = (gaps.map { ($0 - gapMean) * ($0 - gapMean) }.reduce(0, +) / Double(gaps.count - 1) / Double(gaps.count)).squareRoot()
+        #expect(gapMean <= 3 * gapSE + 1e-3, "\(name): RAISE − exact = \(gapMean) ± \(gapSE)")
+        #expect(exact <= upper + 3 * aisSigma + 1e-3, "\(name): exact \(exact), AIS \(upper) ± \(aisSigma)")
+        #expect(Swift.abs(upper - exact) < 0.2 && Swift.abs(lower - exact) < 0.2, "\(name): RAISE \(lower), exact \(exact), AIS \(upper)")
+        #expect(ais.diagnostics!.isReliable, "\(name): \(ais)")
+        #expect(Swift.abs(raise.impliedLogZ - (negF - lower)) < 1e-9)
+    }
+
+    /// A short path on the sharp-moded model: the weights collapse onto a few runs, and the
+    /// estimate says so (ESS below 10 % of the runs or an unbounded band) instead of printing a
+    /// confident number.
+    @Test func diagnosticsWarnOnAHardModel() {
+        let model = Self.plantedModel(visible: 20, hidden: 12, strength: 6, seed: 95)
+        let ais = AnnealedImportanceSampling(betas: [0, 0.25, 0.5, 0.75, 1], runs: 100).logPartition(of: model, generator: RandomGenerator(seed: 96))
+        let d = ais.diagnostics!
+        #expect(!d.isReliable && d.effectiveSampleSize < 10, "\(ais)")
+        #expect(ais.description.contains("UNRELIABLE"))
+        #expect(d.logSpaceBand.lowerBound.isFinite && d.logSpaceBand.contains(ais.logZ))
+        // The diagnostics themselves: equal weights give ESS = runs and zero variance.
+        let flat = LogPartitionEstimate.Diagnostics.importanceSampling(logWeights: [Double](repeating: 1.5, count: 8), offset: 2)
+        #expect(flat.effectiveSampleSize == 8 && flat.logWeightVariance == 0 && flat.logSpaceBand == 3.5...3.5 && flat.isReliable)
+        let one = LogPartitionEstimate.Diagnostics.importanceSampling(logWeights: [0, -50, -50, -50], offset: 0)
+        #expect(Swift.abs(one.effectiveSampleSize - 1) < 1e-12 && !one.isReliable)
+    }
+}
