@@ -56,6 +56,18 @@ public struct AnnealedImportanceSampling {
         })
     }
 
+    /// Base visible biases logit(mv*) from a mean-field or TAP fixed point of `model` (solved from
+    /// m = ½ by `solver`): a base model that already sits where the model's own mean field puts
+    /// the visible units, a third choice beside the data's marginals (`baseRateBiases`) and the
+    /// uniform base (no biases: the plain tempered path). Magnetizations are clipped to
+    /// [1e−4, 1 − 1e−4] so the biases stay finite.
+    public static func meanFieldBaseBiases<S: TensorScalar>(of model: RBM<S>, solver: TAPSolver) -> Tensor<S> {
+        let half = Magnetizations(visible: Tensor<S>(repeating: 0.5, shape: [1, model.visibleCount]),
+                                  hidden: Tensor<S>(repeating: 0.5, shape: [1, model.hiddenCount]))
+        let m = withoutGrad { solver.solve(model, from: half).0 }.visible.squeezed(0).clamped(min: 1e-4, max: 1 - 1e-4)
+        return withoutGrad { (m / (1 - m)).log() }
+    }
+
     /// Estimates ln Z of `model`. Without `baseBiases` the base model is uniform (b^A = 0).
     /// Progress is reported through `ProgressReporter` (a bar on a terminal).
     public func logPartition<S: TensorScalar>(of model: RBM<S>, baseBiases: Tensor<S>? = nil,
