@@ -56,6 +56,28 @@ public struct AnnealedImportanceSampling {
         })
     }
 
+    /// AIS that refines its own schedule: estimates with `betas`, and while the estimate carries a
+    /// warning (ESS below `LogPartitionEstimate.minimumEffectiveSampleFraction` of the runs, or an
+    /// unbounded band) halves every step — twice the intervals, twice the cost — until it is
+    /// reliable or would exceed `maxIntervals`. Returns the last estimate (check its diagnostics:
+    /// at the cap it may still warn). The default schedule suits a 784×500 MNIST RBM
+    /// (Salakhutdinov & Murray 2008); larger or sharper models need more, and this finds how many.
+    public func logPartitionUntilReliable<S: TensorScalar>(of model: RBM<S>, baseBiases: Tensor<S>? = nil, maxIntervals: Int = 1 << 20,
+                                                           generator: RandomGenerator = .current) -> Result {
+        var ais = self
+        var estimate = ais.logPartition(of: model, baseBiases: baseBiases, generator: generator)
+        while !(estimate.diagnostics?.isReliable ?? true) && 2 * (ais.betas.count - 1) <= maxIntervals {
+            ais.betas = Self.refined(ais.betas)
+            estimate = ais.logPartition(of: model, baseBiases: baseBiases, generator: generator)
+        }
+        return estimate
+    }
+
+    /// The schedule with a midpoint inserted in every interval.
+    public static func refined(_ betas: [Double]) -> [Double] {
+        zip(betas, betas.dropFirst()).flatMap { [$0, ($0 + $1) / 2] } + [betas.last!]
+    }
+
     /// Base visible biases logit(mv*) from a mean-field or TAP fixed point of `model` (solved from
     /// m = ½ by `solver`): a base model that already sits where the model's own mean field puts
     /// the visible units, a third choice beside the data's marginals (`baseRateBiases`) and the

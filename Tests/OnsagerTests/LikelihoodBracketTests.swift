@@ -86,4 +86,17 @@ import Onsager
         let variances = estimates.map { $0.diagnostics!.logWeightVariance }
         #expect(variances[2] < variances[0], "log-weight variances (uniform, data, TAP2): \(variances)")
     }
+
+    /// The self-refining AIS doubles its intervals until the estimate is reliable, and then agrees
+    /// with exact ln Z.
+    @Test func aisRefinesItsScheduleUntilReliable() {
+        let model = Self.plantedModel(visible: 20, hidden: 12, strength: 3, seed: 100)
+        let coarse = AnnealedImportanceSampling(betas: [0, 0.5, 1], runs: 100)
+        let first = coarse.logPartition(of: model, generator: RandomGenerator(seed: 101))
+        let refined = coarse.logPartitionUntilReliable(of: model, maxIntervals: 1 << 14, generator: RandomGenerator(seed: 101))
+        #expect(!first.diagnostics!.isReliable && refined.diagnostics!.isReliable, "\(first)\n\(refined)")
+        #expect(refined.intervals > 2 && (refined.intervals & (refined.intervals - 1)) == 0)
+        #expect(Swift.abs(refined.logZ - model.exactLogPartition()) < 3 * (refined.diagnostics!.logSpaceBand.upperBound - refined.logZ) / 3 + 0.05)
+        #expect(AnnealedImportanceSampling.refined([0, 0.5, 1]) == [0, 0.25, 0.5, 0.75, 1])
+    }
 }
