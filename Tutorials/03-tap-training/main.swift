@@ -172,7 +172,7 @@ if which != "mnist" {
 print("\n" + table.joined(separator: "\n"))
 if !bracketRows.isEmpty {
     print("\nOn the first \(bracketExamples) test images: AIS diagnostics, the [RAISE, AIS] bracket, and TAP's −G(m*) estimates of the test log-likelihood\n")
-    print("| data | method | AIS ESS (of 100) | AIS | RAISE | AIS | width | MF | TAP2 | TAP3 | TAP4 |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| data | method | AIS ESS (of 100) | AIS warnings | RAISE | AIS | width | MF | TAP2 | TAP3 | TAP4 |\n|---|---|---|---|---|---|---|---|---|---|---|")
     print(bracketRows.joined(separator: "\n"))
 }
 print("\nfigures written to \(outDir.path)/")
