@@ -94,10 +94,34 @@ public struct AnnealedImportanceSampling {
     /// Progress is reported through `ProgressReporter` (a bar on a terminal).
     public func logPartition<S: TensorScalar>(of model: RBM<S>, baseBiases: Tensor<S>? = nil,
                                              generator: RandomGenerator = .current) -> Result {
-        let started = Date(), progress = ProgressReporter("AIS", total: betas.count - 1)
+        let started = Date()
+        let (logw, logZA) = anneal(model, baseBiases: baseBiases, generator: generator) { _, _, _, _ in }
+        return estimate(logWeights: logw, offset: logZA, intervals: betas.count - 1, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// ln Ẑ = `offset` + ln mean(exp(logWeights)) with its ±3σ̂ band and diagnostics.
+    func estimate(logWeights logw: [Double], offset logZA: Double, intervals: Int, seconds: Double) -> Result {
+        let mx = logw.max()!
+        let ws = logw.map { Foundation.exp($0 - mx) }
+        let mean = ws.reduce(0, +) / Double(logw.count)
+        let variance = ws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(logw.count - 1)
+        let sigma = variance.squareRoot() / Double(logw.count).squareRoot()
+        let logZ = logZA + mx + Foundation.log(mean)
+        let upper = logZA + mx + Foundation.log(mean + 3 * sigma)
+        let lower = mean - 3 * sigma > 0 ? logZA + mx + Foundation.log(mean - 3 * sigma) : -Double.infinity
+        return Result(method: .annealedImportanceSampling(runs: logw.count, intervals: intervals), logZ: logZ, band: lower...upper,
+                      samples: logw, baseLogZ: logZA, diagnostics: .importanceSampling(logWeights: logw, offset: logZA), seconds: seconds)
+    }
+
+    /// The annealing itself: returns every run's ln w and the base's ln Z. After the weight of
+    /// step k is complete (ln w now estimates ln Z(β_k)/Z_A, the particles v_{k−1} with those
+    /// weights target p_k), `observe(k, logw, v, vW + b)` sees them.
+    func anneal<S: TensorScalar>(_ model: RBM<S>, baseBiases: Tensor<S>?, generator: RandomGenerator,
+                                 observe: (Int, [Double], Tensor<S>, Tensor<S>) -> Void) -> (logWeights: [Double], logZBase: Double) {
         let nv = model.visibleCount, nh = model.hiddenCount
         let bA = baseBiases ?? Tensor<S>.zeros([nv])
         check(bA.shape == [nv], "AIS: base biases \(bA.shape) for \(nv) visible units")
+        let progress = ProgressReporter("AIS", total: betas.count - 1)
         return withoutGrad {
             let w = model.w, a = model.a, b = model.b
             let logZA = bA.softplus().sum().scalars.map(Double.init)[0] + Double(nh) * Foundation.log(2)
@@ -119,6 +143,7 @@ public struct AnnealedImportanceSampling {
                 if k % 64 == 0 { progress.update(k, note: "\(runs) runs") }
                 let bk = S(betas[k])
                 add(logPStar(betas[k], vbA, va, field), 1)
+                observe(k, logw, v, field)
                 let h = Tensor<S>.bernoulli((field * bk).sigmoid(), generator: generator)
                 let vField = bA * (1 - bk) + (matmul(h, w.T) + a) * bk
                 v = Tensor<S>.bernoulli(vField.sigmoid(), generator: generator)
@@ -126,19 +151,50 @@ public struct AnnealedImportanceSampling {
                 add(logPStar(betas[k], vbA, va, field), -1)
             }
             add(logPStar(1, vbA, va, field), 1)
-            // ln Ẑ = ln Z_A + ln mean(w), with the band from the spread of w.
-            let mx = logw.max()!
-            let ws = logw.map { Foundation.exp($0 - mx) }
-            let mean = ws.reduce(0, +) / Double(runs)
-            let variance = ws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(runs - 1)
-            let sigma = variance.squareRoot() / Double(runs).squareRoot()
-            let logZ = logZA + mx + Foundation.log(mean)
-            let upper = logZA + mx + Foundation.log(mean + 3 * sigma)
-            let lower = mean - 3 * sigma > 0 ? logZA + mx + Foundation.log(mean - 3 * sigma) : -Double.infinity
+            observe(betas.count - 1, logw, v, field)
             progress.finish()
-            return Result(method: .annealedImportanceSampling(runs: runs, intervals: betas.count - 1), logZ: logZ, band: lower...upper,
-                          samples: logw, baseLogZ: logZA, diagnostics: .importanceSampling(logWeights: logw, offset: logZA),
-                          seconds: Date().timeIntervalSince(started))
+            return (logw, logZA)
         }
+    }
+
+    /// One point of the tempered curve: the estimate of ln Z(β) with its band and diagnostics, and
+    /// U and C from the weighted particles (self-normalised importance sampling).
+    public struct TemperedPoint: Sendable {
+        /// The estimate of ln Z at this β (AIS's, with band and diagnostics).
+        public let estimate: LogPartitionEstimate
+        /// F, U, S and C at this β (U and C from the weighted particles; S from U and ln Ẑ).
+        public let thermodynamics: Thermodynamics
+    }
+
+    /// ln Z(β), U(β) and C(β) along the whole tempered path in one AIS run — thermodynamic
+    /// integration for free. The path starts at β = 0, where the model is independent uniform
+    /// units (the base is uniform: no base biases), and ends at β = 1, the model itself; every
+    /// intermediate AIS distribution is the model at inverse temperature β_k, so the running
+    /// weights estimate ln Z(β_k) and, self-normalised, weight the particles as samples of it.
+    /// Returns a point at each schedule β nearest to a requested one (the model's own `beta` is
+    /// the scale: β here multiplies βW, βa, βb).
+    public func temperedCurve<S: TensorScalar>(of model: RBM<S>, at requested: [Double], generator: RandomGenerator = .current) -> [TemperedPoint] {
+        let started = Date()
+        let indices = Set(requested.map { r in betas.indices.min { Swift.abs(betas[$0] - r) < Swift.abs(betas[$1] - r) }! }.filter { $0 > 0 })
+        var points: [TemperedPoint] = []
+        let a = withoutGrad { model.a }
+        _ = anneal(model, baseBiases: nil, generator: generator) { k, logw, v, field in
+            guard indices.contains(k) else { return }
+            let beta = betas[k]
+            let lz = estimate(logWeights: logw, offset: Double(model.visibleCount + model.hiddenCount) * Foundation.log(2),
+                              intervals: k, seconds: Date().timeIntervalSince(started))
+            // g(β, v) = β a·v + Σⱼ softplus(β xⱼ), x = b + vW: ∂g/∂β = a·v + Σ x σ(βx), ∂²g/∂β² = Σ x² σ(βx)(1 − σ(βx)).
+            let x = field, s = (x * S(beta)).sigmoid()
+            let g1 = (matmul(v, a) + (x * s).sum(axis: 1)).scalars.map { Double($0) }
+            let g2 = (x * x * s * (1 - s)).sum(axis: 1).scalars.map { Double($0) }
+            let top = logw.max()!, weights = logw.map { Foundation.exp($0 - top) }, total = weights.reduce(0, +)
+            let p = weights.map { $0 / total }
+            let m1 = zip(p, g1).map(*).reduce(0, +)
+            let variance = zip(p, g1).map { $0 * ($1 - m1) * ($1 - m1) }.reduce(0, +)
+            let m2 = zip(p, g2).map(*).reduce(0, +)
+            points.append(TemperedPoint(estimate: lz, thermodynamics: Thermodynamics(beta: beta, logZ: lz.logZ, meanEnergy: -m1,
+                                                                                     heatCapacity: beta * beta * (variance + m2))))
+        }
+        return points
     }
 }
