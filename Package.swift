@@ -55,6 +55,7 @@ let package = Package(
         .executableTarget(name: "07-custom-models", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/07-custom-models",
                           exclude: ["torch_equivalent.py"]),
         .executableTarget(name: "08-backprop-free-energy", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/08-backprop-free-energy"),
+        .executableTarget(name: "09-temperature", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/09-temperature"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]

@@ -66,4 +66,22 @@ import Onsager
         #expect(Swift.abs(tap.logZ - exact.logZ) < 1e-5 && Swift.abs(tap.meanEnergy - exact.meanEnergy) < 1e-4, "\(tap) vs \(exact)")
         #expect(Swift.abs(tap.heatCapacity! - exact.heatCapacity!) < 1e-3, "\(tap) vs \(exact)")
     }
+
+    /// Knowing Z is not knowing p: a second RBM whose hidden biases are shifted until its ln Z
+    /// equals the first's (to 1e-12) has a different distribution (KL > 0.1 nats) and different
+    /// U and C; only ln Z agrees.
+    @Test func equalPartitionFunctionsDifferentModels() {
+        let a = randomRBM(visible: 8, hidden: 5, scale: 0.8, seed: 115), shape = randomRBM(visible: 8, hidden: 5, scale: 0.8, seed: 116)
+        func shifted(_ c: Double) -> RBM<Double> { RBM(weights: shape.weights, visibleBias: shape.visibleBias, hiddenBias: shape.hiddenBias + c) }
+        var (lo, hi) = (-30.0, 30.0)
+        for _ in 0..<200 { let mid = (lo + hi) / 2; if shifted(mid).exactLogPartition() < a.exactLogPartition() { lo = mid } else { hi = mid } }
+        let b = shifted((lo + hi) / 2)
+        #expect(Swift.abs(a.exactLogPartition() - b.exactLogPartition()) < 1e-12)
+        let states = T(shape: [256, 8], scalars: (0..<256).flatMap { c in (0..<8).map { Double((c >> $0) & 1) } })
+        let pa = (-a.freeEnergy(states) - a.exactLogPartition()).exp().scalars, pb = (-b.freeEnergy(states) - b.exactLogPartition()).exp().scalars
+        let kl = zip(pa, pb).map { $0 * Foundation.log($0 / $1) }.reduce(0, +)
+        #expect(kl > 0.1, "KL \(kl)")
+        let ta = a.exactThermodynamics(at: 1), tb = b.exactThermodynamics(at: 1)
+        #expect(Swift.abs(ta.meanEnergy - tb.meanEnergy) > 1e-3 || Swift.abs(ta.heatCapacity! - tb.heatCapacity!) > 1e-3)
+    }
 }
