@@ -77,4 +77,25 @@ import Onsager
         let after = model.logLikelihood(data)
         #expect(after > before + 1, "log-density \(before) → \(after)")
     }
+
+    /// Mean-field and TAP2 free energies for Gaussian visible units against exact ln Z as the
+    /// weights shrink: the error falls like W² (mean field) and W⁴ (TAP2: the order-3 term
+    /// vanishes for Gaussian units); and at the fixed point ∂G/∂m = 0.
+    @Test func meanFieldAndTAP2ApproachExactLogPartition() {
+        let base = Self.model(visible: 6, hidden: 5, seed: 126)
+        let scales = [0.4, 0.2, 0.1]
+        var errors: [Int: [Double]] = [1: [], 2: []]
+        for s in scales {
+            let m = GaussianBernoulliRBM(weights: base.weights * s, visibleBias: base.visibleBias, hiddenBias: base.hiddenBias, logVariance: base.logVariance)
+            let exact = m.exactLogPartition()
+            for order in [1, 2] {
+                let lz = m.meanFieldLogPartition(order: order, from: T(repeating: 0.5, shape: [1, 5])).item
+                errors[order]!.append(Swift.abs(lz - exact))
+            }
+        }
+        func slope(_ e: [Double]) -> Double { Foundation.log(e[0] / e[2]) / Foundation.log(scales[0] / scales[2]) }
+        #expect(Swift.abs(slope(errors[1]!) - 2) < 0.3, "mean field \(errors[1]!)")
+        #expect(Swift.abs(slope(errors[2]!) - 4) < 0.4, "TAP2 \(errors[2]!)")
+        #expect(errors[2]!.last! < errors[1]!.last! / 100)
+    }
 }
