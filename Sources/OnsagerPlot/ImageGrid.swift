@@ -44,15 +44,17 @@ public struct ImageGrid {
     /// The grid as an 8-bit grayscale PNG.
     public func png() -> [UInt8] { PNG.grayscale(pixels: pixels.map { UInt8(($0 * 255).rounded()) }, width: pixelWidth, height: pixelHeight) }
 
-    /// An SVG showing the grid scaled by `scale`, with a title above it.
+    /// An SVG showing the grid scaled by `scale`, with a title above it. The canvas is widened
+    /// (the grid centred) when the title is wider than a small grid, so it is never cut off.
     public func svg(title: String, scale: Int = 3) -> String {
         let w = pixelWidth * scale, h = pixelHeight * scale
+        let canvas = Swift.max(w, Int((Double(title.count) * 8.0).rounded(.up)) + 20), left = (canvas - w) / 2
         let b64 = Data(png()).base64EncodedString()
         return """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(w)" height="\(h + 30)" font-family="sans-serif" font-size="14">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(canvas)" height="\(h + 30)" font-family="sans-serif" font-size="14">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(w / 2)" y="20" text-anchor="middle">\(escape(title))</text>
-        <image x="0" y="30" width="\(w)" height="\(h)" style="image-rendering:pixelated" href="data:image/png;base64,\(b64)"/>
+        <text x="\(canvas / 2)" y="20" text-anchor="middle">\(escape(title))</text>
+        <image x="\(left)" y="30" width="\(w)" height="\(h)" style="image-rendering:pixelated" href="data:image/png;base64,\(b64)"/>
         </svg>
 
         """

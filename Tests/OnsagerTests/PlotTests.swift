@@ -1,9 +1,20 @@
 import Foundation
 import Testing
+import OnsagerCore
 @testable import OnsagerPlot
 
 /// Plots are for readers: tick values are round.
 @Suite struct PlotTests {
+    /// A long title over a small image grid widens the canvas instead of being cut off.
+    @Test func imageGridTitleFits() {
+        let grid = ImageGrid(images: Tensor<Float>.zeros([4, 64]), height: 8, width: 8, columns: 4)
+        let title = String(repeating: "x", count: 60)
+        let svg = grid.svg(title: title)
+        let width = Int(svg.split(separator: "width=\"")[1].prefix { $0 != "\"" })!
+        #expect(width >= 60 * 8 && grid.pixelWidth * 3 < width, "canvas \(width)")
+        #expect(svg.contains("x=\"\((width - grid.pixelWidth * 3) / 2)\" y=\"30\""))
+    }
+
     @Test func linearTicksAreRoundAndEncloseTheData() {
         for (lo, hi) in [(1.0, 5.0), (0.0103, 0.0338), (-3.7, 12.2), (0.5, 0.5000001), (1e-5, 9e-5)] {
             let t = AxisTicks.linear(lo, hi)

@@ -18,6 +18,7 @@ import OnsagerCommandLine
 Console.useLineBuffering()
 var options = CommandLineOptions(program: "09-temperature", summary: "thermodynamics of RBMs by autodiff: F, U, S, C vs β, effective temperature, weight decay, same-Z pairs")
 let dataPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
+let digitsPath = options.path("--digits", help: "scikit-learn digits folder (default: $ONSAGER_DATA/sklearn-digits, ../shared/data/sklearn-digits)")
 let epochs = options.value("--epochs", default: 10, help: "MNIST training epochs per weight decay", valid: { (1...1000).contains($0) }, "an integer from 1 to 1000")
 options.threads()
 options.finish()
@@ -164,7 +165,54 @@ for beta in [0.5, 1.0, 2.0] {
 // fields (a, b) are the marginals, and they are what tells two models apart. Z (even Z(β) for
 // all β) is the spectrum, not the distribution.
 
-// ## 4. Verdicts on the essays' claims (numbers from this tutorial's seeded run)
+// ## 4. Real-valued units: a Gaussian–Bernoulli RBM on scikit-learn's digits
+// The 8×8 digits have grey levels 0–16. We dequantise them (add U(0, 1) noise, divide by 17 —
+// otherwise constant pixels would make the density infinite), standardise each pixel, and train
+// a 64-16 Gaussian–Bernoulli RBM with learned variances by PCD-1 (100 chains, Adam 1e-3, 300
+// epochs) on 1,500 images. With 16 hidden units ln Z is exact (2^16 states, the Gaussian integral
+// in closed form), so AIS and the mean-field/TAP2 free energies can be scored against it. Test
+// log-likelihoods are densities of the standardised 64-dimensional vectors, in nats.
+let digitsRows = exitOnError("cannot load the digits") { () -> [[Double]] in
+    let dir = try DatasetLocator.locate("sklearn-digits", containing: "digits.csv.gz", explicit: digitsPath)
+    return try CSV.read(dir + "/digits.csv.gz")
+}
+let dg = RandomGenerator(seed: 64)
+let pixels = T(shape: [digitsRows.count, 64], scalars: digitsRows.flatMap { $0.prefix(64) })
+let dequantised = (pixels + T.uniform(pixels.shape, generator: dg)) / 17
+let pixelMean = dequantised.mean(axis: 0), pixelStd = dequantised.variance(axes: [0]).sqrt().clamped(min: 1e-3, max: 1e3)
+let standardised = (dequantised - pixelMean) / pixelStd
+let order = dg.permutation(digitsRows.count)
+let digitsTrain = standardised.indexSelect(axis: 0, indices: Array(order[0..<1500])), digitsTest = standardised.indexSelect(axis: 0, indices: Array(order[1500...]))
+var gb = GaussianBernoulliRBM<Double>(visible: 64, hidden: 16, weightStd: 0.01, data: digitsTrain, generator: dg)
+var gbLoop = TrainingLoop(model: gb, optimizer: Adam<Double>(learningRate: 1e-3), batchSize: 50, generator: dg)
+gbLoop.showProgress = false
+var gbChains: T? = T.normal([100, 64], generator: dg)
+let gbStart = Date()
+exitOnError("Gaussian RBM training stopped") {
+    try gbLoop.fit(inputs: digitsTrain, epochs: 300) { m, batch in m.contrastiveDivergenceLoss(batch, k: 1, chains: &gbChains, generator: dg) }
+}
+gb = gbLoop.model
+let gbExact = gb.exactLogPartition()
+let gbAIS = gb.annealedLogPartition(generator: RandomGenerator(seed: 65))
+let gbMF = gb.meanFieldLogPartition(order: 1, from: gb.hiddenProbabilities(digitsTest.sliced(axis: 0, 0..<20))).max().item
+let gbTAP = gb.meanFieldLogPartition(order: 2, from: gb.hiddenProbabilities(digitsTest.sliced(axis: 0, 0..<20))).max().item
+let testNegF = withoutGrad { -gb.freeEnergy(digitsTest) }.mean().item
+print("\n## 4. Gaussian–Bernoulli RBM 64-16 on digits (PCD-1, learned variances, \(String(format: "%.0f", Date().timeIntervalSince(gbStart))) s)\n")
+print("| ln Z estimate | ln Z | test log-density (nats per image) |\n|---|---|---|")
+for (name, lz) in [("exact (2^16 hidden states)", gbExact), ("AIS (100 runs, 14,500 intervals)", gbAIS.logZ), ("mean field, best of 20 starts", gbMF),
+                   ("TAP2, best of 20 starts", gbTAP)] {
+    print(String(format: "| %@ | %.3f | %.3f |", name, lz, testNegF - lz))
+}
+print("AIS: \(gbAIS)")
+// The samples (figure) show the sampler's weakness more than the model's: 40 chains started from
+// noise mostly settle in one or two digit shapes within 1000 steps — the same poor mixing as the
+// binary MNIST models of tutorial 02.
+print(String(format: "a diagonal Gaussian fitted to the training set scores %.3f nats per test image (the no-hidden-unit baseline)",
+             withoutGrad { (-((digitsTest - digitsTrain.mean(axis: 0)).squared() / (digitsTrain.variance(axes: [0]) * 2)) - (digitsTrain.variance(axes: [0]) * 2 * Double.pi).log() * 0.5).sum(axis: 1).mean() }.item))
+let gbSamples = withoutGrad { gb.visibleMean(gb.sampleHidden(gb.gibbs(from: T.normal([40, 64], generator: RandomGenerator(seed: 66)), steps: 1000,
+                                                                        generator: RandomGenerator(seed: 67)), generator: RandomGenerator(seed: 68))) * pixelStd + pixelMean }
+
+// ## 5. Verdicts on the essays' claims (numbers from this tutorial's seeded run)
 // - "The effective temperature of a trained RBM is below 1": for the small model trained to
 //   convergence on 30 patterns, yes — β* = 1.7 (T ≈ 0.6), the training likelihood rises on
 //   cooling because the model spreads mass over non-patterns. For the MNIST models after 10 PCD
@@ -177,6 +225,9 @@ for beta in [0.5, 1.0, 2.0] {
 //   side of its peak instead of just past it; L2 ≤ 1e-3 changes nothing measurable. β* stays at
 //   1: weight decay costs likelihood (−125.1 vs −120.0) without making a re-temperatured model
 //   better. A weak yes, on one seed (the C(β) curves are single-run estimates and noisy).
+// - "A non-binary RBM may be useful": on the digits' grey levels a 64-16 Gaussian–Bernoulli RBM
+//   reaches −82.6 nats per test image against −93.4 for a diagonal Gaussian — 10.8 nats from 16
+//   binary hidden units — with AIS within 0.01 of the exact ln Z and TAP2 within 0.5.
 // - "Knowing Z is not knowing p": yes, exactly — equal Z to 1e-15 with KL 3.6 nats between the
 //   marginals; and a permuted spectrum keeps Z(β), U, C at every β while the magnetizations move.
 print("""
@@ -187,7 +238,7 @@ print("""
 - knowing Z is not knowing p: equal ln Z to \(String(format: "%.0e", Swift.abs(modelA.exactLogPartition() - modelB.exactLogPartition()))), KL \(String(format: "%.2f", kl)) nats
 """)
 
-// ## 5. Figures
+// ## 6. Figures
 do {
     var thermo = LinePlot(title: "16×12 RBM on bars-and-stripes: exact thermodynamics", xLabel: "inverse temperature β", yLabel: "nats")
     thermo.add("heat capacity C", x: betas, y: curve.map { $0.heatCapacity! }, markers: false)
@@ -200,6 +251,8 @@ do {
     var ll = LinePlot(title: "MNIST 784-100: test log-likelihood of the model at β", xLabel: "inverse temperature β (1 = as trained)", yLabel: "nats per image")
     for (label, x, y) in llCurves { ll.add(label, x: Array(x.filter { $0 >= 0.6 }), y: Array(zip(x, y).filter { $0.0 >= 0.6 }.map(\.1)), markers: true) }
     try ll.write(to: outDir.appendingPathComponent("mnist-effective-temperature.svg"))
+    try ImageGrid(images: gbSamples.clamped(min: 0, max: 1), height: 8, width: 8, columns: 10)
+        .write(to: outDir.appendingPathComponent("gaussian-rbm-digits-samples.svg"), title: "Gaussian RBM 64-16 on digits: 40 chains after 1000 Gibbs steps from noise")
     print("\nfigures written to \(outDir.path)/")
 } catch { print("could not write figures: \(error)"); exit(1) }
 print(String(format: "wall time %.0f s", Date().timeIntervalSince(started)))
