@@ -75,6 +75,7 @@ let probe = test.sliced(axis: 0, 0..<1000)
 let mnistBetas = stride(from: 0.05, through: 1.5, by: 0.05).map { ($0 * 100).rounded() / 100 }
 var decayRows: [String] = []
 var heatCurves: [(String, [Double], [Double])] = [], llCurves: [(String, [Double], [Double])] = []
+var tapHeat: ([Double], [Double]) = ([], [])
 for l2 in [0.0, 1e-4, 1e-3, 1e-2] {
     let mg = RandomGenerator(seed: 2009)
     var model = RBM<Float>(visible: 784, hidden: 100, weightStd: 0.01, data: train, generator: mg)
@@ -99,6 +100,12 @@ for l2 in [0.0, 1e-4, 1e-3, 1e-2] {
     }
     let label = l2 == 0 ? "L2 0" : String(format: "L2 %g", l2)
     heatCurves.append((label, bs, heat))
+    if l2 == 0 {
+        // The TAP2 view of the same model: C from the envelope derivative of −G(m*(β)), no sampling.
+        let tapBetas = stride(from: 0.1, through: 1.5, by: 0.05).map { ($0 * 100).rounded() / 100 }
+        let tap = tapBetas.map { model.meanFieldThermodynamics(at: $0, solver: TAPSolver(order: .tap2, iterations: 3000, tolerance: 1e-10)).heatCapacity! }
+        tapHeat = (tapBetas, tap)
+    }
     llCurves.append((label, bs, lls))
     let hp = zip(bs, heat).max { $0.1 < $1.1 }!, best = zip(bs, lls).max { $0.1 < $1.1 }!
     let one = bs.indices.min { Swift.abs(bs[$0] - 1) < Swift.abs(bs[$1] - 1) }!   // the schedule point nearest β = 1
@@ -245,8 +252,13 @@ do {
     thermo.add("entropy S", x: betas, y: curve.map(\.entropy))
     thermo.add("training log-likelihood + 30", x: betas, y: smallLL.map { $0 + 30 }, dashed: true)
     try thermo.write(to: outDir.appendingPathComponent("small-model-thermodynamics.svg"))
+    var energies = LinePlot(title: "16×12 RBM on bars-and-stripes: free energy and mean energy", xLabel: "inverse temperature β", yLabel: "energy units")
+    energies.add("free energy F = −ln Z/β", x: Array(betas.filter { $0 >= 0.5 }), y: curve.filter { $0.beta >= 0.5 }.map(\.freeEnergy))
+    energies.add("mean energy U = −∂ln Z/∂β", x: Array(betas.filter { $0 >= 0.5 }), y: curve.filter { $0.beta >= 0.5 }.map(\.meanEnergy))
+    try energies.write(to: outDir.appendingPathComponent("small-model-energies.svg"))
     var heat = LinePlot(title: "MNIST 784-100 (PCD-1): heat capacity along the tempered AIS path", xLabel: "inverse temperature β", yLabel: "C(β)")
-    for (label, x, y) in heatCurves { heat.add(label, x: x, y: y, markers: true) }
+    for (label, x, y) in heatCurves { heat.add(label + " (AIS)", x: x, y: y, markers: true) }
+    heat.add("L2 0 (TAP2 free energy)", x: tapHeat.0, y: tapHeat.1, dashed: true)
     try heat.write(to: outDir.appendingPathComponent("mnist-heat-capacity.svg"))
     var ll = LinePlot(title: "MNIST 784-100: test log-likelihood of the model at β", xLabel: "inverse temperature β (1 = as trained)", yLabel: "nats per image")
     for (label, x, y) in llCurves { ll.add(label, x: Array(x.filter { $0 >= 0.6 }), y: Array(zip(x, y).filter { $0.0 >= 0.6 }.map(\.1)), markers: true) }
