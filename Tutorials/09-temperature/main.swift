@@ -257,8 +257,16 @@ do {
     energies.add("mean energy U = −∂ln Z/∂β", x: Array(betas.filter { $0 >= 0.5 }), y: curve.filter { $0.beta >= 0.5 }.map(\.meanEnergy))
     try energies.write(to: outDir.appendingPathComponent("small-model-energies.svg"))
     var heat = LinePlot(title: "MNIST 784-100 (PCD-1): heat capacity along the tempered AIS path", xLabel: "inverse temperature β", yLabel: "C(β)")
-    for (label, x, y) in heatCurves { heat.add(label + " (AIS)", x: x, y: y, markers: true) }
-    heat.add("L2 0 (TAP2 free energy)", x: tapHeat.0, y: tapHeat.1, dashed: true)
+    for (label, x, y) in heatCurves { heat.add(label, x: x, y: y, markers: true) }
+    // TAP2's C(β) on its own axes: its fixed point jumps to another branch near β ≈ 1.15, and the
+    // differences across that jump are three orders of magnitude above the AIS curves.
+    var tapPlot = LinePlot(title: "MNIST 784-100, L2 0: heat capacity of the TAP2 free energy", xLabel: "inverse temperature β", yLabel: "C(β), TAP2", logY: true)
+    let positive = zip(tapHeat.0, tapHeat.1).filter { $0.1 > 0 }
+    tapPlot.add("TAP2 (envelope U, differenced)", x: positive.map(\.0), y: positive.map(\.1), markers: true)
+    try tapPlot.write(to: outDir.appendingPathComponent("mnist-heat-capacity-tap2.svg"))
+    let tapPeak = zip(tapHeat.0, tapHeat.1).max { $0.1 < $1.1 }!
+    print(String(format: "TAP2 heat capacity of the L2 = 0 model: peak %.0f at β = %.2f (AIS: %.0f at β = %.2f)", tapPeak.1, tapPeak.0,
+                 heatCurves[0].2.max()!, heatCurves[0].1[heatCurves[0].2.firstIndex(of: heatCurves[0].2.max()!)!]))
     try heat.write(to: outDir.appendingPathComponent("mnist-heat-capacity.svg"))
     var ll = LinePlot(title: "MNIST 784-100: test log-likelihood of the model at β", xLabel: "inverse temperature β (1 = as trained)", yLabel: "nats per image")
     for (label, x, y) in llCurves { ll.add(label, x: Array(x.filter { $0 >= 0.6 }), y: Array(zip(x, y).filter { $0.0 >= 0.6 }.map(\.1)), markers: true) }
