@@ -47,9 +47,8 @@ import Onsager
                           ("ln Z", gradcheck(z, at: params)), ("ln Z 2nd", gradgradcheck(z, at: params))] {
             #expect(r.passed, "\(name): \(r)")
         }
-        // Conditionals agree with the energy: ln p(h=1|v) − ln p(h=0|v) is the hidden field, and
-        // the variances are exp(z); a fixed-variance model declares z as a buffer.
-        var fixed = Self.model(visible: 4, hidden: 3, seed: 121, learnsVariance: false)
+        // The variances are exp(z); a fixed-variance model declares z as a buffer, not a parameter.
+        let fixed = Self.model(visible: 4, hidden: 3, seed: 121, learnsVariance: false)
         #expect(fixed.namedParameters.map(\.name) == ["weights", "visible_bias", "hidden_bias"] && fixed.namedBuffers.map(\.name) == ["log_variance"])
         _ = fixed.summary
         #expect(allClose(m.variance, m.logVariance.exp()))
