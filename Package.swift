@@ -19,6 +19,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Onsager", targets: ["Onsager"]),
+        // For `onsager notebook`: the instrumented copy of a tutorial is built as its own package.
+        .library(name: "OnsagerCommandLine", targets: ["OnsagerCommandLine"]),
         .executable(name: "onsager", targets: ["onsager"]),
         .executable(name: "onsager-bench", targets: ["onsager-bench"]),
     ],

@@ -71,6 +71,24 @@ public struct CommandLineOptions {
         return take(name)
     }
 
+    /// The first bare argument (one not starting with "-"), removed; a missing one is reported by
+    /// `finish()`. `placeholder` names it in the usage ("NAME").
+    public mutating func positional(help placeholder: String, _ description: String) -> String? {
+        optionLines.append((placeholder, description))
+        guard let i = arguments.firstIndex(where: { !$0.hasPrefix("-") }) else {
+            problems.append("\(placeholder) is missing: \(description)")
+            return nil
+        }
+        return arguments.remove(at: i)
+    }
+
+    /// Everything after "--", removed (to be passed on to another program).
+    public mutating func remainder() -> [String] {
+        guard let i = arguments.firstIndex(of: "--") else { return [] }
+        defer { arguments.removeSubrange(i...) }
+        return Array(arguments[(i + 1)...])
+    }
+
     /// Whether the flag `name` is present.
     public mutating func flag(_ name: String, help: String) -> Bool {
         optionLines.append((name, help))

@@ -11,6 +11,7 @@ let command = options.subcommand(among: [
         + "             log-likelihoods side by side; with --dataset mnist, the MNIST version (AIS test log-likelihood)"),
     ("demo", "train a small MLP on embedded two-spirals data with the tape, then gradcheck the ops it used"),
     ("gradcheck", "gradcheck ten groups of ops (first and second order, Double), one line each; the test suite checks every op"),
+    ("notebook", "run a tutorial as a notebook (from the repository root): onsager notebook NAME [-- ARGS] writes NAME.html and NAME.ipynb"),
     ("info", "version, instruction set, and thread count with where it came from"),
 ], default: "rbm")
 options.threads()
@@ -30,6 +31,11 @@ case "demo":
     let seconds = options.value("--seconds", default: 3.0, help: "training budget in seconds", valid: { $0 > 0 && $0 <= 86_400 }, "a number of seconds above 0, at most 86400")
     options.finish()
     runDemo(seed: seed, seconds: seconds)
+case "notebook":
+    let passthrough = options.remainder()
+    let name = options.positional(help: "NAME", "the tutorial folder, e.g. 04-free-energy-accuracy")
+    options.finish()
+    exit(runNotebook(name: name ?? "", arguments: passthrough) ? 0 : 1)
 case "gradcheck":
     options.finish()
     exit(runGradcheckReport() ? 0 : 1)
