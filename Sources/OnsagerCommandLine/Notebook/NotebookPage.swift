@@ -68,8 +68,29 @@ public struct NotebookPage {
         figure { margin: .5rem 0 1rem; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: .75rem; color: #777; }
         table { border-collapse: collapse; margin: .5rem 0; } td, th { border: 1px solid #ccc; padding: .2rem .5rem; font-size: .85rem; }
         </style></head>
-        <body>
+        <body data-expected-figures="\(run.figures.values.map(\.count).reduce(0, +))">
         \(body.joined(separator: "\n"))
+        <script>
+        // The page checks its own figures once loaded (the browser check reads the verdict): every
+        // figure holds an SVG of non-zero size, embedded images are not empty, none is missing.
+        window.addEventListener("load", function () {
+          var problems = [], figures = document.querySelectorAll("figure");
+          figures.forEach(function (f) {
+            var svg = f.querySelector("svg");
+            if (!svg) { problems.push("no svg in " + f.dataset.file); return; }
+            var r = svg.getBoundingClientRect();
+            if (r.width < 1 || r.height < 1) problems.push("zero size: " + f.dataset.file);
+            svg.querySelectorAll("image").forEach(function (img) {
+              var href = img.getAttribute("href") || "";
+              if (href.length < 30) problems.push("empty image in " + f.dataset.file);
+            });
+          });
+          var expected = parseInt(document.body.dataset.expectedFigures, 10);
+          if (figures.length !== expected) problems.push(figures.length + " figures, expected " + expected);
+          document.body.setAttribute("data-figure-check", problems.length ? "failed: " + problems.join("; ") : "ok " + figures.length);
+          if (problems.length) console.error("figure check: " + problems.join("; "));
+        });
+        </script>
         </body></html>
 
         """
