@@ -23,6 +23,8 @@ public struct LinePlot {
         public var dashed: Bool
         /// Points marked.
         public var markers: Bool
+        /// A shaded band around the curve (spread over repeats, an error band), if any.
+        public var band: (lower: [Double], upper: [Double])?
     }
 
     /// Title above the plot.
@@ -51,10 +53,15 @@ public struct LinePlot {
         self.logY = logY
     }
 
-    /// Adds a curve; x and y must have the same length. Non-finite points are skipped.
-    public mutating func add(_ name: String, x: [Double], y: [Double], dashed: Bool = false, markers: Bool = false) {
+    /// Adds a curve; x and y must have the same length. Non-finite points are skipped; on a log
+    /// axis, points ≤ 0 cannot be drawn and the legend says how many were left out. With `band`,
+    /// the region between `lower` and `upper` is shaded in the curve's colour (an error band or
+    /// the spread over repeats).
+    public mutating func add(_ name: String, x: [Double], y: [Double], dashed: Bool = false, markers: Bool = false,
+                             band: (lower: [Double], upper: [Double])? = nil) {
         check(x.count == y.count, "LinePlot.add: \(x.count) x values but \(y.count) y values for '\(name)'")
-        series.append(Series(name: name, x: x, y: y, dashed: dashed, markers: markers))
+        if let band { check(band.lower.count == x.count && band.upper.count == x.count, "LinePlot.add: the band of '\(name)' needs \(x.count) lower and upper values") }
+        series.append(Series(name: name, x: x, y: y, dashed: dashed, markers: markers, band: band))
     }
 
     /// Ten distinct colours (matplotlib's tab10); an eleventh series and later repeat them dashed.
@@ -66,7 +73,8 @@ public struct LinePlot {
         let pw = width - left - right, ph = height - top - bottom
         func tx(_ v: Double) -> Double { logX ? Foundation.log10(v) : v }
         func ty(_ v: Double) -> Double { logY ? Foundation.log10(v) : v }
-        let pts = series.flatMap { s in zip(s.x, s.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) } }
+        let bandPoints = series.flatMap { s in s.band.map { b in zip(s.x, b.lower).map { $0 } + zip(s.x, b.upper).map { $0 } } ?? [] }
+        let pts = (series.flatMap { s in zip(s.x, s.y).map { $0 } } + bandPoints).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
         var x0 = pts.map { tx($0.0) }.min() ?? 0, x1 = pts.map { tx($0.0) }.max() ?? 1
         var y0 = pts.map { ty($0.1) }.min() ?? 0, y1 = pts.map { ty($0.1) }.max() ?? 1
         if x1 - x0 < 1e-12 { x0 -= 0.5; x1 += 0.5 }
@@ -82,7 +90,9 @@ public struct LinePlot {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func label(_ v: Double) -> String { String(format: "%g", v) }     // round ticks print as "0.02", "5", "1e-05"
         // The legend goes in the inside corner that hides no data, or outside on the right.
-        let legendW = 40 + 7.0 * Double(series.map { $0.name.count }.max() ?? 0), legendH = 8 + 16 * Double(series.count)
+        let hiddenNote = 22   // room for " (n points ≤ 0 not shown)"
+        let legendW = 40 + 7.0 * Double(series.map { $0.name.count + ((logX || logY) && $0.y.contains { $0 <= 0 } ? hiddenNote : 0) }.max() ?? 0)
+        let legendH = 8 + 16 * Double(series.count)
         let samples: [(Double, Double)] = series.flatMap { se -> [(Double, Double)] in
             let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }.map { (px($0.0), py($0.1)) }
             guard ok.count > 1 else { return ok }
@@ -111,17 +121,25 @@ public struct LinePlot {
         }
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(16,\(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
-        var legend: [(String, Bool, String)] = []
+        var legend: [(color: String, dashed: Bool, name: String, marker: Int?, band: Bool)] = []
         for (i, se) in series.enumerated() {
             let color = Self.palette[i % Self.palette.count]
             let dashed = se.dashed || (i / Self.palette.count) % 2 == 1
-            let ok = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && (!logX || $0.0 > 0) && (!logY || $0.1 > 0) }
+            func drawable(_ p: (Double, Double)) -> Bool { p.0.isFinite && p.1.isFinite && (!logX || p.0 > 0) && (!logY || p.1 > 0) }
+            let ok = zip(se.x, se.y).filter(drawable)
+            if let band = se.band {
+                let upper = zip(se.x, band.upper).filter(drawable), lower = zip(se.x, band.lower).filter(drawable).reversed()
+                let outline = (upper + lower).map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
+                s += "<polygon class=\"band\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\" points=\"\(outline)\"/>\n"
+            }
             let path = ok.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
             s += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"\(dashed ? " stroke-dasharray=\"6,4\"" : "") points=\"\(path)\"/>\n"
-            if se.markers {
-                for p in ok { s += "<circle cx=\"\(f(px(p.0)))\" cy=\"\(f(py(p.1)))\" r=\"3\" fill=\"\(color)\"/>\n" }
-            }
-            legend.append((color, dashed, se.name))
+            // Marker shapes differ between series as well as colours, so curves that coincide stay
+            // distinguishable (and readable without colour).
+            if se.markers { for p in ok { s += Self.marker(i, x: px(p.0), y: py(p.1), color: color, f: f) } }
+            let hidden = zip(se.x, se.y).filter { $0.0.isFinite && $0.1.isFinite && !drawable($0) }.count
+            legend.append((color, dashed, se.name + (hidden > 0 ? " (\(hidden) point\(hidden == 1 ? "" : "s") ≤ 0 not shown)" : ""),
+                           se.markers ? i : nil, se.band != nil))
         }
         // Legend: a framed box sized to its longest label.
         if !legend.isEmpty {
@@ -129,11 +147,23 @@ public struct LinePlot {
             s += "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(legendW))\" height=\"\(f(legendH))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#bbb\"/>\n"
             for (i, item) in legend.enumerated() {
                 let ly = y0 + 16 + Double(i) * 16
-                s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(ly - 4))\" x2=\"\(f(x0 + 30))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.0)\" stroke-width=\"2\"\(item.1 ? " stroke-dasharray=\"6,4\"" : "")/>\n"
-                s += "<text x=\"\(f(x0 + 36))\" y=\"\(f(ly))\">\(escape(item.2))</text>\n"
+                if item.band { s += "<rect x=\"\(f(x0 + 6))\" y=\"\(f(ly - 9))\" width=\"24\" height=\"10\" fill=\"\(item.color)\" fill-opacity=\"0.18\"/>\n" }
+                s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(ly - 4))\" x2=\"\(f(x0 + 30))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.color)\" stroke-width=\"2\"\(item.dashed ? " stroke-dasharray=\"6,4\"" : "")/>\n"
+                if let m = item.marker { s += Self.marker(m, x: x0 + 18, y: ly - 4, color: item.color, f: f) }
+                s += "<text x=\"\(f(x0 + 36))\" y=\"\(f(ly))\">\(escape(item.name))</text>\n"
             }
         }
         return s + "</svg>\n"
+    }
+
+    /// Series i's marker: circle, square, triangle, diamond, then again.
+    static func marker(_ i: Int, x: Double, y: Double, color: String, f: (Double) -> String) -> String {
+        switch i % 4 {
+        case 0: return "<circle class=\"marker\" cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"3\" fill=\"\(color)\"/>\n"
+        case 1: return "<rect class=\"marker\" x=\"\(f(x - 3))\" y=\"\(f(y - 3))\" width=\"6\" height=\"6\" fill=\"\(color)\"/>\n"
+        case 2: return "<polygon class=\"marker\" points=\"\(f(x)),\(f(y - 4)) \(f(x - 4)),\(f(y + 3)) \(f(x + 4)),\(f(y + 3))\" fill=\"\(color)\"/>\n"
+        default: return "<polygon class=\"marker\" points=\"\(f(x)),\(f(y - 4)) \(f(x + 4)),\(f(y)) \(f(x)),\(f(y + 4)) \(f(x - 4)),\(f(y))\" fill=\"\(color)\"/>\n"
+        }
     }
 
     /// Writes the SVG atomically (temporary file, then rename), creating the folder if needed.

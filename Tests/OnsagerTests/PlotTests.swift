@@ -5,6 +5,31 @@ import OnsagerCore
 
 /// Plots are for readers: tick values are round.
 @Suite struct PlotTests {
+    /// Bands are shaded and widen the axis to hold them; points a log axis cannot show are counted
+    /// in the legend; series with markers get different shapes; nothing lies outside the canvas.
+    @Test func bandsHiddenPointsMarkersAndBounds() {
+        var plot = LinePlot(title: "t", xLabel: "x", yLabel: "y", logY: true)
+        plot.add("mean", x: [1, 2, 3], y: [1, 2, 3], markers: true, band: (lower: [0.5, 1.5, 2.5], upper: [10, 20, 30]))
+        plot.add("other", x: [1, 2, 3], y: [0, 2, -1], markers: true)
+        let svg = plot.svg()
+        #expect(svg.contains("class=\"band\"") && svg.contains("other (2 points ≤ 0 not shown)"))
+        #expect(svg.contains("<circle class=\"marker\"") && svg.contains("<rect class=\"marker\""))
+        // The band's top (30) is inside the plotted range: a tick at or above it exists.
+        let ticks = svg.split(separator: "\n").filter { $0.contains("text-anchor=\"end\"") }.compactMap { line -> Double? in
+            guard let close = line.range(of: "</text>"), let open = line[..<close.lowerBound].lastIndex(of: ">") else { return nil }
+            return Double(line[line.index(after: open)..<close.lowerBound])
+        }
+        #expect(ticks.contains { $0 >= 10 }, "y ticks \(ticks)")
+        // Every coordinate lies on the canvas.
+        let width = Double(svg.split(separator: "width=\"")[1].prefix { $0 != "\"" })!, height = plot.height
+        for attribute in ["cx=\"", "cy=\"", "x1=\"", "y1=\"", "x=\""] {
+            for part in svg.components(separatedBy: attribute).dropFirst() {
+                let v = Double(part.prefix { $0 != "\"" })!
+                #expect(v >= 0 && v <= Swift.max(width, height), "\(attribute)\(v) outside the canvas")
+            }
+        }
+    }
+
     /// A long title over a small image grid widens the canvas instead of being cut off.
     @Test func imageGridTitleFits() {
         let grid = ImageGrid(images: Tensor<Float>.zeros([4, 64]), height: 8, width: 8, columns: 4)
