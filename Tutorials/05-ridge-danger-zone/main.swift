@@ -48,7 +48,11 @@ func accuracy(_ scores: [Double], _ y: [Double]) -> Double {
 let ns = [20, 30, 40, 45, 50, 52, 54, 55, 56, 57, 58, 59, 60, 62, 65, 70, 80, 100, 150, 200, 300, 500, 1000, 2000, 3601]
 print("\n\(repeats) random training sets per N; test set of 1000; ridge λ = 1e-6 (intercept unpenalized) vs logistic regression C = 1\n")
 print("    N   ridge acc   ridge test MSE (median)   rank (median)   Σ1/s² (median)   logistic acc")
-struct Point { var n: Int; var ridgeAcc: Double; var ridgeMSE: Double; var logAcc: Double; var rank: Double; var variance: Double }
+struct Point {
+    var n: Int; var ridgeAcc: Double; var ridgeMSE: Double; var logAcc: Double; var rank: Double; var variance: Double
+    // The spread over the random training sets: 10th and 90th percentiles (the figures' bands).
+    var ridgeAccBand: (Double, Double); var logAccBand: (Double, Double); var ridgeMSEBand: (Double, Double)
+}
 var points: [Point] = []
 var failures = 0
 let start = Date()
@@ -70,7 +74,12 @@ for n in ns {
     }
     func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(Swift.max(v.count, 1)) }
     func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? .nan : s[s.count / 2] }
-    let pt = Point(n: n, ridgeAcc: mean(ra), ridgeMSE: median(rm), logAcc: mean(la), rank: median(ranks), variance: median(vf))
+    func percentiles(_ v: [Double]) -> (Double, Double) {
+        let s = v.sorted()
+        return s.isEmpty ? (.nan, .nan) : (s[Int(0.1 * Double(s.count - 1))], s[Int((0.9 * Double(s.count - 1)).rounded(.up))])
+    }
+    let pt = Point(n: n, ridgeAcc: mean(ra), ridgeMSE: median(rm), logAcc: mean(la), rank: median(ranks), variance: median(vf),
+                   ridgeAccBand: percentiles(ra), logAccBand: percentiles(la), ridgeMSEBand: percentiles(rm))
     points.append(pt)
     print(String(format: "  %4d    %.3f        %12.3g              %4.0f         %10.3g        %.3f", n, pt.ridgeAcc, pt.ridgeMSE, pt.rank, pt.variance, pt.logAcc))
 }
@@ -113,7 +122,7 @@ for n in [57, 4000] {
     lcurvePlot.add("N = \(count)", x: curve.map(\.residual), y: curve.map(\.solution))
     let corner = ridge.lCurve(grid: [lc])[0]
     lcurvePlot.add("corner, N = \(count) (λ = \(String(format: "%.2g", lc)))", x: [corner.residual], y: [corner.solution], markers: true)
-    let sv = ridge.s.filter { $0 > 0 }
+    let sv = ridge.s   // exact zeros stay in: the log axis cannot show them and its legend says how many
     spectrumPlot.add("N = \(count)", x: (1...sv.count).map(Double.init), y: sv, markers: true)
 }
 
@@ -121,11 +130,14 @@ for n in [57, 4000] {
 let outDir = OutputFolder.url("05-ridge-danger-zone")
 do {
     var acc = LinePlot(title: "Test accuracy vs training-set size (Spambase, p = 57)", xLabel: "N (training instances)", yLabel: "accuracy", logX: true)
-    acc.add("ridge, λ = 1e-6", x: points.map { Double($0.n) }, y: points.map(\.ridgeAcc), markers: true)
-    acc.add("logistic regression, C = 1", x: points.map { Double($0.n) }, y: points.map(\.logAcc), markers: true)
+    acc.add("ridge, λ = 1e-6 (band: 10th–90th percentile over training sets)", x: points.map { Double($0.n) }, y: points.map(\.ridgeAcc), markers: true,
+            band: (points.map(\.ridgeAccBand.0), points.map(\.ridgeAccBand.1)))
+    acc.add("logistic regression, C = 1", x: points.map { Double($0.n) }, y: points.map(\.logAcc), markers: true,
+            band: (points.map(\.logAccBand.0), points.map(\.logAccBand.1)))
     try acc.write(to: outDir.appendingPathComponent("accuracy-vs-n.svg"))
     var mse = LinePlot(title: "Ridge test MSE (median) vs N", xLabel: "N", yLabel: "test MSE", logX: true, logY: true)
-    mse.add("ridge, λ = 1e-6", x: points.map { Double($0.n) }, y: points.map(\.ridgeMSE), markers: true)
+    mse.add("ridge, λ = 1e-6 (median; band: 10th–90th percentile)", x: points.map { Double($0.n) }, y: points.map(\.ridgeMSE), markers: true,
+            band: (points.map(\.ridgeMSEBand.0), points.map(\.ridgeMSEBand.1)))
     try mse.write(to: outDir.appendingPathComponent("mse-vs-n.svg"))
     try spectrumPlot.write(to: outDir.appendingPathComponent("singular-values.svg"))
     try lcurvePlot.write(to: outDir.appendingPathComponent("l-curve.svg"))
