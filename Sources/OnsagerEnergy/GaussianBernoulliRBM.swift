@@ -98,7 +98,7 @@ public struct GaussianBernoulliRBM<Scalar: TensorScalar>: Module {
 
     /// ln Z as a tensor (differentiable in every parameter), by enumerating the hidden layer:
     /// ln Σ_h exp(c·h + Σᵢ [(bᵢ + (Wh)ᵢ)² − bᵢ²]/(2σᵢ²)) + Σᵢ ½ ln(2πσᵢ²).
-    public func logPartitionTensor() -> Tensor<Scalar> {
+    public func exactLogPartitionTensor() -> Tensor<Scalar> {
         let n = hiddenCount
         check(n <= 20, "GaussianBernoulliRBM: \(n) hidden units; enumerating 2^\(n) states is not practical (at most 20; use annealedLogPartition)")
         let states = Tensor<Scalar>(shape: [1 << n, n], scalars: (0..<(1 << n)).flatMap { c in (0..<n).map { Scalar(Double((c >> $0) & 1)) } })
@@ -108,7 +108,7 @@ public struct GaussianBernoulliRBM<Scalar: TensorScalar>: Module {
     }
 
     /// Exact ln Z (Double).
-    public func exactLogPartition() -> Double { Double(withoutGrad { logPartitionTensor() }.item) }
+    public func exactLogPartition() -> Double { Double(withoutGrad { exactLogPartitionTensor() }.item) }
 
     /// Mean log-density of the rows of `data`: −F(v) − ln Z with ln Z exact, or given (e.g. by AIS).
     public func logLikelihood(_ data: Tensor<Scalar>, logPartition: Double? = nil) -> Double {
