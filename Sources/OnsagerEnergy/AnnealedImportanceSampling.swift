@@ -19,16 +19,31 @@ public struct AnnealedImportanceSampling {
     /// The standard schedule: steps of 1e-3 on [0, 0.5], 1e-4 on [0.5, 0.9], 1e-5 on [0.9, 1]
     /// (14,500 intervals), 100 runs.
     public init(runs: Int = 100) {
-        self.init(betas: Self.schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5), runs: runs)
+        self.init(betas: Self.standardSchedule, runs: runs)
     }
 
     /// A custom schedule (must start at 0, end at 1 and increase).
     public init(betas: [Double], runs: Int) {
-        check(betas.count >= 2 && betas.first == 0 && betas.last == 1, "AIS: the schedule must run from 0 to 1")
-        check(zip(betas, betas.dropFirst()).allSatisfy { $0 < $1 }, "AIS: the schedule must increase")
+        Self.checkSchedule(betas, "AIS")
         check(runs >= 2, "AIS: needs at least 2 runs, got \(runs)")
         self.betas = betas
         self.runs = runs
+    }
+
+    /// Salakhutdinov & Murray's schedule: steps of 1e-3, 1e-4 and 1e-5 (14,500 intervals).
+    static let standardSchedule = schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5)
+
+    /// Stops unless `betas` runs from 0 to 1 and increases (`op` names the caller).
+    static func checkSchedule(_ betas: [Double], _ op: String) {
+        check(betas.count >= 2 && betas.first == 0 && betas.last == 1, "\(op): the schedule must run from 0 to 1")
+        check(zip(betas, betas.dropFirst()).allSatisfy { $0 < $1 }, "\(op): the schedule must increase")
+    }
+
+    /// ln f_β(v) of the path's model at β, the visible marginal with the hidden layer summed out,
+    /// from v·b^A, v·a and the hidden field vW + b: (1 − β) b^A·v + β a·v + Σⱼ softplus(β(bⱼ + (vW)ⱼ)).
+    static func logIntermediate<S: TensorScalar>(_ beta: Double, _ vbA: Tensor<S>, _ va: Tensor<S>, _ field: Tensor<S>) -> Tensor<S> {
+        let bk = S(beta)
+        return -RBM.clampedFreeEnergy(linear: vbA * (1 - bk) + va * bk, field: field * bk)
     }
 
     /// Piecewise-uniform schedule with the given step on [0, .5], [.5, .9] and [.9, 1].
@@ -101,16 +116,16 @@ public struct AnnealedImportanceSampling {
 
     /// ln Ẑ = `offset` + ln mean(exp(logWeights)) with its ±3σ̂ band and diagnostics.
     func estimate(logWeights logw: [Double], offset logZA: Double, intervals: Int, seconds: Double) -> Result {
-        let mx = logw.max()!
-        let ws = logw.map { Foundation.exp($0 - mx) }
-        let mean = ws.reduce(0, +) / Double(logw.count)
-        let variance = ws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(logw.count - 1)
-        let sigma = variance.squareRoot() / Double(logw.count).squareRoot()
-        let logZ = logZA + mx + Foundation.log(mean)
-        let upper = logZA + mx + Foundation.log(mean + 3 * sigma)
-        let lower = mean - 3 * sigma > 0 ? logZA + mx + Foundation.log(mean - 3 * sigma) : -Double.infinity
+        estimate(ImportanceWeights(logw), offset: logZA, intervals: intervals, seconds: seconds)
+    }
+
+    func estimate(_ w: ImportanceWeights, offset logZA: Double, intervals: Int, seconds: Double) -> Result {
+        let logw = w.logWeights
+        let logZ = logZA + w.top + Foundation.log(w.mean)
+        let upper = logZA + w.top + Foundation.log(w.mean + 3 * w.standardError)
+        let lower = w.mean - 3 * w.standardError > 0 ? logZA + w.top + Foundation.log(w.mean - 3 * w.standardError) : -Double.infinity
         return Result(method: .annealedImportanceSampling(runs: logw.count, intervals: intervals), logZ: logZ, band: lower...upper,
-                      samples: logw, baseLogZ: logZA, diagnostics: .importanceSampling(logWeights: logw, offset: logZA), seconds: seconds)
+                      samples: logw, baseLogZ: logZA, diagnostics: .importanceSampling(w, offset: logZA), seconds: seconds)
     }
 
     /// The annealing itself: returns every run's ln w and the base's ln Z. After the weight of
@@ -130,11 +145,7 @@ public struct AnnealedImportanceSampling {
                 let s = t.scalars
                 for r in 0..<runs { logw[r] += sign * Double(s[r]) }
             }
-            // ln p*_k(v) given v·b^A, v·a and the hidden field vW + b.
-            func logPStar(_ beta: Double, _ vbA: Tensor<S>, _ va: Tensor<S>, _ field: Tensor<S>) -> Tensor<S> {
-                let bk = S(beta)
-                return -RBM.clampedFreeEnergy(linear: vbA * (1 - bk) + va * bk, field: field * bk)
-            }
+            let logPStar = Self.logIntermediate(_:_:_:_:) as (Double, Tensor<S>, Tensor<S>, Tensor<S>) -> Tensor<S>
             var v = Tensor<S>.bernoulli(bA.sigmoid().expanded(to: [runs, nv]).contiguous(), generator: generator)
             var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w) + b
             add(vbA, -1)
@@ -181,14 +192,14 @@ public struct AnnealedImportanceSampling {
         _ = anneal(model, baseBiases: nil, generator: generator) { k, logw, v, field in
             guard indices.contains(k) else { return }
             let beta = betas[k]
-            let lz = estimate(logWeights: logw, offset: Double(model.visibleCount + model.hiddenCount) * Foundation.log(2),
+            let w = ImportanceWeights(logw)
+            let lz = estimate(w, offset: Double(model.visibleCount + model.hiddenCount) * Foundation.log(2),
                               intervals: k, seconds: Date().timeIntervalSince(started))
             // g(β, v) = β a·v + Σⱼ softplus(β xⱼ), x = b + vW: ∂g/∂β = a·v + Σ x σ(βx), ∂²g/∂β² = Σ x² σ(βx)(1 − σ(βx)).
             let x = field, s = (x * S(beta)).sigmoid()
             let g1 = (matmul(v, a) + (x * s).sum(axis: 1)).scalars.map { Double($0) }
             let g2 = (x * x * s * (1 - s)).sum(axis: 1).scalars.map { Double($0) }
-            let top = logw.max()!, weights = logw.map { Foundation.exp($0 - top) }, total = weights.reduce(0, +)
-            let p = weights.map { $0 / total }
+            let total = w.weights.reduce(0, +), p = w.weights.map { $0 / total }
             let m1 = zip(p, g1).map(*).reduce(0, +)
             let variance = zip(p, g1).map { $0 * ($1 - m1) * ($1 - m1) }.reduce(0, +)
             let m2 = zip(p, g2).map(*).reduce(0, +)

@@ -101,7 +101,7 @@ public struct GaussianBernoulliRBM<Scalar: TensorScalar>: Module {
     public func exactLogPartitionTensor() -> Tensor<Scalar> {
         let n = hiddenCount
         check(n <= 20, "GaussianBernoulliRBM: \(n) hidden units; enumerating 2^\(n) states is not practical (at most 20; use annealedLogPartition)")
-        let states = Tensor<Scalar>(shape: [1 << n, n], scalars: (0..<(1 << n)).flatMap { c in (0..<n).map { Scalar(Double((c >> $0) & 1)) } })
+        let states = Tensor<Scalar>.binaryStates(n)
         let mean = visibleMean(states)
         let terms = matmul(states, hiddenBias) + ((mean.squared() - visibleBias.squared()) / (variance * 2)).sum(axis: 1)
         return terms.logSumExp(axis: 0) + ((logVariance + Scalar(Foundation.log(2 * Double.pi))) * 0.5).sum()

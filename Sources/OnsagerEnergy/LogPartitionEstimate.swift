@@ -145,24 +145,47 @@ extension RBM {
     }
 }
 
+/// The normalised importance weights w = exp(ln w − top) of a set of runs and their moments,
+/// shared by AIS's estimate and its diagnostics.
+struct ImportanceWeights {
+    /// ln w of every run, and the largest of them.
+    let logWeights: [Double], top: Double
+    /// exp(ln w − top).
+    let weights: [Double]
+    /// Mean of the normalised weights, their sample standard deviation and its standard error.
+    let mean: Double, standardDeviation: Double, standardError: Double
+
+    init(_ logWeights: [Double]) {
+        let m = Double(logWeights.count)
+        self.logWeights = logWeights
+        let top = logWeights.max() ?? 0
+        let weights = logWeights.map { Foundation.exp($0 - top) }
+        let mean = weights.reduce(0, +) / m
+        (self.top, self.weights, self.mean) = (top, weights, mean)
+        standardDeviation = (weights.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Swift.max(m - 1, 1)).squareRoot()
+        standardError = standardDeviation / m.squareRoot()
+    }
+}
+
 extension LogPartitionEstimate.Diagnostics {
     /// The diagnostics of ln Ẑ = `offset` + ln mean(exp(logWeights)).
     static func importanceSampling(logWeights: [Double], offset: Double) -> Self {
-        let m = Double(logWeights.count), top = logWeights.max() ?? 0
-        let w = logWeights.map { Foundation.exp($0 - top) }
-        let sum = w.reduce(0, +), sumSquares = w.map { $0 * $0 }.reduce(0, +)
+        importanceSampling(ImportanceWeights(logWeights), offset: offset)
+    }
+
+    static func importanceSampling(_ w: ImportanceWeights, offset: Double) -> Self {
+        let m = Double(w.logWeights.count)
+        let sum = w.weights.reduce(0, +), sumSquares = w.weights.map { $0 * $0 }.reduce(0, +)
         let ess = sum * sum / sumSquares
-        let meanLog = logWeights.reduce(0, +) / m
-        let logVariance = logWeights.map { ($0 - meanLog) * ($0 - meanLog) }.reduce(0, +) / Swift.max(m - 1, 1)
-        let mean = sum / m
-        let std = (w.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Swift.max(m - 1, 1)).squareRoot()
-        let logZ = offset + top + Foundation.log(mean), halfWidth = 3 * std / (m.squareRoot() * mean)
+        let meanLog = w.logWeights.reduce(0, +) / m
+        let logVariance = w.logWeights.map { ($0 - meanLog) * ($0 - meanLog) }.reduce(0, +) / Swift.max(m - 1, 1)
+        let logZ = offset + w.top + Foundation.log(w.mean), halfWidth = 3 * w.standardError / w.mean
         var warnings: [String] = []
         if ess < LogPartitionEstimate.minimumEffectiveSampleFraction * m {
             warnings.append(String(format: "effective sample size %.1f is below %.0f%% of the %d runs: a few runs carry the estimate",
-                                   ess, 100 * LogPartitionEstimate.minimumEffectiveSampleFraction, logWeights.count))
+                                   ess, 100 * LogPartitionEstimate.minimumEffectiveSampleFraction, w.logWeights.count))
         }
-        if mean - 3 * std / m.squareRoot() <= 0 {
+        if w.mean - 3 * w.standardError <= 0 {
             warnings.append("the ±3σ band is unbounded below (the weights' spread exceeds their mean)")
         }
         return Self(logWeightVariance: logVariance, effectiveSampleSize: ess, logSpaceBand: (logZ - halfWidth)...(logZ + halfWidth), warnings: warnings)

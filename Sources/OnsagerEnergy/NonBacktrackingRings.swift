@@ -1,5 +1,4 @@
 import OnsagerCore
-import OnsagerLinearAlgebra
 
 /// The rings of an RBM's interaction graph without backtracking, summed to all orders:
 ///
@@ -28,17 +27,10 @@ enum NonBacktrackingRings {
         let tilde = wxy.unsqueezed(0) / oneMinusR                                          // W̃, [P, Nx, Ny]
         let n = matmul(tilde.transposed(1, 2), tilde * (kx / (1 + dx)).unsqueezed(2))      // [P, Ny, Ny]
         let logs = (1 + dx).log().sum(axis: 1) + oneMinusR.log().sum(axes: [1, 2])
-        let size = ky.shape[1], eye = Tensor<Scalar>.eye(size)
         let dets = (0..<kv.shape[0]).map { p -> Tensor<Scalar> in
-            let np = n.sliced(axis: 0, p..<(p + 1)).squeezed(0), k = ky.sliced(axis: 0, p..<(p + 1))
-            let d = dy.sliced(axis: 0, p..<(p + 1)).squeezed(0)
-            let inDomain = withoutGrad { () -> Bool in
-                guard r.sliced(axis: 0, p..<(p + 1)).max().item < 1 else { return false }
-                let root = k.detached().clamped(min: 0, max: 1).sqrt()
-                return (try? Linalg.cholesky(eye + eye * d.detached().unsqueezed(0) - np.detached() * root * root.T)) != nil
-            }
-            guard inDomain, let (_, logAbs) = try? Linalg.slogdet(eye + eye * d.unsqueezed(0) - np * k) else { return Tensor(Scalar.nan) }
-            return logAbs
+            guard withoutGrad({ r.sliced(axis: 0, p..<(p + 1)).max().item }) < 1 else { return Tensor(Scalar.nan) }
+            return RingMatrix.logDeterminant(diagonal: 1 + dy.sliced(axis: 0, p..<(p + 1)).squeezed(0), gram: n.sliced(axis: 0, p..<(p + 1)).squeezed(0),
+                                             kappa: ky.sliced(axis: 0, p..<(p + 1)))
         }
         return (logs + stack(dets)) * -0.5
     }

@@ -24,13 +24,12 @@ public struct ReverseAnnealedImportanceSampling {
     /// The standard schedule of `AnnealedImportanceSampling` (14,500 intervals) with `chains`
     /// reverse chains per example.
     public init(chains: Int = 10) {
-        self.init(betas: AnnealedImportanceSampling.schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5), chains: chains)
+        self.init(betas: AnnealedImportanceSampling.standardSchedule, chains: chains)
     }
 
     /// A custom schedule (from 0 to 1, increasing).
     public init(betas: [Double], chains: Int) {
-        check(betas.count >= 2 && betas.first == 0 && betas.last == 1, "RAISE: the schedule must run from 0 to 1")
-        check(zip(betas, betas.dropFirst()).allSatisfy { $0 < $1 }, "RAISE: the schedule must increase")
+        AnnealedImportanceSampling.checkSchedule(betas, "RAISE")
         check(chains >= 1, "RAISE: needs at least one chain per example, got \(chains)")
         self.betas = betas
         self.chains = chains
@@ -73,10 +72,7 @@ public struct ReverseAnnealedImportanceSampling {
                 let s = t.scalars
                 for r in 0..<rows { logq[r] += sign * Double(s[r]) }
             }
-            func logF(_ beta: Double, _ vbA: Tensor<S>, _ va: Tensor<S>, _ field: Tensor<S>) -> Tensor<S> {
-                let bk = S(beta)
-                return -RBM.clampedFreeEnergy(linear: vbA * (1 - bk) + va * bk, field: field * bk)
-            }
+            let logF = AnnealedImportanceSampling.logIntermediate(_:_:_:_:) as (Double, Tensor<S>, Tensor<S>, Tensor<S>) -> Tensor<S>
             var v = data.detached().indexSelect(axis: 0, indices: (0..<rows).map { $0 / chains })
             var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w) + b
             let negativeF = logF(1, vbA, va, field).scalars.map { Double($0) }

@@ -34,19 +34,23 @@ struct RingMatrix<Scalar: TensorScalar> {
     /// factorisation of the symmetric form I − D^½ Q D^½ fails. (The determinant's sign alone
     /// cannot tell: two eigenvalues beyond 1 leave it positive.)
     func negativeHalfLogDeterminant() -> Tensor<Scalar> {
-        let n = kappa.shape[1]
-        let eye = Tensor<Scalar>.eye(n)
-        let rows = (0..<gram.shape[0]).map { p -> Tensor<Scalar> in
-            let q = gram.sliced(axis: 0, p..<(p + 1)).squeezed(0), k = kappa.sliced(axis: 0, p..<(p + 1))
-            let converges = withoutGrad { () -> Bool in
-                let root = k.detached().clamped(min: 0, max: 1).sqrt()
-                return (try? Linalg.cholesky(eye - q.detached() * root * root.T)) != nil
-            }
-            // I − Q D is similar to I − D^½ Q D^½ and needs no square root of κ on the tape.
-            guard converges, let (_, logAbs) = try? Linalg.slogdet(eye - q * k) else { return Tensor(Scalar.nan) }
-            return logAbs * -0.5
+        let ones = Tensor<Scalar>(repeating: 1, shape: [kappa.shape[1]])
+        return stack((0..<gram.shape[0]).map { p in
+            Self.logDeterminant(diagonal: ones, gram: gram.sliced(axis: 0, p..<(p + 1)).squeezed(0), kappa: kappa.sliced(axis: 0, p..<(p + 1))) * -0.5
+        })
+    }
+
+    /// ln det(diag(`diagonal`) − G diag(κ)) for one particle (`kappa` [1, n]), differentiable; NaN
+    /// unless the symmetric form diag(`diagonal`) − κ^½ G κ^½ is positive definite (checked by
+    /// Cholesky off the tape). The non-symmetric form is similar to it and needs no √κ on the tape.
+    static func logDeterminant(diagonal: Tensor<Scalar>, gram g: Tensor<Scalar>, kappa k: Tensor<Scalar>) -> Tensor<Scalar> {
+        let eye = Tensor<Scalar>.eye(diagonal.shape[0])
+        let positive = withoutGrad { () -> Bool in
+            let root = k.detached().clamped(min: 0, max: 1).sqrt()
+            return (try? Linalg.cholesky(eye * diagonal.detached().unsqueezed(0) - g.detached() * root * root.T)) != nil
         }
-        return stack(rows)
+        guard positive, let (_, logAbs) = try? Linalg.slogdet(eye * diagonal.unsqueezed(0) - g * k) else { return Tensor(Scalar.nan) }
+        return logAbs
     }
 
     /// ∂(¼ tr A²)/∂κx = ½ Σ_k Σ_{j,l} Wᵢⱼ Wᵢₗ Wₖⱼ Wₖₗ κxₖ κyⱼ κyₗ for layer x (other layer y),

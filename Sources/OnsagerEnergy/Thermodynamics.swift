@@ -45,7 +45,7 @@ extension RBM {
         let n = Swift.min(visibleCount, hiddenCount)
         check(n <= 20, "exactLogPartition(beta:): the smaller layer has \(n) units; the differentiable enumeration keeps 2^\(n) states on the tape (at most 2^20)")
         check(beta.scalarCount == 1, "exactLogPartition(beta:): beta must have one element, got shape \(beta.shape)")
-        let states = Tensor<Scalar>(shape: [1 << n, n], scalars: (0..<(1 << n)).flatMap { c in (0..<n).map { Scalar(Double((c >> $0) & 1)) } })
+        let states = Tensor<Scalar>.binaryStates(n)
         let b = beta.reshaped([])
         let terms = hiddenCount <= visibleCount
             ? RBM.clampedFreeEnergy(linear: matmul(states, hiddenBias) * b, field: (matmul(states, weights.T) + visibleBias) * b)
@@ -91,5 +91,12 @@ extension RBM {
         let (up, _) = energyAndLogZ(beta + step), (um, _) = energyAndLogZ(beta - step)
         // C = β² ∂²ln Z/∂β² = −β² ∂U/∂β.
         return Thermodynamics(beta: beta, logZ: lz, meanEnergy: u, heatCapacity: -beta * beta * (up - um) / (2 * step))
+    }
+}
+
+extension Tensor {
+    /// All 2ⁿ binary vectors of length n as rows, [2ⁿ, n]; row c holds the bits of c, lowest first.
+    static func binaryStates(_ n: Int) -> Tensor {
+        Tensor(shape: [1 << n, n], scalars: (0..<(1 << n)).flatMap { c in (0..<n).map { Scalar(Double((c >> $0) & 1)) } })
     }
 }
