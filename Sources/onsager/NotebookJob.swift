@@ -14,21 +14,28 @@ func runNotebook(name: String, arguments: [String]) -> Bool {
         return false
     }
     let source = NotebookSource(text)
-    let work = root.appendingPathComponent(".build/notebooks/\(name)")
+    // One package holds every tutorial's instrumented copy as its own executable target, so the
+    // release build of Onsager is shared: a second notebook compiles only its tutorial.
+    let work = root.appendingPathComponent(".build/notebooks")
     let product = "nb_" + name.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
     do {
-        try fm.createDirectory(at: work.appendingPathComponent("Sources/\(product)"), withIntermediateDirectories: true)
+        let sources = work.appendingPathComponent("Sources")
+        try fm.createDirectory(at: sources.appendingPathComponent(product), withIntermediateDirectories: true)
         let link = work.appendingPathComponent("onsager")
         if (try? fm.destinationOfSymbolicLink(atPath: link.path)) == nil { try fm.createSymbolicLink(at: link, withDestinationURL: root) }
-        try AtomicFile.write("""
+        try AtomicFile.write(source.instrumented(), to: sources.appendingPathComponent("\(product)/main.swift"))
+        let targets = ((try? fm.contentsOfDirectory(atPath: sources.path)) ?? []).filter { $0.hasPrefix("nb_") }.sorted()
+        let manifest = """
         // swift-tools-version:6.0
         import PackageDescription
-        let package = Package(name: "\(product)", dependencies: [.package(path: "onsager")],
-            targets: [.executableTarget(name: "\(product)", dependencies: [.product(name: "Onsager", package: "onsager"),
-                                                                            .product(name: "OnsagerCommandLine", package: "onsager")])])
+        let dependencies: [Target.Dependency] = [.product(name: "Onsager", package: "onsager"), .product(name: "OnsagerCommandLine", package: "onsager")]
+        let package = Package(name: "onsager-notebooks", dependencies: [.package(path: "onsager")],
+            targets: [\(targets.map { ".executableTarget(name: \"\($0)\", dependencies: dependencies)" }.joined(separator: ",\n        "))])
 
-        """, to: work.appendingPathComponent("Package.swift"))
-        try AtomicFile.write(source.instrumented(), to: work.appendingPathComponent("Sources/\(product)/main.swift"))
+        """
+        // Rewritten only when the set of tutorials changes: an unchanged manifest keeps the build plan.
+        let manifestURL = work.appendingPathComponent("Package.swift")
+        if (try? String(contentsOf: manifestURL, encoding: .utf8)) != manifest { try AtomicFile.write(manifest, to: manifestURL) }
     } catch {
         FileHandle.standardError.write(Data("onsager notebook: cannot prepare \(work.path): \(error)\n".utf8))
         return false
@@ -38,13 +45,21 @@ func runNotebook(name: String, arguments: [String]) -> Bool {
         FileHandle.standardError.write(Data("onsager notebook: the instrumented copy did not build (see above)\n".utf8))
         return false
     }
-    let output = work.appendingPathComponent("output")
+    let output = work.appendingPathComponent("output/\(product)")
     try? fm.removeItem(at: output)
+    // A tutorial that keeps resumable results under runs/ (03, 08) shares them with its plain runs:
+    // a notebook render reuses finished work and leaves its own for the next run.
+    let runs = OutputFolder.url(name).appendingPathComponent("runs")
+    if fm.fileExists(atPath: runs.path) {
+        try? fm.createDirectory(at: output.appendingPathComponent(name), withIntermediateDirectories: true)
+        try? fm.createSymbolicLink(atPath: output.appendingPathComponent("\(name)/runs").path, withDestinationPath: runs.absoluteURL.path)
+    }
     let started = Date()
     print("running \(name)…")
     let binary = work.appendingPathComponent(".build/release/\(product)").path
     let result = shell([binary] + arguments, environment: ["ONSAGER_OUTPUT": output.path])
     var run = NotebookRun(stdout: result.stdout, end: Date().timeIntervalSince1970, date: started, machine: machineDescription())
+    run.arguments = arguments
     let figureDir = output.appendingPathComponent(name)
     let files = ((try? fm.contentsOfDirectory(atPath: figureDir.path)) ?? []).filter { $0.hasSuffix(".svg") }
     run.attach(files: files.compactMap { f in

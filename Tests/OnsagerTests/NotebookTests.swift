@@ -73,4 +73,44 @@ import OnsagerCommandLine
         #expect(html.contains("<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"))
         #expect(html.contains("<li>two continued</li>"))
     }
+
+    @Test func texBecomesMathML() {
+        // Scripts attach to the atom before them; a large operator takes its limits under and over.
+        #expect(TeXMath.mathML("e^{-\\beta E}") == "<math><mrow><msup><mi>e</mi><mrow><mo>−</mo><mi>β</mi><mi>E</mi></mrow></msup></mrow></math>")
+        #expect(TeXMath.mathML("x_i^2") == "<math><mrow><msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup></mrow></math>")
+        let sum = TeXMath.mathML("\\sum_{i=1}^{N} \\frac{\\partial \\ln Z}{\\partial \\beta}", display: true)
+        #expect(sum.hasPrefix("<math display=\"block\" displaystyle=\"true\">") && sum.contains("<munderover><mo largeop=\"true\" movablelimits=\"true\">∑</mo>"))
+        #expect(sum.contains("<mfrac><mrow><mo>∂</mo><mi>ln</mi><mi>Z</mi></mrow>"))
+        #expect(TeXMath.mathML("\\hat{m} \\le 1") == "<math><mrow><mover accent=\"true\"><mi>m</mi><mo>^</mo></mover><mo>≤</mo><mn>1</mn></mrow></math>")
+        #expect(TeXMath.mathML("a < b") .contains("<mo>&lt;</mo>"))
+        // Outside the subset: a visible error naming the command, and the command is reported.
+        #expect(TeXMath.mathML("\\foo x").contains("<merror><mtext>\\foo</mtext></merror>"))
+        #expect(TeXMath.unsupportedCommands(in: "\\foo + \\alpha + \\bar{x} + \\baz") == ["\\foo", "\\baz"])
+    }
+
+    @Test func mathInProseFollowsPandocsDollarRule() {
+        let html = Markdown.html("energy $E = -v^T W h$ costs $5 and $6, and `$x$` stays code\n\n$$Z = \\sum_v e^{-E(v)}$$")
+        #expect(html.contains("<p>energy <math><mrow><mi>E</mi><mo>=</mo><mo>−</mo><msup><mi>v</mi><mi>T</mi></msup>"))
+        #expect(html.contains(" costs $5 and $6, and <code>$x$</code> stays code</p>"))
+        #expect(html.contains("<math display=\"block\" displaystyle=\"true\"><mrow><mi>Z</mi><mo>=</mo><munder>"))
+        // The ipynb keeps the TeX for Jupyter's own renderer.
+        let source = NotebookSource("// intro $a^2$\nlet x = 1\n")
+        #expect(source.cells.contains { if case let .markdown(t) = $0 { return t.contains("$a^2$") } else { return false } })
+    }
+
+    @Test func everyFormulaInTheTutorialsTypesets() throws {
+        let tutorials = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Tutorials").standardizedFileURL
+        let names = try FileManager.default.contentsOfDirectory(atPath: tutorials.path).filter { $0.first?.isNumber == true }.sorted()
+        #expect(names.count >= 9)
+        var formulas = 0
+        for name in names {
+            let text = try String(contentsOf: tutorials.appendingPathComponent("\(name)/main.swift"), encoding: .utf8)
+            for case let .markdown(prose) in NotebookSource(text).cells {
+                let html = Markdown.html(prose)
+                formulas += html.components(separatedBy: "<math").count - 1
+                #expect(!html.contains("<merror>"), "\(name): a formula outside TeXMath's subset")
+            }
+        }
+        #expect(formulas >= 10)
+    }
 }

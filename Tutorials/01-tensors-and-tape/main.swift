@@ -82,8 +82,9 @@ print("deliberately wrong rule: \(wrong)")
 
 // ## 5. Gradient of a gradient: Hessian-vector products
 // With `createGraph: true` the backward pass is itself recorded, so the gradient can be
-// differentiated again. We use a function with a known Hessian, f(x) = ½ xᵀAx + Σ xᵢ³/3, whose
-// Hessian is (A + Aᵀ)/2 + diag(2x), and compare H·v from two backward passes with the formula.
+// differentiated again. We use a function with a known Hessian,
+// $$f(x) = \frac{1}{2} x^\top A x + \sum_i \frac{x_i^3}{3}, \qquad H = \frac{A + A^\top}{2} + \mathrm{diag}(2x),$$
+// and compare $Hv$ from two backward passes with the formula.
 section("5. Hessian-vector product")
 let A = Tensor<Double>.normal([4, 4], generator: g)
 let x0 = Tensor<Double>.normal([4], generator: g).requiringGrad()

@@ -4,8 +4,8 @@
 //
 // We train two 784-500 RBMs on stochastically binarised MNIST, one with CD-1 and one with
 // persistent CD (PCD-1, 100 chains), under the same budget. Training is a graph: the loss
-// mean F(data) − mean F(stopgrad(negatives)) goes through the tape, and its gradient is the CD
-// update. We then estimate ln Z with annealed importance sampling (Salakhutdinov & Murray 2008:
+// $\langle F(v) \rangle_\text{data} - \langle F(\text{stopgrad}(\tilde v)) \rangle_\text{negatives}$ goes through
+// the tape, and its gradient is the CD update. We then estimate ln Z with annealed importance sampling (Salakhutdinov & Murray 2008:
 // 100 runs, 14,500 intervals) and report the test log-likelihood per image.
 //
 // Published (Salakhutdinov & Murray 2008, 500 hidden units, long training): CD-1 ≈ −125.5,

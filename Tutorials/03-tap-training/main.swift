@@ -16,7 +16,7 @@
 //
 // Five ways to train the same 500-hidden-unit RBM, under one budget of epochs:
 //   CD-1, PCD-1 (100 persistent chains), and EMF training with the naive mean-field (MF), TAP2
-//   and TAP3 Gibbs free energies. EMF minimises F(v) − G(m*): the data term minus a Plefka
+//   and TAP3 Gibbs free energies. EMF minimises $F(v) - G(m^*)$: the data term minus a Plefka
 //   approximation of ln Z at a fixed point m* of the damped TAP equations (3 sweeps per update,
 //   persistent magnetizations after the first epochs, envelope gradient).
 // Each model is scored by annealed importance sampling: a quick AIS (20 runs, 1,450 intervals)

@@ -25,9 +25,9 @@ let started = Date()
 typealias T = Tensor<Double>
 
 // ## 1. An expansion of your own
-// An approximation of −G is its interaction Φ = −G − S(mv) − S(mh), written with tensor ops. The
-// solver derives the stationarity equations m = σ(∂Φ/∂m) from the tape, so nothing else is
-// needed. Here: order 3 plus only the single-edge part of order 4, leaving out the 4-cycles —
+// An approximation of −G is its interaction $\Phi = -G - S(m_v) - S(m_h)$, written with tensor
+// ops. The solver derives the stationarity equations $m = \sigma(\partial \Phi / \partial m)$ from
+// the tape, so nothing else is needed. Here: order 3 plus only the single-edge part of order 4, leaving out the 4-cycles —
 // to see whether the cycles matter (the reference derivation says they do).
 struct EdgeOnlyOrder4: GibbsFreeEnergyApproximation {
     func interaction<S: TensorScalar>(_ rbm: RBM<S>, _ m: Magnetizations<S>, couplings w: CouplingPowers<S>) -> Tensor<S> {
@@ -126,10 +126,12 @@ for (nv, nh) in [(12, 10), (20, 14)] {
 }
 
 // ## 5. Residual slopes against the exact Gibbs free energy
-// At fixed magnetizations m (no solver), −G(m) is the Legendre transform min_λ [ln Z(λ) − λ·m],
+// At fixed magnetizations m (no solver), −G(m) is the Legendre transform
+// $$-G(m) = \min_\lambda \left[ \ln Z(\lambda) - \lambda \cdot m \right],$$
 // computed exactly for a few units by `exactNegativeGibbsFreeEnergy` (Newton on the fields λ
-// over all 2^(Nv+Nh) states). With W = tG, G ~ N(0, 1), an expansion exact through W^k misses
-// O(t^(k+1)): the fitted slope of its residual between t = 0.2 and 0.05, over 20 small systems.
+// over all $2^{N_v + N_h}$ states). With $W = tG$, $G \sim N(0, 1)$, an expansion exact through
+// $W^k$ misses $O(t^{k+1})$: the fitted slope of its residual between t = 0.2 and 0.05, over 20
+// small systems.
 print("\n### (d) slope of |−G_exact(m) − −G(m)| in t (W = tG), median [min, max] over 20 systems\n")
 print("| " + names.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: names.count))
 var residualSlopes = [[Double]](repeating: [], count: approximations.count)

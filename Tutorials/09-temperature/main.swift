@@ -2,9 +2,11 @@
 //
 // Run:  swift run -c release 09-temperature [--data PATH] [--epochs N]
 //
-// "In modern machine learning we implicitly set β = 1." An RBM's energy E(v, h) = −(a·v + b·h +
-// vᵀWh) defines a whole family of models p_β ∝ exp(−βE), and ln Z(β) is a generating function:
-// the mean energy U = −∂ln Z/∂β, the heat capacity C = β² ∂²ln Z/∂β², the entropy S = βU + ln Z.
+// "In modern machine learning we implicitly set β = 1." An RBM's energy
+// $E(v, h) = -(a \cdot v + b \cdot h + v^\top W h)$ defines a whole family of models
+// $p_\beta \propto e^{-\beta E}$, and $\ln Z(\beta)$ is a generating function:
+// $$U = -\frac{\partial \ln Z}{\partial \beta}, \quad C = \beta^2 \frac{\partial^2 \ln Z}{\partial \beta^2}, \quad S = \beta U + \ln Z$$
+// are the mean energy, the heat capacity and the entropy.
 // Here we compute them by the tape (exactly for a small model, along one tempered AIS run for
 // MNIST models), locate the heat-capacity peak, find the "effective temperature" — the β* that
 // maximises held-out log-likelihood of the model with βW, βa, βb — and test three of the essays'

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The small Markdown subset the tutorials' prose uses, to HTML: headings, paragraphs, "- " lists,
-/// pipe tables, `code`, **bold** and *emphasis*. Everything else is escaped text.
+/// pipe tables, `code`, **bold** and *emphasis*, and TeX math (`$…$` inline, a line `$$…$$` as a
+/// display; see ``TeXMath``). Everything else is escaped text.
 public enum Markdown {
     /// HTML for `text`.
     public static func html(_ text: String) -> String {
@@ -15,6 +16,11 @@ public enum Markdown {
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { flush(); continue }
+            if line.count > 4, line.hasPrefix("$$"), line.hasSuffix("$$") {
+                flush()
+                out.append(TeXMath.mathML(String(line.dropFirst(2).dropLast(2)), display: true))
+                continue
+            }
             if let level = line.firstIndex(where: { $0 != "#" }).map({ line.distance(from: line.startIndex, to: $0) }), level > 0, level <= 4,
                line.dropFirst(level).hasPrefix(" ") {
                 flush()
@@ -42,7 +48,7 @@ public enum Markdown {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// Inline markup: `code`, **bold**, *emphasis* (after escaping).
+    /// Inline markup: `code`, **bold**, *emphasis*, `$math$` (after escaping).
     static func inline(_ s: String) -> String {
         var out = "", i = s.startIndex
         let text = s
@@ -50,6 +56,9 @@ public enum Markdown {
             let c = text[i]
             if c == "`", let close = text[text.index(after: i)...].firstIndex(of: "`") {
                 out += "<code>" + escape(String(text[text.index(after: i)..<close])) + "</code>"
+                i = text.index(after: close)
+            } else if c == "$", let close = mathClose(text, after: i) {
+                out += TeXMath.mathML(String(text[text.index(after: i)..<close]))
                 i = text.index(after: close)
             } else if text[i...].hasPrefix("**"), let close = text[text.index(i, offsetBy: 2)...].range(of: "**") {
                 out += "<strong>" + inline(String(text[text.index(i, offsetBy: 2)..<close.lowerBound])) + "</strong>"
@@ -64,6 +73,24 @@ public enum Markdown {
             }
         }
         return out
+    }
+
+    /// The `$` closing inline math opened at `open`, by Pandoc's rule: the opening `$` is followed
+    /// by a non-space, the closing one follows a non-space and is not followed by a digit (so "$5
+    /// and $6" stays text), and math never runs into a code span.
+    static func mathClose(_ text: String, after open: String.Index) -> String.Index? {
+        let start = text.index(after: open)
+        guard start < text.endIndex, text[start] != " ", text[start] != "$" else { return nil }
+        var j = start
+        while let k = text[j...].firstIndex(where: { $0 == "$" || $0 == "`" }) {
+            if text[k] == "`" { return nil }   // math never spans into a code span
+            let next = text.index(after: k)
+            if k > start, text[text.index(before: k)] != " ", text[text.index(before: k)] != "\\",
+               next == text.endIndex || !text[next].isNumber { return k }
+            j = next
+            if j >= text.endIndex { break }
+        }
+        return nil
     }
 
     static func tableHTML(_ rows: [String]) -> String {

@@ -38,7 +38,7 @@ public struct NotebookPage {
         var k = 0
         let stamp = ISO8601DateFormatter().string(from: run.date)
         body.append("<p class=\"meta\">Run \(stamp) on \(Markdown.escape(run.machine)); wall time \(String(format: "%.1f", seconds)) s. "
-                    + "Rendered by <code>onsager notebook \(Markdown.escape(name))</code>.</p>")
+                    + "Rendered by <code>onsager notebook \(Markdown.escape(([name] + (run.arguments.isEmpty ? [] : ["--"] + run.arguments)).joined(separator: " ")))</code>.</p>")
         for cell in source.cells {
             switch cell {
             case let .markdown(text):
@@ -66,13 +66,15 @@ public struct NotebookPage {
         .code-head { font-size: .75rem; color: #777; margin-top: 1rem; }
         .meta { color: #666; font-size: .85rem; }
         figure { margin: .5rem 0 1rem; } figure svg { max-width: 100%; height: auto; } figcaption { font-size: .75rem; color: #777; }
+        math { font-size: 1.1em; } math[display="block"] { margin: .6rem 0; }
         table { border-collapse: collapse; margin: .5rem 0; } td, th { border: 1px solid #ccc; padding: .2rem .5rem; font-size: .85rem; }
         </style></head>
         <body data-expected-figures="\(run.figures.values.map(\.count).reduce(0, +))">
         \(body.joined(separator: "\n"))
         <script>
         // The page checks its own figures once loaded (the browser check reads the verdict): every
-        // figure holds an SVG of non-zero size, embedded images are not empty, none is missing.
+        // figure holds an SVG of non-zero size, embedded images are not empty, none is missing, and
+        // no formula holds TeX the page could not typeset.
         window.addEventListener("load", function () {
           var problems = [], figures = document.querySelectorAll("figure");
           figures.forEach(function (f) {
@@ -85,6 +87,7 @@ public struct NotebookPage {
               if (href.length < 30) problems.push("empty image in " + f.dataset.file);
             });
           });
+          document.querySelectorAll("merror").forEach(function (e) { problems.push("math the page cannot typeset: " + e.textContent); });
           var expected = parseInt(document.body.dataset.expectedFigures, 10);
           if (figures.length !== expected) problems.push(figures.length + " figures, expected " + expected);
           document.body.setAttribute("data-figure-check", problems.length ? "failed: " + problems.join("; ") : "ok " + figures.length);
@@ -128,7 +131,7 @@ public struct NotebookPage {
             "nbformat": 4, "nbformat_minor": 5, "cells": cells,
             "metadata": ["kernelspec": ["name": "swift", "display_name": "Swift", "language": "swift"],
                          "language_info": ["name": "swift", "file_extension": ".swift"],
-                         "onsager": ["machine": run.machine, "date": ISO8601DateFormatter().string(from: run.date), "seconds": (seconds * 10).rounded() / 10]],
+                         "onsager": ["machine": run.machine, "arguments": run.arguments, "date": ISO8601DateFormatter().string(from: run.date), "seconds": (seconds * 10).rounded() / 10]],
         ]
         return try JSONSerialization.data(withJSONObject: notebook, options: [.prettyPrinted, .sortedKeys])
     }

@@ -13,6 +13,8 @@ public struct NotebookRun: Sendable {
     public var figures: [Int: [String]] = [:]
     /// When the run started, the machine's CPU, and what ran (for the page's header).
     public var date: Date, machine: String
+    /// The arguments the tutorial ran with (after `--` on `onsager notebook`'s command line).
+    public var arguments: [String] = []
 
     /// Splits a run's standard output at the markers.
     public init(stdout: String, end: Double, date: Date = Date(), machine: String) {
