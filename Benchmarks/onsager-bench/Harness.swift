@@ -31,10 +31,24 @@ func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () 
 
 /// One JSON line per result: bench, threads, value (4 significant digits), unit, plus extras.
 func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [String: Any] = [:]) {
+    if let sink = quietSink { sink.values[bench] = value; return }
     let scale = value == 0 ? 1 : Foundation.pow(10, 3 - Foundation.floor(Foundation.log10(Swift.abs(value))))
     var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * scale).rounded() / scale, "unit": unit]
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
     fflush(nil)
+}
+
+/// Where `emit` records instead of printing while `quietly` runs.
+final class EmitSink: @unchecked Sendable { var values: [String: Double] = [:] }
+nonisolated(unsafe) var quietSink: EmitSink?
+
+/// Runs `body` with `emit` silenced; returns what it emitted, by bench name.
+func quietly(_ body: () -> Void) -> [String: Double] {
+    let sink = EmitSink()
+    quietSink = sink
+    defer { quietSink = nil }
+    body()
+    return sink.values
 }

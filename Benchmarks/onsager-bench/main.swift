@@ -19,6 +19,8 @@ let cases: [(String, (Int) -> Void)] = [
     ("emf-update", { benchEMFUpdate(threads: $0) }),
     ("mlp-small-step", { benchMLPStep("mlp-small-step", sizes: [784, 500, 10], threads: $0) }),
     ("mlp-big-step", { benchMLPStep("mlp-big-step", sizes: [784, 2500, 2000, 1500, 1000, 500, 10], threads: $0) }),
+    // Starts its own busy neighbour process; compares 1 and 2 threads whatever --threads says.
+    ("contention", { benchContention(threads: $0) }),
 ]
 
 var args = Array(CommandLine.arguments.dropFirst())
@@ -40,7 +42,7 @@ for a in args where !known.contains(a) {
     FileHandle.standardError.write("onsager-bench: unknown case '\(a)'; known: \(cases.map(\.0).joined(separator: " "))\n".data(using: .utf8)!)
     exit(2)
 }
-let selected = args.isEmpty ? cases : cases.filter { args.contains($0.0) }
+let selected = args.isEmpty ? cases.filter { $0.0 != "contention" } : cases.filter { args.contains($0.0) }   // contention only when named
 for t in threads {
     Kernels.threadCount = t
     for (_, run) in selected { run(t) }

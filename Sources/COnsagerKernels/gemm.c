@@ -79,16 +79,20 @@
 #pragma clang attribute pop
 
 // ---- AVX-512 ----
+// Float: KC = 1024, one K block for most layer shapes. Measured on Zen 4 (one core, FMA peak 117
+// GFLOPS) with the C-tile prefetch: sgemm 1024³ 104 GFLOPS at KC = 256, 106 at 512, 107–108 at
+// 1024; 2048³ 107 → 110. The A block (MC x KC, 576 KB) stays in a 1 MB L2; the B block (KC x NC,
+// 8 MB) in L3. Double keeps KC = 256 (the same bytes per micro-panel as Float at 512).
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
 #define VBYTES 64
 #define MR 12
-#define KC 256
+#define KC 1024
 #define T float
 #define TBYTES 4
 #define SUF f32_avx512
 #define NR 32
 #define MC 144
-#define NC 4096
+#define NC 2048
 #include "templates/gemm_template.h"
 #undef T
 #undef TBYTES
@@ -96,6 +100,8 @@
 #undef NR
 #undef MC
 #undef NC
+#undef KC
+#define KC 256
 #define T double
 #define TBYTES 8
 #define SUF f64_avx512
@@ -159,6 +165,19 @@
                 for (long j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j]; \
             return;                                                                                \
         }                                                                                          \
+        if (N == 1 && beta == 0 && rsa == 1 && csa != 1 && M >= 16) {                              \
+            /* Transposed matrix-vector (xᵀg in a backward pass): the columns of A are contiguous \
+               rows of the source, so y accumulates one vectorised axpy per k, in k order. */     \
+            T *y = C;                                                                              \
+            T *tmp = ldc == 1 ? C : (T *)malloc(sizeof(T) * (size_t)M);                            \
+            if (tmp) {                                                                             \
+                y = tmp;                                                                           \
+                for (long i = 0; i < M; i++) y[i] = 0;                                             \
+                for (long k = 0; k < K; k++) onsager_axpy_##S(M, alpha * B[k * rsb], A + k * csa, y); \
+                if (y != C) { for (long i = 0; i < M; i++) C[i * ldc] = y[i]; free(y); }           \
+                return;                                                                            \
+            }                                                                                      \
+        }                                                                                          \
         if (N == 1 && beta == 0) { /* matrix-vector: a dot product per row, no packing */          \
             for (long i = 0; i < M; i++) {                                                         \
                 const T *a = A + i * rsa;                                                          \
@@ -191,11 +210,18 @@
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
         if (nt > 1 && flops > 4e5) {                                                               \
-            /* Split the longer side into whole register tiles, one chunk per thread. */          \
+            /* Split the longer side into whole register tiles: about four tasks per thread, so   \
+               that a thread slowed by another process takes fewer of them, each big enough       \
+               (a block of mc rows, or 8 column panels) that re-packing the other operand per task \
+               stays cheap; at least one task per thread. Every task computes whole tiles of C    \
+               over all of K, so the result does not depend on who runs which task. */            \
             job.split_m = M * 2 >= N;                                                              \
             long len = job.split_m ? M : N, unit = job.split_m ? mr : nr;                          \
             long units = (len + unit - 1) / unit;                                                  \
-            long per = (units + nt - 1) / nt;                                                      \
+            long least = job.split_m ? (mc + mr - 1) / mr : 8;                                     \
+            long per = (units + 4 * nt - 1) / (4 * nt);                                            \
+            if (per < least) per = least;                                                          \
+            if ((units + per - 1) / per < nt) per = (units + nt - 1) / nt;                         \
             job.chunk = per * unit;                                                                \
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
 #include <sched.h>
 #endif
@@ -20,14 +21,35 @@
 
 #define MAX_THREADS 64
 
+// How a job runs. The caller publishes the job and a new generation, wakes sleeping workers, and
+// takes tasks itself; tasks are claimed one at a time from a shared counter, so a worker that is
+// late (descheduled by a busy neighbour process, still waking up) takes fewer tasks instead of
+// holding the others up. The caller then waits for the tasks still running, closes the job, and
+// waits only for workers caught inside it (they leave at once). Waits spin briefly, then sleep:
+// a sleeping thread frees its core, so the kernel can run a descheduled worker there.
+// Preemption is noticed from gaps in a spinning thread's clock; after one, spinning stops for a
+// while (CONTENDED_NS), because a spinning thread then takes CPU time from the ones doing work.
+#define SPIN_NS 200000L             // an idle worker spins this long before it sleeps
+#define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
+#define PREEMPTED_GAP_NS 100000L    // a gap this long between clock reads in a spin: preempted
+#define CONTENDED_NS 100000000L     // how long after a preemption threads sleep at once
+
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
-static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
 static pthread_cond_t wake_cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t done_mu = PTHREAD_MUTEX_INITIALIZER;     // a waiting caller sleeps on done_cv
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static _Atomic long generation = 0;
+static _Atomic int job_open = 0;
 static _Atomic long next_task = 0;
-static _Atomic int busy_workers = 0;
+static _Atomic long done_tasks = 0;
+static _Atomic int entered = 0;          // workers inside the current job
+static _Atomic int sleepers = 0;         // workers asleep on wake_cv
+static _Atomic int caller_sleeping = 0;
+static _Atomic long contended_until = 0; // monotonic ns
+static _Atomic long worker_delay_us = 0; // testing: workers sleep this long before each task
 static _Atomic int num_threads = 1;
 static int workers_started = 0;          // guarded by pool_lock
 static onsager_task_fn job_fn;
@@ -37,38 +59,100 @@ static int job_nworkers;                 // workers that take part in the curren
 static int job_isa;                      // the dispatching thread's ISA level
 static _Thread_local int in_parallel = 0;
 
-static void run_tasks(void) {
-    long t;
-    while ((t = atomic_fetch_add_explicit(&next_task, 1, memory_order_relaxed)) < job_ntasks)
-        job_fn(job_ctx, t);
+static long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
+
+// Spins until done() or `budget` ns have passed; false when it gave up. A gap between clock
+// reads means this thread was descheduled: that marks the pool contended and ends the spin.
+static int spin_until(int (*done)(void), long budget) {
+    long start = now_ns(), last = start, contended = atomic_load_explicit(&contended_until, memory_order_relaxed);
+    if (last < contended) budget = budget / 20;
+    for (;;) {
+        for (int i = 0; i < 32; i++) {
+            if (done()) return 1;
+            CPU_RELAX();
+        }
+        long t = now_ns();
+        if (t - last > PREEMPTED_GAP_NS) {
+            atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
+            return done();
+        }
+        if (t - start > budget) return done();
+        last = t;
+    }
+}
+
+static void signal_caller(void) {
+    if (atomic_load(&caller_sleeping)) {
+        pthread_mutex_lock(&done_mu);
+        pthread_cond_broadcast(&done_cv);
+        pthread_mutex_unlock(&done_mu);
+    }
+}
+
+static void run_tasks(int is_worker) {
+    long t;
+    while ((t = atomic_fetch_add(&next_task, 1)) < job_ntasks) {
+        long us = is_worker ? atomic_load_explicit(&worker_delay_us, memory_order_relaxed) : 0;
+        if (us > 0) usleep((useconds_t)us);
+        job_fn(job_ctx, t);
+        if (atomic_fetch_add(&done_tasks, 1) == job_ntasks - 1 && is_worker) signal_caller();
+    }
+}
+
+static _Thread_local long wait_seen;
+static int generation_changed(void) { return atomic_load(&generation) != wait_seen; }
 
 static void *worker_main(void *arg) {
     int id = (int)(intptr_t)arg;
     long seen = 0;
     in_parallel = 1;
     for (;;) {
-        long g;
-        int spins = 0;
+        wait_seen = seen;
         // Spin briefly: ops come in quick succession during training, and a futex wake costs
-        // several microseconds. Then sleep so an idle pool costs nothing.
-        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
-            if (++spins < 20000) { CPU_RELAX(); continue; }
+        // several microseconds. Then sleep, so an idle or crowded pool takes no CPU time.
+        if (!spin_until(generation_changed, SPIN_NS)) {
             pthread_mutex_lock(&wake_mu);
-            while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
-                pthread_cond_wait(&wake_cv, &wake_mu);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load(&generation) == seen) pthread_cond_wait(&wake_cv, &wake_mu);
+            atomic_fetch_sub(&sleepers, 1);
             pthread_mutex_unlock(&wake_mu);
-            break;
         }
+        long g = atomic_load(&generation);
         seen = g;
-        if (id < job_nworkers) {
+        if (id >= job_nworkers) continue;
+        atomic_fetch_add(&entered, 1);
+        // Enter only the job of generation g, while it is open; a late worker leaves untouched.
+        if (atomic_load(&job_open) && atomic_load(&generation) == g) {
             onsager_set_thread_isa(job_isa);
-            run_tasks();
-            atomic_fetch_sub_explicit(&busy_workers, 1, memory_order_release);
+            run_tasks(1);
         }
+        if (atomic_fetch_sub(&entered, 1) == 1) signal_caller();
     }
     return NULL;
 }
+
+static int all_tasks_done(void) { return atomic_load(&done_tasks) >= job_ntasks; }
+static int no_worker_inside(void) { return atomic_load(&entered) == 0; }
+
+// The caller's wait: spin, then sleep until `done` holds.
+static void caller_wait(int (*done)(void)) {
+    if (spin_until(done, CALLER_SPIN_NS)) return;
+    atomic_store(&caller_sleeping, 1);
+    pthread_mutex_lock(&done_mu);
+    while (!done()) pthread_cond_wait(&done_cv, &done_mu);
+    pthread_mutex_unlock(&done_mu);
+    atomic_store(&caller_sleeping, 0);
+}
+
+void onsager_set_worker_delay(long microseconds) {
+    atomic_store(&worker_delay_us, microseconds > 0 ? microseconds : 0);
+}
+
+long onsager_get_worker_delay(void) { return atomic_load(&worker_delay_us); }
 
 // The CPUs this process may use: its affinity mask where the platform has one (taskset, numactl,
 // a container's cpuset), capped by a cgroup CPU quota (docker --cpus, Kubernetes limits) rounded
@@ -160,16 +244,21 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (nworkers > workers_started) nworkers = workers_started;
     job_fn = fn; job_ctx = ctx; job_ntasks = ntasks; job_nworkers = nworkers;
     job_isa = onsager_isa_level();
-    atomic_store_explicit(&next_task, 0, memory_order_relaxed);
-    atomic_store_explicit(&busy_workers, nworkers, memory_order_relaxed);
-    pthread_mutex_lock(&wake_mu);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-    pthread_cond_broadcast(&wake_cv);
-    pthread_mutex_unlock(&wake_mu);
+    atomic_store(&next_task, 0);
+    atomic_store(&done_tasks, 0);
+    atomic_store(&job_open, 1);
+    atomic_fetch_add(&generation, 1);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&wake_mu);
+        pthread_cond_broadcast(&wake_cv);
+        pthread_mutex_unlock(&wake_mu);
+    }
     in_parallel = 1;
-    run_tasks();
+    run_tasks(0);
     in_parallel = 0;
-    while (atomic_load_explicit(&busy_workers, memory_order_acquire) > 0) CPU_RELAX();
+    caller_wait(all_tasks_done);
+    atomic_store(&job_open, 0);
+    caller_wait(no_worker_inside);
     pthread_mutex_unlock(&pool_lock);
 }
 

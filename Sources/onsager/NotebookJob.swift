@@ -50,7 +50,8 @@ func runNotebook(name: String, arguments: [String]) -> Bool {
     // A tutorial that keeps resumable results under runs/ (03, 08) shares them with its plain runs:
     // a notebook render reuses finished work and leaves its own for the next run.
     let runs = OutputFolder.url(name).appendingPathComponent("runs")
-    if fm.fileExists(atPath: runs.path) {
+    let sharesRuns = fm.fileExists(atPath: runs.path)
+    if sharesRuns {
         try? fm.createDirectory(at: output.appendingPathComponent(name), withIntermediateDirectories: true)
         try? fm.createSymbolicLink(atPath: output.appendingPathComponent("\(name)/runs").path, withDestinationPath: runs.absoluteURL.path)
     }
@@ -74,7 +75,8 @@ func runNotebook(name: String, arguments: [String]) -> Bool {
         try AtomicFile.write(try page.ipynb(), to: destination.appendingPathComponent("\(name).ipynb"))
         for (f, svg) in figures { try AtomicFile.write(svg, to: destination.appendingPathComponent(f)) }
         let record: [String: Any] = ["name": name, "title": page.title, "seconds": page.seconds, "date": ISO8601DateFormatter().string(from: started),
-                                     "machine": run.machine, "keyResult": run.keyResult ?? "", "sourceHash": sourceHash(text), "status": Int(result.status)]
+                                     "machine": run.machine, "keyResult": run.keyResult ?? "", "sourceHash": sourceHash(text), "status": Int(result.status),
+                                     "arguments": arguments, "storedRuns": sharesRuns]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), to: destination.appendingPathComponent("notebook.json"))
         try writeNotebookIndex(root: root)
     } catch {
@@ -96,7 +98,9 @@ func writeNotebookIndex(root: URL) throws {
         let current = (try? String(contentsOf: root.appendingPathComponent("Tutorials/\(name)/main.swift"), encoding: .utf8)).map(sourceHash)
         let stale = current != (r["sourceHash"] as? String)
         rows.append("<tr><td><a href=\"\(name)/\(name).html\">\(Markdown.escape(r["title"] as? String ?? name))</a> · <a href=\"\(name)/\(name).ipynb\">ipynb</a></td>"
-                    + "<td>\(Markdown.escape(r["keyResult"] as? String ?? ""))</td><td>\(String(format: "%.0f", r["seconds"] as? Double ?? 0)) s</td>"
+                    + "<td>\(Markdown.escape(r["keyResult"] as? String ?? ""))</td><td>\(String(format: "%.0f", r["seconds"] as? Double ?? 0)) s"
+                    + "\(r["storedRuns"] as? Bool == true ? " (finished runs reused from runs/)" : "")"
+                    + "\((r["arguments"] as? [String]).map { $0.isEmpty ? "" : "<br><code>-- " + Markdown.escape($0.joined(separator: " ")) + "</code>" } ?? "")</td>"
                     + "<td>\(Markdown.escape(r["date"] as? String ?? ""))\(stale ? " <strong>(stale: the source changed)</strong>" : "")</td></tr>")
     }
     try AtomicFile.write("""

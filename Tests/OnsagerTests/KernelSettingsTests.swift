@@ -111,29 +111,55 @@ import COnsagerKernels
         #expect(one.0 == two.0 && one.1 == two.1 && one.2 == two.2)
     }
 
-    @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
-        func work() -> [[Float]] {
-            let g = RandomGenerator(seed: 11)
-            let a = Tensor<Float>.normal([300, 700], generator: g), b = Tensor<Float>.normal([700, 200], generator: g)
-            let big = Tensor<Float>.normal([1_000_003], generator: g)
-            // Transposed B with deep K, for a batch-sized M and for an M whose per-thread share is
-            // batch-sized (the K blocking must not follow the thread count).
-            let w = Tensor<Float>.normal([90, 1100], generator: g)
-            let x100 = Tensor<Float>.normal([100, 1100], generator: g), x200 = Tensor<Float>.normal([200, 1100], generator: g)
-            return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
-                    (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars]
-        }
-        let one = withSettings(threads: 1, work), two = withSettings(threads: 2, work)
+    /// Large ops through every parallel path: GEMMs split by rows (several tasks per thread) and by
+    /// columns, reductions along either axis, elementwise chains.
+    static func largeOps() -> [[Float]] {
+        let g = RandomGenerator(seed: 11)
+        let a = Tensor<Float>.normal([300, 700], generator: g), b = Tensor<Float>.normal([700, 200], generator: g)
+        let big = Tensor<Float>.normal([1_000_003], generator: g)
+        // Transposed B with deep K, for a batch-sized M and for an M whose per-thread share is
+        // batch-sized (the K blocking must not follow the thread count).
+        let w = Tensor<Float>.normal([90, 1100], generator: g)
+        let x100 = Tensor<Float>.normal([100, 1100], generator: g), x200 = Tensor<Float>.normal([200, 1100], generator: g)
+        let tall = Tensor<Float>.normal([1000, 300], generator: g), wide = Tensor<Float>.normal([64, 2000], generator: g)
+        return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
+                (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars]
+    }
+
+    static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {
         #expect(one.map(\.count) == two.map(\.count))
         for (i, (a, b)) in zip(one, two).enumerated() {
             let first = a.indices.first { a[$0] != b[$0] }
-            #expect(first == nil, "result \(i) differs first at element \(first ?? -1)")
+            #expect(first == nil, "\(label): result \(i) differs first at element \(first ?? -1)")
         }
+    }
+
+    @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
+        Self.expectIdentical(withSettings(threads: 1, Self.largeOps), withSettings(threads: 2, Self.largeOps), "2 threads")
+    }
+
+    /// Scheduling independence: workers slowed before every task (as a busy neighbour process
+    /// would) take fewer tasks, and the caller more; every result stays bit-identical.
+    @Test func resultsAreIdenticalWhenAWorkerIsDelayed() {
+        let reference = withSettings(threads: 1, Self.largeOps)
+        Kernels.workerDelayForTesting = 300
+        defer { Kernels.workerDelayForTesting = 0 }
+        #expect(Kernels.workerDelayForTesting == 300)
+        for threads in [2, 3] {
+            Self.expectIdentical(reference, withSettings(threads: threads, Self.largeOps), "\(threads) threads, delayed workers")
+        }
+        #expect(withSettings(threads: 2, Self.seededTraining) == withSettings(threads: 1, Self.seededTraining))
     }
 
     /// A seeded training loop gives the same weights bit for bit with 1 and 2 threads.
     @Test func seededTrainingIsReproducibleWithTwoThreads() {
-        func train() -> [Float] {
+        let a = withSettings(threads: 1, Self.seededTraining), b = withSettings(threads: 2, Self.seededTraining)
+        #expect(a == b)
+        #expect(a != withSettings(threads: 2, isa: 2) { Tensor<Float>.normal([64, 256], std: 0.1, generator: RandomGenerator(seed: 5)).scalars })
+    }
+
+    static func seededTraining() -> [Float] {
+        do {
             let g = RandomGenerator(seed: 5)
             var w = Tensor<Float>.normal([64, 256], std: 0.1, generator: g).requiringGrad()
             let x = Tensor<Float>.uniform([128, 64], generator: g)
@@ -148,9 +174,6 @@ import COnsagerKernels
             }
             return w.scalars
         }
-        let a = withSettings(threads: 1, train), b = withSettings(threads: 2, train)
-        #expect(a == b)
-        #expect(a != withSettings(threads: 2, isa: 2) { Tensor<Float>.normal([64, 256], std: 0.1, generator: RandomGenerator(seed: 5)).scalars })
     }
 
     @Test func threadCountSetting() {

@@ -6,7 +6,7 @@
 // −G(m), a Legendre transform — exactly. Here we compare the Plefka approximations of orders 1–4
 // and the ring resummation with those exact values:
 //   (a) as the coupling strength shrinks with the fields held fixed — the expansion parameter of
-//       Plefka's series: order k is exact up to W^k, so its error should fall like W^(k+1);
+//       Plefka's series: order k is exact up to $W^k$, so its error should fall like $W^{k+1}$;
 //   (b) as the inverse temperature β shrinks, which scales the fields too;
 //   (c) at the weight scales σ = 0.1, 0.3, 0.5 of random 12×10 and 20×14 RBMs;
 //   (d) at fixed magnetizations against the exact Legendre transform (residual slopes).
@@ -43,7 +43,7 @@ let approximations: [any GibbsFreeEnergyApproximation] = PlefkaOrder.allCases
 let names = approximations.map(\.description)
 
 // ## 2. A family of random RBMs
-// 12 visible and 10 hidden units (2^10 hidden states to enumerate), W ~ N(0, 1), biases ~ N(0, 1).
+// 12 visible and 10 hidden units ($2^{10}$ hidden states to enumerate), W ~ N(0, 1), biases ~ N(0, 1).
 // Biases of order 1 keep magnetizations away from ½, where the order-3 term τ(m) = κ(m)(½ − m)
 // vanishes (and with it the difference between orders 2 and 3).
 func randomModels(_ count: Int, visible: Int, hidden: Int, std: Double, seed: UInt64) -> [RBM<Double>] {

@@ -81,6 +81,7 @@ for (name, act, lr) in [("ReLU", Activation<Float>.Kind.relu, 0.1), ("sigmoid", 
 
 print("\n| model | epochs | test error | training time |\n|---|---|---|---|")
 for (name, err, secs) in results { print(String(format: "| 784-500-10 %@ | %d | %.2f %% | %.0f s |", name, epochs, 100 * err, secs)) }
+print("key result: \(dataset) test error " + results.map { String(format: "%@ %.2f %%", $0.0, 100 * $0.1) }.joined(separator: ", ") + " after \(epochs) epochs")
 do {
     try plotLoss.write(to: outDir.appendingPathComponent("loss.svg"))
     try plotError.write(to: outDir.appendingPathComponent("test-error.svg"))

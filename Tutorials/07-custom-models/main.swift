@@ -122,6 +122,7 @@ exitOnError("checkpoint round trip failed") {
 
 // ## 6. Figures: noisy inputs, reconstructions and originals; the loss curves.
 let rows = concat([sample.reshaped([16, 784]), model(sample).reshaped([16, 784]), test.sliced(axis: 0, 0..<16).reshaped([16, 784])])
+print(String(format: "key result: denoising autoencoder test MSE %.4f after %d epochs", loop.history.last!.metrics[0].1, loop.history.count))
 var plot = LinePlot(title: "Denoising autoencoder on MNIST", xLabel: "epoch", yLabel: "mean squared error", logY: true)
 plot.add("training (noisy → clean)", x: loop.history.map { Double($0.epoch) }, y: loop.history.map(\.loss), markers: true)
 plot.add("test, evaluation mode", x: loop.history.map { Double($0.epoch) }, y: loop.history.map { $0.metrics[0].1 }, markers: true)

@@ -348,6 +348,7 @@ let untyingVerdict: String = {
     return head + "no measurable effect"
 }()
 let dbnGap = pct(randomInit) - pct(pretrained)
+print("key result: test error DRBM \(f(pct(drbm))) %, hybrid DRBM \(f(pct(hybrid))) %, sigmoid MLP \(f(pct(mlp))) %; backprop vs EMF gradient cosine \(String(format: "%.4f", agreement["cosine"]![t3])) at T = 3")
 print("""
 
 ### Verdict

@@ -157,6 +157,14 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     for (int i = 0; i < MR; i++)
 #pragma clang loop unroll(full)
         for (int v = 0; v < (int)NV; v++) acc[i][v] = (FN(vec)){0};
+    // The C tile is read and written once, after the k loop: fetch its lines for writing now, so
+    // that the misses (C often lives in L3 or memory) overlap the arithmetic instead of ending it.
+#pragma clang loop unroll(full)
+    for (int i = 0; i < MR; i++) {
+        if (i >= ROWS) break;
+#pragma clang loop unroll(full)
+        for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(c + i * ldc + l * (64 / (long)sizeof(T)), 1, 3);
+    }
     for (long k = 0; k < kc; k++) {
         FN(vec) bv[NV];
 #pragma clang loop unroll(full)

@@ -35,6 +35,14 @@ public enum Kernels {
     /// the affinity mask, capped by a cgroup quota, else the online CPUs.
     public static var defaultThreadCount: Int { Int(onsager_default_num_threads(nil)) }
 
+    /// For tests of scheduling independence: the pool's worker threads (never the calling thread)
+    /// sleep this many microseconds before every task they take, as if a busy neighbour process
+    /// had descheduled them. Results must be bit-identical with and without it. 0 turns it off.
+    public static var workerDelayForTesting: Int {
+        get { onsager_get_worker_delay() }
+        set { onsager_set_worker_delay(newValue) }
+    }
+
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
     public static var instructionSet: String { String(cString: onsager_isa_name()) }
 
