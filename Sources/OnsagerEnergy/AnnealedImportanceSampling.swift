@@ -114,6 +114,13 @@ public struct AnnealedImportanceSampling {
         return estimate(logWeights: logw, offset: logZA, intervals: betas.count - 1, seconds: Date().timeIntervalSince(started))
     }
 
+    /// The estimate from runs made elsewhere — other processes (sharded AIS), earlier sessions —
+    /// given their log-weights and the base model's ln Z: ln Ẑ = `baseLogZ` + ln mean(exp(ln w)),
+    /// with the band and diagnostics `logPartition` gives for the same weights (bit for bit).
+    public func estimate(fromLogWeights logWeights: [Double], baseLogZ: Double, seconds: Double = 0) -> Result {
+        estimate(logWeights: logWeights, offset: baseLogZ, intervals: betas.count - 1, seconds: seconds)
+    }
+
     /// ln Ẑ = `offset` + ln mean(exp(logWeights)) with its ±3σ̂ band and diagnostics.
     func estimate(logWeights logw: [Double], offset logZA: Double, intervals: Int, seconds: Double) -> Result {
         estimate(ImportanceWeights(logw), offset: logZA, intervals: intervals, seconds: seconds)

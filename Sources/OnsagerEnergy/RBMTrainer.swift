@@ -32,9 +32,14 @@ extension RBMTrainer {
     /// (default: `defaultGenerator`; a last partial batch is kept): one epoch of `TrainingLoop`,
     /// so a NaN/Inf loss or gradient stops it with the op that made it. Progress goes to
     /// `ProgressReporter` (a bar on a terminal). Returns the mean loss.
+    ///
+    /// With `dataParallel`, this process trains on its shard of every batch and the gradients
+    /// are combined across processes before each update (see `DataParallelism`); chains and
+    /// particles a trainer keeps are then this process's own.
     @discardableResult
     public mutating func trainEpoch<O: Optimizer>(_ model: inout RBM<Scalar>, data: Tensor<Scalar>, batchSize: Int,
-                                                 optimizer: inout O, generator: RandomGenerator? = nil) throws -> Double
+                                                 optimizer: inout O, generator: RandomGenerator? = nil,
+                                                 dataParallel: (any DataParallelism<Scalar>)? = nil) throws -> Double
     where O.Scalar == Scalar {
         let generator = generator ?? defaultGenerator
         // The loop takes the model and optimizer over (consumed, not copied), so the optimizer
@@ -45,6 +50,7 @@ extension RBMTrainer {
             optimizer = loop.optimizer
         }
         loop.showProgress = false
+        loop.dataParallel = dataParallel
         try loop.fit(inputs: data, epochs: 1) { m, batch in loss(m, batch: batch) }
         return loop.history[0].loss
     }

@@ -22,4 +22,11 @@ public struct Batch<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Number of rows.
     public var count: Int { inputs.shape.first ?? 0 }
+
+    /// The rows `range` of this batch (inputs, targets, labels and indices alike).
+    public func rows(_ range: Range<Int>) -> Batch {
+        if range == 0..<count { return self }
+        return Batch(inputs: inputs.sliced(axis: 0, range).contiguous(), targets: targets.map { $0.sliced(axis: 0, range).contiguous() },
+                     labels: labels.map { Array($0[range]) }, indices: Array(indices[range]))
+    }
 }

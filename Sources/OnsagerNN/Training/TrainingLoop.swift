@@ -39,6 +39,9 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     /// Generators the loss draws from outside the model (a CD chain's samples, say): their
     /// seeds and stream positions go into checkpoints and come back on `resume`, by position.
     public var lossGenerators: [RandomGenerator] = []
+    /// Data-parallel training across processes, if any (see `DataParallelism`): each process
+    /// trains on its shard of every batch and the gradients are combined before each step.
+    public var dataParallel: (any DataParallelism<S>)?
     /// One record per finished epoch.
     public internal(set) var history: [EpochRecord] = []
     /// Whether the last `fit` ended because `earlyStopping` said so.
@@ -107,6 +110,7 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
         }
         dataGenerator = loader.generator
         stoppedEarly = false
+        if let dataParallel { try Self.broadcastState(&model, dataParallel) }
         let barOutput: ProgressReporter.Output? = showProgress || showsProgressBar ? nil : .silent
         while history.count < epochs {
             let epoch = history.count + 1
@@ -115,22 +119,31 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
             var total = 0.0, rows = 0
             let steps = loader.batchesPerEpoch
             let progress = ProgressReporter("epoch \(epoch)", total: steps, output: barOutput)
-            for (s, batch) in loader.epoch().enumerated() {
+            for (s, globalBatch) in loader.epoch().enumerated() {
                 if let schedule { optimizer.learningRate = schedule.rate(at: globalStep) }
                 model.zeroGradients()
-                let l = loss(model, batch)
-                l.backward()
-                let value = Double(l.item)
-                let badGrad = model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
-                if !value.isFinite || badGrad {
+                let batch = dataParallel.map { globalBatch.rows($0.shard(ofBatchWith: globalBatch.count)) } ?? globalBatch
+                var value = 0.0
+                if batch.count > 0 {
+                    let l = loss(model, batch)
+                    l.backward()
+                    value = Double(l.item)
+                }
+                let badLocal = !value.isFinite || model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
+                if badLocal {
                     throw TrainingError.nonFinite(epoch: epoch, step: globalStep, what: value.isFinite ? "gradient" : "loss \(value)",
                                                   op: locateNonFinite { loss($0, batch) })
+                }
+                if let dataParallel {
+                    try Self.reduceGradients(model.trainableParameters, dataParallel, rows: batch.count, totalRows: globalBatch.count)
+                    value = try dataParallel.reduce(sum: value * Double(batch.count)) / Double(Swift.max(globalBatch.count, 1))
                 }
                 if let clipNorm { clipGradientNorm(model.trainableParameters, maxNorm: clipNorm) }
                 model.update(with: &optimizer)
                 total += value
-                rows += batch.count
+                rows += globalBatch.count
                 globalStep += 1
+                try dataParallel?.afterStep(globalStep, parameters: model.parameters)
                 progress.update(s + 1, note: String(format: "loss %.4f  %.0f samples/s", total / Double(s + 1), Double(rows) / Date().timeIntervalSince(start)))
             }
             progress.finish()
@@ -156,14 +169,14 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                 print(String(format: "  epoch %3d  loss %.4f  lr %.4g  %.1f s  %.0f samples/s", epoch, record.loss,
                                  record.learningRate, seconds, record.samplesPerSecond) + m)
             }
-            try writeMetrics()
+            if dataParallel?.isWriter ?? true { try writeMetrics() }
             if let earlyStopping {
                 if earlyStopping.restoreBest && earlyStopping.bestIndex(history) == history.count - 1 {
                     best = (epoch, model.stateDict)
                 }
                 stoppedEarly = earlyStopping.shouldStop(history)
             }
-            if let checkpointing, epoch % checkpointing.every == 0 || history.count == epochs || stoppedEarly {
+            if let checkpointing, dataParallel?.isWriter ?? true, epoch % checkpointing.every == 0 || history.count == epochs || stoppedEarly {
                 try saveCheckpoint(to: checkpointing.directory)
             }
             if stoppedEarly { break }
@@ -173,6 +186,22 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                                  path: "(best epoch \(best.epoch))", strict: true)
             if showProgress { print("  restored the parameters of epoch \(best.epoch), the best by \(earlyStopping!.metric)") }
         }
+    }
+
+    /// Every process takes the writer's parameters and buffers (so all start identical).
+    static func broadcastState(_ model: inout Model, _ dp: any DataParallelism<S>) throws {
+        let state = model.stateDict
+        var values = state.map(\.value)
+        try dp.broadcast(&values)
+        try Checkpoint.apply(Dictionary(uniqueKeysWithValues: zip(state.map(\.name), values).map { ($0, $1) }), to: &model,
+                             path: "(data-parallel broadcast)", strict: true)
+    }
+
+    /// Combines the gradients of `parameters` across processes (a missing gradient counts as zeros).
+    static func reduceGradients(_ parameters: [Tensor<S>], _ dp: any DataParallelism<S>, rows: Int, totalRows: Int) throws {
+        var grads = parameters.map { $0.grad ?? Tensor<S>.zeros($0.shape) }
+        try dp.reduce(gradients: &grads, rows: rows, totalRows: totalRows)
+        for (p, g) in zip(parameters, grads) { p.setGrad(g) }
     }
 
     /// Replays a failing step with anomaly detection to name the op.

@@ -1,0 +1,31 @@
+import OnsagerCore
+
+/// How a `TrainingLoop` trains as one of several processes (data parallelism): every process
+/// holds the same model and sees the same global batches; each computes the loss and gradients on
+/// its own shard of every batch, the gradients are combined so that every process holds the
+/// gradient of the global batch, and all take the same optimizer step.
+///
+/// The main package defines only this contract; the `OnsagerDistributed` package (in
+/// `Distributed/`) implements it over MPI. The loop calls, in order: `broadcast` once at the start
+/// of `fit` (the writer's parameters win), then per batch `shard(ofBatchWith:)`, backward on the
+/// shard, `reduce(gradients:rows:totalRows:)`, `reduce(sum:)` for the logged loss, the update,
+/// and `afterStep(_:parameters:)`; only the writer writes checkpoints and metrics.
+public protocol DataParallelism<Scalar>: AnyObject {
+    /// The element type of the tensors it combines.
+    associatedtype Scalar: TensorScalar
+    /// Whether this process writes files (checkpoints, metrics): exactly one process does.
+    var isWriter: Bool { get }
+    /// The rows of a global batch of `count` rows this process trains on (may be empty).
+    func shard(ofBatchWith count: Int) -> Range<Int>
+    /// Replaces every process's tensors with the writer's (same shapes everywhere).
+    func broadcast(_ tensors: inout [Tensor<Scalar>]) throws
+    /// Combines per-process gradients, each the gradient of the mean loss over `rows` of the
+    /// batch's `totalRows`, into the gradient of the mean over the whole batch; on return every
+    /// process holds the same values, in the same order as given.
+    func reduce(gradients: inout [Tensor<Scalar>], rows: Int, totalRows: Int) throws
+    /// The sum of `value` over processes.
+    func reduce(sum value: Double) throws -> Double
+    /// Called after every optimizer step with the parameters (e.g. to check that they have not
+    /// drifted apart).
+    func afterStep(_ step: Int, parameters: [Tensor<Scalar>]) throws
+}
