@@ -209,19 +209,17 @@
         job.deep = csb != 1 && M <= mc;      /* see gemm_serial */                                    \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
-        if (nt > 1 && flops > 4e5) {                                                               \
-            /* Split the longer side into whole register tiles: about four tasks per thread, so   \
-               that a thread slowed by another process takes fewer of them, each big enough       \
-               (a block of mc rows, or 8 column panels) that re-packing the other operand per task \
-               stays cheap; at least one task per thread. Every task computes whole tiles of C    \
-               over all of K, so the result does not depend on who runs which task. */            \
+        if (nt > 1 && flops > 4e5 && !onsager_pool_contended()) {                                  \
+            /* Split the longer side into whole register tiles, one chunk per thread: more, smaller \
+               chunks balance better under load but re-pack the other operand per chunk, which    \
+               measured slower on an idle machine (sgemm 1024³ at 2 threads: 198 GFLOPS with 2    \
+               chunks, 170 with 8); under load the pool runs jobs in the caller instead (pool.c). \
+               Every chunk computes whole tiles of C over all of K, so the result does not depend \
+               on who runs which chunk. */                                                        \
             job.split_m = M * 2 >= N;                                                              \
             long len = job.split_m ? M : N, unit = job.split_m ? mr : nr;                          \
             long units = (len + unit - 1) / unit;                                                  \
-            long least = job.split_m ? (mc + mr - 1) / mr : 8;                                     \
-            long per = (units + 4 * nt - 1) / (4 * nt);                                            \
-            if (per < least) per = least;                                                          \
-            if ((units + per - 1) / per < nt) per = (units + nt - 1) / nt;                         \
+            long per = (units + nt - 1) / nt;                                                      \
             job.chunk = per * unit;                                                                \
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \

@@ -27,12 +27,19 @@
 // holding the others up. The caller then waits for the tasks still running, closes the job, and
 // waits only for workers caught inside it (they leave at once). Waits spin briefly, then sleep:
 // a sleeping thread frees its core, so the kernel can run a descheduled worker there.
-// Preemption is noticed from gaps in a spinning thread's clock; after one, spinning stops for a
-// while (CONTENDED_NS), because a spinning thread then takes CPU time from the ones doing work.
-#define SPIN_NS 200000L             // an idle worker spins this long before it sleeps
+// Contention (another process wants our cores) is noticed two ways: a gap in a spinning thread's
+// clock (it was descheduled), or a worker's task taking much longer than the caller's (the worker
+// was descheduled mid-task, or shares its core); twice within SLOW_WINDOW_NS, so that one-off
+// hiccups do not count. For a while after that (CONTENDED_NS) the
+// pool runs every job in the caller, as one thread would: with a busy neighbour a second thread
+// adds less than the waits for it cost, and one thread then runs at its quiet-machine speed.
+// The results are the same either way (tasks write disjoint memory in a fixed decomposition).
+#define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
-#define PREEMPTED_GAP_NS 100000L    // a gap this long between clock reads in a spin: preempted
-#define CONTENDED_NS 100000000L     // how long after a preemption threads sleep at once
+#define PREEMPTED_GAP_NS 500000L    // a gap this long between clock reads in a spin: preempted (a
+                                    // neighbour's time slice; hypervisor hiccups are shorter)
+#define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
+#define SLOW_WINDOW_NS 50000000L    // two slow worker tasks this close together: contention
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
@@ -50,6 +57,8 @@ static _Atomic int sleepers = 0;         // workers asleep on wake_cv
 static _Atomic int caller_sleeping = 0;
 static _Atomic long contended_until = 0; // monotonic ns
 static _Atomic long worker_delay_us = 0; // testing: workers sleep this long before each task
+static _Atomic long slowest_worker_task = 0;  // ns, in the current job
+static _Atomic long last_slow_job = -1000000000000L;  // ns, when a worker task last ran slow
 static _Atomic int num_threads = 1;
 static int workers_started = 0;          // guarded by pool_lock
 static onsager_task_fn job_fn;
@@ -65,8 +74,17 @@ static long now_ns(void) {
     return (long)t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+// One sign of contention (a preemption gap, a slow worker task) can be a one-off: a first touch
+// of fresh memory, a hypervisor hiccup. Two within SLOW_WINDOW_NS are taken as contention.
+static int contention_evidence(long t) {
+    long previous = atomic_exchange(&last_slow_job, t);
+    if (t - previous >= SLOW_WINDOW_NS) return 0;
+    atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
+    return 1;
+}
+
 // Spins until done() or `budget` ns have passed; false when it gave up. A gap between clock
-// reads means this thread was descheduled: that marks the pool contended and ends the spin.
+// reads means this thread was descheduled: that is evidence of contention and ends the spin.
 static int spin_until(int (*done)(void), long budget) {
     long start = now_ns(), last = start, contended = atomic_load_explicit(&contended_until, memory_order_relaxed);
     if (last < contended) budget = budget / 20;
@@ -77,7 +95,7 @@ static int spin_until(int (*done)(void), long budget) {
         }
         long t = now_ns();
         if (t - last > PREEMPTED_GAP_NS) {
-            atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
+            contention_evidence(t);
             return done();
         }
         if (t - start > budget) return done();
@@ -93,14 +111,21 @@ static void signal_caller(void) {
     }
 }
 
-static void run_tasks(int is_worker) {
-    long t;
+static long run_tasks(int is_worker) {
+    long t, ran = 0;
     while ((t = atomic_fetch_add(&next_task, 1)) < job_ntasks) {
+        ran++;
         long us = is_worker ? atomic_load_explicit(&worker_delay_us, memory_order_relaxed) : 0;
+        long t0 = is_worker ? now_ns() : 0;
         if (us > 0) usleep((useconds_t)us);
         job_fn(job_ctx, t);
+        if (is_worker) {   // the longest task a worker ran in this job, from claim to finish
+            long d = now_ns() - t0, prev = atomic_load_explicit(&slowest_worker_task, memory_order_relaxed);
+            while (d > prev && !atomic_compare_exchange_weak_explicit(&slowest_worker_task, &prev, d, memory_order_relaxed, memory_order_relaxed)) {}
+        }
         if (atomic_fetch_add(&done_tasks, 1) == job_ntasks - 1 && is_worker) signal_caller();
     }
+    return ran;
 }
 
 static _Thread_local long wait_seen;
@@ -147,6 +172,8 @@ static void caller_wait(int (*done)(void)) {
     pthread_mutex_unlock(&done_mu);
     atomic_store(&caller_sleeping, 0);
 }
+
+int onsager_pool_contended(void) { return now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed); }
 
 void onsager_set_worker_delay(long microseconds) {
     atomic_store(&worker_delay_us, microseconds > 0 ? microseconds : 0);
@@ -229,7 +256,8 @@ void onsager_set_num_threads(int n) {
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
     int nt = onsager_get_num_threads();
-    if (ntasks == 1 || nt == 1 || in_parallel || pthread_mutex_trylock(&pool_lock) != 0) {
+    if (ntasks == 1 || nt == 1 || in_parallel || now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed) ||
+        pthread_mutex_trylock(&pool_lock) != 0) {
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }
@@ -246,6 +274,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     job_isa = onsager_isa_level();
     atomic_store(&next_task, 0);
     atomic_store(&done_tasks, 0);
+    atomic_store(&slowest_worker_task, 0);
     atomic_store(&job_open, 1);
     atomic_fetch_add(&generation, 1);
     if (atomic_load(&sleepers) > 0) {
@@ -254,9 +283,18 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&wake_mu);
     }
     in_parallel = 1;
-    run_tasks(0);
+    long started = now_ns();
+    long mine = run_tasks(0);
+    long finished = now_ns();
     in_parallel = 0;
     caller_wait(all_tasks_done);
+    // A worker task that took much longer than ours (1.6×, from its claim to its end, so a worker
+    // that merely woke late does not count) means that worker was descheduled mid-task, or shares
+    // its core with another process.
+    long per_task = mine > 0 ? (finished - started) / mine : 0, slowest = atomic_load(&slowest_worker_task);
+    if (mine > 0 && slowest > 200000 && 5 * slowest > 8 * per_task && atomic_load(&worker_delay_us) == 0) {
+        contention_evidence(now_ns());
+    }
     atomic_store(&job_open, 0);
     caller_wait(no_worker_inside);
     pthread_mutex_unlock(&pool_lock);

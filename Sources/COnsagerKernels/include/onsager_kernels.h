@@ -39,6 +39,9 @@ typedef void (*onsager_task_fn)(void *ctx, long task);
 /// Runs fn(ctx, t) for t in [0, ntasks) on the pool. Tasks must write disjoint memory; a nested
 /// call, or a call while another thread holds the pool, runs serially in the caller.
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx);
+/// Whether the pool currently runs jobs in the calling thread because it saw another process
+/// competing for the cores (callers that would split work only for the pool then need not split).
+int onsager_pool_contended(void);
 /// Testing: the pool's workers (not the calling thread) sleep this long before every task they
 /// take, as if descheduled by a busy neighbour; results must not change. 0 turns it off.
 void onsager_set_worker_delay(long microseconds);
