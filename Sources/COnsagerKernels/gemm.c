@@ -6,6 +6,8 @@
 #include "templates/transpose.h"
 
 #define PORTABLE_FMA(a, b, c) ((a) * (b) + (c))
+#define G_PLAN_DEEP 1       // the product's M is batch-sized and B needs packing: deep K blocks
+#define G_PLAN_FEW_ROWS 2   // the product's M is at most 256: full B panels are read in place
 #define HW_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 
 // ---- portable (SSE2 on x86-64, NEON elsewhere) ----
@@ -206,7 +208,9 @@
         }                                                                                          \
         long mr, nr, mc;                                                                           \
         S##_job job = {S##_pick(&mr, &nr, &mc), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, C}; \
-        job.deep = csb != 1 && M <= mc;      /* see gemm_serial */                                    \
+        /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
+           plan whatever its share of rows. */                                                    \
+        job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
         if (nt > 1 && flops > 4e5 && !onsager_pool_contended()) {                                  \

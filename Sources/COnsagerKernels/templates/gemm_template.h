@@ -214,10 +214,11 @@ _Static_assert(G_KC_LAZY * NR <= KC * (NC + NR), "B buffer too small for lazily 
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
 
-// deep: the caller's whole product has a batch-sized M (<= MC) and a B that needs packing; K is
-// then cut into blocks of up to G_KC_LAZY rather than KC. Decided from the whole product, not from
+// deep: plan flags of the caller's whole product. G_PLAN_DEEP: a batch-sized M (<= MC) and a B that
+// needs packing; K is then cut into blocks of up to G_KC_LAZY rather than KC. G_PLAN_FEW_ROWS: M <=
+// 256, so full row-major B panels may be read in place. Decided from the whole product, not from
 // this thread's share of rows, so the summation order (and every bit of C) does not depend on the
-// thread count.
+// thread count, and every chunk of a split product runs at the same speed.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep) {
     if (!FN(abuf)) {
@@ -229,10 +230,10 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
     // rows (a batch), each B panel is packed just before its use while the next panel's source is
     // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy").
-    int direct = csb == 1 && M <= 256, lazy = !direct && M <= MC;
+    int direct = csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256, lazy = !direct && M <= MC;
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
-    long kcmax = deep && lazy ? G_KC_LAZY : KC;
+    long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
     long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
