@@ -44,11 +44,10 @@ public final class DataParallel<Scalar: TensorScalar>: DataParallelism {
     }
 
     public func reduce(gradients: inout [Tensor<Scalar>], rows: Int, totalRows: Int) throws {
+        // Scaled by the tensor kernels, not an element loop (generic code here is not specialised).
         let weight = Scalar(Double(rows) / Double(Swift.max(totalRows, 1)))
-        try forEachBucket(&gradients) { values in
-            for i in values.indices { values[i] = values[i] * weight }
-            try communicator.allReduce(&values, .sum)
-        }
+        if rows != totalRows { gradients = withoutGrad { gradients.map { $0 * weight } } }
+        try forEachBucket(&gradients) { try communicator.allReduce(&$0, .sum) }
     }
 
     public func reduce(sum value: Double) throws -> Double { try communicator.allReduce(value, .sum) }
@@ -76,15 +75,22 @@ public final class DataParallel<Scalar: TensorScalar>: DataParallelism {
         while start < tensors.count {
             var end = start, count = 0
             repeat { count += tensors[end].scalarCount; end += 1 } while end < tensors.count && count + tensors[end].scalarCount <= limit
-            var flat: [Scalar] = []
-            flat.reserveCapacity(count)
-            for t in tensors[start..<end] { flat += t.scalars }
+            var flat = end - start == 1 ? tensors[start].scalars : []
+            if end - start > 1 {
+                flat.reserveCapacity(count)
+                for t in tensors[start..<end] { flat.append(contentsOf: t.scalars) }
+            }
             try body(&flat)
-            var offset = 0
-            for i in start..<end {
-                let n = tensors[i].scalarCount
-                tensors[i] = Tensor(shape: tensors[i].shape, scalars: Array(flat[offset..<(offset + n)]))
-                offset += n
+            if end - start == 1 {
+                tensors[start] = Tensor(shape: tensors[start].shape, scalars: flat)
+            } else {
+                let whole = Tensor<Scalar>(shape: [count], scalars: flat)
+                var offset = 0
+                for i in start..<end {
+                    let n = tensors[i].scalarCount
+                    tensors[i] = whole.sliced(axis: 0, offset..<(offset + n)).reshaped(tensors[i].shape)
+                    offset += n
+                }
             }
             start = end
         }
