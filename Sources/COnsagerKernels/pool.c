@@ -29,8 +29,8 @@
 // a sleeping thread frees its core, so the kernel can run a descheduled worker there.
 // Contention (another process wants our cores) is noticed two ways: a gap in a spinning thread's
 // clock (it was descheduled), or a worker's task taking much longer than the caller's (the worker
-// was descheduled mid-task, or shares its core), in a quarter of the jobs of a short window, so
-// that one-off hiccups do not count. For a while after that (CONTENDED_NS) the
+// was descheduled mid-task, or shares its core), twice within SLOW_WINDOW_NS, so that one-off
+// hiccups do not count. For a while after that (CONTENDED_NS) the
 // pool runs every job in the caller, as one thread would: with a busy neighbour a second thread
 // adds less than the waits for it cost, and one thread then runs at its quiet-machine speed.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
@@ -39,7 +39,7 @@
 #define PREEMPTED_GAP_NS 500000L    // a gap this long between clock reads in a spin: preempted (a
                                     // neighbour's time slice; hypervisor hiccups are shorter)
 #define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
-#define SLOW_WINDOW_NS 50000000L    // the window in which signs of contention are counted
+#define SLOW_WINDOW_NS 50000000L    // two signs of contention this close together: contention
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
@@ -74,19 +74,20 @@ static long now_ns(void) {
 }
 
 // One sign of contention (a preemption gap, a slow worker task) can be a one-off: a first touch
-// of fresh memory, a hypervisor hiccup. The caller counts, per window of SLOW_WINDOW_NS, the jobs
-// and the signs; at least two signs in at least a quarter of the jobs are taken as contention.
+// of fresh memory, a hypervisor hiccup. Two within SLOW_WINDOW_NS are taken as contention. (A
+// share of the jobs would not do: a busy neighbour preempts a worker only at the end of a time
+// slice, so most jobs look normal while the few that straddle a slice wait for milliseconds.)
 // Spinning workers report gaps through pending_gaps; only the caller (holding pool_lock) counts.
 static _Atomic long pending_gaps = 0;
-static long window_start = 0, window_jobs = 0, window_signs = 0;   // guarded by pool_lock
+static long last_sign = -1000000000000L;   // guarded by pool_lock
 
 static void note_job(int slow) {
+    long signs = slow + atomic_exchange(&pending_gaps, 0);
+    if (signs == 0) return;
     long t = now_ns();
-    if (t - window_start > SLOW_WINDOW_NS) { window_start = t; window_jobs = 0; window_signs = 0; }
-    window_jobs++;
-    window_signs += slow + atomic_exchange(&pending_gaps, 0);
-    if (window_signs >= 2 && 4 * window_signs >= window_jobs)
+    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS)
         atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
+    last_sign = t;
 }
 
 // Spins until done() or `budget` ns have passed; false when it gave up. A gap between clock
@@ -294,11 +295,12 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     long finished = now_ns();
     in_parallel = 0;
     caller_wait(all_tasks_done);
-    // A worker task that took much longer than ours (1.6×, from its claim to its end, so a worker
-    // that merely woke late does not count) means that worker was descheduled mid-task, or shares
-    // its core with another process.
+    // A worker task that took much longer than ours (4×, or 2 ms more: a time slice; from its
+    // claim to its end, so a worker that merely woke late does not count) means that worker was
+    // descheduled mid-task, or shares its core with another process.
     long per_task = mine > 0 ? (finished - started) / mine : 0, slowest = atomic_load(&slowest_worker_task);
-    note_job(mine > 0 && slowest > 200000 && 5 * slowest > 8 * per_task && atomic_load(&worker_delay_us) == 0);
+    note_job(mine > 0 && atomic_load(&worker_delay_us) == 0 &&
+             ((slowest > 200000 && slowest > 4 * per_task) || slowest - per_task > 2000000));
     atomic_store(&job_open, 0);
     caller_wait(no_worker_inside);
     pthread_mutex_unlock(&pool_lock);

@@ -171,7 +171,8 @@ if which != "mnist" {
 }
 print("\n" + table.joined(separator: "\n"))
 // A row: | data | method | hidden | epochs | time | test LL | band | TAP2 estimate |
-let finals = table.dropFirst(2).map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { $0.count >= 6 }
+let finals = table.dropFirst(2).flatMap { $0.split(separator: "\n") }.map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+    .filter { $0.count >= 6 }
 print("key result: full-AIS test log-likelihood " + finals.map { "\($0[0]) \($0[1]) \($0[5])" }.joined(separator: ", ") + " nats/image (\(hidden) hidden units)")
 if !bracketRows.isEmpty {
     print("\nOn the first \(bracketExamples) test images: AIS diagnostics, the [RAISE, AIS] bracket, and TAP's −G(m*) estimates of the test log-likelihood\n")
