@@ -17,6 +17,8 @@ public final class Communicator: @unchecked Sendable {
     /// Seconds a collective may take before it fails with `.timeout` (default 120, or
     /// `ONSAGER_MPI_TIMEOUT`).
     public var timeout: Double
+    /// The timeout that made this communicator unusable, if one did.
+    public private(set) var failure: DistributedError?
     let comm: MPI_Comm?
 
     init(comm: MPI_Comm?) throws {
@@ -65,12 +67,14 @@ public final class Communicator: @unchecked Sendable {
 
     /// Waits until every process has reached this call.
     public func barrier() throws {
+        try ensureUsable("MPI_Ibarrier")
         var request: MPI_Request? = onsager_mpi_request_null()
         try check(MPI_Ibarrier(comm, &request), "MPI_Ibarrier")
         try wait(&request, "MPI_Ibarrier")
     }
 
-    /// Ends every process of the job (after an error that the others cannot see).
+    /// Ends every process of the job (after an error that the others cannot see, such as a
+    /// timeout: a communicator that timed out refuses further calls).
     public func abort(_ code: Int32 = 1) -> Never {
         MPI_Abort(comm, code)
         exit(code)
@@ -83,58 +87,47 @@ public final class Communicator: @unchecked Sendable {
         case sum, mean, max, min
     }
 
-    /// Combines `values` elementwise over all processes; every process gets the result.
+    /// Combines `values` elementwise over all processes; every process gets the result. The
+    /// counts must agree (checked: a difference throws `.mismatch` naming both).
     public func allReduce<S: TensorScalar>(_ values: inout [S], _ op: Reduction = .sum) throws {
-        let mpiOp = op == .max ? onsager_mpi_max() : op == .min ? onsager_mpi_min() : onsager_mpi_sum()
-        let count = try count32(values.count, "MPI_Iallreduce")
-        try values.withUnsafeMutableBytes { buffer in
-            var request: MPI_Request? = onsager_mpi_request_null()
-            try check(onsager_mpi_iallreduce_in_place(buffer.baseAddress, count, Self.datatype(S.self), mpiOp, comm, &request), "MPI_Iallreduce")
-            try wait(&request, "MPI_Iallreduce")
-        }
-        if op == .mean {
-            let n = S(Double(size))
-            for i in values.indices { values[i] = values[i] / n }
-        }
+        try checkSameShape([values.count], "allReduce")
+        try reduceValues(&values, op, "MPI_Iallreduce")
     }
 
     /// `allReduce` on Double values (losses, counts, log-weights).
     public func allReduce(_ value: Double, _ op: Reduction = .sum) throws -> Double {
         var v = [value]
-        try allReduce(&v, op)
+        try reduceValues(&v, op, "MPI_Iallreduce")
         return v[0]
     }
 
     /// The tensor combined elementwise over all processes (same shape on every process).
     public func allReduce<S: TensorScalar>(_ tensor: Tensor<S>, _ op: Reduction = .sum) throws -> Tensor<S> {
-        try checkSameShape(tensor.shape, "MPI_Iallreduce")
+        try checkSameShape(tensor.shape, "allReduce")
         var values = tensor.scalars
-        try allReduce(&values, op)
+        try reduceValues(&values, op, "MPI_Iallreduce")
         return Tensor(shape: tensor.shape, scalars: values)
     }
 
-    /// Replaces `values` on every process with the values of `root`.
+    /// Replaces `values` on every process with the values of `root` (the counts must agree:
+    /// checked).
     public func broadcast<S: TensorScalar>(_ values: inout [S], root: Int = 0) throws {
-        let count = try count32(values.count, "MPI_Ibcast")
-        try values.withUnsafeMutableBytes { buffer in
-            var request: MPI_Request? = onsager_mpi_request_null()
-            try check(MPI_Ibcast(buffer.baseAddress, count, Self.datatype(S.self), Int32(root), comm, &request), "MPI_Ibcast")
-            try wait(&request, "MPI_Ibcast")
-        }
+        try checkSameShape([values.count], "broadcast")
+        try broadcastValues(&values, root: root)
     }
 
-    /// `root`'s tensor, on every process (the shapes must agree).
+    /// `root`'s tensor, on every process (the shapes must agree: checked).
     public func broadcast<S: TensorScalar>(_ tensor: Tensor<S>, root: Int = 0) throws -> Tensor<S> {
-        try checkSameShape(tensor.shape, "MPI_Ibcast")
+        try checkSameShape(tensor.shape, "broadcast")
         var values = tensor.scalars
-        try broadcast(&values, root: root)
+        try broadcastValues(&values, root: root)
         return Tensor(shape: tensor.shape, scalars: values)
     }
 
     /// Every process's tensor, concatenated along the first axis in rank order (the shapes must
-    /// agree).
+    /// agree: checked).
     public func allGather<S: TensorScalar>(_ tensor: Tensor<S>) throws -> Tensor<S> {
-        try checkSameShape(tensor.shape, "MPI_Iallgather")
+        try checkSameShape(tensor.shape, "allGather")
         let local = tensor.scalars
         var all = [S](repeating: 0, count: local.count * size)
         let count = try count32(local.count, "MPI_Iallgather")
@@ -150,31 +143,71 @@ public final class Communicator: @unchecked Sendable {
         return Tensor(shape: shape, scalars: all)
     }
 
-    /// Every process's values, in rank order.
+    /// Every process's values, in rank order (the counts must agree: checked).
     public func allGather(_ values: [Int64]) throws -> [[Int64]] {
+        try checkSameShape([values.count], "allGather")
+        return try gather(values, "MPI_Iallgather")
+    }
+
+    // MARK: plumbing
+
+    /// The all-reduce itself, counts unchecked.
+    func reduceValues<S: TensorScalar>(_ values: inout [S], _ op: Reduction, _ call: String) throws {
+        try ensureUsable(call)
+        let mpiOp = op == .max ? onsager_mpi_max() : op == .min ? onsager_mpi_min() : onsager_mpi_sum()
+        let count = try count32(values.count, call)
+        try values.withUnsafeMutableBytes { buffer in
+            var request: MPI_Request? = onsager_mpi_request_null()
+            try check(onsager_mpi_iallreduce_in_place(buffer.baseAddress, count, Self.datatype(S.self), mpiOp, comm, &request), call)
+            try wait(&request, call)
+        }
+        if op == .mean {
+            let n = S(Double(size))
+            values = withoutGrad { (Tensor(shape: [values.count], scalars: values) / n).scalars }
+        }
+    }
+
+    /// The broadcast itself, counts unchecked.
+    func broadcastValues<S: TensorScalar>(_ values: inout [S], root: Int) throws {
+        try ensureUsable("MPI_Ibcast")
+        let count = try count32(values.count, "MPI_Ibcast")
+        try values.withUnsafeMutableBytes { buffer in
+            var request: MPI_Request? = onsager_mpi_request_null()
+            try check(MPI_Ibcast(buffer.baseAddress, count, Self.datatype(S.self), Int32(root), comm, &request), "MPI_Ibcast")
+            try wait(&request, "MPI_Ibcast")
+        }
+    }
+
+    /// The all-gather of Int64 values itself, counts unchecked.
+    func gather(_ values: [Int64], _ call: String) throws -> [[Int64]] {
+        try ensureUsable(call)
         var all = [Int64](repeating: 0, count: values.count * size)
-        let count = try count32(values.count, "MPI_Iallgather")
+        let count = try count32(values.count, call)
         try values.withUnsafeBytes { send in
             try all.withUnsafeMutableBytes { receive in
                 var request: MPI_Request? = onsager_mpi_request_null()
-                try check(MPI_Iallgather(send.baseAddress, count, onsager_mpi_int64(), receive.baseAddress, count, onsager_mpi_int64(), comm, &request),
-                          "MPI_Iallgather")
-                try wait(&request, "MPI_Iallgather")
+                try check(MPI_Iallgather(send.baseAddress, count, onsager_mpi_int64(), receive.baseAddress, count, onsager_mpi_int64(), comm, &request), call)
+                try wait(&request, call)
             }
         }
         return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
     }
 
-    // MARK: plumbing
-
-    /// Throws `.mismatch` when the processes pass tensors of different shapes.
+    /// Throws `.mismatch` when the processes pass arguments of different shapes (or counts) to
+    /// the collective `call`.
     func checkSameShape(_ shape: [Int], _ call: String) throws {
         let mine = [Int64(shape.count)] + shape.map(Int64.init) + [Int64](repeating: -1, count: 8 - Swift.min(shape.count, 8))
-        let all = try allGather(Array(mine.prefix(9)))
+        let all = try gather(Array(mine.prefix(9)), "\(call) (checking that every rank passes the same shape)")
         if let other = all.firstIndex(where: { $0 != all[0] }) {
             func text(_ v: [Int64]) -> String { "[" + v.dropFirst().prefix(Int(v[0])).map(String.init).joined(separator: ", ") + "]" }
-            throw DistributedError.mismatch(call: call, rank: rank, detail: "rank 0 passes a tensor of shape \(text(all[0])), rank \(other) one of shape \(text(all[other]))")
+            throw DistributedError.mismatch(call: call, rank: rank, detail: "rank 0 passes shape (or count) \(text(all[0])), rank \(other) \(text(all[other]))")
         }
+    }
+
+    /// After a timeout the unfinished collective cannot be cancelled, and later calls would pair
+    /// with it: the communicator refuses them.
+    func ensureUsable(_ call: String) throws {
+        if let failure { throw DistributedError.unusable(call: call, rank: rank, after: failure.description) }
     }
 
     /// Polls `request` until it completes or `timeout` passes; spins briefly, then sleeps between
@@ -188,7 +221,11 @@ public final class Communicator: @unchecked Sendable {
             if done != 0 { return }
             polls += 1
             if polls > 2000 {
-                if Date() > deadline { throw DistributedError.timeout(call: call, rank: rank, seconds: timeout) }
+                if Date() > deadline {
+                    let error = DistributedError.timeout(call: call, rank: rank, seconds: timeout)
+                    failure = error
+                    throw error
+                }
                 usleep(polls > 20000 ? 1000 : 50)
             }
         }

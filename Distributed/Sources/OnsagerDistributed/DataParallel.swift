@@ -56,6 +56,16 @@ public final class DataParallel<Scalar: TensorScalar>: DataParallelism {
         if checkEvery > 0 && step % checkEvery == 0 { try checkIdentical(parameters, step: step) }
     }
 
+    public func checkAgreement(_ values: [Int], names: [String]) throws {
+        let all = try communicator.allGather(values.map { Int64($0) })
+        for r in all.indices where all[r] != all[0] {
+            let differing = values.indices.filter { all[r][$0] != all[0][$0] }
+                .map { "\(names.indices.contains($0) ? names[$0] : "value \($0)") \(all[0][$0]) on rank 0, \(all[r][$0]) on rank \(r)" }
+            throw DistributedError.mismatch(call: "data-parallel fit", rank: communicator.rank,
+                                            detail: "the processes disagree on " + differing.joined(separator: "; ") + " (every process must load the whole dataset with the same seeds and settings)")
+        }
+    }
+
     /// Throws `.parametersDiverged` unless every process holds bit-identical `parameters`.
     public func checkIdentical(_ parameters: [Tensor<Scalar>], step: Int) throws {
         var hash: UInt64 = 0xcbf29ce484222325

@@ -8,6 +8,9 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
     case timeout(call: String, rank: Int, seconds: Double)
     /// Processes passed incompatible arguments to a collective (shapes, counts).
     case mismatch(call: String, rank: Int, detail: String)
+    /// A call on a communicator whose earlier collective timed out (its peers' calls would pair
+    /// with the unfinished one): abort the job.
+    case unusable(call: String, rank: Int, after: String)
     /// The processes' parameters are no longer identical (checked every K steps).
     case parametersDiverged(step: Int, rank: Int, differingRanks: [Int])
 
@@ -17,6 +20,8 @@ public enum DistributedError: Error, Equatable, CustomStringConvertible {
         case let .timeout(call, rank, seconds):
             return "\(call) on rank \(rank) did not complete within \(seconds) s: a peer process may have died or be waiting in another call (ONSAGER_MPI_TIMEOUT sets the limit)"
         case let .mismatch(call, rank, detail): return "\(call) on rank \(rank): \(detail)"
+        case let .unusable(call, rank, after):
+            return "\(call) on rank \(rank): this communicator is unusable after an earlier failure (\(after)); call abort() to end the job"
         case let .parametersDiverged(step, rank, ranks):
             return "data-parallel training: after step \(step) the parameters of rank(s) \(ranks.map(String.init).joined(separator: ", ")) differ from rank 0's (seen on rank \(rank)); every process must run the same code on the same global batches"
         }

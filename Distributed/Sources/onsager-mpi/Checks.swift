@@ -38,6 +38,13 @@ func runChecks(_ world: Communicator) -> Int {
             if double { try check(Double.self) } else { try check(Float.self) }
         }
         if world.size > 1 {
+            var values = [Double](repeating: 1, count: world.rank == 0 ? 3 : 5)
+            do {
+                try world.broadcast(&values)
+                expect(false, "an array count mismatch is reported")
+            } catch let e as DistributedError {
+                expect(e.description.contains("[3]") && e.description.contains("[5]"), "an array count mismatch names both counts: \(e)")
+            }
             let shape = world.rank == 0 ? [3] : [4]
             do {
                 _ = try world.allReduce(Tensor<Double>(repeating: 1, shape: shape))
@@ -81,6 +88,41 @@ func runChecks(_ world: Communicator) -> Int {
             } catch let e as DistributedError {
                 expect(e == .parametersDiverged(step: 7, rank: world.rank, differingRanks: [world.size - 1]), "drifted parameters stop every rank naming the drifted one: \(e)")
             }
+        }
+    }
+
+    attempt("data-parallel misuse") {
+        guard world.size > 1 else { return }
+        func loop() -> TrainingLoop<Sequential<Double>, SGD<Double>> {
+            var l = TrainingLoop(model: Sequential<Double>([Dense<Double>(inputSize: 4, outputSize: 2, generator: RandomGenerator(seed: 1))]),
+                                 optimizer: SGD<Double>(learningRate: 0.1), batchSize: 10, generator: RandomGenerator(seed: 2))
+            l.showProgress = false
+            l.showsProgressBar = false
+            l.dataParallel = DataParallel<Double>(world)
+            return l
+        }
+        // Ranks that load different data would combine gradients of different batches.
+        let rows = world.rank == 0 ? 40 : 30
+        var a = loop()
+        do {
+            try a.fit(inputs: Tensor<Double>.normal([rows, 4], generator: RandomGenerator(seed: 3)), labels: (0..<rows).map { $0 % 2 }, epochs: 1) { m, x, y in
+                Loss.softmaxCrossEntropy(logits: m(x), labels: y)
+            }
+            expect(false, "ranks with different data are refused")
+        } catch let e as DistributedError {
+            expect(e.description.contains("rows 40 on rank 0, 30 on rank 1"), "ranks with different data are refused at the start of fit: \(e)")
+        }
+        // A NaN in one rank's rows stops every rank with the same error.
+        var x = Tensor<Double>.normal([40, 4], generator: RandomGenerator(seed: 3)).scalars
+        x[39 * 4] = .nan   // the last row: rank 1's shard of the last batch
+        var b = loop()
+        do {
+            try b.fit(inputs: Tensor(shape: [40, 4], scalars: x), labels: (0..<40).map { $0 % 2 }, epochs: 1) { m, x, y in
+                Loss.softmaxCrossEntropy(logits: m(x), labels: y)
+            }
+            expect(false, "a NaN on one rank stops training")
+        } catch let e as TrainingError {
+            expect("\(e)".contains("epoch 1"), "a NaN in one rank's rows stops every rank: \(e)")
         }
     }
 

@@ -24,7 +24,7 @@ func say(_ text: String) {
 switch command {
 case "check":
     let failures = runChecks(world)
-    say(failures == 0 ? "all checks passed on \(world.size) rank(s)" : "\(failures) check(s) FAILED")
+    say(failures == 0 ? "all checks passed on \(world.size) \(world.size == 1 ? "rank" : "ranks")" : "\(failures) check(s) FAILED")
     exit(failures == 0 ? 0 : 1)
 case "demo":
     do { try runDemo(world) } catch { print("rank \(world.rank): \(error)"); world.abort() }

@@ -48,6 +48,9 @@ import OnsagerDistributed
         chunk.runs = 5
         #expect(Array(b.logWeights.prefix(5)) == chunk.logPartition(of: model, generator: RandomGenerator(seed: 7)).logWeights)
         #expect(abs(b.logZ - model.exactLogPartition()) < 0.1)
+        // A chunk size that does not divide the runs: a shorter last chunk, every run counted.
+        let ragged = try ShardedAIS(ais, chunkRuns: 6).logPartition(of: model, seed: 7)
+        #expect(ragged.logWeights.count == 20 && ragged.logWeights.allSatisfy { $0 != 0 } && abs(ragged.logZ - model.exactLogPartition()) < 0.1)
     }
 
     @Test func errorsNameTheCallAndTheRank() {

@@ -6,10 +6,17 @@ import OnsagerCore
 /// gradient of the global batch, and all take the same optimizer step.
 ///
 /// The main package defines only this contract; the `OnsagerDistributed` package (in
-/// `Distributed/`) implements it over MPI. The loop calls, in order: `broadcast` once at the start
-/// of `fit` (the writer's parameters win), then per batch `shard(ofBatchWith:)`, backward on the
-/// shard, `reduce(gradients:rows:totalRows:)`, `reduce(sum:)` for the logged loss, the update,
-/// and `afterStep(_:parameters:)`; only the writer writes checkpoints and metrics.
+/// `Distributed/`) implements it over MPI. The loop calls, in order: `checkAgreement` and
+/// `broadcast` once at the start of `fit` (the writer's parameters win), then per batch
+/// `shard(ofBatchWith:)`, backward on the shard, `reduce(sum:)` of a non-finite flag (so that a
+/// NaN on one process stops every process), `reduce(gradients:rows:totalRows:)`, `reduce(sum:)`
+/// for the logged loss (the global batch's), the update, and `afterStep(_:parameters:)`; only the
+/// writer writes checkpoints and metrics.
+///
+/// Every process loads the whole dataset with the same seeds (unlike PyTorch's
+/// DistributedSampler). Buffers (BatchNorm's running statistics) are not combined, and dropout
+/// masks follow the shared seeds, so they repeat across processes: models with either are not
+/// equivalent to one process.
 public protocol DataParallelism<Scalar>: AnyObject {
     /// The element type of the tensors it combines.
     associatedtype Scalar: TensorScalar
@@ -28,4 +35,8 @@ public protocol DataParallelism<Scalar>: AnyObject {
     /// Called after every optimizer step with the parameters (e.g. to check that they have not
     /// drifted apart).
     func afterStep(_ step: Int, parameters: [Tensor<Scalar>]) throws
+    /// Throws unless every process passes the same `values` (the loop passes its data's rows,
+    /// batch size, batches per epoch, epochs and shuffling seed when `fit` starts: processes that
+    /// disagree would combine gradients of different batches), naming each value in `names`.
+    func checkAgreement(_ values: [Int], names: [String]) throws
 }

@@ -110,7 +110,11 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
         }
         dataGenerator = loader.generator
         stoppedEarly = false
-        if let dataParallel { try Self.broadcastState(&model, dataParallel) }
+        if let dataParallel {
+            try dataParallel.checkAgreement([loader.rowCount, loader.batchSize, loader.batchesPerEpoch, epochs, Int(truncatingIfNeeded: loader.generator.seed)],
+                                            names: ["rows", "batch size", "batches per epoch", "epochs", "shuffling seed"])
+            try Self.broadcastState(&model, dataParallel)
+        }
         let barOutput: ProgressReporter.Output? = showProgress || showsProgressBar ? nil : .silent
         while history.count < epochs {
             let epoch = history.count + 1
@@ -129,10 +133,13 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                     l.backward()
                     value = Double(l.item)
                 }
-                let badLocal = !value.isFinite || model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
-                if badLocal {
-                    throw TrainingError.nonFinite(epoch: epoch, step: globalStep, what: value.isFinite ? "gradient" : "loss \(value)",
-                                                  op: locateNonFinite { loss($0, batch) })
+                let localBad = !value.isFinite || model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
+                // Under data parallelism every process learns of a NaN anywhere, and all stop.
+                let elsewhere = try dataParallel.map { try $0.reduce(sum: localBad ? 1 : 0) > 0 } ?? false
+                if localBad || elsewhere {
+                    throw TrainingError.nonFinite(epoch: epoch, step: globalStep,
+                                                  what: !localBad ? "loss or gradient on another process" : value.isFinite ? "gradient" : "loss \(value)",
+                                                  op: localBad ? locateNonFinite { loss($0, batch) } : nil)
                 }
                 if let dataParallel {
                     try Self.reduceGradients(model.trainableParameters, dataParallel, rows: batch.count, totalRows: globalBatch.count)
