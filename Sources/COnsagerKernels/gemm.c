@@ -170,10 +170,8 @@
         if (N == 1 && beta == 0 && rsa == 1 && csa != 1 && M >= 16) {                              \
             /* Transposed matrix-vector (xᵀg in a backward pass): the columns of A are contiguous \
                rows of the source, so y accumulates one vectorised axpy per k, in k order. */     \
-            T *y = C;                                                                              \
-            T *tmp = ldc == 1 ? C : (T *)malloc(sizeof(T) * (size_t)M);                            \
-            if (tmp) {                                                                             \
-                y = tmp;                                                                           \
+            T *y = ldc == 1 ? C : (T *)malloc(sizeof(T) * (size_t)M);                              \
+            if (y) {                                                                               \
                 for (long i = 0; i < M; i++) y[i] = 0;                                             \
                 for (long k = 0; k < K; k++) onsager_axpy_##S(M, alpha * B[k * rsb], A + k * csa, y); \
                 if (y != C) { for (long i = 0; i < M; i++) C[i * ldc] = y[i]; free(y); }           \

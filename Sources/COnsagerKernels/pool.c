@@ -30,9 +30,9 @@
 // Contention (another process wants our cores) is noticed two ways: a gap in a spinning thread's
 // clock (it was descheduled), or a worker's task taking much longer than the caller's (the worker
 // was descheduled mid-task, or shares its core), twice within SLOW_WINDOW_NS, so that one-off
-// hiccups do not count. For a while after that (CONTENDED_NS) the
-// pool runs every job in the caller, as one thread would: with a busy neighbour a second thread
-// adds less than the waits for it cost, and one thread then runs at its quiet-machine speed.
+// hiccups do not count. For a while after that (CONTENDED_NS) the pool runs every job in the
+// caller, as one thread would: with a busy neighbour a second thread adds less than the waits for
+// it cost, and one thread then runs at its quiet-machine speed.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
 #define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
@@ -263,8 +263,7 @@ void onsager_set_num_threads(int n) {
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
     int nt = onsager_get_num_threads();
-    if (ntasks == 1 || nt == 1 || in_parallel || now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed) ||
-        pthread_mutex_trylock(&pool_lock) != 0) {
+    if (ntasks == 1 || nt == 1 || in_parallel || onsager_pool_contended() || pthread_mutex_trylock(&pool_lock) != 0) {
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }

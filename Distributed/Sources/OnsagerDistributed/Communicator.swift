@@ -128,17 +128,7 @@ public final class Communicator: @unchecked Sendable {
     /// agree: checked).
     public func allGather<S: TensorScalar>(_ tensor: Tensor<S>) throws -> Tensor<S> {
         try checkSameShape(tensor.shape, "allGather")
-        let local = tensor.scalars
-        var all = [S](repeating: 0, count: local.count * size)
-        let count = try count32(local.count, "MPI_Iallgather")
-        try local.withUnsafeBytes { send in
-            try all.withUnsafeMutableBytes { receive in
-                var request: MPI_Request? = onsager_mpi_request_null()
-                try check(MPI_Iallgather(send.baseAddress, count, Self.datatype(S.self), receive.baseAddress, count, Self.datatype(S.self), comm, &request),
-                          "MPI_Iallgather")
-                try wait(&request, "MPI_Iallgather")
-            }
-        }
+        let all = try gatherValues(tensor.scalars, Self.datatype(S.self), "MPI_Iallgather")
         let shape = tensor.shape.isEmpty ? [size] : [tensor.shape[0] * size] + tensor.shape.dropFirst()
         return Tensor(shape: shape, scalars: all)
     }
@@ -178,19 +168,26 @@ public final class Communicator: @unchecked Sendable {
         }
     }
 
-    /// The all-gather of Int64 values itself, counts unchecked.
+    /// The all-gather of Int64 values, one array per rank, counts unchecked.
     func gather(_ values: [Int64], _ call: String) throws -> [[Int64]] {
+        let all = try gatherValues(values, onsager_mpi_int64(), call)
+        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
+    }
+
+    /// The all-gather itself: every rank's `values` (of MPI type `type`) concatenated in rank
+    /// order, counts unchecked.
+    func gatherValues<T: Numeric>(_ values: [T], _ type: MPI_Datatype?, _ call: String) throws -> [T] {
         try ensureUsable(call)
-        var all = [Int64](repeating: 0, count: values.count * size)
+        var all = [T](repeating: 0, count: values.count * size)
         let count = try count32(values.count, call)
         try values.withUnsafeBytes { send in
             try all.withUnsafeMutableBytes { receive in
                 var request: MPI_Request? = onsager_mpi_request_null()
-                try check(MPI_Iallgather(send.baseAddress, count, onsager_mpi_int64(), receive.baseAddress, count, onsager_mpi_int64(), comm, &request), call)
+                try check(MPI_Iallgather(send.baseAddress, count, type, receive.baseAddress, count, type, comm, &request), call)
                 try wait(&request, call)
             }
         }
-        return (0..<size).map { Array(all[($0 * values.count)..<(($0 + 1) * values.count)]) }
+        return all
     }
 
     /// Throws `.mismatch` when the processes pass arguments of different shapes (or counts) to

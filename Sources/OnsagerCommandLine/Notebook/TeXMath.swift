@@ -40,10 +40,10 @@ public enum TeXMath {
         var mathML: String {
             switch self {
             case let .identifier(s, upright):
-                return upright && s.count == 1 ? "<mi mathvariant=\"normal\">\(escape(s))</mi>" : "<mi>\(escape(s))</mi>"
-            case let .number(s): return "<mn>\(escape(s))</mn>"
-            case let .op(s, large): return large ? "<mo largeop=\"true\" movablelimits=\"true\">\(escape(s))</mo>" : "<mo>\(escape(s))</mo>"
-            case let .text(s): return "<mtext>\(escape(s))</mtext>"
+                return upright && s.count == 1 ? "<mi mathvariant=\"normal\">\(Markdown.escape(s))</mi>" : "<mi>\(Markdown.escape(s))</mi>"
+            case let .number(s): return "<mn>\(Markdown.escape(s))</mn>"
+            case let .op(s, large): return large ? "<mo largeop=\"true\" movablelimits=\"true\">\(Markdown.escape(s))</mo>" : "<mo>\(Markdown.escape(s))</mo>"
+            case let .text(s): return "<mtext>\(Markdown.escape(s))</mtext>"
             case let .row(nodes): return "<mrow>" + nodes.map(\.mathML).joined() + "</mrow>"
             case let .fraction(a, b): return "<mfrac>\(a.mathML)\(b.mathML)</mfrac>"
             case let .root(a): return "<msqrt>\(a.mathML)</msqrt>"
@@ -58,13 +58,9 @@ public enum TeXMath {
                 case (nil, nil): return base.mathML
                 }
             case let .space(width): return "<mspace width=\"\(width)\"/>"
-            case let .error(s): return "<merror><mtext>\(escape(s))</mtext></merror>"
+            case let .error(s): return "<merror><mtext>\(Markdown.escape(s))</mtext></merror>"
             }
         }
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
     static let greek: [String: String] = [

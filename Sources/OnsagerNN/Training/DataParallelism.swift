@@ -8,9 +8,9 @@ import OnsagerCore
 /// The main package defines only this contract; the `OnsagerDistributed` package (in
 /// `Distributed/`) implements it over MPI. The loop calls, in order: `checkAgreement` and
 /// `broadcast` once at the start of `fit` (the writer's parameters win), then per batch
-/// `shard(ofBatchWith:)`, backward on the shard, `reduce(sum:)` of a non-finite flag (so that a
-/// NaN on one process stops every process), `reduce(gradients:rows:totalRows:)`, `reduce(sum:)`
-/// for the logged loss (the global batch's), the update, and `afterStep(_:parameters:)`; only the
+/// `shard(ofBatchWith:)`, backward on the shard, `reduce(sum:)` of the loss summed over the shard
+/// (NaN from a process that saw a non-finite loss or gradient, so that every process stops),
+/// `reduce(gradients:rows:totalRows:)`, the update, and `afterStep(_:parameters:)`; only the
 /// writer writes checkpoints and metrics.
 ///
 /// Every process loads the whole dataset with the same seeds (unlike PyTorch's

@@ -134,16 +134,19 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                     value = Double(l.item)
                 }
                 let localBad = !value.isFinite || model.parameters.contains { $0.grad.map { AnomalyDetection.nonFiniteCount($0) > 0 } ?? false }
-                // Under data parallelism every process learns of a NaN anywhere, and all stop.
-                let elsewhere = try dataParallel.map { try $0.reduce(sum: localBad ? 1 : 0) > 0 } ?? false
-                if localBad || elsewhere {
+                // Under data parallelism one sum gives the global batch's loss, and a NaN from any
+                // process that saw a non-finite loss or gradient, so that all stop together.
+                let globalValue = try dataParallel.map {
+                    try $0.reduce(sum: localBad ? .nan : value * Double(batch.count)) / Double(Swift.max(globalBatch.count, 1))
+                } ?? value
+                if localBad || !globalValue.isFinite {
                     throw TrainingError.nonFinite(epoch: epoch, step: globalStep,
                                                   what: !localBad ? "loss or gradient on another process" : value.isFinite ? "gradient" : "loss \(value)",
                                                   op: localBad ? locateNonFinite { loss($0, batch) } : nil)
                 }
+                value = globalValue
                 if let dataParallel {
                     try Self.reduceGradients(model.trainableParameters, dataParallel, rows: batch.count, totalRows: globalBatch.count)
-                    value = try dataParallel.reduce(sum: value * Double(batch.count)) / Double(Swift.max(globalBatch.count, 1))
                 }
                 if let clipNorm { clipGradientNorm(model.trainableParameters, maxNorm: clipNorm) }
                 model.update(with: &optimizer)
