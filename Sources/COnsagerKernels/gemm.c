@@ -6,8 +6,6 @@
 #include "templates/transpose.h"
 
 #define PORTABLE_FMA(a, b, c) ((a) * (b) + (c))
-#define G_PLAN_DEEP 1       // the product's M is batch-sized and B needs packing: deep K blocks
-#define G_PLAN_FEW_ROWS 2   // the product's M is at most 256: full B panels are read in place
 #define HW_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 
 // ---- portable (SSE2 on x86-64, NEON elsewhere) ----

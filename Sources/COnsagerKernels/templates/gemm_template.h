@@ -19,6 +19,10 @@
 #ifndef G_KC_LAZY
 #define G_KC_LAZY 1024
 #endif
+#ifndef G_PLAN_DEEP
+#define G_PLAN_DEEP 1       // plan flag: the product's M is batch-sized and B needs packing: deep K blocks
+#define G_PLAN_FEW_ROWS 2   // plan flag: the product's M is at most 256: full B panels are read in place
+#endif
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef T FN(uvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 
