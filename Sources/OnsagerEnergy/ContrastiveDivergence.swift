@@ -50,6 +50,24 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// the parameters from before the last update.
     var chainHidden: Tensor<Scalar>?
 
+    /// PCD's chains ("chains") and the hidden sample kept from the last update ("chainHidden");
+    /// empty for CD-k. Assigning restores them (missing keys clear them).
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get {
+            var state: [String: Tensor<Scalar>] = [:]
+            state["chains"] = chains
+            state["chainHidden"] = chainHidden
+            return state
+        }
+        set {
+            if let c = newValue["chains"] {
+                chains = c
+                pendingChains = nil
+            }
+            chainHidden = newValue["chainHidden"]
+        }
+    }
+
     /// The loss whose gradient is the CD/PCD update; call `backward()` on it.
     ///
     /// CD-k reuses the data's hidden field for both the first Gibbs step and the positive phase;

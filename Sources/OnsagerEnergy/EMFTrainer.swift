@@ -44,6 +44,27 @@ public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
         particles = TAPSolver.start(from: batch, model: model)
     }
 
+    /// The update count ("updates", one element) and, once persistent, the particles
+    /// ("particles.visible", "particles.hidden"). Assigning restores them.
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get {
+            var state = ["updates": Tensor<Scalar>(shape: [1], scalars: [Scalar(Double(updates))])]
+            if let p = particles {
+                state["particles.visible"] = p.visible
+                state["particles.hidden"] = p.hidden
+            }
+            return state
+        }
+        set {
+            if let u = newValue["updates"] { updates = Int(Double(u.scalars[0])) }
+            if let v = newValue["particles.visible"], let h = newValue["particles.hidden"] {
+                particles = Magnetizations(visible: v, hidden: h)
+            } else {
+                particles = nil
+            }
+        }
+    }
+
     /// The EMF loss for one batch (advancing persistent particles).
     public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
         updates += 1

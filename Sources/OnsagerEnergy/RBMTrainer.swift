@@ -11,11 +11,21 @@ public protocol RBMTrainer<Scalar> {
     /// The generator `trainEpoch` shuffles with when none is given: the trainer's own where it
     /// has one (CD/PCD's sampling generator), else `RandomGenerator.current`.
     var defaultGenerator: RandomGenerator { get }
+    /// The state a resumed run needs besides the model and optimizer (persistent chains,
+    /// particles, counters), as named tensors for `RBMTrainingCheckpoint`; assigning restores it.
+    /// Empty for stateless rules (CD-k).
+    var stateTensors: [String: Tensor<Scalar>] { get set }
 }
 
 extension RBMTrainer {
     /// `RandomGenerator.current`.
     public var defaultGenerator: RandomGenerator { .current }
+
+    /// No state: a stateless rule resumes from the model and optimizer alone.
+    public var stateTensors: [String: Tensor<Scalar>] {
+        get { [:] }
+        set {}
+    }
 
     /// One update: loss, backward, optimizer step. Returns the loss value.
     @discardableResult

@@ -42,6 +42,13 @@ public enum Checkpoint {
         return metadata
     }
 
+    /// Loads named tensors already read (from a file at `path`, named in errors) into `model`,
+    /// with the checks of `load(into:from:)`: for checkpoints that hold a model among other
+    /// state under a prefix.
+    public static func load<M: Module>(into model: inout M, tensors: [String: Tensor<M.Scalar>], path: String, strict: Bool = true) throws {
+        try apply(tensors, to: &model, path: path, strict: strict)
+    }
+
     static func apply<M: Module>(_ tensors: [String: Tensor<M.Scalar>], to model: inout M, path: String, strict: Bool) throws {
         let expected = model.stateDict
         let names = Set(expected.map(\.name))
