@@ -58,6 +58,7 @@ let package = Package(
                           exclude: ["torch_equivalent.py"]),
         .executableTarget(name: "08-backprop-free-energy", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/08-backprop-free-energy"),
         .executableTarget(name: "09-temperature", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/09-temperature"),
+        .executableTarget(name: "10-reproductions", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/10-reproductions"),
         .testTarget(name: "OnsagerTests", dependencies: ["Onsager", "OnsagerCommandLine", "COnsagerKernels"], path: "Tests/OnsagerTests",
                     resources: [.copy("Golden")]),
     ]

@@ -59,7 +59,7 @@ func runNotebook(name: String, arguments: [String]) -> Bool {
     print("running \(name)…")
     let binary = work.appendingPathComponent(".build/release/\(product)").path
     let result = shell([binary] + arguments, environment: ["ONSAGER_OUTPUT": output.path])
-    var run = NotebookRun(stdout: result.stdout, end: Date().timeIntervalSince1970, date: started, machine: machineDescription())
+    var run = NotebookRun(stdout: result.stdout, end: Date().timeIntervalSince1970, date: started, machine: MachineDescription.current)
     run.arguments = arguments
     let figureDir = output.appendingPathComponent(name)
     let files = ((try? fm.contentsOfDirectory(atPath: figureDir.path)) ?? []).filter { $0.hasSuffix(".svg") }
@@ -120,17 +120,6 @@ func sourceHash(_ text: String) -> String {
     var h: UInt64 = 0xcbf29ce484222325
     for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
     return String(h, radix: 16)
-}
-
-/// "AMD EPYC (family 25 model 17), 2 CPUs".
-func machineDescription() -> String {
-    let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-    func field(_ key: String) -> String? {
-        info.split(separator: "\n").first { $0.hasPrefix(key) }.map { $0.split(separator: ":", maxSplits: 1).last!.trimmingCharacters(in: .whitespaces) }
-    }
-    let model = field("model name") ?? "unknown CPU"
-    let family = field("cpu family").map { " (family \($0) model \(field("model\t") ?? "?"))" } ?? ""
-    return "\(model)\(family), \(ProcessInfo.processInfo.activeProcessorCount) CPUs, \(Kernels.threadCount) thread(s)"
 }
 
 /// Runs a command, returns its exit status and standard output (echoed as it arrives, markers removed).

@@ -51,4 +51,20 @@ public enum Kernels {
     @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {
         Int(onsager_force_isa_level(Int32(level)))
     }
+
+    /// Runs `body(t)` for every t in 0..<count on the kernel pool (the calling thread takes tasks
+    /// too) and returns when all are done. Tasks must write disjoint memory; for bit-identical
+    /// results at any thread count, a task's result must depend only on t, never on which thread
+    /// ran it or in which order. A call from inside a task runs serially.
+    public static func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        guard count > 0 else { return }
+        withoutActuallyEscaping(body) { escapable in
+            var task = escapable
+            withUnsafeMutablePointer(to: &task) { pointer in
+                onsager_parallel_for(count, { context, t in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(t))
+                }, pointer)
+            }
+        }
+    }
 }

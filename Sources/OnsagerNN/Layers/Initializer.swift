@@ -9,6 +9,8 @@ public enum Initializer: Sendable {
     case heNormal
     /// N(0, std²).
     case normal(std: Double)
+    /// U(−limit, limit) whatever the fan-in (Ciresan et al. 2010 use 0.05).
+    case uniform(limit: Double)
     /// All zeros.
     case zeros
 
@@ -22,6 +24,7 @@ public enum Initializer: Sendable {
             return Tensor.uniform(shape, low: -a, high: a, generator: generator)
         case .heNormal: return Tensor.normal(shape, std: S((2.0 / Double(fanIn)).squareRoot()), generator: generator)
         case let .normal(std): return Tensor.normal(shape, std: S(std), generator: generator)
+        case let .uniform(limit): return Tensor.uniform(shape, low: S(-limit), high: S(limit), generator: generator)
         case .zeros: return Tensor.zeros(shape)
         }
     }
