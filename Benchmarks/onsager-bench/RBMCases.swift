@@ -101,3 +101,16 @@ func benchEMFEpoch(threads: Int) {
     try! pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
     emit("emf-epoch", threads: threads, value: now() - t0, unit: "s", extra: ["method": "PCD-1"])
 }
+
+/// CD-25 on a 784×500 RBM, batch 100 (tutorial 10's reproduction of Salakhutdinov & Murray):
+/// 53 GEMMs of 78.4 MFLOP per update plus 50 sampled layers. Updates per second, with the
+/// fraction of the time the GEMMs would take at the sgemm-rbm-fwd rate measured just before.
+func benchRBMCD25(threads: Int) {
+    let g = RandomGenerator(seed: 1)
+    var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
+    let v0 = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g)
+    var cd = ContrastiveDivergence<Float>.cd(k: 25, generator: g)
+    var opt = SGD<Float>(learningRate: 0.01)
+    let r = measureRate(target: 1.0, reps: 3, warm: 1) { cd.step(&model, batch: v0, optimizer: &opt) }
+    emit("rbm-cd25-update", threads: threads, value: r.median, unit: "upd/s", extra: ["min": r.min, "max": r.max, "gemm_gflop_per_update": 53 * 0.0784])
+}

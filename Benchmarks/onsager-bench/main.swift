@@ -12,6 +12,7 @@ let cases: [(String, (Int) -> Void)] = [
     ("sgemm-rbm-vTh", { benchSgemm("sgemm-rbm-vTh", m: 784, n: 500, k: 100, transA: true, threads: $0) }),  // [784x100]ᵀ·[100x500]
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
+    ("rbm-cd25-update", { benchRBMCD25(threads: $0) }),
     ("rbm-epoch-10k", { benchRBMEpoch10k(threads: $0) }),
     ("ais-mnist", { benchAISMNIST(threads: $0) }),
     ("tap-iteration", { benchTAPIteration(threads: $0) }),
@@ -19,6 +20,7 @@ let cases: [(String, (Int) -> Void)] = [
     ("emf-update", { benchEMFUpdate(threads: $0) }),
     ("mlp-small-step", { benchMLPStep("mlp-small-step", sizes: [784, 500, 10], threads: $0) }),
     ("mlp-big-step", { benchMLPStep("mlp-big-step", sizes: [784, 2500, 2000, 1500, 1000, 500, 10], threads: $0) }),
+    ("augment-batch", { benchAugmentBatch(threads: $0) }),
     // Starts its own busy neighbour process; compares 1 and 2 threads whatever --threads says.
     ("contention", { benchContention(threads: $0) }),
 ]

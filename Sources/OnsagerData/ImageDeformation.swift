@@ -84,40 +84,80 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
         if n == 0 { return images.detached().contiguous() }
         // All random numbers first, in one fixed order: the result cannot depend on the threads.
         let affine = Tensor<Double>.uniform([n, 6], low: -1, high: 1, generator: generator).scalars
-        let field = elasticAlpha > 0 ? Tensor<Double>.uniform([n, 2, pixels], low: -1, high: 1, generator: generator).scalars : []
-        let kernel = Self.gaussianKernel(sigma: elasticSigma, radius: Swift.min(Int((3 * elasticSigma).rounded(.up)), Swift.max(height, width) - 1))
-        let input = images.detached().contiguous().scalars
-        var output = [S](repeating: 0, count: n * pixels)
+        let displacement = elasticAlpha > 0 ? elasticField(n: n, height: height, width: width, generator: generator).scalars : []
+        // The per-pixel work is done in Double by non-generic code (generic code that the
+        // caller's module does not specialise would cost ~100 ns per pixel).
+        let input = images.detached().contiguous().converted(to: Double.self).scalars
+        let output = Self.resample(input, count: n, height: height, width: width, affine: affine, displacement: displacement,
+                                   strengths: (rotation, scale, shear, translation), background: background)
+        return Tensor<Double>(shape: images.shape, scalars: output).converted(to: S.self)
+    }
+
+    /// Reads every output pixel of `count` images from its source point (see the type's
+    /// description); `affine` holds six uniform(−1, 1) draws per image, `displacement` the elastic
+    /// field (empty for none).
+    static func resample(_ input: [Double], count n: Int, height: Int, width: Int, affine: [Double], displacement: [Double],
+                         strengths: (rotation: Double, scale: Double, shear: Double, translation: Double), background: Double) -> [Double] {
+        let pixels = height * width
+        var output = [Double](repeating: 0, count: n * pixels)
         let cx = Double(width - 1) / 2, cy = Double(height - 1) / 2
         let degrees = Double.pi / 180
-        output.withUnsafeMutableBufferPointer { out in
-            let out = UncheckedSendable(out)
-            Kernels.parallelFor(n) { i in
-                let r = affine[(6 * i)..<(6 * i + 6)].map { $0 }
-                let theta = rotation * degrees * r[0], sx = 1 + scale * r[1], sy = 1 + scale * r[2]
-                let phi = shear * degrees * r[3], tx = translation * r[4], ty = translation * r[5]
-                // A = R(θ) · [[1, tan φ], [0, 1]] · diag(sx, sy); its inverse maps output to input.
-                let c = cos(theta), s = sin(theta), k = tan(phi)
-                let a00 = c * sx, a01 = (c * k - s) * sy, a10 = s * sx, a11 = (s * k + c) * sy
-                let det = a00 * a11 - a01 * a10
-                let i00 = a11 / det, i01 = -a01 / det, i10 = -a10 / det, i11 = a00 / det
-                var dx = [Double](repeating: 0, count: pixels), dy = dx
-                if elasticAlpha > 0 {
-                    dx = Self.smooth(field[(2 * i * pixels)..<((2 * i + 1) * pixels)], height: height, width: width, kernel: kernel, scale: elasticAlpha)
-                    dy = Self.smooth(field[((2 * i + 1) * pixels)..<((2 * i + 2) * pixels)], height: height, width: width, kernel: kernel, scale: elasticAlpha)
-                }
-                let base = i * pixels
-                for y in 0..<height {
-                    for x in 0..<width {
-                        let qx = Double(x) - cx, qy = Double(y) - cy, p = y * width + x
-                        let srcX = i00 * qx + i01 * qy + cx + tx + dx[p]
-                        let srcY = i10 * qx + i11 * qy + cy + ty + dy[p]
-                        out.value[base + p] = S(Self.bilinear(input, offset: base, height: height, width: width, x: srcX, y: srcY, background: background))
+        input.withUnsafeBufferPointer { inputBuffer in
+            displacement.withUnsafeBufferPointer { fieldBuffer in
+                affine.withUnsafeBufferPointer { affineBuffer in
+                    output.withUnsafeMutableBufferPointer { out in
+                        let source = UncheckedSendable(inputBuffer), field = UncheckedSendable(fieldBuffer)
+                        let draws = UncheckedSendable(affineBuffer), target = UncheckedSendable(out)
+                        Kernels.parallelFor(n) { i in
+                            let r = UnsafeBufferPointer(rebasing: draws.value[(6 * i)..<(6 * i + 6)])
+                            let theta = strengths.rotation * degrees * r[0], sx = 1 + strengths.scale * r[1], sy = 1 + strengths.scale * r[2]
+                            let phi = strengths.shear * degrees * r[3], tx = strengths.translation * r[4], ty = strengths.translation * r[5]
+                            // A = R(θ) · [[1, tan φ], [0, 1]] · diag(sx, sy); its inverse maps output to input.
+                            let c = cos(theta), s = sin(theta), k = tan(phi)
+                            let a00 = c * sx, a01 = (c * k - s) * sy, a10 = s * sx, a11 = (s * k + c) * sy
+                            let det = a00 * a11 - a01 * a10
+                            let i00 = a11 / det, i01 = -a01 / det, i10 = -a10 / det, i11 = a00 / det
+                            let image = UnsafeBufferPointer(rebasing: source.value[(i * pixels)..<((i + 1) * pixels)])
+                            let elastic = !field.value.isEmpty
+                            for y in 0..<height {
+                                let qy = Double(y) - cy
+                                for x in 0..<width {
+                                    let qx = Double(x) - cx
+                                    var srcX = i00 * qx + i01 * qy + cx + tx, srcY = i10 * qx + i11 * qy + cy + ty
+                                    if elastic {
+                                        // The field is stored [image, axis, x, y] (see elasticField).
+                                        srcX += field.value[(2 * i) * pixels + x * height + y]
+                                        srcY += field.value[(2 * i + 1) * pixels + x * height + y]
+                                    }
+                                    target.value[i * pixels + y * width + x] = bilinear(image, height: height, width: width, x: srcX, y: srcY, background: background)
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
-        return Tensor(shape: images.shape, scalars: output)
+        return output
+    }
+
+    /// The elastic displacements α · (G_σ ∗ u) of n images, two fields each, stored as
+    /// [n, 2, width, height] (x-major, as the second smoothing pass leaves them). Smoothing is
+    /// separable and linear, so each pass is one matrix product with the symmetric banded matrix
+    /// G (G_ab = g(a − b), zero beyond the border) over all fields at once.
+    func elasticField(n: Int, height: Int, width: Int, generator: RandomGenerator) -> Tensor<Double> {
+        let u = Tensor<Double>.uniform([n * 2 * height, width], low: -1, high: 1, generator: generator)
+        func smoothing(_ size: Int, scale: Double) -> Tensor<Double> {
+            let kernel = Self.gaussianKernel(sigma: elasticSigma, radius: Swift.min(Int((3 * elasticSigma).rounded(.up)), size - 1))
+            let radius = kernel.count / 2
+            var g = [Double](repeating: 0, count: size * size)
+            for a in 0..<size { for b in Swift.max(0, a - radius)...Swift.min(size - 1, a + radius) { g[a * size + b] = kernel[b - a + radius] * scale } }
+            return Tensor(shape: [size, size], scalars: g)
+        }
+        return withoutGrad {
+            let alongX = matmul(u, smoothing(width, scale: 1))                                            // [n·2·h, w]
+            let xMajor = alongX.reshaped([n * 2, height, width]).transposed(1, 2).contiguous().reshaped([n * 2 * width, height])
+            return matmul(xMajor, smoothing(height, scale: elasticAlpha))                                 // [n·2·w, h]
+        }
     }
 
     /// Normalised Gaussian weights exp(−k²/2σ²) for k in −radius…radius.
@@ -127,35 +167,15 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
         return w.map { $0 / total }
     }
 
-    /// Separable Gaussian smoothing of one field with zeros beyond the border, times `scale`.
-    static func smooth(_ field: ArraySlice<Double>, height: Int, width: Int, kernel: [Double], scale: Double) -> [Double] {
-        let radius = kernel.count / 2, start = field.startIndex
-        var rows = [Double](repeating: 0, count: height * width), result = rows
-        for y in 0..<height {
-            for x in 0..<width {
-                var acc = 0.0
-                for k in Swift.max(-radius, -x)...Swift.min(radius, width - 1 - x) { acc += kernel[k + radius] * field[start + y * width + x + k] }
-                rows[y * width + x] = acc
-            }
-        }
-        for y in 0..<height {
-            for x in 0..<width {
-                var acc = 0.0
-                for k in Swift.max(-radius, -y)...Swift.min(radius, height - 1 - y) { acc += kernel[k + radius] * rows[(y + k) * width + x] }
-                result[y * width + x] = acc * scale
-            }
-        }
-        return result
-    }
-
-    /// The input image at `offset` read at (x, y) by bilinear interpolation, `background` outside.
-    /// At integer coordinates it returns the pixel exactly.
-    static func bilinear<S: TensorScalar>(_ input: [S], offset: Int, height: Int, width: Int, x: Double, y: Double, background: Double) -> Double {
+    /// The image read at (x, y) by bilinear interpolation, `background` outside. At integer
+    /// coordinates it returns the pixel exactly.
+    @inline(__always)
+    static func bilinear(_ image: UnsafeBufferPointer<Double>, height: Int, width: Int, x: Double, y: Double, background: Double) -> Double {
         guard x.isFinite && y.isFinite else { return background }
         let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
         let fx = x - Double(x0), fy = y - Double(y0)
         func pixel(_ px: Int, _ py: Int) -> Double {
-            px >= 0 && px < width && py >= 0 && py < height ? Double(input[offset + py * width + px]) : background
+            px >= 0 && px < width && py >= 0 && py < height ? Double(image[py * width + px]) : background
         }
         if fx == 0 && fy == 0 { return pixel(x0, y0) }
         return (1 - fy) * ((1 - fx) * pixel(x0, y0) + fx * pixel(x0 + 1, y0)) + fy * ((1 - fx) * pixel(x0, y0 + 1) + fx * pixel(x0 + 1, y0 + 1))

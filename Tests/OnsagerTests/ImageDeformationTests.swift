@@ -67,7 +67,9 @@ import Onsager
         let r = Tensor<Double>.uniform([1, 6], low: -1, high: 1, generator: RandomGenerator(seed: 5)).scalars
         let tx = 4 * r[4], ty = 4 * r[5]
         for (yy, xx) in [(10, 10), (14, 3), (20, 25)] {
-            let expected = ImageDeformation.bilinear(x.scalars, offset: 0, height: 28, width: 28, x: Double(xx) + tx, y: Double(yy) + ty, background: 0)
+            let expected = x.scalars.map(Double.init).withUnsafeBufferPointer {
+                ImageDeformation.bilinear($0, height: 28, width: 28, x: Double(xx) + tx, y: Double(yy) + ty, background: 0)
+            }
             #expect(abs(Double(shifted.scalars[yy * 28 + xx]) - expected) < 1e-6)
         }
         /// The orientation of an image's mass in degrees, in [0, 180).
@@ -99,15 +101,39 @@ import Onsager
     @Test func elasticDisplacementHasTheExpectedSize() {
         let kernel = ImageDeformation.gaussianKernel(sigma: 6, radius: 18)
         #expect(abs(kernel.reduce(0, +) - 1) < 1e-12)
-        let field = Tensor<Double>.uniform([20, 64 * 64], low: -1, high: 1, generator: RandomGenerator(seed: 2)).scalars
+        // Fields of 64 × 64 (so the centre is far from the border), stored [image, axis, x, y].
+        let d = ImageDeformation(elasticAlpha: 36, elasticSigma: 6).elasticField(n: 10, height: 64, width: 64, generator: RandomGenerator(seed: 2)).scalars
+        #expect(d.count == 10 * 2 * 64 * 64)
         var centre: [Double] = []
-        for i in 0..<20 {
-            let d = ImageDeformation.smooth(field[(i * 4096)..<((i + 1) * 4096)], height: 64, width: 64, kernel: kernel, scale: 36)
-            for y in 24..<40 { for x in 24..<40 { centre.append(d[y * 64 + x]) } }
+        for f in 0..<20 {
+            for x in 24..<40 { for y in 24..<40 { centre.append(d[f * 4096 + x * 64 + y]) } }
         }
         let sumSquares = kernel.map { $0 * $0 }.reduce(0, +)
         let expected = 36 / sqrt(3.0) * sumSquares   // 2-D: (Σ g²)^(1/2) per axis, squared for two axes
         let std = sqrt(centre.map { $0 * $0 }.reduce(0, +) / Double(centre.count))
         #expect(std > 0.7 * expected && std < 1.4 * expected, "elastic displacement std \(std), expected about \(expected)")
+    }
+
+    /// The matrix-product smoothing equals a direct 2-D convolution of the same uniform draws with
+    /// the truncated, normalised Gaussian, zero beyond the border (scipy's mode="constant").
+    @Test func elasticFieldIsTheConvolutionOfItsNoise() {
+        let (h, w, sigma, alpha) = (9, 7, 1.5, 2.0)
+        let field = ImageDeformation(elasticAlpha: alpha, elasticSigma: sigma).elasticField(n: 2, height: h, width: w, generator: RandomGenerator(seed: 8)).scalars
+        let u = Tensor<Double>.uniform([2 * 2 * h, w], low: -1, high: 1, generator: RandomGenerator(seed: 8)).scalars
+        let rx = min(Int((3 * sigma).rounded(.up)), w - 1), ry = min(Int((3 * sigma).rounded(.up)), h - 1)
+        let gx = ImageDeformation.gaussianKernel(sigma: sigma, radius: rx), gy = ImageDeformation.gaussianKernel(sigma: sigma, radius: ry)
+        var worst = 0.0
+        for f in 0..<4 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    var direct = 0.0
+                    for yy in 0..<h where abs(yy - y) <= ry {
+                        for xx in 0..<w where abs(xx - x) <= rx { direct += gy[yy - y + ry] * gx[xx - x + rx] * u[f * h * w + yy * w + xx] }
+                    }
+                    worst = max(worst, abs(alpha * direct - field[f * h * w + x * h + y]))
+                }
+            }
+        }
+        #expect(worst < 1e-12, "largest difference \(worst)")
     }
 }

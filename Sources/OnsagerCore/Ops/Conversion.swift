@@ -16,7 +16,14 @@ extension Tensor {
         let x = contiguousValue()
         let out = Tensor<T>(uninitializedShape: shape)
         let src = x.basePointer, dst = out.storage.base
-        for i in 0..<scalarCount { dst[i] = T(src[i]) }
+        // Float ↔ Double in concrete loops: the generic T(src[i]) costs ~10 ns per element.
+        if Scalar.self == Float.self && T.self == Double.self {
+            Self.widen(UnsafeRawPointer(src).assumingMemoryBound(to: Float.self), UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Double.self), scalarCount)
+        } else if Scalar.self == Double.self && T.self == Float.self {
+            Self.narrow(UnsafeRawPointer(src).assumingMemoryBound(to: Double.self), UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self), scalarCount)
+        } else {
+            for i in 0..<scalarCount { dst[i] = T(src[i]) }
+        }
         guard Self.tracks(self) else { return out.checked("convert") }
         let source = self
         return out.attaching("convert", []) { g in
@@ -24,5 +31,13 @@ extension Tensor {
             source.backward(seed: g.converted(to: Scalar.self), retainGraph: true, createGraph: GradMode.isEnabled)
             return []
         }.checked("convert")
+    }
+
+    private static func widen(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Double>, _ count: Int) {
+        for i in 0..<count { dst[i] = Double(src[i]) }
+    }
+
+    private static func narrow(_ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+        for i in 0..<count { dst[i] = Float(src[i]) }
     }
 }
