@@ -80,7 +80,7 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
         check(scale < 1, "ImageDeformation: scale must be below 1 (a scale factor of 1 − scale must stay positive), got \(scale)")
         check(abs(shear) < 90, "ImageDeformation: shear must be below 90°, got \(shear)")
         check(background.isFinite, "ImageDeformation: background must be finite, got \(background)")
-        let n = images.shape[0], pixels = height * width
+        let n = images.shape[0]
         if n == 0 { return images.detached().contiguous() }
         // All random numbers first, in one fixed order: the result cannot depend on the threads.
         let affine = Tensor<Double>.uniform([n, 6], low: -1, high: 1, generator: generator).scalars

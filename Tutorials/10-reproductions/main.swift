@@ -27,7 +27,7 @@ import OnsagerCommandLine
 Console.useLineBuffering()   // progress lines appear as they happen, also in a log file
 
 let runNames = ["rbm-cd25", "rbm-pcd1", "emf-mnist-pcd1", "emf-mnist-tap2", "emf-mnist-tap3",
-                "emf-caltech-pcd1", "emf-caltech-tap2", "emf-caltech-tap3", "mlp-small", "mlp-small-plain", "mlp-big", "mlp-big-plain"]
+                "emf-caltech-pcd1", "emf-caltech-tap2", "emf-caltech-tap3", "mlp-small", "mlp-small-plain", "mlp-small-constant-rate", "mlp-small-clipped", "mlp-big", "mlp-big-plain"]
 var options = CommandLineOptions(program: "10-reproductions", summary: "published RBM likelihoods, EMF at length, and deformed-MNIST MLPs, reproduced")
 let full = options.flag("--full", help: "the published budgets (hours; resumable) instead of the short versions")
 let only = options.value("--only", default: "all", help: "runs to do, comma-separated: all or any of " + runNames.joined(separator: ", "),
@@ -285,7 +285,12 @@ struct MLPResult: Codable { var name: String; var epochs: Int; var seconds: Doub
     return Double(wrong) / Double(labels.count)
 }
 
-@MainActor func trainMLP(name: String, sizes: [Int], deform: Bool, epochs: Int, train: MNIST<Float>, test: MNIST<Float>) throws -> (MLPResult, [Double]) {
+/// One MLP run: its layer sizes, whether it sees deformed images, whether the rate decays, and
+/// the gradient-norm clip if any.
+struct MLPRun { var name: String; var sizes: [Int]; var deform = true; var decay = true; var clip: Double? = nil }
+
+@MainActor func trainMLP(_ run: MLPRun, epochs: Int, train: MNIST<Float>, test: MNIST<Float>) throws -> (MLPResult, [Double]) {
+    let (name, sizes, deform) = (run.name, run.sizes, run.deform)
     let dir = runsDir.appendingPathComponent(name)
     let resultURL = dir.appendingPathComponent("result-e\(epochs).json")
     let g = RandomGenerator(seed: 2010)
@@ -301,7 +306,8 @@ struct MLPResult: Codable { var name: String; var epochs: Int; var seconds: Doub
     let loader = BatchLoader(inputs: train.images, labels: train.labels, batchSize: batch, generator: RandomGenerator(seed: 2011),
                              transform: deform ? deformBatch : nil)
     var loop = TrainingLoop(model: Sequential(layers), optimizer: SGD<Float>(learningRate: rate), batchSize: batch,
-                            schedule: StepDecay(initial: rate, stepSize: loader.batchesPerEpoch, gamma: 0.97), generator: loader.generator)
+                            schedule: StepDecay(initial: rate, stepSize: loader.batchesPerEpoch, gamma: run.decay ? 0.97 : 1),
+                            clipNorm: run.clip, generator: loader.generator)
     loop.checkpointing = CheckpointPolicy(directory: dir)
     if FileManager.default.fileExists(atPath: dir.appendingPathComponent("training.safetensors").path) {
         try loop.resume(from: dir)
@@ -328,22 +334,24 @@ struct MLPResult: Codable { var name: String; var epochs: Int; var seconds: Doub
     return (r, errors.map { 100 * $0 })
 }
 
-let mlpRuns: [(String, [Int], Bool)] = [("mlp-small", [784, 1000, 500, 10], true), ("mlp-small-plain", [784, 1000, 500, 10], false),
-                                        ("mlp-big", [784, 2500, 2000, 1500, 1000, 500, 10], true),
-                                        ("mlp-big-plain", [784, 2500, 2000, 1500, 1000, 500, 10], false)]
-if !selected.isDisjoint(with: mlpRuns.map(\.0)) {
+let small = [784, 1000, 500, 10], big = [784, 2500, 2000, 1500, 1000, 500, 10]
+let mlpRuns = [MLPRun(name: "mlp-small", sizes: small), MLPRun(name: "mlp-small-plain", sizes: small, deform: false),
+               MLPRun(name: "mlp-small-constant-rate", sizes: small, decay: false), MLPRun(name: "mlp-small-clipped", sizes: small, clip: 1),
+               MLPRun(name: "mlp-big", sizes: big), MLPRun(name: "mlp-big-plain", sizes: big, deform: false)]
+if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
     let (train, test) = exitOnError("cannot load MNIST") {
         let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
         return (try MNIST<Float>(directory: dir, split: .train), try MNIST<Float>(directory: dir, split: .test))
     }
     var plot = LinePlot(title: "Deep, big, simple MLPs on MNIST: test error", xLabel: "epoch", yLabel: "test error (%)")
     var rows: [MLPResult] = []
-    for (name, sizes, deform) in mlpRuns where selected.contains(name) {
-        let epochs = budget(full: name.hasPrefix("mlp-big") ? 60 : 150, short: 1)
-        print("\n# \(name): \(sizes.map(String.init).joined(separator: "-")), \(deform ? "deformed" : "undeformed") images, \(epochs) epochs")
-        let (r, curve) = exitOnError("\(name) stopped") { try trainMLP(name: name, sizes: sizes, deform: deform, epochs: epochs, train: train, test: test) }
+    for run in mlpRuns where selected.contains(run.name) {
+        let epochs = budget(full: run.sizes.count > 4 ? 60 : 150, short: 1)
+        print("\n# \(run.name): \(run.sizes.map(String.init).joined(separator: "-")), \(run.deform ? "deformed" : "undeformed") images, "
+              + "\(run.decay ? "rate × 0.97 per epoch" : "constant rate")\(run.clip.map { ", gradient norm clipped at \($0)" } ?? ""), \(epochs) epochs")
+        let (r, curve) = exitOnError("\(run.name) stopped") { try trainMLP(run, epochs: epochs, train: train, test: test) }
         rows.append(r)
-        plot.add(name, x: curve.indices.map { Double($0 + 1) }, y: curve, dashed: !deform, markers: curve.count < 30)
+        plot.add(run.name, x: curve.indices.map { Double($0 + 1) }, y: curve, dashed: !run.deform, markers: curve.count < 30)
     }
     if let maxEpochs = rows.map(\.epochs).max() {
         plot.add("Ciresan et al. 2010, 784-2500-…-10 deformed (0.35 %)", x: [1, Double(maxEpochs)], y: [0.35, 0.35], dashed: true)
