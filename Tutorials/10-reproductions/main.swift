@@ -98,7 +98,11 @@ struct RBMRunSettings {
 }
 
 /// The result of a finished RBM run: test log-likelihood by the full AIS and its band.
-struct RBMResult: Codable { var name: String; var epochs: Int; var seconds: Double; var logLikelihood: Double; var lower: Double; var upper: Double; var ess: Double }
+struct RBMResult: Codable {
+    var name: String; var epochs: Int; var seconds: Double; var logLikelihood: Double; var lower: Double; var upper: Double; var ess: Double
+    /// The machine the run finished on (a resumed run may have started on another; see its logs).
+    var machine: String?
+}
 
 @MainActor func trainRBM(_ s: RBMRunSettings, train: Tensor<Float>, monitor: Tensor<Float>, test: Tensor<Float>, seed: UInt64) throws -> (RBMResult, [LogPoint]) {
     let dir = runsDir.appendingPathComponent(s.name)
@@ -155,7 +159,7 @@ struct RBMResult: Codable { var name: String; var epochs: Int; var seconds: Doub
     let ais = AnnealedImportanceSampling(runs: 100).logPartition(of: model, baseBiases: base, generator: RandomGenerator(seed: seed &+ 999))
     let negF = Double(-withoutGrad { model.freeEnergy(test) }.mean().item)
     let r = RBMResult(name: s.name, epochs: s.epochs, seconds: seconds, logLikelihood: negF - ais.logZ, lower: negF - ais.logZUpper,
-                      upper: negF - ais.logZLower, ess: ais.diagnostics?.effectiveSampleSize ?? .nan)
+                      upper: negF - ais.logZLower, ess: ais.diagnostics?.effectiveSampleSize ?? .nan, machine: machine)
     print(String(format: "  %@: full AIS after %d epochs: %.2f nats (%.2f to %.2f), ESS %.1f of 100", s.name, s.epochs, r.logLikelihood, r.lower, r.upper, r.ess))
     try Checkpoint.save(model, to: dir.appendingPathComponent("model-e\(s.epochs).safetensors"))
     let encoder = JSONEncoder()
@@ -173,15 +177,16 @@ struct RBMResult: Codable { var name: String; var epochs: Int; var seconds: Doub
         for (label, value) in published { plot.add(label, x: [1, Double(maxEpoch)], y: [value, value], dashed: true) }
     }
     try plot.write(to: outDir.appendingPathComponent(file))
-    print("\n| run | epochs | training time | test LL, full AIS (nats/image) | ±3σ band | AIS ESS (of 100) |\n|---|---|---|---|---|---|")
+    print("\n| run | epochs | training time | test LL, full AIS (nats/image) | ±3σ band | AIS ESS (of 100) | machine |\n|---|---|---|---|---|---|---|")
     for (r, _) in results {
-        print(String(format: "| %@ | %d | %.0f min | %.2f | %.2f to %.2f | %.1f |", r.name, r.epochs, r.seconds / 60, r.logLikelihood, r.lower, r.upper, r.ess))
+        print(String(format: "| %@ | %d | %.0f min | %.2f | %.2f to %.2f | %.1f | %@ |", r.name, r.epochs, r.seconds / 60, r.logLikelihood, r.lower, r.upper, r.ess,
+                     r.machine ?? "?"))
     }
-    for (label, value) in published { print(String(format: "| %@ (published) | — | — | %.2f | — | — |", label, value)) }
+    for (label, value) in published { print(String(format: "| %@ (published) | — | — | %.2f | — | — | — |", label, value)) }
 }
 
 var keyResults: [String] = []
-let wantsMNISTRBM = !selected.isDisjoint(with: ["rbm-cd25", "rbm-pcd1", "emf-mnist-pcd1", "emf-mnist-tap2", "emf-mnist-tap3"])
+let wantsMNISTRBM = !selected.isDisjoint(with: ["rbm-cd25", "rbm-pcd1"])
 if wantsMNISTRBM {
     let (train, test) = exitOnError("cannot load MNIST") {
         let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
@@ -204,6 +209,7 @@ if wantsMNISTRBM {
                    published: [("CD-25, Salakhutdinov & Murray 2008", -86.34)])
     }
     keyResults += results.map { String(format: "%@ %.2f nats after %d epochs", $0.0.name, $0.0.logLikelihood, $0.0.epochs) }
+    if !results.isEmpty { keyResults.append("published CD-25 −86.34") }
 }
 
 
@@ -274,7 +280,11 @@ if !selected.isDisjoint(with: ["emf-caltech-pcd1", "emf-caltech-tap2", "emf-calt
 // batch trains. The "-plain" runs train on the undeformed images. The test error after every
 // epoch is the curve, which answers the essay's questions: does the error turn up after ~100
 // epochs, would early stopping have helped (final against best epoch)?
-struct MLPResult: Codable { var name: String; var epochs: Int; var seconds: Double; var finalError: Double; var bestError: Double; var bestEpoch: Int }
+struct MLPResult: Codable {
+    var name: String; var epochs: Int; var seconds: Double; var finalError: Double; var bestError: Double; var bestEpoch: Int
+    /// The machine the run finished on.
+    var machine: String?
+}
 
 @MainActor func testError(_ m: Sequential<Float>, _ images: Tensor<Float>, _ labels: [Int]) -> Double {
     var wrong = 0
@@ -325,7 +335,8 @@ struct MLPRun { var name: String; var sizes: [Int]; var deform = true; var decay
     let errors: [Double] = loop.history.map { record in record.metrics.first { $0.0 == "test_error" }!.1 }
     let best = errors.enumerated().min { $0.element < $1.element }!
     let seconds = loop.history.map(\.seconds).reduce(0, +)
-    let r = MLPResult(name: name, epochs: epochs, seconds: seconds, finalError: errors.last!, bestError: best.element, bestEpoch: best.offset + 1)
+    let r = MLPResult(name: name, epochs: epochs, seconds: seconds, finalError: errors.last!, bestError: best.element, bestEpoch: best.offset + 1,
+                      machine: machine)
     print(String(format: "  %@: test error %.2f %% after %d epochs (best %.2f %% at epoch %d); %.0f s training, %.0f s this call",
                  name, 100 * r.finalError, epochs, 100 * r.bestError, r.bestEpoch, seconds, Date().timeIntervalSince(t0)))
     let encoder = JSONEncoder()
@@ -343,7 +354,7 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
         let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
         return (try MNIST<Float>(directory: dir, split: .train), try MNIST<Float>(directory: dir, split: .test))
     }
-    var plot = LinePlot(title: "Deep, big, simple MLPs on MNIST: test error", xLabel: "epoch", yLabel: "test error (%)")
+    var plot = LinePlot(title: "Deep, big, simple MLPs on MNIST: test error", xLabel: "epoch", yLabel: "test error (%)", logY: true)
     var rows: [MLPResult] = []
     for run in mlpRuns where selected.contains(run.name) {
         let epochs = budget(full: run.sizes.count > 4 ? 60 : 150, short: 1)
@@ -357,13 +368,15 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
         plot.add("Ciresan et al. 2010, 784-2500-…-10 deformed (0.35 %)", x: [1, Double(maxEpochs)], y: [0.35, 0.35], dashed: true)
     }
     exitOnError("cannot write the figure") { try plot.write(to: outDir.appendingPathComponent("mlp-mnist.svg")) }
-    print("\n| run | epochs | training time | final test error | best test error (epoch) |\n|---|---|---|---|---|")
+    print("\n| run | epochs | training time | final test error | best test error (epoch) | machine |\n|---|---|---|---|---|---|")
     for r in rows {
-        print(String(format: "| %@ | %d | %.0f min | %.2f %% | %.2f %% (%d) |", r.name, r.epochs, r.seconds / 60, 100 * r.finalError, 100 * r.bestError, r.bestEpoch))
+        print(String(format: "| %@ | %d | %.0f min | %.2f %% | %.2f %% (%d) | %@ |", r.name, r.epochs, r.seconds / 60, 100 * r.finalError, 100 * r.bestError,
+                     r.bestEpoch, r.machine ?? "?"))
     }
-    print("| 784-2500-2000-1500-1000-500-10, deformed, Ciresan et al. 2010 (published) | ~800 | GPU | 0.35 % | — |")
+    print("| 784-2500-2000-1500-1000-500-10, deformed, Ciresan et al. 2010 (published) | ~800 | GPU | 0.35 % | — | — |")
     keyResults += rows.map { String(format: "%@ %.2f %% test error", $0.name, 100 * $0.finalError) }
+    if !rows.isEmpty { keyResults.append("published 0.35 %") }
 }
 
-print("\nkey result: " + keyResults.joined(separator: "; ") + " (published CD-25: −86.34)")
+print("\nkey result: " + keyResults.joined(separator: "; "))
 print("figures written to \(outDir.path)/")
