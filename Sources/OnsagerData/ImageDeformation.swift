@@ -5,16 +5,19 @@ import OnsagerCore
 /// every image each epoch (Simard et al. 2003; Ciresan et al. 2010, "Deep, big, simple neural
 /// nets for handwritten digit recognition").
 ///
-/// For each image the output pixel at (x, y) is read from the input at
+/// For each image the output pixel at q = (x, y) is read from the input at
 ///
-///     A⁻¹ · (x − c, y − c) + c + t + α · (G_σ ∗ u)(x, y)
+///     A⁻¹ · (q − c − t) + c + α · (G_σ ∗ u)(x, y)
 ///
-/// by bilinear interpolation, where c is the image centre; A rotates by θ, shears by φ and
-/// scales by (s_x, s_y); t translates; and u is a field of independent uniform(−1, 1)
-/// displacements smoothed by a normalised Gaussian of width σ (zero beyond the border, as
-/// scipy's `gaussian_filter(mode="constant")`) and scaled by α. Every parameter is drawn
-/// uniformly per image from a range symmetric about the identity. Points outside the image read
-/// `background`.
+/// by bilinear interpolation, where c is the image centre; A rotates by θ, shears horizontally
+/// by φ and scales by (s_x, s_y) about the centre; t translates the result (in output pixels);
+/// and u is a field of independent uniform(−1, 1) displacements, a separate field per image and
+/// axis, smoothed by a Gaussian of width σ truncated at 3σ and normalised (zero beyond the
+/// border: scipy's `gaussian_filter(u, σ, mode="constant", truncate=3)`, checked against it) and
+/// scaled by α, so the elastic displacement is in input pixels (torchvision's ElasticTransform
+/// measures α on a normalised grid: about twice as strong as the same α here). Every parameter is
+/// drawn uniformly per image from a range symmetric about the identity; s_x and s_y
+/// independently. Points outside the image read `background`.
 ///
 /// Properties the tests check: output shape equals input shape; every output value lies between
 /// the smallest and largest of the input's values and `background` (bilinear weights are convex);
@@ -32,7 +35,7 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
     public var scale: Double
     /// Largest horizontal shear angle, in degrees.
     public var shear: Double
-    /// Largest translation per axis, in pixels.
+    /// Largest translation per axis, in output pixels.
     public var translation: Double
     /// The value read outside the image.
     public var background: Double
@@ -52,8 +55,9 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
     /// No deformation: the output equals the input.
     public static let identity = ImageDeformation()
 
-    /// Ciresan et al. 2010's MNIST distortions: elastic σ = 6, α = 36; rotation up to 15°; scaling
-    /// up to 15 % per axis.
+    /// MNIST distortions after Ciresan et al. 2010: elastic σ = 6, α = 36; rotation up to 15°;
+    /// scaling up to 15 % per axis. (The paper's ranges: σ 5–6, α 36–38, rotation and horizontal
+    /// shear β 7.5°–15°, scaling 15–20 %; this preset takes one point and no shear.)
     public static let ciresan2010 = ImageDeformation(elasticAlpha: 36, elasticSigma: 6, rotation: 15, scale: 0.15)
 
     /// "elastic α 36 σ 6, rotation ±15°, scale ±15 %, shear ±0°, translation ±0 px".
@@ -120,10 +124,10 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
                             let image = UnsafeBufferPointer(rebasing: source.value[(i * pixels)..<((i + 1) * pixels)])
                             let elastic = !field.value.isEmpty
                             for y in 0..<height {
-                                let qy = Double(y) - cy
+                                let qy = Double(y) - cy - ty
                                 for x in 0..<width {
-                                    let qx = Double(x) - cx
-                                    var srcX = i00 * qx + i01 * qy + cx + tx, srcY = i10 * qx + i11 * qy + cy + ty
+                                    let qx = Double(x) - cx - tx
+                                    var srcX = i00 * qx + i01 * qy + cx, srcY = i10 * qx + i11 * qy + cy
                                     if elastic {
                                         // The field is stored [image, axis, x, y] (see elasticField).
                                         srcX += field.value[(2 * i) * pixels + x * height + y]
@@ -141,22 +145,30 @@ public struct ImageDeformation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The elastic displacements α · (G_σ ∗ u) of n images, two fields each, stored as
-    /// [n, 2, width, height] (x-major, as the second smoothing pass leaves them). Smoothing is
-    /// separable and linear, so each pass is one matrix product with the symmetric banded matrix
-    /// G (G_ab = g(a − b), zero beyond the border) over all fields at once.
+    /// [n, 2, width, height] (x-major, as the second smoothing pass leaves them).
     func elasticField(n: Int, height: Int, width: Int, generator: RandomGenerator) -> Tensor<Double> {
-        let u = Tensor<Double>.uniform([n * 2 * height, width], low: -1, high: 1, generator: generator)
+        smooth(Tensor<Double>.uniform([n * 2 * height, width], low: -1, high: 1, generator: generator), height: height, width: width)
+    }
+
+    /// α · (G_σ ∗ u) for fields u given as rows of [fields · height, width]; the result is
+    /// [fields · width, height] (x-major). Smoothing is separable and linear, so each pass is one
+    /// matrix product with the symmetric banded matrix G (G_ab = g(a − b), zero beyond the
+    /// border) over all fields at once.
+    func smooth(_ u: Tensor<Double>, height: Int, width: Int) -> Tensor<Double> {
+        let fields = u.shape[0] / height
         func smoothing(_ size: Int, scale: Double) -> Tensor<Double> {
-            let kernel = Self.gaussianKernel(sigma: elasticSigma, radius: Swift.min(Int((3 * elasticSigma).rounded(.up)), size - 1))
-            let radius = kernel.count / 2
+            // scipy's radius int(3σ + 0.5), and the whole kernel normalised even where the image is
+            // narrower than it (the weights beyond the border multiply zeros).
+            let radius = Int(3 * elasticSigma + 0.5)
+            let kernel = Self.gaussianKernel(sigma: elasticSigma, radius: radius)
             var g = [Double](repeating: 0, count: size * size)
             for a in 0..<size { for b in Swift.max(0, a - radius)...Swift.min(size - 1, a + radius) { g[a * size + b] = kernel[b - a + radius] * scale } }
             return Tensor(shape: [size, size], scalars: g)
         }
         return withoutGrad {
-            let alongX = matmul(u, smoothing(width, scale: 1))                                            // [n·2·h, w]
-            let xMajor = alongX.reshaped([n * 2, height, width]).transposed(1, 2).contiguous().reshaped([n * 2 * width, height])
-            return matmul(xMajor, smoothing(height, scale: elasticAlpha))                                 // [n·2·w, h]
+            let alongX = matmul(u, smoothing(width, scale: 1))                                            // [fields·h, w]
+            let xMajor = alongX.reshaped([fields, height, width]).transposed(1, 2).contiguous().reshaped([fields * width, height])
+            return matmul(xMajor, smoothing(height, scale: elasticAlpha))                                 // [fields·w, h]
         }
     }
 

@@ -51,7 +51,8 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     var chainHidden: Tensor<Scalar>?
 
     /// PCD's chains ("chains") and the hidden sample kept from the last update ("chainHidden");
-    /// empty for CD-k. Assigning restores them (missing keys clear them).
+    /// empty for CD-k. Assigning restores them: "chains" replaces the chains when present (a
+    /// missing one keeps them), and "chainHidden" is set or, when missing, cleared.
     public var stateTensors: [String: Tensor<Scalar>] {
         get {
             var state: [String: Tensor<Scalar>] = [:]

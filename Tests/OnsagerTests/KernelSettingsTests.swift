@@ -138,6 +138,18 @@ import COnsagerKernels
         Self.expectIdentical(withSettings(threads: 1, Self.largeOps), withSettings(threads: 2, Self.largeOps), "2 threads")
     }
 
+    /// ImageDeformation draws every random number before splitting images between threads, so a
+    /// seeded batch is the same bits at 1 and 3 threads, and with delayed workers.
+    @Test func imageDeformationIsIndependentOfThreads() {
+        let x = Tensor<Float>.uniform([16, 784], generator: RandomGenerator(seed: 3))
+        let deform = { ImageDeformation.ciresan2010(x, height: 28, width: 28, generator: RandomGenerator(seed: 42)).scalars }
+        let one = withSettings(threads: 1, deform)
+        #expect(one == withSettings(threads: 3, deform))
+        Kernels.workerDelayForTesting = 200
+        defer { Kernels.workerDelayForTesting = 0 }
+        #expect(one == withSettings(threads: 2, deform))
+    }
+
     /// Scheduling independence: workers slowed before every task (as a busy neighbour process
     /// would) take fewer tasks, and the caller more; every result stays bit-identical.
     @Test func resultsAreIdenticalWhenAWorkerIsDelayed() {
