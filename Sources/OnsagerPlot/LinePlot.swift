@@ -80,7 +80,10 @@ public struct LinePlot {
         if x1 - x0 < 1e-12 { x0 -= 0.5; x1 += 0.5 }
         if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
         let pad = (y1 - y0) * 0.05
-        y0 -= pad; y1 += pad
+        // Padding never pushes a non-negative quantity (an error rate, a time) below zero, nor a
+        // non-positive one (a log-likelihood) above it: no axis shows values the data cannot take.
+        y0 = !logY && y0 >= 0 ? Swift.max(0, y0 - pad) : y0 - pad
+        y1 = !logY && y1 <= 0 ? Swift.min(0, y1 + pad) : y1 + pad
         // Round ticks: a linear axis widens to its outermost ticks; a log axis keeps its range.
         var xTicks: [Double], yTicks: [Double]
         if logX { xTicks = AxisTicks.logarithmic(x0, x1) } else { let t = AxisTicks.linear(x0, x1); (x0, x1, xTicks) = (t.lo, t.hi, t.ticks) }

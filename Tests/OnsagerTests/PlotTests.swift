@@ -51,6 +51,24 @@ import OnsagerCore
         }
     }
 
+    /// A non-negative quantity (an error rate) gets no negative tick, a non-positive one (a
+    /// log-likelihood) no positive tick; a series crossing zero keeps its padding on both sides.
+    @Test func axisNeverShowsImpossibleSigns() {
+        func yTickLabels(_ y: [Double]) -> [Double] {
+            var plot = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+            plot.add("s", x: y.indices.map(Double.init), y: y)
+            return plot.svg().split(separator: "\n").filter { $0.contains("text-anchor=\"end\"") }.compactMap { line in
+                line.split(separator: ">").dropFirst().first.flatMap { Double($0.split(separator: "<")[0].replacingOccurrences(of: "−", with: "-")) }
+            }
+        }
+        let errors = yTickLabels([9.2, 4.1, 2.0, 0.9, 0.35])
+        #expect(!errors.isEmpty && errors.allSatisfy { $0 >= 0 }, "error-rate ticks \(errors)")
+        let likelihoods = yTickLabels([-170, -131, -99, -2])
+        #expect(!likelihoods.isEmpty && likelihoods.allSatisfy { $0 <= 0 }, "log-likelihood ticks \(likelihoods)")
+        let crossing = yTickLabels([-0.3, 0.2, 1.0])
+        #expect(crossing.min()! < -0.3 && crossing.max()! > 1.0, "ticks \(crossing)")
+    }
+
     @Test func logTicksAreOneTwoFiveOrDecades() {
         let narrow = AxisTicks.logarithmic(log10(0.0103), log10(0.0338))
         #expect(narrow == [0.015, 0.02, 0.025, 0.03], "less than a decade: round linear steps")
