@@ -39,6 +39,7 @@ let cdLearningRate = options.value("--cd-lr", default: 0.05, help: "CD-25's init
 let cdMomentum = options.value("--cd-momentum", default: 0.5, help: "CD-25's momentum after epoch 5", valid: { (0..<1).contains($0) }, "a number in [0, 1)")
 let mnistPath = options.path("--data", help: "MNIST folder (default: $ONSAGER_DATA/mnist, ../shared/data/mnist)")
 let caltechPath = options.path("--caltech-data", help: "Caltech-101 silhouettes folder (default: $ONSAGER_DATA/caltech101-silhouettes, …)")
+let statusOnly = options.flag("--status", help: "print how far each stored run has got (epochs, time, last value) and exit")
 options.threads()
 options.finish()
 let selected = only == "all" ? Set(runNames) : Set(only.split(separator: ",").map(String.init))
@@ -49,6 +50,24 @@ print("\(machine), instruction set \(Kernels.instructionSet); \(full ? "full" : 
 
 /// Epoch budget of a run: the full or the short one, scaled by --epochs-scale.
 func budget(full f: Int, short s: Int) -> Int { Swift.max(1, Int((Double(full ? f : s) * epochScale).rounded())) }
+
+// `--status`: each run's progress from its files, without loading data or training.
+if statusOnly {
+    print("| run | epochs done | training time | last monitored value |\n|---|---|---|---|")
+    for name in runNames.filter(selected.contains) {
+        let dir = runsDir.appendingPathComponent(name)
+        if let meta = try? Safetensors.read(dir.appendingPathComponent("checkpoint.safetensors"), as: Float.self).1 {
+            let last = readLog(dir).last
+            print(String(format: "| %@ | %@ | %.0f min | %@ |", name, meta["epoch"] ?? "?", (meta["seconds"].flatMap(Double.init) ?? 0) / 60,
+                         last.map { String(format: "%.2f nats (quick AIS, epoch %d)", $0.value, $0.epoch) } ?? "—"))
+        } else if let meta = try? Safetensors.read(dir.appendingPathComponent("model.safetensors"), as: Float.self).1 {
+            print("| \(name) | \(meta["epoch"] ?? "?") | — | — |")
+        } else {
+            print("| \(name) | not started | — | — |")
+        }
+    }
+    exit(0)
+}
 
 /// One row of a run's log: after `epoch`, `seconds` of training so far and the monitored value.
 struct LogPoint: Codable { var epoch: Int; var seconds: Double; var value: Double; var note: String }
