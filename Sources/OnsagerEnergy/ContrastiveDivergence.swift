@@ -50,6 +50,12 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// the parameters from before the last update.
     var chainHidden: Tensor<Scalar>?
 
+    /// "CD", or "PCD with N chains" (k may change during a run and is not part of it).
+    public var checkpointSignature: String {
+        guard let count = chains?.shape[0] ?? pendingChains else { return "CD" }
+        return "PCD with \(count) chains"
+    }
+
     /// PCD's chains ("chains") and the hidden sample kept from the last update ("chainHidden");
     /// empty for CD-k. Assigning restores them: "chains" replaces the chains when present (a
     /// missing one keeps them), and "chainHidden" is set or, when missing, cleared.

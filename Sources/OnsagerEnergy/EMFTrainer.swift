@@ -44,6 +44,12 @@ public struct EMFTrainer<Scalar: TensorScalar>: RBMTrainer {
         particles = TAPSolver.start(from: batch, model: model)
     }
 
+    /// "EMF TAP2, 3 sweeps, envelope, persistent after 3000 updates" (the order, sweeps, gradient
+    /// mode and switch to persistence).
+    public var checkpointSignature: String {
+        "EMF \(solver.approximation), \(solver.iterations) sweeps, \(mode.rawValue), " + (persistentAfter.map { "persistent after \($0) updates" } ?? "persistent when asked")
+    }
+
     /// The update count ("updates", one element) and, once persistent, the particles
     /// ("particles.visible", "particles.hidden"). Assigning restores them.
     public var stateTensors: [String: Tensor<Scalar>] {

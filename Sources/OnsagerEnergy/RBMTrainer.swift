@@ -15,11 +15,18 @@ public protocol RBMTrainer<Scalar> {
     /// particles, counters), as named tensors for `RBMTrainingCheckpoint`; assigning restores it.
     /// Empty for stateless rules (CD-k).
     var stateTensors: [String: Tensor<Scalar>] { get set }
+    /// What kind of rule this is, as `RBMTrainingCheckpoint` records it, so that a checkpoint is
+    /// not resumed into another kind (CD into PCD, PCD with other chains, EMF of another order).
+    /// Settings that may change during a run (CD's k, the L2 weight) are not part of it.
+    var checkpointSignature: String { get }
 }
 
 extension RBMTrainer {
     /// `RandomGenerator.current`.
     public var defaultGenerator: RandomGenerator { .current }
+
+    /// The rule's type name.
+    public var checkpointSignature: String { "\(Self.self)" }
 
     /// No state: a stateless rule resumes from the model and optimizer alone.
     public var stateTensors: [String: Tensor<Scalar>] {

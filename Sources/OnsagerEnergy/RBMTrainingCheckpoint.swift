@@ -19,6 +19,8 @@ public enum RBMTrainingCheckpoint {
         var meta = metadata
         meta["format"] = "onsager-rbm-training-1"
         meta["epoch"] = String(epoch)
+        meta["trainer"] = trainer.checkpointSignature
+        meta["optimizer"] = optimizer.checkpointSignature
         for (name, g) in generators { meta["rng/" + name] = "\(g.seed):\(g.position)" }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Safetensors.write(named, metadata: meta, to: url)
@@ -26,7 +28,9 @@ public enum RBMTrainingCheckpoint {
 
     /// Restores model, optimizer state, trainer state and generator positions from `url` and
     /// returns the epoch it was written after and its metadata. Throws, changing nothing, when the
-    /// file is malformed, does not match the model, or a generator was seeded differently.
+    /// file is malformed; does not match the model; was written by another kind of trainer (CD,
+    /// PCD with other chains, EMF of another order) or another optimizer; records a generator not
+    /// passed here, or a generator was seeded differently.
     @discardableResult
     public static func resume<S: TensorScalar, T: RBMTrainer<S>, O: Optimizer>(
         from url: URL, model: inout RBM<S>, trainer: inout T, optimizer: inout O, generators: [String: RandomGenerator]
@@ -35,6 +39,16 @@ public enum RBMTrainingCheckpoint {
         let (tensors, metadata) = try Safetensors.read(url, as: S.self)
         guard metadata["format"] == "onsager-rbm-training-1", let epoch = metadata["epoch"].flatMap({ Int($0) }) else {
             throw CheckpointError.malformed(path: path, offset: 8, reason: "not an RBM training checkpoint (format or epoch missing)")
+        }
+        for (key, current) in [("trainer", trainer.checkpointSignature), ("optimizer", optimizer.checkpointSignature)] {
+            if let saved = metadata[key], saved != current {
+                throw CheckpointError.incompatible(path: path, reason: "it was written with \(key) '\(saved)', this run has '\(current)'")
+            }
+        }
+        let unclaimed = metadata.keys.filter { $0.hasPrefix("rng/") && generators[String($0.dropFirst(4))] == nil }.sorted()
+        guard unclaimed.isEmpty else {
+            throw CheckpointError.incompatible(path: path, reason: "it records the generators \(unclaimed.map { "'\($0.dropFirst(4))'" }.joined(separator: ", ")), "
+                                               + "which were not passed to resume: without them the run would not continue as it was")
         }
         var positions: [(RandomGenerator, UInt64)] = []
         for (name, g) in generators.sorted(by: { $0.key < $1.key }) {

@@ -19,6 +19,7 @@ public struct ImageGrid {
     /// Lays out the rows of `images` ([n, height·width]) in `columns` columns with a 1-pixel gap.
     /// With `normalizeEach`, each image is scaled to its own min–max range (for filters).
     public init<S: TensorScalar>(images: Tensor<S>, height: Int, width: Int, columns: Int, normalizeEach: Bool = false) {
+        check(columns >= 1 && height >= 1 && width >= 1, "ImageGrid: columns, height and width must be positive, got \(columns), \(height), \(width)")
         check(images.rank == 2 && images.shape[1] == height * width,
               "ImageGrid: images of shape \(images.shape) are not rows of \(height)×\(width) pixels")
         let n = images.shape[0], rows = (n + columns - 1) / columns

@@ -160,4 +160,15 @@ import Onsager
             #expect(worst < 1e-12, "\(h)×\(w), σ \(d.elasticSigma): largest difference from scipy \(worst)")
         }
     }
+
+    /// Coordinates far outside the image (a huge translation or displacement) read the background
+    /// rather than overflowing an integer conversion.
+    @Test func farCoordinatesReadTheBackground() {
+        let image = [Double](repeating: 1, count: 4)
+        image.withUnsafeBufferPointer { p in
+            for (x, y) in [(1e300, 0.0), (0, -1e20), (.nan, 1), (.infinity, 0)] {
+                #expect(ImageDeformation.bilinear(p, height: 2, width: 2, x: x, y: y, background: 0.25) == 0.25)
+            }
+        }
+    }
 }

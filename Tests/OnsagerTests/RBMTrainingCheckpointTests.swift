@@ -66,4 +66,33 @@ import Onsager
         }
         #expect(other.visibleCount == 6, "a failed resume leaves the model unchanged")
     }
+
+    /// A checkpoint is not resumed into another kind of trainer or optimizer, nor without one of
+    /// the generators it records (each would silently change the run).
+    @Test func resumeRefusesAnotherTrainerOptimizerOrMissingGenerator() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rbm-resume-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let g = RandomGenerator(seed: 1)
+        var model = RBM<Float>(visible: 5, hidden: 3, weightStd: 0.1, generator: g)
+        let pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 4, visible: 5, generator: g)
+        var sgd = SGD<Float>(learningRate: 0.1, momentum: 0.9)
+        try RBMTrainingCheckpoint.save(to: url, model: model, trainer: pcd, optimizer: sgd, generators: ["main": g], epoch: 1)
+        func refuses<T: RBMTrainer<Float>, O: Optimizer>(_ trainer: T, _ optimizer: O, _ generators: [String: RandomGenerator], _ expected: String)
+        where O.Scalar == Float {
+            var t = trainer, o = optimizer
+            do {
+                try RBMTrainingCheckpoint.resume(from: url, model: &model, trainer: &t, optimizer: &o, generators: generators)
+                Issue.record("resumed, expected a refusal mentioning \(expected)")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
+        refuses(ContrastiveDivergence<Float>.cd(k: 1, generator: g), sgd, ["main": g], "PCD with 4 chains")
+        refuses(ContrastiveDivergence<Float>.pcd(k: 1, chains: 8, visible: 5, generator: g), sgd, ["main": g], "PCD with 8 chains")
+        refuses(EMFTrainer<Float>(solver: TAPSolver(order: .tap2)), sgd, ["main": g], "EMF")
+        refuses(pcd, Adam<Float>(learningRate: 0.01), ["main": g], "Adam")
+        refuses(pcd, sgd, [:], "'main'")
+        var same = pcd
+        #expect(try RBMTrainingCheckpoint.resume(from: url, model: &model, trainer: &same, optimizer: &sgd, generators: ["main": g]).epoch == 1)
+    }
 }

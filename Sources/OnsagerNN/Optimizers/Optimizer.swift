@@ -64,6 +64,12 @@ extension Optimizer {
         parameters = named.map(\.value)
     }
 
+    /// The optimizer's type and parameter groups, as checkpoints record them: state written by one
+    /// optimizer must not be resumed into another (Adam would read SGD's step count).
+    package var checkpointSignature: String {
+        "\(Self.self)" + (groups.isEmpty ? "" : " with groups " + groups.map { "'\($0.name)'" }.joined(separator: ", "))
+    }
+
     /// The state as flat named tensors for a checkpoint: "<parameter>.<slot>" ("0.weight.exp_avg")
     /// and "<parameter>.step"; assigning restores it.
     public var stateTensors: [String: Tensor<Scalar>] {

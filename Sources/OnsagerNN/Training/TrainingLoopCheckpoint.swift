@@ -101,9 +101,7 @@ extension TrainingLoop {
     static func stream(_ g: RandomGenerator) -> String { "\(g.seed):\(g.position)" }
 
     /// The optimizer's type and its parameter groups' names, which a resumed loop must share.
-    static func optimizerSignature(_ o: Opt) -> String {
-        "\(Opt.self)" + (o.groups.isEmpty ? "" : " with groups " + o.groups.map { "'\($0.name)'" }.joined(separator: ", "))
-    }
+    static func optimizerSignature(_ o: Opt) -> String { o.checkpointSignature }
 
     /// The random generators the model declares, by dotted name.
     var moduleGenerators: [(String, RandomGenerator)] {
