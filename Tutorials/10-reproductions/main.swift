@@ -413,6 +413,13 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
         let dir = try MNIST<Float>.locate("mnist", explicit: mnistPath)
         return (try MNIST<Float>(directory: dir, split: .train), try MNIST<Float>(directory: dir, split: .test))
     }
+    // What the nets see: ten training digits (top row) and three fresh deformations of each.
+    let digits = train.images.sliced(axis: 0, 0..<10), g = RandomGenerator(seed: 7)
+    let deformed = concat([digits] + (0..<3).map { _ in ImageDeformation.ciresan2010(digits, height: 28, width: 28, generator: g) })
+    exitOnError("cannot write the figure") {
+        try ImageGrid(images: deformed, height: 28, width: 28, columns: 10)
+            .write(to: outDir.appendingPathComponent("deformations.svg"), title: "ImageDeformation.ciresan2010: originals (top) and three draws")
+    }
     var plot = LinePlot(title: "Deep, big, simple MLPs on MNIST: test error", xLabel: "epoch", yLabel: "test error (%)", logY: true)
     var rows: [MLPResult] = []
     for run in mlpRuns where selected.contains(run.name) {
