@@ -125,6 +125,26 @@ import Onsager
         var description: String { "my TAP2" }
     }
 
+    /// `RBMTrainingMethod.emfApproximation` takes any approximation: the hand-written TAP2 trains
+    /// an epoch to the model `.emf(order: .tap2)` trains, up to the tape's rounding of the fields.
+    @Test func trainingMethodTakesAnyApproximation() throws {
+        let data = Tensor<Double>.bernoulli(Tensor(repeating: 0.4, shape: [24, 6]), generator: RandomGenerator(seed: 61))
+        func train(_ method: RBMTrainingMethod) throws -> RBM<Double> {
+            let g = RandomGenerator(seed: 62)
+            var model = RBM<Double>(visible: 6, hidden: 5, weightStd: 0.3, generator: g)
+            var trainer: any RBMTrainer<Double> = method.makeTrainer(visible: 6, l2: 1e-3, generator: g)
+            var opt = SGD<Double>(learningRate: 0.1, momentum: 0.5)
+            try trainer.trainEpoch(&model, data: data, batchSize: 8, optimizer: &opt, generator: g)
+            return model
+        }
+        let mine = try train(.emfApproximation(HandWrittenTAP2(), iterations: 3, persistentAfter: 1))
+        let theirs = try train(.emf(order: .tap2, iterations: 3, persistentAfter: 1))
+        #expect(RBMTrainingMethod.emfApproximation(HandWrittenTAP2(), iterations: 3, persistentAfter: nil).description == "EMF-my TAP2")
+        #expect(allClose(mine.weights, theirs.weights, rtol: 0, atol: 1e-12))
+        let untrained = RBM<Double>(visible: 6, hidden: 5, weightStd: 0.3, generator: RandomGenerator(seed: 62))
+        #expect(!allClose(mine.weights, untrained.weights, rtol: 0, atol: 1e-6), "the epoch changed the weights")
+    }
+
     @Test func userDefinedApproximationSolvesAndTrains() {
         let model = randomRBM(visible: 6, hidden: 5, scale: 0.6, seed: 53)
         let v = T.bernoulli(T(repeating: 0.5, shape: [3, 6]), generator: RandomGenerator(seed: 54))

@@ -84,7 +84,7 @@ print("\(Kernels.threadCount) thread(s), instruction set \(Kernels.instructionSe
         }
         let g = RandomGenerator(seed: seed)
         var model = RBM<Float>(visible: 784, hidden: hidden, weightStd: 0.01, data: train, generator: g)
-        let isEMF: Bool = { if case .emf = method { return true } else { return false } }()
+        let isEMF: Bool = { switch method { case .emf, .emfApproximation: return true; default: return false } }()
         var trainer: any RBMTrainer<Float> = method.makeTrainer(visible: 784, l2: isEMF ? 0.001 : 2e-4, generator: g)
         let lr = isEMF ? emfLearningRate : 0.02
         var opt = SGD<Float>(learningRate: lr, momentum: 0.5)
