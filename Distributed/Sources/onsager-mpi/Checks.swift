@@ -91,6 +91,26 @@ func runChecks(_ world: Communicator) -> Int {
         }
     }
 
+    attempt("data-parallel BatchNorm statistics") {
+        // Each rank's running statistics come from its own shards; at the end of every epoch they
+        // are averaged, so all ranks (and the checkpoint) hold the same, all-shard statistics.
+        let g = RandomGenerator(seed: 5)
+        let x = Tensor<Double>.normal([64, 6], generator: g) + Tensor<Double>(shape: [64, 1], scalars: (0..<64).map { Double($0) / 16 })
+        let model = Sequential<Double>([Dense<Double>(inputSize: 6, outputSize: 4, generator: RandomGenerator(seed: 6)), BatchNorm<Double>(features: 4),
+                                        Activation<Double>(.tanh), Dense<Double>(inputSize: 4, outputSize: 2, generator: RandomGenerator(seed: 7))])
+        var loop = TrainingLoop(model: model, optimizer: SGD<Double>(learningRate: 0.05), batchSize: 16, generator: RandomGenerator(seed: 8))
+        loop.showProgress = false
+        loop.showsProgressBar = false
+        let dp = DataParallel<Double>(world)
+        loop.dataParallel = dp
+        try loop.fit(inputs: x, labels: (0..<64).map { $0 % 2 }, epochs: 2) { m, x, y in Loss.softmaxCrossEntropy(logits: m(x), labels: y) }
+        let parameterNames = Set(loop.model.namedParameters.map(\.name))
+        let buffers = loop.model.stateDict.filter { !parameterNames.contains($0.name) }.map(\.value)
+        expect(!buffers.isEmpty && buffers.contains { $0.scalars.contains { $0 != 0 && $0 != 1 } }, "BatchNorm keeps running statistics (\(buffers.count) buffers)")
+        try dp.checkIdentical(buffers, step: -2)
+        expect(true, "BatchNorm running statistics are identical on every rank after data-parallel training")
+    }
+
     attempt("data-parallel misuse") {
         guard world.size > 1 else { return }
         func loop() -> TrainingLoop<Sequential<Double>, SGD<Double>> {

@@ -10,13 +10,16 @@ import OnsagerCore
 /// `broadcast` once at the start of `fit` (the writer's parameters win), then per batch
 /// `shard(ofBatchWith:)`, backward on the shard, `reduce(sum:)` of the loss summed over the shard
 /// (NaN from a process that saw a non-finite loss or gradient, so that every process stops),
-/// `reduce(gradients:rows:totalRows:)`, the update, and `afterStep(_:parameters:)`; only the
-/// writer writes checkpoints and metrics.
+/// `reduce(gradients:rows:totalRows:)`, the update, and `afterStep(_:parameters:)`; at the end of
+/// every epoch `average` of the buffers; only the writer writes checkpoints and metrics.
 ///
+/// At the end of every epoch the processes' buffers (BatchNorm's running statistics) are
+/// averaged (`average`), so every process, evaluation and the checkpoint see statistics gathered
+/// over all shards — for the running means exactly the mean over shards, for the running
+/// variances the mean of per-shard variances (SyncBatchNorm would add the spread between shards).
 /// Every process loads the whole dataset with the same seeds (unlike PyTorch's
-/// DistributedSampler). Buffers (BatchNorm's running statistics) are not combined, and dropout
-/// masks follow the shared seeds, so they repeat across processes: models with either are not
-/// equivalent to one process.
+/// DistributedSampler), and dropout masks follow the shared seeds, so they repeat across
+/// processes: models with dropout or BatchNorm are not exactly equivalent to one process.
 public protocol DataParallelism<Scalar>: AnyObject {
     /// The element type of the tensors it combines.
     associatedtype Scalar: TensorScalar
@@ -39,4 +42,13 @@ public protocol DataParallelism<Scalar>: AnyObject {
     /// batch size, batches per epoch, epochs and shuffling seed when `fit` starts: processes that
     /// disagree would combine gradients of different batches), naming each value in `names`.
     func checkAgreement(_ values: [Int], names: [String]) throws
+}
+
+extension DataParallelism {
+    /// Replaces every process's tensors with their mean over processes (same shapes everywhere):
+    /// a `reduce(gradients:)` with each process weighted by 1/processes.
+    public func average(_ tensors: inout [Tensor<Scalar>]) throws {
+        let processes = try reduce(sum: 1)
+        try reduce(gradients: &tensors, rows: 1, totalRows: Int(processes.rounded()))
+    }
 }

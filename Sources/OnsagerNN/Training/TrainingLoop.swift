@@ -157,6 +157,7 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
                 progress.update(s + 1, note: String(format: "loss %.4f  %.0f samples/s", total / Double(s + 1), Double(rows) / Date().timeIntervalSince(start)))
             }
             progress.finish()
+            if let dataParallel { try Self.averageBuffers(&model, dataParallel) }
             let seconds = Date().timeIntervalSince(start)
             var metrics: [(String, Double)] = []
             if validation != nil || evaluate != nil {
@@ -205,6 +206,19 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
         try dp.broadcast(&values)
         try Checkpoint.apply(Dictionary(uniqueKeysWithValues: zip(state.map(\.name), values).map { ($0, $1) }), to: &model,
                              path: "(data-parallel broadcast)", strict: true)
+    }
+
+    /// Every process takes the mean of all processes' buffers (BatchNorm's running statistics, each
+    /// accumulated over its own shards), so evaluation and checkpoints see statistics of every
+    /// shard and the processes stay identical. Called at the end of every epoch.
+    static func averageBuffers(_ model: inout Model, _ dp: any DataParallelism<S>) throws {
+        let parameterNames = Set(model.namedParameters.map(\.name))
+        let buffers = model.stateDict.filter { !parameterNames.contains($0.name) }
+        guard !buffers.isEmpty else { return }
+        var values = buffers.map(\.value)
+        try dp.average(&values)
+        try Checkpoint.apply(Dictionary(uniqueKeysWithValues: zip(buffers.map(\.name), values).map { ($0, $1) }), to: &model,
+                             path: "(data-parallel buffers)", strict: false)
     }
 
     /// Combines the gradients of `parameters` across processes (a missing gradient counts as zeros).
