@@ -18,6 +18,7 @@ import OnsagerCommandLine
     print("first")
     // ## 2. Second
     // - a list item
+    /// A documentation comment stays with its function.
     func f() {
         // an indented comment stays in its code cell
         print("inside")
@@ -31,6 +32,7 @@ import OnsagerCommandLine
         guard case let .code(first, line) = s.cells[1], case let .markdown(second) = s.cells[2] else { Issue.record("cells: \(s.cells)"); return }
         #expect(first.hasPrefix("import Foundation") && line == 5 && second.hasPrefix("## 2. Second"))
         #expect(s.codeCells[1].contains("// an indented comment stays in its code cell"))
+        #expect(s.codeCells[1].hasPrefix("/// A documentation comment stays with its function.\nfunc f() {"))
         let copy = s.instrumented()
         let lines = copy.split(separator: "\n").map(String.init)
         // The marker follows the imports (which must stay first), and OnsagerCommandLine is imported.

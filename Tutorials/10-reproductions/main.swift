@@ -1,23 +1,24 @@
 // # Tutorial 10 — Published numbers, reproduced
 //
-// Run:  swift run -c release 10-reproductions                  (short versions: minutes)
-//       swift run -c release 10-reproductions --full           (the published budgets: hours, resumable)
-//       swift run -c release 10-reproductions --full --only rbm-cd25   (one run; --help lists them)
+// Run:
+// - `swift run -c release 10-reproductions`: the short versions (minutes)
+// - `swift run -c release 10-reproductions --full`: the published budgets (hours; resumable)
+// - `swift run -c release 10-reproductions --full --only rbm-cd25`: one run (`--help` lists them)
+// - `swift run -c release 10-reproductions --full --status`: how far each stored run has got
 //
 // Three published results, each given its published budget (or as much of it as one CPU allows):
-//
-// 1. **A 784-500 RBM on binarised MNIST trained with CD-25** reaches a test log-likelihood of
-//    −86.34 nats per image (Salakhutdinov & Murray 2008), where CD-1 stays near −125. Beside it:
-//    PCD-1 for the same number of updates.
-// 2. **EMF at length** (Gabrié, Tramel & Krzakala 2015): TAP2 and TAP3 against PCD for the same
-//    number of updates, long enough that the curves flatten, on MNIST and on the Caltech-101
-//    silhouettes.
-// 3. **"Deep, big, simple" nets** (Ciresan et al. 2010): plain MLPs trained by SGD on MNIST
-//    images deformed afresh every epoch (elastic and affine deformations), with the paper's
-//    per-epoch learning-rate decay.
+// - **A 784-500 RBM on binarised MNIST trained with CD-25** reaches a test log-likelihood of
+//   −86.34 nats per image (Salakhutdinov & Murray 2008), where CD-1 stays near −125. Beside it:
+//   PCD-1 for the same number of updates.
+// - **EMF at length** (Gabrié, Tramel & Krzakala 2015): TAP2 and TAP3 against PCD for the same
+//   number of updates, long enough that the curves flatten, on MNIST and on the Caltech-101
+//   silhouettes.
+// - **"Deep, big, simple" nets** (Ciresan et al. 2010): plain MLPs trained by SGD on MNIST
+//   images deformed afresh every epoch (elastic and affine deformations), with the paper's
+//   per-epoch learning-rate decay.
 //
 // Every run stores a checkpoint after each epoch under
-// onsager-output/10-reproductions/runs/<run>/, and rerunning the same command resumes it where it
+// `onsager-output/10-reproductions/runs/<run>/`, and rerunning the same command resumes it where it
 // stopped, bit for bit. A finished run is read back, not redone.
 
 import Foundation

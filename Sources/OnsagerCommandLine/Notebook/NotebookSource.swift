@@ -2,7 +2,8 @@ import Foundation
 
 /// A tutorial's source split into cells, the way its prose reads: a block of comment lines at
 /// column 0 is a Markdown cell, the code between two such blocks a code cell. Comments indented
-/// inside code (a function's, a loop's) stay with their code.
+/// inside code (a function's, a loop's) and `///` documentation comments (which belong to the
+/// declaration under them) stay with their code.
 public struct NotebookSource: Sendable, Equatable {
     /// One cell.
     public enum Cell: Sendable, Equatable {
@@ -30,7 +31,7 @@ public struct NotebookSource: Sendable, Equatable {
             code = []
         }
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).enumerated() {
-            if line.hasPrefix("//") {
+            if line.hasPrefix("//") && !line.hasPrefix("///") {
                 flushCode()
                 var body = line.dropFirst(2)
                 if body.hasPrefix(" ") { body = body.dropFirst() }
