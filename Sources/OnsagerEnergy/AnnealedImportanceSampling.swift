@@ -31,7 +31,7 @@ public struct AnnealedImportanceSampling {
     }
 
     /// Salakhutdinov & Murray's schedule: steps of 1e-3, 1e-4 and 1e-5 (14,500 intervals).
-    static let standardSchedule = schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5)
+    public static let standardSchedule = schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5)
 
     /// Stops unless `betas` runs from 0 to 1 and increases (`op` names the caller).
     static func checkSchedule(_ betas: [Double], _ op: String) {

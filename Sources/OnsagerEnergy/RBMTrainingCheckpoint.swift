@@ -21,7 +21,7 @@ public enum RBMTrainingCheckpoint {
         meta["epoch"] = String(epoch)
         meta["trainer"] = trainer.checkpointSignature
         meta["optimizer"] = optimizer.checkpointSignature
-        for (name, g) in generators { meta["rng/" + name] = "\(g.seed):\(g.position)" }
+        for (name, g) in generators { meta["rng/" + name] = g.checkpointStream }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Safetensors.write(named, metadata: meta, to: url)
     }
@@ -55,12 +55,7 @@ public enum RBMTrainingCheckpoint {
             guard let stream = metadata["rng/" + name] else {
                 throw CheckpointError.incompatible(path: path, reason: "no stream for the generator '\(name)'")
             }
-            let parts = stream.split(separator: ":").compactMap { UInt64($0) }
-            guard parts.count == 2 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "unreadable stream '\(stream)' for '\(name)'") }
-            guard parts[0] == g.seed else {
-                throw CheckpointError.incompatible(path: path, reason: "the generator '\(name)' was seeded with \(parts[0]) in the checkpointed run, here with \(g.seed)")
-            }
-            positions.append((g, parts[1]))
+            positions.append((g, try g.checkpointPosition(from: stream, what: "the generator '\(name)'", path: path)))
         }
         func part(_ prefix: String) -> [String: Tensor<S>] {
             Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })

@@ -70,6 +70,11 @@ if statusOnly {
     exit(0)
 }
 
+/// The paper's AIS schedule (14,500 intervals) and one with a tenth of the intervals, for the
+/// curves and the short runs.
+let paperBetas = AnnealedImportanceSampling.standardSchedule
+let quickBetas = AnnealedImportanceSampling.schedule(coarse: 1e-2, middle: 1e-3, fine: 1e-4)
+
 /// One row of a run's log: after `epoch`, `seconds` of training so far and the monitored value.
 struct LogPoint: Codable { var epoch: Int; var seconds: Double; var value: Double; var note: String }
 
@@ -156,7 +161,7 @@ struct RBMResult: Codable {
         print("  \(s.name): resuming after epoch \(epoch) from \(checkpoint.path)")
     }
     let base = AnnealedImportanceSampling.baseRateBiases(data: train)
-    let quickAIS = AnnealedImportanceSampling(betas: AnnealedImportanceSampling.schedule(coarse: 1e-2, middle: 1e-3, fine: 1e-4), runs: 20)
+    let quickAIS = AnnealedImportanceSampling(betas: quickBetas, runs: 20)
     if first <= s.epochs {
         for e in first...s.epochs {
             let t0 = Date()
@@ -182,8 +187,7 @@ struct RBMResult: Codable {
         }
     }
     // The paper's AIS (14,500 intervals) for full runs; the short ones use a tenth of the intervals.
-    let finalAIS = AnnealedImportanceSampling(betas: full ? AnnealedImportanceSampling.schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5)
-                                                          : AnnealedImportanceSampling.schedule(coarse: 1e-2, middle: 1e-3, fine: 1e-4), runs: 100)
+    let finalAIS = AnnealedImportanceSampling(betas: full ? paperBetas : quickBetas, runs: 100)
     let ais = finalAIS.logPartition(of: model, baseBiases: base, generator: RandomGenerator(seed: seed &+ 999))
     let negF = Double(-withoutGrad { model.freeEnergy(test) }.mean().item)
     let r = RBMResult(name: s.name, epochs: s.epochs, seconds: seconds, logLikelihood: negF - ais.logZ, lower: negF - ais.logZUpper,
@@ -253,7 +257,7 @@ if wantsMNISTRBM {
             try Checkpoint.load(into: &model, from: dir.appendingPathComponent("model-e\(r.0.epochs).safetensors"))
             let subset = test.sliced(axis: 0, 0..<100), base = AnnealedImportanceSampling.baseRateBiases(data: train)
             // The paper's 14,500 intervals for full runs; a tenth of them for the short ones.
-            let betas = full ? AnnealedImportanceSampling.schedule(coarse: 1e-3, middle: 1e-4, fine: 1e-5) : AnnealedImportanceSampling.schedule(coarse: 1e-2, middle: 1e-3, fine: 1e-4)
+            let betas = full ? paperBetas : quickBetas
             let ais = AnnealedImportanceSampling(betas: betas, runs: 100).logPartition(of: model, baseBiases: base, generator: RandomGenerator(seed: 2008 &+ 999))
             let raise = ReverseAnnealedImportanceSampling(betas: betas, chains: 5).logLikelihood(of: model, data: subset, baseBiases: base,
                                                                                                  generator: RandomGenerator(seed: 2008 &+ 998))

@@ -16,12 +16,12 @@ extension TrainingLoop {
         named += optimizer.stateTensors.sorted { $0.key < $1.key }.map { ("optimizer/" + $0.key, $0.value) }
         if let best { named += best.state.map { ("best/" + $0.name, $0.value) } }
         var metadata = ["format": "onsager-training-1", "global_step": String(globalStep), "history": Self.encode(history),
-                        "rng/loop": Self.stream(generator), "optimizer": Self.optimizerSignature(optimizer),
+                        "rng/loop": generator.checkpointStream, "optimizer": optimizer.checkpointSignature,
                         "frozen": model.frozenParameterNames.joined(separator: ",")]
         if let best { metadata["best_epoch"] = String(best.epoch) }
-        if let dataGenerator, dataGenerator !== generator { metadata["rng/data"] = Self.stream(dataGenerator) }
-        for (name, g) in moduleGenerators { metadata["rng/model/" + name] = Self.stream(g) }
-        for (i, g) in lossGenerators.enumerated() { metadata["rng/loss/\(i)"] = Self.stream(g) }
+        if let dataGenerator, dataGenerator !== generator { metadata["rng/data"] = dataGenerator.checkpointStream }
+        for (name, g) in moduleGenerators { metadata["rng/model/" + name] = g.checkpointStream }
+        for (i, g) in lossGenerators.enumerated() { metadata["rng/loss/\(i)"] = g.checkpointStream }
         try Safetensors.write(named, metadata: metadata, to: trainingURL)
         try Checkpoint.save(model, metadata: ["epoch": String(history.count)], to: directory.appendingPathComponent("model.safetensors"))
     }
@@ -41,30 +41,22 @@ extension TrainingLoop {
               let historyText = metadata["history"], let history = Self.decode(historyText), let loopStream = metadata["rng/loop"] else {
             throw CheckpointError.malformed(path: path, offset: 8, reason: "not a training checkpoint (format, global_step, history or rng/loop missing or unreadable)")
         }
-        if let saved = metadata["optimizer"], saved != Self.optimizerSignature(optimizer) {
-            throw CheckpointError.incompatible(path: path, reason: "it was written with optimizer \(saved), this loop has \(Self.optimizerSignature(optimizer))")
+        if let saved = metadata["optimizer"], saved != optimizer.checkpointSignature {
+            throw CheckpointError.incompatible(path: path, reason: "it was written with optimizer \(saved), this loop has \(optimizer.checkpointSignature)")
         }
-        func checkSeed(_ stream: String, of g: RandomGenerator, _ what: String) throws -> UInt64 {
-            let parts = stream.split(separator: ":").compactMap { UInt64($0) }
-            guard parts.count == 2 else { throw CheckpointError.malformed(path: path, offset: 8, reason: "unreadable stream '\(stream)' for \(what)") }
-            guard parts[0] == g.seed else {
-                throw CheckpointError.incompatible(path: path, reason: "\(what) was seeded with \(parts[0]) in the checkpointed run, here with \(g.seed)")
-            }
-            return parts[1]
-        }
-        let loopPosition = try checkSeed(loopStream, of: generator, "the loop's generator")
+        let loopPosition = try generator.checkpointPosition(from: loopStream, what: "the loop's generator", path: path)
         var positions: [(RandomGenerator, UInt64)] = [(generator, loopPosition)]
         for (name, g) in moduleGenerators {
             guard let stream = metadata["rng/model/" + name] else {
                 throw CheckpointError.incompatible(path: path, reason: "no stream for the model's generator '\(name)'")
             }
-            positions.append((g, try checkSeed(stream, of: g, "the model's generator '\(name)'")))
+            positions.append((g, try g.checkpointPosition(from: stream, what: "the model's generator '\(name)'", path: path)))
         }
         for (i, g) in lossGenerators.enumerated() {
             guard let stream = metadata["rng/loss/\(i)"] else {
                 throw CheckpointError.incompatible(path: path, reason: "no stream for loss generator \(i) (the checkpointed run had \(metadata.keys.filter { $0.hasPrefix("rng/loss/") }.count))")
             }
-            positions.append((g, try checkSeed(stream, of: g, "loss generator \(i)")))
+            positions.append((g, try g.checkpointPosition(from: stream, what: "loss generator \(i)", path: path)))
         }
         var dataStream: (seed: UInt64, position: UInt64)?
         if let stream = metadata["rng/data"] {
@@ -96,12 +88,6 @@ extension TrainingLoop {
         pendingDataStream = dataStream
         for (g, p) in positions { g.position = p }
     }
-
-    /// "seed:position" of a generator.
-    static func stream(_ g: RandomGenerator) -> String { "\(g.seed):\(g.position)" }
-
-    /// The optimizer's type and its parameter groups' names, which a resumed loop must share.
-    static func optimizerSignature(_ o: Opt) -> String { o.checkpointSignature }
 
     /// The random generators the model declares, by dotted name.
     var moduleGenerators: [(String, RandomGenerator)] {
