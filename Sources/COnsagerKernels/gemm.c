@@ -124,15 +124,20 @@
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long, int);                                              \
-    static S##_serial_fn S##_tiles(const long *b, long *mr, long *nr, long *mc, S##_serial_fn f) { \
-        *mr = b[0]; *nr = b[1]; *mc = b[2];                                                        \
-        return f;                                                                                  \
-    }                                                                                              \
-    static S##_serial_fn S##_pick(long *mr, long *nr, long *mc) {                                  \
+                                  T, T *, long, int, const T *);                                   \
+    /* One ISA's kernels: the serial product, B packing, the caller's B buffer, and its blocking \
+       {MR, NR, MC, KC, NC}. */                                                                    \
+    typedef struct {                                                                               \
+        S##_serial_fn serial;                                                                      \
+        void (*pack_b)(long, long, const T *, long, long, T *);                                    \
+        T *(*caller_b_buffer)(void);                                                               \
+        const long *blocking;                                                                      \
+    } S##_isa;                                                                                     \
+    static S##_isa S##_pick(void) {                                                                \
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
-        default: return S##_tiles(blocking_##S##_portable, mr, nr, mc, gemm_serial_##S##_portable); \
+        default: return (S##_isa){gemm_serial_##S##_portable, pack_b_##S##_portable,              \
+                                  caller_b_buffer_##S##_portable, blocking_##S##_portable};        \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -140,7 +145,7 @@
         long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
         int split_m, deep;                                                                         \
         T alpha, beta;                                                                             \
-        const T *A, *B;                                                                            \
+        const T *A, *B, *Bpre;                                                                     \
         T *C;                                                                                      \
     } S##_job;                                                                                     \
     static void S##_task(void *vctx, long t) {                                                     \
@@ -149,13 +154,25 @@
             long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep);                           \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre);                  \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
-                  j->csb, j->beta, j->C + n0, j->ldc, j->deep);                                    \
+                  j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0);                                 \
         }                                                                                          \
+    }                                                                                              \
+    /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
+    typedef struct {                                                                               \
+        void (*pack_b)(long, long, const T *, long, long, T *);                                    \
+        long kc, nc, nr, rsb, csb, per;                                                            \
+        const T *B;                                                                                \
+        T *Bp;                                                                                     \
+    } S##_pack_job;                                                                                \
+    static void S##_pack_task(void *vctx, long t) {                                                \
+        S##_pack_job *j = (S##_pack_job *)vctx;                                                    \
+        long j0 = t * j->per * j->nr, j1 = j0 + j->per * j->nr < j->nc ? j0 + j->per * j->nr : j->nc; \
+        if (j0 < j1) j->pack_b(j->kc, j1 - j0, j->B + j0 * j->csb, j->rsb, j->csb, j->Bp + j0 * j->kc); \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
               long rsb, long csb, T beta, T *C, long ldc) {                                        \
@@ -202,8 +219,9 @@
                 return;                                                                            \
             }                                                                                      \
         }                                                                                          \
-        long mr, nr, mc;                                                                           \
-        S##_job job = {S##_pick(&mr, &nr, &mc), M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, C}; \
+        S##_isa isa = S##_pick();                                                                  \
+        long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, C}; \
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
@@ -222,15 +240,40 @@
             long per = (units + nt - 1) / nt;                                                      \
             job.chunk = per * unit;                                                                \
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
+            T *shared = 0;                                                                         \
+            if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256))                    \
+                shared = isa.caller_b_buffer();                                                    \
+            if (shared) {                                                                          \
+                /* Row chunks that would each pack all of B (no chunk reads it in place or packs  \
+                   it lazily) share one packed copy instead: the threads pack a share of each     \
+                   K x N block, then compute their rows from it. The blocks (K in equal parts of  \
+                   at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
+                long kcmax = isa.blocking[3], ncmax = isa.blocking[4];                            \
+                long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;        \
+                for (long jc = 0; jc < N; jc += ncmax) {                                          \
+                    long nc = N - jc < ncmax ? N - jc : ncmax, panels = (nc + nr - 1) / nr;        \
+                    for (long pc = 0; pc < K; pc += kcb) {                                         \
+                        long kc = K - pc < kcb ? K - pc : kcb;                                     \
+                        S##_pack_job pj = {isa.pack_b, kc, nc, nr, rsb, csb, (panels + nt - 1) / nt, \
+                                           B + pc * rsb + jc * csb, shared};                       \
+                        onsager_parallel_for((panels + pj.per - 1) / pj.per, S##_pack_task, &pj);  \
+                        S##_job blk = job;                                                         \
+                        blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
+                        blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
+                        onsager_parallel_for(ntasks, S##_task, &blk);                              \
+                    }                                                                              \
+                }                                                                                  \
+                return;                                                                            \
+            }                                                                                      \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep);                  \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0);               \
     }
 
 #if defined(__x86_64__)
 #define X86_CASES(T, S)                                                                            \
-    case 2: return S##_tiles(blocking_##S##_avx512, mr, nr, mc, gemm_serial_##S##_avx512);      \
-    case 1: return S##_tiles(blocking_##S##_avx2, mr, nr, mc, gemm_serial_##S##_avx2);
+    case 2: return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, caller_b_buffer_##S##_avx512, blocking_##S##_avx512}; \
+    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, caller_b_buffer_##S##_avx2, blocking_##S##_avx2};
 #else
 #define X86_CASES(T, S)
 #endif

@@ -29,9 +29,11 @@ import COnsagerKernels
     func gemmMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
         // (100, 70, 1100) and (150, 45, 530): batch-sized M with deep, ragged K (per-panel packing,
-        // in-register transposes with K tails); the last two: narrow-C path.
+        // in-register transposes with K tails); (300, 10, 50) and (128, 7, 500): narrow-C path;
+        // (260, 40, 300): row chunks sharing one packed B (in Double over two K blocks; more
+        // blocks are checked against one thread in `largeOps`).
         let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (100, 70, 1100), (150, 45, 530),
-                      (300, 10, 50), (128, 7, 500)]
+                      (300, 10, 50), (128, 7, 500), (260, 40, 300)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
@@ -122,8 +124,12 @@ import COnsagerKernels
         let w = Tensor<Float>.normal([90, 1100], generator: g)
         let x100 = Tensor<Float>.normal([100, 1100], generator: g), x200 = Tensor<Float>.normal([200, 1100], generator: g)
         let tall = Tensor<Float>.normal([1000, 300], generator: g), wide = Tensor<Float>.normal([64, 2000], generator: g)
+        // Row chunks sharing one packed B: over K and N blocks (K 1100 > KC, N 2100 > NC), and a
+        // transposed B.
+        let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
-                (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars]
+                (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
+                matmul(x300, deepWide).scalars, matmul(a, a.T).scalars]
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

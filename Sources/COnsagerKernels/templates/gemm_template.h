@@ -212,29 +212,37 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
 // whole tiles, and `deep` compares the product's M with MC.
-static const long FN(blocking)[3] = {MR, NR, MC};
+static const long FN(blocking)[5] = {MR, NR, MC, KC, NC};
 // A lazily packed panel (kc <= G_KC_LAZY rows of NR) must fit the B buffer sized for KC x (NC + NR).
 _Static_assert(G_KC_LAZY * NR <= KC * (NC + NR), "B buffer too small for lazily packed panels");
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
+
+// The calling thread's B buffer, for a block packed once and shared by the threads of a split
+// product (gemm.c); NULL if it cannot be allocated.
+static T *FN(caller_b_buffer)(void) {
+    if (!FN(bbuf)) FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
+    return FN(bbuf);
+}
 
 // deep: plan flags of the caller's whole product. G_PLAN_DEEP: a batch-sized M (<= MC) and a B that
 // needs packing; K is then cut into blocks of up to G_KC_LAZY rather than KC. G_PLAN_FEW_ROWS: M <=
 // 256, so full row-major B panels may be read in place. Decided from the whole product, not from
 // this thread's share of rows, so the summation order (and every bit of C) does not depend on the
 // thread count, and every chunk of a split product runs at the same speed.
+//
+// Bpre: B already packed by the caller (FN(pack_b) of the whole kc x nc block, shared by the threads
+// of a split product); N <= NC and K <= KC then, and every panel is read from it.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
-                            const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep) {
-    if (!FN(abuf)) {
-        FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
-        FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
-    }
-    T *Ap = FN(abuf), *Bp = FN(bbuf);
+                            const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre) {
+    if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
+    if (!FN(bbuf)) FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
+    T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(bbuf);
     // With few rows, B is streamed only a few times: full row-major panels are read in place
     // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
     // rows (a batch), each B panel is packed just before its use while the next panel's source is
     // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy").
-    int direct = csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256, lazy = !direct && M <= MC;
+    int direct = !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256, lazy = !Bpre && !direct && M <= MC;
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
     long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
@@ -245,7 +253,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             long kc = K - pc < kcb ? K - pc : kcb;
             T be = pc == 0 ? beta : (T)1;
             long nfull = direct ? nc / NR * NR : 0;
-            if (!lazy && nfull < nc)
+            if (!lazy && !Bpre && nfull < nc)
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += MC) {
                 long mc = M - ic < MC ? M - ic : MC;
