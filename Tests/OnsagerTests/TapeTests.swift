@@ -64,6 +64,25 @@ import Onsager
         #expect(x.grad!.scalars == [18, 36])
     }
 
+    /// Gradients of a tensor used several times are summed in place outside `createGraph`; a rule
+    /// that hands the same gradient tensor to two inputs (add) must not see it changed, nor may a
+    /// retained intermediate gradient.
+    @Test func repeatedUsesSumWithoutCorruptingSharedGradients() {
+        let x = T([1, 2]).requiringGrad()
+        let h = x + x                       // add's rule returns one tensor for both inputs
+        h.retainGrad()
+        let seed = T([1, 10])
+        ((h + x) + h * 2).backward(seed: seed)    // dL/dh = 1 + 2 = 3; dL/dx = 2·3 + 1 = 7
+        #expect(h.grad!.scalars == [3, 30])
+        #expect(x.grad!.scalars == [7, 70])
+        #expect(seed.scalars == [1, 10])
+        let y = T([1, 2]).requiringGrad()
+        let g1 = gradients(of: (y * y + y).sum(), wrt: [y], createGraph: true)[0]
+        #expect(g1.scalars == [3, 5])
+        g1.sum().backward()                 // second derivative of y² + y: 2
+        #expect(y.grad!.scalars == [2, 2])
+    }
+
     @Test func graphMemoryIsFreedAfterBackward() {
         weak var saved: TensorStorage<Double>?
         let x = T.uniform([1000]).requiringGrad()

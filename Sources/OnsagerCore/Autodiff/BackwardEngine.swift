@@ -46,7 +46,7 @@ enum BackwardEngine {
         let stamp = onsager_next_stamp()
         var leaves = LeafTable<S>()
         let order = topologicalOrder(from: root, stamp: stamp, leaves: &leaves)
-        if root.isLeaf { leaves.add(root, seed) } else { root.pendingGrad = seed }
+        if root.isLeaf { leaves.add(root, seed, inPlace: false) } else { root.pendingGrad = seed }
         var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
         for node in order.reversed() {
@@ -80,9 +80,9 @@ enum BackwardEngine {
                              "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
                 if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
                 if input.isLeaf {
-                    leaves.add(input, gi)
-                } else if let existing = input.pendingGrad {
-                    input.pendingGrad = existing + gi
+                    leaves.add(input, gi, inPlace: !createGraph)
+                } else if input.pendingGrad != nil {
+                    if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
                 } else {
                     input.pendingGrad = gi
                 }
@@ -125,12 +125,15 @@ struct LeafTable<S: TensorScalar> {
         }
     }
 
-    mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>) {
+    /// Adds `g` to the leaf's sum. `inPlace` (outside `createGraph`, where the sum need not be
+    /// recorded) adds into the first gradient's storage instead of allocating a third tensor;
+    /// copy-on-write keeps any tensor that shares that storage unchanged.
+    mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>, inPlace: Bool) {
         guard let k = nodes.firstIndex(where: { $0 === leaf }) else {
             nodes.append(leaf)
             grads.append(g)
             return
         }
-        grads[k] = grads[k].map { $0 + g } ?? g
+        if grads[k] == nil { grads[k] = g } else if inPlace { grads[k]!.addInPlace(g) } else { grads[k] = grads[k]! + g }
     }
 }
