@@ -221,6 +221,37 @@ struct RBMResult: Codable {
     for (label, value) in published { print(String(format: "| %@ (published) | — | — | %.2f | — | — | — |", label, value)) }
 }
 
+/// Brackets each finished model's test log-likelihood on the first 100 test images between RAISE
+/// (conservative) and AIS (optimistic), with the paper's 14,500 intervals for full runs, and
+/// prints the table. A row is stored beside the run, so a rerun reads it back.
+@MainActor func printBrackets(_ results: [(RBMResult, [LogPoint])], train: Tensor<Float>, test: Tensor<Float>, seed: UInt64) {
+    var brackets: [String] = []
+    for r in results {
+        let dir = runsDir.appendingPathComponent(r.0.name), stored = dir.appendingPathComponent("bracket-e\(r.0.epochs).json")
+        if let data = try? Data(contentsOf: stored), let row = String(data: data, encoding: .utf8) { brackets.append(row); continue }
+        let row: String = exitOnError("bracket of \(r.0.name)") {
+            var model = RBM<Float>(visible: train.shape[1], hidden: 500, weightStd: 0.01, generator: RandomGenerator(seed: 0))
+            try Checkpoint.load(into: &model, from: dir.appendingPathComponent("model-e\(r.0.epochs).safetensors"))
+            let subset = test.sliced(axis: 0, 0..<100), base = AnnealedImportanceSampling.baseRateBiases(data: train)
+            // The paper's 14,500 intervals for full runs; a tenth of them for the short ones.
+            let betas = full ? paperBetas : quickBetas
+            let ais = AnnealedImportanceSampling(betas: betas, runs: 100).logPartition(of: model, baseBiases: base, generator: RandomGenerator(seed: seed &+ 999))
+            let raise = ReverseAnnealedImportanceSampling(betas: betas, chains: 5).logLikelihood(of: model, data: subset, baseBiases: base,
+                                                                                                 generator: RandomGenerator(seed: seed &+ 998))
+            let aisLL = Double(-withoutGrad { model.freeEnergy(subset) }.mean().item) - ais.logZ
+            let row = String(format: "| %@ | %.2f ± %.2f | %.2f | %.2f |", r.0.name, raise.meanLogLikelihood, raise.standardError, aisLL,
+                             aisLL - raise.meanLogLikelihood)
+            try AtomicFile.write(Data(row.utf8), to: stored)
+            return row
+        }
+        brackets.append(row)
+    }
+    if !brackets.isEmpty {
+        print("\nOn the first 100 test images, the [RAISE, AIS] bracket (nats/image):\n\n| run | RAISE (conservative) | AIS (optimistic) | bracket width |\n|---|---|---|---|")
+        print(brackets.joined(separator: "\n"))
+    }
+}
+
 var keyResults: [String] = []
 let wantsMNISTRBM = !selected.isDisjoint(with: ["rbm-cd25", "rbm-pcd1"])
 if wantsMNISTRBM {
@@ -248,31 +279,7 @@ if wantsMNISTRBM {
     // AIS errs high on average (the log of an unbiased Z estimate underestimates ln Z), RAISE
     // errs low, so on the first 100 test images the two bracket the truth. Each finished model
     // is read back from its checkpoint and bracketed (stored, so a rerun skips it).
-    var brackets: [String] = []
-    for r in results {
-        let dir = runsDir.appendingPathComponent(r.0.name), stored = dir.appendingPathComponent("bracket-e\(r.0.epochs).json")
-        if let data = try? Data(contentsOf: stored), let row = String(data: data, encoding: .utf8) { brackets.append(row); continue }
-        let row: String = exitOnError("bracket of \(r.0.name)") {
-            var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: RandomGenerator(seed: 0))
-            try Checkpoint.load(into: &model, from: dir.appendingPathComponent("model-e\(r.0.epochs).safetensors"))
-            let subset = test.sliced(axis: 0, 0..<100), base = AnnealedImportanceSampling.baseRateBiases(data: train)
-            // The paper's 14,500 intervals for full runs; a tenth of them for the short ones.
-            let betas = full ? paperBetas : quickBetas
-            let ais = AnnealedImportanceSampling(betas: betas, runs: 100).logPartition(of: model, baseBiases: base, generator: RandomGenerator(seed: 2008 &+ 999))
-            let raise = ReverseAnnealedImportanceSampling(betas: betas, chains: 5).logLikelihood(of: model, data: subset, baseBiases: base,
-                                                                                                 generator: RandomGenerator(seed: 2008 &+ 998))
-            let aisLL = Double(-withoutGrad { model.freeEnergy(subset) }.mean().item) - ais.logZ
-            let row = String(format: "| %@ | %.2f ± %.2f | %.2f | %.2f |", r.0.name, raise.meanLogLikelihood, raise.standardError, aisLL,
-                             aisLL - raise.meanLogLikelihood)
-            try AtomicFile.write(Data(row.utf8), to: stored)
-            return row
-        }
-        brackets.append(row)
-    }
-    if !brackets.isEmpty {
-        print("\nOn the first 100 test images, the [RAISE, AIS] bracket (nats/image):\n\n| run | RAISE (conservative) | AIS (optimistic) | bracket width |\n|---|---|---|---|")
-        print(brackets.joined(separator: "\n"))
-    }
+    printBrackets(results, train: train, test: test, seed: 2008)
     keyResults += results.map { String(format: "%@ %.2f nats after %d epochs", $0.0.name, $0.0.logLikelihood, $0.0.epochs) }
     if !results.isEmpty { keyResults.append("published CD-25 −86.34") }
 }
@@ -309,6 +316,7 @@ if !selected.isDisjoint(with: ["emf-mnist-pcd1", "emf-mnist-tap2", "emf-mnist-ta
     exitOnError("cannot write the figure") {
         try report("EMF at length, MNIST: test log-likelihood (quick AIS; full AIS at the end)", file: "emf-mnist.svg", results: results, published: [])
     }
+    printBrackets(results, train: train, test: test, seed: 2015)
     keyResults += results.map { String(format: "%@ %.2f", $0.0.name, $0.0.logLikelihood) }
 }
 if !selected.isDisjoint(with: ["emf-caltech-cd1", "emf-caltech-pcd1", "emf-caltech-tap2", "emf-caltech-tap3"]) {
@@ -333,6 +341,7 @@ if !selected.isDisjoint(with: ["emf-caltech-cd1", "emf-caltech-pcd1", "emf-calte
     exitOnError("cannot write the figure") {
         try report("EMF at length, Caltech-101 silhouettes: test log-likelihood (quick AIS; full AIS at the end)", file: "emf-caltech.svg", results: results, published: [])
     }
+    printBrackets(results, train: c.train, test: c.test, seed: 2016)
     keyResults += results.map { String(format: "%@ %.2f", $0.0.name, $0.0.logLikelihood) }
 }
 
@@ -430,7 +439,7 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
             .write(to: outDir.appendingPathComponent("deformations.svg"), title: "ImageDeformation.ciresan2010: originals (top) and three draws")
     }
     var plot = LinePlot(title: "Deep, big, simple MLPs on MNIST: test error", xLabel: "epoch", yLabel: "test error (%)", logY: true)
-    var rows: [MLPResult] = []
+    var rows: [MLPResult] = [], curves: [String: [Double]] = [:]
     for run in mlpRuns where selected.contains(run.name) {
         // The undeformed big net gets half the deformed one's epochs: without deformations the
         // small net's best epoch came at 46 of 150 and the error only rose after it.
@@ -439,6 +448,7 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
               + "\(run.decay ? "rate × 0.97 per epoch" : "constant rate")\(run.clip.map { ", gradient norm clipped at \($0)" } ?? ""), \(epochs) epochs")
         let (r, curve) = exitOnError("\(run.name) stopped") { try trainMLP(run, epochs: epochs, train: train, test: test) }
         rows.append(r)
+        curves[run.name] = curve
         plot.add(run.name, x: curve.indices.map { Double($0 + 1) }, y: curve, dashed: !run.deform, markers: curve.count < 30)
     }
     if let maxEpochs = rows.map(\.epochs).max() {
@@ -451,6 +461,20 @@ if !selected.isDisjoint(with: mlpRuns.map(\.name)) {
                      r.bestEpoch, r.machine ?? "?"))
     }
     print("| 784-2500-2000-1500-1000-500-10, deformed, Ciresan et al. 2010 (published) | ~800 | GPU | 0.35 % | — | — |")
+    // ### The essay's questions, answered by the curves
+    // Each answer compares two runs that differ in one thing, by their final and best errors;
+    // "late drift" is the final error minus the best one of the first 100 epochs (positive: the
+    // error turned up after epoch 100).
+    func summary(_ name: String) -> String? {
+        guard let c = curves[name], let last = c.last, let best = c.min() else { return nil }
+        let early = c.prefix(100).min()!
+        return String(format: "%@ final %.2f %%, best %.2f %%%@", name, last, best, c.count > 100 ? String(format: ", late drift %+.2f points", last - early) : "")
+    }
+    let questions = [("deformations", "mlp-small", "mlp-small-plain"), ("deformations, big net", "mlp-big", "mlp-big-plain"),
+                     ("the rate decay", "mlp-small", "mlp-small-constant-rate"), ("gradient clipping", "mlp-small", "mlp-small-clipped")]
+    for (what, a, b) in questions {
+        if let sa = summary(a), let sb = summary(b) { print("- \(what): \(sa); \(sb)") }
+    }
     keyResults += rows.map { String(format: "%@ %.2f %% test error", $0.name, 100 * $0.finalError) }
     if !rows.isEmpty { keyResults.append("published 0.35 %") }
 }
