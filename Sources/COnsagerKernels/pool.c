@@ -57,6 +57,7 @@ static _Atomic int sleepers = 0;         // workers asleep on wake_cv
 static _Atomic int caller_sleeping = 0;
 static _Atomic long contended_until = 0; // monotonic ns
 static _Atomic long worker_delay_us = 0; // testing: workers sleep this long before each task
+static _Atomic int contention_detection = 1; // testing: 0 keeps every job split whatever the load
 static _Atomic long slowest_worker_task = 0;  // ns, in the current job
 static _Atomic int num_threads = 1;
 static int workers_started = 0;          // guarded by pool_lock
@@ -180,7 +181,12 @@ static void caller_wait(int (*done)(void)) {
     atomic_store(&caller_sleeping, 0);
 }
 
-int onsager_pool_contended(void) { return now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed); }
+int onsager_pool_contended(void) {
+    return atomic_load_explicit(&contention_detection, memory_order_relaxed) &&
+           now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed);
+}
+void onsager_set_contention_detection(int on) { atomic_store(&contention_detection, on != 0); }
+int onsager_get_contention_detection(void) { return atomic_load(&contention_detection); }
 
 void onsager_set_worker_delay(long microseconds) {
     atomic_store(&worker_delay_us, microseconds > 0 ? microseconds : 0);

@@ -13,13 +13,17 @@ import COnsagerKernels
 @Suite(.serialized) struct KernelSettingsTests {
     static let hardwareLevel = Kernels.limitInstructionSet(2)
 
+    /// Runs `body` at `threads` threads and instruction set `isa`, with the pool's contention
+    /// fallback off so that jobs are split even while other tests load the machine.
     func withSettings<R>(threads: Int, isa: Int = 2, _ body: () -> R) -> R {
         let savedThreads = Kernels.threadCount
         Kernels.threadCount = threads
         Kernels.limitInstructionSet(isa)
+        Kernels.contentionDetection = false
         defer {
             Kernels.threadCount = savedThreads
             Kernels.limitInstructionSet(2)
+            Kernels.contentionDetection = true
         }
         return body()
     }
@@ -124,12 +128,13 @@ import COnsagerKernels
         let w = Tensor<Float>.normal([90, 1100], generator: g)
         let x100 = Tensor<Float>.normal([100, 1100], generator: g), x200 = Tensor<Float>.normal([200, 1100], generator: g)
         let tall = Tensor<Float>.normal([1000, 300], generator: g), wide = Tensor<Float>.normal([64, 2000], generator: g)
-        // Row chunks sharing one packed B: over K and N blocks (K 1100 > KC, N 2100 > NC), and a
-        // transposed B.
+        // Row chunks sharing one packed B over several N blocks (N 2100 > NC, M ≥ N/2) and with a
+        // transposed B (x200·wᵀ also spans two K blocks: K 1100 > KC); a column split over K blocks.
         let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
+        let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
-                matmul(x300, deepWide).scalars, matmul(a, a.T).scalars]
+                matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars]
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

@@ -66,15 +66,17 @@ import Onsager
 
     /// Gradients of a tensor used several times are summed in place outside `createGraph`; a rule
     /// that hands the same gradient tensor to two inputs (add) must not see it changed, nor may a
-    /// retained intermediate gradient.
+    /// retained intermediate gradient or the caller's seed.
     @Test func repeatedUsesSumWithoutCorruptingSharedGradients() {
         let x = T([1, 2]).requiringGrad()
-        let h = x + x                       // add's rule returns one tensor for both inputs
+        let h = x + x                       // add's rule returns h's gradient itself for both inputs
         h.retainGrad()
-        let seed = T([1, 10])
-        ((h + x) + h * 2).backward(seed: seed)    // dL/dh = 1 + 2 = 3; dL/dx = 2·3 + 1 = 7
+        (h * 2 + h).backward(seed: T([1, 10]))   // x's first contribution is h's retained gradient
         #expect(h.grad!.scalars == [3, 30])
-        #expect(x.grad!.scalars == [7, 70])
+        #expect(x.grad!.scalars == [6, 60])
+        let z = T([1, 2]).requiringGrad(), seed = T([1, 10])
+        ((z + z) + z).backward(seed: seed)  // z's first contribution is the seed itself
+        #expect(z.grad!.scalars == [3, 30])
         #expect(seed.scalars == [1, 10])
         let y = T([1, 2]).requiringGrad()
         let g1 = gradients(of: (y * y + y).sum(), wrt: [y], createGraph: true)[0]

@@ -46,6 +46,10 @@ int onsager_pool_contended(void);
 /// take, as if descheduled by a busy neighbour; results must not change. 0 turns it off.
 void onsager_set_worker_delay(long microseconds);
 long onsager_get_worker_delay(void);
+/// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
+/// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
+void onsager_set_contention_detection(int on);
+int onsager_get_contention_detection(void);
 
 /// Raises glibc's mmap threshold so large tensor buffers are reused (called once, at the first
 /// tensor allocation; a process-wide malloc setting).

@@ -43,6 +43,14 @@ public enum Kernels {
         set { onsager_set_worker_delay(newValue) }
     }
 
+    /// Whether the pool runs jobs in the calling thread for a while after it sees another
+    /// process competing for the cores (on by default). Tests of scheduling independence turn it
+    /// off, so that every job is split even on a busy machine; results never depend on it.
+    public static var contentionDetection: Bool {
+        get { onsager_get_contention_detection() != 0 }
+        set { onsager_set_contention_detection(newValue ? 1 : 0) }
+    }
+
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
     public static var instructionSet: String { String(cString: onsager_isa_name()) }
 
