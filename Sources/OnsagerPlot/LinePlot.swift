@@ -110,7 +110,10 @@ public struct LinePlot {
         let totalWidth = free == nil && !series.isEmpty ? width + legendW + 14 : width
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(totalWidth))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        s += "<text x=\"\(f(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">\(escape(title))</text>\n"
+        // Centred on the whole picture (legend included); a title wider than it (about 0.56 em per
+        // character) gets a smaller font instead of being cut at both edges.
+        let titleSize = Swift.min(15, ((totalWidth - 16) / (0.56 * Double(Swift.max(1, title.count))) * 10).rounded(.down) / 10)
+        s += "<text x=\"\(f(totalWidth / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"\(f(titleSize))\">\(escape(title))</text>\n"
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#444\"/>\n"
         for v in xTicks {
             let X = px(v)

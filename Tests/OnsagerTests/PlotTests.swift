@@ -40,6 +40,23 @@ import OnsagerCore
         #expect(svg.contains("x=\"\((width - grid.pixelWidth * 3) / 2)\" y=\"30\""))
     }
 
+    /// A line plot's title longer than the picture gets a smaller font, centred on the whole
+    /// picture (outside legend included), instead of being cut at both edges.
+    @Test func longLinePlotTitlesFit() {
+        var p = LinePlot(title: String(repeating: "x", count: 200), xLabel: "x", yLabel: "y")
+        p.add("a", x: [0, 1], y: [0, 1])
+        let svg = p.svg()
+        let width = Double(svg.split(separator: "width=\"")[1].prefix { $0 != "\"" })!
+        let title = svg.split(separator: "\n").first { $0.hasPrefix("<text") && $0.contains("xxxx") }!
+        let size = Double(title.split(separator: "font-size=\"")[1].prefix { $0 != "\"" })!
+        let x = Double(title.split(separator: "x=\"")[1].prefix { $0 != "\"" })!
+        #expect(size < 15 && 0.56 * size * 200 <= width - 16 + 1e-6, "font \(size) for a \(width)-wide picture")
+        #expect(Swift.abs(x - width / 2) < 0.1)
+        var short = LinePlot(title: "t", xLabel: "x", yLabel: "y")
+        short.add("a", x: [0, 1], y: [0, 1])
+        #expect(short.svg().contains("font-size=\"15.0\">t</text>"))
+    }
+
     @Test func linearTicksAreRoundAndEncloseTheData() {
         for (lo, hi) in [(1.0, 5.0), (0.0103, 0.0338), (-3.7, 12.2), (0.5, 0.5000001), (1e-5, 9e-5)] {
             let t = AxisTicks.linear(lo, hi)
