@@ -137,7 +137,7 @@
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
         default: return (S##_isa){gemm_serial_##S##_portable, pack_b_##S##_portable,              \
-                                  caller_b_buffer_##S##_portable, blocking_##S##_portable};        \
+                                  b_buffer_##S##_portable, blocking_##S##_portable};               \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -272,8 +272,8 @@
 
 #if defined(__x86_64__)
 #define X86_CASES(T, S)                                                                            \
-    case 2: return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, caller_b_buffer_##S##_avx512, blocking_##S##_avx512}; \
-    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, caller_b_buffer_##S##_avx2, blocking_##S##_avx2};
+    case 2: return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512}; \
+    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2};
 #else
 #define X86_CASES(T, S)
 #endif

@@ -104,8 +104,7 @@ func runChecks(_ world: Communicator) -> Int {
         let dp = DataParallel<Double>(world)
         loop.dataParallel = dp
         try loop.fit(inputs: x, labels: (0..<64).map { $0 % 2 }, epochs: 2) { m, x, y in Loss.softmaxCrossEntropy(logits: m(x), labels: y) }
-        let parameterNames = Set(loop.model.namedParameters.map(\.name))
-        let buffers = loop.model.stateDict.filter { !parameterNames.contains($0.name) }.map(\.value)
+        let buffers = loop.model.namedBuffers.map(\.value)
         expect(!buffers.isEmpty && buffers.contains { $0.scalars.contains { $0 != 0 && $0 != 1 } }, "BatchNorm keeps running statistics (\(buffers.count) buffers)")
         try dp.checkIdentical(buffers, step: -2)
         expect(true, "BatchNorm running statistics are identical on every rank after data-parallel training")

@@ -218,9 +218,10 @@ _Static_assert(G_KC_LAZY * NR <= KC * (NC + NR), "B buffer too small for lazily 
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
 
-// The calling thread's B buffer, for a block packed once and shared by the threads of a split
-// product (gemm.c); NULL if it cannot be allocated.
-static T *FN(caller_b_buffer)(void) {
+// This thread's B buffer, allocated on first use (NULL if it cannot be): its packing space in
+// gemm_serial, and, in the thread that calls a split product, the block packed once and shared
+// by all threads (gemm.c).
+static T *FN(b_buffer)(void) {
     if (!FN(bbuf)) FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
     return FN(bbuf);
 }
@@ -236,8 +237,7 @@ static T *FN(caller_b_buffer)(void) {
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre) {
     if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
-    if (!FN(bbuf)) FN(bbuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)KC * (NC + NR) + 64);
-    T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(bbuf);
+    T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     // With few rows, B is streamed only a few times: full row-major panels are read in place
     // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
     // rows (a batch), each B panel is packed just before its use while the next panel's source is

@@ -212,12 +212,11 @@ public struct TrainingLoop<Model: Module, Opt: Optimizer> where Opt.Scalar == Mo
     /// accumulated over its own shards), so evaluation and checkpoints see statistics of every
     /// shard and the processes stay identical. Called at the end of every epoch.
     static func averageBuffers(_ model: inout Model, _ dp: any DataParallelism<S>) throws {
-        let parameterNames = Set(model.namedParameters.map(\.name))
-        let buffers = model.stateDict.filter { !parameterNames.contains($0.name) }
+        let buffers = model.namedBuffers
         guard !buffers.isEmpty else { return }
         var values = buffers.map(\.value)
         try dp.average(&values)
-        try Checkpoint.apply(Dictionary(uniqueKeysWithValues: zip(buffers.map(\.name), values).map { ($0, $1) }), to: &model,
+        try Checkpoint.apply(Dictionary(uniqueKeysWithValues: zip(buffers.map(\.name), values)), to: &model,
                              path: "(data-parallel buffers)", strict: false)
     }
 
