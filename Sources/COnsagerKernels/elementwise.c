@@ -322,6 +322,31 @@ void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, c
 DEFINE_REDUCE(float, f32)
 DEFINE_REDUCE(double, f64)
 
+// ---- fused softplus row sums (an RBM's free energy) ----------------------------------------
+// Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
+#define DEFINE_SOFTPLUS_ROWSUM(T, S)                                                               \
+    typedef struct { const T *x; T *sum, *sig; long rows, n, per; } S##_spjob;                     \
+    static void S##_sptask(void *c, long t) {                                                      \
+        S##_spjob *j = (S##_spjob *)c;                                                             \
+        long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
+        T stack[2048];                                                                             \
+        T *tmp = j->n <= 2048 ? stack : (T *)malloc(sizeof(T) * (size_t)j->n);                     \
+        if (!tmp) return; /* sums stay NaN (set by the caller): the NaN check reports it */       \
+        DISPATCH(softplus_rowsum, S, j->x, r0, r1, j->n, j->sum, j->sig, tmp);                     \
+        if (tmp != stack) free(tmp);                                                               \
+    }                                                                                              \
+    void onsager_softplus_rowsum_##S(const T *x, long rows, long n, T *sum, T *sig) {              \
+        if (rows == 0) return;                                                                     \
+        if (n == 0) { for (long r = 0; r < rows; r++) sum[r] = 0; return; }                        \
+        for (long r = 0; r < rows; r++) sum[r] = (T)NAN;                                           \
+        S##_spjob j = {x, sum, sig, rows, n, (CHUNK + n - 1) / n};                                 \
+        long nt = (rows + j.per - 1) / j.per;                                                      \
+        if (nt == 1 || onsager_get_num_threads() == 1) { j.per = rows; S##_sptask(&j, 0); return; } \
+        onsager_parallel_for(nt, S##_sptask, &j);                                                  \
+    }
+DEFINE_SOFTPLUS_ROWSUM(float, f32)
+DEFINE_SOFTPLUS_ROWSUM(double, f64)
+
 // ---- random numbers ----------------------------------------------------------------------
 static uint64_t seed_key(uint64_t seed) {
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
@@ -336,7 +361,8 @@ static uint64_t seed_key(uint64_t seed) {
         S##_gjob *j = (S##_gjob *)c;                                                               \
         long i0 = t * CHUNK, n = j->n - i0 < CHUNK ? j->n - i0 : CHUNK;                            \
         if (j->kind == 0) DISPATCH(rand_uniform, S, j->key, j->counter + (uint64_t)i0, j->out + i0, n, j->lo, j->hi); \
-        else DISPATCH(rand_bernoulli, S, j->key, j->counter + (uint64_t)i0, j->p + i0, j->out + i0, n); \
+        else if (j->kind == 1) DISPATCH(rand_bernoulli, S, j->key, j->counter + (uint64_t)i0, j->p + i0, j->out + i0, n); \
+        else DISPATCH(rand_bernoulli_logits, S, j->key, j->counter + (uint64_t)i0, j->p + i0, j->out + i0, n); \
     }                                                                                              \
     void onsager_rand_uniform_##S(uint64_t seed, uint64_t counter, T *out, long n, T lo, T hi) {   \
         S##_gjob j = {seed_key(seed), counter, 0, out, n, lo, hi, 0};                              \
@@ -345,6 +371,10 @@ static uint64_t seed_key(uint64_t seed) {
     void onsager_rand_bernoulli_##S(uint64_t seed, uint64_t counter, const T *p, T *out, long n) { \
         S##_gjob j = {seed_key(seed), counter, p, out, n, 0, 0, 1};                                \
         onsager_parallel_for((n + CHUNK - 1) / CHUNK, S##_gtask, &j);     \
+    }                                                                                              \
+    void onsager_rand_bernoulli_logits_##S(uint64_t seed, uint64_t counter, const T *x, T *out, long n) { \
+        S##_gjob j = {seed_key(seed), counter, x, out, n, 0, 0, 2};                                \
+        onsager_parallel_for((n + CHUNK - 1) / CHUNK, S##_gtask, &j);                              \
     }                                                                                              \
     void onsager_rand_normal_##S(uint64_t seed, uint64_t counter, T *out, long n, T mean, T sd) {  \
         /* Box-Muller on counter pairs (2k, 2k+1): element c uses cos or sin of its own pair. */   \

@@ -162,9 +162,9 @@ public struct AnnealedImportanceSampling {
                 let bk = S(betas[k])
                 add(logPStar(betas[k], vbA, va, field), 1)
                 observe(k, logw, v, field)
-                let h = Tensor<S>.bernoulli((field * bk).sigmoid(), generator: generator)
+                let h = Tensor<S>.bernoulli(logits: field * bk, generator: generator)
                 let vField = bA * (1 - bk) + (matmul(h, w.T) + a) * bk
-                v = Tensor<S>.bernoulli(vField.sigmoid(), generator: generator)
+                v = Tensor<S>.bernoulli(logits: vField, generator: generator)
                 vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w) + b
                 add(logPStar(betas[k], vbA, va, field), -1)
             }

@@ -100,16 +100,15 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             chains = v
             let nb = batch.shape[0], nc = v.shape[0]
             let x = concat([batch.detached(), v])
-            let field = model.hiddenField(x)
-            let f = RBM.clampedFreeEnergy(linear: matmul(x, a), field: field)
+            let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: model.hiddenField(x))
             let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
             l = (f * weights).sum()
-            chainHidden = withoutGrad { Tensor.bernoulli(field.detached().sliced(axis: 0, nb..<(nb + nc)).sigmoid(), generator: generator) }
+            chainHidden = Tensor.bernoulli(p.sliced(axis: 0, nb..<(nb + nc)), generator: generator)
         } else {
-            let field0 = model.hiddenField(batch)
-            var v = model.sampleVisible(withoutGrad { Tensor.bernoulli(field0.detached().sigmoid(), generator: generator) }, generator: generator)
+            // The data's hidden probabilities come with its free energy; the first Gibbs step samples them.
+            let (f0, p0) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(batch, a), field: model.hiddenField(batch))
+            var v = model.sampleVisible(Tensor.bernoulli(p0, generator: generator), generator: generator)
             for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
-            let f0 = RBM.clampedFreeEnergy(linear: matmul(batch, a), field: field0)
             l = f0.mean() - model.freeEnergy(v.detached()).mean()
         }
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }

@@ -100,8 +100,8 @@ public struct DiscriminativeRBM<Scalar: TensorScalar>: Module {
         let (xn, yn) = withoutGrad { () -> (Tensor<Scalar>, Tensor<Scalar>) in
             var xs = x.detached(), ys = y
             for _ in 0..<k {
-                let h = Tensor<Scalar>.bernoulli((matmul(xs, weights) + matmul(ys, classWeights) + hiddenBias).sigmoid(), generator: generator)
-                xs = Tensor<Scalar>.bernoulli((matmul(h, weights.T) + visibleBias).sigmoid(), generator: generator)
+                let h = Tensor<Scalar>.bernoulli(logits: matmul(xs, weights) + matmul(ys, classWeights) + hiddenBias, generator: generator)
+                xs = Tensor<Scalar>.bernoulli(logits: matmul(h, weights.T) + visibleBias, generator: generator)
                 ys = Self.sampleCategorical((matmul(h, classWeights.T) + classBias).softmax(axis: 1), generator: generator)
             }
             return (xs, ys)

@@ -10,7 +10,15 @@ extension RBM {
     /// sampling), exact ln Z over the hidden layer (linear β b·h, field β(a + Wh)), AIS's
     /// interpolating models and the pseudo-likelihood's flipped configurations.
     public static func clampedFreeEnergy(linear: Tensor<Scalar>, field: Tensor<Scalar>) -> Tensor<Scalar> {
-        -linear - field.softplus().sum(axis: -1)
+        -linear - field.softplusSumWithSigmoid().sum
+    }
+
+    /// `clampedFreeEnergy(linear:field:)` and σ(field), the hidden probabilities P(h = 1 | v)
+    /// when `field` is the hidden field (detached), from one pass over the field.
+    static func clampedFreeEnergyWithProbabilities(linear: Tensor<Scalar>, field: Tensor<Scalar>)
+        -> (freeEnergy: Tensor<Scalar>, probabilities: Tensor<Scalar>) {
+        let (softplusSum, sigmoid) = field.softplusSumWithSigmoid()
+        return (-linear - softplusSum, sigmoid)
     }
 
     /// The change F' − F of the clamped free energy when the linear term changes by `linearChange`

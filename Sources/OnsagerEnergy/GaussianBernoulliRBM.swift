@@ -133,7 +133,7 @@ public struct GaussianBernoulliRBM<Scalar: TensorScalar>: Module {
             add(logF(0), -1)
             for k in 1..<(betas.count - 1) {
                 add(logF(betas[k]), 1)
-                let h = Tensor<Scalar>.bernoulli((field * Scalar(betas[k])).sigmoid(), generator: generator)
+                let h = Tensor<Scalar>.bernoulli(logits: field * Scalar(betas[k]), generator: generator)
                 v = b + matmul(h, weights.T) * Scalar(betas[k]) + Tensor.normal([runs, visibleCount], generator: generator) * sd
                 field = hiddenField(v)
                 add(logF(betas[k]), -1)

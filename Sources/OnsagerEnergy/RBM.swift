@@ -88,11 +88,11 @@ public struct RBM<Scalar: TensorScalar>: Module {
 
     /// Samples h ~ P(h | v).
     public func sampleHidden(_ v: Tensor<Scalar>, generator: RandomGenerator = .current) -> Tensor<Scalar> {
-        withoutGrad { Tensor.bernoulli(hiddenProbabilities(v), generator: generator) }
+        withoutGrad { Tensor.bernoulli(logits: hiddenField(v), generator: generator) }
     }
     /// Samples v ~ P(v | h).
     public func sampleVisible(_ h: Tensor<Scalar>, generator: RandomGenerator = .current) -> Tensor<Scalar> {
-        withoutGrad { Tensor.bernoulli(visibleProbabilities(h), generator: generator) }
+        withoutGrad { Tensor.bernoulli(logits: visibleField(h), generator: generator) }
     }
 
     /// k steps of block Gibbs sampling v → h → v from `v`; returns the final visible sample.

@@ -81,8 +81,8 @@ public struct ReverseAnnealedImportanceSampling {
             for k in stride(from: k0, to: 0, by: -1) {
                 if (k0 - k) % 64 == 0 { progress.update(k0 - k, note: "\(rows) chains") }
                 let bk = S(betas[k])
-                let h = Tensor<S>.bernoulli((field * bk).sigmoid(), generator: generator)      // v_{k−1} ~ T_k(· | v_k)
-                v = Tensor<S>.bernoulli((bA * (1 - bk) + (matmul(h, w.T) + a) * bk).sigmoid(), generator: generator)
+                let h = Tensor<S>.bernoulli(logits: field * bk, generator: generator)      // v_{k−1} ~ T_k(· | v_k)
+                v = Tensor<S>.bernoulli(logits: bA * (1 - bk) + (matmul(h, w.T) + a) * bk, generator: generator)
                 vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w) + b
                 add(logF(betas[k], vbA, va, field), -1)                           // − ln f_k(v_{k−1})
                 if k > 1 { add(logF(betas[k - 1], vbA, va, field), 1) }            // + ln f_{k−1}(v_{k−1})

@@ -104,6 +104,32 @@ import COnsagerKernels
         #expect(e[0] == .infinity && e[1] == 0 && e[2].isNaN)
     }
 
+    /// The fused softplus row sum and logit sampler give exactly what their compositions give, on
+    /// every ISA (rows longer than the kernel's stack buffer and a 3-d input included), with NaN
+    /// and ±Inf propagating as in the composed ops.
+    @Test(arguments: [0, 1, 2])
+    func fusedSoftplusSumAndLogitSamplingMatchTheirCompositions(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let g = RandomGenerator(seed: 41)
+        let inputs = [Tensor<Float>.normal([37, 300], std: 6, generator: g), Tensor<Float>.normal([3, 2500], std: 3, generator: g),
+                      Tensor<Float>.normal([2, 5, 7], std: 30, generator: g), Tensor<Float>([[0, .nan, 1], [.infinity, -.infinity, 2]])]
+        for x in inputs {
+            let (fused, composed) = withSettings(threads: 1, isa: isa) { (x.softplusSumWithSigmoid(), (x.softplus().sum(axis: -1), x.sigmoid())) }
+            #expect(fused.sum.shape == composed.0.shape && fused.sigmoid.shape == x.shape)
+            #expect(fused.sum.scalars.map(\.bitPattern) == composed.0.scalars.map(\.bitPattern), "isa \(isa), \(x.shape): sums")
+            #expect(fused.sigmoid.scalars.map(\.bitPattern) == composed.1.scalars.map(\.bitPattern), "isa \(isa), \(x.shape): sigmoid")
+            let samples = withSettings(threads: 1, isa: isa) {
+                (Tensor<Float>.bernoulli(logits: x, generator: RandomGenerator(seed: 5)).scalars,
+                 Tensor<Float>.bernoulli(x.sigmoid(), generator: RandomGenerator(seed: 5)).scalars)
+            }
+            #expect(samples.0 == samples.1, "isa \(isa), \(x.shape): samples")
+        }
+        let d = Tensor<Double>.normal([4, 9], std: 5, generator: g)
+        #expect(d.softplusSumWithSigmoid().sum.scalars == d.softplus().sum(axis: -1).scalars)
+        #expect(Tensor<Double>.bernoulli(logits: d, generator: RandomGenerator(seed: 6)).scalars
+                == Tensor<Double>.bernoulli(d.sigmoid(), generator: RandomGenerator(seed: 6)).scalars)
+    }
+
     @Test func randomDrawsAreBitIdenticalForAnyThreadCount() {
         func draw() -> ([Float], [Double], [Float]) {
             let g = RandomGenerator(seed: 7)
@@ -134,7 +160,8 @@ import COnsagerKernels
         let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
-                matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars]
+                matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
+                a.softplusSumWithSigmoid().sum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars]
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

@@ -110,6 +110,10 @@ void onsager_reduce_f64(int op, const double *x, double *out, long outer, long R
 /// Index of the largest element of each row of a contiguous [rows, n] array (first on ties).
 void onsager_argmax_f32(const float *x, long rows, long n, long *out);
 void onsager_argmax_f64(const double *x, long rows, long n, long *out);
+/// sum[r] = Σⱼ softplus(x[r, j]) and sig[r, j] = σ(x[r, j]) for a contiguous [rows, n] array,
+/// one exp per element; the sums equal unary softplus + last-axis reduce bit for bit.
+void onsager_softplus_rowsum_f32(const float *x, long rows, long n, float *sum, float *sig);
+void onsager_softplus_rowsum_f64(const double *x, long rows, long n, double *sum, double *sig);
 /// Count of non-finite values (NaN or +-Inf) in a contiguous array.
 long onsager_count_nonfinite_f32(const float *x, long n);
 long onsager_count_nonfinite_f64(const double *x, long n);
@@ -122,6 +126,10 @@ void onsager_rand_normal_f64(uint64_t seed, uint64_t counter, double *out, long 
 /// out[i] = u_i < p[i] ? 1 : 0 with u_i uniform in [0, 1).
 void onsager_rand_bernoulli_f32(uint64_t seed, uint64_t counter, const float *p, float *out, long n);
 void onsager_rand_bernoulli_f64(uint64_t seed, uint64_t counter, const double *p, double *out, long n);
+/// out[i] = u_i < σ(x[i]) ? 1 : 0: bernoulli from logits in one pass, the same u_i (and the same
+/// σ) as onsager_rand_bernoulli on sigmoid(x), so results are identical.
+void onsager_rand_bernoulli_logits_f32(uint64_t seed, uint64_t counter, const float *x, float *out, long n);
+void onsager_rand_bernoulli_logits_f64(uint64_t seed, uint64_t counter, const double *x, double *out, long n);
 
 #ifdef __cplusplus
 }

@@ -108,6 +108,14 @@ static inline __attribute__((always_inline)) float FN(f_tanh)(float x) {
 #endif
 #define M_SQRT(x) __builtin_elementwise_sqrt(x)
 
+// σ(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the fused softplus sum
+// and the logit sampler, so all three give bit-identical probabilities.
+static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e) {
+    T s = (T)1 / ((T)1 + e);
+    return v >= 0 ? s : e * s;
+}
+#define SOFTPLUS_FROM(v, e) (((v) > 0 ? (v) : (T)0) + M_LOG1P(e))
+
 static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
 #define U_LOOP(expr)                                                                               \
     for (long i = 0; i < n; i++) {                                                                 \
@@ -124,15 +132,11 @@ static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
     case ONS_LOG1P: U_LOOP(M_LOG1P(v))
     case ONS_SQRT: U_LOOP(M_SQRT(v))
     case ONS_SQUARE: U_LOOP(v * v)
-    case ONS_SIGMOID: U_LOOP(({
-        T e = M_EXP(v < 0 ? v : -v);                      /* exp(-|x|) never overflows */
-        T s = (T)1 / ((T)1 + e);
-        v >= 0 ? s : e * s;
-    }))
+    case ONS_SIGMOID: U_LOOP(FN(sigmoid_from)(v, M_EXP(v < 0 ? v : -v)))
     case ONS_LOGSIGMOID: U_LOOP((v < 0 ? v : (T)0) - M_LOG1P(M_EXP(v < 0 ? v : -v)))
     case ONS_TANH: U_LOOP(M_TANH(v))
     case ONS_RELU: U_LOOP(v > 0 ? v : (v == v ? (T)0 : v))
-    case ONS_SOFTPLUS: U_LOOP((v > 0 ? v : (T)0) + M_LOG1P(M_EXP(v < 0 ? v : -v)))
+    case ONS_SOFTPLUS: U_LOOP(SOFTPLUS_FROM(v, M_EXP(v < 0 ? v : -v)))
     case ONS_RECIPROCAL: U_LOOP((T)1 / v)
     case ONS_EXPM1: U_LOOP(M_EXPM1(v))
     default: break;
@@ -244,6 +248,24 @@ static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, lo
     }
 }
 
+// Rows r0..<r1 of a [rows, n] array: sum[r] = Σⱼ softplus(x[r, j]) and sig = σ(x), from one
+// exp per element. Each row's softplus terms go through `tmp` (n elements, in L1) and the same
+// reduction as `reduce`, so the sums equal softplus followed by sum(axis: -1) bit for bit.
+static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T *restrict sum,
+                                T *restrict sig, T *restrict tmp) {
+    for (long r = r0; r < r1; r++) {
+        const T *xr = x + r * n;
+        T *sr = sig + r * n;
+        for (long j = 0; j < n; j++) {
+            T v = xr[j];
+            T e = M_EXP(v < 0 ? v : -v);
+            sr[j] = FN(sigmoid_from)(v, e);
+            tmp[j] = SOFTPLUS_FROM(v, e);
+        }
+        FN(reduce)(ONS_RSUM, tmp, sum + r, 0, 1, n, 1);
+    }
+}
+
 // x − x is NaN exactly for NaN and ±Inf. Counting into 32-bit lanes per block keeps the loop in
 // full-width vectors (a 64-bit counter halves them); training loops scan every gradient each step.
 static long FN(count_nonfinite)(const T *x, long n) {
@@ -281,7 +303,16 @@ static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *ou
         out[i] = UNIT(z) < p[i] ? (T)1 : (T)0;
     }
 }
+// u < σ(x): Bernoulli samples from logits in one pass, bit-identical to bernoulli(sigmoid(x)).
+static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x, T *out, long n) {
+    for (long i = 0; i < n; i++) {
+        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+        T v = x[i];
+        out[i] = UNIT(z) < FN(sigmoid_from)(v, M_EXP(v < 0 ? v : -v)) ? (T)1 : (T)0;
+    }
+}
 #undef UNIT
+#undef SOFTPLUS_FROM
 
 #undef M_EXP
 #undef M_LOG

@@ -121,4 +121,20 @@ extension TensorScalar {
         if isFloat { onsager_rand_bernoulli_f32(seed, counter, f32(p), f32(out), n) }
         else { requireDouble(); onsager_rand_bernoulli_f64(seed, counter, f64(p), f64(out), n) }
     }
+
+    /// Counter-based 0/1 samples with P(1) = σ(x[i]), identical to `kernelRandomBernoulli` on σ(x).
+    @inline(__always)
+    package static func kernelRandomBernoulliLogits(_ seed: UInt64, _ counter: UInt64, _ x: UnsafePointer<Self>,
+                                                    _ out: UnsafeMutablePointer<Self>, _ n: Int) {
+        if isFloat { onsager_rand_bernoulli_logits_f32(seed, counter, f32(x), f32(out), n) }
+        else { requireDouble(); onsager_rand_bernoulli_logits_f64(seed, counter, f64(x), f64(out), n) }
+    }
+
+    /// Row sums of softplus over a contiguous [rows, n] array, and σ of every element.
+    @inline(__always)
+    package static func kernelSoftplusRowSum(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int,
+                                             _ sum: UnsafeMutablePointer<Self>, _ sigmoid: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_softplus_rowsum_f32(f32(x), rows, n, f32(sum), f32(sigmoid)) }
+        else { requireDouble(); onsager_softplus_rowsum_f64(f64(x), rows, n, f64(sum), f64(sigmoid)) }
+    }
 }

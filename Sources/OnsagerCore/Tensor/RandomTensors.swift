@@ -24,6 +24,17 @@ extension Tensor {
         return t
     }
 
+    /// 0/1 samples with P(1) = σ(each element of `logits`), in one pass (not differentiable):
+    /// the same samples as `bernoulli(logits.sigmoid(), generator:)` from the same generator state,
+    /// without the intermediate probabilities (`torch.distributions.Bernoulli(logits=)`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public static func bernoulli(logits: Tensor, generator: RandomGenerator = .current) -> Tensor {
+        let x = logits.contiguousValue()
+        let t = Tensor(uninitializedShape: x.shape)
+        Scalar.kernelRandomBernoulliLogits(generator.seed, generator.reserve(t.scalarCount), x.basePointer, t.storage.base, t.scalarCount)
+        return t
+    }
+
     /// 0/1 samples with P(1) = each element of self.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func bernoulliSample(generator: RandomGenerator = .current) -> Tensor { Tensor.bernoulli(self, generator: generator) }

@@ -1,0 +1,27 @@
+// Σ softplus over the last axis, fused with σ. An RBM's free energy is −a·v − Σⱼ softplus(fieldⱼ);
+// its gradient needs σ(field), and CD/PCD sample hidden units from the same σ(field). Composed,
+// that is four passes over the field (softplus, sum, σ in backward, σ for sampling); fused, one.
+extension Tensor {
+    /// Σ softplus(x) over the last axis, and σ(x) (each term's derivative) from the same pass.
+    ///
+    /// `sum` has this tensor's shape without its last axis and equals
+    /// `softplus().sum(axis: -1)` bit for bit (rows of up to 65,536 elements); it is
+    /// differentiable, to any order (first-order backward reuses the σ computed here).
+    /// `sigmoid` equals `self.sigmoid()` bit for bit and is not tracked (detached).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func softplusSumWithSigmoid() -> (sum: Tensor, sigmoid: Tensor) {
+        check(rank >= 1, "softplusSumWithSigmoid: needs at least one axis, got a scalar")
+        let x = contiguousValue()
+        let n = shape[rank - 1], rows = n == 0 ? Shape.count(Array(shape.dropLast())) : scalarCount / n
+        let sum = Tensor(uninitializedShape: Array(shape.dropLast()))
+        let sig = Tensor(uninitializedShape: shape)
+        Scalar.kernelSoftplusRowSum(x.basePointer, rows, n, sum.storage.base, sig.storage.base)
+        guard Self.tracks(self) else { return (sum.checked("softplus_sum"), sig) }
+        let input = self
+        let out = sum.attaching("softplus_sum", [input]) { g in
+            // Recorded (double backward): σ is recomputed on the tape so it can be differentiated.
+            [g.unsqueezed(-1) * (GradMode.isEnabled ? input.sigmoid() : sig)]
+        }
+        return (out.checked("softplus_sum"), sig)
+    }
+}
