@@ -89,6 +89,7 @@ import COnsagerKernels
             ("tanh", { $0.tanh() }, { Foundation.tanh($0) }, grid),
             ("sigmoid", { $0.sigmoid() }, { 1 / (1 + Foundation.exp(-$0)) }, grid.filter { $0 > -80 }),
             ("softplus", { $0.softplus() }, { $0 > 30 ? $0 + Foundation.log1p(Foundation.exp(-$0)) : Foundation.log1p(Foundation.exp($0)) }, grid.filter { $0 > -80 }),
+            ("logSigmoid", { $0.logSigmoid() }, { $0 < -30 ? $0 - Foundation.log1p(Foundation.exp($0)) : -Foundation.log1p(Foundation.exp(-$0)) }, grid.filter { $0 < 80 }),
         ]
         _ = x; _ = xd
         for (name, f, ref, domain) in checks {

@@ -32,12 +32,12 @@ static inline __attribute__((always_inline)) float FN(f_exp)(float x) {
     return x != x ? x : y;
 }
 
-static inline __attribute__((always_inline)) float FN(f_log)(float x) {
-    int sub = x < 1.17549435e-38f;
-    float xs = sub ? x * 8388608.0f : x;
+// log of a positive normal x whose exponent field is read with `bias` removed (23 for a
+// subnormal scaled by 2^23): the range reduction and polynomial shared by f_log and the softplus tail.
+static inline __attribute__((always_inline)) float FN(f_log_core)(float x, int32_t bias) {
     union { float f; int32_t i; } u;
-    u.f = xs;
-    int32_t e = ((u.i >> 23) & 0xff) - 126 - (sub ? 23 : 0);
+    u.f = x;
+    int32_t e = ((u.i >> 23) & 0xff) - 126 - bias;
     u.i = (u.i & 0x007fffff) | 0x3f000000;
     float m = u.f;
     int lt = m < 0.707106781186547524f;
@@ -58,6 +58,12 @@ static inline __attribute__((always_inline)) float FN(f_log)(float x) {
     y += -2.12194440e-4f * fe;
     y += -0.5f * z;
     float r = m + y + 0.693359375f * fe;
+    return r;
+}
+
+static inline __attribute__((always_inline)) float FN(f_log)(float x) {
+    int sub = x < 1.17549435e-38f;
+    float r = FN(f_log_core)(sub ? x * 8388608.0f : x, sub ? 23 : 0);
     r = x == __builtin_inff() ? x : r;
     r = x == 0.0f ? -__builtin_inff() : r;
     r = x < 0.0f ? __builtin_nanf("") : r;
@@ -92,6 +98,14 @@ static inline __attribute__((always_inline)) float FN(f_tanh)(float x) {
     big = x < 0 ? -big : big;
     return ax < 0.625f ? small : big;
 }
+// log(1 + e) for e in [0, 1] given s = 1/(1 + e) (which σ needs anyway): the log of the rounded
+// u = 1 + e plus the first-order correction for that rounding, (e − (u − 1))/u, so small e stay
+// accurate without f_log1p's division and second log.
+static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, float s) {
+    float u = 1.0f + e;
+    return FN(f_log_core)(u, 0) + (e - (u - 1.0f)) * s;
+}
+#define M_LOG1P_UNIT(e, s) FN(f_log1p_unit)(e, s)
 #define M_EXP(x) FN(f_exp)(x)
 #define M_LOG(x) FN(f_log)(x)
 #define M_LOG1P(x) FN(f_log1p)(x)
@@ -99,6 +113,7 @@ static inline __attribute__((always_inline)) float FN(f_tanh)(float x) {
 #define M_TANH(x) FN(f_tanh)(x)
 #define M_POW(x, y) powf(x, y)
 #else
+#define M_LOG1P_UNIT(e, s) log1p(e)
 #define M_EXP(x) exp(x)
 #define M_LOG(x) log(x)
 #define M_LOG1P(x) log1p(x)
@@ -110,11 +125,10 @@ static inline __attribute__((always_inline)) float FN(f_tanh)(float x) {
 
 // σ(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the fused softplus sum
 // and the logit sampler, so all three give bit-identical probabilities.
-static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e) {
-    T s = (T)1 / ((T)1 + e);
-    return v >= 0 ? s : e * s;
-}
-#define SOFTPLUS_FROM(v, e) (((v) > 0 ? (v) : (T)0) + M_LOG1P(e))
+static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e, T s) { return v >= 0 ? s : e * s; }
+#define RECIP1P(e) ((T)1 / ((T)1 + (e)))
+// softplus(v) = max(v, 0) + log(1 + e) with e = exp(−|v|) in [0, 1] and s = 1/(1 + e); NaN stays NaN.
+#define SOFTPLUS_FROM(v, e, s) ((v) != (v) ? (v) : ((v) > 0 ? (v) : (T)0) + M_LOG1P_UNIT(e, s))
 
 static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
 #define U_LOOP(expr)                                                                               \
@@ -132,11 +146,11 @@ static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
     case ONS_LOG1P: U_LOOP(M_LOG1P(v))
     case ONS_SQRT: U_LOOP(M_SQRT(v))
     case ONS_SQUARE: U_LOOP(v * v)
-    case ONS_SIGMOID: U_LOOP(FN(sigmoid_from)(v, M_EXP(v < 0 ? v : -v)))
-    case ONS_LOGSIGMOID: U_LOOP((v < 0 ? v : (T)0) - M_LOG1P(M_EXP(v < 0 ? v : -v)))
+    case ONS_SIGMOID: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); FN(sigmoid_from)(v, e, RECIP1P(e)); }))
+    case ONS_LOGSIGMOID: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); v != v ? v : (v < 0 ? v : (T)0) - M_LOG1P_UNIT(e, RECIP1P(e)); }))
     case ONS_TANH: U_LOOP(M_TANH(v))
     case ONS_RELU: U_LOOP(v > 0 ? v : (v == v ? (T)0 : v))
-    case ONS_SOFTPLUS: U_LOOP(SOFTPLUS_FROM(v, M_EXP(v < 0 ? v : -v)))
+    case ONS_SOFTPLUS: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); SOFTPLUS_FROM(v, e, RECIP1P(e)); }))
     case ONS_RECIPROCAL: U_LOOP((T)1 / v)
     case ONS_EXPM1: U_LOOP(M_EXPM1(v))
     default: break;
@@ -258,9 +272,9 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
         T *sr = sig + r * n;
         for (long j = 0; j < n; j++) {
             T v = xr[j];
-            T e = M_EXP(v < 0 ? v : -v);
-            sr[j] = FN(sigmoid_from)(v, e);
-            tmp[j] = SOFTPLUS_FROM(v, e);
+            T e = M_EXP(v < 0 ? v : -v), s = RECIP1P(e);
+            sr[j] = FN(sigmoid_from)(v, e, s);
+            tmp[j] = SOFTPLUS_FROM(v, e, s);
         }
         FN(reduce)(ONS_RSUM, tmp, sum + r, 0, 1, n, 1);
     }
@@ -308,15 +322,18 @@ static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x
     for (long i = 0; i < n; i++) {
         uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
         T v = x[i];
-        out[i] = UNIT(z) < FN(sigmoid_from)(v, M_EXP(v < 0 ? v : -v)) ? (T)1 : (T)0;
+        T e = M_EXP(v < 0 ? v : -v);
+        out[i] = UNIT(z) < FN(sigmoid_from)(v, e, RECIP1P(e)) ? (T)1 : (T)0;
     }
 }
 #undef UNIT
 #undef SOFTPLUS_FROM
+#undef RECIP1P
 
 #undef M_EXP
 #undef M_LOG
 #undef M_LOG1P
+#undef M_LOG1P_UNIT
 #undef M_EXPM1
 #undef M_TANH
 #undef M_POW
