@@ -79,15 +79,17 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     ///
     /// CD-k reuses the data's hidden field for both the first Gibbs step and the positive phase;
     /// PCD evaluates both phases in one GEMM over [data; chains]. Either way an update costs five
-    /// GEMMs, and the gradient is exactly that of mean F(data) − mean F(stopgrad(v⁻)).
+    /// GEMMs (the weight gradient one GEMM over data and negative rows together), and the
+    /// gradient is exactly that of mean F(data) − mean F(stopgrad(v⁻)). The data are constants:
+    /// no gradient flows to `batch`.
     public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
         check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
         let a = model.a
-        var l: Tensor<Scalar>
         if let count = pendingChains {
             chains = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, model.visibleCount]), generator: generator)
             pendingChains = nil
         }
+        let x: Tensor<Scalar>, field: Tensor<Scalar>
         if let c = chains {
             check(c.rank == 2 && c.shape[1] == model.visibleCount,
                   "PCD: the persistent chains have shape \(c.shape) but the RBM has \(model.visibleCount) visible units (chains are [count, visible])")
@@ -98,19 +100,28 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
                 v = model.sampleVisible(h, generator: generator)
             }
             chains = v
-            let nb = batch.shape[0], nc = v.shape[0]
-            let x = concat([batch.detached(), v])
-            let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: model.hiddenField(x))
-            let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
-            l = (f * weights).sum()
-            chainHidden = Tensor.bernoulli(p.sliced(axis: 0, nb..<(nb + nc)), generator: generator)
+            x = concat([batch.detached(), v])
+            field = model.hiddenField(x)
         } else {
-            // The data's hidden probabilities come with its free energy; the first Gibbs step samples them.
-            let (f0, p0) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(batch, a), field: model.hiddenField(batch))
-            var v = model.sampleVisible(Tensor.bernoulli(p0, generator: generator), generator: generator)
+            // The data's product comes first (its hidden sample starts the chain), the chain's after
+            // k steps; recorded as one product over both row blocks, so that, as in PCD, the weight
+            // gradient is one GEMM over all rows instead of two summed.
+            let w = model.w
+            let dataProduct = withoutGrad { matmul(batch, w) }
+            var v = model.sampleVisible(Tensor.bernoulli(logits: withoutGrad { dataProduct + model.b }, generator: generator), generator: generator)
             for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
-            l = f0.mean() - model.freeEnergy(v.detached()).mean()
+            let rows = concat([batch.detached(), v])
+            let product = Tensor.custom("matmul", inputs: [rows, w], value: concat([dataProduct, withoutGrad { matmul(v, w) }])) { g in
+                [nil, matmul(rows.transposed(), g)]
+            }
+            x = rows
+            field = product + model.b
         }
+        let nb = batch.shape[0], nc = x.shape[0] - nb
+        let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: field)
+        let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
+        var l = (f * weights).sum()
+        if chains != nil { chainHidden = Tensor.bernoulli(p.sliced(axis: 0, nb..<(nb + nc)), generator: generator) }
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
         if l1 != 0 { l = l + model.weights.abs().sum() * Scalar(l1) }
         return l
