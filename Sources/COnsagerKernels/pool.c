@@ -314,6 +314,10 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
 // Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
 // above 128 KiB with mmap and unmaps them on free, so each step page-faults its buffers anew;
 // a higher threshold keeps them in the heap for reuse (what PyTorch's caching allocator achieves).
+// Those freed buffers leave a large top chunk, and glibc then merges every freed small block that
+// borders it and, the merged block being over 64 KiB, consolidates all fastbins on each such free:
+// measured 12 % of a tiny op's time after one large GEMM (2.7 µs instead of 2.0 for add + sum +
+// backward). Without fastbins (tcache still caches small blocks per thread) that cost is gone.
 // mallopt is a glibc extension: elsewhere (macOS, musl) this does nothing.
 #if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY)
 #include <malloc.h>
@@ -325,5 +329,6 @@ void onsager_tune_allocator(void) {
     done = 1;
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    mallopt(M_MXFAST, 0);
 #endif
 }
