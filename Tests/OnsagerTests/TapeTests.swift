@@ -85,6 +85,27 @@ import Onsager
         #expect(y.grad!.scalars == [2, 2])
     }
 
+    /// A second backward adds into `grad` in place; a gradient the caller kept from the first, the
+    /// seed that became it, and a gradient that is another leaf's too stay unchanged.
+    @Test func leafGradientsAccumulateInPlaceWithoutChangingKeptCopies() {
+        let x = T([1, 2]).requiringGrad()
+        let seed = T([1, 1])
+        x.backward(seed: seed)              // x.grad is the seed itself
+        let first = x.grad!
+        (x * 3).sum().backward()
+        #expect(x.grad!.scalars == [4, 4])
+        #expect(first.scalars == [1, 1] && seed.scalars == [1, 1])
+        let a = T([1, 2]).requiringGrad(), b = T([3, 4]).requiringGrad()
+        (a + b).sum().backward()            // add hands one gradient tensor to both leaves
+        (a * 2).sum().backward()
+        #expect(a.grad!.scalars == [3, 3] && b.grad!.scalars == [1, 1])
+        let y = T([1, 2]).requiringGrad()
+        (y * y).sum().backward()
+        _ = gradients(of: (y * y).sum(), wrt: [y], createGraph: true)   // leaves grad alone
+        (y * y).sum().backward(createGraph: true)
+        #expect(y.grad!.scalars == [4, 8] && y.grad!.requiresGrad)
+    }
+
     @Test func graphMemoryIsFreedAfterBackward() {
         weak var saved: TensorStorage<Double>?
         let x = T.uniform([1000]).requiringGrad()

@@ -105,10 +105,13 @@ enum BackwardEngine {
         node.inputs = []
     }
 
+    /// Adds `g` to the node's `grad`: in place outside `createGraph` (as PyTorch accumulates;
+    /// copy-on-write leaves any tensor that shares the old gradient's storage unchanged), as a
+    /// recorded sum inside it.
     static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {
         let stored = createGraph ? g : g.detached()
         leafGradLock.lock()
-        node.grad = node.grad.map { $0 + stored } ?? stored
+        if node.grad == nil { node.grad = stored } else if createGraph { node.grad = node.grad! + stored } else { node.grad!.addInPlace(stored) }
         leafGradLock.unlock()
     }
 }
