@@ -124,7 +124,7 @@
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long, int, const T *);                                   \
+                                  T, T *, long, int, const T *, const T *);                        \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, and its blocking \
        {MR, NR, MC, KC, NC}. */                                                                    \
     typedef struct {                                                                               \
@@ -145,7 +145,7 @@
         long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
         int split_m, deep;                                                                         \
         T alpha, beta;                                                                             \
-        const T *A, *B, *Bpre;                                                                     \
+        const T *A, *B, *Bpre, *bias;                                                              \
         T *C;                                                                                      \
     } S##_job;                                                                                     \
     static void S##_task(void *vctx, long t) {                                                     \
@@ -154,12 +154,12 @@
             long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre);                  \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias);         \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
-                  j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0);                                 \
+                  j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0, j->bias ? j->bias + n0 : 0);     \
         }                                                                                          \
     }                                                                                              \
     /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
@@ -174,9 +174,17 @@
         long j0 = t * j->per * j->nr, j1 = j0 + j->per * j->nr < j->nc ? j0 + j->per * j->nr : j->nc; \
         if (j0 < j1) j->pack_b(j->kc, j1 - j0, j->B + j0 * j->csb, j->rsb, j->csb, j->Bp + j0 * j->kc); \
     }                                                                                              \
-    void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
-              long rsb, long csb, T beta, T *C, long ldc) {                                        \
+    /* bias: NULL, or a row vector added to every row of C (then beta is 0). */                   \
+    static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
+                         long rsb, long csb, T beta, T *C, long ldc, const T *bias) {              \
         if (M <= 0 || N <= 0) return;                                                              \
+        if (bias && (K <= 0 || alpha == 0 || N < 16)) {                                            \
+            /* The shortcuts below have no epilogue: add the bias after them (few columns). */    \
+            S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, 0);                      \
+            for (long i = 0; i < M; i++)                                                           \
+                for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];                            \
+            return;                                                                                \
+        }                                                                                          \
         if (K <= 0 || alpha == 0) {                                                                \
             for (long i = 0; i < M; i++)                                                           \
                 for (long j = 0; j < N; j++) C[i * ldc + j] = beta == 0 ? 0 : beta * C[i * ldc + j]; \
@@ -212,7 +220,7 @@
                Cᵀ = Bᵀ Aᵀ, whose long side fills the panels, then transpose it into C. */         \
             T *tmp = (T *)malloc(sizeof(T) * (size_t)M * (size_t)N);                               \
             if (tmp) {                                                                             \
-                NAME(N, M, K, alpha, B, csb, rsb, A, csa, rsa, 0, tmp, M);                         \
+                S##_gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, 0, tmp, M, 0);                  \
                 for (long i = 0; i < M; i++)                                                       \
                     for (long j = 0; j < N; j++) C[i * ldc + j] = tmp[j * M + i];                  \
                 free(tmp);                                                                         \
@@ -221,7 +229,7 @@
         }                                                                                          \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
-        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, C}; \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, bias, C}; \
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
@@ -260,6 +268,7 @@
                         S##_job blk = job;                                                         \
                         blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
                         blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
+                        blk.bias = bias ? bias + jc : 0;                                           \
                         onsager_parallel_for(ntasks, S##_task, &blk);                              \
                     }                                                                              \
                 }                                                                                  \
@@ -267,7 +276,15 @@
             }                                                                                      \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0);               \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias);         \
+    }                                                                                              \
+    void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
+              long rsb, long csb, T beta, T *C, long ldc) {                                        \
+        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0);                       \
+    }                                                                                              \
+    void NAME##_bias(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,  \
+                     long rsb, long csb, const T *bias, T *C, long ldc) {                          \
+        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, bias);                       \
     }
 
 #if defined(__x86_64__)

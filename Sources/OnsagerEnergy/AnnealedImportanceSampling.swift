@@ -154,7 +154,7 @@ public struct AnnealedImportanceSampling {
             }
             let logPStar = Self.logIntermediate(_:_:_:_:) as (Double, Tensor<S>, Tensor<S>, Tensor<S>) -> Tensor<S>
             var v = Tensor<S>.bernoulli(bA.sigmoid().expanded(to: [runs, nv]).contiguous(), generator: generator)
-            var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w) + b
+            var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w, adding: b)
             add(vbA, -1)
             for r in 0..<runs { logw[r] -= Double(nh) * Foundation.log(2) }
             for k in 1..<(betas.count - 1) {
@@ -165,7 +165,7 @@ public struct AnnealedImportanceSampling {
                 let h = Tensor<S>.bernoulli(logits: field * bk, generator: generator)
                 let vField = bA * (1 - bk) + (matmul(h, w.T) + a) * bk
                 v = Tensor<S>.bernoulli(logits: vField, generator: generator)
-                vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w) + b
+                vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w, adding: b)
                 add(logPStar(betas[k], vbA, va, field), -1)
             }
             add(logPStar(1, vbA, va, field), 1)

@@ -106,16 +106,15 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             // The data's product comes first (its hidden sample starts the chain), the chain's after
             // k steps; recorded as one product over both row blocks, so that, as in PCD, the weight
             // gradient is one GEMM over all rows instead of two summed.
-            let w = model.w
-            let dataProduct = withoutGrad { matmul(batch, w) }
-            var v = model.sampleVisible(Tensor.bernoulli(logits: withoutGrad { dataProduct + model.b }, generator: generator), generator: generator)
+            let w = model.w, b = model.b
+            let dataField = withoutGrad { matmul(batch, w, adding: b) }
+            var v = model.sampleVisible(Tensor.bernoulli(logits: dataField, generator: generator), generator: generator)
             for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
             let rows = concat([batch.detached(), v])
-            let product = Tensor.custom("matmul", inputs: [rows, w], value: concat([dataProduct, withoutGrad { matmul(v, w) }])) { g in
-                [nil, matmul(rows.transposed(), g)]
-            }
             x = rows
-            field = product + model.b
+            field = Tensor.custom("addmm", inputs: [rows, w, b], value: concat([dataField, withoutGrad { matmul(v, w, adding: b) }])) { g in
+                [nil, matmul(rows.transposed(), g), g.sum(axis: 0)]
+            }
         }
         let nb = batch.shape[0], nc = x.shape[0] - nb
         let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: field)

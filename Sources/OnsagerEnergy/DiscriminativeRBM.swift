@@ -69,7 +69,7 @@ public struct DiscriminativeRBM<Scalar: TensorScalar>: Module {
     /// The term c·x is the same for every class, so these are the logits of p(y | x).
     public func classLogits(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(x.rank == 2 && x.shape[1] == inputCount, "DiscriminativeRBM: input \(x.shape) for \(inputCount) inputs")
-        let field = matmul(x, weights) + hiddenBias                                   // [n, hidden]
+        let field = matmul(x, weights, adding: hiddenBias)                            // [n, hidden]
         let perClass = field.unsqueezed(1) + classWeights.unsqueezed(0)               // [n, classes, hidden]
         return perClass.softplus().sum(axis: -1) + classBias
     }

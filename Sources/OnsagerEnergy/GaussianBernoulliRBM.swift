@@ -69,11 +69,11 @@ public struct GaussianBernoulliRBM<Scalar: TensorScalar>: Module {
     public var variance: Tensor<Scalar> { logVariance.exp() }
 
     /// The hidden pre-activations c + (v/σ²) W.
-    public func hiddenField(_ v: Tensor<Scalar>) -> Tensor<Scalar> { matmul(v / variance, weights) + hiddenBias }
+    public func hiddenField(_ v: Tensor<Scalar>) -> Tensor<Scalar> { matmul(v / variance, weights, adding: hiddenBias) }
     /// P(h = 1 | v).
     public func hiddenProbabilities(_ v: Tensor<Scalar>) -> Tensor<Scalar> { hiddenField(v).sigmoid() }
     /// The mean of p(v | h): b + W h.
-    public func visibleMean(_ h: Tensor<Scalar>) -> Tensor<Scalar> { matmul(h, weights.T) + visibleBias }
+    public func visibleMean(_ h: Tensor<Scalar>) -> Tensor<Scalar> { matmul(h, weights.T, adding: visibleBias) }
 
     /// F(v) = Σ (v − b)²/(2σ²) − Σ softplus(c + (v/σ²) W), per row.
     public func freeEnergy(_ v: Tensor<Scalar>) -> Tensor<Scalar> {

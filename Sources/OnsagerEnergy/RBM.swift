@@ -65,9 +65,9 @@ public struct RBM<Scalar: TensorScalar>: Module {
     var b: Tensor<Scalar> { beta == 1 ? hiddenBias : hiddenBias * beta }
 
     /// β(b + vW), the hidden pre-activations of visible rows v [n, visible].
-    public func hiddenField(_ v: Tensor<Scalar>) -> Tensor<Scalar> { matmul(v, w) + b }
+    public func hiddenField(_ v: Tensor<Scalar>) -> Tensor<Scalar> { matmul(v, w, adding: b) }
     /// β(a + Wh), the visible pre-activations of hidden rows h [n, hidden].
-    public func visibleField(_ h: Tensor<Scalar>) -> Tensor<Scalar> { matmul(h, w.T) + a }
+    public func visibleField(_ h: Tensor<Scalar>) -> Tensor<Scalar> { matmul(h, w.T, adding: a) }
 
     /// β·E(v, h) per row.
     public func energy(_ v: Tensor<Scalar>, _ h: Tensor<Scalar>) -> Tensor<Scalar> {

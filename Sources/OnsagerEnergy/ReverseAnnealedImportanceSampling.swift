@@ -74,7 +74,7 @@ public struct ReverseAnnealedImportanceSampling {
             }
             let logF = AnnealedImportanceSampling.logIntermediate(_:_:_:_:) as (Double, Tensor<S>, Tensor<S>, Tensor<S>) -> Tensor<S>
             var v = data.detached().indexSelect(axis: 0, indices: (0..<rows).map { $0 / chains })
-            var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w) + b
+            var vbA = matmul(v, bA), va = matmul(v, a), field = matmul(v, w, adding: b)
             let negativeF = logF(1, vbA, va, field).scalars.map { Double($0) }
             add(logF(1, vbA, va, field), 1)                                   // + ln f_K(v_K)
             let k0 = betas.count - 1
@@ -83,7 +83,7 @@ public struct ReverseAnnealedImportanceSampling {
                 let bk = S(betas[k])
                 let h = Tensor<S>.bernoulli(logits: field * bk, generator: generator)      // v_{k−1} ~ T_k(· | v_k)
                 v = Tensor<S>.bernoulli(logits: bA * (1 - bk) + (matmul(h, w.T) + a) * bk, generator: generator)
-                vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w) + b
+                vbA = matmul(v, bA); va = matmul(v, a); field = matmul(v, w, adding: b)
                 add(logF(betas[k], vbA, va, field), -1)                           // − ln f_k(v_{k−1})
                 if k > 1 { add(logF(betas[k - 1], vbA, va, field), 1) }            // + ln f_{k−1}(v_{k−1})
             }

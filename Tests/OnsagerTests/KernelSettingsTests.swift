@@ -52,6 +52,12 @@ import COnsagerKernels
                 let gotD = withSettings(threads: 2, isa: isa) { matmul(ta ? ad.T : ad, tb ? bd.T : bd) }
                 let errD = zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
                 #expect(errD < 1e-14 * Double(k), "Double, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
+                // The bias epilogue (every tile, edge tiles and the narrow-C shortcut included).
+                let bias = Tensor<Float>.uniform([n], low: -1, high: 1, generator: g)
+                let gotBias = withSettings(threads: 2, isa: isa) { matmul(ta ? a.T : a, tb ? b.T : b, adding: bias) }
+                let biasScalars = bias.scalars
+                let errBias = zip(gotBias.scalars, ref.scalars).enumerated().map { Swift.abs(Double($1.0) - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
+                #expect(gotBias.shape == [m, n] && errBias < 1e-5 * Double(k + 1), "bias, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBias)")
             }
         }
         // Double GEMM with accumulation into C (beta = 1) through the raw kernel.
@@ -159,10 +165,12 @@ import COnsagerKernels
         // transposed B (x200·wᵀ also spans two K blocks: K 1100 > KC); a column split over K blocks.
         let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
         let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
+        let bias2100 = Tensor<Float>.normal([2100], generator: g), bias90 = Tensor<Float>.normal([90], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
                 matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
-                a.softplusSumWithSigmoid().sum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars]
+                a.softplusSumWithSigmoid().sum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
+                matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars]
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

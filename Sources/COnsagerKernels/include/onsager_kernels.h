@@ -62,6 +62,12 @@ void onsager_sgemm(long M, long N, long K, float alpha, const float *A, long rsa
                    const float *B, long rsb, long csb, float beta, float *C, long ldc);
 void onsager_dgemm(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
                    const double *B, long rsb, long csb, double beta, double *C, long ldc);
+/// C = alpha * op(A) op(B) + bias, the row vector bias (N elements) added to every row of C as
+/// the product stores it (a layer's bias without a pass of its own).
+void onsager_sgemm_bias(long M, long N, long K, float alpha, const float *A, long rsa, long csa,
+                        const float *B, long rsb, long csb, const float *bias, float *C, long ldc);
+void onsager_dgemm_bias(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
+                        const double *B, long rsb, long csb, const double *bias, double *C, long ldc);
 
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {

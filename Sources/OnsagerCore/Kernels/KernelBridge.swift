@@ -78,6 +78,19 @@ extension TensorScalar {
         }
     }
 
+    /// C = alpha·op(A)·op(B) + bias (a row vector of n, added to every row as C is stored).
+    @inline(__always)
+    package static func kernelGEMMBias(_ m: Int, _ n: Int, _ k: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ rsa: Int, _ csa: Int,
+                                       _ b: UnsafePointer<Self>, _ rsb: Int, _ csb: Int, _ bias: UnsafePointer<Self>,
+                                       _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
+        if isFloat {
+            onsager_sgemm_bias(m, n, k, Float(alpha), f32(a), rsa, csa, f32(b), rsb, csb, f32(bias), f32(c), ldc)
+        } else {
+            requireDouble()
+            onsager_dgemm_bias(m, n, k, Double(alpha), f64(a), rsa, csa, f64(b), rsb, csb, f64(bias), f64(c), ldc)
+        }
+    }
+
     /// Index of the largest element of each row of a contiguous [rows, n] array.
     @inline(__always)
     package static func kernelArgmax(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ out: UnsafeMutablePointer<Int>) {

@@ -22,10 +22,38 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
     }.checked("matmul")
 }
 
+/// a·b + bias for matrices a [m, k] and b [k, n] and a bias row [n] added to every row
+/// (`torch.addmm(bias, a, b)`): the GEMM adds the bias as it stores each tile, so the bias costs
+/// no pass of its own over the result. Differentiable in all three. Other shapes (batched or
+/// vector operands, a bias of another shape) are `matmul(a, b) + bias`.
+@_specialize(where S == Float) @_specialize(where S == Double)
+public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, adding bias: Tensor<S>) -> Tensor<S> {
+    guard a.rank == 2 && b.rank == 2 && bias.shape == [b.shape[1]] else { return matmul(a, b) + bias }
+    let y = Tensor<S>.gemmKernel(a, b, bias: bias)
+    guard Tensor<S>.tracks(a, b) || Tensor<S>.tracks(bias) else { return y.checked("addmm") }
+    return y.attaching("addmm", [a, b, bias]) { g in
+        [a.node == nil ? nil : matmul(g, b.transposed()),
+         b.node == nil ? nil : matmul(a.transposed(), g),
+         bias.node == nil ? nil : g.sum(axis: 0)]
+    }.checked("addmm")
+}
+
 extension Tensor {
     /// Matrix product with `other` (see `matmul`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor { OnsagerCore.matmul(self, other) }
+
+    /// The 2-D product a·b with `bias` [n] added to every row by the GEMM's epilogue.
+    static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor) -> Tensor {
+        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        check(k == b.shape[0], "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(b.shape[0]))")
+        let out = Tensor(uninitializedShape: [m, n])
+        if m == 0 || n == 0 { return out }
+        let c = bias.contiguousValue()
+        Scalar.kernelGEMMBias(m, n, k, 1, a.basePointer, a.strides[0], a.strides[1], b.basePointer, b.strides[0], b.strides[1],
+                              c.basePointer, out.storage.base, n)
+        return out
+    }
 
     static func gemmKernel(_ a: Tensor, _ b: Tensor) -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
