@@ -331,7 +331,10 @@ DEFINE_REDUCE(double, f64)
         long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
         T stack[2048];                                                                             \
         T *tmp = j->n <= 2048 ? stack : (T *)malloc(sizeof(T) * (size_t)j->n);                     \
-        if (!tmp) return; /* sums stay NaN (set by the caller): the NaN check reports it */       \
+        if (!tmp) { /* no memory for the row: NaN sums (set by the caller) and NaN σ, never garbage */ \
+            for (long i = r0 * j->n; i < r1 * j->n; i++) j->sig[i] = (T)NAN;                       \
+            return;                                                                                \
+        }                                                                                          \
         DISPATCH(softplus_rowsum, S, j->x, r0, r1, j->n, j->sum, j->sig, tmp);                     \
         if (tmp != stack) free(tmp);                                                               \
     }                                                                                              \
@@ -341,7 +344,7 @@ DEFINE_REDUCE(double, f64)
         for (long r = 0; r < rows; r++) sum[r] = (T)NAN;                                           \
         S##_spjob j = {x, sum, sig, rows, n, (CHUNK + n - 1) / n};                                 \
         long nt = (rows + j.per - 1) / j.per;                                                      \
-        if (nt == 1 || onsager_get_num_threads() == 1) { j.per = rows; S##_sptask(&j, 0); return; } \
+        if (nt == 1 || rows * n < PAR_MIN || onsager_get_num_threads() == 1) { j.per = rows; S##_sptask(&j, 0); return; } \
         onsager_parallel_for(nt, S##_sptask, &j);                                                  \
     }
 DEFINE_SOFTPLUS_ROWSUM(float, f32)

@@ -327,8 +327,12 @@ void onsager_tune_allocator(void) {
     static int done = 0;
     if (done) return;
     done = 1;
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    // Older glibc refuses thresholds above HEAP_MAX_SIZE / 2 (32 MiB on 64-bit): then the
+    // largest it accepts, rather than the 128 KiB default pinned by M_TRIM_THRESHOLD below.
+    if (!mallopt(M_MMAP_THRESHOLD, 256 << 20)) mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#if defined(M_MXFAST)
     mallopt(M_MXFAST, 0);
+#endif
 #endif
 }

@@ -81,9 +81,11 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// PCD evaluates both phases in one GEMM over [data; chains]. Either way an update costs five
     /// GEMMs (the weight gradient one GEMM over data and negative rows together), and the
     /// gradient is exactly that of mean F(data) − mean F(stopgrad(v⁻)). The data are constants:
-    /// no gradient flows to `batch`.
+    /// a `batch` recorded on the tape is an error (no gradient would reach it).
     public mutating func loss(_ model: RBM<Scalar>, batch: Tensor<Scalar>) -> Tensor<Scalar> {
         check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
+        check(!batch.requiresGrad || !GradMode.isEnabled,
+              "ContrastiveDivergence: the batch is recorded on the tape, but CD/PCD treat the data as constants and no gradient would reach it; pass batch.detached()")
         let a = model.a
         if let count = pendingChains {
             chains = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, model.visibleCount]), generator: generator)
@@ -113,7 +115,7 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             let rows = concat([batch.detached(), v])
             x = rows
             field = Tensor.custom("addmm", inputs: [rows, w, b], value: concat([dataField, withoutGrad { matmul(v, w, adding: b) }])) { g in
-                [nil, matmul(rows.transposed(), g), g.sum(axis: 0)]
+                [nil, w.requiresGrad ? matmul(rows.transposed(), g) : nil, b.requiresGrad ? g.sum(axis: 0) : nil]
             }
         }
         let nb = batch.shape[0], nc = x.shape[0] - nb

@@ -58,6 +58,10 @@ import COnsagerKernels
                 let biasScalars = bias.scalars
                 let errBias = zip(gotBias.scalars, ref.scalars).enumerated().map { Swift.abs(Double($1.0) - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
                 #expect(gotBias.shape == [m, n] && errBias < 1e-5 * Double(k + 1), "bias, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBias)")
+                let biasD = Tensor<Double>(shape: [n], scalars: biasScalars.map(Double.init))
+                let gotBiasD = withSettings(threads: 2, isa: isa) { matmul(ta ? ad.T : ad, tb ? bd.T : bd, adding: biasD) }
+                let errBiasD = zip(gotBiasD.scalars, ref.scalars).enumerated().map { Swift.abs($1.0 - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
+                #expect(errBiasD < 1e-14 * Double(k + 1), "Double bias, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBiasD)")
             }
         }
         // Double GEMM with accumulation into C (beta = 1) through the raw kernel.

@@ -104,6 +104,8 @@ import Onsager
         _ = gradients(of: (y * y).sum(), wrt: [y], createGraph: true)   // leaves grad alone
         (y * y).sum().backward(createGraph: true)
         #expect(y.grad!.scalars == [4, 8] && y.grad!.requiresGrad)
+        (y * y).sum().backward()            // a plain pass after a recorded one: an untracked sum
+        #expect(y.grad!.scalars == [6, 12] && !y.grad!.requiresGrad)
     }
 
     @Test func graphMemoryIsFreedAfterBackward() {

@@ -111,6 +111,24 @@ import Onsager
         }
     }
 
+    // matmul with a bias (addmm) names both shapes too; CD refuses a batch recorded on the tape.
+    @Test func addmmAndCDInputErrorsExplain() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = matmul(Tensor<Float>.zeros([2, 3]), Tensor<Float>.zeros([4, 5]), adding: Tensor<Float>.zeros([5]))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("matmul") && text.contains("[2, 3]") && text.contains("[4, 5]"), "\(text)")
+        }
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let model = RBM<Float>(visible: 4, hidden: 3)
+            var cd = ContrastiveDivergence<Float>.cd(k: 1)
+            _ = cd.loss(model, batch: Tensor<Float>.ones([2, 4]).requiringGrad() * 1)
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("ContrastiveDivergence") && text.contains("detached"), "\(text)")
+        }
+    }
+
     @Test func axisOutOfRangeNamesAxisAndRank() async {
         await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             _ = Tensor<Float>.zeros([2, 3]).sum(axis: 2)

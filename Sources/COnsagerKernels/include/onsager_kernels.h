@@ -117,7 +117,8 @@ void onsager_reduce_f64(int op, const double *x, double *out, long outer, long R
 void onsager_argmax_f32(const float *x, long rows, long n, long *out);
 void onsager_argmax_f64(const double *x, long rows, long n, long *out);
 /// sum[r] = Σⱼ softplus(x[r, j]) and sig[r, j] = σ(x[r, j]) for a contiguous [rows, n] array,
-/// one exp per element; the sums equal unary softplus + last-axis reduce bit for bit.
+/// one exp per element; the sums equal unary softplus + last-axis reduce bit for bit (except a
+/// single row of more than 65,536 elements, which that reduce splits into chunks).
 void onsager_softplus_rowsum_f32(const float *x, long rows, long n, float *sum, float *sig);
 void onsager_softplus_rowsum_f64(const double *x, long rows, long n, double *sum, double *sig);
 /// Count of non-finite values (NaN or +-Inf) in a contiguous array.

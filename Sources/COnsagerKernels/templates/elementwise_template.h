@@ -264,7 +264,8 @@ static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, lo
 
 // Rows r0..<r1 of a [rows, n] array: sum[r] = Σⱼ softplus(x[r, j]) and sig = σ(x), from one
 // exp per element. Each row's softplus terms go through `tmp` (n elements, in L1) and the same
-// reduction as `reduce`, so the sums equal softplus followed by sum(axis: -1) bit for bit.
+// reduction as `reduce`, so the sums equal softplus followed by sum(axis: -1) bit for bit (but
+// for a single row of more than 65,536 elements, which onsager_reduce splits into chunks).
 static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T *restrict sum,
                                 T *restrict sig, T *restrict tmp) {
     for (long r = r0; r < r1; r++) {

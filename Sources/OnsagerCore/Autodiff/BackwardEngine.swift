@@ -107,11 +107,13 @@ enum BackwardEngine {
 
     /// Adds `g` to the node's `grad`: in place outside `createGraph` (as PyTorch accumulates;
     /// copy-on-write leaves any tensor that shares the old gradient's storage unchanged), as a
-    /// recorded sum inside it.
+    /// recorded sum inside it, and as a new untracked sum when the old grad was recorded.
     static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {
         let stored = createGraph ? g : g.detached()
         leafGradLock.lock()
-        if node.grad == nil { node.grad = stored } else if createGraph { node.grad = node.grad! + stored } else { node.grad!.addInPlace(stored) }
+        // A grad recorded by an earlier createGraph pass is replaced by an untracked sum, not
+        // updated in place (that would keep its stale tape node).
+        if node.grad == nil { node.grad = stored } else if createGraph || node.grad!.node != nil { node.grad = node.grad! + stored } else { node.grad!.addInPlace(stored) }
         leafGradLock.unlock()
     }
 }

@@ -5,7 +5,8 @@ extension Tensor {
     /// Σ softplus(x) over the last axis, and σ(x) (each term's derivative) from the same pass.
     ///
     /// `sum` has this tensor's shape without its last axis and equals
-    /// `softplus().sum(axis: -1)` bit for bit (rows of up to 65,536 elements); it is
+    /// `softplus().sum(axis: -1)` bit for bit (except for a single row of more than 65,536
+    /// elements, which that sum adds in chunks); it is
     /// differentiable, to any order (first-order backward reuses the σ computed here).
     /// `sigmoid` equals `self.sigmoid()` bit for bit and is not tracked (detached).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
