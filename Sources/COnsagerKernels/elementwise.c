@@ -165,6 +165,27 @@ DEFINE_UNARY(float, f32)
     }
 DEFINE_AXPY(float, f32)
 DEFINE_AXPY(double, f64)
+
+// ---- matrix-vector product with contiguous rows -----------------------------------------------
+// Tasks are fixed blocks of rows (sized from K alone), so results do not depend on threads.
+#define DEFINE_GEMV(T, S)                                                                          \
+    typedef struct { long M, K, rsa, incy, per; T alpha; const T *A, *x; T *y; } S##_vjob;         \
+    static void S##_vtask(void *c, long t) {                                                       \
+        S##_vjob *j = (S##_vjob *)c;                                                               \
+        long i0 = t * j->per, i1 = i0 + j->per < j->M ? i0 + j->per : j->M;                        \
+        DISPATCH(gemv_rows, S, i0, i1, j->K, j->alpha, j->A, j->rsa, j->x, j->y, j->incy);         \
+    }                                                                                              \
+    void onsager_gemv_rows_##S(long M, long K, T alpha, const T *A, long rsa, const T *x, T *y, long incy) { \
+        S##_vjob j = {M, K, rsa, incy, (CHUNK + K - 1) / (K > 0 ? K : 1), alpha, A, x, y};         \
+        long nt = (M + j.per - 1) / j.per;                                                         \
+        if (nt <= 1 || M * K < PAR_MIN || onsager_get_num_threads() == 1) {                        \
+            DISPATCH(gemv_rows, S, 0, M, K, alpha, A, rsa, x, y, incy);                            \
+            return;                                                                                \
+        }                                                                                          \
+        onsager_parallel_for(nt, S##_vtask, &j);                                                   \
+    }
+DEFINE_GEMV(float, f32)
+DEFINE_GEMV(double, f64)
 DEFINE_UNARY(double, f64)
 
 // ---- binary and where (broadcasting) ----------------------------------------------------

@@ -201,6 +201,10 @@
                 return;                                                                            \
             }                                                                                      \
         }                                                                                          \
+        if (N == 1 && beta == 0 && csa == 1 && rsb == 1) { /* contiguous rows and vector */       \
+            onsager_gemv_rows_##S(M, K, alpha, A, rsa, B, C, ldc);                                 \
+            return;                                                                                \
+        }                                                                                          \
         if (N == 1 && beta == 0) { /* matrix-vector: a dot product per row, no packing */          \
             for (long i = 0; i < M; i++) {                                                         \
                 const T *a = A + i * rsa;                                                          \

@@ -35,9 +35,9 @@ import COnsagerKernels
         // (100, 70, 1100) and (150, 45, 530): batch-sized M with deep, ragged K (per-panel packing,
         // in-register transposes with K tails); (300, 10, 50) and (128, 7, 500): narrow-C path;
         // (260, 40, 300): row chunks sharing one packed B (in Double over two K blocks; more
-        // blocks are checked against one thread in `largeOps`).
+        // blocks are checked against one thread in `largeOps`); N = 1: matrix-vector products.
         let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (100, 70, 1100), (150, 45, 530),
-                      (300, 10, 50), (128, 7, 500), (260, 40, 300)]
+                      (300, 10, 50), (128, 7, 500), (260, 40, 300), (37, 1, 300), (300, 1, 1101)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
@@ -174,7 +174,8 @@ import COnsagerKernels
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
                 matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
                 a.softplusSumWithSigmoid().sum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
-                matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars]
+                matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
+                matmul(x300, w[0]).scalars]
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

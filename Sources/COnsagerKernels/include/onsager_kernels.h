@@ -93,6 +93,9 @@ void onsager_param_unary_f64(int op, const double *x, double *y, long n, double 
 /// y[i] += alpha * x[i] (contiguous, one pass).
 void onsager_axpy_f32(long n, float alpha, const float *x, float *y);
 void onsager_axpy_f64(long n, double alpha, const double *x, double *y);
+/// y[i * incy] = alpha · Σₖ A[i * rsa + k] · x[k] for i < M (rows and x contiguous; vectorised).
+void onsager_gemv_rows_f32(long M, long K, float alpha, const float *A, long rsa, const float *x, float *y, long incy);
+void onsager_gemv_rows_f64(long M, long K, double alpha, const double *A, long rsa, const double *x, double *y, long incy);
 /// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,
 /// 0 for broadcast dims); out is contiguous with that shape.
 void onsager_binary_f32(int op, int rank, const long *shape, const float *a, const long *sa,

@@ -219,6 +219,25 @@ static void FN(axpy)(long n, T alpha, const T *restrict x, T *restrict y) {
     for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+// y[i * incy] = alpha · (row i of A) · x for rows i0..<i1 with contiguous rows and x: the matrix-
+// vector product of a linear term (an RBM's a·v), four vector accumulators per row as in `reduce`.
+static void FN(gemv_rows)(long i0, long i1, long K, T alpha, const T *restrict A, long rsa, const T *restrict x,
+                          T *restrict y, long incy) {
+    for (long i = i0; i < i1; i++) {
+        const T *a = A + i * rsa;
+        FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
+        long k = 0;
+        for (; k + 4 * VL <= K; k += 4 * VL)
+            for (int u = 0; u < 4; u++)
+                acc[u] += *(const FN(euvec) *)(a + k + u * VL) * *(const FN(euvec) *)(x + k + u * VL);
+        FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        T tot = 0;
+        for (long l = 0; l < VL; l++) tot += s[l];
+        for (; k < K; k++) tot += a[k] * x[k];
+        y[i * incy] = alpha * tot;
+    }
+}
+
 static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, const T *b, long sb, T *o) {
     if (sc == 1 && sa == 1 && sb == 1) {
         for (long i = 0; i < n; i++) o[i] = c[i] != 0 ? a[i] : b[i];
