@@ -306,11 +306,17 @@ void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, c
         if (outer == 1 && inner == 1 && R > RCHUNK) {                                              \
             long nc = (R + RCHUNK - 1) / RCHUNK;                                                   \
             T *part = (T *)malloc(sizeof(T) * (size_t)nc);                                         \
-            j.out = part;                                                                          \
-            onsager_parallel_for(nc, S##_rtask, &j);                                               \
-            T acc = part[0];                                                                       \
+            if (part) {                                                                            \
+                j.out = part;                                                                      \
+                onsager_parallel_for(nc, S##_rtask, &j);                                           \
+            }                                                                                      \
+            /* Without memory for the partials, each is made where it is combined: same bits. */  \
+            T acc;                                                                                 \
+            if (part) acc = part[0]; else DISPATCH(reduce, S, op, x, &acc, 0, 1, RCHUNK, 1);       \
             for (long c = 1; c < nc; c++) {                                                        \
-                T v = part[c];                                                                     \
+                T v;                                                                               \
+                long r0 = c * RCHUNK, n = R - r0 < RCHUNK ? R - r0 : RCHUNK;                       \
+                if (part) v = part[c]; else DISPATCH(reduce, S, op, x + r0, &v, 0, 1, n, 1);      \
                 if (op == ONS_RSUM) acc += v;                                                      \
                 else if (op == ONS_RMAX) acc = (v > acc || v != v) ? v : acc;                      \
                 else acc = (v < acc || v != v) ? v : acc;                                          \

@@ -269,6 +269,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             const T *bias) {
     if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
+    if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
+        fprintf(stderr, "onsager: GEMM: out of memory for this thread's packing buffers (%zu + %zu bytes)\n",
+                sizeof(T) * (size_t)MC * G_KC_LAZY, sizeof(T) * (size_t)KC * (NC + NR));
+        abort();
+    }
     // With few rows, B is streamed only a few times: full row-major panels are read in place
     // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
     // rows (a batch), each B panel is packed just before its use while the next panel's source is
