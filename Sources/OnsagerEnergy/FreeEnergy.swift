@@ -10,7 +10,7 @@ extension RBM {
     /// sampling), exact ln Z over the hidden layer (linear β b·h, field β(a + Wh)), AIS's
     /// interpolating models and the pseudo-likelihood's flipped configurations.
     public static func clampedFreeEnergy(linear: Tensor<Scalar>, field: Tensor<Scalar>) -> Tensor<Scalar> {
-        -linear - field.softplusSumWithSigmoid().sum
+        -linear - field.softplusSumWithSigmoid().softplusSum
     }
 
     /// `clampedFreeEnergy(linear:field:)` and σ(field), the hidden probabilities P(h = 1 | v)

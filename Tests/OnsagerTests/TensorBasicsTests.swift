@@ -120,6 +120,12 @@ import Onsager
             #expect(text.contains("matmul") && text.contains("[2, 3]") && text.contains("[4, 5]"), "\(text)")
         }
         await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Float>.zeros([4, 3]).matmul(Tensor<Float>.zeros([3, 5]), adding: Tensor<Float>.zeros([3]))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("matmul(_:_:adding:)") && text.contains("[4, 5]") && text.contains("[3]"), "\(text)")
+        }
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
             let model = RBM<Float>(visible: 4, hidden: 3)
             var cd = ContrastiveDivergence<Float>.cd(k: 1)
             _ = cd.loss(model, batch: Tensor<Float>.ones([2, 4]).requiringGrad() * 1)

@@ -23,12 +23,20 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
 }
 
 /// a·b + bias for matrices a [m, k] and b [k, n] and a bias row [n] added to every row
-/// (`torch.addmm(bias, a, b)`): the GEMM adds the bias as it stores each tile, so the bias costs
-/// no pass of its own over the result. Differentiable in all three. Other shapes (batched or
-/// vector operands, a bias of another shape) are `matmul(a, b) + bias`.
+/// (`torch.addmm(bias, a, b)`; `linear` is the same with PyTorch's [out, in] weight layout): the
+/// GEMM adds the bias as it stores each tile, so the bias costs no pass of its own over the
+/// result. Equal to `matmul(a, b) + bias` up to rounding: the bias enters with the first block of
+/// K, so for long K (over 1,024 in Float, 256 in Double on AVX-512) the last bits can differ.
+/// Differentiable in all three; the tape records it as "addmm". Other shapes (batched or vector
+/// operands, a bias that broadcasts otherwise) are computed as `matmul(a, b) + bias`, recorded
+/// as "add"; a bias that does not broadcast to the product is an error naming both shapes.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, adding bias: Tensor<S>) -> Tensor<S> {
-    guard a.rank == 2 && b.rank == 2 && bias.shape == [b.shape[1]] else { return matmul(a, b) + bias }
+    guard a.rank == 2 && b.rank == 2 && bias.shape == [b.shape[1]] else {
+        let product = matmul(a, b)
+        _ = Shape.broadcast(product.shape, bias.shape, op: "matmul(_:_:adding:): the bias and the product")
+        return product + bias
+    }
     let y = Tensor<S>.gemmKernel(a, b, bias: bias)
     guard Tensor<S>.tracks(a, b) || Tensor<S>.tracks(bias) else { return y.checked("addmm") }
     return y.attaching("addmm", [a, b, bias]) { g in
@@ -42,6 +50,10 @@ extension Tensor {
     /// Matrix product with `other` (see `matmul`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor { OnsagerCore.matmul(self, other) }
+
+    /// Matrix product with `other` plus `bias` added to every row (see `matmul(_:_:adding:)`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func matmul(_ other: Tensor, adding bias: Tensor) -> Tensor { OnsagerCore.matmul(self, other, adding: bias) }
 
     /// The 2-D product a·b with `bias` [n] added to every row by the GEMM's epilogue.
     static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor) -> Tensor {

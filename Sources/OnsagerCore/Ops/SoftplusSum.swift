@@ -4,13 +4,14 @@
 extension Tensor {
     /// Σ softplus(x) over the last axis, and σ(x) (each term's derivative) from the same pass.
     ///
-    /// `sum` has this tensor's shape without its last axis and equals
-    /// `softplus().sum(axis: -1)` bit for bit (except for a single row of more than 65,536
-    /// elements, which that sum adds in chunks); it is
-    /// differentiable, to any order (first-order backward reuses the σ computed here).
-    /// `sigmoid` equals `self.sigmoid()` bit for bit and is not tracked (detached).
+    /// `softplusSum` has this tensor's shape without its last axis (always the last: move another
+    /// axis there first) and equals `softplus().sum(axis: -1)` bit for bit (rows longer than
+    /// 65,536 elements may differ in the last bits, where that sum adds in chunks). It is
+    /// differentiable to any order; first-order backward reuses the σ computed here. `sigmoid`
+    /// equals `self.sigmoid()` bit for bit and is not tracked (detached). For a scalar loss, sum
+    /// the property: `x.softplusSumWithSigmoid().softplusSum.sum()`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public func softplusSumWithSigmoid() -> (sum: Tensor, sigmoid: Tensor) {
+    public func softplusSumWithSigmoid() -> (softplusSum: Tensor, sigmoid: Tensor) {
         check(rank >= 1, "softplusSumWithSigmoid: needs at least one axis, got a scalar")
         let x = contiguousValue()
         let n = shape[rank - 1], rows = n == 0 ? Shape.count(Array(shape.dropLast())) : scalarCount / n

@@ -26,7 +26,8 @@ extension Tensor {
 
     /// 0/1 samples with P(1) = σ(each element of `logits`), in one pass (not differentiable):
     /// the same samples as `bernoulli(logits.sigmoid(), generator:)` from the same generator state,
-    /// without the intermediate probabilities (`torch.distributions.Bernoulli(logits=)`).
+    /// without the intermediate probabilities (`torch.distributions.Bernoulli(logits=)`). Logits
+    /// of ±∞ give 1 and 0; a NaN logit gives 0, as a NaN probability does.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func bernoulli(logits: Tensor, generator: RandomGenerator = .current) -> Tensor {
         let x = logits.contiguousValue()
