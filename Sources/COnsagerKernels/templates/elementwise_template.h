@@ -123,12 +123,15 @@ static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, flo
 #endif
 #define M_SQRT(x) __builtin_elementwise_sqrt(x)
 
-// σ(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the fused softplus sum
-// and the logit sampler, so all three give bit-identical probabilities.
-static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e, T s) { return v >= 0 ? s : e * s; }
+// σ(v) and softplus(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the
+// softplus, the fused softplus sum and the logit sampler, so all give bit-identical values. Both
+// use 1/(1 + e); where both are computed from one e the compiler keeps a single division.
 #define RECIP1P(e) ((T)1 / ((T)1 + (e)))
-// softplus(v) = max(v, 0) + log(1 + e) with e = exp(−|v|) in [0, 1] and s = 1/(1 + e); NaN stays NaN.
-#define SOFTPLUS_FROM(v, e, s) ((v) != (v) ? (v) : ((v) > 0 ? (v) : (T)0) + M_LOG1P_UNIT(e, s))
+#define EXP_NEG_ABS(v) M_EXP((v) < 0 ? (v) : -(v))
+static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e) { return v >= 0 ? RECIP1P(e) : e * RECIP1P(e); }
+static inline __attribute__((always_inline)) T FN(sigmoid1)(T v) { return FN(sigmoid_from)(v, EXP_NEG_ABS(v)); }
+// softplus(v) = max(v, 0) + log(1 + e) with e = exp(−|v|) in [0, 1]; NaN stays NaN.
+#define SOFTPLUS_FROM(v, e) ((v) != (v) ? (v) : ((v) > 0 ? (v) : (T)0) + M_LOG1P_UNIT(e, RECIP1P(e)))
 
 static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
 #define U_LOOP(expr)                                                                               \
@@ -146,11 +149,11 @@ static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
     case ONS_LOG1P: U_LOOP(M_LOG1P(v))
     case ONS_SQRT: U_LOOP(M_SQRT(v))
     case ONS_SQUARE: U_LOOP(v * v)
-    case ONS_SIGMOID: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); FN(sigmoid_from)(v, e, RECIP1P(e)); }))
-    case ONS_LOGSIGMOID: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); v != v ? v : (v < 0 ? v : (T)0) - M_LOG1P_UNIT(e, RECIP1P(e)); }))
+    case ONS_SIGMOID: U_LOOP(FN(sigmoid1)(v))
+    case ONS_LOGSIGMOID: U_LOOP(({ T e = EXP_NEG_ABS(v); v != v ? v : (v < 0 ? v : (T)0) - M_LOG1P_UNIT(e, RECIP1P(e)); }))
     case ONS_TANH: U_LOOP(M_TANH(v))
     case ONS_RELU: U_LOOP(v > 0 ? v : (v == v ? (T)0 : v))
-    case ONS_SOFTPLUS: U_LOOP(({ T e = M_EXP(v < 0 ? v : -v); SOFTPLUS_FROM(v, e, RECIP1P(e)); }))
+    case ONS_SOFTPLUS: U_LOOP(SOFTPLUS_FROM(v, EXP_NEG_ABS(v)))
     case ONS_RECIPROCAL: U_LOOP((T)1 / v)
     case ONS_EXPM1: U_LOOP(M_EXPM1(v))
     default: break;
@@ -292,9 +295,9 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
         T *sr = sig + r * n;
         for (long j = 0; j < n; j++) {
             T v = xr[j];
-            T e = M_EXP(v < 0 ? v : -v), s = RECIP1P(e);
-            sr[j] = FN(sigmoid_from)(v, e, s);
-            tmp[j] = SOFTPLUS_FROM(v, e, s);
+            T e = EXP_NEG_ABS(v);
+            sr[j] = FN(sigmoid_from)(v, e);
+            tmp[j] = SOFTPLUS_FROM(v, e);
         }
         FN(reduce)(ONS_RSUM, tmp, sum + r, 0, 1, n, 1);
     }
@@ -341,14 +344,13 @@ static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *ou
 static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x, T *out, long n) {
     for (long i = 0; i < n; i++) {
         uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
-        T v = x[i];
-        T e = M_EXP(v < 0 ? v : -v);
-        out[i] = UNIT(z) < FN(sigmoid_from)(v, e, RECIP1P(e)) ? (T)1 : (T)0;
+        out[i] = UNIT(z) < FN(sigmoid1)(x[i]) ? (T)1 : (T)0;
     }
 }
 #undef UNIT
 #undef SOFTPLUS_FROM
 #undef RECIP1P
+#undef EXP_NEG_ABS
 
 #undef M_EXP
 #undef M_LOG

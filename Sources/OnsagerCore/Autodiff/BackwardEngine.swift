@@ -111,9 +111,14 @@ enum BackwardEngine {
     static func accumulate<S>(_ g: Tensor<S>, into node: TapeNode<S>, createGraph: Bool) {
         let stored = createGraph ? g : g.detached()
         leafGradLock.lock()
-        // A grad recorded by an earlier createGraph pass is replaced by an untracked sum, not
-        // updated in place (that would keep its stale tape node).
-        if node.grad == nil { node.grad = stored } else if createGraph || node.grad!.node != nil { node.grad = node.grad! + stored } else { node.grad!.addInPlace(stored) }
+        if node.grad == nil {
+            node.grad = stored
+        } else if createGraph || node.grad!.node != nil {
+            // Recorded now, or by an earlier createGraph pass (in place would keep its stale node).
+            node.grad = node.grad! + stored
+        } else {
+            node.grad!.addInPlace(stored)
+        }
         leafGradLock.unlock()
     }
 }

@@ -10,10 +10,7 @@ public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Ten
           "linear: input \(x.shape) does not end in the weight's input size (weight \(weight.shape))")
     if let bias { check(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) for weight \(weight.shape)") }
     let rows = x.rank == 2 ? x : x.reshaped([-1, weight.shape[1]])
-    let y = withoutGrad {
-        bias.map { matmul(rows.detached(), weight.detached().transposed(), adding: $0.detached()) }
-            ?? matmul(rows.detached(), weight.detached().transposed())
-    }
+    let y = withoutGrad { Tensor<S>.gemmKernel(rows, weight.transposed(), bias: bias) }
     let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
     let tracked = Tensor<S>.tracks(rows, weight) || (bias.map { Tensor<S>.tracks($0) } ?? false)
     guard tracked else { return (x.rank == 2 ? y : y.reshaped(outShape)).checked("linear") }

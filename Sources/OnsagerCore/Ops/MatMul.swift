@@ -55,19 +55,9 @@ extension Tensor {
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor, adding bias: Tensor) -> Tensor { OnsagerCore.matmul(self, other, adding: bias) }
 
-    /// The 2-D product a·b with `bias` [n] added to every row by the GEMM's epilogue.
-    static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor) -> Tensor {
-        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
-        check(k == b.shape[0], "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(b.shape[0]))")
-        let out = Tensor(uninitializedShape: [m, n])
-        if m == 0 || n == 0 { return out }
-        let c = bias.contiguousValue()
-        Scalar.kernelGEMMBias(m, n, k, 1, a.basePointer, a.strides[0], a.strides[1], b.basePointer, b.strides[0], b.strides[1],
-                              c.basePointer, out.storage.base, n)
-        return out
-    }
-
-    static func gemmKernel(_ a: Tensor, _ b: Tensor) -> Tensor {
+    /// The (batched) product a·b; `bias` [n], if given, is added to every row of every product by
+    /// the GEMM's epilogue.
+    static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor? = nil) -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
         check(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(k2))")
@@ -84,11 +74,17 @@ extension Tensor {
         let stA = a.strides, stB = b.strides
         let rsa = stA[a.rank - 2], csa = stA[a.rank - 1]
         let rsb = stB[b.rank - 2], csb = stB[b.rank - 1]
+        let biasRow = bias?.contiguousValue()
         var index = [Int](repeating: 0, count: batch.count)
         for i in 0..<nb {
             var oa = 0, ob = 0
             for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
-            S_gemm(m, n, k, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, out.storage.base + i * m * n)
+            if let biasRow {
+                Scalar.kernelGEMMBias(m, n, k, 1, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, biasRow.basePointer,
+                                      out.storage.base + i * m * n, n)
+            } else {
+                S_gemm(m, n, k, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, out.storage.base + i * m * n)
+            }
             var d = batch.count - 1
             while d >= 0 {
                 index[d] += 1

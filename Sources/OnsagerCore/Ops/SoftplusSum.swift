@@ -14,10 +14,9 @@ extension Tensor {
     public func softplusSumWithSigmoid() -> (softplusSum: Tensor, sigmoid: Tensor) {
         check(rank >= 1, "softplusSumWithSigmoid: needs at least one axis, got a scalar")
         let x = contiguousValue()
-        let n = shape[rank - 1], rows = n == 0 ? Shape.count(Array(shape.dropLast())) : scalarCount / n
         let sum = Tensor(uninitializedShape: Array(shape.dropLast()))
         let sig = Tensor(uninitializedShape: shape)
-        Scalar.kernelSoftplusRowSum(x.basePointer, rows, n, sum.storage.base, sig.storage.base)
+        Scalar.kernelSoftplusRowSum(x.basePointer, sum.scalarCount, shape[rank - 1], sum.storage.base, sig.storage.base)
         guard Self.tracks(self) else { return (sum.checked("softplus_sum"), sig) }
         let input = self
         let out = sum.attaching("softplus_sum", [input]) { g in
