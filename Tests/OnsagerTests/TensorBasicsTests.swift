@@ -58,6 +58,35 @@ import Onsager
         #expect(d.scalars == [7, 8])
     }
 
+    @Test func storageIsAlignedAndBlocksDoNotOverlap() {
+        // Buffers come from plain malloc, 64-byte aligned by hand: every size, including empty
+        // ones, must start on a cache line and keep its own bytes among many small neighbours.
+        var tensors: [Tensor<Float>] = []
+        for (i, n) in [0, 1, 3, 15, 16, 17, 100, 1000, 100_000].enumerated() {
+            for j in 0..<20 { tensors.append(Tensor<Float>(repeating: Float(i * 100 + j), shape: [n])) }
+        }
+        for t in tensors { #expect(Int(bitPattern: t.storage.base) % 64 == 0, "shape \(t.shape)") }
+        for (k, t) in tensors.enumerated() {
+            let i = k / 20, j = k % 20
+            #expect(t.scalars.allSatisfy { $0 == Float(i * 100 + j) }, "tensor \(k) of shape \(t.shape) was overwritten")
+        }
+        let d = Tensor<Double>(repeating: 2, shape: [3, 5])
+        #expect(Int(bitPattern: d.storage.base) % 64 == 0 && d.scalars == Array(repeating: 2, count: 15))
+    }
+
+    @Test func allocationBeyondMemoryStopsWithAClearMessage() async throws {
+        // Heuristic overcommit (the Linux default, mode 0) refuses a block larger than memory and
+        // swap; with mode 1 (always grant) the allocation would succeed and there is nothing to test.
+        let mode = try? String(contentsOfFile: "/proc/sys/vm/overcommit_memory", encoding: .utf8)
+        try #require(mode?.trimmingCharacters(in: .whitespacesAndNewlines) != "1", "overcommit_memory is 1: allocations never fail here")
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = Tensor<Double>(uninitializedShape: [1 << 39])   // 4 TiB, within the element limit
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("out of memory") && text.contains("\(8 << 39) bytes"), "\(text)")
+        }
+    }
+
     @Test func broadcastingFollowsNumpyRules() {
         let a = T(shape: [2, 1, 3], scalars: [1, 2, 3, 4, 5, 6])
         let b = T(shape: [4, 1], scalars: [10, 20, 30, 40])

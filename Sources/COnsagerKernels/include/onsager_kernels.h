@@ -54,6 +54,10 @@ int onsager_get_contention_detection(void);
 /// Raises glibc's mmap threshold so large tensor buffers are reused (called once, at the first
 /// tensor allocation; a process-wide malloc setting).
 void onsager_tune_allocator(void);
+/// A 64-byte aligned buffer of `bytes` (NULL when out of memory); `*block` is what
+/// onsager_buffer_release takes back.
+void *onsager_buffer_allocate(size_t bytes, void **block);
+void onsager_buffer_release(void *block);
 
 // ---- GEMM: C = alpha * op(A) op(B) + beta * C ----------------------------------------
 // A is M x K with element (i,k) at A[i*rsa + k*csa]; B is K x N with (k,j) at B[k*rsb + j*csb];

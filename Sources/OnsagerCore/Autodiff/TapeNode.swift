@@ -2,6 +2,10 @@
 /// backward rule mapping the output gradient to one gradient per input (micrograd-style).
 ///
 /// Leaves (tensors marked with `requiringGrad()`) have no rule and accumulate `grad`.
+///
+/// The mutable fields opt out of Swift's dynamic exclusivity checks: the backward sweep touches
+/// them for every node, and the checks (a per-thread access set) were 3 % of a tiny op plus
+/// backward. Only the engine mutates them, in accesses that never overlap.
 @usableFromInline package final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
     /// Name of the op that produced the tensor ("leaf" for leaves).
     package let op: StaticString
@@ -9,15 +13,15 @@
     package let shape: [Int]
     /// Whether this node is a leaf.
     package let isLeaf: Bool
-    var inputs: [TapeNode?]
-    var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+    @exclusivity(unchecked) var inputs: [TapeNode?]
+    @exclusivity(unchecked) var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
     /// Accumulated gradient (leaves, and non-leaves that asked to retain it).
-    var grad: Tensor<Scalar>?
-    var retainsGrad = false
+    @exclusivity(unchecked) var grad: Tensor<Scalar>?
+    @exclusivity(unchecked) var retainsGrad = false
     /// Scratch for the backward sweep of non-leaf nodes (a non-leaf belongs to one graph and one
     /// thread); leaves, which threads may share, never hold sweep state.
-    var visitStamp: UInt64 = 0
-    var pendingGrad: Tensor<Scalar>?
+    @exclusivity(unchecked) var visitStamp: UInt64 = 0
+    @exclusivity(unchecked) var pendingGrad: Tensor<Scalar>?
 
     init(leafWithShape shape: [Int]) {
         op = "leaf"

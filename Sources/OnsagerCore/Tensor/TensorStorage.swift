@@ -9,14 +9,22 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
     package let base: UnsafeMutablePointer<Scalar>
     /// Number of elements allocated.
     package let count: Int
+    /// The block `base` lies in, for onsager_buffer_release.
+    private let block: UnsafeMutableRawPointer
 
     /// Allocates `count` uninitialised elements.
     package init(count: Int) {
         check(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         _ = allocatorTuned
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
-        base = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+        // Not UnsafeMutableRawPointer.allocate(alignment: 64): glibc's aligned allocation bypasses
+        // its per-thread cache, which small tensors (a tiny op's every result) then miss.
+        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        var block: UnsafeMutableRawPointer?
+        let raw = onsager_buffer_allocate(bytes, &block)
+        check(raw != nil, "TensorStorage: out of memory allocating \(bytes) bytes (\(count) elements)")
+        self.block = block!
+        base = raw!.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }
 
     /// Allocates `count` elements all equal to `value`.
@@ -25,5 +33,5 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
         base.initialize(repeating: value, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { onsager_buffer_release(block) }
 }
