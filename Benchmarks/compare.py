@@ -73,25 +73,26 @@ for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         cells += [f'{ref["value"]:.2f} {unit}', f"{ratio:.2f}×"]
     print("| " + " | ".join(cells) + " |")
 
-# Bounds from the same run: how far each target case is from the floor its own GEMMs (and, for
-# the MLP steps, the optimizer's pass over the weights) set when timed alone, and the best ratio
-# to JAX that floor would allow.
+# Bounds from the same session (with --rounds N, each row is its best of N rounds): how far each
+# target case is from the floor its own GEMMs (and, for the MLP steps, the optimizer's pass over
+# the weights) set when timed alone, and the best ratio to JAX that floor would allow. Time ratios
+# above 1 and rate ratios below 1 both mean slower than the floor.
 def value(name, t, rows=ours):
     return next((r["value"] for r in rows if key(r) == (name, t)), None)
-print("\n| bound (same run) | threads | value |")
+print(f"\n| bound (same session, best of {rounds} round(s)) | threads | value |")
 print("|---|---|---|")
 for t in sorted({r["threads"] for r in ours}):
     epoch, gemms = value("rbm-epoch-10k", t), value("rbm-epoch-10k-gemms", t)
     sgemm = [r["value"] for r in ours if r["threads"] == t and r["bench"].startswith("sgemm-")]
     flop = 500 * 2.0 * 784 * 500 * 100
     if epoch and gemms:
-        print(f"| rbm-epoch-10k ÷ its GEMMs alone ({gemms:.3f} s) | {t} | {epoch / gemms:.2f}× |")
+        print(f"| rbm-epoch-10k time ÷ its GEMMs alone ({gemms:.3f} s) | {t} | {epoch / gemms:.2f}× |")
     if epoch and sgemm:
-        print(f"| rbm-epoch-10k ÷ its FLOPs at the best sgemm rate ({max(sgemm):.1f} GFLOPS: {flop / max(sgemm) / 1e9:.3f} s) | {t} | {epoch / (flop / max(sgemm) / 1e9):.2f}× |")
+        print(f"| rbm-epoch-10k time ÷ its FLOPs at the best sgemm rate ({max(sgemm):.1f} GFLOPS: {flop / max(sgemm) / 1e9:.3f} s) | {t} | {epoch / (flop / max(sgemm) / 1e9):.2f}× |")
     for size in ("small", "big"):
         step, floor = value(f"mlp-{size}-step", t), value(f"mlp-{size}-floor", t)
         jax = value(f"mlp-{size}-step", t, refs["jax"])
         if step and floor:
-            print(f"| mlp-{size}-step ÷ its floor (GEMMs + SGD pass alone, {floor:.1f} steps/s) | {t} | {step / floor:.2f}× |")
+            print(f"| mlp-{size}-step rate ÷ its floor (GEMMs + SGD pass alone, {floor:.1f} steps/s) | {t} | {step / floor:.2f}× |")
         if floor and jax:
-            print(f"| mlp-{size} floor ÷ JAX: the best ratio to JAX these GEMMs allow | {t} | {floor / jax:.2f}× |")
+            print(f"| mlp-{size} floor rate ÷ JAX: the best ratio to JAX these GEMMs allow | {t} | {floor / jax:.2f}× |")

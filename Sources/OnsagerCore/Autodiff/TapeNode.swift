@@ -5,7 +5,8 @@
 ///
 /// The mutable fields opt out of Swift's dynamic exclusivity checks: the backward sweep touches
 /// them for every node, and the checks (a per-thread access set) were 3 % of a tiny op plus
-/// backward. Only the engine mutates them, in accesses that never overlap.
+/// backward. They are written by the backward engine and by `Tensor`'s gradient accessors, each
+/// in a single access that never spans a call back into the tape.
 @usableFromInline package final class TapeNode<Scalar: TensorScalar>: @unchecked Sendable {
     /// Name of the op that produced the tensor ("leaf" for leaves).
     package let op: StaticString
