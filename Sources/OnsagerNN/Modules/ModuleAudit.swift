@@ -10,7 +10,7 @@ extension Module {
     /// require gradients (constants, masks, frozen parameters) are not reported. `TrainingLoop`
     /// runs this check once when it is made.
     public var undeclaredTrainableTensors: [String] {
-        let declared = Set(namedParameters.map(\.value.identity) + namedBuffers.map(\.value.identity))
+        let declared = Set(namedParameters.map { $0.value.identity } + namedBuffers.map { $0.value.identity })
         var found: [String] = []
         var seenObjects = Set<ObjectIdentifier>()
         func scan(_ value: Any, _ path: String, depth: Int) {

@@ -43,11 +43,14 @@ extension Module {
         return found
     }
 
+    // Closures, not key paths (`map(\.value)`): in generic code a key path is instantiated on
+    // every call, demangling its generic arguments (half of a small model's walk, measured).
+
     /// The parameters (each shared one once), in declaration order.
-    public var parameters: [Tensor<Scalar>] { namedParameters.map(\.value) }
+    public var parameters: [Tensor<Scalar>] { namedParameters.map { $0.value } }
 
     /// The parameters that are not frozen (they require gradients): what optimizers update.
-    public var trainableParameters: [Tensor<Scalar>] { parameters.filter(\.requiresGrad) }
+    public var trainableParameters: [Tensor<Scalar>] { parameters.filter { $0.requiresGrad } }
 
     /// The number of scalars in all parameters (each shared parameter counted once).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.scalarCount } }

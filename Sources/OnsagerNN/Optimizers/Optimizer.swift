@@ -61,7 +61,7 @@ extension Optimizer {
         var named = parameters.enumerated().map { NamedTensor(name: String($0.offset), value: $0.element) }
         parameters = []
         step(&named)
-        parameters = named.map(\.value)
+        parameters = named.map { $0.value }   // not \.value: a key path costs a runtime instantiation per call here
     }
 
     /// The optimizer's type and parameter groups, as checkpoints record them: state written by one
