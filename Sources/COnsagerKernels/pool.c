@@ -340,9 +340,9 @@ void onsager_tune_allocator(void) {
 // Tensor buffers: 64-byte aligned blocks carved out of plain malloc (64 bytes more; the caller
 // keeps the block for onsager_buffer_release). glibc's aligned allocation (posix_memalign) takes
 // no block from the per-thread cache (tcache) before glibc 2.38, and since then only blocks that
-// happen to be aligned, and splits chunks under the arena lock; plain
-// malloc and free of small blocks stay in that cache: a tiny op plus backward went from 1.79–1.89
-// to 1.65–1.71 µs (Zen 4, alternating builds). NULL when out of memory.
+// happen to be aligned, and splits chunks under the arena lock; plain malloc and free of small
+// blocks stay in that cache: a tiny op plus backward went from 1.79–1.89 to 1.65–1.71 µs (Zen 4,
+// alternating builds). NULL when out of memory.
 void *onsager_buffer_allocate(size_t bytes, void **block) {
     if (bytes > (size_t)-1 - 64) return *block = NULL;
     char *raw = (char *)malloc(bytes + 64);

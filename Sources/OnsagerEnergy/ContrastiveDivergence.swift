@@ -114,9 +114,7 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
             let rows = concat([batch.detached(), v])
             x = rows
-            field = Tensor.custom("addmm", inputs: [rows, w, b], value: concat([dataField, withoutGrad { matmul(v, w, adding: b) }])) { g in
-                [nil, w.requiresGrad ? matmul(rows.transposed(), g) : nil, b.requiresGrad ? g.sum(axis: 0) : nil]
-            }
+            field = Tensor.recordingAddmm(concat([dataField, withoutGrad { matmul(v, w, adding: b) }]), rows, w, b)
         }
         let nb = batch.shape[0], nc = x.shape[0] - nb
         let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: field)

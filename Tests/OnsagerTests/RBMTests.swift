@@ -81,6 +81,26 @@ func randomRBM(visible: Int, hidden: Int, scale: Double, seed: UInt64) -> RBM<Do
         #expect(r.passed, "\(r)")
     }
 
+    /// CD-k's loss records the field of [data; chain] as one product; its gradient must still be
+    /// the closed-form CD update with the chain the loss itself sampled (replayed from the seed).
+    @Test func contrastiveDivergenceLossGradientEqualsClosedForm() {
+        let m = randomRBM(visible: 7, hidden: 5, scale: 0.4, seed: 6)
+        let data = Tensor<Double>.bernoulli(Tensor(repeating: 0.4, shape: [10, 7]), generator: RandomGenerator(seed: 7))
+        var cd = ContrastiveDivergence<Double>.cd(k: 1, generator: RandomGenerator(seed: 8))
+        let grads = gradients(of: cd.loss(m, batch: data), wrt: m.parameters)
+        // The same draws in the same order: hidden from the data's field, then visible.
+        let replay = RandomGenerator(seed: 8)
+        let neg = m.sampleVisible(Tensor.bernoulli(logits: m.hiddenField(data), generator: replay), generator: replay)
+        let ph = m.hiddenProbabilities(data).detached(), nh = m.hiddenProbabilities(neg).detached()
+        let dW = -(matmul(data.T, ph) / 10 - matmul(neg.T, nh) / 10)
+        let da = -(data.mean(axis: 0) - neg.mean(axis: 0))
+        let db = -(ph.mean(axis: 0) - nh.mean(axis: 0))
+        #expect(allClose(grads[0], dW, rtol: 1e-12, atol: 1e-14))
+        #expect(allClose(grads[1], da, rtol: 1e-12, atol: 1e-14))
+        #expect(allClose(grads[2], db, rtol: 1e-12, atol: 1e-14))
+        #expect(!allClose(neg, data, atol: 0), "the chain moved, so the negative phase is tested")
+    }
+
     @Test func pseudoLikelihoodMatchesItsDefinition() {
         let m = randomRBM(visible: 6, hidden: 4, scale: 0.8, seed: 6)
         let v = Tensor<Double>.bernoulli(Tensor(repeating: 0.5, shape: [5, 6]), generator: RandomGenerator(seed: 7))

@@ -37,13 +37,7 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, adding bias:
         _ = Shape.broadcast(product.shape, bias.shape, op: "matmul(_:_:adding:): the bias and the product")
         return product + bias
     }
-    let y = Tensor<S>.gemmKernel(a, b, bias: bias)
-    guard Tensor<S>.tracks(a, b) || Tensor<S>.tracks(bias) else { return y.checked("addmm") }
-    return y.attaching("addmm", [a, b, bias]) { g in
-        [a.node == nil ? nil : matmul(g, b.transposed()),
-         b.node == nil ? nil : matmul(a.transposed(), g),
-         bias.node == nil ? nil : g.sum(axis: 0)]
-    }.checked("addmm")
+    return Tensor<S>.recordingAddmm(Tensor<S>.gemmKernel(a, b, bias: bias), a, b, bias)
 }
 
 extension Tensor {
@@ -54,6 +48,19 @@ extension Tensor {
     /// Matrix product with `other` plus `bias` added to every row (see `matmul(_:_:adding:)`).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor, adding bias: Tensor) -> Tensor { OnsagerCore.matmul(self, other, adding: bias) }
+
+    /// `value`, which the caller computed as a·b + bias, recorded on the tape as "addmm" with its
+    /// gradient rule: `matmul(_:_:adding:)`, and CD-k, whose field over [data; chain] rows is made
+    /// from two products taken at different times but differentiated as one.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    package static func recordingAddmm(_ value: Tensor, _ a: Tensor, _ b: Tensor, _ bias: Tensor) -> Tensor {
+        guard tracks(a, b) || tracks(bias) else { return value.checked("addmm") }
+        return value.attaching("addmm", [a, b, bias]) { g in
+            [a.node == nil ? nil : OnsagerCore.matmul(g, b.transposed()),
+             b.node == nil ? nil : OnsagerCore.matmul(a.transposed(), g),
+             bias.node == nil ? nil : g.sum(axis: 0)]
+        }.checked("addmm")
+    }
 
     /// The (batched) product a·b; `bias` [n], if given, is added to every row of every product by
     /// the GEMM's epilogue.
