@@ -81,10 +81,10 @@ def value(name, t, rows=ours):
     return next((r["value"] for r in rows if key(r) == (name, t)), None)
 print(f"\n| bound (same session, best of {rounds} round(s)) | threads | value |")
 print("|---|---|---|")
+flop = 500 * 2.0 * 784 * 500 * 100   # an epoch: 100 updates of five 784x500x100 GEMMs
 for t in sorted({r["threads"] for r in ours}):
     epoch, gemms = value("rbm-epoch-10k", t), value("rbm-epoch-10k-gemms", t)
     sgemm = [r["value"] for r in ours if r["threads"] == t and r["bench"].startswith("sgemm-")]
-    flop = 500 * 2.0 * 784 * 500 * 100
     if epoch and gemms:
         print(f"| rbm-epoch-10k time ÷ its GEMMs alone ({gemms:.3f} s) | {t} | {epoch / gemms:.2f}× |")
     if epoch and sgemm:

@@ -17,7 +17,7 @@ func benchContention(threads _: Int) {
     let saved = Kernels.threadCount
     defer { Kernels.threadCount = saved }
     let cases: [(String, String, (Int) -> Void)] = [
-        ("mlp-small-step", "steps/s", { benchMLPStep("mlp-small-step", sizes: [784, 500, 10], threads: $0) }),
+        ("mlp-small-step", "steps/s", { benchMLPStep("mlp-small-step", sizes: mlpSmallSizes, threads: $0) }),
         ("rbm-cd1-autodiff", "updates/s", { benchRBMCD1Autodiff(threads: $0) }),
         ("sgemm-rbm-fwd", "GFLOPS", { benchSgemm("sgemm-rbm-fwd", m: 100, n: 500, k: 784, threads: $0) }),
         ("sgemm-1024", "GFLOPS", { benchSgemm("sgemm-1024", m: 1024, n: 1024, k: 1024, threads: $0) }),

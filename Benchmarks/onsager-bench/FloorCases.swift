@@ -42,8 +42,7 @@ func benchRBMEpochGEMMs(threads: Int) {
 /// The floor of `mlp-small-step` / `mlp-big-step`: per layer the forward product with its bias
 /// epilogue (x·Wᵀ + b), the weight gradient (gᵀ·x) and, above the first layer, the input
 /// gradient (g·W), the bias gradient (Σ over the batch of g), then one SGD pass over every weight
-/// and bias (θ ← θ − lr·∇θ). Steps per
-/// second, directly comparable to the step's own rate.
+/// and bias (θ ← θ − lr·∇θ). Steps per second, directly comparable to the step's own rate.
 func benchMLPFloor(_ name: String, sizes: [Int], threads: Int) {
     let g = RandomGenerator(seed: 11)
     let batch = 100

@@ -1,5 +1,9 @@
 import Onsager
 
+/// The layer sizes of `mlp-small-step` and `mlp-big-step` (and of their floors).
+let mlpSmallSizes = [784, 500, 10]
+let mlpBigSizes = [784, 2500, 2000, 1500, 1000, 500, 10]
+
 /// One SGD step (batch 100, softmax cross-entropy) of an MLP with ReLU hidden layers, through
 /// Sequential, the tape and the optimizer — the reference scripts' workload. Steps per second.
 func benchMLPStep(_ name: String, sizes: [Int], threads: Int) {
