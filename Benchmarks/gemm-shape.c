@@ -1,0 +1,60 @@
+// One product through the library's own sgemm entry point (dispatch, blocking, threads), with a
+// chosen leading dimension for B: the measurement behind the B-panel prefetch in
+// Sources/COnsagerKernels/templates/gemm_template.h, where B's rows not being 64-byte aligned
+// (ldb = 2500 floats, an MLP layer's weights) cost a quarter of the rate when B streams from
+// L3. Best of `reps` calls, in GFLOPS; one thread unless NT is set. Not part of the package
+// build. From the repository root (compile a second checkout the same way to compare builds):
+//   K=Sources/COnsagerKernels
+//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $K/*.c -o /tmp/gemm-shape -lpthread -lm
+//   for ld in 2500 2512; do /tmp/gemm-shape 100 2500 2000 $ld 0 40; done   # g·W of mlp-big's widest layer
+//   /tmp/gemm-shape 100 2500 784 784 1 60                                   # x·Wᵀ, the same layer's forward
+// Arguments: M N K ldb transB reps [transA]. C = A·B (M x N); B is K x N row-major with row stride
+// ldb, or with transB the transpose of an N x K row-major matrix with row stride ldb; transA
+// reads A as the transpose of a K x M matrix (a weight gradient's xᵀ·g).
+#include "onsager_kernels.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 7) {
+        fprintf(stderr, "usage: %s M N K ldb transB reps [transA]\n", argv[0]);
+        return 2;
+    }
+    long M = atol(argv[1]), N = atol(argv[2]), K = atol(argv[3]), ldb = atol(argv[4]);
+    int transB = atoi(argv[5]), reps = atoi(argv[6]), transA = argc > 7 ? atoi(argv[7]) : 0;
+    long bRows = transB ? N : K, bCols = transB ? K : N;
+    if (M < 1 || N < 1 || K < 1 || reps < 1 || ldb < bCols) {
+        fprintf(stderr, "gemm-shape: need positive M, N, K, reps and ldb >= %ld\n", bCols);
+        return 2;
+    }
+    float *A = aligned_alloc(64, sizeof(float) * (size_t)(M * K + 16));
+    float *B = aligned_alloc(64, sizeof(float) * (size_t)(bRows * ldb + 16));
+    float *C = aligned_alloc(64, sizeof(float) * (size_t)(M * N + 16));
+    if (!A || !B || !C) {
+        fprintf(stderr, "gemm-shape: out of memory\n");
+        return 1;
+    }
+    for (long i = 0; i < M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+    for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
+    const char *nt = getenv("NT");
+    onsager_set_num_threads(nt ? atoi(nt) : 1);
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t = now();
+        long rsa = transA ? 1 : K, csa = transA ? M : 1;
+        if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
+        else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
+        t = now() - t;
+        if (t < best) best = t;
+    }
+    printf("M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d: %.1f GFLOPS\n", M, N, K, ldb, transB, transA,
+           onsager_get_num_threads(), 2.0 * M * N * K / best / 1e9);
+    return 0;
+}
