@@ -1,6 +1,7 @@
 // GEMM entry points: run-time ISA dispatch and a split of C between threads. Each thread owns
 // whole output tiles and walks K in the same order, so results do not depend on thread count.
 #include "onsager_kernels.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

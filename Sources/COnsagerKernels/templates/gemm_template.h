@@ -137,7 +137,7 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 // a line boundary touches one line more than n values fill (three for a 32-float panel row when
 // the rows of B are not 64-byte aligned, e.g. 2500 floats apart).
 static inline void FN(prefetch_run)(const T *p, long n) {
-    for (unsigned long l = (unsigned long)p >> 6, last = (unsigned long)(p + n - 1) >> 6; l <= last; l++)
+    for (uintptr_t l = (uintptr_t)p >> 6, last = (uintptr_t)(p + n - 1) >> 6; l <= last; l++)
         __builtin_prefetch((const void *)(l << 6), 0, 2);
 }
 
