@@ -27,16 +27,10 @@ func benchRBMEpochGEMMs(threads: Int) {
         }
     }
     epoch()
-    var times: [Double] = []
-    for _ in 0..<5 {
-        let t0 = now()
-        epoch()
-        times.append(now() - t0)
-    }
-    times.sort()
+    let r = Measurement(of: (0..<5).map { _ in seconds(epoch) })
     let flops = 500 * 2.0 * 784 * 500 * 100
-    emit("rbm-epoch-10k-gemms", threads: threads, value: times[2], unit: "s",
-         extra: ["min": times.first!, "max": times.last!, "GFLOPS": (flops / times[2] / 1e7).rounded() / 100])
+    emit("rbm-epoch-10k-gemms", threads: threads, value: r.median, unit: "s",
+         extra: ["min": r.min, "max": r.max, "GFLOPS": (flops / r.median / 1e7).rounded() / 100])
 }
 
 /// The floor of `mlp-small-step` / `mlp-big-step`: per layer the forward product with its bias

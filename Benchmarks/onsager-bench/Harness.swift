@@ -4,6 +4,21 @@ import Foundation
 /// then report the median rate over repetitions (with min and max).
 struct Measurement {
     var median: Double, min: Double, max: Double
+
+    /// The median, min and max of repeated values (rates or times).
+    init(of values: [Double]) {
+        let sorted = values.sorted()
+        median = sorted[sorted.count / 2]
+        min = sorted.first!
+        max = sorted.last!
+    }
+}
+
+/// Seconds `body` takes, once.
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = now()
+    try body()
+    return now() - t0
 }
 
 func now() -> Double {
@@ -19,14 +34,7 @@ func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () 
     let t0 = now()
     while now() - t0 < 0.05 { body(); n += 1 }
     let iters = Swift.max(1, Int(Double(n) * target / (now() - t0)))
-    var rates: [Double] = []
-    for _ in 0..<reps {
-        let s = now()
-        for _ in 0..<iters { body() }
-        rates.append(Double(iters) / (now() - s))
-    }
-    rates.sort()
-    return Measurement(median: rates[rates.count / 2], min: rates.first!, max: rates.last!)
+    return Measurement(of: (0..<reps).map { _ in Double(iters) / seconds { for _ in 0..<iters { body() } } })
 }
 
 /// One JSON line per result: bench, threads, value (4 significant digits), unit, plus extras.

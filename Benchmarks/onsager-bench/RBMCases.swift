@@ -18,18 +18,14 @@ func benchRBMCD1Autodiff(threads: Int) {
 func benchRBMEpoch10k(threads: Int) {
     let g = RandomGenerator(seed: 2)
     let x = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [10_000, 784]), generator: g)
-    var times: [Double] = []
-    for rep in 0..<5 {
+    let r = Measurement(of: (0..<5).map { rep in
         let mg = RandomGenerator(seed: UInt64(rep))
         var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: mg)
         var pcd = ContrastiveDivergence<Float>.pcd(k: 1, chains: 100, visible: 784, generator: mg)
         var opt = SGD<Float>(learningRate: 0.1)
-        let t0 = now()
-        try! pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt)
-        times.append(now() - t0)
-    }
-    times.sort()
-    emit("rbm-epoch-10k", threads: threads, value: times[2], unit: "s", extra: ["min": times.first!, "max": times.last!])
+        return seconds { try! pcd.trainEpoch(&model, data: x, batchSize: 100, optimizer: &opt) }
+    })
+    emit("rbm-epoch-10k", threads: threads, value: r.median, unit: "s", extra: ["min": r.min, "max": r.max])
 }
 
 /// AIS on a 784×500 RBM: 100 runs, the standard 14,500 intervals. Seconds.
