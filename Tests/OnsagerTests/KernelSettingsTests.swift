@@ -76,6 +76,26 @@ import COnsagerKernels
         #expect(maxRelativeError(c, ref) < 1e-13)
     }
 
+
+    /// One thread, more rows than one row block and a packed B block over 256 KB (with N ragged
+    /// against the panel width): B is packed panel by panel during the first row block ("staged"
+    /// in gemm_serial), and the later row blocks read those panels.
+    @Test(arguments: [1, 2])
+    func stagedPackingMatchesReference(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let (m, n, k) = (300, 250, 310)
+        let g = RandomGenerator(seed: 21)
+        let ad = Tensor<Double>.uniform([m, k], low: -1, high: 1, generator: g)
+        let bd = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
+        let ref = naiveMatmul(ad, bd)
+        let a = Tensor<Float>(shape: ad.shape, scalars: ad.scalars.map(Float.init))
+        let b = Tensor<Float>(shape: bd.shape, scalars: bd.scalars.map(Float.init))
+        let refF = naiveMatmul(Tensor(shape: a.shape, scalars: a.scalars.map(Double.init)), Tensor(shape: b.shape, scalars: b.scalars.map(Double.init)))
+        let got = withSettings(threads: 1, isa: isa) { matmul(a, b) }
+        let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bd) }
+        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, isa \(isa)")
+        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, isa \(isa)")
+    }
     func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
         let av = a.scalars, bv = b.scalars
