@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
 #include <sched.h>
 #endif
@@ -27,10 +28,17 @@
 // holding the others up. The caller then waits for the tasks still running, closes the job, and
 // waits only for workers caught inside it (they leave at once). Waits spin briefly, then sleep:
 // a sleeping thread frees its core, so the kernel can run a descheduled worker there.
-// Contention (another process wants our cores) is noticed two ways: a gap in a spinning thread's
-// clock (it was descheduled), or a worker's task taking much longer than the caller's (the worker
-// was descheduled mid-task, or shares its core), twice within SLOW_WINDOW_NS, so that one-off
-// hiccups do not count. For a while after that (CONTENDED_NS) the pool runs every job in the
+// Contention (another process wants our cores) is noticed two ways, twice within SLOW_WINDOW_NS
+// so that one-off hiccups do not count: a gap in a spinning thread's clock (it was descheduled),
+// or a worker that waited for a CPU while it had work. The second is read, after any task that
+// took over TASK_CHECK_NS, from the kernel's count of the time the worker spent runnable but not
+// running (/proc/thread-self/schedstat): a sign when that grew by over PREEMPTED_GAP_NS and by
+// over a tenth of the time since the last reading. A slow task alone is no evidence on a virtual
+// machine, whose host slows a vCPU without the guest's scheduler running anything else on it; nor
+// is any involuntary switch, since daemons preempt for microseconds. (sgemm 1024³ at 2 threads
+// with no process beside it, Zen 4 VM: worker tasks of 10 ms took 21 ms, and the rule this
+// replaces, a worker task 2 ms slower than the caller's, sent three runs in six to one thread.)
+// Where schedstat cannot be read, a worker's task taking much longer than the caller's counts. For a while after that (CONTENDED_NS) the pool runs every job in the
 // caller, as one thread would: with a busy neighbour a second thread adds less than the waits for
 // it cost, and one thread then runs at its quiet-machine speed.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
@@ -40,6 +48,7 @@
                                     // neighbour's time slice; hypervisor hiccups are shorter)
 #define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
 #define SLOW_WINDOW_NS 50000000L    // two signs of contention this close together: contention
+#define TASK_CHECK_NS 1000000L      // after a worker task this long, its wait for a CPU is read
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
@@ -59,6 +68,8 @@ static _Atomic long contended_until = 0; // monotonic ns
 static _Atomic long worker_delay_us = 0; // testing: workers sleep this long before each task
 static _Atomic int contention_detection = 1; // testing: 0 keeps every job split whatever the load
 static _Atomic long slowest_worker_task = 0;  // ns, in the current job
+static _Atomic int worker_preempted = 0;      // a worker waited for a CPU mid-job (current job)
+static _Atomic int run_delay_unknown = 0;     // a worker could not read its schedstat
 static _Atomic int num_threads = 1;
 static int workers_started = 0;          // guarded by pool_lock
 static onsager_task_fn job_fn;
@@ -119,6 +130,36 @@ static void signal_caller(void) {
     }
 }
 
+// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+static _Thread_local int schedstat_fd = -2;   // -2: not opened yet
+#endif
+static long run_delay_ns(void) {
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+    if (schedstat_fd == -2) schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    char buf[96];
+    ssize_t n = schedstat_fd >= 0 ? pread(schedstat_fd, buf, sizeof buf - 1, 0) : -1;
+    if (n > 0) {   // "<ns on a CPU> <ns waiting for one> <time slices>"
+        buf[n] = 0;
+        char *end;
+        strtoll(buf, &end, 10);
+        if (end != buf) return strtoll(end, 0, 10);
+    }
+#endif
+    return -1;
+}
+
+// After a long worker task: did this worker wait for a CPU (see the top of the file)?
+static _Thread_local long delay_seen = -1, delay_seen_at;
+static void check_worker_wait(void) {
+    long t = now_ns(), delay = run_delay_ns();
+    if (delay < 0) { atomic_store(&run_delay_unknown, 1); return; }
+    long waited = delay - delay_seen;
+    if (delay_seen >= 0 && waited > PREEMPTED_GAP_NS && waited * 10 > t - delay_seen_at) atomic_store(&worker_preempted, 1);
+    delay_seen = delay;
+    delay_seen_at = t;
+}
+
 static long run_tasks(int is_worker) {
     long t, ran = 0;
     while ((t = atomic_fetch_add(&next_task, 1)) < job_ntasks) {
@@ -130,6 +171,7 @@ static long run_tasks(int is_worker) {
         if (is_worker) {   // the longest task a worker ran in this job, from claim to finish
             long d = now_ns() - t0, prev = atomic_load_explicit(&slowest_worker_task, memory_order_relaxed);
             while (d > prev && !atomic_compare_exchange_weak_explicit(&slowest_worker_task, &prev, d, memory_order_relaxed, memory_order_relaxed)) {}
+            if (d > TASK_CHECK_NS) check_worker_wait();
         }
         if (atomic_fetch_add(&done_tasks, 1) == job_ntasks - 1 && is_worker) signal_caller();
     }
@@ -287,6 +329,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     atomic_store(&next_task, 0);
     atomic_store(&done_tasks, 0);
     atomic_store(&slowest_worker_task, 0);
+    atomic_store(&worker_preempted, 0);
     atomic_store(&job_open, 1);
     atomic_fetch_add(&generation, 1);
     if (atomic_load(&sleepers) > 0) {
@@ -300,12 +343,14 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     long finished = now_ns();
     in_parallel = 0;
     caller_wait(all_tasks_done);
-    // A worker task that took much longer than ours (4×, or 2 ms more: a time slice; from its
-    // claim to its end, so a worker that merely woke late does not count) means that worker was
-    // descheduled mid-task, or shares its core with another process.
+    // Without schedstat: a worker task that took much longer than ours (4×, or 2 ms more: a time
+    // slice; from its claim to its end, so a worker that merely woke late does not count) means
+    // that worker was descheduled mid-task, or shares its core with another process.
     long per_task = mine > 0 ? (finished - started) / mine : 0, slowest = atomic_load(&slowest_worker_task);
-    note_job(mine > 0 && atomic_load(&worker_delay_us) == 0 &&
-             ((slowest > 200000 && slowest > 4 * per_task) || slowest - per_task > 2000000));
+    int sign = atomic_load(&run_delay_unknown)
+                   ? mine > 0 && ((slowest > 200000 && slowest > 4 * per_task) || slowest - per_task > 2000000)
+                   : atomic_load(&worker_preempted);
+    note_job(atomic_load(&worker_delay_us) == 0 && sign);
     atomic_store(&job_open, 0);
     caller_wait(no_worker_inside);
     pthread_mutex_unlock(&pool_lock);
