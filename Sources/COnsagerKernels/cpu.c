@@ -3,6 +3,7 @@
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static _Atomic int isa_level = -1;
 // A per-thread cap (tests and benchmarks compare instruction sets without changing what other
@@ -52,4 +53,17 @@ const char *onsager_isa_name(void) {
     case 1: return "avx2";
     default: return "portable";
     }
+}
+
+long onsager_l2_cache_bytes(void) {
+    static _Atomic long cached = 0;
+    long l2 = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (l2 > 0) return l2;
+#if defined(_SC_LEVEL2_CACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
+    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    // Outside what any CPU has (unknown, 0, or a misread): the 1 MiB of Zen 4 and many Xeons.
+    if (l2 < (64 << 10) || l2 > (64L << 20)) l2 = 1 << 20;
+    atomic_store_explicit(&cached, l2, memory_order_relaxed);
+    return l2;
 }

@@ -20,6 +20,9 @@ int onsager_force_isa_level(int level);
 /// Sets the calling thread's ISA level directly (-1: the detected one); used by the pool.
 void onsager_set_thread_isa(int level);
 const char *onsager_isa_name(void);
+/// Bytes of this CPU's L2 cache (per core), from the C library where it says (glibc: CPUID);
+/// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
+long onsager_l2_cache_bytes(void);
 int onsager_get_num_threads(void);
 void onsager_set_num_threads(int n);
 

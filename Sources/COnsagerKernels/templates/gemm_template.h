@@ -19,9 +19,6 @@
 #ifndef G_KC_LAZY
 #define G_KC_LAZY 1024
 #endif
-#ifndef G_STAGED_BYTES
-#define G_STAGED_BYTES (256 << 10)   // a packed B block above this is packed panel by panel (gemm_serial)
-#endif
 #ifndef G_PLAN_DEEP
 #define G_PLAN_DEEP 1       // plan flag: the product's M is batch-sized and B needs packing: deep K blocks
 #define G_PLAN_FEW_ROWS 2   // plan flag: the product's M is at most 256: full B panels are read in place
@@ -304,11 +301,19 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             T be = pc == 0 ? beta : (T)1;
             const T *bb = be == 0 ? bias : 0;
             long nfull = direct ? nc / NR * NR : 0;
-            // A packed block too big to stay in L2 beside A's is packed panel by panel during the
-            // first row block, while the next panel's source is prefetched ("staged"); packed at
-            // once, its strided reads stalled: 10 % of sgemm 512³ (perf), whose median rate staging
-            // raised by 6-7 % (Zen 4). A small block is likely cache-resident: packed at once.
-            int staged = !Bpre && !direct && !lazy && (size_t)kc * nc * sizeof(T) > G_STAGED_BYTES;
+            // A packed block too big to stay in L2 beside A's (over a quarter of L2) is packed panel
+            // by panel during the first row block, while the next panel's source is prefetched
+            // ("staged"); packed at once, its strided reads stalled: 10 % of sgemm 512³ (perf),
+            // whose median rate staging raised by 6-7 % (Zen 4). A small block is likely
+            // cache-resident: packed at once.
+            long bbytes = kc * nc * (long)sizeof(T), l2 = onsager_l2_cache_bytes();
+            int staged = !Bpre && !direct && !lazy && bbytes > l2 / 4;
+            // Read in place, B streams from memory for every row block, so with more than one
+            // (M of 145 to 256) the next panel is prefetched only when B is over twice L2: a
+            // smaller B partly survives in L2 from the pass before, and prefetching evicted it.
+            // Against no prefetch there, Zen 4, 200 rows, K 784: N 500 0.96× (prefetching in the
+            // first row block only) or 0.95× (in both); N 1000 1.27×, N 2500 1.45× (in both).
+            int inplace_ahead = direct && (M <= MC || bbytes > 2 * l2);
             if (!lazy && !Bpre && !staged && nfull < nc)
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += MC) {
@@ -325,7 +330,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     } else if (staged && ic == 0)
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
                     // The next panel's source, for the prefetches spread over this panel's rows.
-                    int ahead = (((lazy || direct) && mc == M) || (staged && ic == 0)) && jr + NR < nc;
+                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged))) && jr + NR < nc;
                     const T *next = B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
                     long ss = FN(tail_split)(mc);
