@@ -266,4 +266,15 @@ import COnsagerKernels
         withSettings(threads: 99_999_999_999) { #expect(Kernels.threadCount == Kernels.maximumThreadCount) }
         #expect(["avx512", "avx2", "portable"].contains(Kernels.instructionSet))
     }
+
+    /// The L2 size the GEMM plans with: the C library's figure when it gives a plausible one
+    /// (64 KiB to 64 MiB), else 1 MiB.
+    @Test func l2CacheSizeForGEMMPlans() {
+        let l2 = onsager_l2_cache_bytes()
+        #expect(l2 >= 64 << 10 && l2 <= 64 << 20, "\(l2)")
+        #if os(Linux)
+        let reported = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        #expect(l2 == (reported >= 64 << 10 && reported <= 64 << 20 ? reported : 1 << 20), "\(l2) vs sysconf \(reported)")
+        #endif
+    }
 }
