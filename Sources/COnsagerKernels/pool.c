@@ -30,10 +30,10 @@
 // a sleeping thread frees its core, so the kernel can run a descheduled worker there.
 // Contention (another process wants our cores) is noticed two ways, twice within SLOW_WINDOW_NS
 // so that one-off hiccups do not count: a gap in a spinning thread's clock (it was descheduled),
-// or a worker that waited for a CPU while it had work. The second is read, after any task that
-// took over TASK_CHECK_NS, from the kernel's count of the time the worker spent runnable but not
-// running (/proc/thread-self/schedstat): a sign when that grew by over PREEMPTED_GAP_NS and by
-// over a tenth of the time since the last reading. A slow task alone is no evidence on a virtual
+// or a worker that waited for a CPU. The second is read, after any task that took over
+// TASK_CHECK_NS, from the kernel's count of the time the worker spent runnable but not running
+// (/proc/thread-self/schedstat): a sign when that grew by over PREEMPTED_GAP_NS and by over a
+// tenth of the time since the last reading (a wait its spin already reported as a gap excepted). A slow task alone is no evidence on a virtual
 // machine, whose host slows a vCPU without the guest's scheduler running anything else on it; nor
 // is any involuntary switch, since daemons preempt for microseconds. (sgemm 1024³ at 2 threads
 // with no process beside it, Zen 4 VM: worker tasks of 10 ms took 21 ms, and the rule this
@@ -69,7 +69,11 @@ static _Atomic long worker_delay_us = 0; // testing: workers sleep this long bef
 static _Atomic int contention_detection = 1; // testing: 0 keeps every job split whatever the load
 static _Atomic long slowest_worker_task = 0;  // ns, in the current job
 static _Atomic int worker_preempted = 0;      // a worker waited for a CPU mid-job (current job)
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
 static _Atomic int run_delay_unknown = 0;     // a worker could not read its schedstat
+#else
+static _Atomic int run_delay_unknown = 1;
+#endif
 static _Atomic int num_threads = 1;
 static int workers_started = 0;          // guarded by pool_lock
 static onsager_task_fn job_fn;
@@ -102,6 +106,39 @@ static void note_job(int slow) {
     last_sign = t;
 }
 
+// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
+static _Thread_local long delay_seen = -1, delay_seen_at;
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+static _Thread_local int schedstat_fd = -2;   // -2: not opened yet
+#endif
+static long run_delay_ns(void) {
+#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
+    if (schedstat_fd == -2) schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    char buf[96];
+    ssize_t n = schedstat_fd >= 0 ? pread(schedstat_fd, buf, sizeof buf - 1, 0) : -1;
+    if (n > 0) {   // "<ns on a CPU> <ns waiting for one> <time slices>"
+        buf[n] = 0;
+        char *end;
+        long long oncpu = strtoll(buf, &end, 10);
+        // A running thread has had CPU time: zeros mean the kernel keeps no such accounting.
+        if (end != buf && oncpu > 0) return strtoll(end, 0, 10);
+    }
+#endif
+    return -1;
+}
+
+// After a long worker task: did this worker wait for a CPU (see the top of the file)? The wait
+// since the last reading; a spin that saw this thread descheduled has already counted it as a
+// gap and resets the baseline (delay_seen = -1), so one preemption is not two signs.
+static void check_worker_wait(void) {
+    long t = now_ns(), delay = run_delay_ns();
+    if (delay < 0) { atomic_store(&run_delay_unknown, 1); return; }
+    long waited = delay - delay_seen;
+    if (delay_seen >= 0 && waited > PREEMPTED_GAP_NS && waited * 10 > t - delay_seen_at) atomic_store(&worker_preempted, 1);
+    delay_seen = delay;
+    delay_seen_at = t;
+}
+
 // Spins until done() or `budget` ns have passed; false when it gave up. A gap between clock
 // reads means this thread was descheduled: that is evidence of contention and ends the spin.
 static int spin_until(int (*done)(void), long budget) {
@@ -115,6 +152,7 @@ static int spin_until(int (*done)(void), long budget) {
         long t = now_ns();
         if (t - last > PREEMPTED_GAP_NS) {
             atomic_fetch_add(&pending_gaps, 1);
+            delay_seen = -1;
             return done();
         }
         if (t - start > budget) return done();
@@ -128,36 +166,6 @@ static void signal_caller(void) {
         pthread_cond_broadcast(&done_cv);
         pthread_mutex_unlock(&done_mu);
     }
-}
-
-// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
-#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
-static _Thread_local int schedstat_fd = -2;   // -2: not opened yet
-#endif
-static long run_delay_ns(void) {
-#if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
-    if (schedstat_fd == -2) schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    char buf[96];
-    ssize_t n = schedstat_fd >= 0 ? pread(schedstat_fd, buf, sizeof buf - 1, 0) : -1;
-    if (n > 0) {   // "<ns on a CPU> <ns waiting for one> <time slices>"
-        buf[n] = 0;
-        char *end;
-        strtoll(buf, &end, 10);
-        if (end != buf) return strtoll(end, 0, 10);
-    }
-#endif
-    return -1;
-}
-
-// After a long worker task: did this worker wait for a CPU (see the top of the file)?
-static _Thread_local long delay_seen = -1, delay_seen_at;
-static void check_worker_wait(void) {
-    long t = now_ns(), delay = run_delay_ns();
-    if (delay < 0) { atomic_store(&run_delay_unknown, 1); return; }
-    long waited = delay - delay_seen;
-    if (delay_seen >= 0 && waited > PREEMPTED_GAP_NS && waited * 10 > t - delay_seen_at) atomic_store(&worker_preempted, 1);
-    delay_seen = delay;
-    delay_seen_at = t;
 }
 
 static long run_tasks(int is_worker) {
@@ -185,6 +193,7 @@ static void *worker_main(void *arg) {
     int id = (int)(intptr_t)arg;
     long seen = 0;
     in_parallel = 1;
+    if (run_delay_ns() < 0) atomic_store(&run_delay_unknown, 1);   // the fallback rule from the start
     for (;;) {
         wait_seen = seen;
         // Spin briefly: ops come in quick succession during training, and a futex wake costs

@@ -77,13 +77,16 @@ import COnsagerKernels
     }
 
 
-    /// One thread, more rows than one row block and a packed B block over 256 KB (with N ragged
-    /// against the panel width): B is packed panel by panel during the first row block ("staged"
-    /// in gemm_serial), and the later row blocks read those panels.
-    @Test(arguments: [1, 2])
+    /// One thread, more rows than one row block and a packed B block over a quarter of L2 (with N
+    /// ragged against the panel width): B is packed panel by panel during the first row block
+    /// ("staged" in gemm_serial), and the later row blocks read those panels. Two threads (which
+    /// share one packed B or split the columns) give the same bits.
+    @Test(arguments: [0, 1, 2])
     func stagedPackingMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        let (m, n, k) = (300, 250, 310)
+        // K = 250 is one K block for every ISA (KC ≥ 256); N makes a Float block of K × N over
+        // a quarter of L2, so the Double one (twice the bytes) is too.
+        let m = 150, k = 250, n = Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37)
         let g = RandomGenerator(seed: 21)
         let ad = Tensor<Double>.uniform([m, k], low: -1, high: 1, generator: g)
         let bd = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
@@ -95,7 +98,10 @@ import COnsagerKernels
         let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bd) }
         #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, isa \(isa)")
         #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, isa \(isa)")
+        #expect(withSettings(threads: 2, isa: isa) { matmul(a, b) }.scalars == got.scalars, "Float, isa \(isa), 2 threads")
+        #expect(withSettings(threads: 2, isa: isa) { matmul(ad, bd) }.scalars == gotD.scalars, "Double, isa \(isa), 2 threads")
     }
+
     func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
         let av = a.scalars, bv = b.scalars

@@ -309,7 +309,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             long bbytes = kc * nc * (long)sizeof(T), l2 = onsager_l2_cache_bytes();
             int staged = !Bpre && !direct && !lazy && bbytes > l2 / 4;
             // Read in place, B streams from memory for every row block, so with more than one
-            // (M of 145 to 256) the next panel is prefetched only when B is over twice L2: a
+            // (M over MC, up to 256) the next panel is prefetched only when B is over twice L2: a
             // smaller B partly survives in L2 from the pass before, and prefetching evicted it.
             // Against no prefetch there, Zen 4, 200 rows, K 784: N 500 0.96× (prefetching in the
             // first row block only) or 0.95× (in both); N 1000 1.27×, N 2500 1.45× (in both).
