@@ -2,8 +2,9 @@
 // chosen leading dimension for B: the measurement behind the B-panel prefetch in
 // Sources/COnsagerKernels/templates/gemm_template.h, where B's rows not being 64-byte aligned
 // (ldb = 2500 floats, an MLP layer's weights) cost a quarter of the rate when B streams from
-// L3. Best of `reps` calls, in GFLOPS; one thread unless NT is set. Not part of the package
-// build. From the repository root (compile a second checkout the same way to compare builds):
+// L3. Median and best of `reps` calls, in GFLOPS; one thread unless NT is set. Not part of the
+// package build. From the repository root (compile a second checkout the same way to compare
+// builds; Benchmarks/gemm-shape-ab.sh alternates two such binaries):
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $K/*.c -o /tmp/gemm-shape -lpthread -lm
 //   for ld in 2500 2512; do /tmp/gemm-shape 100 2500 2000 $ld 0 40; done   # g·W of mlp-big's widest layer
@@ -15,6 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
 
 static double now(void) {
     struct timespec t;
@@ -45,16 +51,21 @@ int main(int argc, char **argv) {
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
     const char *nt = getenv("NT");
     onsager_set_num_threads(nt ? atoi(nt) : 1);
-    double best = 1e30;
+    double *times = malloc(sizeof(double) * (size_t)reps);
+    if (!times) {
+        fprintf(stderr, "gemm-shape: out of memory\n");
+        return 1;
+    }
     for (int r = 0; r < reps; r++) {
         double t = now();
         long rsa = transA ? 1 : K, csa = transA ? M : 1;
         if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
         else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
-        t = now() - t;
-        if (t < best) best = t;
+        times[r] = now() - t;
     }
-    printf("M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d: %.1f GFLOPS\n", M, N, K, ldb, transB, transA,
-           onsager_get_num_threads(), 2.0 * M * N * K / best / 1e9);
+    qsort(times, (size_t)reps, sizeof(double), by_value);
+    double flops = 2.0 * M * N * K;
+    printf("median %.1f best %.1f GFLOPS: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d\n", flops / times[reps / 2] / 1e9,
+           flops / times[0] / 1e9, M, N, K, ldb, transB, transA, onsager_get_num_threads());
     return 0;
 }
