@@ -33,14 +33,16 @@
 // or a worker that waited for a CPU. The second is read, after any task that took over
 // TASK_CHECK_NS, from the kernel's count of the time the worker spent runnable but not running
 // (/proc/thread-self/schedstat): a sign when that grew by over PREEMPTED_GAP_NS and by over a
-// tenth of the time since the last reading (a wait its spin already reported as a gap excepted). A slow task alone is no evidence on a virtual
-// machine, whose host slows a vCPU without the guest's scheduler running anything else on it; nor
-// is any involuntary switch, since daemons preempt for microseconds. (sgemm 1024³ at 2 threads
-// with no process beside it, Zen 4 VM: worker tasks of 10 ms took 21 ms, and the rule this
-// replaces, a worker task 2 ms slower than the caller's, sent three runs in six to one thread.)
-// Where schedstat cannot be read, a worker's task taking much longer than the caller's counts. For a while after that (CONTENDED_NS) the pool runs every job in the
-// caller, as one thread would: with a busy neighbour a second thread adds less than the waits for
-// it cost, and one thread then runs at its quiet-machine speed.
+// tenth of the time since the last reading (a wait its spin already reported as a gap excepted).
+// A slow task alone is no evidence on a virtual machine, whose host slows a vCPU without the
+// guest's scheduler running anything else on it; nor is any involuntary switch, since daemons
+// preempt for microseconds. (sgemm 1024³ at 2 threads with no process beside it, Zen 4 VM: worker
+// tasks of 10 ms took 21 ms, and the rule this replaces, a worker task 2 ms slower than the
+// caller's, sent three runs in six to one thread.) Where schedstat cannot be read, a worker's task
+// taking much longer than the caller's counts. For a while after contention is seen
+// (CONTENDED_NS) the pool runs every job in the caller, as one thread would: with a busy
+// neighbour a second thread adds less than the waits for it cost, and one thread then runs at its
+// quiet-machine speed.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
 #define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
@@ -106,11 +108,13 @@ static void note_job(int slow) {
     last_sign = t;
 }
 
-// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
+// This thread's last reading of its wait for a CPU and when it was taken (-1: none to compare with).
 static _Thread_local long delay_seen = -1, delay_seen_at;
 #if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
 static _Thread_local int schedstat_fd = -2;   // -2: not opened yet
 #endif
+
+// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
 static long run_delay_ns(void) {
 #if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
     if (schedstat_fd == -2) schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);

@@ -76,7 +76,6 @@ import COnsagerKernels
         #expect(maxRelativeError(c, ref) < 1e-13)
     }
 
-
     /// One thread, more rows than one row block and a packed B block over a quarter of L2 (with N
     /// ragged against the panel width): B is packed panel by panel during the first row block
     /// ("staged" in gemm_serial), and the later row blocks read those panels. Two threads (which
