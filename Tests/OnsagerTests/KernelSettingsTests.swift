@@ -77,15 +77,18 @@ import COnsagerKernels
     }
 
     /// One thread, more rows than one row block and a packed B block over a quarter of L2 (with N
-    /// ragged against the panel width): B is packed panel by panel during the first row block
-    /// ("staged" in gemm_serial), and the later row blocks read those panels. Two threads (which
-    /// share one packed B or split the columns) give the same bits.
-    @Test(arguments: [0, 1, 2])
-    func stagedPackingMatchesReference(isa: Int) {
+    /// ragged against the panel width). Row-major B is packed at once, a few rows into every panel
+    /// at a time; column-major B (a transposed view) is packed panel by panel during the first row
+    /// block ("staged" in gemm_serial), and the later row blocks read those panels. Both against a
+    /// Double reference, and two threads (which share one packed B or split the columns) give the
+    /// same bits.
+    @Test(arguments: [0, 1, 2], [false, true])
+    func packedBMatchesReference(isa: Int, columnMajorB: Bool) {
         guard isa <= Self.hardwareLevel else { return }
-        // K = 250 is one K block for every ISA (KC ≥ 256); N makes a Float block of K × N over
-        // a quarter of L2, so the Double one (twice the bytes) is too.
-        let m = 150, k = 250, n = Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37)
+        // M over 256 rows: not read in place ("direct"). K = 250 is one K block for every ISA
+        // (KC ≥ 256); N makes a Float block of K × N over a quarter of L2, so the Double one
+        // (twice the bytes) is too.
+        let m = 300, k = 250, n = Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37)
         let g = RandomGenerator(seed: 21)
         let ad = Tensor<Double>.uniform([m, k], low: -1, high: 1, generator: g)
         let bd = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
@@ -93,12 +96,19 @@ import COnsagerKernels
         let a = Tensor<Float>(shape: ad.shape, scalars: ad.scalars.map(Float.init))
         let b = Tensor<Float>(shape: bd.shape, scalars: bd.scalars.map(Float.init))
         let refF = naiveMatmul(Tensor(shape: a.shape, scalars: a.scalars.map(Double.init)), Tensor(shape: b.shape, scalars: b.scalars.map(Double.init)))
-        let got = withSettings(threads: 1, isa: isa) { matmul(a, b) }
-        let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bd) }
-        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, isa \(isa)")
-        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, isa \(isa)")
-        #expect(withSettings(threads: 2, isa: isa) { matmul(a, b) }.scalars == got.scalars, "Float, isa \(isa), 2 threads")
-        #expect(withSettings(threads: 2, isa: isa) { matmul(ad, bd) }.scalars == gotD.scalars, "Double, isa \(isa), 2 threads")
+        // The same B as the transposed view of its transpose's contiguous copy: column-major.
+        let bF = columnMajorB ? b.transposed().contiguous().transposed() : b
+        let bD = columnMajorB ? bd.transposed().contiguous().transposed() : bd
+        let got = withSettings(threads: 1, isa: isa) { matmul(a, bF) }
+        let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bD) }
+        let layout = columnMajorB ? "column-major B" : "row-major B"
+        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, isa \(isa), \(layout)")
+        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, isa \(isa), \(layout)")
+        // (Compared first, so that a failure names the case instead of printing every value.)
+        let sameF = withSettings(threads: 2, isa: isa) { matmul(a, bF) }.scalars == got.scalars
+        let sameD = withSettings(threads: 2, isa: isa) { matmul(ad, bD) }.scalars == gotD.scalars
+        #expect(sameF, "Float, isa \(isa), \(layout), 2 threads")
+        #expect(sameD, "Double, isa \(isa), \(layout), 2 threads")
     }
 
     func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
