@@ -79,16 +79,29 @@ import COnsagerKernels
     /// One thread, more rows than one row block and a packed B block over a quarter of L2 (with N
     /// ragged against the panel width). Row-major B is packed at once, a few rows into every panel
     /// at a time; column-major B (a transposed view) is packed panel by panel during the first row
-    /// block ("staged" in gemm_serial), and the later row blocks read those panels. Both against a
-    /// Double reference, and two threads (which share one packed B or split the columns) give the
-    /// same bits.
+    /// block ("staged" in gemm_serial), and the later row blocks read those panels.
     @Test(arguments: [0, 1, 2], [false, true])
     func packedBMatchesReference(isa: Int, columnMajorB: Bool) {
         guard isa <= Self.hardwareLevel else { return }
         // M over 256 rows: not read in place ("direct"). K = 250 is one K block for every ISA
         // (KC ≥ 256); N makes a Float block of K × N over a quarter of L2, so the Double one
         // (twice the bytes) is too.
-        let m = 300, k = 250, n = Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37)
+        let k = 250
+        checkGEMM(m: 300, k: k, n: Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37), columnMajorB: columnMajorB, isa: isa)
+    }
+
+    /// B read in place with more rows than one row block (MC) but at most 256: the rows are one
+    /// block when their A block fits in L2, else MC-row blocks. Two sizes of K take both.
+    @Test(arguments: [0, 1, 2])
+    func inPlaceBWithTallRowBlockMatchesReference(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        checkGEMM(m: 200, k: 300, n: 110, columnMajorB: false, isa: isa)
+        checkGEMM(m: 250, k: Swift.max(1100, onsager_l2_cache_bytes() / (250 * 4) + 1), n: 70, columnMajorB: false, isa: isa)
+    }
+
+    /// A·B against a Double reference in Float and Double at one thread, and the same bits at two
+    /// threads (which share one packed B or split the columns).
+    func checkGEMM(m: Int, k: Int, n: Int, columnMajorB: Bool, isa: Int) {
         let g = RandomGenerator(seed: 21)
         let ad = Tensor<Double>.uniform([m, k], low: -1, high: 1, generator: g)
         let bd = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
@@ -101,14 +114,14 @@ import COnsagerKernels
         let bD = columnMajorB ? bd.transposed().contiguous().transposed() : bd
         let got = withSettings(threads: 1, isa: isa) { matmul(a, bF) }
         let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bD) }
-        let layout = columnMajorB ? "column-major B" : "row-major B"
-        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, isa \(isa), \(layout)")
-        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, isa \(isa), \(layout)")
+        let what = "\(m)×\(n)×\(k), \(columnMajorB ? "column-major B" : "row-major B"), isa \(isa)"
+        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(what)")
+        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(what)")
         // (Compared first, so that a failure names the case instead of printing every value.)
         let sameF = withSettings(threads: 2, isa: isa) { matmul(a, bF) }.scalars == got.scalars
         let sameD = withSettings(threads: 2, isa: isa) { matmul(ad, bD) }.scalars == gotD.scalars
-        #expect(sameF, "Float, isa \(isa), \(layout), 2 threads")
-        #expect(sameD, "Double, isa \(isa), \(layout), 2 threads")
+        #expect(sameF, "Float, \(what), 2 threads")
+        #expect(sameD, "Double, \(what), 2 threads")
     }
 
     func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {

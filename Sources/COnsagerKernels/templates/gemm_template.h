@@ -283,6 +283,9 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 static const long FN(blocking)[5] = {MR, NR, MC, KC, NC};
 // A lazily packed panel (kc <= G_KC_LAZY rows of NR) must fit the B buffer sized for KC x (NC + NR).
 _Static_assert(G_KC_LAZY * NR <= KC * (NC + NR), "B buffer too small for lazily packed panels");
+// The A buffer holds a row block of up to MC rows by G_KC_LAZY, or up to 256 rows by KC (a product
+// of 145-256 rows read in one row block, see gemm_serial).
+#define G_ABUF_ELEMENTS ((size_t)(MC * G_KC_LAZY > 256 * KC ? MC * G_KC_LAZY : 256 * KC))
 static _Thread_local T *FN(abuf) = 0;
 static _Thread_local T *FN(bbuf) = 0;
 
@@ -308,11 +311,11 @@ static T *FN(b_buffer)(void) {
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre,
                             const T *bias) {
-    if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * (size_t)MC * G_KC_LAZY + 2 * VBYTES);
+    if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
         fprintf(stderr, "onsager: GEMM: out of memory for this thread's packing buffers (%zu + %zu bytes)\n",
-                sizeof(T) * (size_t)MC * G_KC_LAZY, sizeof(T) * (size_t)KC * (NC + NR));
+                sizeof(T) * G_ABUF_ELEMENTS, sizeof(T) * (size_t)KC * (NC + NR));
         abort();
     }
     // With few rows, B is streamed only a few times: full row-major panels are read in place
@@ -324,6 +327,14 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // enough depth to amortise its pass over C.
     long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
     long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
+    // B read in place with more rows than MC (up to 256): all rows in one row block when their A
+    // block fits in three quarters of L2, so that B streams once, its next panel prefetched, instead
+    // of once per row block with the second pass unprefetched. The K blocks stay those above (the
+    // bits of C do not depend on the row blocking). RBM epoch, [data; chains]·W = 200×500×784,
+    // Zen 4: the epoch's GEMMs 1.07× (ab.py, 6 rounds), the epoch 1.02×; alone (each call beside
+    // an FMA loop, 3 × 15 calls) 200×2500×784 1.10×, 200×500×784 0.99-1.07×.
+    long l2 = onsager_l2_cache_bytes();
+    long rowblock = direct && M > MC && M * kcb * (long)sizeof(T) <= l2 / 4 * 3 ? M : MC;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += kcb) {
@@ -335,18 +346,19 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             // packed panel by panel during the first row block, while the next panel's source is
             // prefetched ("staged"); packed at once, its strided reads stalled. A row-major block is
             // packed at once, row by row (FN(pack_b)), which measured faster than staging it.
-            long bbytes = kc * nc * (long)sizeof(T), l2 = onsager_l2_cache_bytes();
+            long bbytes = kc * nc * (long)sizeof(T);
             int staged = !Bpre && !direct && !lazy && csb != 1 && bbytes > l2 / 4;
             // Read in place, B streams from memory for every row block, so with more than one
-            // (M over MC, up to 256) the next panel is prefetched only when B is over twice L2: a
-            // smaller B partly survives in L2 from the pass before, and prefetching evicted it.
-            // Against no prefetch there, Zen 4, 200 rows, K 784: N 500 0.96× (prefetching in the
-            // first row block only) or 0.95× (in both); N 1000 1.27×, N 2500 1.45× (in both).
-            int inplace_ahead = direct && (M <= MC || bbytes > 2 * l2);
+            // (M over MC, up to 256, whose A block does not fit as one) the next panel is
+            // prefetched only when B is over twice L2: a smaller B partly survives in L2 from the
+            // pass before, and prefetching evicted it. Against no prefetch there, Zen 4, 200 rows,
+            // K 784: N 500 0.96× (prefetching in the first row block only) or 0.95× (in both); N
+            // 1000 1.27×, N 2500 1.45× (in both).
+            int inplace_ahead = direct && (M <= rowblock || bbytes > 2 * l2);
             if (!lazy && !Bpre && !staged && nfull < nc)
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
-            for (long ic = 0; ic < M; ic += MC) {
-                long mc = M - ic < MC ? M - ic : MC;
+            for (long ic = 0; ic < M; ic += rowblock) {
+                long mc = M - ic < rowblock ? M - ic : rowblock;
                 FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
