@@ -12,7 +12,13 @@
 // Arguments: M N K ldb transB reps [transA]. C = A·B (M x N); B is K x N row-major with row stride
 // ldb, or with transB the transpose of an N x K row-major matrix with row stride ldb; transA
 // reads A as the transpose of a K x M matrix (a weight gradient's xᵀ·g).
+// With PEAK=1, every call is followed by an FMA loop of as many flops (twelve independent chains on
+// zmm registers, as ../shared/bench/fmapeak.c; ymm without AVX-512), and the line adds the median
+// of the per-call ratios GEMM rate ÷ FMA rate: the fraction of the FMA peak measured in the same
+// moments, which a shared machine's drift moves much less than either rate (one thread only).
+//   PEAK=1 /tmp/gemm-shape 1024 1024 1024 1024 0 40
 #include "onsager_kernels.h"
+#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,6 +32,39 @@ static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static volatile float fma_sink;
+
+// FMA rate in GFLOPS over `flops` floating-point operations: twelve independent FMA chains.
+__attribute__((target("avx512f,fma"))) static double fma_rate_zmm(double flops) {
+    __m512 acc[12], a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
+    long iters = (long)(flops / (12 * 32)) + 1;
+    double t = now();
+    for (long it = 0; it < iters; it++)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    t = now() - t;
+    for (int i = 1; i < 12; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+    fma_sink = _mm512_reduce_add_ps(acc[0]);
+    return iters * 12.0 * 32 / t / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) static double fma_rate_ymm(double flops) {
+    __m256 acc[12], a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
+    long iters = (long)(flops / (12 * 16)) + 1;
+    double t = now();
+    for (long it = 0; it < iters; it++)
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+    t = now() - t;
+    float o[8];
+    for (int i = 1; i < 12; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
+    _mm256_storeu_ps(o, acc[0]);
+    fma_sink = o[0];
+    return iters * 12.0 * 16 / t / 1e9;
 }
 
 int main(int argc, char **argv) {
@@ -51,8 +90,11 @@ int main(int argc, char **argv) {
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
     const char *nt = getenv("NT");
     onsager_set_num_threads(nt ? atoi(nt) : 1);
-    double *times = malloc(sizeof(double) * (size_t)reps);
-    if (!times) {
+    const char *peak_env = getenv("PEAK");
+    int peak = peak_env && atoi(peak_env) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int zmm = __builtin_cpu_supports("avx512f");
+    double *times = malloc(sizeof(double) * (size_t)reps), *ratios = malloc(sizeof(double) * (size_t)reps);
+    if (!times || !ratios) {
         fprintf(stderr, "gemm-shape: out of memory\n");
         return 1;
     }
@@ -62,10 +104,18 @@ int main(int argc, char **argv) {
         if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
         else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
         times[r] = now() - t;
+        double flops = 2.0 * M * N * K;
+        if (peak) ratios[r] = flops / times[r] / 1e9 / (zmm ? fma_rate_zmm(flops) : fma_rate_ymm(flops));
     }
     qsort(times, (size_t)reps, sizeof(double), by_value);
     double flops = 2.0 * M * N * K;
-    printf("median %.1f best %.1f GFLOPS: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d\n", flops / times[reps / 2] / 1e9,
+    printf("median %.1f best %.1f GFLOPS: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
            flops / times[0] / 1e9, M, N, K, ldb, transB, transA, onsager_get_num_threads());
+    if (peak) {
+        qsort(ratios, (size_t)reps, sizeof(double), by_value);
+        printf("; of the FMA peak (%s): median %.3f, quartiles %.3f-%.3f", zmm ? "zmm" : "ymm", ratios[reps / 2], ratios[reps / 4],
+               ratios[3 * reps / 4]);
+    }
+    printf("\n");
     return 0;
 }
