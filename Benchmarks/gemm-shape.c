@@ -18,7 +18,6 @@
 // moments, which a shared machine's drift moves much less than either rate (one thread only).
 //   PEAK=1 /tmp/gemm-shape 1024 1024 1024 1024 0 40
 #include "onsager_kernels.h"
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -36,36 +35,26 @@ static double now(void) {
 
 static volatile float fma_sink;
 
-// FMA rate in GFLOPS over `flops` floating-point operations: twelve independent FMA chains.
-__attribute__((target("avx512f,fma"))) static double fma_rate_zmm(double flops) {
-    __m512 acc[12], a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps((float)i);
-    long iters = (long)(flops / (12 * 32)) + 1;
-    double t = now();
-    for (long it = 0; it < iters; it++)
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    t = now() - t;
-    for (int i = 1; i < 12; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-    fma_sink = _mm512_reduce_add_ps(acc[0]);
-    return iters * 12.0 * 32 / t / 1e9;
-}
-
-__attribute__((target("avx2,fma"))) static double fma_rate_ymm(double flops) {
-    __m256 acc[12], a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps((float)i);
-    long iters = (long)(flops / (12 * 16)) + 1;
-    double t = now();
-    for (long it = 0; it < iters; it++)
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    t = now() - t;
-    float o[8];
-    for (int i = 1; i < 12; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
-    _mm256_storeu_ps(o, acc[0]);
-    fma_sink = o[0];
-    return iters * 12.0 * 16 / t / 1e9;
-}
+// fma_rate_zmm / fma_rate_ymm: the FMA rate in GFLOPS over about `flops` floating-point operations,
+// twelve independent FMA chains of LANES floats (one function per vector width, each compiled for
+// its instruction set).
+#define FMA_RATE(NAME, TARGET, LANES)                                                              \
+    __attribute__((target(TARGET))) static double NAME(double flops) {                             \
+        typedef float v __attribute__((vector_size(LANES * 4)));                                   \
+        v acc[12], a = (v){} + 0.999999f, b = (v){} + 1e-7f;                                       \
+        for (int i = 0; i < 12; i++) acc[i] = (v){} + (float)i;                                    \
+        long iters = (long)(flops / (12 * 2 * LANES)) + 1;                                         \
+        double t = now();                                                                          \
+        for (long it = 0; it < iters; it++)                                                        \
+            _Pragma("clang loop unroll(full)") for (int i = 0; i < 12; i++)                        \
+                acc[i] = __builtin_elementwise_fma(acc[i], a, b);                                  \
+        t = now() - t;                                                                             \
+        for (int i = 1; i < 12; i++) acc[0] += acc[i];                                             \
+        fma_sink = acc[0][0];                                                                      \
+        return iters * 12.0 * 2 * LANES / t / 1e9;                                                 \
+    }
+FMA_RATE(fma_rate_zmm, "avx512f,fma", 16)
+FMA_RATE(fma_rate_ymm, "avx2,fma", 8)
 
 int main(int argc, char **argv) {
     if (argc < 7) {

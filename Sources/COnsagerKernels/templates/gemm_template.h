@@ -107,28 +107,31 @@ static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) 
 
 // Bp holds ceil(nc/NR) panels; panel p stores, for each k, the NR values B[k, p*NR + j].
 static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) {
-    if (csb == 1 && nc > NR) {
-        // Row-major source, several panels: G_PACK_ROWS rows at a time into every panel, so each
-        // source row is read whole and in order (prefetchers follow it, each page is visited once
-        // per pass) while the rows in flight stay in L1. Panel by panel, the reads went down a
-        // column of rows a page apart, and with a power-of-two row stride (B = 1024 floats wide)
-        // every row of a panel fell in the same cache sets: packing 1024² took 200 µs alone
-        // against 127 µs row-wise, and sgemm 1024³ ran at 0.89-0.90 of the FMA peak against
-        // 0.91-0.93 row-wise (Zen 4, each GEMM call alternated with an FMA loop; 4 × 40 calls).
+    if (csb == 1) {
+        // Row-major source: G_PACK_ROWS rows at a time into every panel, so each source row is
+        // read whole and in order (prefetchers follow it, each page is visited once per pass)
+        // while the rows in flight stay in L1. Panel by panel, the reads went down a column of
+        // rows a page apart, and with a power-of-two row stride (B = 1024 floats wide) every row
+        // of a panel fell in the same cache sets: packing 1024² took 200 µs alone against 127 µs
+        // row-wise, and sgemm 1024³ ran at 0.87-0.92 of the FMA peak against 0.91-0.93 row-wise
+        // (Zen 4, each GEMM call followed by an FMA loop; four rounds of 40 calls). A single
+        // panel (packed just before its use) still reads rows a stride apart: it asks for the row
+        // 8 ahead into L1, whose stalls had cost 3.6 % of sgemm 512³ (Zen 4).
         for (long k0 = 0; k0 < kc; k0 += G_PACK_ROWS) {
             long k1 = k0 + G_PACK_ROWS < kc ? k0 + G_PACK_ROWS : kc;
             for (long j0 = 0; j0 < nc; j0 += NR) {
                 long nr = nc - j0 < NR ? nc - j0 : NR;
                 const T *b = B + j0;
                 T *P = Bp + j0 * kc;
-                if (nr == NR)
-                    for (long k = k0; k < k1; k++)
+                for (long k = k0; k < k1; k++) {
+                    if (nc <= NR && k + 8 < kc) G_PREFETCH_RUN(b + (k + 8) * rsb, nr, 3);
+                    if (nr == NR)
 #pragma clang loop unroll(full)
                         for (int v = 0; v < (int)NV; v++)
                             *(FN(vec) *)(P + k * NR + v * VL) = *(const FN(uvec) *)(b + k * rsb + v * VL);
-                else
-                    for (long k = k0; k < k1; k++)
+                    else
                         for (long j = 0; j < NR; j++) P[k * NR + j] = j < nr ? b[k * rsb + j] : 0;
+                }
             }
         }
         return;
@@ -136,19 +139,7 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
     for (long j0 = 0; j0 < nc; j0 += NR) {
         long nr = nc - j0 < NR ? nc - j0 : NR;
         const T *b = B + j0 * csb;
-        if (csb == 1) {   // row-major source: a row of the panel per k
-            for (long k = 0; k < kc; k++) {
-                const T *src = b + k * rsb;
-                T *dst = Bp + k * NR;
-                // The row 8 ahead into L1: strided rows stalled a pack issued at once (sgemm
-                // 512³ at 2 threads: +3.6 %; staged, 1 thread: +3.6 %; Zen 4).
-                if (k + 8 < kc) G_PREFETCH_RUN(src + 8 * rsb, nr, 3);
-                if (nr == NR)
-                    for (long j = 0; j < NR; j++) dst[j] = src[j];
-                else
-                    for (long j = 0; j < NR; j++) dst[j] = j < nr ? src[j] : 0;
-            }
-        } else if (rsb == 1) {
+        if (rsb == 1) {
             // Column-major source (B = Wᵀ in a backward pass): read VL k-values of VL columns,
             // transpose in registers, store VL rows of the panel (columns past nr are zero). The
             // scalar scatter this replaces cost more than the arithmetic when M is a batch of 100.
