@@ -90,13 +90,16 @@ import COnsagerKernels
         checkGEMM(m: 300, k: k, n: Swift.max(300, onsager_l2_cache_bytes() / 4 / (k * 4) + 37), columnMajorB: columnMajorB, isa: isa)
     }
 
-    /// B read in place with more rows than one row block (MC) but at most 256: the rows are one
-    /// block when their A block fits in L2, else MC-row blocks. Two sizes of K take both.
+    /// More rows than one row block (MC) but at most 256, with B read in place (row-major B where
+    /// the ISA reads it in place) or packed (AVX2; column-major B): the rows are one block when
+    /// their A block fits in L2, else MC-row blocks. Two sizes of K take both.
     @Test(arguments: [0, 1, 2])
-    func inPlaceBWithTallRowBlockMatchesReference(isa: Int) {
+    func tallRowBlockMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        checkGEMM(m: 200, k: 300, n: 110, columnMajorB: false, isa: isa)
-        checkGEMM(m: 250, k: Swift.max(1100, onsager_l2_cache_bytes() / (250 * 4) + 1), n: 70, columnMajorB: false, isa: isa)
+        for columnMajorB in [false, true] {
+            checkGEMM(m: 200, k: 300, n: 110, columnMajorB: columnMajorB, isa: isa)
+            checkGEMM(m: 250, k: Swift.max(1100, onsager_l2_cache_bytes() / (250 * 4) + 1), n: 70, columnMajorB: columnMajorB, isa: isa)
+        }
     }
 
     /// A·B against a Double reference in Float and Double at one thread, and the same bits at two

@@ -312,8 +312,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // With few rows, B is streamed only a few times: full row-major panels are read in place
     // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
     // rows (a batch), each B panel is packed just before its use while the next panel's source is
-    // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy").
-    int direct = !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256, lazy = !Bpre && !direct && M <= MC;
+    // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy"). Reading in place
+    // is chosen per ISA (B_IN_PLACE, gemm.c): where it is off, those products pack B (at once, or
+    // lazily for M <= MC) and, up to 256 rows, run all rows as one row block (below).
+    int direct = B_IN_PLACE && !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
+    int lazy = !Bpre && !direct && M <= MC;
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
     long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
@@ -325,7 +328,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // Zen 4: the epoch's GEMMs 1.07× (ab.py, 6 rounds), the epoch 1.02×; alone (each call beside
     // an FMA loop, 3 × 15 calls) 200×2500×784 1.10×, 200×500×784 0.99-1.07×.
     long l2 = onsager_l2_cache_bytes();
-    long rowblock = direct && M > MC && M * kcb * (long)sizeof(T) <= l2 / 4 * 3 ? M : MC;
+    // Without B_IN_PLACE the same holds for a B packed at once: it is then packed and read once.
+    int few_rows = direct || (!B_IN_PLACE && !lazy && M <= 256);
+    long rowblock = few_rows && M > MC && M * kcb * (long)sizeof(T) <= l2 / 4 * 3 ? M : MC;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += kcb) {
