@@ -55,7 +55,7 @@
 #define KC 256
 #define NC 4096
 // Products of up to 256 rows pack B rather than read its row-major panels in place (measured on
-// Zen 3, one core, against reading in place: [100x784]·[784x500] 1.10-1.12x, 200 rows 1.07-1.12x,
+// Zen 3, one core, against reading in place: [100x784]·[784x500] 1.05-1.14x, 200 rows 1.11-1.12x,
 // rbm-epoch-10k 1.05x, mlp-big's GEMMs 1.04x; 100x784x2500 0.96-0.97x, the one loss). AVX-512
 // (measured on Zen 4) keeps reading in place.
 #define B_IN_PLACE 0
