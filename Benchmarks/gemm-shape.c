@@ -87,17 +87,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gemm-shape: out of memory\n");
         return 1;
     }
+    double flops = 2.0 * M * N * K;
     for (int r = 0; r < reps; r++) {
         double t = now();
         long rsa = transA ? 1 : K, csa = transA ? M : 1;
         if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
         else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
         times[r] = now() - t;
-        double flops = 2.0 * M * N * K;
         if (peak) ratios[r] = flops / times[r] / 1e9 / (zmm ? fma_rate_zmm(flops) : fma_rate_ymm(flops));
     }
     qsort(times, (size_t)reps, sizeof(double), by_value);
-    double flops = 2.0 * M * N * K;
     printf("median %.1f best %.1f GFLOPS: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
            flops / times[0] / 1e9, M, N, K, ldb, transB, transA, onsager_get_num_threads());
     if (peak) {
