@@ -123,6 +123,41 @@ import Onsager
         #expect(loss.requiresGrad)
     }
 
+    @Test func sumsAndDifferencesSaveNeitherOperand() {
+        weak var left: TensorStorage<Double>?, right: TensorStorage<Double>?
+        let x = T([1, 2, 3]).requiringGrad()
+        var loss: T
+        do {
+            let a = x * 2, b = T([[1], [2]])           // b broadcasts: shape [2, 1] against [3]
+            left = a.storage; right = b.storage
+            loss = ((a - b) + b).sum()
+        }
+        #expect(left == nil && right == nil, "add and sub keep only their operands' shapes")
+        loss.backward()
+        #expect(x.grad!.scalars == [4, 4, 4])
+        // Only the subtrahend tracked, broadcast: its gradient is minus the count it was spread over.
+        let s = T([[0.5], [1.5]]).requiringGrad()
+        (T.ones([2, 3]) - s).sum().backward()
+        #expect(s.grad!.shape == [2, 1] && s.grad!.scalars == [-3, -3])
+    }
+
+    /// The sweep reuses per-thread work arrays; a backward pass started inside a backward rule
+    /// must get its own, and neither pass may see the other's nodes or leaves.
+    @Test func backwardInsideABackwardRule() {
+        let inner = T([2, 3]).requiringGrad()
+        let x = T([1, 4]).requiringGrad()
+        let y = T.custom("scaled", inputs: [x], value: x * 5) { g in
+            let gi = withGradEnabled(true) { gradients(of: (inner * inner * x.detached()).sum(), wrt: [inner])[0] }
+            #expect(gi.scalars == [4, 24])           // 2 · inner · x
+            return [g * 5]
+        }
+        (y * y).sum().backward()
+        #expect(x.grad!.scalars == [50, 200])        // d(25 x²)/dx
+        #expect(inner.grad == nil)
+        (x * x).sum().backward()                      // the next pass after the nested one
+        #expect(x.grad!.scalars == [52, 208])
+    }
+
     @Test func retainGraphAllowsASecondBackward() {
         let x = T([1, 2]).requiringGrad()
         let y = (x * x).sum()

@@ -19,6 +19,9 @@ uint64_t onsager_next_stamp(void);
 int onsager_anomaly_enabled(void);
 /// Sets this thread's anomaly switch; returns the previous value.
 int onsager_set_anomaly_enabled(int on);
+/// This thread's slot for the backward sweep's reusable work arrays of one scalar type (`kind`
+/// 0 or 1); the sweep takes the object out (leaving NULL) while it runs and puts it back after.
+void **onsager_backward_scratch(int kind);
 
 #ifdef __cplusplus
 }

@@ -15,11 +15,11 @@ private let leafGradLock = NSLock()
 enum BackwardEngine {
     /// Non-leaf nodes reachable from `root` in post-order (walk it backwards: root first); leaves
     /// reached are appended to `leaves`.
-    static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>) -> [TapeNode<S>] {
-        var order: [TapeNode<S>] = []
-        if root.isLeaf { leaves.insert(root); return order }
+    static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>,
+                                    order: inout [TapeNode<S>], stack: inout [(TapeNode<S>, Int)]) {
+        if root.isLeaf { leaves.insert(root); return }
         root.visitStamp = stamp
-        var stack: [(TapeNode<S>, Int)] = [(root, 0)]
+        stack.append((root, 0))
         while !stack.isEmpty {
             let (node, i) = stack[stack.count - 1]
             if i < node.inputs.count {
@@ -34,7 +34,6 @@ enum BackwardEngine {
                 stack.removeLast()
             }
         }
-        return order
     }
 
     /// Propagates `seed` from `root`. With `targets`, returns their gradients (by position) and
@@ -44,8 +43,17 @@ enum BackwardEngine {
         let previous = onsager_set_grad_enabled(createGraph ? 1 : 0)
         defer { onsager_set_grad_enabled(previous) }
         let stamp = onsager_next_stamp()
-        var leaves = LeafTable<S>()
-        let order = topologicalOrder(from: root, stamp: stamp, leaves: &leaves)
+        let scratch = SweepScratch<S>.take()
+        defer { scratch.giveBack() }
+        var order = scratch.order, stack = scratch.stack, leaves = scratch.leaves
+        scratch.order = []; scratch.stack = []; scratch.leaves.entries = []
+        defer {
+            // Empty (the nodes and gradients released), the capacity kept for the next pass.
+            order.removeAll(keepingCapacity: true); stack.removeAll(keepingCapacity: true)
+            leaves.entries.removeAll(keepingCapacity: true)
+            scratch.order = order; scratch.stack = stack; scratch.leaves = leaves
+        }
+        topologicalOrder(from: root, stamp: stamp, leaves: &leaves, order: &order, stack: &stack)
         if root.isLeaf { leaves.add(root, seed, inPlace: false) } else { root.pendingGrad = seed }
         var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
@@ -89,7 +97,7 @@ enum BackwardEngine {
             }
             if !retainGraph { free(node) }
         }
-        for (leaf, g) in zip(leaves.nodes, leaves.grads) {
+        for (leaf, g) in leaves.entries {
             guard let g else { continue }
             if let targets {
                 for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
@@ -123,27 +131,57 @@ enum BackwardEngine {
     }
 }
 
+/// The sweep's work arrays, kept per thread between backward passes (in a C thread-local slot)
+/// so that a small graph's pass allocates none of them: three of the 21 allocations of a tiny
+/// op and its backward. A pass takes the object out of the slot, so a backward pass started
+/// inside a backward rule gets a fresh one; capacity stays at the largest graph seen.
+final class SweepScratch<S: TensorScalar> {
+    var order: [TapeNode<S>] = []
+    var stack: [(TapeNode<S>, Int)] = []
+    var leaves = LeafTable<S>()
+
+    private static var slot: UnsafeMutablePointer<UnsafeMutableRawPointer?> {
+        onsager_backward_scratch(S.self == Float.self ? 0 : 1)
+    }
+
+    /// This thread's scratch, or a new one when the slot is empty (first pass, or a nested one).
+    static func take() -> SweepScratch {
+        let slot = slot
+        guard let p = slot.pointee else { return SweepScratch() }
+        slot.pointee = nil
+        return Unmanaged<SweepScratch>.fromOpaque(p).takeRetainedValue()
+    }
+
+    /// Returns the scratch to this thread's slot (dropped if a nested pass refilled it).
+    func giveBack() {
+        let slot = Self.slot
+        if slot.pointee == nil { slot.pointee = Unmanaged.passRetained(self).toOpaque() }
+    }
+}
+
 /// Leaves met in one sweep with their summed gradients; a linear scan (graphs have few leaves).
 struct LeafTable<S: TensorScalar> {
-    var nodes: [TapeNode<S>] = []
-    var grads: [Tensor<S>?] = []
+    /// Each leaf with its gradient so far (nil until one arrives), in the order they were met.
+    var entries: [(node: TapeNode<S>, grad: Tensor<S>?)] = []
 
     mutating func insert(_ leaf: TapeNode<S>) {
-        if !nodes.contains(where: { $0 === leaf }) {
-            nodes.append(leaf)
-            grads.append(nil)
-        }
+        if !entries.contains(where: { $0.node === leaf }) { entries.append((leaf, nil)) }
     }
 
     /// Adds `g` to the leaf's sum. `inPlace` (outside `createGraph`, where the sum need not be
     /// recorded) adds into the first gradient's storage instead of allocating a third tensor;
     /// copy-on-write keeps any tensor that shares that storage unchanged.
     mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>, inPlace: Bool) {
-        guard let k = nodes.firstIndex(where: { $0 === leaf }) else {
-            nodes.append(leaf)
-            grads.append(g)
+        guard let k = entries.firstIndex(where: { $0.node === leaf }) else {
+            entries.append((leaf, g))
             return
         }
-        if grads[k] == nil { grads[k] = g } else if inPlace { grads[k]!.addInPlace(g) } else { grads[k] = grads[k]! + g }
+        if entries[k].grad == nil {
+            entries[k].grad = g
+        } else if inPlace {
+            entries[k].grad!.addInPlace(g)
+        } else {
+            entries[k].grad = entries[k].grad! + g
+        }
     }
 }

@@ -14,8 +14,22 @@ extension Tensor {
     /// Returns `result` with a tape node for `op` over `inputs`, whose rule is `backward`.
     @inline(__always)
     func attaching(_ op: StaticString, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        attaching(op, nodes: inputs.map { $0.node }, backward)
+    }
+    /// `attaching` for an op of one input (one array fewer per recorded op than the general form).
+    @inline(__always)
+    func attaching(_ op: StaticString, _ input: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        attaching(op, nodes: [input.node], backward)
+    }
+    /// `attaching` for an op of two inputs.
+    @inline(__always)
+    func attaching(_ op: StaticString, _ a: Tensor, _ b: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        attaching(op, nodes: [a.node, b.node], backward)
+    }
+    @inline(__always)
+    private func attaching(_ op: StaticString, nodes: [TapeNode<Scalar>?], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         var out = self
-        out.node = TapeNode(op: op, shape: shape, inputs: inputs.map { $0.node }, backward: backward)
+        out.node = TapeNode(op: op, shape: shape, inputs: nodes, backward: backward)
         return out
     }
 

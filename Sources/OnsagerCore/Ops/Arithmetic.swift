@@ -8,18 +8,32 @@ extension Tensor {
                        _ rule: @escaping (_ a: Tensor, _ b: Tensor, _ g: Tensor) -> (Tensor?, Tensor?)) -> Tensor {
         let y = binaryKernel(k, a, b, name: name)
         guard tracks(a, b) else { return y.checked(name) }
-        return y.attaching(name, [a, b]) { g in
+        return y.attaching(name, a, b) { g in
             let (ga, gb) = rule(a, b, g)
             return [a.node == nil ? nil : ga?.summed(toShape: a.shape), b.node == nil ? nil : gb?.summed(toShape: b.shape)]
         }.checked(name)
     }
 
+    /// `binary` for a sum or difference, whose gradients need neither operand: the rule keeps
+    /// only their shapes, so the operands' buffers are freed as soon as nothing else holds them
+    /// (as PyTorch's add saves no tensor).
+    @inline(__always)
+    static func sumOrDifference(_ k: onsager_binary_op, _ a: Tensor, _ b: Tensor, _ name: StaticString) -> Tensor {
+        let y = binaryKernel(k, a, b, name: name)
+        guard tracks(a, b) else { return y.checked(name) }
+        let aShape = a.shape, bShape = b.shape, aTracked = a.node != nil, bTracked = b.node != nil
+        let negateB = k == ONS_SUB
+        return y.attaching(name, a, b) { g in
+            [aTracked ? g.summed(toShape: aShape) : nil, bTracked ? (negateB ? -g : g).summed(toShape: bShape) : nil]
+        }.checked(name)
+    }
+
     /// Elementwise sum with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public static func + (a: Tensor, b: Tensor) -> Tensor { binary(ONS_ADD, a, b, "add") { _, _, g in (g, g) } }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { sumOrDifference(ONS_ADD, a, b, "add") }
     /// Elementwise difference with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public static func - (a: Tensor, b: Tensor) -> Tensor { binary(ONS_SUB, a, b, "sub") { _, _, g in (g, -g) } }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { sumOrDifference(ONS_SUB, a, b, "sub") }
     /// Elementwise product with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(ONS_MUL, a, b, "mul") { a, b, g in (g * b, g * a) } }

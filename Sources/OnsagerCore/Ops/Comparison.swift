@@ -42,7 +42,7 @@ extension Tensor {
         let y = whereKernel(condition, a, b)
         guard tracks(a, b) else { return y.checked("where") }
         let c = condition.detached()
-        return y.attaching("where", [a, b]) { g in
+        return y.attaching("where", a, b) { g in
             let zero = Tensor(0)
             return [a.node == nil ? nil : Tensor.where(c, g, zero).summed(toShape: a.shape),
                     b.node == nil ? nil : Tensor.where(c, zero, g).summed(toShape: b.shape)]

@@ -26,7 +26,7 @@ extension Tensor {
             Scalar.kernelReduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
             guard Self.tracks(self) else { return y.checked("sum") }
             let inShape = shape
-            return y.attaching("sum", [self]) { g in [Tensor.sumGradient(g, keepShape: [Int](repeating: 1, count: inShape.count), inShape: inShape)] }
+            return y.attaching("sum", self) { g in [Tensor.fullSumGradient(g, inShape: inShape)] }
                 .checked("sum")
         }
         let ax = allAxes(axes, "sum")
@@ -34,7 +34,7 @@ extension Tensor {
         if !keepDims { y = y.reshapedValue(dropShape(ax)) }
         guard Self.tracks(self) else { return y.checked("sum") }
         let inShape = shape, keep = keepShape(ax)
-        return y.attaching("sum", [self]) { g in [Tensor.sumGradient(g, keepShape: keep, inShape: inShape)] }.checked("sum")
+        return y.attaching("sum", self) { g in [Tensor.sumGradient(g, keepShape: keep, inShape: inShape)] }.checked("sum")
     }
 
     /// The gradient of a sum: `g` broadcast back over the summed axes. A loss's gradient is one
@@ -43,6 +43,11 @@ extension Tensor {
     static func sumGradient(_ g: Tensor, keepShape: [Int], inShape: [Int]) -> Tensor {
         if g.scalarCount == 1 && !GradMode.isEnabled { return Tensor(repeating: g.item, shape: inShape) }
         return g.reshaped(keepShape).expanded(to: inShape)
+    }
+    /// `sumGradient` of a sum over all axes (its keep shape, all ones, is built only when needed).
+    static func fullSumGradient(_ g: Tensor, inShape: [Int]) -> Tensor {
+        if !GradMode.isEnabled { return Tensor(repeating: g.item, shape: inShape) }
+        return g.reshaped([Int](repeating: 1, count: inShape.count)).expanded(to: inShape)
     }
     /// Sum over one axis.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
@@ -76,7 +81,7 @@ extension Tensor {
         let y = keepDims ? yKeep : yKeep.reshapedValue(dropShape(ax))
         guard Self.tracks(self) else { return y.checked(name) }
         let x = self, keep = keepShape(ax)
-        return y.attaching(name, [x]) { g in
+        return y.attaching(name, x) { g in
             // Gradient goes to the extremal elements, shared equally among ties.
             let mask = Tensor.binaryKernel(ONS_EQ, x, yKeep, name: name)
             let count = mask.reduceKernel(ONS_RSUM, axes: ax)

@@ -19,7 +19,7 @@ extension Tensor {
         Scalar.kernelSoftplusRowSum(x.basePointer, sum.scalarCount, shape[rank - 1], sum.storage.base, sig.storage.base)
         guard Self.tracks(self) else { return (sum.checked("softplus_sum"), sig) }
         let input = self
-        let out = sum.attaching("softplus_sum", [input]) { g in
+        let out = sum.attaching("softplus_sum", input) { g in
             // Recorded (double backward): σ is recomputed on the tape so it can be differentiated.
             [g.unsqueezed(-1) * (GradMode.isEnabled ? input.sigmoid() : sig)]
         }

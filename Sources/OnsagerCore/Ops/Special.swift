@@ -12,7 +12,7 @@ extension Tensor {
         for i in 0..<scalarCount { dst[i] = Scalar(Foundation.erf(Double(src[i]))) }
         guard Self.tracks(self) else { return out.checked("erf") }
         let input = self
-        return out.attaching("erf", [input]) { g in
+        return out.attaching("erf", input) { g in
             [g * (-(input * input)).exp() * Scalar(2 / Double.pi.squareRoot())]
         }.checked("erf")
     }
