@@ -158,6 +158,35 @@ import Onsager
         #expect(x.grad!.scalars == [52, 208])
     }
 
+    /// The sweep's per-thread work arrays: kept between passes, bounded, released with the thread.
+    @Test func backwardScratchIsKeptBoundedAndReleasedWithItsThread() {
+        let x = T([1, 2]).requiringGrad()
+        (x * x).sum().backward()
+        #expect(SweepScratch<Double>.inSlot != nil, "kept on this thread between passes")
+        var deep = x
+        for _ in 0..<5_000 { deep = deep * 1.0 }
+        deep.sum().backward()
+        let kept = SweepScratch<Double>.inSlot
+        #expect(kept != nil && kept!.order.capacity <= SweepScratch<Double>.keptCapacity
+                && kept!.stack.capacity <= SweepScratch<Double>.keptCapacity, "a big graph's arrays are not kept")
+
+        final class Box: @unchecked Sendable { weak var scratch: SweepScratch<Double>?; var held = false }
+        let box = Box()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { arg in
+            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            let y = Tensor<Double>([3]).requiringGrad()
+            (y * y).sum().backward()
+            box.scratch = SweepScratch<Double>.inSlot
+            box.held = box.scratch != nil
+            return nil
+        }, Unmanaged.passRetained(box).toOpaque())
+        #expect(created == 0)
+        pthread_join(thread, nil)
+        #expect(box.held, "the thread kept one while it ran")
+        #expect(box.scratch == nil, "released when the thread exited")
+    }
+
     @Test func retainGraphAllowsASecondBackward() {
         let x = T([1, 2]).requiringGrad()
         let y = (x * x).sum()

@@ -21,7 +21,8 @@ int onsager_anomaly_enabled(void);
 int onsager_set_anomaly_enabled(int on);
 /// This thread's slot for the backward sweep's reusable work arrays of one scalar type (`kind`
 /// 0 or 1); the sweep takes the object out (leaving NULL) while it runs and puts it back after.
-void **onsager_backward_scratch(int kind);
+/// When the thread exits, `release` is called on what its slots hold. NULL if out of memory.
+void **onsager_backward_scratch(int kind, void (*release)(void *));
 
 #ifdef __cplusplus
 }

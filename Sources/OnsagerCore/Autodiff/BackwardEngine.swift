@@ -131,31 +131,47 @@ enum BackwardEngine {
     }
 }
 
-/// The sweep's work arrays, kept per thread between backward passes (in a C thread-local slot)
-/// so that a small graph's pass allocates none of them: three of the 21 allocations of a tiny
-/// op and its backward. A pass takes the object out of the slot, so a backward pass started
-/// inside a backward rule gets a fresh one; capacity stays at the largest graph seen.
+/// The sweep's work arrays, kept per thread between backward passes (in a slot of the C tape
+/// state) so that a small graph's pass allocates none of them: three of the 21 allocations of a
+/// tiny op and its backward. A pass takes the object out of the slot, so a backward pass started
+/// inside a backward rule gets a fresh one. Arrays that grew past `keptCapacity` (a big graph) are
+/// not kept, and a thread's scratch is released when the thread exits.
 final class SweepScratch<S: TensorScalar> {
     var order: [TapeNode<S>] = []
     var stack: [(TapeNode<S>, Int)] = []
     var leaves = LeafTable<S>()
 
-    private static var slot: UnsafeMutablePointer<UnsafeMutableRawPointer?> {
-        onsager_backward_scratch(S.self == Float.self ? 0 : 1)
+    /// Entries each array may keep between passes (a few tens of KB per thread at most).
+    static var keptCapacity: Int { 1024 }
+
+    /// This thread's slot for `S` (nil for scalar types other than Float and Double, or when the
+    /// C side could not allocate it).
+    private static var slot: UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
+        let kind: Int32 = S.self == Float.self ? 0 : S.self == Double.self ? 1 : -1
+        guard kind >= 0 else { return nil }
+        return onsager_backward_scratch(kind) { Unmanaged<AnyObject>.fromOpaque($0!).release() }
     }
 
     /// This thread's scratch, or a new one when the slot is empty (first pass, or a nested one).
     static func take() -> SweepScratch {
-        let slot = slot
-        guard let p = slot.pointee else { return SweepScratch() }
+        guard let slot, let p = slot.pointee else { return SweepScratch() }
         slot.pointee = nil
         return Unmanaged<SweepScratch>.fromOpaque(p).takeRetainedValue()
     }
 
-    /// Returns the scratch to this thread's slot (dropped if a nested pass refilled it).
+    /// What this thread's slot holds now (tests).
+    static var inSlot: SweepScratch? {
+        guard let p = slot?.pointee else { return nil }
+        return Unmanaged<SweepScratch>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// Returns the emptied scratch to this thread's slot (dropped if a nested pass refilled it).
     func giveBack() {
-        let slot = Self.slot
-        if slot.pointee == nil { slot.pointee = Unmanaged.passRetained(self).toOpaque() }
+        if order.capacity > Self.keptCapacity { order = [] }
+        if stack.capacity > Self.keptCapacity { stack = [] }
+        if leaves.entries.capacity > Self.keptCapacity { leaves.entries = [] }
+        guard let slot = Self.slot, slot.pointee == nil else { return }
+        slot.pointee = Unmanaged.passRetained(self).toOpaque()
     }
 }
 
