@@ -45,19 +45,11 @@ enum BackwardEngine {
         let stamp = onsager_next_stamp()
         let scratch = SweepScratch<S>.take()
         defer { scratch.giveBack() }
-        var order = scratch.order, stack = scratch.stack, leaves = scratch.leaves
-        scratch.order = []; scratch.stack = []; scratch.leaves.entries = []
-        defer {
-            // Empty (the nodes and gradients released), the capacity kept for the next pass.
-            order.removeAll(keepingCapacity: true); stack.removeAll(keepingCapacity: true)
-            leaves.entries.removeAll(keepingCapacity: true)
-            scratch.order = order; scratch.stack = stack; scratch.leaves = leaves
-        }
-        topologicalOrder(from: root, stamp: stamp, leaves: &leaves, order: &order, stack: &stack)
-        if root.isLeaf { leaves.add(root, seed, inPlace: false) } else { root.pendingGrad = seed }
+        topologicalOrder(from: root, stamp: stamp, leaves: &scratch.leaves, order: &scratch.order, stack: &scratch.stack)
+        if root.isLeaf { scratch.leaves.add(root, seed, inPlace: false) } else { root.pendingGrad = seed }
         var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
-        for node in order.reversed() {
+        for node in scratch.order.reversed() {
             guard let g = node.pendingGrad else {
                 if !retainGraph { free(node) }
                 continue
@@ -88,7 +80,7 @@ enum BackwardEngine {
                              "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
                 if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
                 if input.isLeaf {
-                    leaves.add(input, gi, inPlace: !createGraph)
+                    scratch.leaves.add(input, gi, inPlace: !createGraph)
                 } else if input.pendingGrad != nil {
                     if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
                 } else {
@@ -97,7 +89,7 @@ enum BackwardEngine {
             }
             if !retainGraph { free(node) }
         }
-        for (leaf, g) in leaves.entries {
+        for (leaf, g) in scratch.leaves.entries {
             guard let g else { continue }
             if let targets {
                 for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
@@ -137,9 +129,11 @@ enum BackwardEngine {
 /// inside a backward rule gets a fresh one. Arrays that grew past `keptCapacity` (a big graph) are
 /// not kept, and a thread's scratch is released when the thread exits.
 final class SweepScratch<S: TensorScalar> {
-    var order: [TapeNode<S>] = []
-    var stack: [(TapeNode<S>, Int)] = []
-    var leaves = LeafTable<S>()
+    // Unchecked like TapeNode's fields: one pass at a time uses a scratch (take() removes it
+    // from the slot), and the dynamic checks would cost more than the allocations saved.
+    @exclusivity(unchecked) var order: [TapeNode<S>] = []
+    @exclusivity(unchecked) var stack: [(TapeNode<S>, Int)] = []
+    @exclusivity(unchecked) var leaves = LeafTable<S>()
 
     /// Entries each array may keep between passes (a few tens of KB per thread at most).
     static var keptCapacity: Int { 1024 }
@@ -165,11 +159,13 @@ final class SweepScratch<S: TensorScalar> {
         return Unmanaged<SweepScratch>.fromOpaque(p).takeUnretainedValue()
     }
 
-    /// Returns the emptied scratch to this thread's slot (dropped if a nested pass refilled it).
+    /// Empties the scratch (releasing the pass's nodes and gradients, keeping up to
+    /// `keptCapacity` of room) and returns it to this thread's slot (dropped if a nested pass
+    /// refilled it).
     func giveBack() {
-        if order.capacity > Self.keptCapacity { order = [] }
-        if stack.capacity > Self.keptCapacity { stack = [] }
-        if leaves.entries.capacity > Self.keptCapacity { leaves.entries = [] }
+        order.removeAll(keepingCapacity: order.capacity <= Self.keptCapacity)
+        stack.removeAll(keepingCapacity: stack.capacity <= Self.keptCapacity)
+        leaves.entries.removeAll(keepingCapacity: leaves.entries.capacity <= Self.keptCapacity)
         guard let slot = Self.slot, slot.pointee == nil else { return }
         slot.pointee = Unmanaged.passRetained(self).toOpaque()
     }
