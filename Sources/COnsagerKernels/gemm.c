@@ -59,12 +59,20 @@
 // rbm-epoch-10k 1.05x, mlp-big's GEMMs 1.04x; 100x784x2500 0.96-0.97x, the one loss). AVX-512
 // (measured on Zen 4) keeps reading in place.
 #define B_IN_PLACE 0
+// The k loop unrolled four times. Zen 3, one core, package-built gemm.c objects called in
+// rotation in one process (Benchmarks/gemm-objects-ab.sh): 1.01-1.04x against the loop not
+// unrolled on 1024³ and the RBM shapes (100x500x784, 100x784x500 Bᵀ, 784x500x100 Aᵀ, 200x500x784;
+// an object against itself: 0.99-1.01x); in a one-file lab, twice 1.01-1.05x, eight times 0.92-0.98x.
+#undef KUNROLL
+#define KUNROLL 4
 #define T float
 #define TBYTES 4
 #define SUF f32_avx2
 #define NR 16
 #define MC 96
 #include "templates/gemm_template.h"
+#undef KUNROLL
+#define KUNROLL 1   // Double's kernel, not measured unrolled
 #undef T
 #undef TBYTES
 #undef SUF

@@ -1,5 +1,9 @@
 // GEMM template (BLIS-style: packed panels, register-blocked micro-kernel). Included once per
-// (type, ISA) by gemm.c with T, SUF, VBYTES, MR, NR, KC, MC, NC and VFMA defined.
+// (type, ISA) by gemm.c with T, SUF, VBYTES, MR, NR, KC, MC, NC and VFMA defined, and optionally
+// KUNROLL (the micro-kernel's k loop unrolled that many times; 1 when undefined).
+#ifndef KUNROLL
+#define KUNROLL 1
+#endif
 #define G_CAT2(a, b) a##_##b
 #define G_CAT(a, b) G_CAT2(a, b)
 #define FN(name) G_CAT(name, SUF)
@@ -217,6 +221,9 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
         for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(c + i * ldc + l * (64 / (long)sizeof(T)), 1, 3);
     }
+#if KUNROLL > 1
+#pragma clang loop unroll_count(KUNROLL)
+#endif
     G_KLOOP_ALIGN for (long k = 0; k < kc; k++) {
         FN(vec) bv[NV];
 #pragma clang loop unroll(full)

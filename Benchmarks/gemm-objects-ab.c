@@ -1,0 +1,53 @@
+// Two builds of the GEMM, and OpenBLAS, timed call by call in one process: each round calls X, Y and
+// OpenBLAS once, the order rotated round by round, so a shared machine's drift (which moves single
+// runs by 20 %) hits all three alike. X and Y are package-built gemm.c objects with their entry
+// points renamed; Benchmarks/gemm-objects-ab.sh makes them and this binary. Prints the medians of
+// the rates and of the per-round ratios Y/X, X/OpenBLAS and Y/OpenBLAS (> 1: the first is faster).
+// Arguments: M N K transB reps [transA], as Benchmarks/gemm-shape.c. OpenBLAS is loaded from
+// $OPENBLAS_LIB (a libopenblas or numpy's bundled libscipy_openblas64_); without it, only X and Y run.
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <time.h>
+#include <dlfcn.h>
+typedef void (*og)(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
+void X_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
+void Y_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
+void onsager_set_num_threads(int);
+typedef void (*sg_t)(int64_t,int64_t,int64_t,int64_t,int64_t,int64_t,float,const float*,int64_t,const float*,int64_t,float,float*,int64_t);
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+1e-9*t.tv_nsec;}
+static int cmp(const void*a,const void*b){double x=*(double*)a,y=*(double*)b;return x<y?-1:x>y;}
+int main(int argc,char**argv){
+  // numpy's bundled OpenBLAS names its 64-bit-integer cblas_sgemm scipy_cblas_sgemm64_; a system
+  // libopenblas64 names it cblas_sgemm64_.
+  const char *lib = getenv("OPENBLAS_LIB");
+  void *h = lib ? dlopen(lib, RTLD_NOW) : 0;
+  if (lib && !h) { fprintf(stderr, "cannot load %s: %s\n", lib, dlerror()); return 2; }
+  sg_t sg = h ? (sg_t)dlsym(h, "scipy_cblas_sgemm64_") : 0;
+  if (h && !sg) sg = (sg_t)dlsym(h, "cblas_sgemm64_");
+  if (h && !sg) { fprintf(stderr, "%s has no 64-bit-integer cblas_sgemm\n", lib); return 2; }
+  if (argc < 6) { fprintf(stderr, "usage: %s M N K transB reps [transA]\n", argv[0]); return 2; }
+  long M=atol(argv[1]),N=atol(argv[2]),K=atol(argv[3]); int transB=atoi(argv[4]); int reps=atoi(argv[5]); int transA=argc>6?atoi(argv[6]):0;
+  if (M <= 0 || N <= 0 || K <= 0 || reps <= 0) { fprintf(stderr, "M, N, K and reps must be positive\n"); return 2; }
+  onsager_set_num_threads(1);
+  float*A=aligned_alloc(64,4*M*K+64),*B=aligned_alloc(64,4*K*N+64),*C=aligned_alloc(64,4*M*N+64);
+  for(long i=0;i<M*K;i++)A[i]=(rand()%1000)/1000.f; for(long i=0;i<K*N;i++)B[i]=(rand()%1000)/1000.f;
+  long rsa=transA?1:K, csa=transA?M:1, rsb=transB?1:N, csb=transB?K:1;
+  double fl=2.0*M*N*K; double *gx=malloc(8*reps),*gy=malloc(8*reps),*go=malloc(8*reps),*ry=malloc(8*reps),*ro=malloc(8*reps),*roy=malloc(8*reps);
+  for(int r=-3;r<reps;r++){
+    double t[3]={0};
+    for(int q=0;q<3;q++){ int w=(q+r+3)%3; double s0=now();
+      if(w==0) X_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N);
+      else if(w==1) Y_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N);
+      else if(sg) sg(101, transA?112:111, transB?112:111, M,N,K,1,A,transA?M:K,B,transB?K:N,0,C,N);
+      t[w]=now()-s0; }
+    if(r>=0){gx[r]=fl/t[0]/1e9; gy[r]=fl/t[1]/1e9; go[r]=fl/t[2]/1e9; ry[r]=t[0]/t[1]; ro[r]=sg?t[2]/t[0]:0; roy[r]=sg?t[2]/t[1]:0;}
+  }
+  qsort(gx,reps,8,cmp);qsort(gy,reps,8,cmp);qsort(go,reps,8,cmp);qsort(ry,reps,8,cmp);qsort(ro,reps,8,cmp);qsort(roy,reps,8,cmp);
+  printf("%ldx%ldx%ld tA%d tB%d: X %.1f Y %.1f GFLOPS | Y/X %.3f (quartiles %.3f-%.3f)", M, N, K, transA, transB,
+         gx[reps / 2], gy[reps / 2], ry[reps / 2], ry[reps / 4], ry[3 * reps / 4]);
+  if (sg) printf(" | OpenBLAS %.1f GFLOPS, X/OpenBLAS %.3f, Y/OpenBLAS %.3f (quartiles %.3f-%.3f)", go[reps / 2], ro[reps / 2],
+                 roy[reps / 2], roy[reps / 4], roy[3 * reps / 4]);
+  printf("\n");
+  return 0;
+}

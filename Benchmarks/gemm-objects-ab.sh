@@ -1,0 +1,27 @@
+#!/bin/sh
+# Builds Benchmarks/gemm-objects-ab.c against two package-built gemm.c objects (X and Y: copies of
+# .build/release/COnsagerKernels.build/gemm.c.o from two builds, so the code timed is exactly the
+# package's) and runs it on each shape. From the repository root, after `swift build -c release`:
+#   cp .build/release/COnsagerKernels.build/gemm.c.o /tmp/gemm-x.o     # build X, copy; build Y, copy
+#   OPENBLAS_LIB=$VENV/lib/python3.11/site-packages/numpy.libs/libscipy_openblas64_-*.so \
+#     Benchmarks/gemm-objects-ab.sh /tmp/gemm-x.o /tmp/gemm-y.o "1024 1024 1024 0 30" "100 500 784 0 200"
+# Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread. OpenBLAS is unset
+# from OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE here (this machine sets them; they slow it).
+set -e
+[ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
+x=$1 y=$2
+shift 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+objs=.build/release/COnsagerKernels.build
+for v in X Y; do
+    src=$x; [ $v = Y ] && src=$y
+    objcopy --redefine-sym onsager_sgemm=${v}_sgemm --redefine-sym onsager_sgemm_bias=${v}_sgemm_bias \
+            --redefine-sym onsager_dgemm=${v}_dgemm --redefine-sym onsager_dgemm_bias=${v}_dgemm_bias "$src" "$tmp/$v.o"
+done
+clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o \
+    -o "$tmp/ab" -ldl -lm -lpthread
+for shape in "$@"; do
+    # word splitting of $shape is intended: it holds the program's arguments
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "$tmp/ab" $shape
+done
