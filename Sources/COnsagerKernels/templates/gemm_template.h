@@ -338,7 +338,12 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // is chosen per ISA (B_IN_PLACE, gemm.c): where it is off, those products pack B (at once, or
     // lazily for M <= MC) and, up to 256 rows, run all rows as one row block (below).
     int direct = B_IN_PLACE && !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
-    int lazy = !Bpre && !direct && M <= MC;
+    // Where B is not read in place, a column-major B (a layer's x·Wᵀ) is packed lazily up to 256
+    // rows too, not only up to MC: packed at once (or staged), its transposing reads ran 4-15 %
+    // slower (Zen 3, one core, package-built objects called in rotation, Benchmarks/
+    // gemm-objects-ab.sh: 100x2500x784 1.14x, 100x2000x2500 1.15x, 100x500x784 1.07x,
+    // 100x784x500 1.10x, 200x500x784 1.04x, 256x784x500 1.06x). A row-major B lost 3-10 % so.
+    int lazy = !Bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
     // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
     // enough depth to amortise its pass over C.
     long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
@@ -350,8 +355,8 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // Zen 4: the epoch's GEMMs 1.07× (ab.py, 6 rounds), the epoch 1.02×; alone (each call beside
     // an FMA loop, 3 × 15 calls) 200×2500×784 1.10×, 200×500×784 0.99-1.07×.
     long l2 = onsager_l2_cache_bytes();
-    // Without B_IN_PLACE the same holds for a B packed at once: it is then packed and read once.
-    int few_rows = direct || (!B_IN_PLACE && !lazy && M <= 256);
+    // Without B_IN_PLACE the same holds for a B packed at once or lazily: it is then packed and read once.
+    int few_rows = direct || (!B_IN_PLACE && M <= 256);
     long rowblock = few_rows && M > MC && M * kcb * (long)sizeof(T) <= l2 / 4 * 3 ? M : MC;
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
