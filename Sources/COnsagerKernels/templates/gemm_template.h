@@ -31,7 +31,7 @@
 // depends on the code around it, and that moved the rate: two copies of this template in one
 // binary, identical but for where their loops fell (one on a 32-byte boundary spanning three
 // cache lines, the other on a 64-byte one spanning two), timed call by call in alternation,
-// differed by 2-7 % (Zen 3, one core; 1024³ and 100×500×784), and aligned, by 0-0.5 %.
+// differed by 2-7 % (Zen 3, one core; 1024³ and 100×500×784), and aligned, by 0-3 %.
 #ifndef G_KLOOP_ALIGN
 #if defined(__has_attribute)
 #if __has_attribute(code_align)
