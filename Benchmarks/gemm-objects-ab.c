@@ -14,6 +14,7 @@ typedef void (*og)(long,long,long,float,const float*,long,long,const float*,long
 void X_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void Y_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void onsager_set_num_threads(int);
+void onsager_set_contention_detection(int);
 typedef void (*sg_t)(int64_t,int64_t,int64_t,int64_t,int64_t,int64_t,float,const float*,int64_t,const float*,int64_t,float,float*,int64_t);
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+1e-9*t.tv_nsec;}
 static int cmp(const void*a,const void*b){double x=*(double*)a,y=*(double*)b;return x<y?-1:x>y;}
@@ -29,7 +30,10 @@ int main(int argc,char**argv){
   if (argc < 6) { fprintf(stderr, "usage: %s M N K transB reps [transA]\n", argv[0]); return 2; }
   long M=atol(argv[1]),N=atol(argv[2]),K=atol(argv[3]); int transB=atoi(argv[4]); int reps=atoi(argv[5]); int transA=argc>6?atoi(argv[6]):0;
   if (M <= 0 || N <= 0 || K <= 0 || reps <= 0) { fprintf(stderr, "M, N, K and reps must be positive\n"); return 2; }
-  onsager_set_num_threads(1);
+  onsager_set_num_threads(getenv("NT") ? atoi(getenv("NT")) : 1);
+  // OpenBLAS's idle threads spin after each call, which the pool would take for a busy neighbour
+  // (and run in the caller): with NT set, the detection is off and OpenBLAS keeps one thread.
+  if (getenv("NT")) onsager_set_contention_detection(0);
   float*A=aligned_alloc(64,4*M*K+64),*B=aligned_alloc(64,4*K*N+64),*C=aligned_alloc(64,4*M*N+64);
   for(long i=0;i<M*K;i++)A[i]=(rand()%1000)/1000.f; for(long i=0;i<K*N;i++)B[i]=(rand()%1000)/1000.f;
   long rsa=transA?1:K, csa=transA?M:1, rsb=transB?1:N, csb=transB?K:1;

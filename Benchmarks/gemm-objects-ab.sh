@@ -5,8 +5,10 @@
 #   cp .build/release/COnsagerKernels.build/gemm.c.o /tmp/gemm-x.o     # build X, copy; build Y, copy
 #   OPENBLAS_LIB=$VENV/lib/python3.11/site-packages/numpy.libs/libscipy_openblas64_-*.so \
 #     Benchmarks/gemm-objects-ab.sh /tmp/gemm-x.o /tmp/gemm-y.o "1024 1024 1024 0 30" "100 500 784 0 200"
-# Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread. OpenBLAS is unset
-# from OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE here (this machine sets them; they slow it).
+# Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread; NT=2 runs X and Y
+# at two (with the pool's contention detection off) while OpenBLAS keeps one, so at NT only Y/X is
+# a like-for-like ratio. OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
+# sets them; they slow it).
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
 x=$1 y=$2
