@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <time.h>
 #include <dlfcn.h>
-typedef void (*og)(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void X_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void Y_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void onsager_set_num_threads(int);

@@ -336,7 +336,8 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // rows (a batch), each B panel is packed just before its use while the next panel's source is
     // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy"). Reading in place
     // is chosen per ISA (B_IN_PLACE, gemm.c): where it is off, those products pack B (at once, or
-    // lazily for M <= MC) and, up to 256 rows, run all rows as one row block (below).
+    // lazily for M <= MC and for a column-major B up to 256 rows) and, up to 256 rows, run all rows
+    // as one row block (below).
     int direct = B_IN_PLACE && !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
     // Where B is not read in place, a column-major B (a layer's x·Wᵀ) is packed lazily up to 256
     // rows too, not only up to MC: packed at once (or staged), its transposing reads ran 4-15 %
