@@ -3,7 +3,7 @@
 // core (best GFLOPS of repeated 0.2 s runs). Not part of the package build. From the repository root:
 //   K=Sources/COnsagerKernels
 //   for cfg in "12 32 256 144" "12 32 512 144" "12 32 1024 144" "6 64 512 144"; do set -- $cfg
-//     clang -O3 -I$K/include -I$K -DLMR=$1 -DLNR=$2 -DLKC=$3 -DLMC=$4 Benchmarks/gemm-blocking-lab.c -o /tmp/lab
+//     clang -O3 -I$K/include -I$K -DLMR=$1 -DLNR=$2 -DLKC=$3 -DLMC=$4 Benchmarks/gemm-blocking-lab.c $K/cpu.c -o /tmp/lab
 //     echo -n "$cfg: "; for s in "512 512 512" "1024 1024 1024" "100 500 784" "100 784 500 0 1" "784 500 100 1 0"; do taskset -c 1 /tmp/lab $s; done; echo
 //   done
 // Arguments: M N K [transA transB]. Needs an AVX-512 CPU.
@@ -28,6 +28,14 @@
 #ifndef LMC
 #define LMC 144
 #endif
+#ifndef LBIP
+#define LBIP 1   // B_IN_PLACE: full row-major B panels read in place for products of up to 256 rows
+#endif
+#ifndef LKU
+#define LKU 1    // KUNROLL: the micro-kernel's k loop unrolled that many times
+#endif
+#define B_IN_PLACE LBIP
+#define KUNROLL LKU
 #define MR LMR
 #define KC LKC
 #define T float

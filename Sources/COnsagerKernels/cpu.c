@@ -47,6 +47,32 @@ int onsager_force_isa_level(int level) {
 
 void onsager_set_thread_isa(int level) { isa_override = level; }
 
+// The GEMM's blocking family. AVX-512 Float has two tunings of one kernel (gemm.c): the general one,
+// measured on AMD Zen 4 and Zen 5, and Intel's, with shallower K blocks for its L1/L2 balance.
+static _Atomic int gemm_tuning = -1;
+static _Thread_local int gemm_tuning_override = -1;
+
+static int detect_gemm_tuning(void) {
+#if defined(__x86_64__) && defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_is("intel")) return ONSAGER_GEMM_TUNING_INTEL;
+#endif
+    return ONSAGER_GEMM_TUNING_GENERAL;
+}
+
+int onsager_gemm_tuning(void) {
+    if (gemm_tuning_override >= 0) return gemm_tuning_override;
+    int t = atomic_load_explicit(&gemm_tuning, memory_order_relaxed);
+    if (t >= 0) return t;
+    t = detect_gemm_tuning();
+    atomic_store(&gemm_tuning, t);
+    return t;
+}
+
+void onsager_force_gemm_tuning(int tuning) {
+    gemm_tuning_override = tuning == ONSAGER_GEMM_TUNING_GENERAL || tuning == ONSAGER_GEMM_TUNING_INTEL ? tuning : -1;
+}
+
 const char *onsager_isa_name(void) {
     switch (onsager_isa_level()) {
     case 2: return "avx512";

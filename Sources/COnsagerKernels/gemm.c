@@ -97,7 +97,7 @@
 #pragma clang attribute pop
 
 // ---- AVX-512 ----
-// Float: KC = 1024, one K block for most layer shapes. Measured on Zen 4 (one core, FMA peak 117
+// Float (every CPU but Intel's, below): KC = 1024, one K block for most layer shapes. Measured on Zen 4 (one core, FMA peak 117
 // GFLOPS) with the C-tile prefetch: sgemm 1024³ 104 GFLOPS at KC = 256, 106 at 512, 107–108 at
 // 1024; 2048³ 107 → 110. The A block (MC x KC, 576 KB) stays in a 1 MB L2; the B block (KC x NC,
 // 8 MB) in L3. Double keeps KC = 256 (the same bytes per micro-panel as Float at 512).
@@ -113,6 +113,38 @@
 #define MC 144
 #define NC 2048
 #include "templates/gemm_template.h"
+#undef SUF
+#undef KC
+// Float on Intel (chosen at run time from the CPUID vendor, onsager_gemm_tuning; the same tile):
+// K blocks of KC_INTEL = 256, so that the KC x NR panel of B that the micro-kernel reuses across a
+// row block (32 KB) stays in a 48 KB L1 instead of streaming from L2 (128 KB at KC = 1024), and
+// B is packed rather than read in place (BIP_INTEL = 0). Measured on a 2-core Intel Xeon (family 6,
+// model 167, AVX-512; L2 2 MB per core), package-built gemm.c objects called in rotation
+// (Benchmarks/gemm-objects-ab.sh), against the blocking above: 1024³ 1.10x, 2048x1024²
+// 1.10x, 512³ 1.04x, 100x500x784 1.04x, 200x500x784 1.12x, the transposed RBM and MLP shapes
+// 0.98-1.01x, with a busy host; with a calm one 1.00-1.01x, and 200x500x784 1.08-1.09x for the
+// packing alone. KC 384 measured as 256; KC 512 0.96-0.97x; an 8x48 or 6x64 tile 0.94-1.07x.
+// The macros may be set when compiling gemm.c by hand to measure other blockings.
+#ifndef KC_INTEL
+#define KC_INTEL 256
+#endif
+#ifndef KC_LAZY_INTEL
+#define KC_LAZY_INTEL 1024
+#endif
+#ifndef BIP_INTEL
+#define BIP_INTEL 0
+#endif
+#define KC KC_INTEL
+#undef G_KC_LAZY
+#define G_KC_LAZY KC_LAZY_INTEL
+#undef B_IN_PLACE
+#define B_IN_PLACE BIP_INTEL
+#define SUF f32_avx512i
+#include "templates/gemm_template.h"
+#undef G_KC_LAZY
+#define G_KC_LAZY 1024
+#undef B_IN_PLACE
+#define B_IN_PLACE 1
 #undef T
 #undef TBYTES
 #undef SUF
@@ -312,8 +344,16 @@
     }
 
 #if defined(__x86_64__)
+// Double has one AVX-512 instance for every vendor.
+#define gemm_serial_f64_avx512i gemm_serial_f64_avx512
+#define pack_b_f64_avx512i pack_b_f64_avx512
+#define b_buffer_f64_avx512i b_buffer_f64_avx512
+#define blocking_f64_avx512i blocking_f64_avx512
 #define X86_CASES(T, S)                                                                            \
-    case 2: return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512}; \
+    case 2:                                                                                        \
+        if (onsager_gemm_tuning() == ONSAGER_GEMM_TUNING_INTEL)                                    \
+            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i}; \
+        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512}; \
     case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2};
 #else
 #define X86_CASES(T, S)

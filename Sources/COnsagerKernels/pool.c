@@ -83,6 +83,7 @@ static void *job_ctx;
 static long job_ntasks;
 static int job_nworkers;                 // workers that take part in the current job
 static int job_isa;                      // the dispatching thread's ISA level
+static int job_gemm_tuning;              // and its GEMM blocking family
 static _Thread_local int in_parallel = 0;
 
 static long now_ns(void) {
@@ -216,6 +217,7 @@ static void *worker_main(void *arg) {
         // Enter only the job of generation g, while it is open; a late worker leaves untouched.
         if (atomic_load(&job_open) && atomic_load(&generation) == g) {
             onsager_set_thread_isa(job_isa);
+            onsager_force_gemm_tuning(job_gemm_tuning);
             run_tasks(1);
         }
         if (atomic_fetch_sub(&entered, 1) == 1) signal_caller();
@@ -339,6 +341,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (nworkers > workers_started) nworkers = workers_started;
     job_fn = fn; job_ctx = ctx; job_ntasks = ntasks; job_nworkers = nworkers;
     job_isa = onsager_isa_level();
+    job_gemm_tuning = onsager_gemm_tuning();
     atomic_store(&next_task, 0);
     atomic_store(&done_tasks, 0);
     atomic_store(&slowest_worker_task, 0);

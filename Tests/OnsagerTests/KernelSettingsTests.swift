@@ -15,23 +15,33 @@ import COnsagerKernels
 
     /// Runs `body` at `threads` threads and instruction set `isa`, with the pool's contention
     /// fallback off so that jobs are split even while other tests load the machine.
-    func withSettings<R>(threads: Int, isa: Int = 2, _ body: () -> R) -> R {
+    /// `tuning` selects a GEMM blocking family (nil: the CPU's own).
+    func withSettings<R>(threads: Int, isa: Int = 2, tuning: GEMMTuning? = nil, _ body: () -> R) -> R {
         let savedThreads = Kernels.threadCount
         Kernels.threadCount = threads
         Kernels.limitInstructionSet(isa)
+        Kernels.selectGEMMTuning(tuning)
         Kernels.contentionDetection = false
         defer {
             Kernels.threadCount = savedThreads
             Kernels.limitInstructionSet(2)
+            Kernels.selectGEMMTuning(nil)
             Kernels.contentionDetection = true
         }
         return body()
     }
 
     /// GEMM against a Double reference, for awkward sizes, transposed operands, β = 1, every ISA.
+    /// The GEMM blocking families an ISA level has (both at AVX-512; they differ in Float only).
+    static func tunings(isa: Int) -> [GEMMTuning] { isa == 2 ? GEMMTuning.allCases : [.general] }
+
     @Test(arguments: [0, 1, 2])
     func gemmMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
+        for tuning in Self.tunings(isa: isa) { gemmMatchesReference(isa: isa, tuning: tuning) }
+    }
+
+    func gemmMatchesReference(isa: Int, tuning: GEMMTuning) {
         // (100, 70, 1100) and (150, 45, 530): batch-sized M with deep, ragged K (per-panel packing,
         // in-register transposes with K tails); (300, 10, 50) and (128, 7, 500): narrow-C path;
         // (260, 40, 300): row chunks sharing one packed B (in Double over two K blocks; more
@@ -43,31 +53,31 @@ import COnsagerKernels
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
                 let a = Tensor<Float>.uniform(ta ? [k, m] : [m, k], low: -1, high: 1, generator: g)
                 let b = Tensor<Float>.uniform(tb ? [n, k] : [k, n], low: -1, high: 1, generator: g)
-                let got = withSettings(threads: 2, isa: isa) { matmul(ta ? a.T : a, tb ? b.T : b) }
+                let got = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ta ? a.T : a, tb ? b.T : b) }
                 let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
                 let bd = Tensor<Double>(shape: b.shape, scalars: b.scalars.map(Double.init))
                 let ref = naiveMatmul(ta ? ad.T.contiguous() : ad, tb ? bd.T.contiguous() : bd)
                 let err = zip(got.scalars, ref.scalars).map { Swift.abs(Double($0) - $1) }.max() ?? 0
-                #expect(err < 1e-5 * Double(k), "isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(err)")
-                let gotD = withSettings(threads: 2, isa: isa) { matmul(ta ? ad.T : ad, tb ? bd.T : bd) }
+                #expect(err < 1e-5 * Double(k), "isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(err)")
+                let gotD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ta ? ad.T : ad, tb ? bd.T : bd) }
                 let errD = zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
-                #expect(errD < 1e-14 * Double(k), "Double, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
+                #expect(errD < 1e-14 * Double(k), "Double, isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
                 // The bias epilogue (every tile, edge tiles and the narrow-C shortcut included).
                 let bias = Tensor<Float>.uniform([n], low: -1, high: 1, generator: g)
-                let gotBias = withSettings(threads: 2, isa: isa) { matmul(ta ? a.T : a, tb ? b.T : b, adding: bias) }
+                let gotBias = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ta ? a.T : a, tb ? b.T : b, adding: bias) }
                 let biasScalars = bias.scalars
                 let errBias = zip(gotBias.scalars, ref.scalars).enumerated().map { Swift.abs(Double($1.0) - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
-                #expect(gotBias.shape == [m, n] && errBias < 1e-5 * Double(k + 1), "bias, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBias)")
+                #expect(gotBias.shape == [m, n] && errBias < 1e-5 * Double(k + 1), "bias, isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBias)")
                 let biasD = Tensor<Double>(shape: [n], scalars: biasScalars.map(Double.init))
-                let gotBiasD = withSettings(threads: 2, isa: isa) { matmul(ta ? ad.T : ad, tb ? bd.T : bd, adding: biasD) }
+                let gotBiasD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ta ? ad.T : ad, tb ? bd.T : bd, adding: biasD) }
                 let errBiasD = zip(gotBiasD.scalars, ref.scalars).enumerated().map { Swift.abs($1.0 - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
-                #expect(errBiasD < 1e-14 * Double(k + 1), "Double bias, isa \(isa) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBiasD)")
+                #expect(errBiasD < 1e-14 * Double(k + 1), "Double bias, isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBiasD)")
             }
         }
         // Double GEMM with accumulation into C (beta = 1) through the raw kernel.
         let a = Inputs.random([9, 11], seed: 1), b = Inputs.random([11, 6], seed: 2)
         var c = [Double](repeating: 1, count: 54)
-        withSettings(threads: 1, isa: isa) {
+        withSettings(threads: 1, isa: isa, tuning: tuning) {
             c.withUnsafeMutableBufferPointer { cp in
                 onsager_dgemm(9, 6, 11, 2, a.basePointer, 11, 1, b.basePointer, 6, 1, 1, cp.baseAddress, 6)
             }
@@ -103,7 +113,7 @@ import COnsagerKernels
     }
 
     /// A·B against a Double reference in Float and Double at one thread, and the same bits at two
-    /// threads (which share one packed B or split the columns).
+    /// threads (which share one packed B or split the columns), in each GEMM blocking family.
     func checkGEMM(m: Int, k: Int, n: Int, columnMajorB: Bool, isa: Int) {
         let g = RandomGenerator(seed: 21)
         let ad = Tensor<Double>.uniform([m, k], low: -1, high: 1, generator: g)
@@ -115,16 +125,18 @@ import COnsagerKernels
         // The same B as the transposed view of its transpose's contiguous copy: column-major.
         let bF = columnMajorB ? b.transposed().contiguous().transposed() : b
         let bD = columnMajorB ? bd.transposed().contiguous().transposed() : bd
-        let got = withSettings(threads: 1, isa: isa) { matmul(a, bF) }
-        let gotD = withSettings(threads: 1, isa: isa) { matmul(ad, bD) }
-        let what = "\(m)×\(n)×\(k), \(columnMajorB ? "column-major B" : "row-major B"), isa \(isa)"
-        #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(what)")
-        #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(what)")
-        // (Compared first, so that a failure names the case instead of printing every value.)
-        let sameF = withSettings(threads: 2, isa: isa) { matmul(a, bF) }.scalars == got.scalars
-        let sameD = withSettings(threads: 2, isa: isa) { matmul(ad, bD) }.scalars == gotD.scalars
-        #expect(sameF, "Float, \(what), 2 threads")
-        #expect(sameD, "Double, \(what), 2 threads")
+        for tuning in Self.tunings(isa: isa) {
+            let got = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(a, bF) }
+            let gotD = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(ad, bD) }
+            let what = "\(m)×\(n)×\(k), \(columnMajorB ? "column-major B" : "row-major B"), isa \(isa), \(tuning) tuning"
+            #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(what)")
+            #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(what)")
+            // (Compared first, so that a failure names the case instead of printing every value.)
+            let sameF = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(a, bF) }.scalars == got.scalars
+            let sameD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ad, bD) }.scalars == gotD.scalars
+            #expect(sameF, "Float, \(what), 2 threads")
+            #expect(sameD, "Double, \(what), 2 threads")
+        }
     }
 
     func naiveMatmul(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Tensor<Double> {
@@ -238,7 +250,33 @@ import COnsagerKernels
     }
 
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
-        Self.expectIdentical(withSettings(threads: 1, Self.largeOps), withSettings(threads: 2, Self.largeOps), "2 threads")
+        for tuning in Self.tunings(isa: Self.hardwareLevel) {
+            Self.expectIdentical(withSettings(threads: 1, tuning: tuning, Self.largeOps), withSettings(threads: 2, tuning: tuning, Self.largeOps),
+                                 "2 threads, \(tuning) tuning")
+        }
+    }
+
+    /// The GEMM's blocking family follows the CPU vendor (Intel's own on Intel CPUs), a selection
+    /// holds for the calling thread until cleared, and the two families compute the same product.
+    @Test func gemmTuningFollowsTheVendor() throws {
+        Kernels.selectGEMMTuning(nil)
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        if cpuinfo.contains("vendor_id") {
+            #expect((Kernels.gemmTuning == .intel) == cpuinfo.contains("GenuineIntel"), "detected \(Kernels.gemmTuning)")
+        }
+        for tuning in GEMMTuning.allCases {
+            Kernels.selectGEMMTuning(tuning)
+            #expect(Kernels.gemmTuning == tuning)
+        }
+        Kernels.selectGEMMTuning(nil)
+        let g = RandomGenerator(seed: 5)
+        let a = Tensor<Float>.uniform([200, 784], low: -1, high: 1, generator: g), b = Tensor<Float>.uniform([784, 500], low: -1, high: 1, generator: g)
+        let products = GEMMTuning.allCases.map { tuning in withSettings(threads: 2, tuning: tuning) { matmul(a, b).scalars } }
+        let gap = zip(products[0], products[1]).map { Swift.abs($0 - $1) }.max() ?? .infinity
+        #expect(gap < 1e-5 * 784, "general and Intel blocking differ by \(gap)")
+        // At AVX-512 the two sum in different orders (K blocks of 784 and of 196), so the
+        // selection is seen to take effect.
+        if Self.hardwareLevel == 2 { #expect(products[0] != products[1]) }
     }
 
     /// ImageDeformation draws every random number before splitting images between threads, so a

@@ -20,6 +20,17 @@ int onsager_force_isa_level(int level);
 /// Sets the calling thread's ISA level directly (-1: the detected one); used by the pool.
 void onsager_set_thread_isa(int level);
 const char *onsager_isa_name(void);
+// GEMM blocking families (onsager_gemm_tuning).
+enum {
+    ONSAGER_GEMM_TUNING_GENERAL = 0,   // measured on AMD Zen 4 and Zen 5; every non-Intel CPU
+    ONSAGER_GEMM_TUNING_INTEL = 1      // Intel CPUs with AVX-512 (shallower K blocks for Float)
+};
+/// The GEMM blocking family in force for the calling thread: from the CPUID vendor, unless
+/// onsager_force_gemm_tuning set one. It changes the AVX-512 Float blocking (and so the
+/// summation order), never which results are correct.
+int onsager_gemm_tuning(void);
+/// Sets the calling thread's GEMM blocking family (-1: the detected one). For tests and benchmarks.
+void onsager_force_gemm_tuning(int tuning);
 /// Bytes of this CPU's L2 cache (per core), from the C library where it says (glibc: CPUID);
 /// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
 long onsager_l2_cache_bytes(void);
