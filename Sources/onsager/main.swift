@@ -41,5 +41,5 @@ case "gradcheck":
     exit(runGradcheckReport() ? 0 : 1)
 default:
     options.finish()
-    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource))")
+    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource))")
 }
