@@ -117,13 +117,16 @@
 #undef KC
 // Float on Intel (chosen at run time from the CPUID vendor, onsager_gemm_tuning; the same tile):
 // K blocks of KC_INTEL = 256, so that the KC x NR panel of B that the micro-kernel reuses across a
-// row block (32 KB) stays in a 48 KB L1 instead of streaming from L2 (128 KB at KC = 1024), and
-// B is packed rather than read in place (BIP_INTEL = 0). Measured on a 2-core Intel Xeon (family 6,
+// row block (32 KB) fits a 48 KB L1 (128 KB at KC = 1024), and B packed rather than read in place
+// (BIP_INTEL = 0). Batch-sized products with a column-major B keep K blocks of up to 1024
+// (KC_LAZY_INTEL; 256 there measured 0.96-1.00x). Measured on a 2-core Intel Xeon (family 6,
 // model 167, AVX-512; L2 2 MB per core), package-built gemm.c objects called in rotation
-// (Benchmarks/gemm-objects-ab.sh), against the blocking above: 1024³ 1.10x, 2048x1024²
-// 1.10x, 512³ 1.04x, 100x500x784 1.04x, 200x500x784 1.12x, the transposed RBM and MLP shapes
-// 0.98-1.01x, with a busy host; with a calm one 1.00-1.01x, and 200x500x784 1.08-1.09x for the
-// packing alone. KC 384 measured as 256; KC 512 0.96-0.97x; an 8x48 or 6x64 tile 0.94-1.07x.
+// (Benchmarks/gemm-objects-ab.sh), against the blocking above: on a busy host 1024³ 1.10x,
+// 2048x1024² 1.10x, 512³ 1.04x, 100x500x784 1.04x, 200x500x784 1.12x, the other RBM and MLP
+// shapes 0.98-1.01x; on a calm one 512³ 1.03x, 200x500x784 1.07x, the others 0.99-1.01x. Apart
+// (host state not recorded), KC 256 alone read 0.99-1.01x and packing alone 1.09x on 200x500x784:
+// the smaller K blocks pay on large products under load only. KC 384 read 0.97-1.02x of 256,
+// KC 512 0.96-0.97x on 1024³, 512³ and 200x500x784; an 8x48 or 6x64 tile 0.94-1.11x.
 // The macros may be set when compiling gemm.c by hand to measure other blockings.
 #ifndef KC_INTEL
 #define KC_INTEL 256
