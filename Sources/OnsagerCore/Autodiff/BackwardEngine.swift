@@ -16,23 +16,33 @@ enum BackwardEngine {
     /// Non-leaf nodes reachable from `root` in post-order (walk it backwards: root first); leaves
     /// reached are appended to `leaves`.
     static func topologicalOrder<S>(from root: TapeNode<S>, stamp: UInt64, leaves: inout LeafTable<S>,
-                                    order: inout [TapeNode<S>], stack: inout [(TapeNode<S>, Int)]) {
+                                    order: inout [Unmanaged<TapeNode<S>>], stack: inout [(Unmanaged<TapeNode<S>>, Int)]) {
         if root.isLeaf { leaves.insert(root); return }
         root.visitStamp = stamp
-        stack.append((root, 0))
+        // The stack does not own its nodes (the graph keeps them alive while it is walked), and
+        // nodes are read through guaranteed references: no reference counting per step.
+        stack.append((Unmanaged.passUnretained(root), 0))
         while !stack.isEmpty {
-            let (node, i) = stack[stack.count - 1]
-            if i < node.inputs.count {
-                stack[stack.count - 1].1 = i + 1
-                guard let p = node.inputs[i] else { continue }
-                if p.isLeaf { leaves.insert(p) } else if p.visitStamp != stamp {
-                    p.visitStamp = stamp
-                    stack.append((p, 0))
+            let top = stack.count - 1
+            let (unmanaged, i) = stack[top]
+            var finished = false
+            let next: Unmanaged<TapeNode<S>>? = unmanaged._withUnsafeGuaranteedRef { node in
+                guard i < node.inputs.count else {
+                    order.append(Unmanaged.passUnretained(node))
+                    finished = true
+                    return nil
                 }
-            } else {
-                order.append(node)
-                stack.removeLast()
+                stack[top].1 = i + 1
+                guard let p = node.inputs[i] else { return nil }
+                if p.isLeaf {
+                    leaves.insert(p)
+                } else if p.visitStamp != stamp {
+                    p.visitStamp = stamp
+                    return Unmanaged.passUnretained(p)
+                }
+                return nil
             }
+            if let next { stack.append((next, 0)) } else if finished { stack.removeLast() }
         }
     }
 
@@ -49,45 +59,59 @@ enum BackwardEngine {
         if root.isLeaf { scratch.leaves.add(root, seed, inPlace: false) } else { root.pendingGrad = seed }
         var results = [Tensor<S>?](repeating: nil, count: targets?.count ?? 0)
         let checking = onsager_anomaly_enabled() != 0
-        for node in scratch.order.reversed() {
-            guard let g = node.pendingGrad else {
-                if !retainGraph { free(node) }
-                continue
-            }
-            node.pendingGrad = nil
-            if let targets {
-                for (k, t) in targets.enumerated() where t === node { results[k] = g }
-            } else if node.retainsGrad {
-                accumulate(g, into: node, createGraph: createGraph)
-            }
-            guard let rule = node.backwardRule else {
-                fatalError("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
-            }
-            // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
-            // "backward of <op>", naming the op whose rule produced it.
-            let grads: [Tensor<S>?]
-            if checking {
-                let saved = onsager_set_anomaly_enabled(0)
-                grads = rule(g)
-                onsager_set_anomaly_enabled(saved)
-            } else {
-                grads = rule(g)
-            }
-            check(grads.count == node.inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputs.count) inputs")
-            for (input, gi) in zip(node.inputs, grads) {
-                guard let input, let gi else { continue }
-                check(gi.shape == input.shape,
-                             "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
-                if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
-                if input.isLeaf {
-                    scratch.leaves.add(input, gi, inPlace: !createGraph)
-                } else if input.pendingGrad != nil {
-                    if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
+        // Reference counting was 40 % of a tiny op plus backward (each count is an atomic
+        // instruction), so the sweep copies nothing it can move: the order does not own its
+        // nodes (the graph does, as long as no node's inputs are cleared: that waits until the
+        // sweep is over), the pending gradient, the rule and each input's gradient are taken out
+        // rather than copied.
+        var index = scratch.order.count
+        while index > 0 {
+            index -= 1
+            scratch.order[index]._withUnsafeGuaranteedRef { node in
+                guard let g = node.pendingGrad.take() else {
+                    if !retainGraph { node.backwardRule = nil }
+                    return
+                }
+                if let targets {
+                    for (k, t) in targets.enumerated() where t === node { results[k] = g }
+                } else if node.retainsGrad {
+                    accumulate(g, into: node, createGraph: createGraph)
+                }
+                // Freed as soon as it has run, with the tensors it saved.
+                guard let rule = node.backwardRule else {
+                    fatalError("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
+                }
+                if !retainGraph { node.backwardRule = nil }
+                // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
+                // "backward of <op>", naming the op whose rule produced it.
+                var grads: [Tensor<S>?]
+                if checking {
+                    let saved = onsager_set_anomaly_enabled(0)
+                    grads = rule(g)
+                    onsager_set_anomaly_enabled(saved)
                 } else {
-                    input.pendingGrad = gi
+                    grads = rule(g)
+                }
+                let inputs = node.inputs
+                check(grads.count == inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(inputs.count) inputs")
+                for k in 0..<inputs.count {
+                    guard let input = inputs[k], let gi = grads[k].take() else { continue }
+                    check(gi.shape == input.shape,
+                                 "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+                    if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
+                    if input.isLeaf {
+                        scratch.leaves.add(input, gi, inPlace: !createGraph)
+                    } else if input.pendingGrad != nil {
+                        if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
+                    } else {
+                        input.pendingGrad = gi
+                    }
                 }
             }
-            if !retainGraph { free(node) }
+        }
+        // Children before parents: each node is still held by its parents when its own inputs go.
+        if !retainGraph {
+            for node in scratch.order { node._withUnsafeGuaranteedRef { $0.inputs = [] } }
         }
         for (leaf, g) in scratch.leaves.entries {
             guard let g else { continue }
@@ -98,11 +122,6 @@ enum BackwardEngine {
             }
         }
         return results
-    }
-
-    @inline(__always) static func free<S>(_ node: TapeNode<S>) {
-        node.backwardRule = nil
-        node.inputs = []
     }
 
     /// Adds `g` to the node's `grad`: in place outside `createGraph` (as PyTorch accumulates;
@@ -131,8 +150,8 @@ enum BackwardEngine {
 final class SweepScratch<S: TensorScalar> {
     // Unchecked like TapeNode's fields: one pass at a time uses a scratch (take() removes it
     // from the slot), and the dynamic checks would cost more than the allocations saved.
-    @exclusivity(unchecked) var order: [TapeNode<S>] = []
-    @exclusivity(unchecked) var stack: [(TapeNode<S>, Int)] = []
+    @exclusivity(unchecked) var order: [Unmanaged<TapeNode<S>>] = []
+    @exclusivity(unchecked) var stack: [(Unmanaged<TapeNode<S>>, Int)] = []
     @exclusivity(unchecked) var leaves = LeafTable<S>()
 
     /// Entries each array may keep between passes (a few tens of KB per thread at most).
