@@ -27,13 +27,13 @@ enum BackwardEngine {
             let (unmanaged, i) = stack[top]
             var finished = false
             let next: Unmanaged<TapeNode<S>>? = unmanaged._withUnsafeGuaranteedRef { node in
-                guard i < node.inputs.count else {
+                guard i < node.inputCount else {
                     order.append(Unmanaged.passUnretained(node))
                     finished = true
                     return nil
                 }
                 stack[top].1 = i + 1
-                guard let p = node.inputs[i] else { return nil }
+                guard let p = node.input(i) else { return nil }
                 if p.isLeaf {
                     leaves.insert(p)
                 } else if p.visitStamp != stamp {
@@ -92,10 +92,9 @@ enum BackwardEngine {
                 } else {
                     grads = rule(g)
                 }
-                let inputs = node.inputs
-                check(grads.count == inputs.count, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(inputs.count) inputs")
-                for k in 0..<inputs.count {
-                    guard let input = inputs[k], let gi = grads[k].take() else { continue }
+                check(grads.count == node.inputCount, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputCount) inputs")
+                for k in 0..<grads.count {
+                    guard let input = node.input(k), let gi = grads[k].take() else { continue }
                     check(gi.shape == input.shape,
                                  "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
                     if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
@@ -111,14 +110,17 @@ enum BackwardEngine {
         }
         // Children before parents: each node is still held by its parents when its own inputs go.
         if !retainGraph {
-            for node in scratch.order { node._withUnsafeGuaranteedRef { $0.inputs = [] } }
+            for node in scratch.order { node._withUnsafeGuaranteedRef { $0.cutInputs() } }
         }
-        for (leaf, g) in scratch.leaves.entries {
-            guard let g else { continue }
-            if let targets {
-                for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
-            } else {
-                accumulate(g, into: leaf, createGraph: createGraph)
+        for e in 0..<scratch.leaves.entries.count {
+            guard let g = scratch.leaves.entries[e].grad.take() else { continue }
+            let leaf = Unmanaged.passUnretained(scratch.leaves.entries[e].node)
+            leaf._withUnsafeGuaranteedRef { leaf in
+                if let targets {
+                    for (k, t) in targets.enumerated() where t === leaf { results[k] = g }
+                } else {
+                    accumulate(g, into: leaf, createGraph: createGraph)
+                }
             }
         }
         return results
@@ -193,10 +195,16 @@ final class SweepScratch<S: TensorScalar> {
 /// Leaves met in one sweep with their summed gradients; a linear scan (graphs have few leaves).
 struct LeafTable<S: TensorScalar> {
     /// Each leaf with its gradient so far (nil until one arrives), in the order they were met.
-    var entries: [(node: TapeNode<S>, grad: Tensor<S>?)] = []
+    /// A leaf and its gradient so far (a struct, not a tuple: an array of tuples is destroyed
+    /// element by element through the runtime's generic tuple witnesses).
+    struct Entry {
+        let node: TapeNode<S>
+        var grad: Tensor<S>?
+    }
+    var entries: [Entry] = []
 
     mutating func insert(_ leaf: TapeNode<S>) {
-        if !entries.contains(where: { $0.node === leaf }) { entries.append((leaf, nil)) }
+        if !entries.contains(where: { $0.node === leaf }) { entries.append(Entry(node: leaf, grad: nil)) }
     }
 
     /// Adds `g` to the leaf's sum. `inPlace` (outside `createGraph`, where the sum need not be
@@ -204,7 +212,7 @@ struct LeafTable<S: TensorScalar> {
     /// copy-on-write keeps any tensor that shares that storage unchanged.
     mutating func add(_ leaf: TapeNode<S>, _ g: Tensor<S>, inPlace: Bool) {
         guard let k = entries.firstIndex(where: { $0.node === leaf }) else {
-            entries.append((leaf, g))
+            entries.append(Entry(node: leaf, grad: g))
             return
         }
         if entries[k].grad == nil {

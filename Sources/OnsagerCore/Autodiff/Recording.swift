@@ -16,15 +16,19 @@ extension Tensor {
     func attaching(_ op: StaticString, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         attaching(op, nodes: inputs.map { $0.node }, backward)
     }
-    /// `attaching` for an op of one input (one array fewer per recorded op than the general form).
+    /// `attaching` for an op of one input (no array of inputs).
     @inline(__always)
     func attaching(_ op: StaticString, _ input: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        attaching(op, nodes: [input.node], backward)
+        var out = self
+        out.node = TapeNode(op: op, shape: shape, input: input.node, backward: backward)
+        return out
     }
     /// `attaching` for an op of two inputs.
     @inline(__always)
     func attaching(_ op: StaticString, _ a: Tensor, _ b: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        attaching(op, nodes: [a.node, b.node], backward)
+        var out = self
+        out.node = TapeNode(op: op, shape: shape, inputs: a.node, b.node, backward: backward)
+        return out
     }
     @inline(__always)
     private func attaching(_ op: StaticString, nodes: [TapeNode<Scalar>?], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {

@@ -14,7 +14,14 @@
     package let shape: [Int]
     /// Whether this node is a leaf.
     package let isLeaf: Bool
-    @exclusivity(unchecked) var inputs: [TapeNode?]
+    // The inputs' nodes: the first two inline (almost every op has one or two), the others in an
+    // array, so that recording an op allocates no array. Cut (set to nil) once a backward pass
+    // has freed the graph.
+    @exclusivity(unchecked) var firstInput: TapeNode?
+    @exclusivity(unchecked) var secondInput: TapeNode?
+    @exclusivity(unchecked) var otherInputs: [TapeNode?]
+    /// Number of inputs (gradients the rule returns).
+    let inputCount: Int
     @exclusivity(unchecked) var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
     /// Accumulated gradient (leaves, and non-leaves that asked to retain it).
     @exclusivity(unchecked) var grad: Tensor<Scalar>?
@@ -28,14 +35,54 @@
         op = "leaf"
         self.shape = shape
         isLeaf = true
-        inputs = []
+        inputCount = 0
+        otherInputs = []
     }
 
+    /// A node of an op of one input.
+    init(op: StaticString, shape: [Int], input: TapeNode?, backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
+        self.op = op
+        self.shape = shape
+        isLeaf = false
+        firstInput = input
+        otherInputs = []
+        inputCount = 1
+        backwardRule = backward
+    }
+
+    /// A node of an op of two inputs.
+    init(op: StaticString, shape: [Int], inputs a: TapeNode?, _ b: TapeNode?, backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
+        self.op = op
+        self.shape = shape
+        isLeaf = false
+        firstInput = a
+        secondInput = b
+        otherInputs = []
+        inputCount = 2
+        backwardRule = backward
+    }
+
+    /// A node of an op of any number of inputs.
     init(op: StaticString, shape: [Int], inputs: [TapeNode?], backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
         self.op = op
         self.shape = shape
         isLeaf = false
-        self.inputs = inputs
+        inputCount = inputs.count
+        firstInput = inputs.count > 0 ? inputs[0] : nil
+        secondInput = inputs.count > 1 ? inputs[1] : nil
+        otherInputs = inputs.count > 2 ? Array(inputs[2...]) : []
         backwardRule = backward
+    }
+
+    /// The node of input `k` (nil when that input is not recorded, or the graph was freed).
+    @inline(__always) func input(_ k: Int) -> TapeNode? {
+        k == 0 ? firstInput : k == 1 ? secondInput : otherInputs[k - 2]
+    }
+
+    /// Cuts the links to the inputs (a backward pass freeing the graph).
+    func cutInputs() {
+        firstInput = nil
+        secondInput = nil
+        otherInputs = []
     }
 }
