@@ -62,14 +62,14 @@ enum BackwardEngine {
         // Reference counting was 40 % of a tiny op plus backward (each count is an atomic
         // instruction), so the sweep copies nothing it can move: the order does not own its
         // nodes (the graph does, as long as no node's inputs are cleared: that waits until the
-        // sweep is over), the pending gradient, the rule and each input's gradient are taken out
-        // rather than copied.
+        // sweep is over), the pending gradient and each input's gradient are moved rather than
+        // copied.
         var index = scratch.order.count
         while index > 0 {
             index -= 1
             scratch.order[index]._withUnsafeGuaranteedRef { node in
                 guard let g = node.pendingGrad.take() else {
-                    if !retainGraph { node.backwardRule = nil }
+                    if !retainGraph { node.rule = nil }
                     return
                 }
                 if let targets {
@@ -78,32 +78,29 @@ enum BackwardEngine {
                     accumulate(g, into: node, createGraph: createGraph)
                 }
                 // Freed as soon as it has run, with the tensors it saved.
-                guard let rule = node.backwardRule else {
+                guard let rule = retainGraph ? node.rule : node.rule.take() else {
                     fatalError("backward: the graph through '\(node.op)' was already freed by an earlier backward pass; pass retainGraph: true to the first one")
                 }
-                if !retainGraph { node.backwardRule = nil }
                 // Ops inside a rule are not checked one by one: a non-finite gradient is reported as
                 // "backward of <op>", naming the op whose rule produced it.
-                var grads: [Tensor<S>?]
-                if checking {
-                    let saved = onsager_set_anomaly_enabled(0)
-                    grads = rule(g)
-                    onsager_set_anomaly_enabled(saved)
-                } else {
-                    grads = rule(g)
-                }
-                check(grads.count == node.inputCount, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputCount) inputs")
-                for k in 0..<grads.count {
-                    guard let input = node.input(k), let gi = grads[k].take() else { continue }
-                    check(gi.shape == input.shape,
-                                 "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
-                    if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
-                    if input.isLeaf {
-                        scratch.leaves.add(input, gi, inPlace: !createGraph)
-                    } else if input.pendingGrad != nil {
-                        if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
-                    } else {
-                        input.pendingGrad = gi
+                let saved = checking ? onsager_set_anomaly_enabled(0) : 0
+                switch rule {
+                case .one(let r):
+                    let g0 = r(g)
+                    if checking { onsager_set_anomaly_enabled(saved) }
+                    if let g0 { deliver(g0, to: node.firstInput, of: node, scratch, createGraph: createGraph, checking: checking) }
+                case .two(let r):
+                    let (g0, g1) = r(g)
+                    if checking { onsager_set_anomaly_enabled(saved) }
+                    if let g0 { deliver(g0, to: node.firstInput, of: node, scratch, createGraph: createGraph, checking: checking) }
+                    if let g1 { deliver(g1, to: node.secondInput, of: node, scratch, createGraph: createGraph, checking: checking) }
+                case .many(let r):
+                    var grads = r(g)
+                    if checking { onsager_set_anomaly_enabled(saved) }
+                    check(grads.count == node.inputCount, "backward of '\(node.op)': rule returned \(grads.count) gradients for \(node.inputCount) inputs")
+                    for k in 0..<grads.count {
+                        guard let gk = grads[k].take() else { continue }
+                        deliver(gk, to: node.input(k), of: node, scratch, createGraph: createGraph, checking: checking)
                     }
                 }
             }
@@ -124,6 +121,25 @@ enum BackwardEngine {
             }
         }
         return results
+    }
+
+    /// Hands `gi`, a gradient that `node`'s rule returned, to `input`: summed into the leaf table
+    /// for a leaf, into the input's pending gradient otherwise. Nothing for an input that is not
+    /// recorded.
+    @inline(__always)
+    static func deliver<S>(_ gi: consuming Tensor<S>, to input: TapeNode<S>?, of node: TapeNode<S>, _ scratch: SweepScratch<S>,
+                           createGraph: Bool, checking: Bool) {
+        guard let input else { return }
+        check(gi.shape == input.shape,
+              "backward of '\(node.op)': gradient of shape \(gi.shape) for an input of shape \(input.shape)")
+        if checking { AnomalyDetection.inspect(gi, op: node.op, backward: true) }
+        if input.isLeaf {
+            scratch.leaves.add(input, gi, inPlace: !createGraph)
+        } else if input.pendingGrad != nil {
+            if createGraph { input.pendingGrad = input.pendingGrad! + gi } else { input.pendingGrad!.addInPlace(gi) }
+        } else {
+            input.pendingGrad = gi
+        }
     }
 
     /// Adds `g` to the node's `grad`: in place outside `createGraph` (as PyTorch accumulates;

@@ -16,16 +16,16 @@ extension Tensor {
     func attaching(_ op: StaticString, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         attaching(op, nodes: inputs.map { $0.node }, backward)
     }
-    /// `attaching` for an op of one input (no array of inputs).
+    /// `attaching` for an op of one input: no array of inputs, and a rule returning its one gradient.
     @inline(__always)
-    func attaching(_ op: StaticString, _ input: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    func attaching(_ op: StaticString, _ input: Tensor, _ backward: @escaping (Tensor) -> Tensor?) -> Tensor {
         var out = self
         out.node = TapeNode(op: op, shape: shape, input: input.node, backward: backward)
         return out
     }
-    /// `attaching` for an op of two inputs.
+    /// `attaching` for an op of two inputs: a rule returning a pair of gradients.
     @inline(__always)
-    func attaching(_ op: StaticString, _ a: Tensor, _ b: Tensor, _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    func attaching(_ op: StaticString, _ a: Tensor, _ b: Tensor, _ backward: @escaping (Tensor) -> (Tensor?, Tensor?)) -> Tensor {
         var out = self
         out.node = TapeNode(op: op, shape: shape, inputs: a.node, b.node, backward: backward)
         return out

@@ -22,7 +22,8 @@
     @exclusivity(unchecked) var otherInputs: [TapeNode?]
     /// Number of inputs (gradients the rule returns).
     let inputCount: Int
-    @exclusivity(unchecked) var backwardRule: ((Tensor<Scalar>) -> [Tensor<Scalar>?])?
+    /// The backward rule; nil for leaves and once a backward pass has freed the graph.
+    @exclusivity(unchecked) var rule: Rule?
     /// Accumulated gradient (leaves, and non-leaves that asked to retain it).
     @exclusivity(unchecked) var grad: Tensor<Scalar>?
     @exclusivity(unchecked) var retainsGrad = false
@@ -39,19 +40,31 @@
         otherInputs = []
     }
 
+    /// How the output's gradient becomes the inputs' gradients. Ops of one or two inputs return
+    /// them without an array, which would be an allocation per node and pass.
+    enum Rule {
+        /// An op of one input.
+        case one((Tensor<Scalar>) -> Tensor<Scalar>?)
+        /// An op of two inputs.
+        case two((Tensor<Scalar>) -> (Tensor<Scalar>?, Tensor<Scalar>?))
+        /// Any number of inputs, a gradient (or nil) for each (`Tensor.custom`, and ops of three).
+        case many((Tensor<Scalar>) -> [Tensor<Scalar>?])
+    }
+
     /// A node of an op of one input.
-    init(op: StaticString, shape: [Int], input: TapeNode?, backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
+    init(op: StaticString, shape: [Int], input: TapeNode?, backward: @escaping (Tensor<Scalar>) -> Tensor<Scalar>?) {
         self.op = op
         self.shape = shape
         isLeaf = false
         firstInput = input
         otherInputs = []
         inputCount = 1
-        backwardRule = backward
+        rule = .one(backward)
     }
 
     /// A node of an op of two inputs.
-    init(op: StaticString, shape: [Int], inputs a: TapeNode?, _ b: TapeNode?, backward: @escaping (Tensor<Scalar>) -> [Tensor<Scalar>?]) {
+    init(op: StaticString, shape: [Int], inputs a: TapeNode?, _ b: TapeNode?,
+         backward: @escaping (Tensor<Scalar>) -> (Tensor<Scalar>?, Tensor<Scalar>?)) {
         self.op = op
         self.shape = shape
         isLeaf = false
@@ -59,7 +72,7 @@
         secondInput = b
         otherInputs = []
         inputCount = 2
-        backwardRule = backward
+        rule = .two(backward)
     }
 
     /// A node of an op of any number of inputs.
@@ -71,7 +84,7 @@
         firstInput = inputs.count > 0 ? inputs[0] : nil
         secondInput = inputs.count > 1 ? inputs[1] : nil
         otherInputs = inputs.count > 2 ? Array(inputs[2...]) : []
-        backwardRule = backward
+        rule = .many(backward)
     }
 
     /// The node of input `k` (nil when that input is not recorded, or the graph was freed).

@@ -10,7 +10,7 @@ extension Tensor {
         guard tracks(a, b) else { return y.checked(name) }
         return y.attaching(name, a, b) { g in
             let (ga, gb) = rule(a, b, g)
-            return [a.node == nil ? nil : ga?.summed(toShape: a.shape), b.node == nil ? nil : gb?.summed(toShape: b.shape)]
+            return (a.node == nil ? nil : ga?.summed(toShape: a.shape), b.node == nil ? nil : gb?.summed(toShape: b.shape))
         }.checked(name)
     }
 
@@ -24,7 +24,7 @@ extension Tensor {
         let aShape = a.shape, bShape = b.shape, aTracked = a.node != nil, bTracked = b.node != nil
         let negateB = k == ONS_SUB
         return y.attaching(name, a, b) { g in
-            [aTracked ? g.summed(toShape: aShape) : nil, bTracked ? (negateB ? -g : g).summed(toShape: bShape) : nil]
+            (aTracked ? g.summed(toShape: aShape) : nil, bTracked ? (negateB ? -g : g).summed(toShape: bShape) : nil)
         }.checked(name)
     }
 

@@ -44,8 +44,8 @@ extension Tensor {
         let c = condition.detached()
         return y.attaching("where", a, b) { g in
             let zero = Tensor(0)
-            return [a.node == nil ? nil : Tensor.where(c, g, zero).summed(toShape: a.shape),
-                    b.node == nil ? nil : Tensor.where(c, zero, g).summed(toShape: b.shape)]
+            return (a.node == nil ? nil : Tensor.where(c, g, zero).summed(toShape: a.shape),
+                    b.node == nil ? nil : Tensor.where(c, zero, g).summed(toShape: b.shape))
         }.checked("where")
     }
 

@@ -10,7 +10,7 @@ extension Tensor {
         for (i, o) in offsets.enumerated() { dst[i] = src[o] }
         guard Self.tracks(self) else { return out }
         let inShape = shape
-        return out.attaching("take", self) { g in [g.putAdd(offsets: offsets, shape: inShape)] }
+        return out.attaching("take", self) { g in g.putAdd(offsets: offsets, shape: inShape) }
     }
 
     /// Zeros of `shape` with self's elements added at flat `offsets`.
@@ -21,7 +21,7 @@ extension Tensor {
         for (i, o) in offsets.enumerated() { dst[o] += src[i] }
         guard Self.tracks(self) else { return out }
         let inShape = shape
-        return out.attaching("put_add", self) { g in [g.take(offsets: offsets, shape: inShape)] }
+        return out.attaching("put_add", self) { g in g.take(offsets: offsets, shape: inShape) }
     }
 
     /// The slices at `indices` along `axis` (like `torch.index_select`); indices may repeat.

@@ -17,8 +17,8 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
     let y = Tensor<S>.gemmKernel(a, b)
     guard Tensor<S>.tracks(a, b) else { return y.checked("matmul") }
     return y.attaching("matmul", a, b) { g in
-        [a.node == nil ? nil : matmul(g, b.transposed()).summed(toShape: a.shape),
-         b.node == nil ? nil : matmul(a.transposed(), g).summed(toShape: b.shape)]
+        (a.node == nil ? nil : matmul(g, b.transposed()).summed(toShape: a.shape),
+         b.node == nil ? nil : matmul(a.transposed(), g).summed(toShape: b.shape))
     }.checked("matmul")
 }
 

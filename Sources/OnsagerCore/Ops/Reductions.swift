@@ -26,7 +26,7 @@ extension Tensor {
             Scalar.kernelReduce(kop(ONS_RSUM), x.basePointer, y.storage.base, 1, scalarCount, 1)
             guard Self.tracks(self) else { return y.checked("sum") }
             let inShape = shape
-            return y.attaching("sum", self) { g in [Tensor.fullSumGradient(g, inShape: inShape)] }
+            return y.attaching("sum", self) { g in Tensor.fullSumGradient(g, inShape: inShape) }
                 .checked("sum")
         }
         let ax = allAxes(axes, "sum")
@@ -34,7 +34,7 @@ extension Tensor {
         if !keepDims { y = y.reshapedValue(dropShape(ax)) }
         guard Self.tracks(self) else { return y.checked("sum") }
         let inShape = shape, keep = keepShape(ax)
-        return y.attaching("sum", self) { g in [Tensor.sumGradient(g, keepShape: keep, inShape: inShape)] }.checked("sum")
+        return y.attaching("sum", self) { g in Tensor.sumGradient(g, keepShape: keep, inShape: inShape) }.checked("sum")
     }
 
     /// The gradient of a sum: `g` broadcast back over the summed axes. A loss's gradient is one
@@ -85,7 +85,7 @@ extension Tensor {
             // Gradient goes to the extremal elements, shared equally among ties.
             let mask = Tensor.binaryKernel(ONS_EQ, x, yKeep, name: name)
             let count = mask.reduceKernel(ONS_RSUM, axes: ax)
-            return [g.reshaped(keep) * (mask / count)]
+            return g.reshaped(keep) * (mask / count)
         }.checked(name)
     }
 

@@ -21,7 +21,7 @@ extension Tensor {
         let input = self
         let out = sum.attaching("softplus_sum", input) { g in
             // Recorded (double backward): σ is recomputed on the tape so it can be differentiated.
-            [g.unsqueezed(-1) * (GradMode.isEnabled ? input.sigmoid() : sig)]
+            g.unsqueezed(-1) * (GradMode.isEnabled ? input.sigmoid() : sig)
         }
         return (out.checked("softplus_sum"), sig)
     }

@@ -13,7 +13,7 @@ extension Tensor {
         guard Self.tracks(self) else { return out.checked("erf") }
         let input = self
         return out.attaching("erf", input) { g in
-            [g * (-(input * input)).exp() * Scalar(2 / Double.pi.squareRoot())]
+            g * (-(input * input)).exp() * Scalar(2 / Double.pi.squareRoot())
         }.checked("erf")
     }
 

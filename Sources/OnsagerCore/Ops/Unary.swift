@@ -9,7 +9,7 @@ extension Tensor {
         let y = unaryKernel(k)
         guard Self.tracks(self) else { return y.checked(name) }
         let x = self
-        return y.attaching(name, x) { g in [rule(x, y, g)] }.checked(name)
+        return y.attaching(name, x) { g in rule(x, y, g) }.checked(name)
     }
 
     /// -x
@@ -87,7 +87,7 @@ extension Tensor {
         let y = paramKernel(ONS_LEAKY_RELU, Double(slope))
         guard Self.tracks(self) else { return y.checked("leaky_relu") }
         let x = self
-        return y.attaching("leaky_relu", x) { g in [g * x.paramKernel(ONS_LEAKY_STEP, Double(slope))] }.checked("leaky_relu")
+        return y.attaching("leaky_relu", x) { g in g * x.paramKernel(ONS_LEAKY_STEP, Double(slope)) }.checked("leaky_relu")
     }
 
     /// x raised to a constant power.
@@ -97,7 +97,7 @@ extension Tensor {
         guard Self.tracks(self) else { return y.checked("pow") }
         let x = self
         return y.attaching("pow", x) { g in
-            [exponent == 0 ? nil : g * x.pow(exponent - 1) * exponent]
+            exponent == 0 ? nil : g * x.pow(exponent - 1) * exponent
         }.checked("pow")
     }
 
@@ -108,7 +108,7 @@ extension Tensor {
         let y = paramKernel(ONS_CLAMP, Double(lower), Double(upper))
         guard Self.tracks(self) else { return y.checked("clamp") }
         let x = self
-        return y.attaching("clamp", x) { g in [g * x.paramKernel(ONS_CLAMP_MASK, Double(lower), Double(upper))] }.checked("clamp")
+        return y.attaching("clamp", x) { g in g * x.paramKernel(ONS_CLAMP_MASK, Double(lower), Double(upper)) }.checked("clamp")
     }
 
     /// a·x + b for scalars a, b (one pass; used by scalar arithmetic).
@@ -116,6 +116,6 @@ extension Tensor {
     public func affine(scale a: Scalar, shift b: Scalar) -> Tensor {
         let y = paramKernel(ONS_AFFINE, Double(a), Double(b))
         guard Self.tracks(self) else { return y.checked("affine") }
-        return y.attaching("affine", self) { g in [a == 1 ? g : g.affine(scale: a, shift: 0)] }.checked("affine")
+        return y.attaching("affine", self) { g in a == 1 ? g : g.affine(scale: a, shift: 0) }.checked("affine")
     }
 }

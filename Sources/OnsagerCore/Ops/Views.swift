@@ -7,7 +7,7 @@ extension Tensor {
         if isContiguous { return self }
         let out = materialized()
         guard Self.tracks(self) else { return out }
-        return out.attaching("contiguous", self) { g in [g] }
+        return out.attaching("contiguous", self) { g in g }
     }
 
     /// The same elements with a new shape; one entry may be -1 (inferred). A view when the
@@ -27,7 +27,7 @@ extension Tensor {
         let out = Tensor(storage: base.storage, shape: target, strides: nil, offset: base.offset)
         guard Self.tracks(self) else { return out }
         let inShape = shape
-        return out.attaching("reshape", self) { g in [g.reshaped(inShape)] }
+        return out.attaching("reshape", self) { g in g.reshaped(inShape) }
     }
 
     /// A 1-D view of all elements.
@@ -44,7 +44,7 @@ extension Tensor {
         guard Self.tracks(self) else { return out }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in ax.enumerated() { inverse[a] = i }
-        return out.attaching("permute", self) { g in [g.permuted(inverse)] }
+        return out.attaching("permute", self) { g in g.permuted(inverse) }
     }
 
     /// Swaps two axes (by default the last two).
@@ -68,7 +68,7 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: target, strides: broadcastStrides(to: target), offset: offset)
         guard Self.tracks(self) else { return out }
         let inShape = shape
-        return out.attaching("expand", self) { g in [g.summed(toShape: inShape)] }
+        return out.attaching("expand", self) { g in g.summed(toShape: inShape) }
     }
 
     /// Sums a broadcast gradient back to `target` (the inverse of broadcasting).
@@ -119,7 +119,7 @@ extension Tensor {
         let out = Tensor(storage: storage, shape: s, strides: st, offset: offset + range.lowerBound * along)
         guard Self.tracks(self) else { return out }
         let inShape = shape
-        return out.attaching("slice", self) { g in [g.paddedFromSlice(inShape, axis: a, start: range.lowerBound, step: step)] }
+        return out.attaching("slice", self) { g in g.paddedFromSlice(inShape, axis: a, start: range.lowerBound, step: step) }
     }
 
     /// The inverse of slicing: zeros of `fullShape` with self written at the slice.
@@ -131,7 +131,7 @@ extension Tensor {
         Tensor.copyElements(from: self, toShape: shape, base: base, strides: st)
         guard Self.tracks(self) else { return out }
         let n = shape[axis]
-        return out.attaching("slice-backward", self) { g in [g.sliced(axis: axis, start..<(n == 0 ? start : start + (n - 1) * step + 1), step: step)] }
+        return out.attaching("slice-backward", self) { g in g.sliced(axis: axis, start..<(n == 0 ? start : start + (n - 1) * step + 1), step: step) }
     }
 
     /// The sub-tensor at `index` of the first dimension (that dimension removed).

@@ -30,7 +30,7 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     /// A contiguous tensor with fresh, uninitialised storage.
     @usableFromInline package init(uninitializedShape shape: [Int]) {
         for d in shape { check(d >= 0, "Tensor: negative dimension in shape \(shape)") }
-        self.init(storage: TensorStorage.make(count: Shape.count(shape)), shape: shape, strides: nil)
+        self.init(storage: TensorStorage(count: Shape.count(shape)), shape: shape, strides: nil)
     }
 
     /// A tensor with the given shape and row-major scalars.
