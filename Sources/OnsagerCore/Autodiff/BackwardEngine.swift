@@ -196,8 +196,8 @@ final class SweepScratch<S: TensorScalar> {
         return Unmanaged<SweepScratch>.fromOpaque(p).takeUnretainedValue()
     }
 
-    /// Empties the scratch (releasing the pass's nodes and gradients, keeping up to
-    /// `keptCapacity` of room) and returns it to this thread's slot (dropped if a nested pass
+    /// Empties the scratch (releasing the leaves and any gradients left, keeping up to
+    /// `keptCapacity` of room; the order and the stack own no nodes) and returns it to this thread's slot (dropped if a nested pass
     /// refilled it).
     func giveBack() {
         order.removeAll(keepingCapacity: order.capacity <= Self.keptCapacity)
@@ -210,13 +210,13 @@ final class SweepScratch<S: TensorScalar> {
 
 /// Leaves met in one sweep with their summed gradients; a linear scan (graphs have few leaves).
 struct LeafTable<S: TensorScalar> {
-    /// Each leaf with its gradient so far (nil until one arrives), in the order they were met.
     /// A leaf and its gradient so far (a struct, not a tuple: an array of tuples is destroyed
     /// element by element through the runtime's generic tuple witnesses).
     struct Entry {
         let node: TapeNode<S>
         var grad: Tensor<S>?
     }
+    /// Each leaf with its gradient so far (nil until one arrives), in the order they were met.
     var entries: [Entry] = []
 
     mutating func insert(_ leaf: TapeNode<S>) {

@@ -14,26 +14,23 @@ extension Tensor {
     /// Returns `result` with a tape node for `op` over `inputs`, whose rule is `backward`.
     @inline(__always)
     func attaching(_ op: StaticString, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
-        attaching(op, nodes: inputs.map { $0.node }, backward)
+        recorded(by: TapeNode(op: op, shape: shape, inputs: inputs.map { $0.node }, backward: backward))
     }
     /// `attaching` for an op of one input: no array of inputs, and a rule returning its one gradient.
     @inline(__always)
     func attaching(_ op: StaticString, _ input: Tensor, _ backward: @escaping (Tensor) -> Tensor?) -> Tensor {
-        var out = self
-        out.node = TapeNode(op: op, shape: shape, input: input.node, backward: backward)
-        return out
+        recorded(by: TapeNode(op: op, shape: shape, input: input.node, backward: backward))
     }
     /// `attaching` for an op of two inputs: a rule returning a pair of gradients.
     @inline(__always)
     func attaching(_ op: StaticString, _ a: Tensor, _ b: Tensor, _ backward: @escaping (Tensor) -> (Tensor?, Tensor?)) -> Tensor {
-        var out = self
-        out.node = TapeNode(op: op, shape: shape, inputs: a.node, b.node, backward: backward)
-        return out
+        recorded(by: TapeNode(op: op, shape: shape, inputs: a.node, b.node, backward: backward))
     }
+    /// These values, with `node` as their place on the tape.
     @inline(__always)
-    private func attaching(_ op: StaticString, nodes: [TapeNode<Scalar>?], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    private func recorded(by node: TapeNode<Scalar>) -> Tensor {
         var out = self
-        out.node = TapeNode(op: op, shape: shape, inputs: nodes, backward: backward)
+        out.node = node
         return out
     }
 
