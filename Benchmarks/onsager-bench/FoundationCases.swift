@@ -2,14 +2,19 @@ import Onsager
 
 /// SGEMM on the square and RBM/MLP batch shapes, in GFLOPS.
 func benchSgemm(_ name: String, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, threads: Int) {
+    let r = measureRate(target: 0.25, sgemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB))
+    let flops = 2.0 * Double(m * n * k)
+    emit(name, threads: threads, value: r.median * flops / 1e9, unit: "GFLOPS",
+         extra: ["min": (r.min * flops / 1e7).rounded() / 100, "max": (r.max * flops / 1e7).rounded() / 100, "shape": "\(m)x\(n)x\(k)"])
+}
+
+/// The body of the `sgemm-*` cases: one call is one product of the given shape (2mnk FLOPs).
+func sgemmWorkload(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) -> () -> Void {
     let g = RandomGenerator(seed: 1)
     let a = Tensor<Float>.normal(transA ? [k, m] : [m, k], generator: g)
     let b = Tensor<Float>.normal(transB ? [n, k] : [k, n], generator: g)
     let lhs = transA ? a.T : a, rhs = transB ? b.T : b
-    let r = measureRate(target: 0.25) { _ = matmul(lhs, rhs) }
-    let flops = 2.0 * Double(m * n * k)
-    emit(name, threads: threads, value: r.median * flops / 1e9, unit: "GFLOPS",
-         extra: ["min": (r.min * flops / 1e7).rounded() / 100, "max": (r.max * flops / 1e7).rounded() / 100, "shape": "\(m)x\(n)x\(k)"])
+    return { _ = matmul(lhs, rhs) }
 }
 
 /// A 10-element add, sum and backward per iteration (PyTorch: add+sum+backward()), in µs.

@@ -7,6 +7,12 @@ let mlpBigSizes = [784, 2500, 2000, 1500, 1000, 500, 10]
 /// One SGD step (batch 100, softmax cross-entropy) of an MLP with ReLU hidden layers, through
 /// Sequential, the tape and the optimizer — the reference scripts' workload. Steps per second.
 func benchMLPStep(_ name: String, sizes: [Int], threads: Int) {
+    let r = measureRate(target: sizes.count > 3 ? 0.6 : 0.4, mlpStepWorkload(sizes: sizes))
+    emit(name, threads: threads, value: r.median, unit: "steps/s", extra: ["min": r.min, "max": r.max])
+}
+
+/// The body of `mlp-small-step` / `mlp-big-step`: one call is one SGD step.
+func mlpStepWorkload(sizes: [Int]) -> () -> Void {
     let g = RandomGenerator(seed: 11)
     var layers: [any Layer<Float>] = []
     for i in 0..<(sizes.count - 1) {
@@ -17,10 +23,9 @@ func benchMLPStep(_ name: String, sizes: [Int], threads: Int) {
     var sgd = SGD<Float>(learningRate: 0.01)
     let x = Tensor<Float>.uniform([100, sizes[0]], generator: g)
     let labels = (0..<100).map { _ in g.nextInt(below: sizes.last!) }
-    let r = measureRate(target: sizes.count > 3 ? 0.6 : 0.4) {
+    return {
         model.zeroGradients()
         Loss.softmaxCrossEntropy(logits: model(x), labels: labels).backward()
         model.update(with: &sgd)
     }
-    emit(name, threads: threads, value: r.median, unit: "steps/s", extra: ["min": r.min, "max": r.max])
 }

@@ -4,13 +4,18 @@ import Onsager
 /// CD-1 on a 784×500 RBM, batch 100, through the tape (loss F(v0) − F(v1), backward, SGD):
 /// the workload of PyTorch's autograd version in the reference script. Updates per second.
 func benchRBMCD1Autodiff(threads: Int) {
+    let r = measureRate(target: 0.5, rbmCD1Workload())
+    emit("rbm-cd1-autodiff", threads: threads, value: r.median, unit: "upd/s", extra: ["min": r.min, "max": r.max])
+}
+
+/// The body of `rbm-cd1-autodiff`: one call is one CD-1 update.
+func rbmCD1Workload() -> () -> Void {
     let g = RandomGenerator(seed: 1)
     var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
     let v0 = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [100, 784]), generator: g)
     var cd = ContrastiveDivergence<Float>.cd(k: 1, generator: g)
     var opt = SGD<Float>(learningRate: 0.01)
-    let r = measureRate(target: 0.5) { cd.step(&model, batch: v0, optimizer: &opt) }
-    emit("rbm-cd1-autodiff", threads: threads, value: r.median, unit: "upd/s", extra: ["min": r.min, "max": r.max])
+    return { cd.step(&model, batch: v0, optimizer: &opt) }
 }
 
 /// scikit-learn's BernoulliRBM workload: one epoch of PCD-1 (100 chains) over 10,000 × 784
