@@ -20,7 +20,7 @@ def run(binary):
             d = json.loads(line)
         except ValueError:
             continue
-        variant = " ".join(f"{k}={d[k]}" for k in ("order", "method") if k in d)
+        variant = " ".join(f"{k}={d[k]}" for k in ("order", "method", "hidden", "particles", "fields") if k in d)
         rows[(d["bench"] + (f" ({variant})" if variant else ""), d["threads"])] = (d["value"], d["unit"])
     return rows
 
