@@ -28,14 +28,12 @@
 // holding the others up. The caller then waits for the tasks still running, closes the job, and
 // waits only for workers caught inside it (they leave at once). Waits spin briefly, then sleep:
 // a sleeping thread frees its core, so the kernel can run a descheduled worker there.
-// Contention (another process wants our cores) is noticed three ways, twice within
-// SLOW_WINDOW_NS so that one-off hiccups do not count: a gap in a spinning thread's clock (it was
-// descheduled), a worker that waited for a CPU, or a caller that did. The second is read, after
-// any task that took over TASK_CHECK_NS, from the kernel's count of the time the worker spent
-// runnable but not running (/proc/thread-self/schedstat): a sign when that grew by over
-// PREEMPTED_GAP_NS and by over a tenth of the time since the last reading (a wait its spin
-// already reported as a gap excepted). The third, the caller's own count, is read after a job at
-// most every CALLER_CHECK_NS: a sign when it grew by over a quarter of the time.
+// Contention (another process wants our cores) is noticed two ways, twice within SLOW_WINDOW_NS
+// so that one-off hiccups do not count: a gap in a spinning thread's clock (it was descheduled),
+// or a worker that waited for a CPU. The second is read, after any task that took over
+// TASK_CHECK_NS, from the kernel's count of the time the worker spent runnable but not running
+// (/proc/thread-self/schedstat): a sign when that grew by over PREEMPTED_GAP_NS and by over a
+// tenth of the time since the last reading (a wait its spin already reported as a gap excepted).
 // A slow task alone is no evidence on a virtual machine, whose host slows a vCPU without the
 // guest's scheduler running anything else on it; nor is any involuntary switch, since daemons
 // preempt for microseconds. (sgemm 1024³ at 2 threads with no process beside it, Zen 4 VM: worker
@@ -44,22 +42,15 @@
 // taking much longer than the caller's counts. For a while after contention is seen
 // (CONTENDED_NS) the pool runs every job in the caller, as one thread would: with a busy
 // neighbour a second thread adds less than the waits for it cost, and one thread then runs at its
-// quiet-machine speed. For much longer (SHORT_SPIN_NS) waits spin a twentieth as long before they
-// sleep: a neighbour seen once is likely still there when the pool next splits a job, and then a
-// worker spinning between jobs holds a CPU that the caller or the neighbour needs. (One busy
-// neighbour, 2-core Xeon guest, the work of 2 threads over that of 1 in alternated 0.2 s
-// windows: 0.77-0.98 with idle workers spinning 1 ms, 0.99-1.09 with 50 µs; but 50 µs on an
-// idle machine wakes the worker from sleep for about half the jobs of a training step.)
+// quiet-machine speed.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
 #define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
 #define PREEMPTED_GAP_NS 500000L    // a gap this long between clock reads in a spin: preempted (a
                                     // neighbour's time slice; hypervisor hiccups are shorter)
 #define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
-#define SHORT_SPIN_NS 60000000000L  // and how long waits spin only briefly
 #define SLOW_WINDOW_NS 50000000L    // two signs of contention this close together: contention
 #define TASK_CHECK_NS 1000000L      // after a worker task this long, its wait for a CPU is read
-#define CALLER_CHECK_NS 10000000L   // the caller reads its own wait after a job, at most this often
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
@@ -76,7 +67,6 @@ static _Atomic int entered = 0;          // workers inside the current job
 static _Atomic int sleepers = 0;         // workers asleep on wake_cv
 static _Atomic int caller_sleeping = 0;
 static _Atomic long contended_until = 0; // monotonic ns
-static _Atomic long short_spin_until = 0; // monotonic ns
 static _Atomic long worker_delay_us = 0; // testing: workers sleep this long before each task
 static _Atomic int contention_detection = 1; // testing: 0 keeps every job split whatever the load
 static _Atomic long slowest_worker_task = 0;  // ns, in the current job
@@ -114,10 +104,8 @@ static void note_job(int slow) {
     long signs = slow + atomic_exchange(&pending_gaps, 0);
     if (signs == 0) return;
     long t = now_ns();
-    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS) {
+    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS)
         atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
-        atomic_store_explicit(&short_spin_until, t + SHORT_SPIN_NS, memory_order_relaxed);
-    }
     last_sign = t;
 }
 
@@ -144,33 +132,23 @@ static long run_delay_ns(void) {
     return -1;
 }
 
-// Did this thread wait for a CPU, since the last reading, for over `least` ns and over a
-// `1/share` part of the time (see the top of the file)? A spin that saw this thread descheduled
-// has already counted it as a gap and resets the baseline (delay_seen = -1), so one preemption is
-// not two signs. -1 where the wait cannot be read.
-static int waited_for_cpu(long least, long share) {
+// After a long worker task: did this worker wait for a CPU (see the top of the file)? The wait
+// since the last reading; a spin that saw this thread descheduled has already counted it as a
+// gap and resets the baseline (delay_seen = -1), so one preemption is not two signs.
+static void check_worker_wait(void) {
     long t = now_ns(), delay = run_delay_ns();
-    if (delay < 0) return -1;
+    if (delay < 0) { atomic_store(&run_delay_unknown, 1); return; }
     long waited = delay - delay_seen;
-    int sign = delay_seen >= 0 && waited > least && waited * share > t - delay_seen_at;
+    if (delay_seen >= 0 && waited > PREEMPTED_GAP_NS && waited * 10 > t - delay_seen_at) atomic_store(&worker_preempted, 1);
     delay_seen = delay;
     delay_seen_at = t;
-    return sign;
-}
-
-// After a long worker task.
-static void check_worker_wait(void) {
-    int sign = waited_for_cpu(PREEMPTED_GAP_NS, 10);
-    if (sign < 0) atomic_store(&run_delay_unknown, 1);
-    else if (sign) atomic_store(&worker_preempted, 1);
 }
 
 // Spins until done() or `budget` ns have passed; false when it gave up. A gap between clock
 // reads means this thread was descheduled: that is evidence of contention and ends the spin.
 static int spin_until(int (*done)(void), long budget) {
-    long start = now_ns(), last = start;
-    if (atomic_load_explicit(&contention_detection, memory_order_relaxed) &&
-        last < atomic_load_explicit(&short_spin_until, memory_order_relaxed)) budget = budget / 20;
+    long start = now_ns(), last = start, contended = atomic_load_explicit(&contended_until, memory_order_relaxed);
+    if (last < contended) budget = budget / 20;
     for (;;) {
         for (int i = 0; i < 32; i++) {
             if (done()) return 1;
@@ -388,13 +366,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     int sign = atomic_load(&run_delay_unknown)
                    ? mine > 0 && ((slowest > 200000 && slowest > 4 * per_task) || slowest - per_task > 2000000)
                    : atomic_load(&worker_preempted);
-    // The caller's own wait for a CPU, read at most once per CALLER_CHECK_NS: while it ran tasks
-    // or the code between jobs, did another thread hold its CPU for over a quarter of the time?
-    // With a busy neighbour that happens (the neighbour, or our own worker woken onto the
-    // caller's CPU) while the worker's task and spin waits see nothing. With idle cores the
-    // guest's own housekeeping takes up to 2-3 ms at times, hence the long window.
-    if (finished - delay_seen_at > CALLER_CHECK_NS && waited_for_cpu(CALLER_CHECK_NS / 4, 4) > 0) sign++;
-    note_job(atomic_load(&worker_delay_us) == 0 ? sign : 0);
+    note_job(atomic_load(&worker_delay_us) == 0 && sign);
     atomic_store(&job_open, 0);
     caller_wait(no_worker_inside);
     pthread_mutex_unlock(&pool_lock);
