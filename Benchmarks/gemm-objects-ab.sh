@@ -5,6 +5,8 @@
 #   cp .build/release/COnsagerKernels.build/gemm.c.o /tmp/gemm-x.o     # build X, copy; build Y, copy
 #   OPENBLAS_LIB=$VENV/lib/python3.11/site-packages/numpy.libs/libscipy_openblas64_-*.so \
 #     Benchmarks/gemm-objects-ab.sh /tmp/gemm-x.o /tmp/gemm-y.o "1024 1024 1024 0 30" "100 500 784 0 200"
+# With MKL_LIB=/path/to/libmkl_rt.so.N (pip's `mkl` wheel, unpacked outside the repository) MKL
+# joins the rotation, on one thread (sequential layer).
 # Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread; NT=2 runs X and Y
 # at two (with the pool's contention detection off) while OpenBLAS keeps one, so at NT only Y/X is
 # a like-for-like ratio. OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
@@ -25,5 +27,5 @@ clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs
     -o "$tmp/ab" -ldl -lm -lpthread
 for shape in "$@"; do
     # word splitting of $shape is intended: it holds the program's arguments
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "$tmp/ab" $shape
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 MKL_THREADING_LAYER=SEQUENTIAL "$tmp/ab" $shape
 done

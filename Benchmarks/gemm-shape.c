@@ -6,7 +6,7 @@
 // package build. From the repository root (compile a second checkout the same way to compare
 // builds; Benchmarks/gemm-shape-ab.sh alternates two such binaries):
 //   K=Sources/COnsagerKernels
-//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $K/*.c -o /tmp/gemm-shape -lpthread -lm
+//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $K/*.c -o /tmp/gemm-shape -lpthread -lm -ldl
 //   for ld in 2500 2512; do /tmp/gemm-shape 100 2500 2000 $ld 0 40; done   # g·W of mlp-big's widest layer
 //   /tmp/gemm-shape 100 2500 784 784 1 60                                   # x·Wᵀ, the same layer's forward
 // Arguments: M N K ldb transB reps [transA]. C = A·B (M x N); B is K x N row-major with row stride
@@ -17,7 +17,11 @@
 // of the per-call ratios GEMM rate ÷ FMA rate: the fraction of the FMA peak measured in the same
 // moments, which a shared machine's drift moves much less than either rate (one thread only).
 //   PEAK=1 /tmp/gemm-shape 1024 1024 1024 1024 0 40
+// With MKL_LIB=/path/to/libmkl_rt.so.N, the same calls go to MKL's cblas_sgemm instead (link with
+// -ldl; set MKL_THREADING_LAYER=SEQUENTIAL for one thread): the other library's fraction of the
+// peak, measured the same way.
 #include "onsager_kernels.h"
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -77,6 +81,18 @@ int main(int argc, char **argv) {
     }
     for (long i = 0; i < M * K; i++) A[i] = (float)(i % 7) * 0.1f;
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
+    typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                                   float *, int);
+    cblas_sgemm_fn mkl = 0;
+    const char *mkl_lib = getenv("MKL_LIB");
+    if (mkl_lib) {
+        void *h = dlopen(mkl_lib, RTLD_NOW | RTLD_GLOBAL);
+        mkl = h ? (cblas_sgemm_fn)dlsym(h, "cblas_sgemm") : 0;
+        if (!mkl) {
+            fprintf(stderr, "gemm-shape: no cblas_sgemm in %s: %s\n", mkl_lib, dlerror());
+            return 2;
+        }
+    }
     const char *nt = getenv("NT");
     onsager_set_num_threads(nt ? atoi(nt) : 1);
     const char *peak_env = getenv("PEAK");
@@ -91,14 +107,17 @@ int main(int argc, char **argv) {
     for (int r = 0; r < reps; r++) {
         double t = now();
         long rsa = transA ? 1 : K, csa = transA ? M : 1;
-        if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
+        if (mkl)   // row-major; A's leading dimension is K (M with transA), B's ldb
+            mkl(101, transA ? 112 : 111, transB ? 112 : 111, (int)M, (int)N, (int)K, 1, A, (int)(transA ? M : K), B, (int)ldb, 0,
+                C, (int)N);
+        else if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
         else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
         times[r] = now() - t;
         if (peak) ratios[r] = flops / times[r] / 1e9 / (zmm ? fma_rate_zmm(flops) : fma_rate_ymm(flops));
     }
     qsort(times, (size_t)reps, sizeof(double), by_value);
-    printf("median %.1f best %.1f GFLOPS: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
-           flops / times[0] / 1e9, M, N, K, ldb, transB, transA, onsager_get_num_threads());
+    printf("median %.1f best %.1f GFLOPS%s: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
+           flops / times[0] / 1e9, mkl ? " (MKL)" : "", M, N, K, ldb, transB, transA, onsager_get_num_threads());
     if (peak) {
         qsort(ratios, (size_t)reps, sizeof(double), by_value);
         printf("; of the FMA peak (%s): median %.3f, quartiles %.3f-%.3f", zmm ? "zmm" : "ymm", ratios[reps / 2], ratios[reps / 4],

@@ -127,7 +127,12 @@
 // (host state not recorded), KC 256 alone read 0.99-1.01x and packing alone 1.09x on 200x500x784:
 // the smaller K blocks pay on large products under load only. KC 384 read 0.97-1.02x of 256,
 // KC 512 0.96-0.97x on 1024³, 512³ and 200x500x784; an 8x48 or 6x64 tile 0.94-1.11x.
-// The macros may be set when compiling gemm.c by hand to measure other blockings.
+// The macros may be set when compiling gemm.c by hand to measure other blockings (the register tile
+// MR_INTEL x NR_INTEL and the blocks MC_INTEL, NC_INTEL too). Later, on the same CPU with the host in a
+// state where MKL led by 10-20 % (2026-12-03; objects called in rotation with OpenBLAS and MKL,
+// Benchmarks/gemm-objects-ab.sh), none of these moved 1024³ or 100x500x784 by more than 4 %: KC 128
+// (0.92x), 192, 512, 1024; MC 288, 576; NC 512; tiles 8x48, 9x48, 6x64, 14x32; B read in place;
+// packing buffers on huge pages; and a micro-kernel prefetching its panels 4, 8 or 16 k ahead.
 #ifndef KC_INTEL
 #define KC_INTEL 256
 #endif
@@ -137,13 +142,35 @@
 #ifndef BIP_INTEL
 #define BIP_INTEL 0
 #endif
+#ifndef MC_INTEL
+#define MC_INTEL 144
+#endif
+#ifndef NC_INTEL
+#define NC_INTEL 2048
+#endif
+#ifndef MR_INTEL
+#define MR_INTEL 12
+#endif
+#ifndef NR_INTEL
+#define NR_INTEL 32
+#endif
+#undef MR
+#define MR MR_INTEL
+#undef NR
+#define NR NR_INTEL
 #define KC KC_INTEL
+#undef MC
+#define MC MC_INTEL
+#undef NC
+#define NC NC_INTEL
 #undef G_KC_LAZY
 #define G_KC_LAZY KC_LAZY_INTEL
 #undef B_IN_PLACE
 #define B_IN_PLACE BIP_INTEL
 #define SUF f32_avx512i
 #include "templates/gemm_template.h"
+#undef MR
+#define MR 12
 #undef G_KC_LAZY
 #define G_KC_LAZY 1024
 #undef B_IN_PLACE
