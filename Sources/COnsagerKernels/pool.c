@@ -115,7 +115,10 @@ static _Thread_local long delay_seen = -1, delay_seen_at;
 static _Thread_local int schedstat_fd = -2;   // -2: not opened yet
 #endif
 
-// Nanoseconds this thread has spent runnable but waiting for a CPU (-1: unknown here).
+// Nanoseconds this thread has spent runnable but waiting for a CPU; NO_SCHEDSTAT where the
+// kernel offers no such file, NOT_YET while it shows no CPU time for this thread.
+#define NO_SCHEDSTAT (-1L)
+#define NOT_YET (-2L)
 static long run_delay_ns(void) {
 #if defined(__linux__) && !defined(ONSAGER_PORTABLE_ONLY)
     if (schedstat_fd == -2) schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
@@ -125,11 +128,15 @@ static long run_delay_ns(void) {
         buf[n] = 0;
         char *end;
         long long oncpu = strtoll(buf, &end, 10);
-        // A running thread has had CPU time: zeros mean the kernel keeps no such accounting.
-        if (end != buf && oncpu > 0) return strtoll(end, 0, 10);
+        if (end == buf) return NO_SCHEDSTAT;
+        // A new thread reads "0 0 0" until the kernel first accounts its time (at a tick or a
+        // switch). Taken for "no accounting here", that sent the pool to its fallback rule for the
+        // life of the process in 18 of 20 runs on a KVM guest (Intel Xeon), where slow tasks are the
+        // host's doing, and 2 threads then ran at 1 thread's speed with no neighbour at all.
+        return oncpu > 0 ? strtoll(end, 0, 10) : NOT_YET;
     }
 #endif
-    return -1;
+    return NO_SCHEDSTAT;
 }
 
 // After a long worker task: did this worker wait for a CPU (see the top of the file)? The wait
@@ -137,7 +144,8 @@ static long run_delay_ns(void) {
 // gap and resets the baseline (delay_seen = -1), so one preemption is not two signs.
 static void check_worker_wait(void) {
     long t = now_ns(), delay = run_delay_ns();
-    if (delay < 0) { atomic_store(&run_delay_unknown, 1); return; }
+    if (delay == NO_SCHEDSTAT) { atomic_store(&run_delay_unknown, 1); return; }
+    if (delay == NOT_YET) return;
     long waited = delay - delay_seen;
     if (delay_seen >= 0 && waited > PREEMPTED_GAP_NS && waited * 10 > t - delay_seen_at) atomic_store(&worker_preempted, 1);
     delay_seen = delay;
@@ -198,7 +206,7 @@ static void *worker_main(void *arg) {
     int id = (int)(intptr_t)arg;
     long seen = 0;
     in_parallel = 1;
-    if (run_delay_ns() < 0) atomic_store(&run_delay_unknown, 1);   // the fallback rule from the start
+    if (run_delay_ns() == NO_SCHEDSTAT) atomic_store(&run_delay_unknown, 1);   // the fallback rule from the start
     for (;;) {
         wait_seen = seen;
         // Spin briefly: ops come in quick succession during training, and a futex wake costs
