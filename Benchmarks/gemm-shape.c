@@ -17,6 +17,7 @@
 // of the per-call ratios GEMM rate ÷ FMA rate: the fraction of the FMA peak measured in the same
 // moments, which a shared machine's drift moves much less than either rate (one thread only).
 //   PEAK=1 /tmp/gemm-shape 1024 1024 1024 1024 0 40
+// NT=2 runs two threads; DETECT=0 with it turns the pool's contention detection off.
 // With MKL_LIB=/path/to/libmkl_rt.so.N, the same calls go to MKL's cblas_sgemm instead (link with
 // -ldl; set MKL_THREADING_LAYER=SEQUENTIAL for one thread): the other library's fraction of the
 // peak, measured the same way.
@@ -95,6 +96,8 @@ int main(int argc, char **argv) {
     }
     const char *nt = getenv("NT");
     onsager_set_num_threads(nt ? atoi(nt) : 1);
+    const char *detect = getenv("DETECT");   // DETECT=0: the pool's contention detection off
+    if (detect && !atoi(detect)) onsager_set_contention_detection(0);
     const char *peak_env = getenv("PEAK");
     int peak = peak_env && atoi(peak_env) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     int zmm = __builtin_cpu_supports("avx512f");

@@ -337,6 +337,14 @@
             T *shared = 0;                                                                         \
             if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256))                    \
                 shared = isa.caller_b_buffer();                                                    \
+            if (shared && job.chunk > mc) {                                                        \
+                /* With B shared, a chunk of rows costs only its own A block (the serial plan's row  \
+                   block of MC rows), so the rows go out in tasks of MC: a thread that falls behind  \
+                   (its vCPU taken by the host, a neighbour's time slice) holds up one row block,     \
+                   and the other threads take the rest. */                                          \
+                job.chunk = mc;                                                                    \
+                ntasks = (len + job.chunk - 1) / job.chunk;                                        \
+            }                                                                                      \
             if (shared) {                                                                          \
                 /* Row chunks that would each pack all of B (no chunk reads it in place or packs  \
                    it lazily) share one packed copy instead: the threads pack a share of each     \
