@@ -54,6 +54,8 @@
 #define PREEMPTED_GAP_NS 500000L    // a gap this long between clock reads in a spin: preempted (a
                                     // neighbour's time slice; hypervisor hiccups are shorter)
 #define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
+#define MAX_CONTENDED_NS 4000000000L // ... at most, when it is seen again soon after (note_job)
+#define REPEAT_NS 500000000L        // "soon after"
 #define SLOW_WINDOW_NS 50000000L    // two signs of contention this close together: contention
 #define WAIT_WINDOW_NS 20000000L    // a worker's wait for a CPU is judged over windows this long
 #define WAIT_SHARE 5                // a sign: a worker waited over 1/WAIT_SHARE of a window
@@ -105,13 +107,21 @@ static long now_ns(void) {
 // Spinning workers report gaps through pending_gaps; only the caller (holding pool_lock) counts.
 static _Atomic long pending_gaps = 0;
 static long last_sign = -1000000000000L;   // guarded by pool_lock
+static long contended_span = CONTENDED_NS;  // guarded by pool_lock
 
+// Contention seen again within REPEAT_NS of the end of a one-thread span means the neighbour is
+// still there: the next span is twice as long, up to MAX_CONTENDED_NS, so that fewer jobs pay for
+// finding that out again. Seen later, the span starts over at CONTENDED_NS.
 static void note_job(int slow) {
     long signs = slow + atomic_exchange(&pending_gaps, 0);
     if (signs == 0) return;
     long t = now_ns();
-    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS)
-        atomic_store_explicit(&contended_until, t + CONTENDED_NS, memory_order_relaxed);
+    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS) {
+        long ended = atomic_load_explicit(&contended_until, memory_order_relaxed);
+        contended_span = t - ended < REPEAT_NS ? contended_span * 2 : CONTENDED_NS;
+        if (contended_span > MAX_CONTENDED_NS) contended_span = MAX_CONTENDED_NS;
+        atomic_store_explicit(&contended_until, t + contended_span, memory_order_relaxed);
+    }
     last_sign = t;
 }
 
