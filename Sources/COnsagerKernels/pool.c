@@ -266,6 +266,7 @@ int onsager_pool_contended(void) {
     return atomic_load_explicit(&contention_detection, memory_order_relaxed) &&
            now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed);
 }
+int onsager_pool_reads_cpu_wait(void) { return !atomic_load(&run_delay_unknown); }
 void onsager_set_contention_detection(int on) { atomic_store(&contention_detection, on != 0); }
 int onsager_get_contention_detection(void) { return atomic_load(&contention_detection); }
 

@@ -304,6 +304,25 @@ import COnsagerKernels
         #expect(withSettings(threads: 2, Self.seededTraining) == withSettings(threads: 1, Self.seededTraining))
     }
 
+    /// Where the kernel counts a thread's wait for a CPU, the pool keeps reading that count after
+    /// its workers start. A new thread reads "0 0 1" in /proc/thread-self/schedstat until the
+    /// kernel first accounts its time; taken for "no count here", that zero once sent most
+    /// processes to the slow-task rule, which a virtual machine's host defeats.
+    @Test(.enabled(if: schedstatShowsCPUTime(), "this system has no /proc/thread-self/schedstat with CPU time"))
+    func poolReadsTheKernelsCountOfWaitsWhereThereIsOne() {
+        _ = withSettings(threads: 2, Self.largeOps)   // starts the workers and runs tasks on them
+        #expect(onsager_pool_reads_cpu_wait() == 1)
+    }
+
+    /// Whether this thread's schedstat can be read and shows CPU time (after some work of its own).
+    static func schedstatShowsCPUTime() -> Bool {
+        var x = 0.0
+        for i in 0..<2_000_000 { x += Double(i).squareRoot() }
+        let text = try? String(contentsOfFile: "/proc/thread-self/schedstat", encoding: .utf8)
+        let first = text?.split(separator: " ").first.flatMap { Int($0) } ?? 0
+        return first > 0 && x > 0
+    }
+
     /// A seeded training loop gives the same weights bit for bit with 1 and 2 threads.
     @Test func seededTrainingIsReproducibleWithTwoThreads() {
         let a = withSettings(threads: 1, Self.seededTraining), b = withSettings(threads: 2, Self.seededTraining)

@@ -64,6 +64,9 @@ long onsager_get_worker_delay(void);
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
 void onsager_set_contention_detection(int on);
 int onsager_get_contention_detection(void);
+/// Testing: 1 while the pool judges a worker's wait for a CPU from the kernel's own count (Linux
+/// schedstat), 0 once it has fallen back to comparing task times (no such count here).
+int onsager_pool_reads_cpu_wait(void);
 
 /// Raises glibc's mmap threshold so large tensor buffers are reused (called once, at the first
 /// tensor allocation; a process-wide malloc setting).
