@@ -145,7 +145,7 @@ static long run_delay_ns(void) {
         char *end;
         long long oncpu = strtoll(buf, &end, 10);
         if (end == buf) return NO_SCHEDSTAT;
-        // A new thread reads "0 0 0" until the kernel first accounts its time (at a tick or a
+        // A new thread reads "0 0 1" until the kernel first accounts its time (at a tick or a
         // switch). Taken for "no accounting here", that sent the pool to its fallback rule for the
         // life of the process in 18 of 20 runs on a KVM guest (Intel Xeon), where slow tasks are the
         // host's doing, and 2 threads then ran at 1 thread's speed with no neighbour at all.
