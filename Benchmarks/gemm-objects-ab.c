@@ -17,6 +17,7 @@ void X_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,
 void Y_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void onsager_set_num_threads(int);
 void onsager_set_contention_detection(int);
+int onsager_force_isa_level(int);
 typedef void (*mk_t)(int,int,int,int,int,int,float,const float*,int,const float*,int,float,float*,int);
 typedef void (*sg_t)(int64_t,int64_t,int64_t,int64_t,int64_t,int64_t,float,const float*,int64_t,const float*,int64_t,float,float*,int64_t);
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+1e-9*t.tv_nsec;}
@@ -42,6 +43,8 @@ int main(int argc,char**argv){
   // OpenBLAS's idle threads spin after each call, which the pool would take for a busy neighbour
   // (and run in the caller): with NT set, the detection is off and OpenBLAS keeps one thread.
   if (getenv("NT")) onsager_set_contention_detection(0);
+  // ISA=1 runs X and Y on their AVX2 kernels (0: portable), to measure another CPU's path here.
+  if (getenv("ISA")) onsager_force_isa_level(atoi(getenv("ISA")));
   float*A=aligned_alloc(64,4*M*K+64),*B=aligned_alloc(64,4*K*N+64),*C=aligned_alloc(64,4*M*N+64);
   for(long i=0;i<M*K;i++)A[i]=(rand()%1000)/1000.f; for(long i=0;i<K*N;i++)B[i]=(rand()%1000)/1000.f;
   long rsa=transA?1:K, csa=transA?M:1, rsb=transB?1:N, csb=transB?K:1;

@@ -120,6 +120,10 @@ static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) 
         __builtin_prefetch((const void *)(l_ << 6), 0, locality)
 #endif
 
+#ifndef G_FUSED_PACK
+#define G_FUSED_PACK 1   // a row-major B panel packed just before use is packed by its first tile's kernel
+#endif
+
 #ifndef G_PACK_ROWS
 #define G_PACK_ROWS 8   // rows of a row-major B packed into every panel before the next rows
 #endif
@@ -204,7 +208,8 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
 
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
-            T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS) {
+            T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
+            T *restrict packto) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
     // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
@@ -228,6 +233,11 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
         FN(vec) bv[NV];
 #pragma clang loop unroll(full)
         for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(uvec) *)(b + v * VL);
+        if (PACK) {   // B read from its source rows: keep a packed copy for the panel's other tiles
+#pragma clang loop unroll(full)
+            for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(packto + v * VL) = bv[v];
+            packto += NR;
+        }
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; i++) {
             if (i >= ROWS) break;
@@ -359,6 +369,13 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // Without B_IN_PLACE the same holds for a B packed at once or lazily: it is then packed and read once.
     int few_rows = direct || (!B_IN_PLACE && M <= 256);
     long rowblock = few_rows && M > MC && M * kcb * (long)sizeof(T) <= l2 / 4 * 3 ? M : MC;
+    // A row-major B that is packed (not read in place, not shared) and read by one row block is
+    // packed panel by panel just before its use, and a full panel by the kernel of its first tile as
+    // it reads the source rows (G_FUSED_PACK), so that reading B overlaps the arithmetic instead of
+    // taking a pass of its own. Packing a column-major B needs a transpose and keeps its pass.
+    // Package-built objects in rotation (Benchmarks/gemm-objects-ab.sh), Intel Xeon (model 167),
+    // one thread, against a pass per panel: 100x500x784 1.10x, 100x2500x784 1.06x, 144x1024x256 1.05x.
+    int fused = G_FUSED_PACK && csb == 1 && !Bpre && !direct && (lazy || rowblock >= M);
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
         for (long pc = 0; pc < K; pc += kcb) {
@@ -379,7 +396,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             // K 784: N 500 0.96× (prefetching in the first row block only) or 0.95× (in both); N
             // 1000 1.27×, N 2500 1.45× (in both).
             int inplace_ahead = direct && (M <= rowblock || bbytes > 2 * l2);
-            if (!lazy && !Bpre && !staged && nfull < nc)
+            if (!lazy && !fused && !Bpre && !staged && nfull < nc)
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += rowblock) {
                 long mc = M - ic < rowblock ? M - ic : rowblock;
@@ -389,34 +406,48 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
-                    if (lazy) {
+                    long ss = FN(tail_split)(mc), ir0 = 0;
+                    if (lazy || fused) {
                         bp = Bp;
-                        FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
+                        ldb = NR;
+                        if (fused && nr == NR && ss > 0) {
+                            const T *src = B + pc * rsb + jc + jr;
+                            T *cij = C + ic * ldc + jc + jr;
+                            long mr = ss < MR ? ss : MR;
+                            if (mr > 2 * MR / 3)
+                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 1, Bp);
+                            else if (mr > MR / 3)
+                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 1, Bp);
+                            else
+                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 1, Bp);
+                            ir0 = MR;
+                        } else
+                            FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
                     } else if (staged && ic == 0)
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
                     // The next panel's source, for the prefetches spread over this panel's rows.
-                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged))) && jr + NR < nc;
+                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
                     const T *next = B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
-                    long ss = FN(tail_split)(mc);
-                    for (long ir = 0; ir < ss; ir += MR) {
+                    if (ahead && ir0) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
+                    for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
                         T *cij = C + (ic + ir) * ldc + jc + jr;
                         if (mr > 2 * MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR, MR);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 0, 0);
                         else if (mr > MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 0, 0);
                         else
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR);
+                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 0, 0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
                         for (long q = ss / MR; ahead && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
                         FN(ukernel)(kc, Ap + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3);
+                                    2 * MR / 3, 2 * MR / 3, 0, 0);
                         FN(ukernel)(kc, Ap + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3);
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0);
                     }
                 }
             }
