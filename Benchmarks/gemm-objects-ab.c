@@ -39,7 +39,10 @@ int main(int argc,char**argv){
   if (argc < 6) { fprintf(stderr, "usage: %s M N K transB reps [transA]\n", argv[0]); return 2; }
   long M=atol(argv[1]),N=atol(argv[2]),K=atol(argv[3]); int transB=atoi(argv[4]); int reps=atoi(argv[5]); int transA=argc>6?atoi(argv[6]):0;
   if (M <= 0 || N <= 0 || K <= 0 || reps <= 0) { fprintf(stderr, "M, N, K and reps must be positive\n"); return 2; }
-  onsager_set_num_threads(getenv("NT") ? atoi(getenv("NT")) : 1);
+  int nt = getenv("NT") ? atoi(getenv("NT")) : 1;
+  // XNT=1 with NT=2 and X = Y: Y/X is the 2-thread scaling, measured in rotation.
+  int xnt = getenv("XNT") ? atoi(getenv("XNT")) : 0;
+  onsager_set_num_threads(nt);
   // OpenBLAS's idle threads spin after each call, which the pool would take for a busy neighbour
   // (and run in the caller): with NT set, the detection is off and OpenBLAS keeps one thread.
   if (getenv("NT")) onsager_set_contention_detection(0);
@@ -52,7 +55,7 @@ int main(int argc,char**argv){
   for(int r=-3;r<reps;r++){
     double t[4]={0};
     for(int q=0;q<4;q++){ int w=(q+r+4)%4; double s0=now();
-      if(w==0) X_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N);
+      if(w==0){ if(xnt) onsager_set_num_threads(xnt); X_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N); if(xnt) onsager_set_num_threads(nt); }
       else if(w==1) Y_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N);
       else if(w==3){ if(mk) mk(101, transA?112:111, transB?112:111, (int)M,(int)N,(int)K,1,A,(int)(transA?M:K),B,(int)(transB?K:N),0,C,(int)N); }
       else if(sg) sg(101, transA?112:111, transB?112:111, M,N,K,1,A,transA?M:K,B,transB?K:N,0,C,N);

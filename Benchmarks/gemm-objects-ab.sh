@@ -9,7 +9,8 @@
 # joins the rotation, on one thread (sequential layer).
 # Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread; NT=2 runs X and Y
 # at two (with the pool's contention detection off) while OpenBLAS keeps one, so at NT only Y/X is
-# a like-for-like ratio. ISA=1 runs X and Y on their AVX2 kernels (ISA=0: portable). OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
+# a like-for-like ratio. ISA=1 runs X and Y on their AVX2 kernels (ISA=0: portable).
+# XNT=1 with NT=2 runs X at one thread: with X = Y, Y/X is the 2-thread scaling in rotation. OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
 # sets them; they slow it).
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
