@@ -10,7 +10,9 @@
 # Shapes as Benchmarks/gemm-shape.c: "M N K transB reps [transA]". One thread; NT=2 runs X and Y
 # at two (with the pool's contention detection off) while OpenBLAS keeps one, so at NT only Y/X is
 # a like-for-like ratio. ISA=1 runs X and Y on their AVX2 kernels (ISA=0: portable).
-# XNT=1 with NT=2 runs X at one thread: with X = Y, Y/X is the 2-thread scaling in rotation. OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
+# XNT=1 with NT=2 runs X at one thread: with X = Y, Y/X is the 2-thread scaling in rotation.
+# OB_THREADS=2 gives OpenBLAS two threads (MKL stays sequential); set OPENBLAS_THREAD_TIMEOUT=4 with it, or its
+# threads spin between calls and starve ours (our 2-thread rates then read as 1-thread ones). OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
 # sets them; they slow it).
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
@@ -28,5 +30,5 @@ clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs
     -o "$tmp/ab" -ldl -lm -lpthread
 for shape in "$@"; do
     # word splitting of $shape is intended: it holds the program's arguments
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 MKL_THREADING_LAYER=SEQUENTIAL "$tmp/ab" $shape
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=${OB_THREADS:-1} MKL_THREADING_LAYER=SEQUENTIAL "$tmp/ab" $shape
 done
