@@ -12,8 +12,8 @@
 # a like-for-like ratio. ISA=1 runs X and Y on their AVX2 kernels (ISA=0: portable).
 # XNT=1 with NT=2 runs X at one thread: with X = Y, Y/X is the 2-thread scaling in rotation.
 # OB_THREADS=2 gives OpenBLAS two threads (MKL stays sequential); set OPENBLAS_THREAD_TIMEOUT=4 with it, or its
-# threads spin between calls and starve ours (our 2-thread rates then read as 1-thread ones). OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine
-# sets them; they slow it).
+# threads spin between calls and starve ours (our 2-thread rates then read as 1-thread ones).
+# OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets them; they slow it).
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
 x=$1 y=$2
