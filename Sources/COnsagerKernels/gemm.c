@@ -206,7 +206,7 @@
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long, int, const T *, const T *);                        \
+                                  T, T *, long, int, const T *, const T *, const T *);             \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, and its blocking \
        {MR, NR, MC, KC, NC}. */                                                                    \
     typedef struct {                                                                               \
@@ -214,12 +214,15 @@
         void (*pack_b)(long, long, const T *, long, long, T *);                                    \
         T *(*caller_b_buffer)(void);                                                               \
         const long *blocking;                                                                      \
+        long (*shared_a_size)(long, long, long, int, long *);                                      \
+        void (*pack_a_block)(long, long, const T *, long, long, long, T *, long, long, long);      \
     } S##_isa;                                                                                     \
     static S##_isa S##_pick(void) {                                                                \
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
         default: return (S##_isa){gemm_serial_##S##_portable, pack_b_##S##_portable,              \
-                                  b_buffer_##S##_portable, blocking_##S##_portable};               \
+                                  b_buffer_##S##_portable, blocking_##S##_portable,                \
+                                  shared_a_size_##S##_portable, pack_a_block_##S##_portable};      \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -227,7 +230,7 @@
         long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
         int split_m, deep;                                                                         \
         T alpha, beta;                                                                             \
-        const T *A, *B, *Bpre, *bias;                                                              \
+        const T *A, *B, *Bpre, *bias, *Apre;                                                       \
         T *C;                                                                                      \
     } S##_job;                                                                                     \
     static void S##_task(void *vctx, long t) {                                                     \
@@ -236,12 +239,13 @@
             long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias);         \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0);      \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
-                  j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0, j->bias ? j->bias + n0 : 0);     \
+                  j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0, j->bias ? j->bias + n0 : 0,      \
+                  j->Apre);                                                                        \
         }                                                                                          \
     }                                                                                              \
     /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
@@ -256,6 +260,20 @@
         long j0 = t * j->per * j->nr, j1 = j0 + j->per * j->nr < j->nc ? j0 + j->per * j->nr : j->nc; \
         if (j0 < j1) j->pack_b(j->kc, j1 - j0, j->B + j0 * j->csb, j->rsb, j->csb, j->Bp + j0 * j->kc); \
     }                                                                                              \
+    /* Packing A for one K block into the buffer shared by the threads that split the columns. */ \
+    typedef struct {                                                                               \
+        void (*pack_a_block)(long, long, const T *, long, long, long, T *, long, long, long);      \
+        long M, K, rsa, csa, kcb, parts;                                                           \
+        const T *A;                                                                                \
+        T *Ap;                                                                                     \
+    } S##_pack_a_job;                                                                              \
+    static void S##_pack_a_task(void *vctx, long t) {                                              \
+        S##_pack_a_job *j = (S##_pack_a_job *)vctx;                                                \
+        j->pack_a_block(j->M, j->K, j->A, j->rsa, j->csa, j->kcb, j->Ap, t / j->parts, t % j->parts, j->parts); \
+    }                                                                                              \
+    /* The caller's buffer for a shared packed A, grown as needed. */                              \
+    static _Thread_local T *S##_shared_a = 0;                                                      \
+    static _Thread_local long S##_shared_a_cap = 0;                                                \
     /* bias: NULL, or a row vector added to every row of C (then beta is 0). */                   \
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
                          long rsb, long csb, T beta, T *C, long ldc, const T *bias) {              \
@@ -315,7 +333,7 @@
         }                                                                                          \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
-        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, bias, C}; \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, bias, 0, C}; \
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
@@ -374,9 +392,25 @@
                 }                                                                                  \
                 return;                                                                            \
             }                                                                                      \
+            if (ntasks > 1 && !job.split_m) {                                                      \
+                /* Column chunks of a batch-sized product: A is packed once, its K blocks shared out   \
+                   between the threads, instead of all of it by every chunk (the same panels, so C    \
+                   is unchanged). Up to 4 MB of packed A; beyond that each chunk packs its own. */     \
+                long kcb = 0, need = isa.shared_a_size(M, K, csb, job.deep, &kcb);                     \
+                if (need > 0 && need <= (4L << 20) / (long)sizeof(T) && S##_shared_a_cap < need) {    \
+                    free(S##_shared_a);                                                            \
+                    S##_shared_a = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);          \
+                    S##_shared_a_cap = S##_shared_a ? need : 0;                                    \
+                }                                                                                  \
+                if (need > 0 && need <= S##_shared_a_cap) {                                        \
+                    S##_pack_a_job aj = {isa.pack_a_block, M, K, rsa, csa, kcb, nt, A, S##_shared_a}; \
+                    onsager_parallel_for((K + kcb - 1) / kcb * nt, S##_pack_a_task, &aj);          \
+                    job.Apre = S##_shared_a;                                                       \
+                }                                                                                  \
+            }                                                                                      \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias);         \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0);      \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
               long rsb, long csb, T beta, T *C, long ldc) {                                        \
@@ -393,12 +427,14 @@
 #define pack_b_f64_avx512i pack_b_f64_avx512
 #define b_buffer_f64_avx512i b_buffer_f64_avx512
 #define blocking_f64_avx512i blocking_f64_avx512
+#define shared_a_size_f64_avx512i shared_a_size_f64_avx512
+#define pack_a_block_f64_avx512i pack_a_block_f64_avx512
 #define X86_CASES(T, S)                                                                            \
     case 2:                                                                                        \
         if (onsager_gemm_tuning() == ONSAGER_GEMM_TUNING_INTEL)                                    \
-            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i}; \
-        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512}; \
-    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2};
+            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i, shared_a_size_##S##_avx512i, pack_a_block_##S##_avx512i}; \
+        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512, shared_a_size_##S##_avx512, pack_a_block_##S##_avx512}; \
+    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2, shared_a_size_##S##_avx2, pack_a_block_##S##_avx2};
 #else
 #define X86_CASES(T, S)
 #endif

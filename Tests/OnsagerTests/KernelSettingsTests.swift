@@ -45,9 +45,13 @@ import COnsagerKernels
         // (100, 70, 1100) and (150, 45, 530): batch-sized M with deep, ragged K (per-panel packing,
         // in-register transposes with K tails); (300, 10, 50) and (128, 7, 500): narrow-C path;
         // (260, 40, 300): row chunks sharing one packed B (in Double over two K blocks; more
-        // blocks are checked against one thread in `largeOps`); N = 1: matrix-vector products.
+        // blocks are checked against one thread in `largeOps`); N = 1: matrix-vector products;
+        // (5, 64, 300) and (8, 40, 17): fewer rows than a tile, with B packed by the first tile's
+        // kernel; (100, 260, 300): columns split between threads over an A packed once for several
+        // K blocks, its panels shared out between the threads.
         let shapes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 500, 64), (100, 70, 1100), (150, 45, 530),
-                      (300, 10, 50), (128, 7, 500), (260, 40, 300), (37, 1, 300), (300, 1, 1101)]
+                      (300, 10, 50), (128, 7, 500), (260, 40, 300), (37, 1, 300), (300, 1, 1101), (5, 64, 300), (8, 40, 17),
+                      (100, 260, 300)]
         for (m, n, k) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let g = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))

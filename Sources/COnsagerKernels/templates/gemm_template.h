@@ -70,7 +70,8 @@ FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const 
     } else if (csa == 1 && S <= VL) {
         // Row-major source: transpose VL x VL blocks (rows past mr are zero) and store the
         // first S values of each transposed row; a store's spill past S lands on the next
-        // row, which is written after it (the buffer has slack for the last one).
+        // row, which is written after it. The panel's last row is stored without a spill, so
+        // that panels packed by different threads (a shared A, gemm.c) never write each other's.
         long k = 0;
         for (; k + VL <= kc; k += VL) {
             FN(vec) r[VBYTES / TBYTES];
@@ -79,7 +80,11 @@ FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const 
                 r[i] = i < mr ? *(const FN(uvec) *)(a + i * rsa + k) : (FN(vec)){0};
             G_TRANSPOSE(r)
 #pragma clang loop unroll(full)
-            for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Ap + (k + kk) * S) = r[kk];
+            for (int kk = 0; kk < (int)VL - 1; kk++) *(FN(uvec) *)(Ap + (k + kk) * S) = r[kk];
+            if (S < VL && k + VL == kc)
+                for (int i = 0; i < S; i++) Ap[(k + VL - 1) * S + i] = r[VL - 1][i];
+            else
+                *(FN(uvec) *)(Ap + (k + VL - 1) * S) = r[VL - 1];
         }
 #pragma clang loop vectorize(disable)
         for (; k < kc; k++)
@@ -97,18 +102,53 @@ FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const 
 }
 
 // Ap holds the panels of FN(tail_split)'s plan: the panel of row i0 at Ap + i0 * kc, the split
-// tail's halves at Ap + ss * kc and Ap + (ss + 2MR/3) * kc.
-static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) {
-    long ss = FN(tail_split)(mc);
-    for (long i0 = 0; i0 < ss; i0 += MR) {
+// tail's halves at Ap + ss * kc and Ap + (ss + 2MR/3) * kc. Packs the panels whose index (in that
+// order) is part modulo parts: all of them with part 0 of 1.
+static void FN(pack_a_part)(long mc, long kc, const T *A, long rsa, long csa, T *Ap, long part, long parts) {
+    long ss = FN(tail_split)(mc), q = 0;
+    for (long i0 = 0; i0 < ss; i0 += MR, q++) {
         long mr = ss - i0 < MR ? ss - i0 : MR;
-        FN(pack_a_panel)(mr, kc, A + i0 * rsa, rsa, csa, Ap + i0 * kc, MR);
+        if (q % parts == part) FN(pack_a_panel)(mr, kc, A + i0 * rsa, rsa, csa, Ap + i0 * kc, MR);
     }
     if (ss < mc) {
         long h = (mc - ss + 1) / 2;
-        FN(pack_a_panel)(h, kc, A + ss * rsa, rsa, csa, Ap + ss * kc, 2 * MR / 3);
-        FN(pack_a_panel)(mc - ss - h, kc, A + (ss + h) * rsa, rsa, csa, Ap + (ss + 2 * MR / 3) * kc, 2 * MR / 3);
+        if (q % parts == part) FN(pack_a_panel)(h, kc, A + ss * rsa, rsa, csa, Ap + ss * kc, 2 * MR / 3);
+        if ((q + 1) % parts == part)
+            FN(pack_a_panel)(mc - ss - h, kc, A + (ss + h) * rsa, rsa, csa, Ap + (ss + 2 * MR / 3) * kc, 2 * MR / 3);
     }
+}
+static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) {
+    FN(pack_a_part)(mc, kc, A, rsa, csa, Ap, 0, 1);
+}
+
+// The serial plan's K blocking: K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16:
+// every block then has enough depth to amortise its pass over C), or of at most G_KC_LAZY for a
+// batch-sized product (plan flag G_PLAN_DEEP) whose B is packed lazily (see gemm_serial).
+static long FN(k_block)(long M, long K, long csb, int deep, int bpre) {
+    int direct = B_IN_PLACE && !bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
+    int lazy = !bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
+    long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
+    long kblocks = (K + kcmax - 1) / kcmax;
+    return (K + kblocks - 1) / kblocks;
+}
+
+// A of a product of at most MC rows packed once for all its K blocks, for the threads that split
+// its columns (each would otherwise pack all of A itself): block b at Apre + b * stride, stride =
+// the floats of one block (pack_a's panels with room for its split tail and the spill of its
+// transposing stores, so that blocks packed by different threads never overlap). Returns the
+// floats the whole buffer needs (0: A is not shared for this product) and the block depth.
+static long FN(shared_a_size)(long M, long K, long csb, int deep, long *kcb) {
+    if (M > MC || K <= 0) return 0;
+    *kcb = FN(k_block)(M, K, csb, deep, 0);
+    long stride = ((M + MR - 1) / MR + 1) * MR * *kcb;
+    return stride * ((K + *kcb - 1) / *kcb);
+}
+
+// Part `part` of `parts` of K block b of a shared A (its panels taken in turn).
+static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, long kcb, T *Apre, long b, long part,
+                             long parts) {
+    long pc = b * kcb, kc = K - pc < kcb ? K - pc : kcb;
+    FN(pack_a_part)(M, kc, A + pc * csa, rsa, csa, Apre + b * (((M + MR - 1) / MR + 1) * MR * kcb), part, parts);
 }
 
 // Asks for every cache line of the n contiguous values at p, into L1 (locality 3) or L2 (2). A run
@@ -333,7 +373,7 @@ static T *FN(b_buffer)(void) {
 // layer's bias costs no pass of its own over C.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre,
-                            const T *bias) {
+                            const T *bias, const T *Apre) {
     if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
@@ -355,10 +395,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // gemm-objects-ab.sh: 100x2500x784 1.14x, 100x2000x2500 1.15x, 100x500x784 1.07x,
     // 100x784x500 1.10x, 200x500x784 1.04x, 256x784x500 1.06x). A row-major B lost 3-10 % so.
     int lazy = !Bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
-    // K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16): every block then has
-    // enough depth to amortise its pass over C.
-    long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
-    long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;
+    long kcb = FN(k_block)(M, K, csb, deep, Bpre != 0);
     // B read in place with more rows than MC (up to 256): all rows in one row block when their A
     // block fits in three quarters of L2, so that B streams once, its next panel prefetched, instead
     // of once per row block with the second pass unprefetched. The K blocks stay those above (the
@@ -400,7 +437,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                 FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
             for (long ic = 0; ic < M; ic += rowblock) {
                 long mc = M - ic < rowblock ? M - ic : rowblock;
-                FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+                // Apre: A packed by the caller for every K block (FN(shared_a_size); M <= MC, one row block).
+                T *Ablk = Apre ? (T *)Apre + pc / kcb * (((M + MR - 1) / MR + 1) * MR * kcb) : Ap;
+                if (!Apre) FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
                     const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
@@ -415,11 +454,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             T *cij = C + ic * ldc + jc + jr;
                             long mr = ss < MR ? ss : MR;
                             if (mr > 2 * MR / 3)
-                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 1, Bp);
+                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 1, Bp);
                             else if (mr > MR / 3)
-                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 1, Bp);
+                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 1, Bp);
                             else
-                                FN(ukernel)(kc, Ap, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 1, Bp);
+                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 1, Bp);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
@@ -435,18 +474,18 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
                         T *cij = C + (ic + ir) * ldc + jc + jr;
                         if (mr > 2 * MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 0, 0);
+                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 0, 0);
                         else if (mr > MR / 3)
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 0, 0);
+                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 0, 0);
                         else
-                            FN(ukernel)(kc, Ap + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 0, 0);
+                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 0, 0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
                         for (long q = ss / MR; ahead && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
-                        FN(ukernel)(kc, Ap + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
+                        FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
                                     2 * MR / 3, 2 * MR / 3, 0, 0);
-                        FN(ukernel)(kc, Ap + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
+                        FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
                                     mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0);
                     }
                 }
