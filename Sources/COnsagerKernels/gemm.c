@@ -227,7 +227,7 @@
     }                                                                                              \
     typedef struct {                                                                               \
         S##_serial_fn fn;                                                                          \
-        long M, N, K, rsa, csa, rsb, csb, ldc, chunk;                                              \
+        long M, N, K, rsa, csa, rsb, csb, ldc, chunk, units, unit, parts;                          \
         int split_m, deep;                                                                         \
         T alpha, beta;                                                                             \
         const T *A, *B, *Bpre, *bias, *Apre;                                                       \
@@ -237,6 +237,11 @@
         S##_job *j = (S##_job *)vctx;                                                              \
         if (j->split_m) {                                                                          \
             long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
+            if (j->parts) { /* tile t * units / parts onwards: task sizes differ by one tile at most */ \
+                m0 = t * j->units / j->parts * j->unit;                                            \
+                m1 = (t + 1) * j->units / j->parts * j->unit;                                      \
+                if (m1 > j->M) m1 = j->M;                                                          \
+            }                                                                                      \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
                   j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0);      \
@@ -333,7 +338,7 @@
         }                                                                                          \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
-        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, alpha, beta, A, B, 0, bias, 0, C}; \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, alpha, beta, A, B, 0, bias, 0, C}; \
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
@@ -360,14 +365,14 @@
                    block of MC rows), so the rows go out in tasks of MC: a thread that falls behind  \
                    (its vCPU taken by the host, a neighbour's time slice) holds up one row block,     \
                    and the other threads take the rest. */                                          \
-                /* The task count is a multiple of the thread count and the tasks are equal to a tile, \
-                   so that idle threads finish together: 1024 rows in tasks of 144 (7 full and 16 \
-                   rows) left one thread 576 rows and the other 448 at two threads. */              \
+                /* The task count is a multiple of the thread count and the tasks differ by one    \
+                   tile at most, so that idle threads finish together: 1024 rows in tasks of 144 (7 \
+                   full and 16 rows) left one thread 576 rows and the other 448 at two threads.    \
+                   (Any split into whole tiles gives the same C.) */                               \
                 long pertask = mc / unit;                                                          \
                 ntasks = (units + pertask - 1) / pertask;                                          \
                 ntasks = (ntasks + nt - 1) / nt * nt;                                              \
-                job.chunk = (units + ntasks - 1) / ntasks * unit;                                  \
-                ntasks = (len + job.chunk - 1) / job.chunk;                                        \
+                job.units = units; job.unit = unit; job.parts = ntasks;                            \
             }                                                                                      \
             if (shared) {                                                                          \
                 /* Row chunks that would each pack all of B (no chunk reads it in place or packs  \

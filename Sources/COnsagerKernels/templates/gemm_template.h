@@ -446,10 +446,15 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
                     long ss = FN(tail_split)(mc), ir0 = 0;
+                    // The next panel's source, for the prefetches spread over this panel's rows.
+                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
+                    const T *next = B + pc * rsb + (jc + jr + NR) * csb;
+                    long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
                     if (lazy || fused) {
                         bp = Bp;
                         ldb = NR;
                         if (fused && nr == NR && ss > 0) {
+                            if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
                             const T *src = B + pc * rsb + jc + jr;
                             T *cij = C + ic * ldc + jc + jr;
                             long mr = ss < MR ? ss : MR;
@@ -464,11 +469,6 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
                     } else if (staged && ic == 0)
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
-                    // The next panel's source, for the prefetches spread over this panel's rows.
-                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
-                    const T *next = B + pc * rsb + (jc + jr + NR) * csb;
-                    long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
-                    if (ahead && ir0) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
