@@ -1,8 +1,8 @@
 // Read bandwidth of one thread by working-set size: the library's non-finite count (the scan a
 // training loop runs over every gradient each step) over 1 MB to 256 MB, each size read repeatedly
-// so that it sits in whichever cache level holds it. The numbers behind "a pass over memory costs
-// more than it looks" in the README's speed section: where a 1.5 MB gradient lives after the step
-// that wrote it decides whether its scan takes 30 µs or 300. Not part of the package build. From
+// so that it sits in whichever cache level holds it. The numbers behind "Memory on this guest" in
+// the README (speed, On Intel Xeon): where a 1.5 MB gradient lives after the step
+// that wrote it decides whether its scan takes 30-70 µs or 260. Not part of the package build. From
 // the repository root:
 //   K=Sources/COnsagerKernels
 //   clang -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $K/elementwise.c $K/pool.c $K/cpu.c $K/gemm.c \
