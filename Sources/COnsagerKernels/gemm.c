@@ -236,12 +236,10 @@
     static void S##_task(void *vctx, long t) {                                                     \
         S##_job *j = (S##_job *)vctx;                                                              \
         if (j->split_m) {                                                                          \
-            long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;              \
-            if (j->parts) { /* tile t * units / parts onwards: task sizes differ by one tile at most */ \
-                m0 = t * j->units / j->parts * j->unit;                                            \
-                m1 = (t + 1) * j->units / j->parts * j->unit;                                      \
-                if (m1 > j->M) m1 = j->M;                                                          \
-            }                                                                                      \
+            /* With parts: from tile t * units / parts, so task sizes differ by one tile at most. */ \
+            long m0 = j->parts ? t * j->units / j->parts * j->unit : t * j->chunk;                 \
+            long m1 = j->parts ? (t + 1) * j->units / j->parts * j->unit : m0 + j->chunk;          \
+            if (m1 > j->M) m1 = j->M;                                                              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
                   j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0);      \

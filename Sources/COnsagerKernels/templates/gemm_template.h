@@ -121,34 +121,54 @@ static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) 
     FN(pack_a_part)(mc, kc, A, rsa, csa, Ap, 0, 1);
 }
 
+// How the serial plan reads B; returns whether B is read in place ("direct") and sets *lazy.
+// With few rows, B is streamed only a few times: full row-major panels are read in place (only the
+// ragged last panel is packed, zero padded). Otherwise, with one block of rows (a batch), each B
+// panel is packed just before its use while the next panel's source is prefetched, so reading B
+// (from memory, once) overlaps arithmetic ("lazy"). Reading in place is chosen per ISA
+// (B_IN_PLACE, gemm.c): where it is off, those products pack B (at once, or lazily for M <= MC and
+// for a column-major B up to 256 rows) and, up to 256 rows, run all rows as one row block (see
+// gemm_serial). Where B is not read in place, a column-major B (a layer's x·Wᵀ) is packed lazily up
+// to 256 rows too, not only up to MC: packed at once (or staged), its transposing reads ran 4-15 %
+// slower (Zen 3, one core, package-built objects called in rotation, Benchmarks/
+// gemm-objects-ab.sh: 100x2500x784 1.14x, 100x2000x2500 1.15x, 100x500x784 1.07x,
+// 100x784x500 1.10x, 200x500x784 1.04x, 256x784x500 1.06x). A row-major B lost 3-10 % so.
+static inline int FN(b_plan)(long M, long csb, int deep, int bpre, int *lazy) {
+    int direct = B_IN_PLACE && !bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
+    *lazy = !bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
+    return direct;
+}
+
 // The serial plan's K blocking: K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16:
 // every block then has enough depth to amortise its pass over C), or of at most G_KC_LAZY for a
-// batch-sized product (plan flag G_PLAN_DEEP) whose B is packed lazily (see gemm_serial).
-static long FN(k_block)(long M, long K, long csb, int deep, int bpre) {
-    int direct = B_IN_PLACE && !bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
-    int lazy = !bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
+// batch-sized product (plan flag G_PLAN_DEEP) whose B is packed lazily.
+static inline long FN(k_block)(long K, int deep, int lazy) {
     long kcmax = (deep & G_PLAN_DEEP) && lazy ? G_KC_LAZY : KC;
     long kblocks = (K + kcmax - 1) / kcmax;
     return (K + kblocks - 1) / kblocks;
 }
 
+// Floats of one K block of a shared A (below): pack_a's panels for M rows with room for its split
+// tail and the spill of its transposing stores, so that blocks never overlap.
+static inline long FN(shared_a_stride)(long M, long kcb) { return ((M + MR - 1) / MR + 1) * MR * kcb; }
+
 // A of a product of at most MC rows packed once for all its K blocks, for the threads that split
-// its columns (each would otherwise pack all of A itself): block b at Apre + b * stride, stride =
-// the floats of one block (pack_a's panels with room for its split tail and the spill of its
-// transposing stores, so that blocks packed by different threads never overlap). Returns the
-// floats the whole buffer needs (0: A is not shared for this product) and the block depth.
+// its columns (each would otherwise pack all of A itself): block b at Apre + b *
+// FN(shared_a_stride). Returns the floats the whole buffer needs (0: A is not shared for this
+// product) and the block depth, that of the serial plan of each column chunk.
 static long FN(shared_a_size)(long M, long K, long csb, int deep, long *kcb) {
     if (M > MC || K <= 0) return 0;
-    *kcb = FN(k_block)(M, K, csb, deep, 0);
-    long stride = ((M + MR - 1) / MR + 1) * MR * *kcb;
-    return stride * ((K + *kcb - 1) / *kcb);
+    int lazy;
+    FN(b_plan)(M, csb, deep, 0, &lazy);
+    *kcb = FN(k_block)(K, deep, lazy);
+    return FN(shared_a_stride)(M, *kcb) * ((K + *kcb - 1) / *kcb);
 }
 
 // Part `part` of `parts` of K block b of a shared A (its panels taken in turn).
 static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, long kcb, T *Apre, long b, long part,
                              long parts) {
     long pc = b * kcb, kc = K - pc < kcb ? K - pc : kcb;
-    FN(pack_a_part)(M, kc, A + pc * csa, rsa, csa, Apre + b * (((M + MR - 1) / MR + 1) * MR * kcb), part, parts);
+    FN(pack_a_part)(M, kc, A + pc * csa, rsa, csa, Apre + b * FN(shared_a_stride)(M, kcb), part, parts);
 }
 
 // Asks for every cache line of the n contiguous values at p, into L1 (locality 3) or L2 (2). A run
@@ -341,6 +361,19 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     }
 }
 
+// One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
+// fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
+static inline __attribute__((always_inline)) void
+FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
+         const int PACK, T *packto) {
+    if (mr > 2 * MR / 3)
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto);
+    else if (mr > MR / 3)
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto);
+    else
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto);
+}
+
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
 // whole tiles, and `deep` compares the product's M with MC.
 static const long FN(blocking)[5] = {MR, NR, MC, KC, NC};
@@ -381,21 +414,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                 sizeof(T) * G_ABUF_ELEMENTS, sizeof(T) * (size_t)KC * (NC + NR));
         abort();
     }
-    // With few rows, B is streamed only a few times: full row-major panels are read in place
-    // ("direct"; only the ragged last panel is packed, zero padded). Otherwise, with one block of
-    // rows (a batch), each B panel is packed just before its use while the next panel's source is
-    // prefetched, so reading B (from memory, once) overlaps arithmetic ("lazy"). Reading in place
-    // is chosen per ISA (B_IN_PLACE, gemm.c): where it is off, those products pack B (at once, or
-    // lazily for M <= MC and for a column-major B up to 256 rows) and, up to 256 rows, run all rows
-    // as one row block (below).
-    int direct = B_IN_PLACE && !Bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
-    // Where B is not read in place, a column-major B (a layer's x·Wᵀ) is packed lazily up to 256
-    // rows too, not only up to MC: packed at once (or staged), its transposing reads ran 4-15 %
-    // slower (Zen 3, one core, package-built objects called in rotation, Benchmarks/
-    // gemm-objects-ab.sh: 100x2500x784 1.14x, 100x2000x2500 1.15x, 100x500x784 1.07x,
-    // 100x784x500 1.10x, 200x500x784 1.04x, 256x784x500 1.06x). A row-major B lost 3-10 % so.
-    int lazy = !Bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
-    long kcb = FN(k_block)(M, K, csb, deep, Bpre != 0);
+    // "direct" (B read in place) or "lazy" (each B panel packed just before use): FN(b_plan).
+    int lazy, direct = FN(b_plan)(M, csb, deep, Bpre != 0, &lazy);
+    long kcb = FN(k_block)(K, deep, lazy);
     // B read in place with more rows than MC (up to 256): all rows in one row block when their A
     // block fits in three quarters of L2, so that B streams once, its next panel prefetched, instead
     // of once per row block with the second pass unprefetched. The K blocks stay those above (the
@@ -438,32 +459,26 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             for (long ic = 0; ic < M; ic += rowblock) {
                 long mc = M - ic < rowblock ? M - ic : rowblock;
                 // Apre: A packed by the caller for every K block (FN(shared_a_size); M <= MC, one row block).
-                T *Ablk = Apre ? (T *)Apre + pc / kcb * (((M + MR - 1) / MR + 1) * MR * kcb) : Ap;
+                T *Ablk = Apre ? (T *)Apre + pc / kcb * FN(shared_a_stride)(M, kcb) : Ap;
                 if (!Apre) FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
+                long ss = FN(tail_split)(mc), parts = (mc + MR - 1) / MR;
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
                     const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
-                    long ss = FN(tail_split)(mc), ir0 = 0;
+                    long ir0 = 0;
                     // The next panel's source, for the prefetches spread over this panel's rows.
                     int ahead = (inplace_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
                     const T *next = B + pc * rsb + (jc + jr + NR) * csb;
-                    long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR, parts = (mc + MR - 1) / MR;
+                    long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR;
                     if (lazy || fused) {
                         bp = Bp;
                         ldb = NR;
                         if (fused && nr == NR && ss > 0) {
                             if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
-                            const T *src = B + pc * rsb + jc + jr;
-                            T *cij = C + ic * ldc + jc + jr;
-                            long mr = ss < MR ? ss : MR;
-                            if (mr > 2 * MR / 3)
-                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 1, Bp);
-                            else if (mr > MR / 3)
-                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 1, Bp);
-                            else
-                                FN(ukernel)(kc, Ablk, src, rsb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 1, Bp);
+                            FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
+                                     ss < MR ? ss : MR, nr, 1, Bp);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
@@ -472,13 +487,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
-                        T *cij = C + (ic + ir) * ldc + jc + jr;
-                        if (mr > 2 * MR / 3)
-                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR, MR, 0, 0);
-                        else if (mr > MR / 3)
-                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, 2 * MR / 3, MR, 0, 0);
-                        else
-                            FN(ukernel)(kc, Ablk + ir * kc, bp, ldb, cij, ldc, alpha, be, bj, mr, nr, MR / 3, MR, 0, 0);
+                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
