@@ -19,6 +19,7 @@ void onsager_set_num_threads(int);
 void onsager_set_contention_detection(int);
 int onsager_force_isa_level(int);
 typedef void (*mk_t)(int,int,int,int,int,int,float,const float*,int,const float*,int,float,float*,int);
+typedef int (*mkn_t)(int);
 typedef void (*sg_t)(int64_t,int64_t,int64_t,int64_t,int64_t,int64_t,float,const float*,int64_t,const float*,int64_t,float,float*,int64_t);
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+1e-9*t.tv_nsec;}
 static int cmp(const void*a,const void*b){double x=*(double*)a,y=*(double*)b;return x<y?-1:x>y;}
@@ -36,6 +37,9 @@ int main(int argc,char**argv){
   if (mlib && !mh) { fprintf(stderr, "cannot load %s: %s\n", mlib, dlerror()); return 2; }
   mk_t mk = mh ? (mk_t)dlsym(mh, "cblas_sgemm") : 0;
   if (mh && !mk) { fprintf(stderr, "%s has no cblas_sgemm\n", mlib); return 2; }
+  // MKL1=1 (with MKL threaded, MKL_THREADS in the script) adds MKL at one thread to the rotation:
+  // MKL/MKL1 is then the best library's own 2-thread scaling, measured call by call beside ours.
+  mkn_t mkl_local = mh && getenv("MKL1") ? (mkn_t)dlsym(mh, "MKL_Set_Num_Threads_Local") : 0;
   if (argc < 6) { fprintf(stderr, "usage: %s M N K transB reps [transA]\n", argv[0]); return 2; }
   long M=atol(argv[1]),N=atol(argv[2]),K=atol(argv[3]); int transB=atoi(argv[4]); int reps=atoi(argv[5]); int transA=argc>6?atoi(argv[6]):0;
   if (M <= 0 || N <= 0 || K <= 0 || reps <= 0) { fprintf(stderr, "M, N, K and reps must be positive\n"); return 2; }
@@ -51,23 +55,26 @@ int main(int argc,char**argv){
   float*A=aligned_alloc(64,4*M*K+64),*B=aligned_alloc(64,4*K*N+64),*C=aligned_alloc(64,4*M*N+64);
   for(long i=0;i<M*K;i++)A[i]=(rand()%1000)/1000.f; for(long i=0;i<K*N;i++)B[i]=(rand()%1000)/1000.f;
   long rsa=transA?1:K, csa=transA?M:1, rsb=transB?1:N, csb=transB?K:1;
-  double fl=2.0*M*N*K; double *gx=malloc(8*reps),*gy=malloc(8*reps),*go=malloc(8*reps),*ry=malloc(8*reps),*ro=malloc(8*reps),*roy=malloc(8*reps),*gm=malloc(8*reps),*rmy=malloc(8*reps);
+  double fl=2.0*M*N*K; double *gx=malloc(8*reps),*gy=malloc(8*reps),*go=malloc(8*reps),*ry=malloc(8*reps),*ro=malloc(8*reps),*roy=malloc(8*reps),*gm=malloc(8*reps),*rmy=malloc(8*reps),*gm1=malloc(8*reps);
+  int slots = mkl_local ? 5 : 4;
   for(int r=-3;r<reps;r++){
-    double t[4]={0};
-    for(int q=0;q<4;q++){ int w=(q+r+4)%4; double s0=now();
+    double t[5]={0};
+    for(int q=0;q<slots;q++){ int w=(q+r+slots)%slots; double s0=now();
       if(w==0){ if(xnt) onsager_set_num_threads(xnt); X_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N); if(xnt) onsager_set_num_threads(nt); }
       else if(w==1) Y_sgemm(M,N,K,1,A,rsa,csa,B,rsb,csb,0,C,N);
+      else if(w==4){ mkl_local(1); mk(101, transA?112:111, transB?112:111, (int)M,(int)N,(int)K,1,A,(int)(transA?M:K),B,(int)(transB?K:N),0,C,(int)N); mkl_local(0); }
       else if(w==3){ if(mk) mk(101, transA?112:111, transB?112:111, (int)M,(int)N,(int)K,1,A,(int)(transA?M:K),B,(int)(transB?K:N),0,C,(int)N); }
       else if(sg) sg(101, transA?112:111, transB?112:111, M,N,K,1,A,transA?M:K,B,transB?K:N,0,C,N);
       t[w]=now()-s0; }
-    if(r>=0){gx[r]=fl/t[0]/1e9; gy[r]=fl/t[1]/1e9; go[r]=fl/t[2]/1e9; ry[r]=t[0]/t[1]; ro[r]=sg?t[2]/t[0]:0; roy[r]=sg?t[2]/t[1]:0; gm[r]=fl/t[3]/1e9; rmy[r]=t[3]/t[1];}
+    if(r>=0){gx[r]=fl/t[0]/1e9; gy[r]=fl/t[1]/1e9; go[r]=fl/t[2]/1e9; ry[r]=t[0]/t[1]; ro[r]=sg?t[2]/t[0]:0; roy[r]=sg?t[2]/t[1]:0; gm[r]=fl/t[3]/1e9; rmy[r]=t[3]/t[1]; gm1[r]=mkl_local?t[4]/t[3]:0;}
   }
-  qsort(gx,reps,8,cmp);qsort(gy,reps,8,cmp);qsort(go,reps,8,cmp);qsort(ry,reps,8,cmp);qsort(ro,reps,8,cmp);qsort(roy,reps,8,cmp);qsort(gm,reps,8,cmp);qsort(rmy,reps,8,cmp);
+  qsort(gx,reps,8,cmp);qsort(gy,reps,8,cmp);qsort(go,reps,8,cmp);qsort(ry,reps,8,cmp);qsort(ro,reps,8,cmp);qsort(roy,reps,8,cmp);qsort(gm,reps,8,cmp);qsort(rmy,reps,8,cmp);qsort(gm1,reps,8,cmp);
   printf("%ldx%ldx%ld tA%d tB%d: X %.1f Y %.1f GFLOPS | Y/X %.3f (quartiles %.3f-%.3f)", M, N, K, transA, transB,
          gx[reps / 2], gy[reps / 2], ry[reps / 2], ry[reps / 4], ry[3 * reps / 4]);
   if (sg) printf(" | OpenBLAS %.1f GFLOPS, X/OpenBLAS %.3f, Y/OpenBLAS %.3f (quartiles %.3f-%.3f)", go[reps / 2], ro[reps / 2],
                  roy[reps / 2], roy[reps / 4], roy[3 * reps / 4]);
   if (mk) printf(" | MKL %.1f GFLOPS, Y/MKL %.3f (quartiles %.3f-%.3f)", gm[reps / 2], rmy[reps / 2], rmy[reps / 4], rmy[3 * reps / 4]);
+  if (mkl_local) printf(" | MKL/MKL1 %.3f (quartiles %.3f-%.3f)", gm1[reps / 2], gm1[reps / 4], gm1[3 * reps / 4]);
   printf("\n");
   return 0;
 }

@@ -11,7 +11,9 @@
 # at two (with the pool's contention detection off) while OpenBLAS keeps one, so at NT only Y/X is
 # a like-for-like ratio. ISA=1 runs X and Y on their AVX2 kernels (ISA=0: portable).
 # XNT=1 with NT=2 runs X at one thread: with X = Y, Y/X is the 2-thread scaling in rotation.
-# OB_THREADS=2 gives OpenBLAS two threads (MKL stays sequential); set OPENBLAS_THREAD_TIMEOUT=4 with it, or its
+# MKL_THREADS=2 gives MKL two threads (its GNU OpenMP layer, passive waits); MKL1=1 with it adds MKL
+# at one thread to the rotation and prints MKL/MKL1, the library's own scaling beside ours.
+# OB_THREADS=2 gives OpenBLAS two threads; set OPENBLAS_THREAD_TIMEOUT=4 with it, or its
 # threads spin between calls and starve ours (our 2-thread rates then read as 1-thread ones).
 # OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets them; they slow it).
 set -e
@@ -28,7 +30,8 @@ for v in X Y; do
 done
 clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o \
     -o "$tmp/ab" -ldl -lm -lpthread
+mkl_layer=SEQUENTIAL; [ -n "$MKL_THREADS" ] && mkl_layer=GNU   # GNU: libmkl_gnu_thread with the system libgomp
 for shape in "$@"; do
     # word splitting of $shape is intended: it holds the program's arguments
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=${OB_THREADS:-1} MKL_THREADING_LAYER=SEQUENTIAL "$tmp/ab" $shape
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=${OB_THREADS:-1} MKL_THREADING_LAYER=$mkl_layer MKL_NUM_THREADS=${MKL_THREADS:-1} OMP_NUM_THREADS=${MKL_THREADS:-1} OMP_WAIT_POLICY=PASSIVE "$tmp/ab" $shape
 done
