@@ -206,7 +206,7 @@
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long, int, const T *, const T *, const T *);             \
+                                  T, T *, long, int, const T *, const T *, const T *, int);        \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, and its blocking \
        {MR, NR, MC, KC, NC}. */                                                                    \
     typedef struct {                                                                               \
@@ -228,7 +228,7 @@
     typedef struct {                                                                               \
         S##_serial_fn fn;                                                                          \
         long M, N, K, rsa, csa, rsb, csb, ldc, chunk, units, unit, parts;                          \
-        int split_m, deep;                                                                         \
+        int split_m, deep, relu;                                                                   \
         T alpha, beta;                                                                             \
         const T *A, *B, *Bpre, *bias, *Apre;                                                       \
         T *C;                                                                                      \
@@ -242,13 +242,13 @@
             if (m1 > j->M) m1 = j->M;                                                              \
             if (m0 >= m1) return;                                                                  \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0);      \
+                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0, j->relu); \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
                   j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0, j->bias ? j->bias + n0 : 0,      \
-                  j->Apre);                                                                        \
+                  j->Apre, j->relu);                                                               \
         }                                                                                          \
     }                                                                                              \
     /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
@@ -277,15 +277,20 @@
     /* The caller's buffer for a shared packed A, grown as needed. */                              \
     static _Thread_local T *S##_shared_a = 0;                                                      \
     static _Thread_local long S##_shared_a_cap = 0;                                                \
-    /* bias: NULL, or a row vector added to every row of C (then beta is 0). */                   \
+    /* bias: NULL, or a row vector added to every row of C (then beta is 0). relu: C ends as    \
+       max(C, 0), as the elementwise relu (see gemm_serial). */                                    \
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
-                         long rsb, long csb, T beta, T *C, long ldc, const T *bias) {              \
+                         long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu) {    \
         if (M <= 0 || N <= 0) return;                                                              \
-        if (bias && (K <= 0 || alpha == 0 || N < 16)) {                                            \
-            /* The shortcuts below have no epilogue: add the bias after them (few columns). */    \
-            S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, 0);                      \
+        if ((bias || relu) && (K <= 0 || alpha == 0 || N < 16)) {                                  \
+            /* The shortcuts below have no epilogue: add the bias and apply the relu after them   \
+               (few columns). */                                                                   \
+            S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0, 0);                \
             for (long i = 0; i < M; i++)                                                           \
-                for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];                            \
+                for (long j = 0; j < N; j++) {                                                     \
+                    T v = bias ? C[i * ldc + j] + bias[j] : C[i * ldc + j];                        \
+                    C[i * ldc + j] = !relu || v > 0 ? v : (v == v ? (T)0 : v);                     \
+                }                                                                                  \
             return;                                                                                \
         }                                                                                          \
         if (K <= 0 || alpha == 0) {                                                                \
@@ -327,7 +332,7 @@
                Cᵀ = Bᵀ Aᵀ, whose long side fills the panels, then transpose it into C. */         \
             T *tmp = (T *)malloc(sizeof(T) * (size_t)M * (size_t)N);                               \
             if (tmp) {                                                                             \
-                S##_gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, 0, tmp, M, 0);                  \
+                S##_gemm(N, M, K, alpha, B, csb, rsb, A, csa, rsa, 0, tmp, M, 0, 0);               \
                 for (long i = 0; i < M; i++)                                                       \
                     for (long j = 0; j < N; j++) C[i * ldc + j] = tmp[j * M + i];                  \
                 free(tmp);                                                                         \
@@ -336,7 +341,7 @@
         }                                                                                          \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
-        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, alpha, beta, A, B, 0, bias, 0, C}; \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, relu, alpha, beta, A, B, 0, bias, 0, C}; \
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
@@ -390,6 +395,7 @@
                         blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
                         blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
                         blk.bias = bias ? bias + jc : 0;                                           \
+                        blk.relu = relu && pc + kc >= K;                                           \
                         onsager_parallel_for(ntasks, S##_task, &blk);                              \
                     }                                                                              \
                 }                                                                                  \
@@ -413,15 +419,19 @@
             }                                                                                      \
             if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0);      \
+        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0, relu); \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
               long rsb, long csb, T beta, T *C, long ldc) {                                        \
-        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0);                       \
+        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0, 0);                    \
     }                                                                                              \
     void NAME##_bias(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,  \
                      long rsb, long csb, const T *bias, T *C, long ldc) {                          \
-        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, bias);                       \
+        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, bias, 0);                    \
+    }                                                                                              \
+    void NAME##_bias_relu(long M, long N, long K, T alpha, const T *A, long rsa, long csa,         \
+                          const T *B, long rsb, long csb, const T *bias, T *C, long ldc) {         \
+        S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, 0, C, ldc, bias, 1);                    \
     }
 
 #if defined(__x86_64__)

@@ -76,6 +76,15 @@ import COnsagerKernels
                 let gotBiasD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(ta ? ad.T : ad, tb ? bd.T : bd, adding: biasD) }
                 let errBiasD = zip(gotBiasD.scalars, ref.scalars).enumerated().map { Swift.abs($1.0 - $1.1 - Double(biasScalars[$0 % n])) }.max() ?? 0
                 #expect(errBiasD < 1e-14 * Double(k + 1), "Double bias, isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb): error \(errBiasD)")
+                // The ReLU epilogue (linearReLU computes x·weightᵀ, so weight = Bᵀ): bit for bit the
+                // product (with and without bias) followed by relu(), in Float and Double.
+                let aOp = ta ? a.T : a, bOp = tb ? b.T : b, adOp = ta ? ad.T : ad, bdOp = tb ? bd.T : bd
+                withSettings(threads: 2, isa: isa, tuning: tuning) {
+                    let label = "isa \(isa) \(tuning) \(m)x\(n)x\(k) ta \(ta) tb \(tb)"
+                    Self.expectSameBits(linearReLU(aOp, weight: bOp.T, bias: bias), matmul(aOp, bOp, adding: bias).relu(), "relu epilogue with bias, \(label)")
+                    Self.expectSameBits(linearReLU(aOp, weight: bOp.T), matmul(aOp, bOp).relu(), "relu epilogue, \(label)")
+                    Self.expectSameBits(linearReLU(adOp, weight: bdOp.T, bias: biasD), matmul(adOp, bdOp, adding: biasD).relu(), "Double relu epilogue, \(label)")
+                }
             }
         }
         // Double GEMM with accumulation into C (beta = 1) through the raw kernel.
@@ -242,7 +251,19 @@ import COnsagerKernels
                 matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
                 a.softplusSumWithSigmoid().softplusSum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
                 matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
-                matmul(x300, w[0]).scalars]
+                matmul(x300, w[0]).scalars,
+                // The ReLU epilogue on the last of several K blocks: over a shared B, split by columns, split by rows.
+                linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
+                linearReLU(x200, weight: w).scalars]
+    }
+
+    /// The same shape and bits, reporting the first element that differs rather than both arrays.
+    static func expectSameBits<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, _ label: String) {
+        let x = a.scalars, y = b.scalars
+        let first = x.indices.first { i in
+            x[i].isNaN != y[i].isNaN || (!x[i].isNaN && (x[i] != y[i] || x[i].sign != y[i].sign))
+        }
+        #expect(a.shape == b.shape && first == nil, "\(label): first differs at element \(first ?? -1)")
     }
 
     static func expectIdentical(_ one: [[Float]], _ two: [[Float]], _ label: String) {

@@ -201,6 +201,36 @@ import Onsager
             #expect("\(e)".contains("'log'"))
         } catch { Issue.record("unexpected \(error)") }
     }
+
+    /// Sequential runs a Dense followed by a ReLU as one op (linearReLU, the ReLU applied by the
+    /// GEMM): the output and every gradient, the input's included, are the bits of the layers
+    /// applied one by one, and a NaN reaching it is reported as that op.
+    @Test func sequentialRunsDenseAndReLUAsOneOp() throws {
+        let g = RandomGenerator(seed: 21)
+        let d1 = Dense<Float>(inputSize: 30, outputSize: 40, generator: g), d2 = Dense<Float>(inputSize: 40, outputSize: 20, generator: g)
+        let d3 = Dense<Float>(inputSize: 20, outputSize: 3, generator: g)
+        let model = Sequential<Float>([d1, Activation(.relu), d2, Activation(.relu), d3])
+        let x = Tensor<Float>.normal([16, 30], generator: g).requiringGrad()
+        let fused = model(x)
+        let reference = linear(linear(linear(x, weight: d1.weight, bias: d1.bias).relu(), weight: d2.weight, bias: d2.bias).relu(),
+                               weight: d3.weight, bias: d3.bias)
+        #expect(fused.scalars == reference.scalars)
+        let inputs = [x, d1.weight, d1.bias!, d2.weight, d2.bias!, d3.weight, d3.bias!]
+        let gf = gradients(of: (fused * fused).sum(), wrt: inputs), gr = gradients(of: (reference * reference).sum(), wrt: inputs)
+        for (i, (a, b)) in zip(gf, gr).enumerated() { #expect(a.scalars == b.scalars, "gradient \(i)") }
+        let h = Sequential<Float>([d1, Activation(.relu)])(x)
+        #expect(h.node?.op.description == "linear_relu")
+        #expect(h.scalars.contains(0) && h.scalars.contains { $0 > 0 }, "the ReLU is active on some units and not others")
+        #expect(Sequential<Float>([d1, Activation(.sigmoid)])(x).node?.op.description == "sigmoid", "only a ReLU is fused")
+        var bad = x.detached().scalars
+        bad[5] = .nan
+        do {
+            _ = try AnomalyDetection.run { model(Tensor(shape: [16, 30], scalars: bad).requiringGrad()).sum() }
+            Issue.record("expected a NonFiniteError")
+        } catch let e as NonFiniteError {
+            #expect(e.op == "linear_relu" && e.count == 40, "\(e)")
+        }
+    }
 }
 
 @Suite struct PreprocessingTests {

@@ -89,6 +89,13 @@ void onsager_sgemm_bias(long M, long N, long K, float alpha, const float *A, lon
                         const float *B, long rsb, long csb, const float *bias, float *C, long ldc);
 void onsager_dgemm_bias(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
                         const double *B, long rsb, long csb, const double *bias, double *C, long ldc);
+/// C = max(alpha * op(A) op(B) + bias, 0), bias optional (NULL): a dense layer and its ReLU in
+/// one product, the ReLU applied to each block of C right after the last block of K stored it
+/// (while it is in L1), as the elementwise relu (NaN stays NaN, -0 becomes +0).
+void onsager_sgemm_bias_relu(long M, long N, long K, float alpha, const float *A, long rsa, long csa,
+                             const float *B, long rsb, long csb, const float *bias, float *C, long ldc);
+void onsager_dgemm_bias_relu(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
+                             const double *B, long rsb, long csb, const double *bias, double *C, long ldc);
 
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {

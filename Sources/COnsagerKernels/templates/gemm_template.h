@@ -361,6 +361,17 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     }
 }
 
+// max(c, 0) over an m x n block of C, as the elementwise relu (NaN stays NaN, -0 becomes +0).
+static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
+    for (long i = 0; i < m; i++) {
+        T *r = c + i * ldc;
+        for (long j = 0; j < n; j++) {
+            T v = r[j];
+            r[j] = v > 0 ? v : (v == v ? (T)0 : v);
+        }
+    }
+}
+
 // One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
@@ -404,9 +415,13 @@ static T *FN(b_buffer)(void) {
 //
 // bias: a row vector of N added to C as the first K block stores it (only with beta == 0), so a
 // layer's bias costs no pass of its own over C.
+//
+// relu: C ends as max(C, 0) (NaN kept, -0 made +0, as the elementwise relu): the last K block
+// applies it to each row block's columns of a panel right after its tiles stored them, while they
+// are in L1, so a layer's activation costs no pass of its own over C either.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre,
-                            const T *bias, const T *Apre) {
+                            const T *bias, const T *Apre, int relu) {
     if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
@@ -440,6 +455,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             long kc = K - pc < kcb ? K - pc : kcb;
             T be = pc == 0 ? beta : (T)1;
             const T *bb = be == 0 ? bias : 0;
+            int act = relu && pc + kc >= K;
             long nfull = direct ? nc / NR * NR : 0;
             // A column-major block too big to stay in L2 beside A's (over a quarter of L2) is
             // packed panel by panel during the first row block, while the next panel's source is
@@ -497,6 +513,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
                                     mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0);
                     }
+                    if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
             }
         }

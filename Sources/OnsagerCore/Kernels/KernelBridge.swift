@@ -91,6 +91,20 @@ extension TensorScalar {
         }
     }
 
+    /// C = max(alpha·op(A)·op(B) + bias, 0), bias optional: the ReLU applied by the GEMM as it
+    /// finishes each block of C, as `relu()` would (NaN kept).
+    @inline(__always)
+    package static func kernelGEMMBiasReLU(_ m: Int, _ n: Int, _ k: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ rsa: Int, _ csa: Int,
+                                           _ b: UnsafePointer<Self>, _ rsb: Int, _ csb: Int, _ bias: UnsafePointer<Self>?,
+                                           _ c: UnsafeMutablePointer<Self>, _ ldc: Int) {
+        if isFloat {
+            onsager_sgemm_bias_relu(m, n, k, Float(alpha), f32(a), rsa, csa, f32(b), rsb, csb, bias.map { f32($0) }, f32(c), ldc)
+        } else {
+            requireDouble()
+            onsager_dgemm_bias_relu(m, n, k, Double(alpha), f64(a), rsa, csa, f64(b), rsb, csb, bias.map { f64($0) }, f64(c), ldc)
+        }
+    }
+
     /// Index of the largest element of each row of a contiguous [rows, n] array.
     @inline(__always)
     package static func kernelArgmax(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ out: UnsafeMutablePointer<Int>) {

@@ -63,8 +63,8 @@ extension Tensor {
     }
 
     /// The (batched) product a·b; `bias` [n], if given, is added to every row of every product by
-    /// the GEMM's epilogue.
-    static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor? = nil) -> Tensor {
+    /// the GEMM's epilogue, and with `relu` the epilogue then takes max(·, 0) as `relu()` does.
+    static func gemmKernel(_ a: Tensor, _ b: Tensor, bias: Tensor? = nil, relu: Bool = false) -> Tensor {
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let k2 = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
         check(k == k2, "matmul: inner dimensions differ: \(a.shape) × \(b.shape) (\(k) vs \(k2))")
@@ -86,7 +86,10 @@ extension Tensor {
         for i in 0..<nb {
             var oa = 0, ob = 0
             for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
-            if let biasRow {
+            if relu {
+                Scalar.kernelGEMMBiasReLU(m, n, k, 1, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb,
+                                          biasRow.map { UnsafePointer($0.basePointer) }, out.storage.base + i * m * n, n)
+            } else if let biasRow {
                 Scalar.kernelGEMMBias(m, n, k, 1, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, biasRow.basePointer,
                                       out.storage.base + i * m * n, n)
             } else {
