@@ -26,7 +26,8 @@ objs=.build/release/COnsagerKernels.build
 for v in X Y; do
     src=$x; [ $v = Y ] && src=$y
     objcopy --redefine-sym onsager_sgemm=${v}_sgemm --redefine-sym onsager_sgemm_bias=${v}_sgemm_bias \
-            --redefine-sym onsager_dgemm=${v}_dgemm --redefine-sym onsager_dgemm_bias=${v}_dgemm_bias "$src" "$tmp/$v.o"
+            --redefine-sym onsager_dgemm=${v}_dgemm --redefine-sym onsager_dgemm_bias=${v}_dgemm_bias \
+            --redefine-sym onsager_sgemm_bias_relu=${v}_sgemm_bias_relu --redefine-sym onsager_dgemm_bias_relu=${v}_dgemm_bias_relu "$src" "$tmp/$v.o"
 done
 clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o \
     -o "$tmp/ab" -ldl -lm -lpthread
