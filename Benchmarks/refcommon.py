@@ -6,6 +6,12 @@ def threads_arg(default=(1, 2)):
         return [int(t) for t in sys.argv[sys.argv.index("--threads") + 1].split(",")]
     return list(default)
 
+def wanted(name):
+    """False when --cases NAME,NAME... is given without `name` (Benchmarks/rotation.py runs one case at a time)."""
+    if "--cases" in sys.argv:
+        return name in sys.argv[sys.argv.index("--cases") + 1].split(",")
+    return True
+
 def measure(fn, target=0.3, reps=9, warm=3):
     """Calls per second: warm up, size the loop to `target` seconds, median (min, max) of reps."""
     for _ in range(warm): fn()

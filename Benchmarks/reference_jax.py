@@ -1,11 +1,11 @@
 """JAX (jit) reference for mlp-small-step and mlp-big-step, in onsager-bench's JSON-lines schema.
 
-Usage: python3 Benchmarks/reference_jax.py [--threads 1,2]
+Usage: python3 Benchmarks/reference_jax.py [--threads 1,2] [--cases NAME,...]
 One thread is enforced by XLA_FLAGS=--xla_cpu_multi_thread_eigen=false and CPU affinity to core 0,
 set in a child process per thread count (JAX fixes its thread pool at start-up)."""
 import json, os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refcommon import measure, threads_arg
+from refcommon import measure, threads_arg, wanted
 
 if os.environ.get("ONSAGER_JAX_CHILD"):
     import jax, jax.numpy as jnp
@@ -28,6 +28,7 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
     key = jax.random.PRNGKey(0)
     x = jax.random.uniform(key, (100, 784)); y = jax.random.randint(key, (100,), 0, 10)
     for name, sizes in (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10])):
+        if not wanted(name): continue
         state = {"ps": init(sizes, key)}
         def run():
             state["ps"] = step(state["ps"], x, y); jax.block_until_ready(state["ps"])
@@ -38,5 +39,5 @@ else:
     for t in threads_arg():
         env = dict(os.environ, ONSAGER_JAX_CHILD=str(t))
         if t == 1: env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-        cmd = ["taskset", "-c", ",".join(str(c) for c in range(t)), sys.executable, __file__]
+        cmd = ["taskset", "-c", ",".join(str(c) for c in range(t)), sys.executable, __file__, *sys.argv[1:]]
         subprocess.run(cmd, env=env, check=False)

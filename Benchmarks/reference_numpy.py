@@ -1,12 +1,12 @@
 """numpy (OpenBLAS) reference for onsager-bench's SGEMM cases, in the same JSON-lines schema.
 
 Usage (this machine sets OPENBLAS_CORETYPE, which slows OpenBLAS; unset it for the reference):
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 Benchmarks/reference_numpy.py [--threads 1,2]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 Benchmarks/reference_numpy.py [--threads 1,2] [--cases NAME,...]
 Needs numpy and threadpoolctl.
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refcommon import measure, threads_arg
+from refcommon import measure, threads_arg, wanted
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -28,6 +28,7 @@ def cases():
 for t in threads:
     with threadpool_limits(limits=t, user_api="blas"):
         for name, fn, flops in cases():
+            if not wanted(name): continue
             med, lo, hi = measure(fn, target=0.25, reps=7)
             print(json.dumps({"bench": name, "threads": t, "value": round(med * flops / 1e9, 2), "unit": "GFLOPS",
                               "min": round(lo * flops / 1e9, 2), "max": round(hi * flops / 1e9, 2), "impl": "numpy"}), flush=True)

@@ -1,6 +1,6 @@
 """PyTorch reference for onsager-bench cases, in the same JSON-lines schema.
 
-Usage: python3 Benchmarks/reference_torch.py [--threads 1,2]
+Usage: python3 Benchmarks/reference_torch.py [--threads 1,2] [--cases NAME,...]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
 mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
@@ -8,7 +8,7 @@ softmax cross-entropy; steps/s).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refcommon import measure, threads_arg
+from refcommon import measure, threads_arg, wanted
 import torch
 
 threads = threads_arg()
@@ -27,13 +27,15 @@ for t in threads:
                             ("sgemm-rbm-fwd", lambda: v @ w, 2.0 * 100 * 784 * 500),
                             ("sgemm-rbm-bwdT", lambda: h @ w.T, 2.0 * 100 * 500 * 784),
                             ("sgemm-rbm-vTh", lambda: v.T @ h, 2.0 * 784 * 100 * 500)):
+        if not wanted(name): continue
         med, lo, hi = measure(fn, target=0.25, reps=7, warm=10)
         emit(name, t, med * flops / 1e9, "GFLOPS", lo * flops / 1e9, hi * flops / 1e9)
     ag, bg = torch.randn(10, requires_grad=True), torch.randn(10)
     def fwd_bwd():
         y = torch.add(ag, bg).sum(); y.backward()
-    med, lo, hi = measure(fwd_bwd, warm=10)
-    emit("tiny-op-backward", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
+    if wanted("tiny-op-backward"):
+        med, lo, hi = measure(fwd_bwd, warm=10)
+        emit("tiny-op-backward", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
 
     nv, nh, B = 784, 500, 100
     Wp = (0.01 * torch.randn(nv, nh)).requires_grad_(); bvp = torch.zeros(nv, requires_grad=True); bhp = torch.zeros(nh, requires_grad=True)
@@ -48,10 +50,12 @@ for t in threads:
         opt.zero_grad(set_to_none=True)
         loss = free_energy(v0).mean() - free_energy(v1).mean()
         loss.backward(); opt.step()
-    med, lo, hi = measure(cd1_autograd, target=0.5, reps=7, warm=10)
-    emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)
+    if wanted("rbm-cd1-autodiff"):
+        med, lo, hi = measure(cd1_autograd, target=0.5, reps=7, warm=10)
+        emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)
 
     for name, sizes in (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10])):
+        if not wanted(name): continue
         layers = []
         for i in range(len(sizes) - 1):
             layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
