@@ -71,8 +71,10 @@ import Onsager
         Case("linearReLU (relu of x Wᵀ + b, applied by the GEMM)", { [Inputs.random([3, 4], seed: 47), Inputs.random([5, 4], seed: 48), Inputs.random([5], seed: 49)] }) {
             linearReLU($0[0], weight: $0[1], bias: $0[2])
         },
+        // The weight is the transpose of a [260, 17] leaf, so the GEMM reads B row-major and K 260
+        // spans two Double K blocks: the ReLU must wait for the second.
         Case("linearReLU through the epilogue (rank-3 input, N 17, K 260: two Double K blocks, no bias)", second: false,
-             { [Inputs.random([2, 2, 260], seed: 50), Inputs.random([17, 260], seed: 51)] }) { linearReLU($0[0], weight: $0[1]) },
+             { [Inputs.random([2, 2, 260], seed: 50), Inputs.random([260, 17], seed: 51)] }) { linearReLU($0[0], weight: $0[1].T) },
         Case("matmul adding bias (addmm)", { [Inputs.random([3, 4], seed: 41), Inputs.random([4, 5], seed: 42), Inputs.random([5], seed: 43)] }) { matmul($0[0], $0[1], adding: $0[2]) },
         Case("matmul transposed operands", { [Inputs.random([4, 3], seed: 18), Inputs.random([2, 4], seed: 19)] }) { matmul($0[0].T, $0[1].T) },
         Case("matmul batched broadcast", { [Inputs.random([2, 3, 4], seed: 20), Inputs.random([4, 2], seed: 21)] }) { matmul($0[0], $0[1]) },

@@ -252,7 +252,8 @@ import COnsagerKernels
                 a.softplusSumWithSigmoid().softplusSum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
                 matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
                 matmul(x300, w[0]).scalars,
-                // The ReLU epilogue on the last of several K blocks: over a shared B, split by columns, split by rows.
+                // The ReLU epilogue on the last of several K blocks: split by columns (x300·deepWide),
+                // split by rows (x100·wᵀ; over a shared B on AVX2, MC 96), over a shared B (x200·wᵀ).
                 linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
                 linearReLU(x200, weight: w).scalars]
     }
@@ -260,6 +261,10 @@ import COnsagerKernels
     /// The same shape and bits, reporting the first element that differs rather than both arrays.
     static func expectSameBits<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, _ label: String) {
         let x = a.scalars, y = b.scalars
+        guard a.shape == b.shape, x.count == y.count else {
+            Issue.record("\(label): shapes \(a.shape) and \(b.shape)")
+            return
+        }
         let first = x.indices.first { i in
             x[i].isNaN != y[i].isNaN || (!x[i].isNaN && (x[i] != y[i] || x[i].sign != y[i].sign))
         }

@@ -9,11 +9,14 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
     /// The output of the last layer. A `Dense` followed by a ReLU `Activation` runs as one op,
     /// `linearReLU` (the GEMM applies the ReLU as it stores the output): the same values and
-    /// gradients, one pass over the output fewer each way.
+    /// gradients, one pass over the output fewer in the forward pass and one tape node instead of
+    /// two. Under `AnomalyDetection` the two layers run as two ops, so that a non-finite
+    /// pre-activation (−∞, which the ReLU would turn into 0) is still reported, at "linear".
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x, i = 0
+        let fuse = !AnomalyDetection.isEnabled
         while i < layers.count {
-            if i + 1 < layers.count, let dense = layers[i] as? Dense<Scalar>,
+            if fuse, i + 1 < layers.count, let dense = layers[i] as? Dense<Scalar>,
                let activation = layers[i + 1] as? Activation<Scalar>, case .relu = activation.kind {
                 y = linearReLU(y, weight: dense.weight, bias: dense.bias)
                 i += 2
