@@ -286,11 +286,9 @@
             /* The shortcuts below have no epilogue: add the bias and apply the relu after them   \
                (few columns). */                                                                   \
             S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0, 0);                \
-            for (long i = 0; i < M; i++)                                                           \
-                for (long j = 0; j < N; j++) {                                                     \
-                    T v = bias ? C[i * ldc + j] + bias[j] : C[i * ldc + j];                        \
-                    C[i * ldc + j] = !relu || v > 0 ? v : (v == v ? (T)0 : v);                     \
-                }                                                                                  \
+            for (long i = 0; bias && i < M; i++)                                                   \
+                for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];                            \
+            if (relu) relu_block_##S##_portable(M, N, C, ldc);                                     \
             return;                                                                                \
         }                                                                                          \
         if (K <= 0 || alpha == 0) {                                                                \

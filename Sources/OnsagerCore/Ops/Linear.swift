@@ -5,23 +5,7 @@
 /// (`torch.nn.functional.linear`). Leading dimensions of x beyond the last are batch dimensions.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil) -> Tensor<S> {
-    check(weight.rank == 2, "linear: weight must be [out, in], got \(weight.shape)")
-    check(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
-          "linear: input \(x.shape) does not end in the weight's input size (weight \(weight.shape))")
-    if let bias { check(bias.shape == [weight.shape[0]], "linear: bias \(bias.shape) for weight \(weight.shape)") }
-    let rows = x.rank == 2 ? x : x.reshaped([-1, weight.shape[1]])
-    let y = withoutGrad { Tensor<S>.gemmKernel(rows, weight.transposed(), bias: bias) }
-    let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
-    let tracked = Tensor<S>.tracks(rows, weight) || (bias.map { Tensor<S>.tracks($0) } ?? false)
-    guard tracked else { return (x.rank == 2 ? y : y.reshaped(outShape)).checked("linear") }
-    let inputs = bias.map { [rows, weight, $0] } ?? [rows, weight]
-    let out = y.attaching("linear", inputs) { g in
-        var grads: [Tensor<S>?] = [rows.requiresGrad ? matmul(g, weight) : nil,
-                                   weight.requiresGrad ? matmul(g.transposed(), rows) : nil]
-        if let bias { grads.append(bias.requiresGrad ? g.sum(axis: 0) : nil) }
-        return grads
-    }.checked("linear")
-    return x.rank == 2 ? out : out.reshaped(outShape)
+    denseProduct(x, weight: weight, bias: bias, relu: false)
 }
 
 /// relu(x Wᵀ + b) in one op, recorded as "linear_relu": `linear` whose GEMM applies the ReLU to
@@ -32,23 +16,35 @@ public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Ten
 /// `Activation` this way.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func linearReLU<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil) -> Tensor<S> {
-    check(weight.rank == 2, "linearReLU: weight must be [out, in], got \(weight.shape)")
+    denseProduct(x, weight: weight, bias: bias, relu: true)
+}
+
+/// `linear`, and with `relu` `linearReLU`: one GEMM (its epilogue adding the bias and, with
+/// `relu`, taking max(·, 0)) and one tape node; with `relu` its rule first masks the output
+/// gradient by y > 0.
+@_specialize(where S == Float) @_specialize(where S == Double)
+private func denseProduct<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>?, relu: Bool) -> Tensor<S> {
+    let name = relu ? "linearReLU" : "linear"
+    let op: StaticString = relu ? "linear_relu" : "linear"
+    check(weight.rank == 2, "\(name): weight must be [out, in], got \(weight.shape)")
     check(x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
-          "linearReLU: input \(x.shape) does not end in the weight's input size (weight \(weight.shape))")
-    if let bias { check(bias.shape == [weight.shape[0]], "linearReLU: bias \(bias.shape) for weight \(weight.shape)") }
+          "\(name): input \(x.shape) does not end in the weight's input size (weight \(weight.shape))")
+    if let bias { check(bias.shape == [weight.shape[0]], "\(name): bias \(bias.shape) for weight \(weight.shape)") }
     let rows = x.rank == 2 ? x : x.reshaped([-1, weight.shape[1]])
-    let y = withoutGrad { Tensor<S>.gemmKernel(rows, weight.transposed(), bias: bias, relu: true) }
+    let y = withoutGrad { Tensor<S>.gemmKernel(rows, weight.transposed(), bias: bias, relu: relu) }
     let outShape = Array(x.shape.dropLast()) + [weight.shape[0]]
     let tracked = Tensor<S>.tracks(rows, weight) || (bias.map { Tensor<S>.tracks($0) } ?? false)
-    guard tracked else { return (x.rank == 2 ? y : y.reshaped(outShape)).checked("linear_relu") }
+    guard tracked else { return (x.rank == 2 ? y : y.reshaped(outShape)).checked(op) }
     let inputs = bias.map { [rows, weight, $0] } ?? [rows, weight]
-    // y is the untracked value (no node), so the rule holding it makes no reference cycle.
-    let out = y.attaching("linear_relu", inputs) { g in
-        let gz = Tensor<S>.reluBackward(g, y)
+    // Only the ReLU's rule keeps the output (its mask); y is the untracked value (no node), so
+    // the rule holding it makes no reference cycle.
+    let mask: Tensor<S>? = relu ? y : nil
+    let out = y.attaching(op, inputs) { g in
+        let gz = mask.map { Tensor<S>.reluBackward(g, $0) } ?? g
         var grads: [Tensor<S>?] = [rows.requiresGrad ? matmul(gz, weight) : nil,
                                    weight.requiresGrad ? matmul(gz.transposed(), rows) : nil]
         if let bias { grads.append(bias.requiresGrad ? gz.sum(axis: 0) : nil) }
         return grads
-    }.checked("linear_relu")
+    }.checked(op)
     return x.rank == 2 ? out : out.reshaped(outShape)
 }
