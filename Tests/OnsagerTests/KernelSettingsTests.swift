@@ -125,6 +125,53 @@ import COnsagerKernels
         }
     }
 
+    /// A product whose C outgrows L2 and is written in one K block: its full tiles go to memory
+    /// with non-temporal stores where a tile row covers whole cache lines (`G_PLAN_STREAM_C` in
+    /// gemm.c; AVX2 and AVX-512), then a store fence. A as stored
+    /// (weight-gradient layout, Aᵀ contiguous) and row-major, in Float and Double, at one and two
+    /// threads, every blocking family: every row against Double through a random projection
+    /// (C·v against A·(B·v)), sampled rows element by element, and the two thread counts bit for bit.
+    @Test(arguments: [0, 1, 2])
+    func streamedCMatchesReference(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        // N = 512: rows of 2 KB (Float) and 4 KB (Double), whole cache lines, as streaming needs.
+        let n = 512, k = 100, m = onsager_l2_cache_bytes() / (n * 4) + 37
+        let g = RandomGenerator(seed: 33)
+        let at = Tensor<Double>.uniform([k, m], low: -1, high: 1, generator: g)
+        let b = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
+        let v = Tensor<Double>.uniform([n], low: 0.5, high: 1, generator: g).scalars
+        let atv = at.scalars, bv = b.scalars
+        // A·(B·v) in Double: the projection every row of C must match.
+        let bProj = (0..<k).map { p in (0..<n).reduce(0.0) { $0 + bv[p * n + $1] * v[$1] } }
+        let ref = (0..<m).map { i in (0..<k).reduce(0.0) { $0 + atv[$1 * m + i] * bProj[$1] } }
+        let rows = [0, 1, m / 3, m / 2, m - 13, m - 1]
+        func check(_ c: [Double], tolerance: Double, _ what: String) {
+            let worst = (0..<m).map { i in Swift.abs((0..<n).reduce(0.0) { $0 + c[i * n + $1] * v[$1] } - ref[i]) }.max()!
+            #expect(worst < tolerance * Double(n), "projection error \(worst), \(what)")
+            for i in rows {
+                let err = (0..<n).map { j in Swift.abs(c[i * n + j] - (0..<k).reduce(0.0) { $0 + atv[$1 * m + i] * bv[$1 * n + j] }) }.max()!
+                #expect(err < tolerance, "row \(i): error \(err), \(what)")
+            }
+        }
+        let atF = Tensor<Float>(shape: at.shape, scalars: at.scalars.map(Float.init))
+        let bF = Tensor<Float>(shape: b.shape, scalars: b.scalars.map(Float.init))
+        let aRowMajorF = atF.T.contiguous(), aRowMajorD = at.T.contiguous()
+        for tuning in Self.tunings(isa: isa) {
+            for (layout, aF, aD) in [("A stored transposed", atF.T, at.T), ("A row-major", aRowMajorF, aRowMajorD)] {
+                let what = "\(m)×\(n)×\(k), \(layout), isa \(isa), \(tuning) tuning"
+                let one = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(aF, bF) }.scalars
+                let two = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(aF, bF) }.scalars
+                check(one.map(Double.init), tolerance: 1e-5 * Double(k), "Float, 1 thread, \(what)")
+                check(two.map(Double.init), tolerance: 1e-5 * Double(k), "Float, 2 threads, \(what)")
+                #expect(one == two, "Float, \(what): 1 and 2 threads differ")
+                let oneD = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(aD, b) }.scalars
+                let twoD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(aD, b) }.scalars
+                check(oneD, tolerance: 1e-13 * Double(k), "Double, 1 thread, \(what)")
+                #expect(oneD == twoD, "Double, \(what): 1 and 2 threads differ")
+            }
+        }
+    }
+
     /// A·B against a Double reference in Float and Double at one thread, and the same bits at two
     /// threads (which share one packed B or split the columns), in each GEMM blocking family.
     func checkGEMM(m: Int, k: Int, n: Int, columnMajorB: Bool, isa: Int) {

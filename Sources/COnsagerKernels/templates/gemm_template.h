@@ -26,6 +26,7 @@
 #ifndef G_PLAN_DEEP
 #define G_PLAN_DEEP 1       // plan flag: the product's M is batch-sized and B needs packing: deep K blocks
 #define G_PLAN_FEW_ROWS 2   // plan flag: the product's M is at most 256: full B panels are read in place
+#define G_PLAN_STREAM_C 4   // plan flag: C is stored once (one K block, no ReLU pass) and outgrows L2
 #endif
 // The micro-kernel's k loop starts on a 64-byte boundary. Left to the compiler, where it starts
 // depends on the code around it, and that moved the rate: two copies of this template in one
@@ -180,6 +181,14 @@ static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, lon
         __builtin_prefetch((const void *)(l_ << 6), 0, locality)
 #endif
 
+// Orders non-temporal stores before later ones (they are weakly ordered on x86).
+#ifndef G_STORE_FENCE
+#if defined(__x86_64__) || defined(__i386__)
+#define G_STORE_FENCE() __builtin_ia32_sfence()
+#else
+#define G_STORE_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#endif
 #ifndef G_FUSED_PACK
 #define G_FUSED_PACK 1   // a row-major B panel packed just before use is packed by its first tile's kernel
 #endif
@@ -269,8 +278,10 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
-            T *restrict packto) {
+            T *restrict packto, int stream) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
+    // stream: a full tile without bias (beta == 0) goes to memory with non-temporal stores,
+    // unfetched (G_PLAN_STREAM_C; its rows start on cache lines).
     // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
     FN(vec) acc[MR][NV];
@@ -285,6 +296,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     // aligned row, a line already fetched). Weight gradients with K = 100 and such rows, Intel
     // Xeon (model 167), in rotation: 2000x2500x100 1.12x (AVX2 1.09x, 2 threads 1.12x),
     // 1000x1500x100 1.06x, 784x500x100 1.03x; aligned rows (1024³, 100x500x784) 1.00x.
+    if (!stream || mr != ROWS || nr != NR)
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
         if (i >= ROWS) break;
@@ -326,6 +338,14 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
                 for (int v = 0; v < (int)NV; v++) {
                     if (i >= ROWS) break;
                     *(FN(uvec) *)(c + i * ldc + v * VL) = alpha * acc[i][v] + bv[v];
+                }
+        } else if (beta == 0 && stream) {
+#pragma clang loop unroll(full)
+            for (int i = 0; i < MR; i++)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < (int)NV; v++) {
+                    if (i >= ROWS) break;
+                    __builtin_nontemporal_store(alpha * acc[i][v], (FN(vec) *)(c + i * ldc + v * VL));
                 }
         } else if (beta == 0) {
 #pragma clang loop unroll(full)
@@ -382,13 +402,13 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
-         const int PACK, T *packto) {
+         const int PACK, T *packto, int stream) {
     if (mr > 2 * MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream);
     else if (mr > MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream);
     else
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream);
 }
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
@@ -462,6 +482,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             T be = pc == 0 ? beta : (T)1;
             const T *bb = be == 0 ? bias : 0;
             int act = relu && pc + kc >= K;
+            // Streamed stores (see gemm.c) only where every full tile covers whole cache lines.
+            int stream = (deep & G_PLAN_STREAM_C) && be == 0 && NR * sizeof(T) % 64 == 0 && ((uintptr_t)C & 63) == 0 &&
+                         ldc * (long)sizeof(T) % 64 == 0;
             long nfull = direct ? nc / NR * NR : 0;
             // A column-major block too big to stay in L2 beside A's (over a quarter of L2) is
             // packed panel by panel during the first row block, while the next panel's source is
@@ -500,7 +523,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         if (fused && nr == NR && ss > 0) {
                             if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
-                                     ss < MR ? ss : MR, nr, 1, Bp);
+                                     ss < MR ? ss : MR, nr, 1, Bp, stream);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
@@ -509,19 +532,20 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
                         if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
-                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0);
+                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
                         for (long q = ss / MR; ahead && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
                         FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3, 0, 0);
+                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream);
                         FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0);
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream);
                     }
                     if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
             }
+            if (stream) G_STORE_FENCE();   // the stores visible before the threads' join hands C on
         }
     }
 }
