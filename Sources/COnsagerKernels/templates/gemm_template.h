@@ -59,11 +59,12 @@ static inline long FN(tail_split)(long mc) {
 static inline __attribute__((always_inline)) void
 FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const int S) {
     if (rsa == 1) {   // column-major source: mr contiguous values per k
-        // (vectorize(disable): the vectoriser would otherwise gather across k, which is slow.)
+        // (vectorize(disable): the vectoriser would otherwise gather across k, which is slow.
+        // A full panel's S values per k are one fixed-size copy, a vector move or two; copied
+        // value by value they took 3.7 % of a CD-1 update, whose weight gradient has Aᵀ stored.)
         if (mr == S)
 #pragma clang loop vectorize(disable)
-            for (long k = 0; k < kc; k++)
-                for (long i = 0; i < S; i++) Ap[k * S + i] = a[k * csa + i];
+            for (long k = 0; k < kc; k++) __builtin_memcpy(Ap + k * S, a + k * csa, sizeof(T) * (size_t)S);
         else
 #pragma clang loop vectorize(disable)
             for (long k = 0; k < kc; k++)
