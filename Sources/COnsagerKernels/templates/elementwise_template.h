@@ -317,6 +317,9 @@ static long FN(count_nonfinite)(const T *x, long n) {
 }
 
 // SplitMix64 on a counter: stateless, so any slice of the stream can be made by any thread.
+// Element i's input, key + (counter + i)·γ, is written as a start plus i·γ (the same value mod
+// 2^64), which the vectoriser steps by adding VL·γ instead of multiplying per element: two of
+// six 64-bit vector multiplies per 16 floats gone, where AVX-512 runs them on one port (Intel).
 static inline uint64_t FN(mix)(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -329,21 +332,24 @@ static inline uint64_t FN(mix)(uint64_t z) {
 #endif
 static void FN(rand_uniform)(uint64_t key, uint64_t counter, T *out, long n, T lo, T hi) {
     T w = hi - lo;
-    for (long i = 0; i < n; i++) {
-        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+    uint64_t zi = key + counter * 0x9e3779b97f4a7c15ULL;
+    for (long i = 0; i < n; i++, zi += 0x9e3779b97f4a7c15ULL) {
+        uint64_t z = FN(mix)(zi);
         out[i] = lo + w * UNIT(z);
     }
 }
 static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *out, long n) {
-    for (long i = 0; i < n; i++) {
-        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+    uint64_t zi = key + counter * 0x9e3779b97f4a7c15ULL;
+    for (long i = 0; i < n; i++, zi += 0x9e3779b97f4a7c15ULL) {
+        uint64_t z = FN(mix)(zi);
         out[i] = UNIT(z) < p[i] ? (T)1 : (T)0;
     }
 }
 // u < σ(x): Bernoulli samples from logits in one pass, bit-identical to bernoulli(sigmoid(x)).
 static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x, T *out, long n) {
-    for (long i = 0; i < n; i++) {
-        uint64_t z = FN(mix)(key + (counter + (uint64_t)i) * 0x9e3779b97f4a7c15ULL);
+    uint64_t zi = key + counter * 0x9e3779b97f4a7c15ULL;
+    for (long i = 0; i < n; i++, zi += 0x9e3779b97f4a7c15ULL) {
+        uint64_t z = FN(mix)(zi);
         out[i] = UNIT(z) < FN(sigmoid1)(x[i]) ? (T)1 : (T)0;
     }
 }
