@@ -208,11 +208,17 @@
 // than L2 stores its full, line-aligned tiles with non-temporal stores (G_PLAN_STREAM_C): C would
 // not stay in cache for its reader anyway, and a normal store first reads each line from memory.
 // Weight gradients of batch 100, Intel Xeon (model 167), one thread, package-built objects in
-// rotation (Benchmarks/gemm-objects-ab.sh): 2512x2000x100 1.22x, 1500x2000x100 1.19x,
-// 2500x784x100 1.07x. Rows whose stride is not a multiple of 64 bytes keep normal stores (a
-// non-temporal store of part of a line is slow). G_STREAM_C=0 turns it off, for measurements.
+// rotation (Benchmarks/gemm-objects-ab.sh): 2512x2000x100 1.22-1.27x, 1500x2000x100 1.19-1.22x,
+// 2500x784x100 1.07-1.16x; at two threads 1.13-1.18x. Rows whose stride is not a multiple of 64 bytes keep normal stores (a
+// non-temporal store of part of a line is slow; realigning the whole line inside each row and
+// storing its partial ends normally ran 0.25x). Only for K up to 256: with longer K the stores are
+// a small part of the product's time (and on Zen, whose Float K blocks reach 1024, unmeasured).
+// G_STREAM_C=0 turns it off, for measurements.
 #ifndef G_STREAM_C
 #define G_STREAM_C 1
+#endif
+#ifndef G_STREAM_MAX_K
+#define G_STREAM_MAX_K 256
 #endif
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
@@ -354,7 +360,8 @@
         /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
-        if (G_STREAM_C && K <= isa.blocking[3] && !relu && (double)M * N * sizeof(T) > onsager_l2_cache_bytes()) \
+        if (G_STREAM_C && K <= G_STREAM_MAX_K && K <= isa.blocking[3] && !relu &&                   \
+            (double)M * N * sizeof(T) > onsager_l2_cache_bytes())                                  \
             job.deep |= G_PLAN_STREAM_C;                                                           \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
