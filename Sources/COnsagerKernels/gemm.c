@@ -205,8 +205,9 @@
 #endif
 
 // A product whose C is stored once (K in one block, no ReLU pass reading it back) and is larger
-// than L2 stores its full, line-aligned tiles with non-temporal stores (G_PLAN_STREAM_C): C would
-// not stay in cache for its reader anyway, and a normal store first reads each line from memory.
+// than L2 stores its full, line-aligned tiles with non-temporal stores (G_PLAN_STREAM_C; tiles
+// with a bias keep normal stores and their prefetch): C would not stay in cache for its reader
+// anyway, and a normal store first reads each line from memory.
 // Weight gradients of batch 100, Intel Xeon (model 167), one thread, package-built objects in
 // rotation (Benchmarks/gemm-objects-ab.sh): 2512x2000x100 1.22-1.27x, 1500x2000x100 1.19-1.22x,
 // 2500x784x100 1.07-1.16x; at two threads 1.13-1.18x. Rows whose stride is not a multiple of 64 bytes keep normal stores (a

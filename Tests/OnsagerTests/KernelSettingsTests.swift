@@ -127,16 +127,26 @@ import COnsagerKernels
 
     /// A product whose C outgrows L2 and is written in one K block: its full tiles go to memory
     /// with non-temporal stores where a tile row covers whole cache lines (`G_PLAN_STREAM_C` in
-    /// gemm.c; AVX2 and AVX-512), then a store fence. A as stored
+    /// gemm.c; AVX2 and AVX-512), then a store fence. Through the raw kernels into 64-byte aligned
+    /// buffers filled with NaN first (so a store that never happens shows), A as stored
     /// (weight-gradient layout, Aᵀ contiguous) and row-major, in Float and Double, at one and two
-    /// threads, every blocking family: every row against Double through a random projection
-    /// (C·v against A·(B·v)), sampled rows element by element, and the two thread counts bit for bit.
+    /// threads, every blocking family; two shapes: rows split between threads, and (N > 2M) columns
+    /// split, with a row count whose last panels are two full two-thirds tiles. Every row against
+    /// Double through a random projection (C·v against A·(B·v)) and sampled rows element by element
+    /// at one thread; two threads and `matmul` give the same bits.
     @Test(arguments: [0, 1, 2])
     func streamedCMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        // N = 512: rows of 2 KB (Float) and 4 KB (Double), whole cache lines, as streaming needs.
-        let n = 512, k = 100, m = onsager_l2_cache_bytes() / (n * 4) + 37
-        let g = RandomGenerator(seed: 33)
+        let l2 = onsager_l2_cache_bytes()
+        // Rows of 2 KB / 16 KB (Float) and twice that (Double): whole cache lines, as streaming needs.
+        let wide = 4096, few = l2 / (wide * 4) + 1
+        for (m, n, k) in [(l2 / (512 * 4) + 37, 512, 100), (few + (4 - few % 12 + 12) % 12, wide, 64)] {
+            checkStreamed(m: m, n: n, k: k, isa: isa)
+        }
+    }
+
+    func checkStreamed(m: Int, n: Int, k: Int, isa: Int) {
+        let g = RandomGenerator(seed: UInt64(33 + n))
         let at = Tensor<Double>.uniform([k, m], low: -1, high: 1, generator: g)
         let b = Tensor<Double>.uniform([k, n], low: -1, high: 1, generator: g)
         let v = Tensor<Double>.uniform([n], low: 0.5, high: 1, generator: g).scalars
@@ -145,29 +155,72 @@ import COnsagerKernels
         let bProj = (0..<k).map { p in (0..<n).reduce(0.0) { $0 + bv[p * n + $1] * v[$1] } }
         let ref = (0..<m).map { i in (0..<k).reduce(0.0) { $0 + atv[$1 * m + i] * bProj[$1] } }
         let rows = [0, 1, m / 3, m / 2, m - 13, m - 1]
-        func check(_ c: [Double], tolerance: Double, _ what: String) {
-            let worst = (0..<m).map { i in Swift.abs((0..<n).reduce(0.0) { $0 + c[i * n + $1] * v[$1] } - ref[i]) }.max()!
+        let rowRef = rows.map { i in (0..<n).map { j in (0..<k).reduce(0.0) { $0 + atv[$1 * m + i] * bv[$1 * n + j] } } }
+        func check<S: TensorScalar>(_ c: [S], tolerance: Double, _ what: String) {
+            var bad = 0, worst = 0.0
+            c.withUnsafeBufferPointer { cp in
+                for i in 0..<m {
+                    var dot = 0.0
+                    for j in 0..<n {
+                        let x = Double(cp[i * n + j])
+                        if !x.isFinite { bad += 1 }
+                        dot += x * v[j]
+                    }
+                    worst = Swift.max(worst, Swift.abs(dot - ref[i]))
+                }
+            }
+            #expect(bad == 0, "\(bad) elements never stored (NaN left), \(what)")
             #expect(worst < tolerance * Double(n), "projection error \(worst), \(what)")
-            for i in rows {
-                let err = (0..<n).map { j in Swift.abs(c[i * n + j] - (0..<k).reduce(0.0) { $0 + atv[$1 * m + i] * bv[$1 * n + j] }) }.max()!
+            for (r, i) in rows.enumerated() {
+                var err = 0.0
+                for j in 0..<n { err = Swift.max(err, Swift.abs(Double(c[i * n + j]) - rowRef[r][j])) }
                 #expect(err < tolerance, "row \(i): error \(err), \(what)")
             }
         }
+        // The product through the raw kernel, into an aligned buffer of NaN.
+        func product<S: TensorScalar>(_ a: Tensor<S>, transposedA: Bool, _ b: Tensor<S>, threads: Int, tuning: GEMMTuning) -> [S] {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: m * n * MemoryLayout<S>.stride, alignment: 64)
+            defer { raw.deallocate() }
+            let c = raw.initializeMemory(as: S.self, repeating: S.nan, count: m * n)
+            let (rsa, csa) = transposedA ? (1, m) : (k, 1)
+            withSettings(threads: threads, isa: isa, tuning: tuning) {
+                a.withUnsafeScalars { ap in
+                    b.withUnsafeScalars { bp in
+                        let ar = UnsafeRawPointer(ap.baseAddress!), br = UnsafeRawPointer(bp.baseAddress!)
+                        if S.self == Float.self {
+                            onsager_sgemm(m, n, k, 1, ar.assumingMemoryBound(to: Float.self), rsa, csa, br.assumingMemoryBound(to: Float.self), n, 1,
+                                          0, raw.assumingMemoryBound(to: Float.self), n)
+                        } else {
+                            onsager_dgemm(m, n, k, 1, ar.assumingMemoryBound(to: Double.self), rsa, csa, br.assumingMemoryBound(to: Double.self), n, 1,
+                                          0, raw.assumingMemoryBound(to: Double.self), n)
+                        }
+                    }
+                }
+            }
+            return Array(UnsafeBufferPointer(start: c, count: m * n))
+        }
         let atF = Tensor<Float>(shape: at.shape, scalars: at.scalars.map(Float.init))
         let bF = Tensor<Float>(shape: b.shape, scalars: b.scalars.map(Float.init))
-        let aRowMajorF = atF.T.contiguous(), aRowMajorD = at.T.contiguous()
+        let rowMajorF = atF.T.contiguous(), rowMajorD = at.T.contiguous()
         for tuning in Self.tunings(isa: isa) {
-            for (layout, aF, aD) in [("A stored transposed", atF.T, at.T), ("A row-major", aRowMajorF, aRowMajorD)] {
-                let what = "\(m)×\(n)×\(k), \(layout), isa \(isa), \(tuning) tuning"
-                let one = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(aF, bF) }.scalars
-                let two = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(aF, bF) }.scalars
-                check(one.map(Double.init), tolerance: 1e-5 * Double(k), "Float, 1 thread, \(what)")
-                check(two.map(Double.init), tolerance: 1e-5 * Double(k), "Float, 2 threads, \(what)")
-                #expect(one == two, "Float, \(what): 1 and 2 threads differ")
-                let oneD = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(aD, b) }.scalars
-                let twoD = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(aD, b) }.scalars
-                check(oneD, tolerance: 1e-13 * Double(k), "Double, 1 thread, \(what)")
-                #expect(oneD == twoD, "Double, \(what): 1 and 2 threads differ")
+            for transposedA in [true, false] {
+                let what = "\(m)×\(n)×\(k), \(transposedA ? "A stored transposed" : "A row-major"), isa \(isa), \(tuning) tuning"
+                let aF = transposedA ? atF : rowMajorF, aD = transposedA ? at : rowMajorD
+                let one = product(aF, transposedA: transposedA, bF, threads: 1, tuning: tuning)
+                let two = product(aF, transposedA: transposedA, bF, threads: 2, tuning: tuning)
+                check(one, tolerance: 1e-5 * Double(k), "Float, \(what)")
+                // (Compared first, so that a failure names the case instead of printing every value;
+                // a NaN left at two threads makes them differ too.)
+                let sameF = one == two
+                #expect(sameF, "Float, \(what): 1 and 2 threads differ")
+                let api = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(transposedA ? atF.T : rowMajorF, bF) }
+                let sameAPI = api.scalars == one
+                #expect(sameAPI, "Float, \(what): matmul differs from the kernel")
+                let oneD = product(aD, transposedA: transposedA, b, threads: 1, tuning: tuning)
+                let twoD = product(aD, transposedA: transposedA, b, threads: 2, tuning: tuning)
+                check(oneD, tolerance: 1e-13 * Double(k), "Double, \(what)")
+                let sameD = oneD == twoD
+                #expect(sameD, "Double, \(what): 1 and 2 threads differ")
             }
         }
     }

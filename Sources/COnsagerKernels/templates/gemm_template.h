@@ -184,7 +184,7 @@ static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, lon
 
 // Orders non-temporal stores before later ones (they are weakly ordered on x86).
 #ifndef G_STORE_FENCE
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #define G_STORE_FENCE() __builtin_ia32_sfence()
 #else
 #define G_STORE_FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
@@ -281,8 +281,8 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
             T *restrict packto, int stream) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
-    // stream: a full tile without bias (beta == 0) goes to memory with non-temporal stores,
-    // unfetched (G_PLAN_STREAM_C; its rows start on cache lines).
+    // stream: a full tile (beta == 0, no bias) goes to memory with non-temporal stores, its lines
+    // not fetched first (G_PLAN_STREAM_C; its rows start on cache lines).
     // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
     FN(vec) acc[MR][NV];
@@ -484,7 +484,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             const T *bb = be == 0 ? bias : 0;
             int act = relu && pc + kc >= K;
             // Streamed stores (see gemm.c) only where every full tile covers whole cache lines.
-            int stream = (deep & G_PLAN_STREAM_C) && be == 0 && NR * sizeof(T) % 64 == 0 && ((uintptr_t)C & 63) == 0 &&
+            int stream = (deep & G_PLAN_STREAM_C) && be == 0 && !bb && NR * sizeof(T) % 64 == 0 && ((uintptr_t)C & 63) == 0 &&
                          ldc * (long)sizeof(T) % 64 == 0;
             long nfull = direct ? nc / NR * NR : 0;
             // A column-major block too big to stay in L2 beside A's (over a quarter of L2) is
