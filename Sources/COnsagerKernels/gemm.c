@@ -210,9 +210,9 @@
 // anyway, and a normal store first reads each line from memory.
 // Weight gradients of batch 100, Intel Xeon (model 167), one thread, package-built objects in
 // rotation (Benchmarks/gemm-objects-ab.sh): 2512x2000x100 1.22-1.27x, 1500x2000x100 1.19-1.22x,
-// 2500x784x100 1.07-1.16x; at two threads 1.13-1.18x. Rows whose stride is not a multiple of 64 bytes keep normal stores (a
-// non-temporal store of part of a line is slow; realigning the whole line inside each row and
-// storing its partial ends normally ran 0.25x). Only for K up to 256: with longer K the stores are
+// 2500x784x100 1.07-1.16x; at two threads 1.13-1.18x. Rows whose stride is not a multiple of 64
+// bytes keep normal stores (a non-temporal store of part of a line is slow; realigning the whole
+// line inside each row and storing its partial ends normally ran 0.25x). Only for K up to 256: with longer K the stores are
 // a small part of the product's time (and Zen's Float K blocks reach 1024). On for every CPU: a
 // store that skips the read of its line halves C's memory traffic on any of them, but only Intel
 // was measured (no Zen machine this session). G_STREAM_C=0 turns it off, for measurements.
