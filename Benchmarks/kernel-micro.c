@@ -1,7 +1,8 @@
 // Nanoseconds per element of the float elementwise kernels an RBM update spends its non-GEMM time
-// in (exp, sigmoid, softplus, the fused softplus row sum with sigma, sampling from logits) and the
-// microseconds of its linear term's matrix-vector product, on one thread: the numbers behind the
-// fusions in Sources/COnsagerKernels/elementwise.c. Not part of the package build. From the root:
+// in (exp, sigmoid, softplus, the fused softplus row sum with sigma, sampling from logits and from
+// probabilities) and the microseconds of its linear term's matrix-vector product, on one thread:
+// the numbers behind the fusions in Sources/COnsagerKernels/elementwise.c. Not part of the
+// package build. From the root:
 //   K=Sources/COnsagerKernels
 //   clang -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $K/elementwise.c $K/pool.c $K/cpu.c $K/gemm.c \
 //       -o /tmp/kernel-micro -lpthread -lm && /tmp/kernel-micro
@@ -22,8 +23,9 @@ int main(void) {
     float *x = malloc(4 * N), *sig = malloc(4 * N), *sum = malloc(4 * rows), *y = malloc(4 * N);
     for (long i = 0; i < N; i++) x[i] = (float)((i * 7919 % 2000) - 1000) / 100.f;   // fields in [-10, 10)
     onsager_set_num_threads(1);
-    const char *names[] = {"exp", "sigmoid", "softplus", "softplus row sum + sigma (fused)", "bernoulli from logits"};
-    for (int op = 0; op < 5; op++) {
+    const char *names[] = {"exp", "sigmoid", "softplus", "softplus row sum + sigma (fused)", "bernoulli from logits", "bernoulli"};
+    for (long i = 0; i < N; i++) sig[i] = (float)(i % 97) / 96.f;   // probabilities for "bernoulli"
+    for (int op = 0; op < 6; op++) {
         double best = 1e9;
         for (int r = 0; r < 20; r++) {
             double t0 = now();
@@ -33,7 +35,8 @@ int main(void) {
                 case 1: onsager_unary_f32(ONS_SIGMOID, x, y, N); break;
                 case 2: onsager_unary_f32(ONS_SOFTPLUS, x, y, N); break;
                 case 3: onsager_softplus_rowsum_f32(x, rows, n, sum, sig); break;
-                default: onsager_rand_bernoulli_logits_f32(1, (uint64_t)k * N, x, y, N); break;
+                case 4: onsager_rand_bernoulli_logits_f32(1, (uint64_t)k * N, x, y, N); break;
+                default: onsager_rand_bernoulli_f32(1, (uint64_t)k * N, sig, y, N); break;
                 }
             }
             double t = (now() - t0) / 100 / N * 1e9;
