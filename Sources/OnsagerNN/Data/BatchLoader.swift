@@ -92,12 +92,14 @@ public struct BatchLoader<Scalar: TensorScalar>: @unchecked Sendable {
         }
     }
 
-    /// A batch being prepared on a background thread.
+    /// A batch being prepared on a background thread. Dispatch's worker threads are reused from
+    /// batch to batch; a new thread per batch (`Thread.detachNewThread`) cost a clone, a fresh stack
+    /// and its page faults every step (about 1 % of an RBM epoch on Zen 4 by `perf`).
     final class Pending: @unchecked Sendable {
         private var result: Batch<Scalar>?
         private let done = DispatchSemaphore(value: 0)
         init(_ work: @escaping @Sendable () -> Batch<Scalar>) {
-            Thread.detachNewThread { [self] in
+            DispatchQueue.global(qos: .userInitiated).async { [self] in
                 result = work()
                 done.signal()
             }
