@@ -9,7 +9,7 @@ import Testing
     func epochRows(_ loader: inout BatchLoader<Float>) -> [[Int]] { loader.epoch().map(\.indices) }
 
     @Test func loaderIsSeededCompleteAndDropsLastOnRequest() {
-        var a = BatchLoader(inputs: x, labels: Array(0..<37).map { $0 % 5 }, batchSize: 8, generator: RandomGenerator(seed: 4))
+        var a = BatchLoader(inputs: x, labels: Array(0..<37).map { $0 % 5 }, batchSize: 8, prefetch: true, generator: RandomGenerator(seed: 4))
         var b = BatchLoader(inputs: x, labels: Array(0..<37).map { $0 % 5 }, batchSize: 8, prefetch: false, generator: RandomGenerator(seed: 4))
         let ea = epochRows(&a), eb = epochRows(&b)
         #expect(ea == eb, "prefetching changes nothing")
@@ -37,6 +37,9 @@ import Testing
         let a = run(prefetch: true)
         #expect(a == run(prefetch: false) && a == run(prefetch: true))
         #expect(a[0] != a[4], "different batches get different noise")
+        #expect(BatchLoader(inputs: x, batchSize: 10, transform: noise).prefetches, "by default a transformed batch is prepared in the background")
+        #expect(!BatchLoader(inputs: x, batchSize: 10).prefetches, "by default a plain gather runs on the calling thread")
+        #expect(BatchLoader(inputs: x, batchSize: 10, prefetch: true).prefetches && !BatchLoader(inputs: x, batchSize: 10, prefetch: false, transform: noise).prefetches)
     }
 
     /// A model whose output differs between modes, to see which mode validation ran in.

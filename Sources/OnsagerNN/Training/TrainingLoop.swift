@@ -2,8 +2,8 @@ import OnsagerCore
 import Foundation
 
 /// A minibatch training loop for any module: batches from a `BatchLoader` (seeded shuffling,
-/// background prefetch), an optional schedule and gradient clipping, training mode while
-/// training and evaluation mode (recursively, without grad) while validating, early stopping,
+/// transformed batches prepared in the background), an optional schedule and gradient clipping,
+/// training mode while training and evaluation mode (recursively, without grad) while validating, early stopping,
 /// checkpoints every N epochs with a resume that continues bit for bit, a progress bar, CSV
 /// metrics, and a stop with the op's name at the first NaN/Inf.
 ///
