@@ -17,6 +17,9 @@
 // of the per-call ratios GEMM rate ÷ FMA rate: the fraction of the FMA peak measured in the same
 // moments, which a shared machine's drift moves much less than either rate (one thread only).
 //   PEAK=1 /tmp/gemm-shape 1024 1024 1024 1024 0 40
+// TUNING=intel (or general) forces that AVX-512 Float blocking (gemm.c) whatever the CPU; with the
+// *_INTEL macros set when compiling (-DKC_INTEL=1024 -DBIP_INTEL=1 ...), a blocking can be tried on
+// any CPU without editing gemm.c (one thread: the override is per thread).
 // NT=2 runs two threads; DETECT=0 with it turns the pool's contention detection off.
 // With MKL_LIB=/path/to/libmkl_rt.so.N, the same calls go to MKL's cblas_sgemm instead (link with
 // -ldl; set MKL_THREADING_LAYER=SEQUENTIAL for one thread): the other library's fraction of the
@@ -96,6 +99,8 @@ int main(int argc, char **argv) {
     }
     const char *nt = getenv("NT");
     onsager_set_num_threads(nt ? atoi(nt) : 1);
+    const char *tuning = getenv("TUNING");   // TUNING=intel or general: that AVX-512 blocking on any CPU
+    if (tuning) onsager_force_gemm_tuning(tuning[0] == 'i' ? ONSAGER_GEMM_TUNING_INTEL : ONSAGER_GEMM_TUNING_GENERAL);
     const char *detect = getenv("DETECT");   // DETECT=0: the pool's contention detection off
     if (detect && !atoi(detect)) onsager_set_contention_detection(0);
     const char *peak_env = getenv("PEAK");

@@ -7,6 +7,24 @@
 #include <string.h>
 #include "templates/transpose.h"
 
+// The next B panel's prefetch spread over each tile's k loop (PF_SPREAD, gemm_template.h) rather
+// than asked for all at once before each tile: the burst of 150-260 requests to memory filled the
+// miss buffers, and the kernel's own loads from L2 waited behind them (perf put 3-5 % of
+// 100x2500x2000 on the burst's loop alone). AMD Zen 4 (family 25 model 17), one thread, the
+// library's sgemm (Benchmarks/gemm-shape.c, PEAK=1, four alternations, fraction of the FMA
+// peak): 100x2500x2000 (g·W) 0.85 → 0.89, 100x2500x784 (x·Wᵀ) 0.84 → 0.91, 100x1500x1000 0.78 →
+// 0.89, 100x2000x2500 (x·Wᵀ) 0.82 → 0.88, 100x784x500 0.90 → 0.94; 1024³ unchanged (0.91).
+// Steps (Benchmarks/ab.py, 6 rounds): mlp-big 1.05x, rbm-cd1 1.04x, mlp-small 1.03x, rbm-epoch
+// 1.02x; at two threads 0.98-1.01x (8 rounds); AVX2 kernels on the same CPU 1.00-1.12x. Not
+// measured on Intel, whose tuning keeps the burst (G_PF_SPREAD_INTEL=1 to try it there).
+#ifndef G_PF_SPREAD
+#define G_PF_SPREAD 1
+#endif
+#ifndef G_PF_SPREAD_INTEL
+#define G_PF_SPREAD_INTEL 0
+#endif
+#define PF_SPREAD G_PF_SPREAD
+
 #define PORTABLE_FMA(a, b, c) ((a) * (b) + (c))
 #define HW_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 
@@ -168,7 +186,11 @@
 #undef B_IN_PLACE
 #define B_IN_PLACE BIP_INTEL
 #define SUF f32_avx512i
+#undef PF_SPREAD
+#define PF_SPREAD G_PF_SPREAD_INTEL
 #include "templates/gemm_template.h"
+#undef PF_SPREAD
+#define PF_SPREAD G_PF_SPREAD
 #undef MR
 #define MR 12
 #undef G_KC_LAZY

@@ -276,10 +276,42 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
     }
 }
 
+// PF_SPREAD (set per ISA by gemm.c; 1 when undefined): a tile asks for its share of the next
+// panel's lines inside its k loop (FN(prefetch_share)) rather than all at once before it starts.
+#ifndef PF_SPREAD
+#define PF_SPREAD 1
+#define G_PF_SPREAD_DEFAULTED
+#endif
+// Lines asked for at a time (2 and 8 measured the same as 4 on Zen 4: 0.97-1.01x).
+#ifndef G_PF_LINES
+#define G_PF_LINES 4
+#endif
+// A tile's share of the next B panel's lines (FN(prefetch_panel)'s part `part` of `parts`), asked
+// for by the micro-kernel G_PF_LINES lines every `every` k steps, so that the requests are spread
+// over the tile's whole k loop: `runs` runs (rows of a row-major B, columns of a column-major one)
+// of `len` bytes, `stride` bytes apart, from `run`. Measured in gemm.c (G_PF_SPREAD).
+typedef struct {
+    const char *run;
+    long stride, len, runs, every;
+} FN(pfshare);
+static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
+    FN(pfshare) s = {0, 0, 0, 0, 1};
+    if (rsb == 1) {
+        long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
+        s = (FN(pfshare)){(const char *)(B + j0 * csb), csb * (long)sizeof(T), kc * (long)sizeof(T), j1 - j0, 1};
+    } else if (csb == 1) {
+        long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
+        s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1};
+    }
+    long lines = s.runs * (s.len / 64 + 1), requests = (lines + G_PF_LINES - 1) / G_PF_LINES;
+    s.every = requests > 0 && kc > requests ? kc / requests : 1;
+    return s;
+}
+
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
-            T *restrict packto, int stream) {
+            T *restrict packto, int stream, const FN(pfshare) *pf) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
     // stream: a full tile (beta == 0, no bias) goes to memory with non-temporal stores, its lines
     // not fetched first (G_PLAN_STREAM_C; its rows start on cache lines).
@@ -305,27 +337,46 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
         for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(c + i * ldc + l * (64 / (long)sizeof(T)), 1, 3);
         __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
     }
+    // The next panel's lines (pf): up to G_PF_LINES lines every pf->every k steps, a run at a time
+    // from its first line. The k loop runs in chunks between the requests, its body unchanged: a
+    // test inside it made the compiler spill accumulators.
+    long pleft = pf ? pf->runs : 0, step = pf ? pf->every : kc;
+    const char *prun = pf ? pf->run : 0;
+    uintptr_t pcur = (uintptr_t)prun & ~(uintptr_t)63, pend = (uintptr_t)prun + (pf ? pf->len : 0) - 1;
+    for (long k = 0; k < kc;) {
+        long kend = pleft && kc - k > step ? k + step : kc;
 #if KUNROLL > 1
 #pragma clang loop unroll_count(KUNROLL)
 #endif
-    G_KLOOP_ALIGN for (long k = 0; k < kc; k++) {
-        FN(vec) bv[NV];
+        G_KLOOP_ALIGN for (; k < kend; k++) {
+            FN(vec) bv[NV];
 #pragma clang loop unroll(full)
-        for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(uvec) *)(b + v * VL);
-        if (PACK) {   // B read from its source rows: keep a packed copy for the panel's other tiles
+            for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(uvec) *)(b + v * VL);
+            if (PACK) {   // B read from its source rows: keep a packed copy for the panel's other tiles
 #pragma clang loop unroll(full)
-            for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(packto + v * VL) = bv[v];
-            packto += NR;
+                for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(packto + v * VL) = bv[v];
+                packto += NR;
+            }
+#pragma clang loop unroll(full)
+            for (int i = 0; i < MR; i++) {
+                if (i >= ROWS) break;
+                FN(vec) av = a[i] - (FN(vec)){0};   // x - 0 folds to a splat; x + 0 does not (-0 + 0 = +0)
+#pragma clang loop unroll(full)
+                for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
+            }
+            a += AS;   // the panel's packing stride: MR, or 2MR/3 for a split tail
+            b += ldb;
         }
-#pragma clang loop unroll(full)
-        for (int i = 0; i < MR; i++) {
-            if (i >= ROWS) break;
-            FN(vec) av = a[i] - (FN(vec)){0};   // x - 0 folds to a splat; x + 0 does not (-0 + 0 = +0)
-#pragma clang loop unroll(full)
-            for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
+        // The next request; after the last chunk, whatever the k loop was too short for.
+        for (int l = 0; pleft && (l < G_PF_LINES || k >= kc); l++) {
+            __builtin_prefetch((const void *)pcur, 0, 2);
+            pcur += 64;
+            if (pcur > pend && --pleft) {
+                prun += pf->stride;
+                pcur = (uintptr_t)prun & ~(uintptr_t)63;
+                pend = (uintptr_t)prun + pf->len - 1;
+            }
         }
-        a += AS;   // the panel's packing stride: MR, or 2MR/3 for a split tail
-        b += ldb;
     }
     if (mr == ROWS && nr == NR) {
         // Three store loops, the choice made once per tile (a test inside them cost 5% at K = 100).
@@ -403,13 +454,13 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
-         const int PACK, T *packto, int stream) {
+         const int PACK, T *packto, int stream, const FN(pfshare) *pf) {
     if (mr > 2 * MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf);
     else if (mr > MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf);
     else
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf);
 }
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
@@ -522,9 +573,10 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         bp = Bp;
                         ldb = NR;
                         if (fused && nr == NR && ss > 0) {
-                            if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
+                            FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, 0, parts);
+                            if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
-                                     ss < MR ? ss : MR, nr, 1, Bp, stream);
+                                     ss < MR ? ss : MR, nr, 1, Bp, stream, ahead && PF_SPREAD ? &ps : 0);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
@@ -532,16 +584,21 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
-                        if (ahead) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
-                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream);
+                        FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, ir / MR, parts);
+                        if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
+                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream,
+                                 ahead && PF_SPREAD ? &ps : 0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
-                        for (long q = ss / MR; ahead && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
+                        // (the split starts on panel ss / MR, and is two panels: parts - 2 and parts - 1)
+                        FN(pfshare) p0 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 2, parts);
+                        FN(pfshare) p1 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 1, parts);
+                        for (long q = ss / MR; ahead && !PF_SPREAD && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
                         FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream);
+                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p0 : 0);
                         FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream);
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p1 : 0);
                     }
                     if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
@@ -551,6 +608,10 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     }
 }
 
+#ifdef G_PF_SPREAD_DEFAULTED
+#undef PF_SPREAD
+#undef G_PF_SPREAD_DEFAULTED
+#endif
 #undef FN
 #undef G_TRANSPOSE
 #undef VL
