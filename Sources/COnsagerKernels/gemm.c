@@ -17,6 +17,13 @@
 // Steps (Benchmarks/ab.py, 6 rounds): mlp-big 1.05x, rbm-cd1 1.04x, mlp-small 1.03x, rbm-epoch
 // 1.02x; at two threads 0.98-1.01x (8 rounds); AVX2 kernels on the same CPU 1.00-1.12x. Not
 // measured on Intel, whose tuning keeps the burst (G_PF_SPREAD_INTEL=1 to try it there).
+// Where no B panel is prefetched (products of more rows than a batch, e.g. weight gradients), a
+// tile asks the same way for the next tile's C, which it then does not fetch in a burst of its
+// own (G_PF_C_NEXT; not for streamed C): Zen 4, one thread, against the burst: 2000x2500x100 (rows
+// of C not 64-byte aligned) 1.05x (six alternations, 1.02-1.10), 1000x1500x100 1.01x, 784x500x200
+// 1.03x, 784x500x100 and 500x1000x100 1.00x, 1024³ 1.00x; at two threads 1.00-1.02x. Steps
+// (ab.py, 6 rounds): rbm-epoch 1.02x, mlp-big 1.01x, rbm-cd1 1.01x, mlp-small 1.00x; at two
+// threads 0.99-1.02x.
 #ifndef G_PF_SPREAD
 #define G_PF_SPREAD 1
 #endif

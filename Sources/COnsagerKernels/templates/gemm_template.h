@@ -282,6 +282,9 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
 #define PF_SPREAD 1
 #define G_PF_SPREAD_DEFAULTED
 #endif
+#ifndef G_PF_C_NEXT
+#define G_PF_C_NEXT 1   // with PF_SPREAD: a tile asks for the next tile's C over its k loop (FN(c_share))
+#endif
 // Lines asked for at a time (2 and 8 measured the same as 4 on Zen 4: 0.97-1.01x).
 #ifndef G_PF_LINES
 #define G_PF_LINES 4
@@ -293,17 +296,25 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
 typedef struct {
     const char *run;
     long stride, len, runs, every;
+    int write;   // lines of C about to be written (into L1, for writing) rather than of B (into L2)
 } FN(pfshare);
 static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
-    FN(pfshare) s = {0, 0, 0, 0, 1};
+    FN(pfshare) s = {0, 0, 0, 0, 1, 0};
     if (rsb == 1) {
         long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
-        s = (FN(pfshare)){(const char *)(B + j0 * csb), csb * (long)sizeof(T), kc * (long)sizeof(T), j1 - j0, 1};
+        s = (FN(pfshare)){(const char *)(B + j0 * csb), csb * (long)sizeof(T), kc * (long)sizeof(T), j1 - j0, 1, 0};
     } else if (csb == 1) {
         long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
-        s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1};
+        s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1, 0};
     }
     long lines = s.runs * (s.len / 64 + 1), requests = (lines + G_PF_LINES - 1) / G_PF_LINES;
+    s.every = requests > 0 && kc > requests ? kc / requests : 1;
+    return s;
+}
+// The next tile's C (rows x nr at c), asked for the same way by the tile before it (G_PF_C_NEXT).
+static inline FN(pfshare) FN(c_share)(long kc, const T *c, long ldc, long rows, long nr) {
+    FN(pfshare) s = {(const char *)c, ldc * (long)sizeof(T), nr * (long)sizeof(T), rows, 1, 1};
+    long lines = rows * (s.len / 64 + 1), requests = (lines + G_PF_LINES - 1) / G_PF_LINES;
     s.every = requests > 0 && kc > requests ? kc / requests : 1;
     return s;
 }
@@ -311,7 +322,7 @@ static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long 
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
-            T *restrict packto, int stream, const FN(pfshare) *pf) {
+            T *restrict packto, int stream, const FN(pfshare) *pf, int cdone) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
     // stream: a full tile (beta == 0, no bias) goes to memory with non-temporal stores, its lines
     // not fetched first (G_PLAN_STREAM_C; its rows start on cache lines).
@@ -329,7 +340,8 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     // aligned row, a line already fetched). Weight gradients with K = 100 and such rows, Intel
     // Xeon (model 167), in rotation: 2000x2500x100 1.12x (AVX2 1.09x, 2 threads 1.12x),
     // 1000x1500x100 1.06x, 784x500x100 1.03x; aligned rows (1024³, 100x500x784) 1.00x.
-    if (!stream || mr != ROWS || nr != NR)
+    // cdone: the tile before this one asked for them already (FN(c_share)).
+    if ((!stream || mr != ROWS || nr != NR) && !cdone)
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
         if (i >= ROWS) break;
@@ -369,7 +381,8 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
         }
         // The next request; after the last chunk, whatever the k loop was too short for.
         for (int l = 0; pleft && (l < G_PF_LINES || k >= kc); l++) {
-            __builtin_prefetch((const void *)pcur, 0, 2);
+            if (pf->write) __builtin_prefetch((const void *)pcur, 1, 3);
+            else __builtin_prefetch((const void *)pcur, 0, 2);
             pcur += 64;
             if (pcur > pend && --pleft) {
                 prun += pf->stride;
@@ -454,13 +467,13 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
-         const int PACK, T *packto, int stream, const FN(pfshare) *pf) {
+         const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
     if (mr > 2 * MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf, cdone);
     else if (mr > MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf, cdone);
     else
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf, cdone);
 }
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
@@ -576,18 +589,23 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, 0, parts);
                             if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
-                                     ss < MR ? ss : MR, nr, 1, Bp, stream, ahead && PF_SPREAD ? &ps : 0);
+                                     ss < MR ? ss : MR, nr, 1, Bp, stream, ahead && PF_SPREAD ? &ps : 0, 0);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
                     } else if (staged && ic == 0)
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
+                    // Without a next B panel to ask for, each tile asks for the next tile's C instead
+                    // (not when C is streamed: its stores do not read the lines).
+                    int cnext = PF_SPREAD && G_PF_C_NEXT && !ahead && !stream;
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
                         FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, ir / MR, parts);
                         if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
+                        int cn = cnext && ir + MR < ss;
+                        if (cn) ps = FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, ss - ir - MR < MR ? ss - ir - MR : MR, nr);
                         FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream,
-                                 ahead && PF_SPREAD ? &ps : 0);
+                                 (ahead && PF_SPREAD) || cn ? &ps : 0, cnext && ir > ir0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
@@ -596,9 +614,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pfshare) p1 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 1, parts);
                         for (long q = ss / MR; ahead && !PF_SPREAD && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
                         FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p0 : 0);
+                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p0 : 0, 0);
                         FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p1 : 0);
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p1 : 0, 0);
                     }
                     if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
