@@ -259,25 +259,8 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
     }
 }
 
-// Asks for part `part` of `parts` of the cache lines of a B panel (kc x nr at B), into L2: for a
-// column-major source, packed next (long runs per column); for row-major panels read in place by
-// the micro-kernel or packed next. Spread over the row panels of the current B panel, this streams
-// the next panel from memory while the arithmetic runs, instead of stalling the first row panel on
-// it. (Into L1, a panel of 100 KB or more evicts the lines in use: with B streaming from L3, 100 x
-// 2500 x 2000 with unaligned rows ran at 64-76 GFLOPS against 89-98 into L2, Zen 4; no change when
-// B fits in L2.)
-static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
-    if (rsb == 1) {   // columns contiguous in k
-        long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
-        for (long j = j0; j < j1; j++) G_PREFETCH_RUN(B + j * csb, kc, 2);
-    } else if (csb == 1) {   // rows contiguous in j
-        long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
-        for (long k = k0; k < k1; k++) G_PREFETCH_RUN(B + k * rsb, nr, 2);
-    }
-}
-
 // PF_SPREAD (set per ISA by gemm.c; 1 when undefined): a tile asks for its share of the next
-// panel's lines inside its k loop (FN(prefetch_share)) rather than all at once before it starts.
+// panel's lines inside its k loop rather than all at once before it starts (FN(pf_hand)).
 #ifndef PF_SPREAD
 #define PF_SPREAD 1
 #define G_PF_SPREAD_DEFAULTED
@@ -289,34 +272,52 @@ static inline void FN(prefetch_panel)(long kc, long nr, const T *B, long rsb, lo
 #ifndef G_PF_LINES
 #define G_PF_LINES 4
 #endif
-// A tile's share of the next B panel's lines (FN(prefetch_panel)'s part `part` of `parts`), asked
-// for by the micro-kernel G_PF_LINES lines every `every` k steps, so that the requests are spread
-// over the tile's whole k loop: `runs` runs (rows of a row-major B, columns of a column-major one)
-// of `len` bytes, `stride` bytes apart, from `run`. Measured in gemm.c (G_PF_SPREAD).
+// Lines a tile asks for while it computes: `runs` runs of `len` bytes, `stride` bytes apart, from
+// `run`; the micro-kernel asks for G_PF_LINES of them every `every` k steps, so that the requests
+// are spread over its whole k loop. Measured in gemm.c (G_PF_SPREAD).
 typedef struct {
     const char *run;
     long stride, len, runs, every;
     int write;   // lines of C about to be written (into L1, for writing) rather than of B (into L2)
 } FN(pfshare);
-static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
-    FN(pfshare) s = {0, 0, 0, 0, 1, 0};
-    if (rsb == 1) {
-        long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
-        s = (FN(pfshare)){(const char *)(B + j0 * csb), csb * (long)sizeof(T), kc * (long)sizeof(T), j1 - j0, 1, 0};
-    } else if (csb == 1) {
-        long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
-        s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1, 0};
-    }
+
+// `every` for a tile whose k loop is kc long.
+static inline FN(pfshare) FN(paced)(FN(pfshare) s, long kc) {
     long lines = s.runs * (s.len / 64 + 1), requests = (lines + G_PF_LINES - 1) / G_PF_LINES;
     s.every = requests > 0 && kc > requests ? kc / requests : 1;
     return s;
 }
+
+// Part `part` of `parts` of the cache lines of a B panel (kc x nr at B), asked for into L2: for a
+// column-major source, packed next (long runs per column); for row-major panels read in place by
+// the micro-kernel or packed next. Spread over the row panels of the current B panel, this streams
+// the next panel from memory while the arithmetic runs, instead of stalling the first row panel on
+// it. (Into L1, a panel of 100 KB or more evicts the lines in use: with B streaming from L3, 100 x
+// 2500 x 2000 with unaligned rows ran at 64-76 GFLOPS against 89-98 into L2, Zen 4; no change when
+// B fits in L2.)
+static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
+    FN(pfshare) s = {0, 0, 0, 0, 1, 0};
+    if (rsb == 1) {   // columns contiguous in k
+        long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
+        s = (FN(pfshare)){(const char *)(B + j0 * csb), csb * (long)sizeof(T), kc * (long)sizeof(T), j1 - j0, 1, 0};
+    } else if (csb == 1) {   // rows contiguous in j
+        long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
+        s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1, 0};
+    }
+    return FN(paced)(s, kc);
+}
+
+// What a tile hands its kernel of a B share: the share itself (PF_SPREAD), or nothing, its lines
+// all asked for here at once (the tunings that keep the burst).
+static inline const FN(pfshare) *FN(pf_hand)(const FN(pfshare) *s) {
+    if (PF_SPREAD) return s;
+    for (long r = 0; r < s->runs; r++) G_PREFETCH_RUN(s->run + r * s->stride, s->len, 2);
+    return 0;
+}
+
 // The next tile's C (rows x nr at c), asked for the same way by the tile before it (G_PF_C_NEXT).
 static inline FN(pfshare) FN(c_share)(long kc, const T *c, long ldc, long rows, long nr) {
-    FN(pfshare) s = {(const char *)c, ldc * (long)sizeof(T), nr * (long)sizeof(T), rows, 1, 1};
-    long lines = rows * (s.len / 64 + 1), requests = (lines + G_PF_LINES - 1) / G_PF_LINES;
-    s.every = requests > 0 && kc > requests ? kc / requests : 1;
-    return s;
+    return FN(paced)((FN(pfshare)){(const char *)c, ldc * (long)sizeof(T), nr * (long)sizeof(T), rows, 1, 1}, kc);
 }
 
 static inline __attribute__((always_inline)) void
@@ -586,10 +587,14 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         bp = Bp;
                         ldb = NR;
                         if (fused && nr == NR && ss > 0) {
-                            FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, 0, parts);
-                            if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, 0, parts);
+                            FN(pfshare) ps;
+                            const FN(pfshare) *pf = 0;
+                            if (ahead) {
+                                ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, 0, parts);
+                                pf = FN(pf_hand)(&ps);
+                            }
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
-                                     ss < MR ? ss : MR, nr, 1, Bp, stream, ahead && PF_SPREAD ? &ps : 0, 0);
+                                     ss < MR ? ss : MR, nr, 1, Bp, stream, pf, 0);
                             ir0 = MR;
                         } else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
@@ -600,23 +605,33 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     int cnext = PF_SPREAD && G_PF_C_NEXT && !ahead && !stream;
                     for (long ir = ir0; ir < ss; ir += MR) {
                         long mr = ss - ir < MR ? ss - ir : MR;
-                        FN(pfshare) ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, ir / MR, parts);
-                        if (ahead && !PF_SPREAD) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, ir / MR, parts);
-                        int cn = cnext && ir + MR < ss;
-                        if (cn) ps = FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, ss - ir - MR < MR ? ss - ir - MR : MR, nr);
+                        FN(pfshare) ps;
+                        const FN(pfshare) *pf = 0;
+                        if (ahead) {
+                            ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, ir / MR, parts);
+                            pf = FN(pf_hand)(&ps);
+                        } else if (cnext && ir + MR < ss) {
+                            ps = FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, ss - ir - MR < MR ? ss - ir - MR : MR, nr);
+                            pf = &ps;
+                        }
                         FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream,
-                                 (ahead && PF_SPREAD) || cn ? &ps : 0, cnext && ir > ir0);
+                                 pf, cnext && ir > ir0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
-                        // (the split starts on panel ss / MR, and is two panels: parts - 2 and parts - 1)
-                        FN(pfshare) p0 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 2, parts);
-                        FN(pfshare) p1 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 1, parts);
-                        for (long q = ss / MR; ahead && !PF_SPREAD && q < parts; q++) FN(prefetch_panel)(kc, nextnr, next, rsb, csb, q, parts);
+                        // (the split starts on panel ss / MR and is two panels: parts - 2 and parts - 1)
+                        FN(pfshare) p0, p1;
+                        const FN(pfshare) *f0 = 0, *f1 = 0;
+                        if (ahead) {
+                            p0 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 2, parts);
+                            p1 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 1, parts);
+                            f0 = FN(pf_hand)(&p0);
+                            f1 = FN(pf_hand)(&p1);
+                        }
                         FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p0 : 0, 0);
+                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0);
                         FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, ahead && PF_SPREAD ? &p1 : 0, 0);
+                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0);
                     }
                     if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
