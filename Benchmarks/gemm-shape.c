@@ -20,6 +20,8 @@
 // TUNING=intel (or general) forces that AVX-512 Float blocking (gemm.c) whatever the CPU; with the
 // *_INTEL macros set when compiling (-DKC_INTEL=1024 -DBIP_INTEL=1 ...), a blocking can be tried on
 // any CPU without editing gemm.c (one thread: the override is per thread).
+// DOUBLE=1 times onsager_dgemm on the same shape instead (the same values in double; with PEAK=1 the
+// fraction is of half the Float FMA rate, the Double peak).
 // NT=2 runs two threads; DETECT=0 with it turns the pool's contention detection off.
 // With MKL_LIB=/path/to/libmkl_rt.so.N, the same calls go to MKL's cblas_sgemm instead (link with
 // -ldl; set MKL_THREADING_LAYER=SEQUENTIAL for one thread): the other library's fraction of the
@@ -79,12 +81,19 @@ int main(int argc, char **argv) {
     float *A = aligned_alloc(64, sizeof(float) * (size_t)(M * K + 16));
     float *B = aligned_alloc(64, sizeof(float) * (size_t)(bRows * ldb + 16));
     float *C = aligned_alloc(64, sizeof(float) * (size_t)(M * N + 16));
-    if (!A || !B || !C) {
+    const char *double_env = getenv("DOUBLE");
+    int dbl = double_env && atoi(double_env);
+    double *Ad = dbl ? aligned_alloc(64, sizeof(double) * (size_t)(M * K + 16)) : 0;
+    double *Bd = dbl ? aligned_alloc(64, sizeof(double) * (size_t)(bRows * ldb + 16)) : 0;
+    double *Cd = dbl ? aligned_alloc(64, sizeof(double) * (size_t)(M * N + 16)) : 0;
+    if (!A || !B || !C || (dbl && (!Ad || !Bd || !Cd))) {
         fprintf(stderr, "gemm-shape: out of memory\n");
         return 1;
     }
     for (long i = 0; i < M * K; i++) A[i] = (float)(i % 7) * 0.1f;
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
+    for (long i = 0; dbl && i < M * K; i++) Ad[i] = A[i];
+    for (long i = 0; dbl && i < bRows * ldb; i++) Bd[i] = B[i];
     typedef void (*cblas_sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
                                    float *, int);
     cblas_sgemm_fn mkl = 0;
@@ -115,17 +124,19 @@ int main(int argc, char **argv) {
     for (int r = 0; r < reps; r++) {
         double t = now();
         long rsa = transA ? 1 : K, csa = transA ? M : 1;
-        if (mkl)   // row-major; A's leading dimension is K (M with transA), B's ldb
+        if (dbl && transB) onsager_dgemm(M, N, K, 1, Ad, rsa, csa, Bd, 1, ldb, 0, Cd, N);
+        else if (dbl) onsager_dgemm(M, N, K, 1, Ad, rsa, csa, Bd, ldb, 1, 0, Cd, N);
+        else if (mkl)   // row-major; A's leading dimension is K (M with transA), B's ldb
             mkl(101, transA ? 112 : 111, transB ? 112 : 111, (int)M, (int)N, (int)K, 1, A, (int)(transA ? M : K), B, (int)ldb, 0,
                 C, (int)N);
         else if (transB) onsager_sgemm(M, N, K, 1, A, rsa, csa, B, 1, ldb, 0, C, N);
         else onsager_sgemm(M, N, K, 1, A, rsa, csa, B, ldb, 1, 0, C, N);
         times[r] = now() - t;
-        if (peak) ratios[r] = flops / times[r] / 1e9 / (zmm ? fma_rate_zmm(flops) : fma_rate_ymm(flops));
+        if (peak) ratios[r] = flops / times[r] / 1e9 / (zmm ? fma_rate_zmm(flops) : fma_rate_ymm(flops)) * (dbl ? 2 : 1);
     }
     qsort(times, (size_t)reps, sizeof(double), by_value);
-    printf("median %.1f best %.1f GFLOPS%s: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
-           flops / times[0] / 1e9, mkl ? " (MKL)" : "", M, N, K, ldb, transB, transA, onsager_get_num_threads());
+    printf("median %.1f best %.1f GFLOPS%s%s: M=%ld N=%ld K=%ld ldb=%ld transB=%d transA=%d threads=%d", flops / times[reps / 2] / 1e9,
+           flops / times[0] / 1e9, mkl ? " (MKL)" : "", dbl ? " (Double)" : "", M, N, K, ldb, transB, transA, onsager_get_num_threads());
     if (peak) {
         qsort(ratios, (size_t)reps, sizeof(double), by_value);
         printf("; of the FMA peak (%s): median %.3f, quartiles %.3f-%.3f", zmm ? "zmm" : "ymm", ratios[reps / 2], ratios[reps / 4],
