@@ -99,6 +99,41 @@ import COnsagerKernels
         #expect(maxRelativeError(c, ref) < 1e-13)
     }
 
+    /// A ragged last panel of columns runs a narrower kernel (one vector, half a vector, or one and
+    /// a half: `ukernel_w` in gemm_template.h). Each of its columns must come out with the bits it
+    /// has when the same column lies inside a full panel: the product with B widened to 64
+    /// columns, cut back. Every width of the last panel (N = 33...63: 1-31 columns of a 32-wide
+    /// Float panel, 1-15 of a 16-wide Double one), B row-major and transposed, with bias, every ISA.
+    @Test(arguments: [0, 1, 2])
+    func raggedPanelsGiveTheBitsOfFullOnes(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let g = RandomGenerator(seed: 77)
+        let m = 37, k = 300
+        let a = Tensor<Float>.uniform([m, k], low: -1, high: 1, generator: g)
+        let wide = Tensor<Float>.uniform([k, 64], low: -1, high: 1, generator: g)
+        let wideT = Tensor<Float>.uniform([64, k], low: -1, high: 1, generator: g)
+        let bias = Tensor<Float>.uniform([64], low: -1, high: 1, generator: g)
+        let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+        let wideD = Tensor<Double>(shape: wide.shape, scalars: wide.scalars.map(Double.init))
+        let wideTD = Tensor<Double>(shape: wideT.shape, scalars: wideT.scalars.map(Double.init))
+        for tuning in Self.tunings(isa: isa) {
+            withSettings(threads: 1, isa: isa, tuning: tuning) {
+                let full = matmul(a, wide, adding: bias), fullT = matmul(a, wideT.T)
+                let fullD = matmul(ad, wideD), fullTD = matmul(ad, wideTD.T)
+                for n in 33...63 {
+                    let label = "isa \(isa) \(tuning) N \(n)"
+                    let b = wide.sliced(axis: 1, 0..<n).contiguous(), bT = wideT.sliced(axis: 0, 0..<n).contiguous()
+                    Self.expectSameBits(matmul(a, b, adding: bias.sliced(axis: 0, 0..<n).contiguous()),
+                                        full.sliced(axis: 1, 0..<n).contiguous(), "Float with bias, \(label)")
+                    Self.expectSameBits(matmul(a, bT.T), fullT.sliced(axis: 1, 0..<n).contiguous(), "Float, B transposed, \(label)")
+                    let bD = wideD.sliced(axis: 1, 0..<n).contiguous(), bTD = wideTD.sliced(axis: 0, 0..<n).contiguous()
+                    Self.expectSameBits(matmul(ad, bD), fullD.sliced(axis: 1, 0..<n).contiguous(), "Double, \(label)")
+                    Self.expectSameBits(matmul(ad, bTD.T), fullTD.sliced(axis: 1, 0..<n).contiguous(), "Double, B transposed, \(label)")
+                }
+            }
+        }
+    }
+
     /// One thread, more rows than one row block and a packed B block over a quarter of L2 (with N
     /// ragged against the panel width). Row-major B is packed at once, a few rows into every panel
     /// at a time; column-major B (a transposed view) is packed panel by panel during the first row

@@ -45,6 +45,17 @@
 #endif
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef T FN(uvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
+// Half a vector (ymm beside zmm, xmm beside ymm), for edge panels: see FN(tile). Only where a half
+// holds at least 4 values (AVX2, AVX-512); the portable kernels keep whole vectors.
+#if VBYTES / TBYTES >= 8
+#define G_HALF_OK 1
+typedef T FN(hvec) __attribute__((vector_size(VBYTES / 2)));
+typedef T FN(uhvec) __attribute__((vector_size(VBYTES / 2), aligned(sizeof(T))));
+#else
+#define G_HALF_OK 0
+typedef T FN(hvec) __attribute__((vector_size(VBYTES)));
+typedef T FN(uhvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
+#endif
 
 // A block of mc rows is cut into MR-row panels, except that a short remainder (at most MR/3 rows)
 // is merged with the last full panel and the two are split into halves of at most 2MR/3 rows: the
@@ -323,17 +334,22 @@ static inline FN(pfshare) FN(c_share)(long kc, const T *c, long ldc, long rows, 
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
-            T *restrict packto, int stream, const FN(pfshare) *pf, int cdone) {
+            T *restrict packto, int stream, const FN(pfshare) *pf, int cdone, const int CV, const int HALF) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
     // stream: a full tile (beta == 0, no bias) goes to memory with non-temporal stores, its lines
     // not fetched first (G_PLAN_STREAM_C; its rows start on cache lines).
     // ROWS (MR, or a third or two thirds of it) is a constant at each call site: after inlining,
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
+    // CV and HALF (constants too): the columns computed, CV whole vectors and, with HALF, half a
+    // vector after them: NV and 0 but for a ragged last panel (FN(tile)).
     FN(vec) acc[MR][NV];
+    FN(hvec) acch[MR];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < MR; i++) {
 #pragma clang loop unroll(full)
         for (int v = 0; v < (int)NV; v++) acc[i][v] = (FN(vec)){0};
+        acch[i] = (FN(hvec)){0};
+    }
     // The C tile is read and written once, after the k loop: fetch its lines for writing now, so
     // that the misses (C often lives in L3 or memory) overlap the arithmetic instead of ending it.
     // A row of the tile not aligned to 64 bytes (ldc = 2500 or 500: rows 16 bytes apart mod 64)
@@ -363,9 +379,14 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #endif
         G_KLOOP_ALIGN for (; k < kend; k++) {
             FN(vec) bv[NV];
+            FN(hvec) bh = {0};
 #pragma clang loop unroll(full)
-            for (int v = 0; v < (int)NV; v++) bv[v] = *(const FN(uvec) *)(b + v * VL);
-            if (PACK) {   // B read from its source rows: keep a packed copy for the panel's other tiles
+            for (int v = 0; v < (int)NV; v++) {
+                if (v >= CV) break;
+                bv[v] = *(const FN(uvec) *)(b + v * VL);
+            }
+            if (HALF) bh = *(const FN(uhvec) *)(b + CV * VL);
+            if (PACK) {   // B read from its source rows (full panels only): keep a packed copy for the panel's other tiles
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(packto + v * VL) = bv[v];
                 packto += NR;
@@ -375,7 +396,11 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
                 if (i >= ROWS) break;
                 FN(vec) av = a[i] - (FN(vec)){0};   // x - 0 folds to a splat; x + 0 does not (-0 + 0 = +0)
 #pragma clang loop unroll(full)
-                for (int v = 0; v < (int)NV; v++) acc[i][v] = VFMA(av, bv[v], acc[i][v]);
+                for (int v = 0; v < (int)NV; v++) {
+                    if (v >= CV) break;
+                    acc[i][v] = VFMA(av, bv[v], acc[i][v]);
+                }
+                if (HALF) acch[i] = VFMA(a[i] - (FN(hvec)){0}, bh, acch[i]);
             }
             a += AS;   // the panel's packing stride: MR, or 2MR/3 for a split tail
             b += ldb;
@@ -434,12 +459,15 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     } else {
         T tmp[MR * NR] __attribute__((aligned(64)));
 #pragma clang loop unroll(full)
-        for (int i = 0; i < MR; i++)
+        for (int i = 0; i < MR; i++) {
+            if (i >= ROWS) break;
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) {
-                if (i >= ROWS) break;
+                if (v >= CV) break;
                 *(FN(vec) *)(tmp + i * NR + v * VL) = acc[i][v];
             }
+            if (HALF) *(FN(uhvec) *)(tmp + i * NR + CV * VL) = acch[i];
+        }
         if (beta == 0 && bias) {
             for (long i = 0; i < mr; i++)
                 for (long j = 0; j < nr; j++) c[i * ldc + j] = alpha * tmp[i * NR + j] + bias[j];
@@ -466,15 +494,38 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
 
 // One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
+// The kernel of ROWS rows and the fewest columns that cover nr: a ragged last panel (N = 500 or
+// 784 leave 20 and 16 columns of a 32-wide panel) runs one vector and, where it suffices, half a
+// vector instead of NV whole ones (its packed panel is zero-padded to NR, so any width reads it).
+// Each column's sum is the same sequence of FMAs at any width: the bits do not change. Where a
+// vector unit is half as wide as the vector (Zen 4's 256-bit units under AVX-512), a half vector
+// costs half as much, elsewhere the same, and a single vector half of two everywhere. Zen 4, one
+// thread, against whole panels (Benchmarks/gemm-shape-ab.sh, 8-12 alternations): 100x784x500 with
+// B row-major 1.02x and transposed 1.02x, 100x1000x784 1.03x, 200x500x784 1.01x, 784x500x200 (Aᵀ)
+// 1.01x, 100x768x500 (no ragged panel) 1.01x; Benchmarks/ab.py, 6 rounds: mlp-small-step 1.03x,
+// mlp-big-step 1.01x, rbm-cd1-autodiff 1.01x, the rbm-epoch-10k GEMMs 1.02x.
+static inline __attribute__((always_inline)) void
+FN(ukernel_w)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
+              const int ROWS, const int AS, const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
+    if (PACK || NV != 2 || nr > VL + (G_HALF_OK ? VL / 2 : 0))
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, PACK, packto, stream, pf, cdone, NV, 0);
+    else if (nr > VL)
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 1);
+    else if (!G_HALF_OK || nr > VL / 2)
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 0);
+    else
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 0, 1);
+}
+
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
          const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
     if (mr > 2 * MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf, cdone);
     else if (mr > MR / 3)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf, cdone);
     else
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf, cdone);
 }
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
@@ -628,10 +679,10 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             f0 = FN(pf_hand)(&p0);
                             f1 = FN(pf_hand)(&p1);
                         }
-                        FN(ukernel)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                    2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0);
-                        FN(ukernel)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                    mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0);
+                        FN(ukernel_w)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
+                                      2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0);
+                        FN(ukernel_w)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
+                                      mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0);
                     }
                     if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
                 }
@@ -646,6 +697,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
 #undef G_PF_SPREAD_DEFAULTED
 #endif
 #undef FN
+#undef G_HALF_OK
 #undef G_TRANSPOSE
 #undef VL
 #undef NV
