@@ -43,6 +43,15 @@
 #ifndef G_KLOOP_ALIGN
 #define G_KLOOP_ALIGN
 #endif
+// Asks for every cache line of the n contiguous values at p, into L1 (locality 3) or L2 (2). A run
+// that does not start on a line boundary touches one line more than n values fill (three for a
+// 32-float panel row when the rows of B are not 64-byte aligned, e.g. 2500 floats apart).
+#ifndef G_PREFETCH_RUN
+#define G_PREFETCH_RUN(p, n, locality)                                                            \
+    for (uintptr_t l_ = (uintptr_t)(p) >> 6, last_ = (uintptr_t)((p) + (n) - 1) >> 6; l_ <= last_; l_++) \
+        __builtin_prefetch((const void *)(l_ << 6), 0, locality)
+#endif
+
 typedef T FN(vec) __attribute__((vector_size(VBYTES)));
 typedef T FN(uvec) __attribute__((vector_size(VBYTES), aligned(sizeof(T))));
 // Half a vector (ymm beside zmm, xmm beside ymm), for edge panels: see FN(tile). Only where a half
@@ -114,12 +123,34 @@ FN(pack_a_panel)(long mr, long kc, const T *a, long rsa, long csa, T *Ap, const 
     }
 }
 
+#ifndef G_PACK_A_AHEAD
+#define G_PACK_A_AHEAD 8
+#endif
+#ifndef G_PACK_A_BY_ROWS
+#define G_PACK_A_BY_ROWS 1   // a column-major A is packed k by k across all its panels (FN(pack_a_part))
+#endif
+
 // Ap holds the panels of FN(tail_split)'s plan: the panel of row i0 at Ap + i0 * kc, the split
 // tail's halves at Ap + ss * kc and Ap + (ss + 2MR/3) * kc. Packs the panels whose index (in that
 // order) is part modulo parts: all of them with part 0 of 1.
 static void FN(pack_a_part)(long mc, long kc, const T *A, long rsa, long csa, T *Ap, long part, long parts) {
     long ss = FN(tail_split)(mc), q = 0;
-    for (long i0 = 0; i0 < ss; i0 += MR, q++) {
+    if (rsa == 1 && G_PACK_A_BY_ROWS) {
+        // Column-major source (a weight gradient's xᵀ or gᵀ): each k's values of all full panels
+        // are one contiguous run, copied in order into every panel before the next k, so the
+        // source is read once, line by line. Panel by panel, each k's MR values (48 bytes) were
+        // read a row apart, the same lines fetched again for every panel: the pack took 4 % of
+        // 784x500x200 (Zen 4).
+        long full = ss / MR;
+        for (long k = 0; k < kc; k++) {
+            const T *src = A + k * csa;
+            if (k + G_PACK_A_AHEAD < kc) G_PREFETCH_RUN(src + G_PACK_A_AHEAD * csa, full * MR, 3);
+            for (long p = part; p < full; p += parts)
+                __builtin_memcpy(Ap + p * MR * kc + k * MR, src + p * MR, sizeof(T) * (size_t)MR);
+        }
+        q = full;
+    }
+    for (long i0 = q * MR; i0 < ss; i0 += MR, q++) {
         long mr = ss - i0 < MR ? ss - i0 : MR;
         if (q % parts == part) FN(pack_a_panel)(mr, kc, A + i0 * rsa, rsa, csa, Ap + i0 * kc, MR);
     }
@@ -184,14 +215,6 @@ static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, lon
     FN(pack_a_part)(M, kc, A + pc * csa, rsa, csa, Apre + b * FN(shared_a_stride)(M, kcb), part, parts);
 }
 
-// Asks for every cache line of the n contiguous values at p, into L1 (locality 3) or L2 (2). A run
-// that does not start on a line boundary touches one line more than n values fill (three for a
-// 32-float panel row when the rows of B are not 64-byte aligned, e.g. 2500 floats apart).
-#ifndef G_PREFETCH_RUN
-#define G_PREFETCH_RUN(p, n, locality)                                                            \
-    for (uintptr_t l_ = (uintptr_t)(p) >> 6, last_ = (uintptr_t)((p) + (n) - 1) >> 6; l_ <= last_; l_++) \
-        __builtin_prefetch((const void *)(l_ << 6), 0, locality)
-#endif
 
 // Orders non-temporal stores before later ones (they are weakly ordered on x86).
 #ifndef G_STORE_FENCE
@@ -208,6 +231,17 @@ static void FN(pack_a_block)(long M, long K, const T *A, long rsa, long csa, lon
 #ifndef G_PACK_ROWS
 #define G_PACK_ROWS 8   // rows of a row-major B packed into every panel before the next rows
 #endif
+
+// VL k-values of VL columns of a column-major B (at b, columns csb apart; those from `cols` on
+// are zero), transposed in registers into VL rows of a panel (at P, rows NR apart).
+static inline __attribute__((always_inline)) void FN(pack_b_block)(const T *b, long csb, long cols, T *P) {
+    FN(vec) r[VBYTES / TBYTES];
+#pragma clang loop unroll(full)
+    for (int jj = 0; jj < (int)VL; jj++) r[jj] = jj < cols ? *(const FN(uvec) *)(b + jj * csb) : (FN(vec)){0};
+    G_TRANSPOSE(r)
+#pragma clang loop unroll(full)
+    for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(P + kk * NR) = r[kk];
+}
 
 // Bp holds ceil(nc/NR) panels; panel p stores, for each k, the NR values B[k, p*NR + j].
 static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) {
@@ -247,17 +281,16 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
             // Column-major source (B = Wᵀ in a backward pass): read VL k-values of VL columns,
             // transpose in registers, store VL rows of the panel (columns past nr are zero). The
             // scalar scatter this replaces cost more than the arithmetic when M is a batch of 100.
+            // (A full panel's loop has no per-column test: with one, the tests and the zeroing
+            // they guard took a third of the pack's samples.)
             long k = 0;
-            for (int v = 0; v < (int)NV; v++)
-                for (k = 0; k + VL <= kc; k += VL) {
-                    FN(vec) r[VBYTES / TBYTES];
-#pragma clang loop unroll(full)
-                    for (int jj = 0; jj < (int)VL; jj++)
-                        r[jj] = v * VL + jj < nr ? *(const FN(uvec) *)(b + (v * VL + jj) * csb + k) : (FN(vec)){0};
-                    G_TRANSPOSE(r)
-#pragma clang loop unroll(full)
-                    for (int kk = 0; kk < (int)VL; kk++) *(FN(uvec) *)(Bp + (k + kk) * NR + v * VL) = r[kk];
-                }
+            if (nr == NR)
+                for (int v = 0; v < (int)NV; v++)
+                    for (k = 0; k + VL <= kc; k += VL) FN(pack_b_block)(b + v * VL * csb + k, csb, VL, Bp + k * NR + v * VL);
+            else
+                for (int v = 0; v < (int)NV; v++)
+                    for (k = 0; k + VL <= kc; k += VL)
+                        FN(pack_b_block)(b + v * VL * csb + k, csb, nr - v * VL, Bp + k * NR + v * VL);
 #pragma clang loop vectorize(disable)
             for (; k < kc; k++)
                 for (long j = 0; j < NR; j++) Bp[k * NR + j] = j < nr ? b[j * csb + k] : 0;
