@@ -16,8 +16,10 @@
 // 0.89, 100x2000x2500 (x·Wᵀ) 0.82 → 0.88, 100x784x500 0.90 → 0.94; 1024³ unchanged (0.91).
 // Steps (Benchmarks/ab.py, 6 rounds): mlp-big 1.05x, rbm-cd1 1.04x, mlp-small 1.03x, rbm-epoch
 // 1.02x; at two threads 0.98-1.01x (8 rounds); AVX2 kernels on the same CPU 1.00-1.12x; Double
-// (gemm-shape.c DOUBLE=1, 4-6 alternations) 100x1500x1000 1.07x, 100x2500x2000 1.06x, but
-// 100x2500x784 with B column-major 0.94-0.96x (pairs 0.88-1.06: not resolved from the noise). Not measured on Intel, whose Float tuning keeps the
+// (gemm-shape.c DOUBLE=1, 4-6 alternations) 100x1500x1000 1.07x, 100x2500x2000 1.06x; x·Wᵀ with
+// B column-major first read 0.94-0.96x in 4-6 alternations, then, in 10 (Benchmarks/gemm-shape-ab.sh
+// against a -DG_PF_SPREAD=0 build), 100x2500x784 1.04x, 100x784x500 1.05x, 100x2000x2500 1.05x
+// (and 100x1500x1000 1.06x): the spread is kept for Double's transposed B too. Not measured on Intel, whose Float tuning keeps the
 // burst (G_PF_SPREAD_INTEL=1 to try it there); Double has one AVX-512 instance for every vendor,
 // so it spreads on Intel too, unmeasured there.
 // Where no B panel is prefetched (products of more rows than a batch, e.g. weight gradients), a
