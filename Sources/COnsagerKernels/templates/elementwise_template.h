@@ -293,9 +293,15 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
     for (long r = r0; r < r1; r++) {
         const T *xr = x + r * n;
         T *sr = sig + r * n;
+        // Two passes over the row (in L1): the exponentials first, then σ and softplus from them.
+        // In one loop each element's chain (exp, then the division and the log) was too long for
+        // the scheduler to overlap enough elements: Zen 4, one thread, Benchmarks/kernel-micro.c,
+        // 1.14 -> 0.91 ns per element. (Three passes, σ and softplus apart: 1.02; interleaving
+        // the one loop 2 or 4 times: no gain.) The same operations: the same bits.
+        for (long j = 0; j < n; j++) tmp[j] = EXP_NEG_ABS(xr[j]);
         for (long j = 0; j < n; j++) {
             T v = xr[j];
-            T e = EXP_NEG_ABS(v);
+            T e = tmp[j];
             sr[j] = FN(sigmoid_from)(v, e);
             tmp[j] = SOFTPLUS_FROM(v, e);
         }
