@@ -525,8 +525,6 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
     }
 }
 
-// One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
-// fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 // The kernel of ROWS rows and the fewest columns that cover nr: a ragged last panel (N = 500 or
 // 784 leave 20 and 16 columns of a 32-wide panel) runs one vector and, where it suffices, half a
 // vector instead of NV whole ones (its packed panel is zero-padded to NR, so any width reads it).
@@ -550,6 +548,8 @@ FN(ukernel_w)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha
         FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 0, 1);
 }
 
+// One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
+// fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
          const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
