@@ -418,7 +418,18 @@
             job.chunk = per * unit;                                                                \
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
             T *shared = 0;                                                                         \
-            if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256))                    \
+            /* B in one K block no larger than L2 (a weight gradient's batch x N) is packed by each   \
+               chunk for itself rather than shared: its pack is short, and sharing it cost a second \
+               fork-join and smaller tasks. AMD Zen 4, 2 threads, Benchmarks/gemm-shape-ab.sh with  \
+               DETECT=0, 8 alternations: 784x500x100 (Aᵀ) 1.05x, 784x500x200 1.06x, 2500x784x100   \
+               1.06x, 1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,      \
+               1024x1024x256 1.02x; larger B blocks keep sharing (1024³ 0.97x, 2048x1024² 0.98x).  \
+               With the pool's contention detection on, the shared path's extra waits also sent    \
+               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS). */          \
+            long ncmax = isa.blocking[4];                                                          \
+            int own_b = K <= isa.blocking[3] &&                                                    \
+                        (double)K * (N < ncmax ? N : ncmax) * sizeof(T) <= onsager_l2_cache_bytes(); \
+            if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256) && !own_b)          \
                 shared = isa.caller_b_buffer();                                                    \
             if (shared && job.chunk > mc) {                                                        \
                 /* With B shared, a chunk of rows costs only its own A block (the serial plan's row  \
@@ -439,7 +450,7 @@
                    it lazily) share one packed copy instead: the threads pack a share of each     \
                    K x N block, then compute their rows from it. The blocks (K in equal parts of  \
                    at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
-                long kcmax = isa.blocking[3], ncmax = isa.blocking[4];                            \
+                long kcmax = isa.blocking[3];                                                       \
                 long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;        \
                 for (long jc = 0; jc < N; jc += ncmax) {                                          \
                     long nc = N - jc < ncmax ? N - jc : ncmax, panels = (nc + nr - 1) / nr;        \
