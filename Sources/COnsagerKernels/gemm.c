@@ -425,9 +425,12 @@
                1.06x, 1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,      \
                1024x1024x256 1.02x; larger B blocks keep sharing (1024³ 0.97x, 2048x1024² 0.98x).  \
                With the pool's contention detection on, the shared path's extra waits also sent    \
-               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS). */          \
+               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS). Each thread \
+               packs (nt - 1) / nt of B more than when sharing, (nt - 1) / 2M copies per flop of its  \
+               share: kept to 1/512 (some 1.5 % of the time at a quarter cycle per copy and 32 flops \
+               per cycle) by asking for M >= 256 (nt - 1), so that more threads share again. */      \
             long ncmax = isa.blocking[4];                                                          \
-            int own_b = K <= isa.blocking[3] &&                                                    \
+            int own_b = K <= isa.blocking[3] && M >= 256L * (nt - 1) &&                            \
                         (double)K * (N < ncmax ? N : ncmax) * sizeof(T) <= onsager_l2_cache_bytes(); \
             if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256) && !own_b)          \
                 shared = isa.caller_b_buffer();                                                    \
