@@ -51,6 +51,20 @@ import Onsager
         silent.update(1); silent.finish()
         #expect(box.reports.count == 2)
     }
+
+    /// A note is formatted only for a report that is made: never when silent, once per report
+    /// otherwise (a training loop formats its loss for the bar at every step).
+    @Test func progressNoteIsEvaluatedOnlyWhenReported() {
+        final class Counter: @unchecked Sendable { var calls = 0; var notes: [String] = [] }
+        let c = Counter()
+        func note(_ i: Int) -> String { c.calls += 1; return "step \(i)" }
+        let silent = ProgressReporter("quiet", total: 5, output: .silent)
+        for i in 1...5 { silent.update(i, note: note(i)) }
+        #expect(c.calls == 0)
+        let shown = ProgressReporter("shown", total: 5, output: .callback { r in c.notes.append(r.note) })
+        for i in 1...5 { shown.update(i, note: note(i)) }   // throttled: the first update reports
+        #expect(c.calls == c.notes.count && c.notes.first == "step 1")
+    }
 }
 
 extension LogPartitionEstimate.Method {

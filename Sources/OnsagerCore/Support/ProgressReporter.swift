@@ -53,11 +53,24 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     /// Reports `done` units (throttled to ten reports a second).
-    public func update(_ done: Int, note: String = "") {
+    ///
+    /// `note` is evaluated only when a report is made: a training loop that formats its loss for
+    /// the bar at every step pays for the formatting ten times a second, or never when silent.
+    public func update(_ done: Int, note: @autoclosure () -> String = "") {
+        guard reports else { return }
         let now = Date().timeIntervalSince(started)
         guard now - lastDraw >= 0.1 else { return }
         lastDraw = now
-        emit(ProgressReport(task: task, done: done, total: total, elapsed: now, note: note, finished: false))
+        emit(ProgressReport(task: task, done: done, total: total, elapsed: now, note: note(), finished: false))
+    }
+
+    /// Whether any report can reach the output (a bar needs a terminal).
+    private var reports: Bool {
+        switch output {
+        case .silent: return false
+        case .automatic: return terminal
+        case .callback: return true
+        }
     }
 
     /// Ends the loop: the last report, and on a terminal the bar's line is cleared.
