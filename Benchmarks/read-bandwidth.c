@@ -1,7 +1,7 @@
 // Read bandwidth of one thread by working-set size: the library's non-finite count (the scan a
 // training loop runs over every gradient each step) over 1 MB to 256 MB, each size read repeatedly
 // so that it sits in whichever cache level holds it. The numbers behind "Memory on this guest" in
-// the README (speed, On Intel Xeon): where a 1.5 MB gradient lives after the step
+// Benchmarks/SPEED-LOG.md (On Intel Xeon): where a 1.5 MB gradient lives after the step
 // that wrote it decides whether its scan takes 30-70 µs or 260. Not part of the package build. From
 // the repository root:
 //   K=Sources/COnsagerKernels
