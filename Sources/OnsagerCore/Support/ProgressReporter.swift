@@ -64,7 +64,8 @@ public final class ProgressReporter: @unchecked Sendable {
         emit(ProgressReport(task: task, done: done, total: total, elapsed: now, note: note(), finished: false))
     }
 
-    /// Whether any report can reach the output (a bar needs a terminal).
+    /// Whether any report can reach the output (a bar needs a terminal): the one place that decides
+    /// it, for `update` (before the note is built) and for `emit`.
     private var reports: Bool {
         switch output {
         case .silent: return false
@@ -79,23 +80,20 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     private func emit(_ r: ProgressReport) {
-        switch output {
-        case .silent: return
-        case let .callback(f): f(r)
-        case .automatic:
-            guard terminal else { return }
-            if r.finished {
-                if drewBar { print("\r" + String(repeating: " ", count: 100) + "\r", terminator: ""); fflush(nil) }
-                return
-            }
-            let fraction = Double(r.done) / Double(r.total), width = 24
-            let filled = Swift.min(width, Swift.max(0, Int(fraction * Double(width))))
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let eta = r.done > 0 ? r.elapsed * Double(r.total - r.done) / Double(r.done) : .nan
-            print(String(format: "\r  %@ %@ %3.0f%%  %.0f s%@  %@", r.task, bar, 100 * fraction, r.elapsed,
-                         eta.isFinite ? String(format: ", ~%.0f s left", eta) : "", r.note), terminator: "")
-            fflush(nil)
-            drewBar = true
+        guard reports else { return }
+        if case let .callback(f) = output { f(r); return }
+        // The bar, on a terminal.
+        if r.finished {
+            if drewBar { print("\r" + String(repeating: " ", count: 100) + "\r", terminator: ""); fflush(nil) }
+            return
         }
+        let fraction = Double(r.done) / Double(r.total), width = 24
+        let filled = Swift.min(width, Swift.max(0, Int(fraction * Double(width))))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let eta = r.done > 0 ? r.elapsed * Double(r.total - r.done) / Double(r.done) : .nan
+        print(String(format: "\r  %@ %@ %3.0f%%  %.0f s%@  %@", r.task, bar, 100 * fraction, r.elapsed,
+                     eta.isFinite ? String(format: ", ~%.0f s left", eta) : "", r.note), terminator: "")
+        fflush(nil)
+        drewBar = true
     }
 }
