@@ -16,6 +16,8 @@
 # OB_THREADS=2 gives OpenBLAS two threads; set OPENBLAS_THREAD_TIMEOUT=4 with it, or its
 # threads spin between calls and starve ours (our 2-thread rates then read as 1-thread ones).
 # OpenBLAS runs without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this machine sets them; they slow it).
+# OB_CORETYPE=Haswell sets OpenBLAS's core type on purpose: with ISA=1, its AVX2 kernels beside ours
+# (another CPU's path, measured here).
 set -e
 [ $# -ge 3 ] || { echo "usage: $0 X_GEMM_OBJECT Y_GEMM_OBJECT SHAPE..." >&2; exit 2; }
 x=$1 y=$2
@@ -34,5 +36,5 @@ clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs
 mkl_layer=SEQUENTIAL; [ -n "$MKL_THREADS" ] && mkl_layer=GNU   # GNU: libmkl_gnu_thread with the system libgomp
 for shape in "$@"; do
     # word splitting of $shape is intended: it holds the program's arguments
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=${OB_THREADS:-1} MKL_THREADING_LAYER=$mkl_layer MKL_NUM_THREADS=${MKL_THREADS:-1} OMP_NUM_THREADS=${MKL_THREADS:-1} OMP_WAIT_POLICY=PASSIVE "$tmp/ab" $shape
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${OB_CORETYPE:+OPENBLAS_CORETYPE=$OB_CORETYPE} OPENBLAS_NUM_THREADS=${OB_THREADS:-1} MKL_THREADING_LAYER=$mkl_layer MKL_NUM_THREADS=${MKL_THREADS:-1} OMP_NUM_THREADS=${MKL_THREADS:-1} OMP_WAIT_POLICY=PASSIVE "$tmp/ab" $shape
 done
