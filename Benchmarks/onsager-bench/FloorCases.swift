@@ -13,24 +13,32 @@ import Onsager
 /// weight gradient ([200, 784]ᵀ·[200, 500]): five 784×500×100 products, 100 updates. Seconds
 /// (median of 5), with the rate they ran at.
 func benchRBMEpochGEMMs(threads: Int) {
+    let epoch = rbmEpochGEMMsWorkload()
+    epoch()
+    let r = Measurement(of: (0..<5).map { _ in seconds(epoch) })
+    emit("rbm-epoch-10k-gemms", threads: threads, value: r.median, unit: "s",
+         extra: ["min": r.min, "max": r.max, "GFLOPS": (rbmEpochFLOPs / r.median / 1e7).rounded() / 100])
+}
+
+/// The floating-point operations of one `rbm-epoch-10k` epoch's GEMMs: 100 updates of five
+/// 784×500×100 products (the FLOP bound is this at the measured GEMM rate).
+let rbmEpochFLOPs = 500 * 2.0 * 784 * 500 * 100
+
+/// The body of `rbm-epoch-10k-gemms`: one call runs one epoch's GEMMs.
+func rbmEpochGEMMsWorkload() -> () -> Void {
     let g = RandomGenerator(seed: 2)
     let w = Tensor<Float>.normal([784, 500], generator: g) * 0.01
     let a = Tensor<Float>.zeros([784]), b = Tensor<Float>.zeros([500])
     let rows = Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: [200, 784]), generator: g)
     let hidden = Tensor<Float>.bernoulli(Tensor(repeating: 0.5, shape: [100, 500]), generator: g)
     let fieldGradient = Tensor<Float>.normal([200, 500], generator: g) * 0.01
-    func epoch() {
+    return {
         for _ in 0..<100 {
             _ = matmul(rows, w, adding: b)
             _ = matmul(hidden, w.transposed(), adding: a)
             _ = matmul(rows.transposed(), fieldGradient)
         }
     }
-    epoch()
-    let r = Measurement(of: (0..<5).map { _ in seconds(epoch) })
-    let flops = 500 * 2.0 * 784 * 500 * 100
-    emit("rbm-epoch-10k-gemms", threads: threads, value: r.median, unit: "s",
-         extra: ["min": r.min, "max": r.max, "GFLOPS": (flops / r.median / 1e7).rounded() / 100])
 }
 
 /// The floor of `mlp-small-step` / `mlp-big-step`: per layer the forward product with its bias

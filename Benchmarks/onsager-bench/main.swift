@@ -15,6 +15,7 @@ let cases: [(String, (Int) -> Void)] = [
     ("rbm-cd25-update", { benchRBMCD25(threads: $0) }),
     ("rbm-epoch-10k", { benchRBMEpoch10k(threads: $0) }),
     ("rbm-epoch-10k-gemms", { benchRBMEpochGEMMs(threads: $0) }),
+    ("rbm-epoch-bound", { benchRBMEpochBound(threads: $0) }),   // the epoch ÷ its FLOP bound, in one process
     ("ais-mnist", { benchAISMNIST(threads: $0) }),
     ("tap-iteration", { benchTAPIteration(threads: $0) }),
     ("emf-epoch", { benchEMFEpoch(threads: $0) }),
