@@ -8,6 +8,9 @@
 // MKL joins the rotation when $MKL_LIB names its single dynamic library (libmkl_rt, LP64 interface;
 // pip's `mkl` wheel has one) and prints Y/MKL: PyTorch's GEMM on Intel, here called directly. Set
 // MKL_THREADING_LAYER=SEQUENTIAL for one thread.
+// AXPY=1 times each product together with its consumer in a training step, W += -0.01 · C over a
+// W the size of C (the SGD pass over a weight gradient): where C ends up (cache or memory) is
+// then part of the measurement.
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -16,6 +19,7 @@
 void X_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void Y_sgemm(long,long,long,float,const float*,long,long,const float*,long,long,float,float*,long);
 void onsager_set_num_threads(int);
+void onsager_axpy_f32(long, float, const float *, float *);
 void onsager_set_contention_detection(int);
 int onsager_force_isa_level(int);
 typedef void (*mk_t)(int,int,int,int,int,int,float,const float*,int,const float*,int,float,float*,int);
@@ -55,6 +59,9 @@ int main(int argc,char**argv){
   float*A=aligned_alloc(64,4*M*K+64),*B=aligned_alloc(64,4*K*N+64),*C=aligned_alloc(64,4*M*N+64);
   for(long i=0;i<M*K;i++)A[i]=(rand()%1000)/1000.f; for(long i=0;i<K*N;i++)B[i]=(rand()%1000)/1000.f;
   long rsa=transA?1:K, csa=transA?M:1, rsb=transB?1:N, csb=transB?K:1;
+  int axpy = getenv("AXPY") && atoi(getenv("AXPY"));
+  float *W = axpy ? aligned_alloc(64, 4*M*N+64) : 0;
+  if (W) for (long i = 0; i < M*N; i++) W[i] = 0;
   double fl=2.0*M*N*K; double *gx=malloc(8*reps),*gy=malloc(8*reps),*go=malloc(8*reps),*ry=malloc(8*reps),*ro=malloc(8*reps),*roy=malloc(8*reps),*gm=malloc(8*reps),*rmy=malloc(8*reps),*gm1=malloc(8*reps);
   int slots = mkl_local ? 5 : 4;
   for(int r=-3;r<reps;r++){
@@ -65,6 +72,7 @@ int main(int argc,char**argv){
       else if(w==4){ mkl_local(1); mk(101, transA?112:111, transB?112:111, (int)M,(int)N,(int)K,1,A,(int)(transA?M:K),B,(int)(transB?K:N),0,C,(int)N); mkl_local(0); }
       else if(w==3){ if(mk) mk(101, transA?112:111, transB?112:111, (int)M,(int)N,(int)K,1,A,(int)(transA?M:K),B,(int)(transB?K:N),0,C,(int)N); }
       else if(sg) sg(101, transA?112:111, transB?112:111, M,N,K,1,A,transA?M:K,B,transB?K:N,0,C,N);
+      if (W) onsager_axpy_f32(M*N, -0.01f, C, W);
       t[w]=now()-s0; }
     if(r>=0){gx[r]=fl/t[0]/1e9; gy[r]=fl/t[1]/1e9; go[r]=fl/t[2]/1e9; ry[r]=t[0]/t[1]; ro[r]=sg?t[2]/t[0]:0; roy[r]=sg?t[2]/t[1]:0; gm[r]=fl/t[3]/1e9; rmy[r]=t[3]/t[1]; gm1[r]=mkl_local?t[4]/t[3]:0;}
   }
