@@ -28,7 +28,7 @@ best = {"a": {}, "b": {}}
 for r in range(args.rounds):
     for side in ("a", "b") if r % 2 == 0 else ("b", "a"):
         for key, (value, unit) in run(getattr(args, side)).items():
-            lower_is_better = unit in ("s", "ms", "us")
+            lower_is_better = unit in ("s", "ms", "us", "x FLOP bound")
             old = best[side].get(key)
             if old is None or (value < old[0] if lower_is_better else value > old[0]):
                 best[side][key] = (value, unit)
@@ -37,5 +37,5 @@ print(f"| case | threads | A | B | B/A speed |")
 print(f"|---|---|---|---|---|")
 for key in best["a"]:
     (va, unit), (vb, _) = best["a"][key], best["b"][key]
-    speed = va / vb if unit in ("s", "ms", "us") else vb / va
+    speed = va / vb if unit in ("s", "ms", "us", "x FLOP bound") else vb / va
     print(f"| {key[0]} | {key[1]} | {va:.4g} {unit} | {vb:.4g} {unit} | {speed:.3f} |")

@@ -1,31 +1,40 @@
 #!/bin/sh
-# Compiles every C program in Benchmarks/ as its header says, into a scratch directory, and runs
-# the GEMM's random sweep (a correctness check of the packing and splitting, seconds long). The
-# labs include the kernels' templates and call their internals, so a change of a kernel's
-# signature breaks them silently unless something builds them: CI runs this script. x86-64 only
-# (the labs use AVX2 / AVX-512 intrinsics and target attributes); elsewhere it says so and exits 0.
-# From the repository root: Benchmarks/build-labs.sh
+# Compiles every C program in Benchmarks/ (each with the flags its header gives, the kernels built
+# once at -O2 and shared) into a scratch directory, and runs the GEMM's random sweep (a
+# correctness check of the packing and splitting on the AVX2 and AVX-512 kernels the CPU has,
+# Float, 1 and 2 threads; seconds long). The labs include the kernels' templates and call their
+# internals, so a change of a kernel's signature breaks them silently unless something builds
+# them: CI runs this script. x86-64 only (AVX2 / AVX-512 code); elsewhere it says so and exits 0.
+#   Benchmarks/build-labs.sh
 set -e
+cd "$(dirname "$0")/.."
 case "$(uname -m)" in x86_64) ;; *) echo "build-labs: x86-64 only, skipped on $(uname -m)"; exit 0 ;; esac
 K=Sources/COnsagerKernels
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# The kernels compiled once (as the headers' lines do, but shared) and linked into each lab.
+trap 'exit 1' INT TERM
+pids=
 for f in cpu elementwise gemm pool; do
     clang -Werror -O2 -D_GNU_SOURCE -I$K/include -I$K -c $K/$f.c -o "$out/$f.o" &
+    pids="$pids $!"
 done
-wait
+for p in $pids; do wait "$p" || { echo "build-labs: a kernel source did not compile" >&2; exit 1; }; done
 all="$out/cpu.o $out/elementwise.o $out/gemm.o $out/pool.o"
-for f in cpu elementwise gemm pool; do [ -s "$out/$f.o" ] || { echo "build-labs: $K/$f.c did not compile" >&2; exit 1; }; done
-lab() { name=$1; shift; clang -Werror "$@" -o "$out/$name" && echo "built $name"; }
+lab() { name=$1; shift; clang -Werror "$@" -o "$out/$name" && echo "compiled $name"; }
 lab gather-prefetch -O2 -mavx2 Benchmarks/gather-prefetch.c
-lab gemm-blocking-lab -O3 -I$K/include -I$K -DLMR=12 -DLNR=32 -DLKC=1024 -DLMC=144 Benchmarks/gemm-blocking-lab.c $out/cpu.o
+lab gemm-blocking-lab -O3 -I$K/include -I$K -DLMR=12 -DLNR=32 -DLKC=1024 -DLMC=144 Benchmarks/gemm-blocking-lab.c "$out/cpu.o"
 lab gemm-microkernel-peak -O2 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mfma -I$K/include -I$K -DLMR=12 -DLNR=32 Benchmarks/gemm-microkernel-peak.c
 lab gemm-microkernel-peak-ymm -O2 -mavx2 -mfma -I$K/include -I$K -DYMM -DLMR=6 -DLNR=16 -DLKU=4 Benchmarks/gemm-microkernel-peak.c
-lab gemm-objects-ab -O2 -c Benchmarks/gemm-objects-ab.c
+lab gemm-objects-ab.o -O2 -c Benchmarks/gemm-objects-ab.c   # linked by gemm-objects-ab.sh with two GEMM objects
+# word splitting of $all is intended: it lists the kernel objects
 lab gemm-random-sweep -O2 -D_GNU_SOURCE -I$K/include Benchmarks/gemm-random-sweep.c $all -lpthread -lm
 lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all -lpthread -lm -ldl
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
 lab read-bandwidth -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $all -lpthread -lm
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
+# A C program added to Benchmarks/ without a line above fails here, so that it is built too.
+for c in Benchmarks/*.c; do
+    n=$(basename "$c" .c)
+    [ -e "$out/$n" ] || [ -e "$out/$n.o" ] || { echo "build-labs: $c is not built by this script; add it" >&2; exit 1; }
+done
 "$out/gemm-random-sweep"

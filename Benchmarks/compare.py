@@ -32,7 +32,7 @@ def run(cmd, env=None):
 rounds = 1
 if "--rounds" in args:
     i = args.index("--rounds"); rounds = max(1, int(args[i + 1])); del args[i:i + 2]
-lower_is_better = ("us", "s", "ms")
+lower_is_better = ("us", "s", "ms", "x FLOP bound")
 
 def label(r):
     extra = [f"{k}={r[k]}" for k in ("order", "method", "hidden", "particles", "fields") if k in r]

@@ -55,7 +55,6 @@ func benchContention(threads _: Int) {
             ones += [before, after]
             twos.append(two)
         }
-        func quantile(_ v: [Double], _ q: Double) -> Double { v.sorted()[Int((Double(v.count - 1) * q).rounded())] }
         func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
         // Throughput over all windows (work over time; each 1-thread window counts half, as the
         // ratios weigh it): rare slow windows that a median hides show here.

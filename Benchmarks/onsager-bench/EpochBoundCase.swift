@@ -4,25 +4,30 @@ import Onsager
 /// `rbm-epoch-bound`: the RBM target ("rbm-epoch-10k within 15 % of its FLOP bound") measured in
 /// one process. `compare.py` times the epoch, its GEMMs and the sgemm cases minutes apart, and on
 /// a shared host whose speed drifts by 10–30 % the ratio it prints moved from 1.15× to 1.32× with
-/// the same binary. Here each round is a sandwich: the GEMM rate, one epoch, the epoch's GEMMs
-/// alone, the GEMM rate again. The bound of the round is the epoch's FLOPs (`rbmEpochFLOPs`) at
-/// the mean of the two rate windows, each the better of `sgemm-rbm-fwd` (the bound's own shape)
-/// and `sgemm-1024`; so a drift that is linear over the round cancels. Reported: the median
-/// over the rounds of epoch ÷ bound (the target's ratio) and of epoch ÷ its GEMMs (what the rest
-/// of the epoch costs), with quartiles, and the median epoch time and rate.
+/// the same binary. Here each round alternates rate windows with the two workloads: rate, one
+/// epoch, rate, the epoch's GEMMs alone, rate (epoch and GEMMs swap places every other round).
+/// A window's rate is the best of the five `sgemm-*` cases (as `compare.py`'s bound takes the
+/// run's best sgemm rate), and each workload is held against the mean of the two windows around
+/// it, so a drift that is linear over the workload cancels. The bound is the epoch's FLOPs
+/// (`rbmEpochFLOPs`) at that rate. Reported: the median over the rounds of epoch ÷ bound (the
+/// target's ratio), of epoch ÷ its GEMMs (what the rest of the epoch costs) and of the GEMMs ÷
+/// bound, with quartiles, and the median epoch time and rate.
 func benchRBMEpochBound(threads: Int) {
     let epoch = rbmEpochWorkload(), gemms = rbmEpochGEMMsWorkload()
     let shapes: [(work: Double, call: () -> Void)] = [
-        (2e-9 * 100 * 500 * 784, sgemmWorkload(m: 100, n: 500, k: 784)),
+        (2e-9 * 512 * 512 * 512, sgemmWorkload(m: 512, n: 512, k: 512)),
         (2e-9 * 1024 * 1024 * 1024, sgemmWorkload(m: 1024, n: 1024, k: 1024)),
+        (2e-9 * 100 * 500 * 784, sgemmWorkload(m: 100, n: 500, k: 784)),
+        (2e-9 * 100 * 784 * 500, sgemmWorkload(m: 100, n: 784, k: 500, transB: true)),
+        (2e-9 * 784 * 500 * 100, sgemmWorkload(m: 784, n: 500, k: 100, transA: true)),
     ]
-    // Calls per rate window of about 0.15 s per shape, sized once.
+    // Calls per rate window of about 0.1 s per shape, sized once.
     let calls = shapes.map { shape -> Int in
         for _ in 0..<3 { shape.call() }
         var n = 0
         let t0 = now()
         while now() - t0 < 0.05 { shape.call(); n += 1 }
-        return Swift.max(1, Int(Double(n) * 0.15 / (now() - t0)))
+        return Swift.max(1, Int(Double(n) * 0.1 / (now() - t0)))
     }
     func bestRate() -> Double {
         zip(shapes, calls).map { shape, n in Double(n) * shape.work / seconds { for _ in 0..<n { shape.call() } } }.max()!
@@ -30,24 +35,27 @@ func benchRBMEpochBound(threads: Int) {
     _ = epoch(100)
     gemms()
     let rounds = 9
-    var toBound: [Double] = [], toGEMMs: [Double] = [], times: [Double] = [], rates: [Double] = []
+    var toBound: [Double] = [], toGEMMs: [Double] = [], gemmsToBound: [Double] = [], times: [Double] = [], rates: [Double] = []
     for round in 0..<rounds {
-        let before = bestRate()
-        let e = epoch(UInt64(round))
-        let g = seconds(gemms)
-        let after = bestRate()
-        let rate = (before + after) / 2
-        toBound.append(e / (rbmEpochFLOPs / (rate * 1e9)))
+        var e = 0.0, g = 0.0, eRate = 0.0, gRate = 0.0
+        let r0 = bestRate()
+        if round % 2 == 0 { e = epoch(UInt64(round)) } else { g = seconds(gemms) }
+        let r1 = bestRate()
+        if round % 2 == 0 { g = seconds(gemms) } else { e = epoch(UInt64(round)) }
+        let r2 = bestRate()
+        (eRate, gRate) = round % 2 == 0 ? ((r0 + r1) / 2, (r1 + r2) / 2) : ((r1 + r2) / 2, (r0 + r1) / 2)
+        toBound.append(e / (rbmEpochFLOPs / (eRate * 1e9)))
+        gemmsToBound.append(g / (rbmEpochFLOPs / (gRate * 1e9)))
         toGEMMs.append(e / g)
         times.append(e)
-        rates.append(rate)
+        rates.append(eRate)
     }
-    func quantile(_ v: [Double], _ q: Double) -> Double { v.sorted()[Int((Double(v.count - 1) * q).rounded())] }
     func rounded(_ x: Double, _ places: Double = 1000) -> Double { (x * places).rounded() / places }
+    func quartiles(_ v: [Double]) -> [Double] { [rounded(quantile(v, 0.25)), rounded(quantile(v, 0.75))] }
     emit("rbm-epoch-bound", threads: threads, value: quantile(toBound, 0.5), unit: "x FLOP bound",
-         extra: ["quartiles": [rounded(quantile(toBound, 0.25)), rounded(quantile(toBound, 0.75))],
-                 "over_gemms": rounded(quantile(toGEMMs, 0.5)),
-                 "over_gemms_quartiles": [rounded(quantile(toGEMMs, 0.25)), rounded(quantile(toGEMMs, 0.75))],
+         extra: ["quartiles": quartiles(toBound),
+                 "over_gemms": rounded(quantile(toGEMMs, 0.5)), "over_gemms_quartiles": quartiles(toGEMMs),
+                 "gemms_over_bound": rounded(quantile(gemmsToBound, 0.5)), "gemms_over_bound_quartiles": quartiles(gemmsToBound),
                  "epoch_s": rounded(quantile(times, 0.5)), "gemm_GFLOPS": rounded(quantile(rates, 0.5), 10),
                  "rounds": rounds])
 }

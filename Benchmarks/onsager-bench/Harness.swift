@@ -14,6 +14,10 @@ struct Measurement {
     }
 }
 
+/// The value at fraction `q` of the sorted values (nearest rank): 0.5 the median, 0.25 and 0.75
+/// the quartiles.
+func quantile(_ v: [Double], _ q: Double) -> Double { v.sorted()[Int((Double(v.count - 1) * q).rounded())] }
+
 /// Seconds `body` takes, once.
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = now()

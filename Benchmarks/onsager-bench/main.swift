@@ -48,7 +48,8 @@ for a in args where !known.contains(a) {
     FileHandle.standardError.write("onsager-bench: unknown case '\(a)'; known: \(cases.map(\.0).joined(separator: " "))\n".data(using: .utf8)!)
     exit(2)
 }
-let selected = args.isEmpty ? cases.filter { $0.0 != "contention" } : cases.filter { args.contains($0.0) }   // contention only when named
+// contention and rbm-epoch-bound (each its own protocol of many rounds) only when named
+let selected = args.isEmpty ? cases.filter { !["contention", "rbm-epoch-bound"].contains($0.0) } : cases.filter { args.contains($0.0) }
 for t in threads {
     Kernels.threadCount = t
     for (_, run) in selected { run(t) }

@@ -239,9 +239,9 @@
 #endif
 
 // A product whose C is stored once (K in one block, no ReLU pass reading it back) and is larger
-// than twice L2 stores its full, line-aligned tiles with non-temporal stores (G_PLAN_STREAM_C; tiles
-// with a bias keep normal stores and their prefetch): C would not stay in cache for its reader
-// anyway, and a normal store first reads each line from memory.
+// than twice L2 (G_STREAM_MIN_L2) stores its full, line-aligned tiles with non-temporal stores
+// (G_PLAN_STREAM_C; tiles with a bias keep normal stores and their prefetch): such a C would not
+// stay in cache for its reader anyway, and a normal store first reads each line from memory.
 // Weight gradients of batch 100, Intel Xeon (model 167), one thread, package-built objects in
 // rotation (Benchmarks/gemm-objects-ab.sh): 2512x2000x100 1.22-1.27x, 1500x2000x100 1.19-1.22x,
 // 2500x784x100 1.07-1.16x; at two threads 1.13-1.18x. Rows whose stride is not a multiple of 64
@@ -249,23 +249,23 @@
 // line inside each row and storing its partial ends normally ran 0.25x). Only for K up to 256:
 // with longer K the stores are a small part of the product's time (and Zen's Float K blocks
 // reach 1024). On for every CPU. AMD Zen 4 (family 25 model 17, L2 1 MiB), the same objects
-// against a G_STREAM_C=0 build: 500x784x100 1.00x, 2500x784x100 and 1500x2000x100 1.02x at one
-// thread, 1.16x, 1.09x, 1.06x at two; the MLP steps, whose SGD pass reads the gradient back,
-// 0.94-1.07x in four alternations (Benchmarks/ab.py, within this host's noise). G_STREAM_C=0
-// turns it off, for measurements.
-// Only C over twice L2 (G_STREAM_MIN_L2): a C a little over L2 mostly stays in L3, where the SGD
-// pass that reads it next finds it, and streamed it came back from memory. Zen 4, each product
-// timed with that pass (Benchmarks/gemm-objects-ab.sh with AXPY=1), against streaming over L2:
+// against a G_STREAM_C=0 build: 2500x784x100 and 1500x2000x100 1.02x at one thread, 1.09x and
+// 1.06x at two. G_STREAM_C=0 turns it off, for measurements.
+// Why twice L2 and not L2 (the rule until 2026-12-04): a C a little over L2 mostly stays in L3,
+// where the SGD pass that reads it next finds it; streamed, it came back from memory. Zen 4, each
+// product timed with that pass (gemm-objects-ab.sh with AXPY=1), not streamed against streamed:
 // 500x784x100 (mlp-small's weight gradient, C 1.6 MB) 1.04-1.06x at 1 thread and 1.05x at 2,
-// 512x1024x100 (2.1 MB) 1.05x and 1.04x; the products alone 1.00-1.02x. Larger C keep streaming
-// (2500x784x100 1.00x both ways); Intel's measured shapes above, C of 7.8 MB and more with a 2 MB
-// L2, are unchanged.
+// 512x1024x100 (2.1 MB) 1.05x and 1.04x; the products alone 1.00-1.02x at 1 and 2 threads (an
+// earlier 1.16x for streaming 500x784x100 at two threads was not reproduced). Larger C keep
+// streaming (2500x784x100 with the pass: 1.00x either way); Intel's shapes above, C of 7.8 MB and
+// more with a 2 MB L2, are unchanged.
 #ifndef G_STREAM_C
 #define G_STREAM_C 1
 #endif
 #ifndef G_STREAM_MIN_L2
 #define G_STREAM_MIN_L2 2
 #endif
+double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)onsager_l2_cache_bytes(); }
 #ifndef G_STREAM_MAX_K
 #define G_STREAM_MAX_K 256
 #endif
@@ -410,7 +410,7 @@
            plan whatever its share of rows. */                                                    \
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
         if (G_STREAM_C && K <= G_STREAM_MAX_K && K <= isa.blocking[3] && !relu &&                   \
-            (double)M * N * sizeof(T) > G_STREAM_MIN_L2 * (double)onsager_l2_cache_bytes())         \
+            (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes())                            \
             job.deep |= G_PLAN_STREAM_C;                                                           \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \

@@ -160,8 +160,9 @@ import COnsagerKernels
         }
     }
 
-    /// A product whose C outgrows twice L2 and is written in one K block: its full tiles go to memory
-    /// with non-temporal stores where a tile row covers whole cache lines (`G_PLAN_STREAM_C` in
+    /// A product whose C outgrows twice L2 (`onsager_gemm_stream_min_bytes`) and is written in one K
+    /// block: its full tiles go to memory with non-temporal stores where a tile row covers whole
+    /// cache lines (`G_PLAN_STREAM_C` in
     /// gemm.c; AVX2 and AVX-512), then a store fence. Through the raw kernels into 64-byte aligned
     /// buffers filled with NaN first (so a store that never happens shows), A as stored
     /// (weight-gradient layout, Aᵀ contiguous) and row-major, in Float and Double, at one and two
@@ -172,11 +173,11 @@ import COnsagerKernels
     @Test(arguments: [0, 1, 2])
     func streamedCMatchesReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        // C is streamed only over twice L2 (G_STREAM_MIN_L2 in gemm.c).
-        let l2 = 2 * onsager_l2_cache_bytes()
+        // Float's C just over the size from which C is streamed (twice L2), Double's twice that.
+        let threshold = Int(onsager_gemm_stream_min_bytes())
         // Rows of 2 KB / 16 KB (Float) and twice that (Double): whole cache lines, as streaming needs.
-        let wide = 4096, few = l2 / (wide * 4) + 1
-        for (m, n, k) in [(l2 / (512 * 4) + 37, 512, 100), (few + (4 - few % 12 + 12) % 12, wide, 64)] {
+        let wide = 4096, few = threshold / (wide * 4) + 1
+        for (m, n, k) in [(threshold / (512 * 4) + 37, 512, 100), (few + (4 - few % 12 + 12) % 12, wide, 64)] {
             checkStreamed(m: m, n: n, k: k, isa: isa)
         }
     }

@@ -34,6 +34,9 @@ void onsager_force_gemm_tuning(int tuning);
 /// Bytes of this CPU's L2 cache (per core), from the C library where it says (glibc: CPUID);
 /// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
 long onsager_l2_cache_bytes(void);
+/// The size of C, in bytes, over which a product written in one K block streams C past the
+/// caches (twice `onsager_l2_cache_bytes`; gemm.c, G_STREAM_MIN_L2), for tests that must reach it.
+double onsager_gemm_stream_min_bytes(void);
 int onsager_get_num_threads(void);
 void onsager_set_num_threads(int n);
 

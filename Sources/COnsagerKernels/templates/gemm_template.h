@@ -26,7 +26,7 @@
 #ifndef G_PLAN_DEEP
 #define G_PLAN_DEEP 1       // plan flag: the product's M is batch-sized and B needs packing: deep K blocks
 #define G_PLAN_FEW_ROWS 2   // plan flag: the product's M is at most 256: full B panels are read in place
-#define G_PLAN_STREAM_C 4   // plan flag: C is stored once (one K block, no ReLU pass) and outgrows L2
+#define G_PLAN_STREAM_C 4   // plan flag: C is stored once (one K block, no ReLU pass) and outgrows twice L2
 #endif
 // The micro-kernel's k loop starts on a 64-byte boundary. Left to the compiler, where it starts
 // depends on the code around it, and that moved the rate: two copies of this template in one
