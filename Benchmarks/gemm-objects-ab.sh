@@ -27,9 +27,13 @@ trap 'rm -rf "$tmp"' EXIT
 objs=.build/release/COnsagerKernels.build
 for v in X Y; do
     src=$x; [ $v = Y ] && src=$y
-    objcopy --redefine-sym onsager_sgemm=${v}_sgemm --redefine-sym onsager_sgemm_bias=${v}_sgemm_bias \
-            --redefine-sym onsager_dgemm=${v}_dgemm --redefine-sym onsager_dgemm_bias=${v}_dgemm_bias \
-            --redefine-sym onsager_sgemm_bias_relu=${v}_sgemm_bias_relu --redefine-sym onsager_dgemm_bias_relu=${v}_dgemm_bias_relu "$src" "$tmp/$v.o"
+    # Every global symbol the object defines gets the build's prefix (onsager_sgemm -> X_sgemm, ...), its
+    # own references with it, so that two builds link into one program.
+    nm --defined-only -g "$src" | awk '$3 ~ /^onsager_/ {print $3}' | while read -r sym; do
+        echo "--redefine-sym $sym=${v}_${sym#onsager_}"
+    done > "$tmp/$v.syms"
+    # word splitting of the option list is intended
+    objcopy $(cat "$tmp/$v.syms") "$src" "$tmp/$v.o"
 done
 clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o \
     -o "$tmp/ab" -ldl -lm -lpthread
