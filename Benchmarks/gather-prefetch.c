@@ -2,13 +2,15 @@
 // set (31 MB) per batch, 16 MB of other memory touched between batches as a training step would,
 // with the rows AHEAD rows ahead prefetched line by line (0: none). Microseconds per batch, mean of
 // 2,000 batches; the measurement behind "prefetching the next rows did not change" in
-// Benchmarks/SPEED-LOG.md (Zen 4, 2026-12-04, fourth session). Not part of the package build:
+// Benchmarks/SPEED-LOG.md (Zen 4, 2026-12-04, fourth session). HUGE=1 backs the set with 2 MiB
+// pages (madvise before it is first touched), ROWS=N changes its row count. Not part of the package build:
 //   clang -O2 -mavx2 Benchmarks/gather-prefetch.c -o /tmp/gather-prefetch && for a in 0 1 2 3 4; do /tmp/gather-prefetch $a; done
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 
 static double now(void) {
     struct timespec t;
@@ -21,9 +23,11 @@ static void prefetch_row(const float *row, long n) {
 }
 
 int main(int argc, char **argv) {
-    const long rows = 10000, n = 784, batch = 100, other = 16L << 20;
+    const long rows = getenv("ROWS") ? atol(getenv("ROWS")) : 10000, n = 784, batch = 100, other = 16L << 20;
     const int ahead = argc > 1 ? atoi(argv[1]) : 0;
-    float *x = malloc(rows * n * sizeof(float)), *out = aligned_alloc(64, batch * n * sizeof(float));
+    const size_t huge = 2 << 20, xbytes = (rows * n * sizeof(float) + huge - 1) / huge * huge;
+    float *x = aligned_alloc(huge, xbytes), *out = aligned_alloc(64, batch * n * sizeof(float));
+    if (x && getenv("HUGE")) madvise(x, xbytes, MADV_HUGEPAGE);   // before the first touch: faults then map huge pages
     char *elsewhere = malloc(other);
     int *perm = malloc(rows * sizeof(int));
     if (!x || !out || !elsewhere || !perm) return 1;
