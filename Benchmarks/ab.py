@@ -24,11 +24,12 @@ def run(binary):
         rows[(d["bench"] + (f" ({variant})" if variant else ""), d["threads"])] = (d["value"], d["unit"])
     return rows
 
+LOWER_IS_BETTER = ("s", "ms", "us", "x FLOP bound")   # times and the epoch's ratio to its bound
 best = {"a": {}, "b": {}}
 for r in range(args.rounds):
     for side in ("a", "b") if r % 2 == 0 else ("b", "a"):
         for key, (value, unit) in run(getattr(args, side)).items():
-            lower_is_better = unit in ("s", "ms", "us", "x FLOP bound")
+            lower_is_better = unit in LOWER_IS_BETTER
             old = best[side].get(key)
             if old is None or (value < old[0] if lower_is_better else value > old[0]):
                 best[side][key] = (value, unit)
@@ -37,5 +38,5 @@ print(f"| case | threads | A | B | B/A speed |")
 print(f"|---|---|---|---|---|")
 for key in best["a"]:
     (va, unit), (vb, _) = best["a"][key], best["b"][key]
-    speed = va / vb if unit in ("s", "ms", "us", "x FLOP bound") else vb / va
+    speed = va / vb if unit in LOWER_IS_BETTER else vb / va
     print(f"| {key[0]} | {key[1]} | {va:.4g} {unit} | {vb:.4g} {unit} | {speed:.3f} |")

@@ -39,10 +39,7 @@ func benchContention(threads _: Int) {
         // Warm both thread counts, then size a window from the 1-thread rate.
         for t in [1, 2] { Kernels.threadCount = t; for _ in 0..<3 { body() } }
         Kernels.threadCount = 1
-        var n = 0
-        let t0 = now()
-        while now() - t0 < 0.1 { body(); n += 1 }
-        let calls = Swift.max(1, Int(Double(n) * window / (now() - t0)))
+        let calls = callsPerWindow(window, probe: 0.1, body)
         func rate(_ t: Int) -> Double {
             Kernels.threadCount = t
             return Double(calls) * work / seconds { for _ in 0..<calls { body() } }

@@ -14,20 +14,13 @@ import Onsager
 /// bound, with quartiles, and the median epoch time and rate.
 func benchRBMEpochBound(threads: Int) {
     let epoch = rbmEpochWorkload(), gemms = rbmEpochGEMMsWorkload()
-    let shapes: [(work: Double, call: () -> Void)] = [
-        (2e-9 * 512 * 512 * 512, sgemmWorkload(m: 512, n: 512, k: 512)),
-        (2e-9 * 1024 * 1024 * 1024, sgemmWorkload(m: 1024, n: 1024, k: 1024)),
-        (2e-9 * 100 * 500 * 784, sgemmWorkload(m: 100, n: 500, k: 784)),
-        (2e-9 * 100 * 784 * 500, sgemmWorkload(m: 100, n: 784, k: 500, transB: true)),
-        (2e-9 * 784 * 500 * 100, sgemmWorkload(m: 784, n: 500, k: 100, transA: true)),
-    ]
+    let shapes = sgemmCases.map { c in
+        (work: 2e-9 * Double(c.m * c.n * c.k), call: sgemmWorkload(m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB))
+    }
     // Calls per rate window of about 0.1 s per shape, sized once.
     let calls = shapes.map { shape -> Int in
         for _ in 0..<3 { shape.call() }
-        var n = 0
-        let t0 = now()
-        while now() - t0 < 0.05 { shape.call(); n += 1 }
-        return Swift.max(1, Int(Double(n) * 0.1 / (now() - t0)))
+        return callsPerWindow(0.1, shape.call)
     }
     func bestRate() -> Double {
         zip(shapes, calls).map { shape, n in Double(n) * shape.work / seconds { for _ in 0..<n { shape.call() } } }.max()!
@@ -37,13 +30,15 @@ func benchRBMEpochBound(threads: Int) {
     let rounds = 9
     var toBound: [Double] = [], toGEMMs: [Double] = [], gemmsToBound: [Double] = [], times: [Double] = [], rates: [Double] = []
     for round in 0..<rounds {
-        var e = 0.0, g = 0.0, eRate = 0.0, gRate = 0.0
+        // Epoch first in even rounds, its GEMMs first in odd ones; each against the windows around it.
+        let epochFirst = round % 2 == 0
         let r0 = bestRate()
-        if round % 2 == 0 { e = epoch(UInt64(round)) } else { g = seconds(gemms) }
+        let first = epochFirst ? epoch(UInt64(round)) : seconds(gemms)
         let r1 = bestRate()
-        if round % 2 == 0 { g = seconds(gemms) } else { e = epoch(UInt64(round)) }
+        let second = epochFirst ? seconds(gemms) : epoch(UInt64(round))
         let r2 = bestRate()
-        (eRate, gRate) = round % 2 == 0 ? ((r0 + r1) / 2, (r1 + r2) / 2) : ((r1 + r2) / 2, (r0 + r1) / 2)
+        let (e, eRate) = epochFirst ? (first, (r0 + r1) / 2) : (second, (r1 + r2) / 2)
+        let (g, gRate) = epochFirst ? (second, (r1 + r2) / 2) : (first, (r0 + r1) / 2)
         toBound.append(e / (rbmEpochFLOPs / (eRate * 1e9)))
         gemmsToBound.append(g / (rbmEpochFLOPs / (gRate * 1e9)))
         toGEMMs.append(e / g)

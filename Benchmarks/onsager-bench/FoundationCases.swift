@@ -1,5 +1,14 @@
 import Onsager
 
+/// The sgemm-* cases: two square products and the RBM's three batch-sized ones.
+let sgemmCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
+    ("sgemm-512", 512, 512, 512, false, false),
+    ("sgemm-1024", 1024, 1024, 1024, false, false),
+    ("sgemm-rbm-fwd", 100, 500, 784, false, false),   // [100x784]·[784x500]
+    ("sgemm-rbm-bwdT", 100, 784, 500, false, true),   // [100x500]·[784x500]ᵀ
+    ("sgemm-rbm-vTh", 784, 500, 100, true, false),    // [784x100]ᵀ·[100x500]
+]
+
 /// SGEMM on the square and RBM/MLP batch shapes, in GFLOPS.
 func benchSgemm(_ name: String, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, threads: Int) {
     let r = measureRate(target: 0.25, sgemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB))

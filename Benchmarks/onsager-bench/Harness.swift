@@ -31,13 +31,18 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// How many calls of `body` take about `window` seconds, judged from calling it for `probe` seconds.
+func callsPerWindow(_ window: Double, probe: Double = 0.05, _ body: () -> Void) -> Int {
+    var n = 0
+    let t0 = now()
+    while now() - t0 < probe { body(); n += 1 }
+    return Swift.max(1, Int(Double(n) * window / (now() - t0)))
+}
+
 /// Calls per second of `body`.
 func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () -> Void) -> Measurement {
     for _ in 0..<warm { body() }
-    var n = 0
-    let t0 = now()
-    while now() - t0 < 0.05 { body(); n += 1 }
-    let iters = Swift.max(1, Int(Double(n) * target / (now() - t0)))
+    let iters = callsPerWindow(target, body)
     return Measurement(of: (0..<reps).map { _ in Double(iters) / seconds { for _ in 0..<iters { body() } } })
 }
 

@@ -4,12 +4,9 @@ import Onsager
 // onsager-bench [CASE ...] [--threads N] [--list]
 // Prints one JSON object per line: {"bench", "threads", "value", "unit", ...}.
 
-let cases: [(String, (Int) -> Void)] = [
-    ("sgemm-512", { benchSgemm("sgemm-512", m: 512, n: 512, k: 512, threads: $0) }),
-    ("sgemm-1024", { benchSgemm("sgemm-1024", m: 1024, n: 1024, k: 1024, threads: $0) }),
-    ("sgemm-rbm-fwd", { benchSgemm("sgemm-rbm-fwd", m: 100, n: 500, k: 784, threads: $0) }),          // [100x784]·[784x500]
-    ("sgemm-rbm-bwdT", { benchSgemm("sgemm-rbm-bwdT", m: 100, n: 784, k: 500, transB: true, threads: $0) }), // [100x500]·[784x500]ᵀ
-    ("sgemm-rbm-vTh", { benchSgemm("sgemm-rbm-vTh", m: 784, n: 500, k: 100, transA: true, threads: $0) }),  // [784x100]ᵀ·[100x500]
+let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
+    (c.name, { benchSgemm(c.name, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, threads: $0) })
+} + [
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
     ("rbm-cd25-update", { benchRBMCD25(threads: $0) }),
