@@ -188,6 +188,14 @@ DEFINE_GEMV(float, f32)
 DEFINE_GEMV(double, f64)
 DEFINE_UNARY(double, f64)
 
+// ---- one row block of a squared Gram product (see gram_square.c) ----------------------------
+#define DEFINE_GRAM_SQUARE_BLOCK(T, S)                                                             \
+    void onsager_gram_square_block_##S(long b, long i0, const T *C, long ldc, const T *x, T *y) {  \
+        DISPATCH(gram_square_block, S, b, i0, C, ldc, x, y);                                       \
+    }
+DEFINE_GRAM_SQUARE_BLOCK(float, f32)
+DEFINE_GRAM_SQUARE_BLOCK(double, f64)
+
 // ---- binary and where (broadcasting) ----------------------------------------------------
 #define DEFINE_BINARY(T, S)                                                                        \
     typedef struct {                                                                               \

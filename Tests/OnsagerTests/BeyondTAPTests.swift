@@ -101,6 +101,59 @@ import Onsager
         }
     }
 
+    /// Off the tape the same fields take the fused squared Gram product for the 4-cycles (both
+    /// layers while the field's layer is under three times the other): still the tape's fields.
+    @Test(arguments: [(7, 4), (4, 7), (30, 20), (20, 70)])
+    func handWrittenFieldsOffTheTapeEqualTheTapes(nv: Int, nh: Int) {
+        let model = randomRBM(visible: nv, hidden: nh, scale: 0.5, seed: 53)
+        let g = RandomGenerator(seed: 54)
+        let m = Magnetizations(visible: T.uniform([3, nv], low: 0.05, high: 0.95, generator: g), hidden: T.uniform([3, nh], low: 0.05, high: 0.95, generator: g))
+        let cp = CouplingPowers(model)
+        for layer in [RBMLayer.visible, .hidden] {
+            let hand = withoutGrad { PlefkaOrder.tap4.handWrittenField(of: layer, model, m, couplings: cp)! }
+            let tape = withoutGrad { PlefkaOrder.tap4.tapeField(of: layer, model, m, couplings: cp) }
+            #expect(allClose(hand, tape, rtol: 1e-12, atol: 1e-12), "\(layer) \(nv)×\(nh)")
+        }
+    }
+
+    /// The fused (G∘G)x, G = wᵀ diag(k) w, against the sum written out (small) and the composed
+    /// products (several row blocks, a ragged last one, w a transposed view), Double and Float;
+    /// recorded on the tape it is the composed expression, with its gradient.
+    @Test func squaredGramProductMatchesItsDefinition() {
+        let g = RandomGenerator(seed: 55)
+        for (p, n, m) in [(1, 3, 4), (3, 5, 2), (2, 40, 260), (3, 70, 300)] {
+            let w = T.normal([n, m], generator: g), k = T.uniform([p, n], low: 0, high: 0.25, generator: g), x = T.uniform([p, m], generator: g)
+            let y = withoutGrad { T.squaredGramProduct(w, weights: k, x) }
+            let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
+            let composed = matmul(gram * gram, x.unsqueezed(2)).squeezed(2)
+            #expect(allClose(y, composed, rtol: 1e-12, atol: 1e-12), "\(p)×\(n)×\(m)")
+            if m <= 4 {
+                let (ws, ks, xs, ys) = (w.scalars, k.scalars, x.scalars, y.scalars)
+                for q in 0..<p {
+                    for i in 0..<m {
+                        var want = 0.0
+                        for l in 0..<m {
+                            var gil = 0.0
+                            for j in 0..<n { gil += ws[j * m + i] * ks[q * n + j] * ws[j * m + l] }
+                            want += gil * gil * xs[q * m + l]
+                        }
+                        #expect(Swift.abs(ys[q * m + i] - want) < 1e-12 * Swift.max(1, Swift.abs(want)))
+                    }
+                }
+            }
+            // w as a transposed view of its transpose, and in Float.
+            let wt = T(shape: [m, n], scalars: w.T.contiguous().scalars)
+            #expect(withoutGrad { T.squaredGramProduct(wt.T, weights: k, x) }.scalars == y.scalars)
+            let yf = withoutGrad { Tensor<Float>.squaredGramProduct(w.converted(to: Float.self), weights: k.converted(to: Float.self), x.converted(to: Float.self)) }
+            #expect(allClose(yf.converted(to: Double.self), y, rtol: 1e-4, atol: 1e-4))
+        }
+        let w = T.normal([6, 5], generator: g).requiringGrad(), k = T.uniform([2, 6], low: 0, high: 0.25, generator: g), x = T.uniform([2, 5], generator: g)
+        let tracked = T.squaredGramProduct(w, weights: k, x)
+        #expect(tracked.requiresGrad)
+        #expect(allClose(tracked.detached(), withoutGrad { T.squaredGramProduct(w, weights: k, x) }, rtol: 1e-12, atol: 1e-12))
+        #expect(gradcheck({ T.squaredGramProduct($0[0], weights: $0[1], $0[2]).sum() }, at: [w.detached(), k, x]).passed)
+    }
+
     /// Backpropagating through a solve whose fields come from the tape (gradient of a gradient)
     /// gives the gradient of the hand-written solve.
     @Test(arguments: [PlefkaOrder.tap2, .tap4])

@@ -535,4 +535,26 @@ import COnsagerKernels
         #expect(l2 == (reported >= 64 << 10 && reported <= 64 << 20 ? reported : 1 << 20), "\(l2) vs sysconf \(reported)")
         #endif
     }
+
+    /// The fused squared Gram product (GEMM blocks of G's lower part folded by a vectorised
+    /// kernel) at every ISA level: close to the composed products, and the same bits at one and
+    /// two threads (m = 300: three row blocks, each product split between the threads).
+    @Test func squaredGramProductAtEveryISAAndThreadCount() {
+        let g = RandomGenerator(seed: 56)
+        let w = Tensor<Double>.normal([200, 300], generator: g), k = Tensor<Double>.uniform([2, 200], low: 0, high: 0.25, generator: g)
+        let x = Tensor<Double>.uniform([2, 300], generator: g)
+        let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
+        let want = matmul(gram * gram, x.unsqueezed(2)).squeezed(2)
+        let (wf, kf, xf) = (w.converted(to: Float.self), k.converted(to: Float.self), x.converted(to: Float.self))
+        for isa in 0...Self.hardwareLevel {
+            let one = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
+            let two = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
+            #expect(allClose(one, want, rtol: 1e-12, atol: 1e-12), "ISA \(isa)")
+            #expect(one.scalars == two.scalars, "ISA \(isa): two threads differ from one")
+            let oneF = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
+            let twoF = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
+            #expect(allClose(oneF.converted(to: Double.self), want, rtol: 1e-4, atol: 1e-4), "Float, ISA \(isa)")
+            #expect(oneF.scalars == twoF.scalars, "Float, ISA \(isa): two threads differ from one")
+        }
+    }
 }

@@ -127,6 +127,17 @@ void onsager_axpy_f64(long n, double alpha, const double *x, double *y);
 /// y[i * incy] = alpha · Σₖ A[i * rsa + k] · x[k] for i < M (rows and x contiguous; vectorised).
 void onsager_gemv_rows_f32(long M, long K, float alpha, const float *A, long rsa, const float *x, float *y, long incy);
 void onsager_gemv_rows_f64(long M, long K, double alpha, const double *A, long rsa, const double *x, double *y, long incy);
+/// y += (G∘G) x for the rows i0 ≤ i < i0 + b of a symmetric G held in C (rows ldc apart, columns
+/// up to i0 + b): those rows in full, and the mirror image of the part left of the diagonal block.
+void onsager_gram_square_block_f32(long b, long i0, const float *C, long ldc, const float *x, float *y);
+void onsager_gram_square_block_f64(long b, long i0, const double *C, long ldc, const double *x, double *y);
+/// The squared Gram product of the 4-cycle fields: for every p < P, y_p = (G_p ∘ G_p) x_p with
+/// G_p = wᵀ diag(k_p) w, w [n, m] row-major (rows ldw apart), k [P, n] and x, y [P, m] contiguous.
+/// G_p is symmetric, so only its lower part is computed, a block of rows at a time: about 0.6 of
+/// the GEMM's flops, and never more than a block of G in memory. Returns 0, or -1 when its scratch
+/// memory cannot be allocated.
+long onsager_gram_square_product_f32(long P, long n, long m, const float *w, long ldw, const float *k, const float *x, float *y);
+long onsager_gram_square_product_f64(long P, long n, long m, const double *w, long ldw, const double *k, const double *x, double *y);
 /// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,
 /// 0 for broadcast dims); out is contiguous with that shape.
 void onsager_binary_f32(int op, int rank, const long *shape, const float *a, const long *sa,

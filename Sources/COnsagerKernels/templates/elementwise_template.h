@@ -241,6 +241,39 @@ static void FN(gemv_rows)(long i0, long i1, long K, T alpha, const T *restrict A
     }
 }
 
+// One row block of a symmetric matrix G folded into y += (G∘G) x: C holds G's rows i0 ≤ i < i0 + b
+// up to column i0 + b (rows ldc apart), that is the block left of the diagonal and the diagonal
+// block. Row i gets Σ_l G_il² x_l over all those columns; each column l < i0 also gets G_il² x_i,
+// the mirror image of the block, which is never computed. Fixed order per ISA.
+static void FN(gram_square_block)(long b, long i0, const T *restrict C, long ldc, const T *restrict x,
+                                  T *restrict y) {
+    long i1 = i0 + b;
+    for (long r = 0; r < b; r++) {
+        const T *c = C + r * ldc;
+        T xi = x[i0 + r];
+        FN(evec) acc = {0}, xv = (FN(evec)){0} + xi;
+        long l = 0;
+        for (; l + VL <= i0; l += VL) {
+            FN(evec) g = *(const FN(euvec) *)(c + l), t = g * g;
+            acc += t * *(const FN(euvec) *)(x + l);
+            *(FN(euvec) *)(y + l) += t * xv;
+        }
+        T tot = 0;
+        for (; l < i0; l++) {
+            T t = c[l] * c[l];
+            tot += t * x[l];
+            y[l] += t * xi;
+        }
+        for (; l + VL <= i1; l += VL) {
+            FN(evec) g = *(const FN(euvec) *)(c + l);
+            acc += g * g * *(const FN(euvec) *)(x + l);
+        }
+        for (; l < i1; l++) tot += c[l] * c[l] * x[l];
+        for (long v = 0; v < VL; v++) tot += acc[v];
+        y[i0 + r] += tot;
+    }
+}
+
 static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, const T *b, long sb, T *o) {
     if (sc == 1 && sa == 1 && sb == 1) {
         for (long i = 0; i < n; i++) o[i] = c[i] != 0 ? a[i] : b[i];

@@ -164,4 +164,14 @@ extension TensorScalar {
         if isFloat { onsager_softplus_rowsum_f32(f32(x), rows, n, f32(sum), f32(sigmoid)) }
         else { requireDouble(); onsager_softplus_rowsum_f64(f64(x), rows, n, f64(sum), f64(sigmoid)) }
     }
+
+    /// y_p = (G_p ∘ G_p) x_p, G_p = wᵀ diag(k_p) w, for p < particles (w [n, m] with rows ldw
+    /// apart; k, x, y contiguous). False when the kernel's scratch memory could not be allocated.
+    @inline(__always)
+    package static func kernelGramSquareProduct(_ particles: Int, _ n: Int, _ m: Int, _ w: UnsafePointer<Self>, _ ldw: Int,
+                                                _ k: UnsafePointer<Self>, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>) -> Bool {
+        if isFloat { return onsager_gram_square_product_f32(particles, n, m, f32(w), ldw, f32(k), f32(x), f32(y)) == 0 }
+        requireDouble()
+        return onsager_gram_square_product_f64(particles, n, m, f64(w), ldw, f64(k), f64(x), f64(y)) == 0
+    }
 }
