@@ -67,8 +67,8 @@ extension RBM {
         let edges = (matmul(kv, w4) * kh * (Scalar(1.0 / 24) - kh * 0.25)).sum(axis: 1)
             + (matmul(kv * kv, w4) * kh * (kh * 1.5 - 0.25)).sum(axis: 1)
         phi = phi + edges - (kv * kv * s * s).sum(axis: 1) * 0.25 - (kh * kh * q * q).sum(axis: 1) * 0.25
-        let ring = RingMatrix(kv: kv, kh: kh, w: cp.w)
-        return rings == .allWalks ? phi + ring.negativeHalfLogDeterminant() : phi + ring.traceOfSquare() * 0.25
+        if rings == .allWalks { return phi + RingMatrix(kv: kv, kh: kh, w: cp.w).negativeHalfLogDeterminant() }
+        return phi + RingMatrix.traceOfSquare(kv: kv, kh: kh, w: cp.w) * 0.25
     }
 
     /// The stationarity field ∂Φ/∂m of one layer x (other layer y), written out:

@@ -24,9 +24,11 @@ struct RingMatrix<Scalar: TensorScalar> {
         }
     }
 
-    /// tr A² = Σ_jl Q_jl² κ_j κ_l per particle (one GEMM of n × N × n per particle).
-    func traceOfSquare() -> Tensor<Scalar> {
-        (gram * gram * kappa.unsqueezed(2) * kappa.unsqueezed(1)).sum(axes: [1, 2])
+    /// tr A² = Σ_jl Q_jl² κ_j κ_l per particle, Q the Gram matrix over the smaller layer:
+    /// `squaredGramForm`, whose value (and gradient, unless recorded) computes only Q's lower
+    /// part a block at a time, without a [particles, n, n] tensor.
+    static func traceOfSquare(kv: Tensor<Scalar>, kh: Tensor<Scalar>, w: Tensor<Scalar>) -> Tensor<Scalar> {
+        w.shape[1] <= w.shape[0] ? Tensor.squaredGramForm(w, weights: kv, kh) : Tensor.squaredGramForm(w.T, weights: kh, kv)
     }
 
     /// −½ ln det(I − A) per particle; NaN where the ring series diverges: A is positive

@@ -52,7 +52,7 @@ import Onsager
             // The 4-cycle part of order 4: ¼ tr A² less the repeated-index walks = brute force.
             let kv = c.m.visible * (1 - c.m.visible), kh = c.m.hidden * (1 - c.m.hidden), w = c.model.weights, w2 = w * w
             let s = matmul(kh, w2.T), q = matmul(kv, w2)
-            let cycles = RingMatrix(kv: kv, kh: kh, w: w).traceOfSquare().item / 4 - (kv * kv * s * s).sum().item / 4
+            let cycles = RingMatrix.traceOfSquare(kv: kv, kh: kh, w: w).item / 4 - (kv * kv * s * s).sum().item / 4
                 - (kh * kh * q * q).sum().item / 4 + (matmul(kv * kv, w2 * w2) * kh * kh).sum().item / 4
             #expect(Swift.abs(cycles - c.cycle4) < 1e-14, "case \(n): cycles \(cycles) vs brute force \(c.cycle4)")
         }
@@ -152,6 +152,33 @@ import Onsager
         #expect(tracked.requiresGrad)
         #expect(allClose(tracked.detached(), withoutGrad { T.squaredGramProduct(w, weights: k, x) }, rtol: 1e-12, atol: 1e-12))
         #expect(gradcheck({ T.squaredGramProduct($0[0], weights: $0[1], $0[2]).sum() }, at: [w.detached(), k, x]).passed)
+    }
+
+    /// The ring trace Σ_il G_il² x_i x_l (fused value, gradients in w, k, x by two GEMMs per
+    /// particle) against the composed expression, its gradients by central differences, and its
+    /// recorded rule (tape ops) by a gradient of the gradient.
+    @Test func squaredGramFormValueAndGradients() {
+        let g = RandomGenerator(seed: 57)
+        for (p, n, m) in [(2, 5, 4), (3, 4, 6)] {
+            let w = T.normal([n, m], generator: g), k = T.uniform([p, n], low: 0.05, high: 0.25, generator: g), x = T.uniform([p, m], generator: g)
+            let form = { (t: [T]) in T.squaredGramForm(t[0], weights: t[1], t[2]) * T.uniform([p], low: 0.5, high: 1.5, generator: RandomGenerator(seed: 58)) }
+            let composed = { (t: [T]) -> T in
+                let gram = matmul(t[0].T, t[0].unsqueezed(0) * t[1].unsqueezed(2))
+                return (gram * gram * t[2].unsqueezed(2) * t[2].unsqueezed(1)).sum(axes: [1, 2]) * T.uniform([p], low: 0.5, high: 1.5, generator: RandomGenerator(seed: 58))
+            }
+            #expect(allClose(withoutGrad { form([w, k, x]) }, withoutGrad { composed([w, k, x]) }, rtol: 1e-12, atol: 1e-12))
+            let inputs = [w, k, x].map { $0.requiringGrad() }
+            let fused = gradients(of: form(inputs).sum(), wrt: inputs), want = gradients(of: composed(inputs).sum(), wrt: inputs)
+            for (a, b) in zip(fused, want) { #expect(allClose(a, b, rtol: 1e-11, atol: 1e-12)) }
+            #expect(gradcheck({ form($0).sum() }, at: [w, k, x]).passed)
+            #expect(gradgradcheck({ form($0).sum() }, at: [w, k, x]).passed)
+        }
+        // Only the inputs on the tape get gradients (w alone: the envelope gradient of EMF).
+        let w = T.normal([5, 4], generator: g).requiringGrad(), k = T.uniform([2, 5], low: 0.05, high: 0.25, generator: g), x = T.uniform([2, 4], generator: g)
+        let grads = gradients(of: T.squaredGramForm(w, weights: k, x).sum(), wrt: [w])
+        let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
+        let want = gradients(of: (gram * gram * x.unsqueezed(2) * x.unsqueezed(1)).sum(), wrt: [w])
+        #expect(allClose(grads[0], want[0], rtol: 1e-11, atol: 1e-12))
     }
 
     /// Backpropagating through a solve whose fields come from the tape (gradient of a gradient)

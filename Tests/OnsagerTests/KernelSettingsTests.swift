@@ -538,23 +538,26 @@ import COnsagerKernels
 
     /// The fused squared Gram product (GEMM blocks of G's lower part folded by a vectorised
     /// kernel) at every ISA level: close to the composed products, and the same bits at one and
-    /// two threads (m = 300: three row blocks, each product split between the threads).
+    /// two threads, both when each product is split between the threads (2 particles, m = 300:
+    /// three row blocks) and when the particles go out as tasks (9 particles).
     @Test func squaredGramProductAtEveryISAAndThreadCount() {
         let g = RandomGenerator(seed: 56)
-        let w = Tensor<Double>.normal([200, 300], generator: g), k = Tensor<Double>.uniform([2, 200], low: 0, high: 0.25, generator: g)
-        let x = Tensor<Double>.uniform([2, 300], generator: g)
-        let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
-        let want = matmul(gram * gram, x.unsqueezed(2)).squeezed(2)
-        let (wf, kf, xf) = (w.converted(to: Float.self), k.converted(to: Float.self), x.converted(to: Float.self))
-        for isa in 0...Self.hardwareLevel {
-            let one = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
-            let two = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
-            #expect(allClose(one, want, rtol: 1e-12, atol: 1e-12), "ISA \(isa)")
-            #expect(one.scalars == two.scalars, "ISA \(isa): two threads differ from one")
-            let oneF = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
-            let twoF = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
-            #expect(allClose(oneF.converted(to: Double.self), want, rtol: 1e-4, atol: 1e-4), "Float, ISA \(isa)")
-            #expect(oneF.scalars == twoF.scalars, "Float, ISA \(isa): two threads differ from one")
+        for (p, n, m) in [(2, 200, 300), (9, 60, 150)] {
+            let w = Tensor<Double>.normal([n, m], generator: g), k = Tensor<Double>.uniform([p, n], low: 0, high: 0.25, generator: g)
+            let x = Tensor<Double>.uniform([p, m], generator: g)
+            let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
+            let want = matmul(gram * gram, x.unsqueezed(2)).squeezed(2)
+            let (wf, kf, xf) = (w.converted(to: Float.self), k.converted(to: Float.self), x.converted(to: Float.self))
+            for isa in 0...Self.hardwareLevel {
+                let one = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
+                let two = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Double>.squaredGramProduct(w, weights: k, x) } }
+                #expect(allClose(one, want, rtol: 1e-12, atol: 1e-12), "\(p) particles, ISA \(isa)")
+                #expect(one.scalars == two.scalars, "\(p) particles, ISA \(isa): two threads differ from one")
+                let oneF = withSettings(threads: 1, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
+                let twoF = withSettings(threads: 2, isa: isa) { withoutGrad { Tensor<Float>.squaredGramProduct(wf, weights: kf, xf) } }
+                #expect(allClose(oneF.converted(to: Double.self), want, rtol: 1e-4, atol: 1e-4), "Float, \(p) particles, ISA \(isa)")
+                #expect(oneF.scalars == twoF.scalars, "Float, \(p) particles, ISA \(isa): two threads differ from one")
+            }
         }
     }
 }

@@ -27,4 +27,43 @@ extension Tensor {
         check(allocated, "squaredGramProduct: could not allocate \(n * m + m * 128) scratch elements for w \(w.shape)")
         return y.checked("squared_gram_product")
     }
+
+    /// y_p = x_pᵀ (G_p ∘ G_p) x_p = Σ_il G_il² x_i x_l with G_p = wᵀ diag(k_p) w, for `w` [n, m],
+    /// `k` [P, n] and `x` [P, m]; returns [P]. (An RBM's ring trace tr A² with k = κ of one layer
+    /// and x = κ of the other.)
+    ///
+    /// The value is `squaredGramProduct`'s fused kernel. So is the gradient in x; those in w and
+    /// k take two GEMMs per particle (G, then w·(G ∘ x xᵀ)) instead of the composed expression's
+    /// batched products and its [P, n, m] intermediates. A recorded backward (gradient of a
+    /// gradient) is written in tape ops, so the rule can itself be differentiated.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    package static func squaredGramForm(_ w: Tensor, weights k: Tensor, _ x: Tensor) -> Tensor {
+        let s = withoutGrad { squaredGramProduct(w.detached(), weights: k.detached(), x.detached()) }
+        let value = withoutGrad { (x.detached() * s).sum(axis: 1) }
+        guard tracks(w) || tracks(k) || tracks(x) else { return value.checked("squared_gram_form") }
+        return value.attaching("squared_gram_form", [w, k, x]) { g in
+            let gp = g.unsqueezed(1)
+            if GradMode.isEnabled {
+                let gram = OnsagerCore.matmul(w.transposed(), w.unsqueezed(0) * k.unsqueezed(2))              // [P, m, m]
+                let t = OnsagerCore.matmul(w, gram * x.unsqueezed(2) * x.unsqueezed(1))                     // [P, n, m]
+                return [w.node == nil ? nil : (t * k.unsqueezed(2) * g.reshaped([-1, 1, 1])).sum(axis: 0) * 4,
+                        k.node == nil ? nil : (w.unsqueezed(0) * t).sum(axis: 2) * gp * 2,
+                        x.node == nil ? nil : OnsagerCore.matmul(gram * gram, x.unsqueezed(2)).squeezed(2) * gp * 2]
+            }
+            // dL/dw = 4 Σ_p g_p diag(k_p) T_p and dL/dk_p = 2 g_p rowsum(w ∘ T_p), T_p = w (G_p ∘ x_p x_pᵀ).
+            var dw = w.node == nil ? nil : Tensor.zeros(w.shape)
+            var dk: [Tensor] = []
+            if w.node != nil || k.node != nil {
+                let wd = w.detached().contiguous(), gs = g.scalars
+                for p in 0..<x.shape[0] {
+                    let kp = k[p].detached(), xp = x[p].detached()
+                    let gram = OnsagerCore.matmul(wd.transposed(), wd * kp.unsqueezed(1))
+                    let t = OnsagerCore.matmul(wd, gram * xp.unsqueezed(1) * xp.unsqueezed(0))
+                    dw?.addInPlace(t * kp.unsqueezed(1), alpha: 4 * gs[p])
+                    if k.node != nil { dk.append((wd * t).sum(axis: 1) * (2 * gs[p])) }
+                }
+            }
+            return [dw, k.node == nil ? nil : stack(dk), x.node == nil ? nil : s * gp * 2]
+        }.checked("squared_gram_form")
+    }
 }
