@@ -57,16 +57,13 @@ struct RingMatrix<Scalar: TensorScalar> {
 
     /// ∂(¼ tr A²)/∂κx = ½ Σ_k Σ_{j,l} Wᵢⱼ Wᵢₗ Wₖⱼ Wₖₗ κxₖ κyⱼ κyₗ for layer x (other layer y),
     /// `wx` the couplings seen from x ([Ny, Nx]): ½ (G ∘ G) κx with G = wxᵀ diag(κy) wx over x.
-    /// Off the tape that is `squaredGramProduct`, which computes only G's lower half (about
-    /// 0.6 Nx² Ny multiply-adds per particle), cheaper than the route through the other layer's
-    /// Gram matrix (2 Nx Ny²) while Nx < 3 Ny. On the tape, the composed products: G itself when
-    /// x is the smaller layer (Nx² Ny), else that other route.
+    /// Off the tape that is `squaredGramProduct`'s kernel, which takes the lower half of G (about
+    /// 0.6 Nx² Ny multiply-adds per particle) or, for Nx over about three times Ny, the other
+    /// layer's Gram matrix (2 Nx Ny²). On the tape, the composed products of the cheaper route.
     static func cycleField(kx: Tensor<Scalar>, ky: Tensor<Scalar>, wx: Tensor<Scalar>) -> Tensor<Scalar> {
         let nx = wx.shape[1], ny = wx.shape[0]
         let tracked = GradMode.isEnabled && (kx.requiresGrad || ky.requiresGrad || wx.requiresGrad)
-        if nx <= ny || (!tracked && nx < 3 * ny) {
-            return Tensor.squaredGramProduct(wx, weights: ky, kx) * 0.5
-        }
+        if !tracked || nx <= ny { return Tensor.squaredGramProduct(wx, weights: ky, kx) * 0.5 }
         let g = matmul(wx, wx.T.unsqueezed(0) * kx.unsqueezed(2))                     // [P, Ny, Ny]
         let t = matmul(wx.T, g * ky.unsqueezed(2) * ky.unsqueezed(1))                  // [P, Nx, Ny]
         return (t * wx.T.unsqueezed(0)).sum(axis: 2) * 0.5

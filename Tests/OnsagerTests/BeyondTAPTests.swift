@@ -117,11 +117,12 @@ import Onsager
     }
 
     /// The fused (G∘G)x, G = wᵀ diag(k) w, against the sum written out (small) and the composed
-    /// products (several row blocks, a ragged last one, w a transposed view), Double and Float;
-    /// recorded on the tape it is the composed expression, with its gradient.
+    /// products (G's lower part in several row blocks, a ragged last one; through the other
+    /// side's Gram matrix for n = 40 and 70 beside m = 260 and 300; w a transposed view), Double
+    /// and Float; recorded on the tape it is the composed expression, with its gradient.
     @Test func squaredGramProductMatchesItsDefinition() {
         let g = RandomGenerator(seed: 55)
-        for (p, n, m) in [(1, 3, 4), (3, 5, 2), (2, 40, 260), (3, 70, 300)] {
+        for (p, n, m) in [(1, 3, 4), (3, 5, 2), (2, 150, 260), (2, 40, 260), (3, 70, 300)] {
             let w = T.normal([n, m], generator: g), k = T.uniform([p, n], low: 0, high: 0.25, generator: g), x = T.uniform([p, m], generator: g)
             let y = withoutGrad { T.squaredGramProduct(w, weights: k, x) }
             let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))

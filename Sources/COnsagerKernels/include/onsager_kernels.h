@@ -134,8 +134,9 @@ void onsager_gram_square_block_f64(long b, long i0, const double *C, long ldc, c
 /// The squared Gram product of the 4-cycle fields: for every p < P, y_p = (G_p ∘ G_p) x_p with
 /// G_p = wᵀ diag(k_p) w, w [n, m] row-major (rows ldw apart), k [P, n] and x, y [P, m] contiguous.
 /// G_p is symmetric, so only its lower part is computed, a block of rows at a time: about 0.6 of
-/// the GEMM's flops, and never more than a block of G in memory. Returns 0, or -1 when its scratch
-/// memory cannot be allocated.
+/// the GEMM's flops, and never more than a block of G in memory. When m is much larger than n,
+/// the n × n Gram matrix of the other side is cheaper and taken instead (see gram_square.c).
+/// Returns 0, or -1 when its scratch memory cannot be allocated.
 long onsager_gram_square_product_f32(long P, long n, long m, const float *w, long ldw, const float *k, const float *x, float *y);
 long onsager_gram_square_product_f64(long P, long n, long m, const double *w, long ldw, const double *k, const double *x, double *y);
 /// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,

@@ -2,16 +2,18 @@
 // RBM's order-4 Plefka fields (Σ_l (Σ_j W_ji κ_j W_jl)² x_l). Composed, it is a batched GEMM
 // writing every particle's m × m Gram matrix, two passes over that matrix and a matrix-vector
 // product. Off the tape it is one kernel that computes G's lower part only (G is symmetric), a
-// block of rows at a time, and folds each block into the result while it is in cache.
+// block of rows at a time, and folds each block into the result while it is in cache, or, for
+// m far above n, goes through the smaller n × n Gram matrix of the other side (gram_square.c).
 extension Tensor {
     /// y_p = (G_p ∘ G_p) x_p with G_p = wᵀ diag(k_p) w, for weights `w` [n, m], per-particle
     /// weights `k` [P, n] and vectors `x` [P, m]; returns [P, m].
     ///
     /// Recorded on the tape (any input tracked), it is the composed expression
     /// `matmul(g * g, x)` with `g = matmul(wᵀ, w · k)`, differentiable to any order. Otherwise it
-    /// is the fused kernel: about 0.6 of the composed flops for m of a few hundred, no m × m matrix
-    /// per particle in memory, and the same value up to rounding (other summation orders), equal
-    /// for any thread count.
+    /// is a fused kernel: G's lower half a block of rows at a time (about 0.6 of the composed
+    /// flops for m of a few hundred, no m × m matrix per particle in memory) or, when m is over
+    /// about three times n, the n × n Gram matrix w diag(x) wᵀ instead; the same value up to
+    /// rounding (other summation orders), equal for any thread count.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package static func squaredGramProduct(_ w: Tensor, weights k: Tensor, _ x: Tensor) -> Tensor {
         check(w.rank == 2 && k.rank == 2 && x.rank == 2 && k.shape == [x.shape[0], w.shape[0]] && x.shape[1] == w.shape[1],
@@ -24,7 +26,7 @@ extension Tensor {
         let wc = w.contiguousValue(), kc = k.contiguousValue(), xc = x.contiguousValue()
         let y = Tensor(uninitializedShape: [particles, m])
         let allocated = Scalar.kernelGramSquareProduct(particles, n, m, wc.basePointer, m, kc.basePointer, xc.basePointer, y.storage.base)
-        check(allocated, "squaredGramProduct: could not allocate \(n * m + m * 128) scratch elements for w \(w.shape)")
+        check(allocated, "squaredGramProduct: could not allocate its scratch memory (about \(n) × \(n + m) elements) for w \(w.shape)")
         return y.checked("squared_gram_product")
     }
 
