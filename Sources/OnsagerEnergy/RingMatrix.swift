@@ -59,7 +59,8 @@ struct RingMatrix<Scalar: TensorScalar> {
     /// `wx` the couplings seen from x ([Ny, Nx]): ½ (G ∘ G) κx with G = wxᵀ diag(κy) wx over x.
     /// Off the tape that is `squaredGramProduct`'s kernel, which takes the lower half of G (about
     /// 0.6 Nx² Ny multiply-adds per particle) or, for Nx over about three times Ny, the other
-    /// layer's Gram matrix (2 Nx Ny²). On the tape, the composed products of the cheaper route.
+    /// layer's Gram matrix (2 Nx Ny²). On the tape, the composed products: G itself when x is
+    /// the smaller layer (Nx² Ny), else through the other layer's Gram matrix.
     static func cycleField(kx: Tensor<Scalar>, ky: Tensor<Scalar>, wx: Tensor<Scalar>) -> Tensor<Scalar> {
         let nx = wx.shape[1], ny = wx.shape[0]
         let tracked = GradMode.isEnabled && (kx.requiresGrad || ky.requiresGrad || wx.requiresGrad)

@@ -101,8 +101,9 @@ import Onsager
         }
     }
 
-    /// Off the tape the same fields take the fused squared Gram product for the 4-cycles (both
-    /// layers while the field's layer is under three times the other): still the tape's fields.
+    /// Off the tape the same fields take the fused squared Gram product for the 4-cycles (by G's
+    /// lower part, or through the other layer's Gram matrix where the field's layer is over about
+    /// three times the other, as for 70 beside 20): still the tape's fields.
     @Test(arguments: [(7, 4), (4, 7), (30, 20), (20, 70)])
     func handWrittenFieldsOffTheTapeEqualTheTapes(nv: Int, nh: Int) {
         let model = randomRBM(visible: nv, hidden: nh, scale: 0.5, seed: 53)
@@ -174,12 +175,24 @@ import Onsager
             #expect(gradcheck({ form($0).sum() }, at: [w, k, x]).passed)
             #expect(gradgradcheck({ form($0).sum() }, at: [w, k, x]).passed)
         }
-        // Only the inputs on the tape get gradients (w alone: the envelope gradient of EMF).
-        let w = T.normal([5, 4], generator: g).requiringGrad(), k = T.uniform([2, 5], low: 0.05, high: 0.25, generator: g), x = T.uniform([2, 4], generator: g)
-        let grads = gradients(of: T.squaredGramForm(w, weights: k, x).sum(), wrt: [w])
-        let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))
-        let want = gradients(of: (gram * gram * x.unsqueezed(2) * x.unsqueezed(1)).sum(), wrt: [w])
-        #expect(allClose(grads[0], want[0], rtol: 1e-11, atol: 1e-12))
+        // Larger (both routes of the value, G's lower part in two blocks), and only the inputs on
+        // the tape get gradients (w alone is the envelope gradient of EMF); Float's value.
+        for (p, n, m) in [(2, 150, 140), (2, 30, 150)] {
+            let w = T.normal([n, m], std: 0.3, generator: g), k = T.uniform([p, n], low: 0.05, high: 0.25, generator: g), x = T.uniform([p, m], generator: g)
+            for tracked in [[0], [1], [2], [0, 1, 2]] {
+                let inputs = [w, k, x].enumerated().map { tracked.contains($0.offset) ? $0.element.requiringGrad() : $0.element }
+                let grads = gradients(of: T.squaredGramForm(inputs[0], weights: inputs[1], inputs[2]).sum(), wrt: tracked.map { inputs[$0] })
+                let gram = matmul(inputs[0].T, inputs[0].unsqueezed(0) * inputs[1].unsqueezed(2))
+                let want = gradients(of: (gram * gram * inputs[2].unsqueezed(2) * inputs[2].unsqueezed(1)).sum(), wrt: tracked.map { inputs[$0] })
+                for (a, b) in zip(grads, want) { #expect(allClose(a, b, rtol: 1e-10, atol: 1e-10), "\(n)×\(m), tracked \(tracked)") }
+            }
+            let value = withoutGrad { T.squaredGramForm(w, weights: k, x) }
+            let valueF = withoutGrad { Tensor<Float>.squaredGramForm(w.converted(to: Float.self), weights: k.converted(to: Float.self), x.converted(to: Float.self)) }
+            #expect(allClose(valueF.converted(to: Double.self), value, rtol: 1e-4, atol: 1e-4))
+        }
+        // No particles, or no rows of w: empty values, zeros.
+        #expect(withoutGrad { T.squaredGramProduct(T.ones([3, 4]), weights: T.zeros([0, 3]), T.zeros([0, 4])) }.shape == [0, 4])
+        #expect(withoutGrad { T.squaredGramProduct(T.zeros([0, 4]), weights: T.zeros([2, 0]), T.ones([2, 4])) }.scalars == Array(repeating: 0, count: 8))
     }
 
     /// Backpropagating through a solve whose fields come from the tape (gradient of a gradient)

@@ -537,13 +537,14 @@ import COnsagerKernels
     }
 
     /// The fused squared Gram product at every ISA level, by both routes (GEMM blocks of G's lower
-    /// part folded by a vectorised kernel: n = 200 and 60; the other side's Gram matrix: n = 30
-    /// and 20): close to the composed products, and the same bits at one and two threads, both
-    /// when each product is split between the threads (2 or 3 particles; m = 300 is three row
-    /// blocks) and when the particles go out as tasks (9 particles).
+    /// part folded by a vectorised kernel: n = 200 and 60 beside m = 300 and 150; the other side's
+    /// Gram matrix: n = 60 and 20 beside m = 400 and 150): close to the composed products, and the
+    /// same bits at one and two threads, both when each product is split between the threads (2
+    /// or 3 particles, products large enough to split; m = 300 is three row blocks) and when the
+    /// particles go out as tasks (9 particles).
     @Test func squaredGramProductAtEveryISAAndThreadCount() {
         let g = RandomGenerator(seed: 56)
-        for (p, n, m) in [(2, 200, 300), (9, 60, 150), (3, 30, 200), (9, 20, 150)] {
+        for (p, n, m) in [(2, 200, 300), (9, 60, 150), (3, 60, 400), (9, 20, 150)] {
             let w = Tensor<Double>.normal([n, m], generator: g), k = Tensor<Double>.uniform([p, n], low: 0, high: 0.25, generator: g)
             let x = Tensor<Double>.uniform([p, m], generator: g)
             let gram = matmul(w.T, w.unsqueezed(0) * k.unsqueezed(2))

@@ -11,7 +11,7 @@
 // Order 4 (`tap4`) is here for the comparison issue 13 asks for, at a smaller hidden layer: its
 // 4-cycle term costs each layer's Gram matrix over the other (the lower half of it), about 60
 // GFLOP per sweep for 100 particles of a 784×500 RBM (some half an hour per epoch on one core),
-// against 0.5 GFLOP at order 3. With `--hidden 100` it is ten times cheaper:
+// against 0.5 GFLOP at order 3. With `--hidden 100` it is twelve times cheaper:
 //   swift run -c release 03-tap-training --dataset mnist --hidden 100 --methods pcd1,tap2,tap3,tap4
 //
 // Five ways to train the same 500-hidden-unit RBM, under one budget of epochs:

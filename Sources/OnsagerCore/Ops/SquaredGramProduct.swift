@@ -13,7 +13,9 @@ extension Tensor {
     /// is a fused kernel: G's lower half a block of rows at a time (about 0.6 of the composed
     /// flops for m of a few hundred, no m × m matrix per particle in memory) or, when m is over
     /// about three times n, the n × n Gram matrix w diag(x) wᵀ instead; the same value up to
-    /// rounding (other summation orders), equal for any thread count.
+    /// rounding (other summation orders), equal for any thread count. (By the second route each
+    /// value is a quadratic form summed with signs, so in Float a value near zero may lose
+    /// relative accuracy, or come out a rounding error below zero.)
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package static func squaredGramProduct(_ w: Tensor, weights k: Tensor, _ x: Tensor) -> Tensor {
         check(w.rank == 2 && k.rank == 2 && x.rank == 2 && k.shape == [x.shape[0], w.shape[0]] && x.shape[1] == w.shape[1],
@@ -26,7 +28,7 @@ extension Tensor {
         let wc = w.contiguousValue(), kc = k.contiguousValue(), xc = x.contiguousValue()
         let y = Tensor(uninitializedShape: [particles, m])
         let allocated = Scalar.kernelGramSquareProduct(particles, n, m, wc.basePointer, m, kc.basePointer, xc.basePointer, y.storage.base)
-        check(allocated, "squaredGramProduct: could not allocate its scratch memory (about \(n) × \(n + m) elements) for w \(w.shape)")
+        check(allocated, "squaredGramProduct: could not allocate the kernel's scratch memory (a few copies of w \(w.shape))")
         return y.checked("squared_gram_product")
     }
 
@@ -34,10 +36,11 @@ extension Tensor {
     /// `k` [P, n] and `x` [P, m]; returns [P]. (An RBM's ring trace tr A² with k = κ of one layer
     /// and x = κ of the other.)
     ///
-    /// The value is `squaredGramProduct`'s fused kernel. So is the gradient in x; those in w and
-    /// k take two GEMMs per particle (G, then w·(G ∘ x xᵀ)) instead of the composed expression's
-    /// batched products and its [P, n, m] intermediates. A recorded backward (gradient of a
-    /// gradient) is written in tape ops, so the rule can itself be differentiated.
+    /// The value is `squaredGramProduct`'s fused kernel. So are the gradients in x and, when w
+    /// is not tracked, in k (the same product over the other side); the gradient in w (and then
+    /// k's) takes two GEMMs per particle (G, then w·(G ∘ x xᵀ)) instead of the composed
+    /// expression's batched products and its [P, n, m] intermediates. A recorded backward
+    /// (gradient of a gradient) is written in tape ops, so the rule can itself be differentiated.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package static func squaredGramForm(_ w: Tensor, weights k: Tensor, _ x: Tensor) -> Tensor {
         let s = withoutGrad { squaredGramProduct(w.detached(), weights: k.detached(), x.detached()) }
@@ -47,25 +50,29 @@ extension Tensor {
             let gp = g.unsqueezed(1)
             if GradMode.isEnabled {
                 let gram = OnsagerCore.matmul(w.transposed(), w.unsqueezed(0) * k.unsqueezed(2))              // [P, m, m]
-                let t = OnsagerCore.matmul(w, gram * x.unsqueezed(2) * x.unsqueezed(1))                     // [P, n, m]
-                return [w.node == nil ? nil : (t * k.unsqueezed(2) * g.reshaped([-1, 1, 1])).sum(axis: 0) * 4,
-                        k.node == nil ? nil : (w.unsqueezed(0) * t).sum(axis: 2) * gp * 2,
+                let t = w.node == nil && k.node == nil ? nil : OnsagerCore.matmul(w, gram * x.unsqueezed(2) * x.unsqueezed(1))   // [P, n, m]
+                return [w.node == nil ? nil : (t! * k.unsqueezed(2) * g.reshaped([-1, 1, 1])).sum(axis: 0) * 4,
+                        k.node == nil ? nil : (w.unsqueezed(0) * t!).sum(axis: 2) * gp * 2,
                         x.node == nil ? nil : OnsagerCore.matmul(gram * gram, x.unsqueezed(2)).squeezed(2) * gp * 2]
             }
             // dL/dw = 4 Σ_p g_p diag(k_p) T_p and dL/dk_p = 2 g_p rowsum(w ∘ T_p), T_p = w (G_p ∘ x_p x_pᵀ).
-            var dw = w.node == nil ? nil : Tensor.zeros(w.shape)
-            var dk: [Tensor] = []
-            if w.node != nil || k.node != nil {
-                let wd = w.detached().contiguous(), gs = g.scalars
-                for p in 0..<x.shape[0] {
-                    let kp = k[p].detached(), xp = x[p].detached()
-                    let gram = OnsagerCore.matmul(wd.transposed(), wd * kp.unsqueezed(1))
-                    let t = OnsagerCore.matmul(wd, gram * xp.unsqueezed(1) * xp.unsqueezed(0))
-                    dw?.addInPlace(t * kp.unsqueezed(1), alpha: 4 * gs[p])
-                    if k.node != nil { dk.append((wd * t).sum(axis: 1) * (2 * gs[p])) }
-                }
+            // Without w, dL/dk_p = 2 g_p Σ_q k_q E_jq² with E = w diag(x_p) wᵀ: the fused product
+            // again, over the other side (cheaper than G and T's two full GEMMs).
+            if w.node == nil {
+                let dk = k.node == nil ? nil : squaredGramProduct(w.detached().transposed(), weights: x.detached(), k.detached()) * gp * 2
+                return [nil, dk, x.node == nil ? nil : s * gp * 2]
             }
-            return [dw, k.node == nil ? nil : stack(dk), x.node == nil ? nil : s * gp * 2]
+            var dw = Tensor.zeros(w.shape)
+            var dk: [Tensor] = []
+            let wd = w.detached().contiguous(), gs = g.scalars
+            for p in 0..<x.shape[0] {
+                let kp = k[p].detached(), xp = x[p].detached()
+                let gram = OnsagerCore.matmul(wd.transposed(), wd * kp.unsqueezed(1))
+                let t = OnsagerCore.matmul(wd, gram * xp.unsqueezed(1) * xp.unsqueezed(0))
+                dw.addInPlace(t * kp.unsqueezed(1), alpha: 4 * gs[p])
+                if k.node != nil { dk.append((wd * t).sum(axis: 1) * (2 * gs[p])) }
+            }
+            return [dw, k.node == nil ? nil : dk.isEmpty ? Tensor.zeros(k.shape) : stack(dk), x.node == nil ? nil : s * gp * 2]
         }.checked("squared_gram_form")
     }
 }
