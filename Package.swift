@@ -46,7 +46,7 @@ let package = Package(
                 path: "Sources/Onsager"),
         .target(name: "OnsagerCommandLine", dependencies: ["Onsager"], path: "Sources/OnsagerCommandLine"),
         .executableTarget(name: "onsager", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Sources/onsager"),
-        .executableTarget(name: "onsager-bench", dependencies: ["Onsager"], path: "Benchmarks/onsager-bench"),
+        .executableTarget(name: "onsager-bench", dependencies: ["Onsager", "COnsagerKernels"], path: "Benchmarks/onsager-bench"),
         .executableTarget(name: "01-tensors-and-tape", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/01-tensors-and-tape"),
         .executableTarget(name: "02-rbm-mnist", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/02-rbm-mnist"),
         .executableTarget(name: "03-tap-training", dependencies: ["Onsager", "OnsagerCommandLine"], path: "Tutorials/03-tap-training"),

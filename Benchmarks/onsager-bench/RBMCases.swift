@@ -1,3 +1,4 @@
+import COnsagerKernels
 import Foundation
 import Onsager
 
@@ -67,13 +68,10 @@ func benchTAPIteration(threads: Int) {
             var extra: [String: Any] = ["order": order.rawValue, "particles": particles, "fields": fromTape ? "tape" : "hand",
                                         "min": r.min * Double(sweeps), "max": r.max * Double(sweeps)]
             if order == .tap4 && !fromTape {
-                // The 4-cycle products per particle and sweep: each layer's Gram matrix, its lower
-                // part only, in blocks of rows of at most 128 (squaredGramProduct).
-                func lowerGramFlops(_ m: Int, _ n: Int) -> Double {
-                    let blocks = (m + 127) / 128, rows = (m + blocks - 1) / blocks
-                    return stride(from: 0, to: m, by: rows).reduce(0) { $0 + 2 * Double(Swift.min(rows, m - $1) * (Swift.min($1 + rows, m)) * n) }
-                }
-                extra["gflops"] = (r.median * Double(sweeps) * (lowerGramFlops(784, 500) + lowerGramFlops(500, 784)) * Double(particles) / 1e9).rounded()
+                // The 4-cycle products per particle and sweep, as the kernel counts them: each
+                // layer's field is squaredGramProduct over wₓ [Ny, Nx].
+                let flops = 2 * (onsager_gram_square_multiply_adds(500, 784) + onsager_gram_square_multiply_adds(784, 500))
+                extra["gflops"] = (r.median * Double(sweeps) * flops * Double(particles) / 1e9).rounded()
             }
             emit("tap-iteration", threads: threads, value: r.median * Double(sweeps), unit: "iter/s", extra: extra)
         }

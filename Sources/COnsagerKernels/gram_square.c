@@ -40,10 +40,15 @@ static double gram_lower_cost(long n, long m) {
 
 static int gram_through_other_side(long n, long m) { return 2.0 * (double)n * (double)n * (double)m < gram_lower_cost(n, m); }
 
+double onsager_gram_square_multiply_adds(long n, long m) {
+    return gram_through_other_side(n, m) ? 2.0 * (double)n * (double)n * (double)m : gram_lower_cost(n, m);
+}
+
 // Scratch elements one particle needs.
 static long gram_scratch(long n, long m) { return n * m + (gram_through_other_side(n, m) ? n * n : gram_rows(m) * m); }
 
 #define DEFINE_GRAM_SQUARE(T, S, GEMM)                                                             \
+    /* One particle; y arrives zeroed. */                                                      \
     static void S##_gram_particle(long n, long m, const T *w, long ldw, const T *k, const T *x, T *y, T *scratch) { \
         T *scaled = scratch, *g = scratch + n * m;                                                 \
         if (gram_through_other_side(n, m)) {                                                       \
@@ -55,7 +60,6 @@ static long gram_scratch(long n, long m) { return n * m + (gram_through_other_si
                 for (long l = 0; l < n; l++) g[j * n + l] *= k[j] * k[l];                          \
             T *u = scaled; /* w diag(x) is no longer needed */                                     \
             GEMM(n, m, n, (T)1, g, n, 1, w, ldw, 1, (T)0, u, m);                                   \
-            for (long i = 0; i < m; i++) y[i] = 0;                                                 \
             for (long j = 0; j < n; j++)                                                           \
                 for (long i = 0; i < m; i++) y[i] += w[j * ldw + i] * u[j * m + i];                \
             return;                                                                                \

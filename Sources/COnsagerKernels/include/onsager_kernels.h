@@ -139,6 +139,9 @@ void onsager_gram_square_block_f64(long b, long i0, const double *C, long ldc, c
 /// Returns 0, or -1 when its scratch memory cannot be allocated.
 long onsager_gram_square_product_f32(long P, long n, long m, const float *w, long ldw, const float *k, const float *x, float *y);
 long onsager_gram_square_product_f64(long P, long n, long m, const double *w, long ldw, const double *k, const double *x, double *y);
+/// Multiply-adds per particle of the route `onsager_gram_square_product_*` takes for w [n, m]
+/// (for benchmarks that report its rate).
+double onsager_gram_square_multiply_adds(long n, long m);
 /// out = a op b with broadcasting. shape/strides have `rank` entries (strides in elements,
 /// 0 for broadcast dims); out is contiguous with that shape.
 void onsager_binary_f32(int op, int rank, const long *shape, const float *a, const long *sa,
