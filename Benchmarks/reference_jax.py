@@ -1,4 +1,4 @@
-"""JAX (jit) reference for mlp-small-step and mlp-big-step, in onsager-bench's JSON-lines schema.
+"""JAX (jit) reference for mlp-small-step, mlp-big-step and cnn-step (the network of reference_torch.py), in onsager-bench's JSON-lines schema.
 
 Usage: python3 Benchmarks/reference_jax.py [--threads 1,2] [--cases NAME,...]
 One thread is enforced by XLA_FLAGS=--xla_cpu_multi_thread_eigen=false and CPU affinity to core 0,
@@ -34,6 +34,31 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
             state["ps"] = step(state["ps"], x, y); jax.block_until_ready(state["ps"])
         med, lo, hi = measure(run, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=20)
         print(json.dumps({"bench": name, "threads": t, "value": round(med, 2), "unit": "steps/s", "min": round(lo, 2),
+                          "max": round(hi, 2), "impl": "jax " + jax.__version__}), flush=True)
+    if wanted("cnn-step"):
+        def conv(x, W, b):
+            return jax.lax.conv_general_dilated(x, W, (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW")) + b[None, :, None, None]
+        def cnn_init(key):
+            ks = jax.random.split(key, 4)
+            def u(k, shape, fan_in):
+                return jax.random.uniform(k, shape, jnp.float32, -1.0, 1.0) * (1.0 / fan_in) ** 0.5
+            return [(u(ks[0], (32, 1, 3, 3), 9), jnp.zeros((32,))), (u(ks[1], (64, 32, 3, 3), 288), jnp.zeros((64,))),
+                    (u(ks[2], (9216, 128), 9216), jnp.zeros((128,))), (u(ks[3], (128, 10), 128), jnp.zeros((10,)))]
+        def cnn_loss(ps, x, y):
+            h = jax.nn.relu(conv(x, *ps[0])); h = jax.nn.relu(conv(h, *ps[1]))
+            h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID").reshape(x.shape[0], -1)
+            h = jax.nn.relu(h @ ps[2][0] + ps[2][1])
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(h @ ps[3][0] + ps[3][1]), y[:, None], 1))
+        @jax.jit
+        def cnn_step(ps, x, y):
+            g = jax.grad(cnn_loss)(ps, x, y)
+            return jax.tree_util.tree_map(lambda p, gp: p - 0.01 * gp, ps, g)
+        cx = jax.random.uniform(key, (64, 1, 28, 28)); cy = jax.random.randint(key, (64,), 0, 10)
+        cstate = {"ps": cnn_init(key)}
+        def crun():
+            cstate["ps"] = cnn_step(cstate["ps"], cx, cy); jax.block_until_ready(cstate["ps"])
+        med, lo, hi = measure(crun, target=0.6, reps=7, warm=5)
+        print(json.dumps({"bench": "cnn-step", "threads": t, "value": round(med, 2), "unit": "steps/s", "min": round(lo, 2),
                           "max": round(hi, 2), "impl": "jax " + jax.__version__}), flush=True)
 else:
     for t in threads_arg():

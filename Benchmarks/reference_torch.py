@@ -4,7 +4,9 @@ Usage: python3 Benchmarks/reference_torch.py [--threads 1,2] [--cases NAME,...]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
 mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
-softmax cross-entropy; steps/s).
+softmax cross-entropy; steps/s), cnn-step (PyTorch's MNIST example network without dropout: conv 1->32
+3x3, ReLU, conv 32->64 3x3, ReLU, max-pool 2, linear 9216->128, ReLU, linear 128->10; batch 64, SGD;
+steps/s).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,3 +69,15 @@ for t in threads:
             torch.nn.functional.cross_entropy(model(x), y).backward(); mopt.step()
         med, lo, hi = measure(mlp_step, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=10)
         emit(name, t, med, "steps/s", lo, hi)
+
+    if wanted("cnn-step"):
+        cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(),
+                                  torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(9216, 128), torch.nn.ReLU(),
+                                  torch.nn.Linear(128, 10))
+        copt = torch.optim.SGD(cnn.parameters(), lr=0.01)
+        cx = torch.rand(64, 1, 28, 28); cy = torch.randint(0, 10, (64,))
+        def cnn_step():
+            copt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(cnn(cx), cy).backward(); copt.step()
+        med, lo, hi = measure(cnn_step, target=0.6, reps=7, warm=5)
+        emit("cnn-step", t, med, "steps/s", lo, hi)

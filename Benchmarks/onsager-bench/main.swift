@@ -21,6 +21,7 @@ let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
     ("mlp-big-step", { benchMLPStep("mlp-big-step", sizes: mlpBigSizes, threads: $0) }),
     ("mlp-small-floor", { benchMLPFloor("mlp-small-floor", sizes: mlpSmallSizes, threads: $0) }),
     ("mlp-big-floor", { benchMLPFloor("mlp-big-floor", sizes: mlpBigSizes, threads: $0) }),
+    ("cnn-step", { benchCNNStep(threads: $0) }),
     ("augment-batch", { benchAugmentBatch(threads: $0) }),
     // Starts its own busy neighbour process; compares 1 and 2 threads whatever --threads says.
     ("contention", { benchContention(threads: $0) }),

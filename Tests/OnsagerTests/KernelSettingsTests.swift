@@ -562,4 +562,27 @@ import COnsagerKernels
             }
         }
     }
+
+    /// Convolution and max pooling (values, gradients of input and weight, and the pooled
+    /// gradient's own gradient) give the same bits at 1, 2 and 3 threads: a batch of one (fold
+    /// split by channel planes) and of eight (split by images), overlapping windows with padding.
+    @Test func windowKernelsIgnoreThreadCount() {
+        let gen = RandomGenerator(seed: 77)
+        for n in [1, 8] {
+            let x = Tensor<Float>.normal([n, 3, 9, 10], generator: gen), w = Tensor<Float>.normal([4, 3, 3, 3], generator: gen)
+            let v = Tensor<Float>.normal([n, 4, 2, 5], generator: gen)
+            func run() -> [[Float]] {
+                let xi = x.requiringGrad(), wi = w.requiringGrad()
+                let y = conv2d(xi, weight: wi, stride: (2, 1), padding: (1, 2))
+                let p = maxPool2d(y.relu(), kernel: (3, 3), stride: (2, 2))
+                let gs = gradients(of: (p * v).sum(), wrt: [xi, wi], createGraph: true)
+                let gg = gradients(of: (gs[0] * gs[0]).sum(), wrt: [wi])[0]
+                return [y.scalars, p.scalars, gs[0].scalars, gs[1].scalars, gg.scalars]
+            }
+            let one = withSettings(threads: 1) { run() }
+            for t in [2, 3] {
+                #expect(withSettings(threads: t) { run() } == one, "batch \(n): \(t) threads differ from one")
+            }
+        }
+    }
 }

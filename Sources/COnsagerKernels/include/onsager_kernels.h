@@ -154,6 +154,35 @@ void onsager_where_f32(int rank, const long *shape, const float *c, const long *
 void onsager_where_f64(int rank, const long *shape, const double *c, const long *sc, const double *a,
                        const long *sa, const double *b, const long *sb, double *out);
 
+// ---- sliding windows (windows.c) ---------------------------------------------------------
+/// The windows of x [n, c, h, w] (contiguous), kh × kw every sh, sw, with ph, pw zeros on each side
+/// (read, never stored), as cols [n, oh, ow, c·kh·kw] with each window in (c, i, j) order;
+/// oh = (h + 2·ph − kh) / sh + 1, likewise ow.
+void onsager_unfold2d_f32(const float *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                          long ph, long pw, float *cols);
+void onsager_unfold2d_f64(const double *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                          long ph, long pw, double *cols);
+/// The adjoint of unfold: x [n, c, h, w] = the sum of every window row of cols put back where it
+/// was read (padding dropped). Overwrites x.
+void onsager_fold2d_f32(const float *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                        long ph, long pw, float *x);
+void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                        long ph, long pw, double *x);
+/// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; NaN wins, as `max`).
+void onsager_maxpool2d_f32(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw, float *y);
+void onsager_maxpool2d_f64(const double *x, long planes, long h, long w, long kh, long kw, long sh, long sw, double *y);
+/// Max pooling's gradient dx [p, h, w] (overwritten) from g [p, oh, ow]: each window's g shared
+/// equally among its elements equal to its maximum y.
+void onsager_maxpool2d_route_f32(const float *x, const float *y, const float *g, long planes, long h, long w,
+                                 long kh, long kw, long sh, long sw, float *dx);
+void onsager_maxpool2d_route_f64(const double *x, const double *y, const double *g, long planes, long h, long w,
+                                 long kh, long kw, long sh, long sw, double *dx);
+/// The adjoint of the routing: out [p, oh, ow] = for each window, the mean of gg over its tied maxima.
+void onsager_maxpool2d_gather_f32(const float *x, const float *y, const float *gg, long planes, long h, long w,
+                                  long kh, long kw, long sh, long sw, float *out);
+void onsager_maxpool2d_gather_f64(const double *x, const double *y, const double *gg, long planes, long h, long w,
+                                  long kh, long kw, long sh, long sw, double *out);
+
 /// Strided N-d copy of elements of `elsize` bytes (4 or 8): dst[idx] = src[idx].
 void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
                      void *dst, const long *ds);

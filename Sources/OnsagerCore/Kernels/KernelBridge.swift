@@ -18,6 +18,14 @@ import COnsagerKernels
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
 }
 
+/// The geometry of sliding windows over [n, c, h, w] images: kernel, stride, padding.
+package struct KernelWindowGeometry {
+    package var n, c, h, w, kh, kw, sh, sw, ph, pw: Int
+    package init(n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int) {
+        (self.n, self.c, self.h, self.w, self.kh, self.kw, self.sh, self.sw, self.ph, self.pw) = (n, c, h, w, kh, kw, sh, sw, ph, pw)
+    }
+}
+
 extension TensorScalar {
     @inline(__always) static var isFloat: Bool { Self.self == Float.self }
 
@@ -173,5 +181,42 @@ extension TensorScalar {
         if isFloat { return onsager_gram_square_product_f32(particles, n, m, f32(w), ldw, f32(k), f32(x), f32(y)) == 0 }
         requireDouble()
         return onsager_gram_square_product_f64(particles, n, m, f64(w), ldw, f64(k), f64(x), f64(y)) == 0
+    }
+
+    /// cols [n, oh, ow, c·kh·kw] = the windows of x [n, c, h, w] (padding read as zeros).
+    @inline(__always)
+    package static func kernelUnfold2d(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ cols: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_unfold2d_f32(f32(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(cols)) }
+        else { requireDouble(); onsager_unfold2d_f64(f64(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(cols)) }
+    }
+
+    /// x [n, c, h, w] = the windows' rows of cols summed back where they were read (unfold's adjoint).
+    @inline(__always)
+    package static func kernelFold2d(_ cols: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ x: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_fold2d_f32(f32(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(x)) }
+        else { requireDouble(); onsager_fold2d_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
+    }
+
+    /// y [planes, oh, ow] = the windows' maxima of x [planes, h, w] (`g.n` planes; no padding).
+    @inline(__always)
+    package static func kernelMaxPool2d(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ y: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_maxpool2d_f32(f32(x), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f32(y)) }
+        else { requireDouble(); onsager_maxpool2d_f64(f64(x), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f64(y)) }
+    }
+
+    /// dx [planes, h, w] = each window's gradient g shared among its maxima y.
+    @inline(__always)
+    package static func kernelMaxPool2dRoute(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ gr: UnsafePointer<Self>,
+                                             _ g: KernelWindowGeometry, _ dx: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_maxpool2d_route_f32(f32(x), f32(y), f32(gr), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f32(dx)) }
+        else { requireDouble(); onsager_maxpool2d_route_f64(f64(x), f64(y), f64(gr), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f64(dx)) }
+    }
+
+    /// out [planes, oh, ow] = the routing's adjoint: each window's mean of gg over its maxima.
+    @inline(__always)
+    package static func kernelMaxPool2dGather(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ gg: UnsafePointer<Self>,
+                                              _ g: KernelWindowGeometry, _ out: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_maxpool2d_gather_f32(f32(x), f32(y), f32(gg), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f32(out)) }
+        else { requireDouble(); onsager_maxpool2d_gather_f64(f64(x), f64(y), f64(gg), g.n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, f64(out)) }
     }
 }

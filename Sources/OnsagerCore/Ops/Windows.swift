@@ -1,6 +1,8 @@
 // Sliding windows over the last two dimensions of [N, C, H, W] images, the one primitive behind
-// convolution and pooling. It is a gather (`take`) from a zero-padded copy (`putAdd`), so its
-// gradient is the adjoint scatter and second derivatives come for free.
+// convolution and average pooling: a kernel that copies each window into a row (padding read as
+// zeros) and its adjoint that sums the rows back, each the other's gradient, so second
+// derivatives come for free. Max pooling has kernels of its own (windows.c), so that a pooled
+// layer never materialises its windows.
 extension Tensor {
     /// `self` [N, C, H, W] with `padding` zeros added on each side of H and W.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
@@ -21,35 +23,61 @@ extension Tensor {
 
     /// The kernel-sized windows of `self` [N, C, H, W] (zero-padded by `padding`), as
     /// [N, OH, OW, C·kh·kw] with the window's elements in (c, i, j) order, the layout of a
-    /// `torch.nn.Conv2d` weight row; OH = (H + 2·ph − kh) / sh + 1, and likewise OW.
+    /// `torch.nn.Conv2d` weight row; OH = (H + 2·ph − kh) / sh + 1, and likewise OW
+    /// (`torch.nn.functional.unfold`, with the windows as rows). Its gradient is
+    /// `foldedWindows2d`, the adjoint, so second derivatives come for free.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func slidingWindows2d(kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
                                  padding: (height: Int, width: Int) = (0, 0)) -> Tensor {
         check(rank == 4, "slidingWindows2d: input must be [N, C, H, W], got \(shape)")
-        let (kh, kw) = kernel, (sh, sw) = stride
-        check(kh > 0 && kw > 0 && sh > 0 && sw > 0, "slidingWindows2d: kernel \(kernel) and stride \(stride) must be positive")
-        let x = zeroPadded2d(padding)
-        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        check(h >= kh && w >= kw, "slidingWindows2d: kernel \(kh)×\(kw) is larger than the padded input \(h)×\(w) (input \(shape))")
-        let oh = (h - kh) / sh + 1, ow = (w - kw) / sw + 1
-        let window = c * kh * kw
-        var offsets = [Int](repeating: 0, count: n * oh * ow * window)
-        offsets.withUnsafeMutableBufferPointer { o in
-            var k = 0
-            for b in 0..<n {
-                for i in 0..<oh {
-                    for j in 0..<ow {
-                        for ch in 0..<c {
-                            let base = ((b * c + ch) * h + i * sh) * w + j * sw
-                            for di in 0..<kh {
-                                for dj in 0..<kw { o[k] = base + di * w + dj; k += 1 }
-                            }
-                        }
-                    }
-                }
-            }
+        let g = Self.windowGeometry("slidingWindows2d", shape, kernel, stride, padding)
+        let (oh, ow) = Self.windowCounts(g)
+        let x = contiguousValue()
+        let out = Tensor(uninitializedShape: [g.n, oh, ow, g.c * g.kh * g.kw])
+        if out.scalarCount > 0 { withExtendedLifetime(x) { Scalar.kernelUnfold2d(x.basePointer, g, out.storage.base) } }
+        guard Self.tracks(self) else { return out }
+        let imageShape = shape
+        return out.attaching("sliding_windows2d", self) { grad in
+            grad.foldedWindows2d(imageShape: imageShape, kernel: kernel, stride: stride, padding: padding)
         }
-        return x.contiguous().take(offsets: offsets, shape: [n, oh, ow, window])
+    }
+
+    /// The adjoint of `slidingWindows2d`: `self` [N, OH, OW, C·kh·kw] holds one row per window of
+    /// images of `imageShape` [N, C, H, W]; each row is added back where its window was read
+    /// (what falls on the padding is dropped) — `torch.nn.functional.fold`. The gradient of
+    /// windows, and of overlapping windows summed.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    public func foldedWindows2d(imageShape: [Int], kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
+                                padding: (height: Int, width: Int) = (0, 0)) -> Tensor {
+        check(imageShape.count == 4, "foldedWindows2d: imageShape must be [N, C, H, W], got \(imageShape)")
+        let g = Self.windowGeometry("foldedWindows2d", imageShape, kernel, stride, padding)
+        let (oh, ow) = Self.windowCounts(g)
+        let expected = [g.n, oh, ow, g.c * g.kh * g.kw]
+        check(shape == expected, "foldedWindows2d: the windows of images \(imageShape) (kernel \(kernel), stride \(stride), padding \(padding)) have shape \(expected), got \(shape)")
+        let cols = contiguousValue()
+        let out = Tensor(uninitializedShape: imageShape)
+        if out.scalarCount > 0 { withExtendedLifetime(cols) { Scalar.kernelFold2d(cols.basePointer, g, out.storage.base) } }
+        guard Self.tracks(self) else { return out }
+        return out.attaching("folded_windows2d", self) { grad in
+            grad.slidingWindows2d(kernel: kernel, stride: stride, padding: padding)
+        }
+    }
+
+    /// Checks a window geometry over images of `shape` and returns it.
+    static func windowGeometry(_ op: String, _ shape: [Int], _ kernel: (height: Int, width: Int), _ stride: (height: Int, width: Int),
+                               _ padding: (height: Int, width: Int)) -> KernelWindowGeometry {
+        let (kh, kw) = kernel, (sh, sw) = stride, (ph, pw) = padding
+        check(kh > 0 && kw > 0 && sh > 0 && sw > 0, "\(op): kernel \(kernel) and stride \(stride) must be positive")
+        check(ph >= 0 && pw >= 0, "\(op): padding must be non-negative, got (\(ph), \(pw))")
+        check(shape.allSatisfy { $0 >= 0 }, "\(op): negative dimension in \(shape)")
+        let (h, w) = (shape[2] + 2 * ph, shape[3] + 2 * pw)
+        check(h >= kh && w >= kw, "\(op): kernel \(kh)×\(kw) is larger than the padded input \(h)×\(w) (input \(shape))")
+        return .init(n: shape[0], c: shape[1], h: shape[2], w: shape[3], kh: kh, kw: kw, sh: sh, sw: sw, ph: ph, pw: pw)
+    }
+
+    /// OH and OW of a checked geometry.
+    static func windowCounts(_ g: KernelWindowGeometry) -> (Int, Int) {
+        ((g.h + 2 * g.ph - g.kh) / g.sh + 1, (g.w + 2 * g.pw - g.kw) / g.sw + 1)
     }
 }
 
@@ -68,10 +96,43 @@ public func conv2d<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Ten
 
 /// Max pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.max_pool2d`;
 /// stride defaults to the kernel). The gradient of a window is shared equally among tied maxima
-/// (PyTorch gives it all to one of them).
+/// (PyTorch gives it all to one of them); a NaN in a window is its maximum, as with `max`.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func maxPool2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) -> Tensor<S> {
-    pooled(x, kernel: kernel, stride: stride ?? kernel) { $0.max(axis: -1) }
+    check(x.rank == 4, "maxPool2d: input must be [N, C, H, W], got \(x.shape)")
+    let stride = stride ?? kernel
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    // Channels as planes of their own: a window holds one channel's kernel.
+    let g = Tensor<S>.windowGeometry("maxPool2d", [n * c, 1, h, w], kernel, stride, (0, 0))
+    let (oh, ow) = Tensor<S>.windowCounts(g)
+    let xv = x.contiguousValue()
+    let y = Tensor<S>(uninitializedShape: [n, c, oh, ow])
+    if y.scalarCount > 0 { withExtendedLifetime(xv) { S.kernelMaxPool2d(xv.basePointer, g, y.storage.base) } }
+    guard Tensor<S>.tracks(x) else { return y.checked("max_pool2d") }
+    return y.attaching("max_pool2d", x) { grad in maxPoolRouted(grad, x: xv, y: y, g) }.checked("max_pool2d")
+}
+
+/// Max pooling's gradient: each window's `grad` [N, C, OH, OW] shared among the elements of `x`
+/// equal to its maximum `y` (constants here). Linear in `grad`; its adjoint is `maxPoolGathered`.
+private func maxPoolRouted<S: TensorScalar>(_ grad: Tensor<S>, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
+    let gv = grad.contiguousValue()
+    let dx = Tensor<S>(uninitializedShape: x.shape)
+    if dx.scalarCount > 0 {
+        withExtendedLifetime((x, y, gv)) { S.kernelMaxPool2dRoute(x.basePointer, y.basePointer, gv.basePointer, g, dx.storage.base) }
+    }
+    guard Tensor<S>.tracks(grad) else { return dx }
+    return dx.attaching("max_pool2d_backward", grad) { gg in maxPoolGathered(gg, x: x, y: y, g) }
+}
+
+/// The adjoint of `maxPoolRouted`: for each window, the mean of `gg` [N, C, H, W] over its maxima.
+private func maxPoolGathered<S: TensorScalar>(_ gg: Tensor<S>, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
+    let gv = gg.contiguousValue()
+    let out = Tensor<S>(uninitializedShape: y.shape)
+    if out.scalarCount > 0 {
+        withExtendedLifetime((x, y, gv)) { S.kernelMaxPool2dGather(x.basePointer, y.basePointer, gv.basePointer, g, out.storage.base) }
+    }
+    guard Tensor<S>.tracks(gg) else { return out }
+    return out.attaching("max_pool2d_backward_adjoint", gg) { g2 in maxPoolRouted(g2, x: x, y: y, g) }
 }
 
 /// Average pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.avg_pool2d`;

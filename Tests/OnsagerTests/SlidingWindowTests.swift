@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import OnsagerCore
+
+/// The window kernels behind convolution and pooling (windows.c): unfold and its adjoint fold,
+/// and max pooling with its routed gradient, against loops written out here, and their gradients
+/// against central differences. Thread-count independence is in KernelSettingsTests.
+@Suite struct SlidingWindowTests {
+    typealias T = Tensor<Double>
+    let g = RandomGenerator(seed: 31)
+
+    /// (input shape, kernel, stride, padding): every kernel width the C code compiles on its own
+    /// (1, 2, 3, 5) and one it does not (4), non-square kernels, strides over the kernel, padding
+    /// wider than the stride, and a window row that starts in the padding and ends past the image.
+    static let geometries: [([Int], (Int, Int), (Int, Int), (Int, Int))] = [
+        ([2, 3, 5, 6], (3, 3), (1, 1), (0, 0)),
+        ([2, 3, 5, 6], (3, 3), (1, 1), (1, 1)),
+        ([1, 2, 7, 5], (2, 3), (2, 1), (1, 2)),
+        ([3, 1, 6, 6], (1, 1), (2, 2), (0, 0)),
+        ([1, 2, 9, 9], (5, 5), (3, 2), (2, 2)),
+        ([2, 2, 5, 8], (3, 4), (2, 3), (1, 0)),
+        ([1, 1, 3, 3], (2, 2), (1, 1), (1, 1)),
+        ([1, 2, 4, 4], (3, 2), (4, 4), (1, 1)),
+    ]
+
+    /// For each window row and element, the flat input offset it reads, or nil on the padding.
+    func windowSources(_ shape: [Int], _ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int)) -> [Int?] {
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let oh = (h + 2 * p.0 - k.0) / s.0 + 1, ow = (w + 2 * p.1 - k.1) / s.1 + 1
+        var out: [Int?] = []
+        for b in 0..<n { for i in 0..<oh { for j in 0..<ow { for ch in 0..<c { for di in 0..<k.0 { for dj in 0..<k.1 {
+            let r = i * s.0 + di - p.0, q = j * s.1 + dj - p.1
+            out.append(r >= 0 && r < h && q >= 0 && q < w ? ((b * c + ch) * h + r) * w + q : nil)
+        } } } } } }
+        return out
+    }
+
+    @Test func windowsAreTheElementsTheyCover() {
+        for (shape, k, s, p) in Self.geometries {
+            let x = T.normal(shape, generator: g)
+            let cols = x.slidingWindows2d(kernel: k, stride: s, padding: p)
+            let src = windowSources(shape, k, s, p)
+            #expect(cols.scalars == src.map { $0.map { x.scalars[$0] } ?? 0 }, "\(shape) kernel \(k) stride \(s) padding \(p)")
+            #expect(cols.shape == [shape[0], (shape[2] + 2 * p.0 - k.0) / s.0 + 1, (shape[3] + 2 * p.1 - k.1) / s.1 + 1, shape[1] * k.0 * k.1])
+            // Float takes the same kernel at its own width.
+            let xf = Tensor<Float>(shape: shape, scalars: x.scalars.map(Float.init))
+            #expect(xf.slidingWindows2d(kernel: k, stride: s, padding: p).scalars == cols.scalars.map(Float.init))
+        }
+        // A strided view is read as the values it shows.
+        let base = T.normal([2, 5, 4, 3], generator: g), view = base.permuted([0, 3, 2, 1])
+        #expect(view.slidingWindows2d(kernel: (2, 2), stride: (1, 1), padding: (1, 0)).scalars
+                == view.contiguous().slidingWindows2d(kernel: (2, 2), stride: (1, 1), padding: (1, 0)).scalars)
+    }
+
+    @Test func foldSumsEveryWindowBackInWindowOrder() {
+        for (shape, k, s, p) in Self.geometries {
+            let src = windowSources(shape, k, s, p)
+            let cols = T.normal([src.count], generator: g)
+            var want = [Double](repeating: 0, count: shape.reduce(1, *))
+            for (i, o) in src.enumerated() { if let o { want[o] += cols.scalars[i] } }
+            let x = T.normal(shape, generator: g)
+            let colShape = x.slidingWindows2d(kernel: k, stride: s, padding: p).shape
+            let folded = cols.reshaped(colShape).foldedWindows2d(imageShape: shape, kernel: k, stride: s, padding: p)
+            #expect(folded.scalars == want, "\(shape) kernel \(k) stride \(s) padding \(p)")
+            // The adjoint identity ⟨unfold x, y⟩ = ⟨x, fold y⟩.
+            let lhs = (x.slidingWindows2d(kernel: k, stride: s, padding: p) * cols.reshaped(colShape)).sum().item
+            let rhs = (x * folded).sum().item
+            #expect(Swift.abs(lhs - rhs) <= 1e-12 * Swift.max(1, Swift.abs(lhs)))
+        }
+    }
+
+    @Test func windowsPassGradcheck() {
+        for (shape, k, s, p) in Self.geometries.prefix(6) {
+            let colShape = T.zeros(shape).slidingWindows2d(kernel: k, stride: s, padding: p).shape
+            let unfold: ([T]) -> T = { $0[0].slidingWindows2d(kernel: k, stride: s, padding: p).tanh() }
+            let fold: ([T]) -> T = { $0[0].foldedWindows2d(imageShape: shape, kernel: k, stride: s, padding: p).tanh() }
+            for (name, f, input) in [("unfold", unfold, T.normal(shape, generator: g)), ("fold", fold, T.normal(colShape, generator: g))] {
+                let r = gradcheck(f, at: [input])
+                #expect(r.passed, "\(name) \(shape) kernel \(k): \(r)")
+                let r2 = gradgradcheck(f, at: [input])
+                #expect(r2.passed, "\(name) \(shape) kernel \(k), second derivatives: \(r2)")
+            }
+        }
+    }
+
+    /// Max pooling written out: the maximum of each window in row-major order (NaN wins).
+    func naiveMaxPool(_ x: T, _ k: (Int, Int), _ s: (Int, Int)) -> [Double] {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let oh = (h - k.0) / s.0 + 1, ow = (w - k.1) / s.1 + 1
+        var out: [Double] = []
+        for p in 0..<(n * c) { for i in 0..<oh { for j in 0..<ow {
+            var m = x.scalars[(p * h + i * s.0) * w + j * s.1]
+            for di in 0..<k.0 { for dj in 0..<k.1 {
+                let v = x.scalars[(p * h + i * s.0 + di) * w + j * s.1 + dj]
+                if v > m || v.isNaN { m = v }
+            } }
+            out.append(m)
+        } } }
+        return out
+    }
+
+    @Test func maxPoolingMatchesItsDefinition() {
+        for (shape, k, s) in [([2, 3, 6, 7], (2, 2), (2, 2)), ([1, 2, 6, 7], (3, 3), (1, 1)), ([2, 1, 5, 8], (2, 3), (1, 2)), ([1, 1, 4, 4], (4, 4), (4, 4))] {
+            let x = T.normal(shape, generator: g)
+            let y = maxPool2d(x, kernel: k, stride: s)
+            #expect(y.scalars == naiveMaxPool(x, k, s), "\(shape) kernel \(k) stride \(s)")
+            let xf = Tensor<Float>(shape: shape, scalars: x.scalars.map(Float.init))
+            #expect(maxPool2d(xf, kernel: k, stride: s).scalars == y.scalars.map(Float.init))
+            // Overlapping windows: gradients by central differences (no ties in normal samples),
+            // and the second derivative, which is zero, by the recorded backward.
+            let f: ([T]) -> T = { maxPool2d($0[0], kernel: k, stride: s) * maxPool2d($0[0], kernel: k, stride: s) }
+            let r = gradcheck(f, at: [x])
+            #expect(r.passed, "\(shape) kernel \(k) stride \(s): \(r)")
+            let r2 = gradgradcheck(f, at: [x])
+            #expect(r2.passed, "\(shape) kernel \(k) stride \(s), second derivatives: \(r2)")
+        }
+    }
+
+    @Test func tiedMaximaShareTheGradientAndNaNWins() {
+        // Every window of a constant image is all ties: each element gets its windows' shares.
+        let x = T(repeating: 2, shape: [1, 1, 3, 4]).requiringGrad()
+        maxPool2d(x, kernel: (2, 2), stride: (1, 1)).sum().backward()
+        // Windows covering each element (2 × 3 windows of 4 elements), a quarter each.
+        let covers: [Double] = [1, 2, 2, 1, 2, 4, 4, 2, 1, 2, 2, 1]
+        #expect(x.grad!.scalars == covers.map { $0 / 4 })
+        // Two of four tied in one window: halves.
+        let t = T(shape: [1, 1, 2, 2], scalars: [1, 3, 3, 0]).requiringGrad()
+        (maxPool2d(t, kernel: (2, 2)) * 6).sum().backward()
+        #expect(t.grad!.scalars == [0, 3, 3, 0])
+        // A NaN is its window's maximum; that window's gradient is NaN, the other window's is not.
+        let nanInput = T(shape: [1, 1, 2, 4], scalars: [1, .nan, 5, 2, 0, 3, 4, 7]).requiringGrad()
+        let y = maxPool2d(nanInput, kernel: (2, 2))
+        #expect(y.scalars[0].isNaN && y.scalars[1] == 7)
+        y.sum().backward()
+        let gr = nanInput.grad!.scalars
+        #expect([gr[0], gr[1], gr[4], gr[5]].allSatisfy { $0.isNaN })
+        #expect([gr[2], gr[3], gr[6], gr[7]] == [0, 0, 0, 1])
+    }
+
+    @Test func emptyBatchesAndOneByOneImages() {
+        let empty = T.zeros([0, 2, 5, 5])
+        #expect(empty.slidingWindows2d(kernel: (3, 3), stride: (1, 1)).shape == [0, 3, 3, 18])
+        #expect(maxPool2d(empty, kernel: (2, 2)).shape == [0, 2, 2, 2])
+        let one = T(shape: [1, 1, 1, 1], scalars: [4]).requiringGrad()
+        let cols = one.slidingWindows2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1))
+        #expect(cols.scalars == [0, 0, 0, 0, 4, 0, 0, 0, 0])
+        (cols * T(shape: [1, 1, 1, 9], scalars: (1...9).map(Double.init))).sum().backward()
+        #expect(one.grad!.scalars == [5])
+    }
+}
