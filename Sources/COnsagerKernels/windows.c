@@ -138,22 +138,105 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
 // row-major order and NaN wins, as `max` does. Its gradient goes to the elements equal to the
 // maximum, each g·(1/count), the others g·(0/count) (so a NaN maximum, equal to nothing, passes
 // NaN to all of its window, as `max` does).
-#define DEFINE_MAXPOOL(T, S)                                                                       \
-    static void S##_maxpool_task(void *ctx, long p) {                                              \
+// Columns: cols [n, c·kh·kw, oh·ow], torch.nn.functional.unfold's layout, in which a
+// convolution is one product per image, weight [o, c·kh·kw] · cols, already in [o, oh, ow] order.
+// A row holds one kernel element (ch, di, dj) at every window, so with stride 1 it is a run of
+// each image row, copied (and folded back) as contiguous runs. A task is one (image, channel)
+// plane: its kh·kw rows of cols.
+static void window_span(const win_job *j, long dj, long *lo, long *hi) {
+    // Windows jj whose column jj·sw + dj − pw falls inside the image: lo ≤ jj < hi.
+    long first = j->pw - dj > 0 ? (j->pw - dj + j->sw - 1) / j->sw : 0;
+    long last = j->w - 1 + j->pw - dj;
+    long end = last < 0 ? 0 : last / j->sw + 1;
+    *lo = first < j->ow ? first : j->ow;
+    *hi = end < j->ow ? end : j->ow;
+    if (*hi < *lo) *hi = *lo;
+}
+
+#define DEFINE_COLUMNS(T, S)                                                                       \
+    static void S##_unfold_cols_task(void *ctx, long t) {                                          \
         const win_job *j = (const win_job *)ctx;                                                   \
-        const T *x = (const T *)j->src + p * j->h * j->w;                                          \
-        T *y = (T *)j->dst + p * j->oh * j->ow;                                                    \
+        long P = j->oh * j->ow;                                                                    \
+        const T *plane = (const T *)j->src + t * j->h * j->w;                                      \
+        T *d = (T *)j->dst + t * j->kh * j->kw * P;                                                \
+        for (long di = 0; di < j->kh; di++)                                                        \
+            for (long dj = 0; dj < j->kw; dj++, d += P) {                                          \
+                long lo, hi;                                                                       \
+                window_span(j, dj, &lo, &hi);                                                      \
+                for (long i = 0; i < j->oh; i++) {                                                 \
+                    T *o = d + i * j->ow;                                                          \
+                    long r = i * j->sh + di - j->ph;                                               \
+                    if (r < 0 || r >= j->h) { memset(o, 0, sizeof(T) * (size_t)j->ow); continue; } \
+                    const T *src = plane + r * j->w + dj - j->pw;                                  \
+                    for (long jj = 0; jj < lo; jj++) o[jj] = 0;                                    \
+                    if (j->sw == 1) for (long jj = lo; jj < hi; jj++) o[jj] = src[jj];             \
+                    else for (long jj = lo; jj < hi; jj++) o[jj] = src[jj * j->sw];                \
+                    for (long jj = hi; jj < j->ow; jj++) o[jj] = 0;                                \
+                }                                                                                  \
+            }                                                                                      \
+    }                                                                                              \
+    void onsager_unfold2d_columns_##S(const T *x, long n, long c, long h, long w, long kh, long kw, long sh, \
+                                      long sw, long ph, long pw, T *cols) {                         \
+        win_job j;                                                                                 \
+        win_init(&j, x, cols, n, c, h, w, kh, kw, sh, sw, ph, pw);                                 \
+        if (j.oh <= 0 || j.ow <= 0 || n == 0 || c == 0) return;                                    \
+        onsager_parallel_for(n * c, S##_unfold_cols_task, &j);                                     \
+    }                                                                                              \
+    /* A pixel's sum runs over its kernel elements (di, dj) in row-major order. */                 \
+    static void S##_fold_cols_task(void *ctx, long t) {                                            \
+        const win_job *j = (const win_job *)ctx;                                                   \
+        long P = j->oh * j->ow;                                                                    \
+        T *plane = (T *)j->dst + t * j->h * j->w;                                                  \
+        const T *s = (const T *)j->src + t * j->kh * j->kw * P;                                    \
+        memset(plane, 0, sizeof(T) * (size_t)(j->h * j->w));                                       \
+        for (long di = 0; di < j->kh; di++)                                                        \
+            for (long dj = 0; dj < j->kw; dj++, s += P) {                                          \
+                long lo, hi;                                                                       \
+                window_span(j, dj, &lo, &hi);                                                      \
+                for (long i = 0; i < j->oh; i++) {                                                 \
+                    long r = i * j->sh + di - j->ph;                                               \
+                    if (r < 0 || r >= j->h) continue;                                              \
+                    T *dst = plane + r * j->w + dj - j->pw;                                        \
+                    const T *row = s + i * j->ow;                                                  \
+                    if (j->sw == 1) for (long jj = lo; jj < hi; jj++) dst[jj] += row[jj];          \
+                    else for (long jj = lo; jj < hi; jj++) dst[jj * j->sw] += row[jj];             \
+                }                                                                                  \
+            }                                                                                      \
+    }                                                                                              \
+    void onsager_fold2d_columns_##S(const T *cols, long n, long c, long h, long w, long kh, long kw, long sh, \
+                                    long sw, long ph, long pw, T *x) {                              \
+        win_job j;                                                                                 \
+        win_init(&j, cols, x, n, c, h, w, kh, kw, sh, sw, ph, pw);                                 \
+        if (n == 0 || c == 0 || h == 0 || w == 0) return;                                          \
+        if (j.oh <= 0 || j.ow <= 0) { memset(x, 0, sizeof(T) * (size_t)(n * c * h * w)); return; } \
+        onsager_parallel_for(n * c, S##_fold_cols_task, &j);                                       \
+    }
+
+// The common pooling windows (2 × 2, 3 × 3) get copies of the loops compiled for their size.
+#define SIZE_DISPATCH(CALL, kh, kw)                                                                \
+    if (kh == 2 && kw == 2) CALL(2, 2);                                                            \
+    else if (kh == 3 && kw == 3) CALL(3, 3);                                                       \
+    else CALL(kh, kw);
+
+#define DEFINE_MAXPOOL(T, S)                                                                       \
+    static inline __attribute__((always_inline)) void S##_maxpool_plane(const win_job *j, const T *x, T *y, long kh, long kw) { \
         for (long i = 0; i < j->oh; i++)                                                           \
             for (long jj = 0; jj < j->ow; jj++) {                                                  \
                 const T *wnd = x + i * j->sh * j->w + jj * j->sw;                                  \
                 T acc = wnd[0];                                                                    \
-                for (long di = 0; di < j->kh; di++)                                                \
-                    for (long dj = 0; dj < j->kw; dj++) {                                          \
+                for (long di = 0; di < kh; di++)                                                   \
+                    for (long dj = 0; dj < kw; dj++) {                                             \
                         T v = wnd[di * j->w + dj];                                                 \
                         acc = (v > acc || v != v) ? v : acc;                                       \
                     }                                                                              \
                 y[i * j->ow + jj] = acc;                                                           \
             }                                                                                      \
+    }                                                                                              \
+    static void S##_maxpool_task(void *ctx, long p) {                                              \
+        const win_job *j = (const win_job *)ctx;                                                   \
+        const T *x = (const T *)j->src + p * j->h * j->w;                                          \
+        T *y = (T *)j->dst + p * j->oh * j->ow;                                                    \
+        SIZE_DISPATCH(S##_MAXPOOL_PLANE, j->kh, j->kw)                                             \
     }                                                                                              \
     void onsager_maxpool2d_##S(const T *x, long planes, long h, long w, long kh, long kw, long sh, long sw, T *y) { \
         win_job j;                                                                                 \
@@ -162,23 +245,36 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
         onsager_parallel_for(planes, S##_maxpool_task, &j);                                        \
     }                                                                                              \
     typedef struct { win_job w; const T *x, *y; } S##_route_job;                                   \
+    /* A window's share: 1/count for its maxima, 0/count for the rest (NaN when none is). */      \
+    static inline __attribute__((always_inline)) void S##_shares(const T *wnd, long w, T m, long kh, long kw, T *tied, T *other) { \
+        T count = 0;                                                                               \
+        for (long di = 0; di < kh; di++)                                                           \
+            for (long dj = 0; dj < kw; dj++) count += wnd[di * w + dj] == m ? (T)1 : (T)0;         \
+        *tied = (T)1 / count;                                                                      \
+        *other = (T)0 / count;                                                                     \
+    }                                                                                              \
+    static inline __attribute__((always_inline)) void S##_route_plane(const win_job *j, const T *x, const T *y, const T *g, T *dx, \
+                                                                       long kh, long kw) {          \
+        memset(dx, 0, sizeof(T) * (size_t)(j->h * j->w));                                          \
+        for (long i = 0; i < j->oh; i++)                                                           \
+            for (long jj = 0; jj < j->ow; jj++) {                                                  \
+                long off = i * j->sh * j->w + jj * j->sw, o = i * j->ow + jj;                      \
+                const T *wnd = x + off;                                                            \
+                T *dw = dx + off, m = y[o], tied, other;                                           \
+                S##_shares(wnd, j->w, m, kh, kw, &tied, &other);                                   \
+                tied = g[o] * tied;                                                                \
+                other = g[o] * other;                                                              \
+                for (long di = 0; di < kh; di++)                                                   \
+                    for (long dj = 0; dj < kw; dj++) dw[di * j->w + dj] += wnd[di * j->w + dj] == m ? tied : other; \
+            }                                                                                      \
+    }                                                                                              \
     static void S##_route_task(void *ctx, long p) {                                                \
         const S##_route_job *r = (const S##_route_job *)ctx;                                       \
         const win_job *j = &r->w;                                                                  \
         long hw = j->h * j->w, ohw = j->oh * j->ow;                                                \
         const T *x = r->x + p * hw, *y = r->y + p * ohw, *g = (const T *)j->src + p * ohw;         \
         T *dx = (T *)j->dst + p * hw;                                                              \
-        memset(dx, 0, sizeof(T) * (size_t)hw);                                                     \
-        for (long o = 0; o < ohw; o++) {                                                           \
-            const T *wnd = x + (o / j->ow) * j->sh * j->w + (o % j->ow) * j->sw;                    \
-            T *dw = dx + (wnd - x), m = y[o], count = 0;                                           \
-            for (long di = 0; di < j->kh; di++)                                                    \
-                for (long dj = 0; dj < j->kw; dj++) count += wnd[di * j->w + dj] == m ? (T)1 : (T)0; \
-            T tied = g[o] * ((T)1 / count), other = g[o] * ((T)0 / count);                         \
-            for (long di = 0; di < j->kh; di++)                                                    \
-                for (long dj = 0; dj < j->kw; dj++)                                                \
-                    dw[di * j->w + dj] += wnd[di * j->w + dj] == m ? tied : other;                 \
-        }                                                                                          \
+        SIZE_DISPATCH(S##_ROUTE_PLANE, j->kh, j->kw)                                               \
     }                                                                                              \
     void onsager_maxpool2d_route_##S(const T *x, const T *y, const T *g, long planes, long h, long w, long kh, \
                                      long kw, long sh, long sw, T *dx) {                            \
@@ -187,24 +283,27 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
         if (planes == 0 || h == 0 || w == 0) return;                                               \
         onsager_parallel_for(planes, S##_route_task, &r);                                          \
     }                                                                                              \
+    static inline __attribute__((always_inline)) void S##_gather_plane(const win_job *j, const T *x, const T *y, const T *gg, T *out, \
+                                                                        long kh, long kw) {         \
+        for (long i = 0; i < j->oh; i++)                                                           \
+            for (long jj = 0; jj < j->ow; jj++) {                                                  \
+                long off = i * j->sh * j->w + jj * j->sw, o = i * j->ow + jj;                      \
+                const T *wnd = x + off, *gw = gg + off;                                            \
+                T m = y[o], acc = 0, tied, other;                                                  \
+                S##_shares(wnd, j->w, m, kh, kw, &tied, &other);                                   \
+                for (long di = 0; di < kh; di++)                                                   \
+                    for (long dj = 0; dj < kw; dj++)                                               \
+                        acc += gw[di * j->w + dj] * (wnd[di * j->w + dj] == m ? tied : other);     \
+                out[o] = acc;                                                                      \
+            }                                                                                      \
+    }                                                                                              \
     static void S##_gather_task(void *ctx, long p) {                                               \
         const S##_route_job *r = (const S##_route_job *)ctx;                                       \
         const win_job *j = &r->w;                                                                  \
         long hw = j->h * j->w, ohw = j->oh * j->ow;                                                \
         const T *x = r->x + p * hw, *y = r->y + p * ohw, *gg = (const T *)j->src + p * hw;         \
         T *out = (T *)j->dst + p * ohw;                                                            \
-        for (long o = 0; o < ohw; o++) {                                                           \
-            long off = (o / j->ow) * j->sh * j->w + (o % j->ow) * j->sw;                           \
-            const T *wnd = x + off, *gw = gg + off;                                                \
-            T m = y[o], count = 0, acc = 0;                                                        \
-            for (long di = 0; di < j->kh; di++)                                                    \
-                for (long dj = 0; dj < j->kw; dj++) count += wnd[di * j->w + dj] == m ? (T)1 : (T)0; \
-            T tied = (T)1 / count, other = (T)0 / count;                                           \
-            for (long di = 0; di < j->kh; di++)                                                    \
-                for (long dj = 0; dj < j->kw; dj++)                                                \
-                    acc += gw[di * j->w + dj] * (wnd[di * j->w + dj] == m ? tied : other);         \
-            out[o] = acc;                                                                          \
-        }                                                                                          \
+        SIZE_DISPATCH(S##_GATHER_PLANE, j->kh, j->kw)                                              \
     }                                                                                              \
     void onsager_maxpool2d_gather_##S(const T *x, const T *y, const T *gg, long planes, long h, long w, long kh, \
                                       long kw, long sh, long sw, T *out) {                          \
@@ -222,5 +321,13 @@ DEFINE_UNFOLD(double, f64)
 #define f64_FOLD_PART(KW) f64_fold_part_w(j, b, ch0, ch1, KW)
 DEFINE_FOLD(float, f32)
 DEFINE_FOLD(double, f64)
+#define f32_MAXPOOL_PLANE(KH, KW) f32_maxpool_plane(j, x, y, KH, KW)
+#define f64_MAXPOOL_PLANE(KH, KW) f64_maxpool_plane(j, x, y, KH, KW)
+#define f32_ROUTE_PLANE(KH, KW) f32_route_plane(j, x, y, g, dx, KH, KW)
+#define f64_ROUTE_PLANE(KH, KW) f64_route_plane(j, x, y, g, dx, KH, KW)
+#define f32_GATHER_PLANE(KH, KW) f32_gather_plane(j, x, y, gg, out, KH, KW)
+#define f64_GATHER_PLANE(KH, KW) f64_gather_plane(j, x, y, gg, out, KH, KW)
+DEFINE_COLUMNS(float, f32)
+DEFINE_COLUMNS(double, f64)
 DEFINE_MAXPOOL(float, f32)
 DEFINE_MAXPOOL(double, f64)

@@ -147,4 +147,70 @@ import Testing
         (cols * T(shape: [1, 1, 1, 9], scalars: (1...9).map(Double.init))).sum().backward()
         #expect(one.grad!.scalars == [5])
     }
+
+    @Test func columnsAreTheWindowsTransposed() {
+        for (shape, k, s, p) in Self.geometries {
+            let x = T.normal(shape, generator: g)
+            let rows = x.slidingWindows2d(kernel: k, stride: s, padding: p)
+            let cols = unfold2d(x, kernel: k, stride: s, padding: p)
+            let (n, oh, ow, ckk) = (rows.shape[0], rows.shape[1], rows.shape[2], rows.shape[3])
+            #expect(cols.shape == [n, ckk, oh * ow])
+            #expect(cols.scalars == rows.reshaped([n, oh * ow, ckk]).transposed(1, 2).contiguous().scalars,
+                    "\(shape) kernel \(k) stride \(s) padding \(p)")
+            let xf = Tensor<Float>(shape: shape, scalars: x.scalars.map(Float.init))
+            #expect(unfold2d(xf, kernel: k, stride: s, padding: p).scalars == cols.scalars.map(Float.init))
+        }
+    }
+
+    @Test func foldingColumnsSumsEachPixelsWindows() {
+        for (shape, k, s, p) in Self.geometries {
+            let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+            let oh = (h + 2 * p.0 - k.0) / s.0 + 1, ow = (w + 2 * p.1 - k.1) / s.1 + 1
+            let cols = T.normal([n, c * k.0 * k.1, oh * ow], generator: g)
+            // Each pixel's terms in kernel-element order: one window per (di, dj) at most.
+            var want = [Double](repeating: 0, count: n * c * h * w)
+            for b in 0..<n { for ch in 0..<c { for di in 0..<k.0 { for dj in 0..<k.1 { for i in 0..<oh { for j in 0..<ow {
+                let r = i * s.0 + di - p.0, q = j * s.1 + dj - p.1
+                guard r >= 0 && r < h && q >= 0 && q < w else { continue }
+                want[((b * c + ch) * h + r) * w + q] += cols.scalars[((b * c + ch) * k.0 * k.1 + di * k.1 + dj) * oh * ow + i * ow + j]
+            } } } } } }
+            let folded = fold2d(cols, outputSize: (h, w), kernel: k, stride: s, padding: p)
+            #expect(folded.shape == shape && folded.scalars == want, "\(shape) kernel \(k) stride \(s) padding \(p)")
+            let x = T.normal(shape, generator: g)
+            let lhs = (unfold2d(x, kernel: k, stride: s, padding: p) * cols).sum().item, rhs = (x * folded).sum().item
+            #expect(Swift.abs(lhs - rhs) <= 1e-12 * Swift.max(1, Swift.abs(lhs)))
+        }
+    }
+
+    @Test func columnsPassGradcheck() {
+        for (shape, k, s, p) in Self.geometries.prefix(6) {
+            let (h, w) = (shape[2], shape[3])
+            let colShape = unfold2d(T.zeros(shape), kernel: k, stride: s, padding: p).shape
+            let unfold: ([T]) -> T = { unfold2d($0[0], kernel: k, stride: s, padding: p).tanh() }
+            let fold: ([T]) -> T = { fold2d($0[0], outputSize: (h, w), kernel: k, stride: s, padding: p).tanh() }
+            for (name, f, input) in [("unfold2d", unfold, T.normal(shape, generator: g)), ("fold2d", fold, T.normal(colShape, generator: g))] {
+                let r = gradcheck(f, at: [input])
+                #expect(r.passed, "\(name) \(shape) kernel \(k): \(r)")
+                let r2 = gradgradcheck(f, at: [input])
+                #expect(r2.passed, "\(name) \(shape) kernel \(k), second derivatives: \(r2)")
+            }
+        }
+    }
+
+    /// Reductions over axes in several runs (a per-channel bias's gradient over N and L) go run by
+    /// run; the values are those of the sum and maximum written out.
+    @Test func reductionsOverSeparatedAxes() {
+        let x = T.normal([3, 4, 5, 2], generator: g)
+        let s = x.sum(axes: [0, 2]), m = x.max(axes: [0, 2, 3])
+        #expect(s.shape == [4, 2] && m.shape == [4])
+        for c in 0..<4 {
+            var mx = -Double.infinity
+            for l in 0..<2 {
+                var acc = 0.0
+                for b in 0..<3 { for i in 0..<5 { acc += x[index: [b, c, i, l]]; mx = Swift.max(mx, x[index: [b, c, i, l]]) } }
+                #expect(Swift.abs(s[index: [c, l]] - acc) < 1e-12)
+            }
+            #expect(m[index: [c]] == mx)
+        }
+    }
 }

@@ -168,6 +168,17 @@ void onsager_fold2d_f32(const float *cols, long n, long c, long h, long w, long 
                         long ph, long pw, float *x);
 void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                         long ph, long pw, double *x);
+/// The same windows as columns, cols [n, c·kh·kw, oh·ow] (`torch.nn.functional.unfold`'s layout):
+/// row (ch, di, dj) holds that kernel element of every window.
+void onsager_unfold2d_columns_f32(const float *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                                  long ph, long pw, float *cols);
+void onsager_unfold2d_columns_f64(const double *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                                  long ph, long pw, double *cols);
+/// The adjoint of the columns' unfold (`torch.nn.functional.fold`). Overwrites x.
+void onsager_fold2d_columns_f32(const float *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                                long ph, long pw, float *x);
+void onsager_fold2d_columns_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
+                                long ph, long pw, double *x);
 /// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; NaN wins, as `max`).
 void onsager_maxpool2d_f32(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw, float *y);
 void onsager_maxpool2d_f64(const double *x, long planes, long h, long w, long kh, long kw, long sh, long sw, double *y);

@@ -197,6 +197,20 @@ extension TensorScalar {
         else { requireDouble(); onsager_fold2d_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
     }
 
+    /// cols [n, c·kh·kw, oh·ow] = the windows of x [n, c, h, w] as columns (torch's unfold layout).
+    @inline(__always)
+    package static func kernelUnfold2dColumns(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ cols: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_unfold2d_columns_f32(f32(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(cols)) }
+        else { requireDouble(); onsager_unfold2d_columns_f64(f64(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(cols)) }
+    }
+
+    /// x [n, c, h, w] = the columns of cols summed back where they were read (their unfold's adjoint).
+    @inline(__always)
+    package static func kernelFold2dColumns(_ cols: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ x: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_fold2d_columns_f32(f32(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(x)) }
+        else { requireDouble(); onsager_fold2d_columns_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
+    }
+
     /// y [planes, oh, ow] = the windows' maxima of x [planes, h, w] (`g.n` planes; no padding).
     @inline(__always)
     package static func kernelMaxPool2d(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ y: UnsafeMutablePointer<Self>) {

@@ -109,25 +109,25 @@ extension Tensor {
 
     /// Reduces over `axes` (sorted, unique); the result has the keep-dims shape.
     func reduceKernel(_ op: onsager_reduce_op, axes: [Int]) -> Tensor {
+        if !axes.isEmpty && axes.last! - axes.first! + 1 != axes.count {
+            // Axes in several runs ([N, C, L] over N and L, a bias's gradient): the innermost run
+            // first, then the rest of its result, each a plain pass, instead of a transposed copy
+            // of the whole input.
+            var start = axes.count - 1
+            while start > 0 && axes[start - 1] == axes[start] - 1 { start -= 1 }
+            return reduceKernel(op, axes: Array(axes[start...])).reduceKernel(op, axes: Array(axes[..<start]))
+        }
         var keepShape = shape
         for a in axes { keepShape[a] = 1 }
         let out = Tensor(uninitializedShape: keepShape)
         if out.scalarCount == 0 { return out }
-        let isRun = axes.isEmpty || axes.last! - axes.first! + 1 == axes.count
-        if isRun {
-            let x = contiguousValue()
-            let first = axes.first ?? rank, last = axes.last ?? rank - 1
-            var outer = 1, r = 1, inner = 1
-            for (d, n) in shape.enumerated() {
-                if d < first { outer &*= n } else if d > last { inner &*= n } else { r &*= n }
-            }
-            Scalar.kernelReduce(kop(op), x.basePointer, out.storage.base, outer, r, inner)
-        } else {
-            let kept = (0..<rank).filter { !axes.contains($0) }
-            let x = permutedView(kept + axes).materialized()
-            let r = Shape.count(axes.map { shape[$0] })
-            Scalar.kernelReduce(kop(op), x.basePointer, out.storage.base, out.scalarCount, r, 1)
+        let x = contiguousValue()
+        let first = axes.first ?? rank, last = axes.last ?? rank - 1
+        var outer = 1, r = 1, inner = 1
+        for (d, n) in shape.enumerated() {
+            if d < first { outer &*= n } else if d > last { inner &*= n } else { r &*= n }
         }
+        Scalar.kernelReduce(kop(op), x.basePointer, out.storage.base, outer, r, inner)
         return out
     }
 

@@ -1,7 +1,8 @@
 // Sliding windows over the last two dimensions of [N, C, H, W] images, the one primitive behind
-// convolution and average pooling: a kernel that copies each window into a row (padding read as
-// zeros) and its adjoint that sums the rows back, each the other's gradient, so second
-// derivatives come for free. Max pooling has kernels of its own (windows.c), so that a pooled
+// convolution and average pooling: kernels that copy each window into a row (`slidingWindows2d`,
+// average pooling's layout) or a column (`unfold2d`, convolution's), padding read as zeros, and
+// their adjoints that sum them back, each pair the other's gradient, so second derivatives come
+// for free. Max pooling has kernels of its own (windows.c), so that a pooled
 // layer never materialises its windows.
 extension Tensor {
     /// `self` [N, C, H, W] with `padding` zeros added on each side of H and W.
@@ -81,17 +82,62 @@ extension Tensor {
     }
 }
 
+/// The kernel-sized windows of `x` [N, C, H, W] (zero-padded by `padding`) as columns,
+/// [N, C·kh·kw, OH·OW]: row (c, i, j) holds that element of every window, windows in row-major
+/// order — `torch.nn.functional.unfold`. A convolution is then one product per image,
+/// weight [O, C·kh·kw] · columns. Its gradient is `fold2d`, the adjoint.
+@_specialize(where S == Float) @_specialize(where S == Double)
+public func unfold2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int) = (1, 1),
+                                      padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
+    check(x.rank == 4, "unfold2d: input must be [N, C, H, W], got \(x.shape)")
+    let g = Tensor<S>.windowGeometry("unfold2d", x.shape, kernel, stride, padding)
+    let (oh, ow) = Tensor<S>.windowCounts(g)
+    let xv = x.contiguousValue()
+    let out = Tensor<S>(uninitializedShape: [g.n, g.c * g.kh * g.kw, oh * ow])
+    if out.scalarCount > 0 { withExtendedLifetime(xv) { S.kernelUnfold2dColumns(xv.basePointer, g, out.storage.base) } }
+    guard Tensor<S>.tracks(x) else { return out }
+    let size = (x.shape[2], x.shape[3])
+    return out.attaching("unfold2d", x) { grad in fold2d(grad, outputSize: size, kernel: kernel, stride: stride, padding: padding) }
+}
+
+/// The adjoint of `unfold2d` (`torch.nn.functional.fold`): `columns` [N, C·kh·kw, L] holds the
+/// windows of images of `outputSize` as columns; each is added back where its window was read
+/// (what falls on the padding is dropped), giving [N, C, H, W]. L must be the number of windows.
+@_specialize(where S == Float) @_specialize(where S == Double)
+public func fold2d<S: TensorScalar>(_ columns: Tensor<S>, outputSize: (height: Int, width: Int), kernel: (height: Int, width: Int),
+                                    stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
+    check(columns.rank == 3, "fold2d: columns must be [N, C·kh·kw, L], got \(columns.shape)")
+    let kk = kernel.height * kernel.width
+    check(kk > 0 && columns.shape[1] % kk == 0,
+          "fold2d: columns \(columns.shape) do not hold whole kernels of \(kernel.height)×\(kernel.width) in dimension 1")
+    let imageShape = [columns.shape[0], columns.shape[1] / kk, outputSize.height, outputSize.width]
+    let g = Tensor<S>.windowGeometry("fold2d", imageShape, kernel, stride, padding)
+    let (oh, ow) = Tensor<S>.windowCounts(g)
+    check(columns.shape[2] == oh * ow,
+          "fold2d: images of \(outputSize.height)×\(outputSize.width) (kernel \(kernel), stride \(stride), padding \(padding)) have \(oh * ow) windows, but columns \(columns.shape) hold \(columns.shape[2])")
+    let cv = columns.contiguousValue()
+    let out = Tensor<S>(uninitializedShape: imageShape)
+    if out.scalarCount > 0 { withExtendedLifetime(cv) { S.kernelFold2dColumns(cv.basePointer, g, out.storage.base) } }
+    guard Tensor<S>.tracks(columns) else { return out }
+    return out.attaching("fold2d", columns) { grad in unfold2d(grad, kernel: kernel, stride: stride, padding: padding) }
+}
+
 /// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) of `x` [N, C, H, W] with
-/// `weight` [O, C, kh, kw] and optional `bias` [O]: the windows times the weight rows on the GEMM.
+/// `weight` [O, C, kh, kw] and optional `bias` [O]: per image, the weight rows times the windows
+/// as columns (`unfold2d`), which gives [O, OH, OW] in place, on the GEMM.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func conv2d<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil,
                                     stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
     check(weight.rank == 4, "conv2d: weight must be [out, in, kh, kw], got \(weight.shape)")
     check(x.rank == 4 && x.shape[1] == weight.shape[1], "conv2d: input \(x.shape) does not have the weight's \(weight.shape[1]) channels (weight \(weight.shape))")
-    let windows = x.slidingWindows2d(kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding)
-    let (n, oh, ow) = (windows.shape[0], windows.shape[1], windows.shape[2])
-    let y = linear(windows.reshaped([n * oh * ow, -1]), weight: weight.reshaped([weight.shape[0], -1]), bias: bias)
-    return y.reshaped([n, oh, ow, weight.shape[0]]).permuted([0, 3, 1, 2]).contiguous()
+    let o = weight.shape[0]
+    if let bias { check(bias.shape == [o], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
+    let kernel = (weight.shape[2], weight.shape[3])
+    let columns = unfold2d(x, kernel: kernel, stride: stride, padding: padding)
+    let (oh, ow) = Tensor<S>.windowCounts(Tensor<S>.windowGeometry("conv2d", x.shape, kernel, stride, padding))
+    var y = matmul(weight.reshaped([o, -1]), columns)
+    if let bias { y = y + bias.reshaped([o, 1]) }
+    return y.reshaped([x.shape[0], o, oh, ow])
 }
 
 /// Max pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.max_pool2d`;
