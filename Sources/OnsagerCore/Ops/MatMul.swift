@@ -82,10 +82,7 @@ extension Tensor {
         let rsa = stA[a.rank - 2], csa = stA[a.rank - 1]
         let rsb = stB[b.rank - 2], csb = stB[b.rank - 1]
         let biasRow = bias?.contiguousValue()
-        var index = [Int](repeating: 0, count: batch.count)
-        for i in 0..<nb {
-            var oa = 0, ob = 0
-            for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
+        func product(_ i: Int, _ oa: Int, _ ob: Int) {
             if relu {
                 Scalar.kernelGEMMBiasReLU(m, n, k, 1, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb,
                                           biasRow.map { UnsafePointer($0.basePointer) }, out.storage.base + i * m * n, n)
@@ -95,6 +92,29 @@ extension Tensor {
             } else {
                 S_gemm(m, n, k, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, out.storage.base + i * m * n)
             }
+        }
+        let threads = Kernels.threadCount
+        if threads > 1 && nb >= 4 * threads {
+            // Many products (a convolution's images): each product whole on one thread, as pool
+            // tasks, rather than every small product split and joined. A product's bits do not
+            // depend on the threads that compute it, so neither do these.
+            Kernels.parallelFor(nb) { i in
+                var rest = i, oa = 0, ob = 0
+                for d in stride(from: batch.count - 1, through: 0, by: -1) {
+                    let index = rest % batch[d]
+                    rest /= batch[d]
+                    oa += index * sa[d]
+                    ob += index * sb[d]
+                }
+                product(i, oa, ob)
+            }
+            return out
+        }
+        var index = [Int](repeating: 0, count: batch.count)
+        for i in 0..<nb {
+            var oa = 0, ob = 0
+            for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
+            product(i, oa, ob)
             var d = batch.count - 1
             while d >= 0 {
                 index[d] += 1
