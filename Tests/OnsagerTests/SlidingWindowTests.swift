@@ -213,4 +213,66 @@ import Testing
             #expect(m[index: [c]] == mx)
         }
     }
+
+    /// conv2d runs image by image (conv2d.c); its value and gradients are those of the composed
+    /// expression on the same kernels, bit for bit, in Float and Double, with and without bias,
+    /// for every subset of tracked inputs; its recorded backward is that expression's.
+    @Test func convolutionEqualsItsComposedExpression() {
+        func check<S: TensorScalar>(_: S.Type, batch: Int) {
+            let gen = RandomGenerator(seed: 5)
+            for (xShape, wShape, s, p) in [([batch, 3, 7, 8], [4, 3, 3, 3], (1, 1), (1, 1)), ([batch, 2, 9, 6], [3, 2, 2, 3], (2, 1), (0, 2)),
+                                           ([batch, 1, 5, 5], [2, 1, 5, 5], (1, 1), (0, 0))] {
+                let x = Tensor<S>.normal(xShape, generator: gen), w = Tensor<S>.normal(wShape, generator: gen)
+                let b = Tensor<S>.normal([wShape[0]], generator: gen)
+                for (tx, tw, tb) in [(true, true, true), (true, false, false), (false, true, false), (false, false, true)] {
+                    let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
+                    let y = conv2d(xi, weight: wi, bias: bi, stride: s, padding: p)
+                    let columns = unfold2d(xi, kernel: (wShape[2], wShape[3]), stride: s, padding: p)
+                    let composed = (matmul(wi.reshaped([wShape[0], -1]), columns) + bi.reshaped([wShape[0], 1])).reshaped(y.shape)
+                    #expect(y.scalars == composed.scalars, "\(S.self) \(xShape) value")
+                    let seed = Tensor<S>.normal(y.shape, generator: gen)
+                    let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
+                    let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
+                    let reference = gradients(of: composed, wrt: tracked, seed: seed)
+                    for (f, r) in zip(fused, reference) {
+                        #expect(f.shape == r.shape)
+                        let scale = r.scalars.map { Double($0).magnitude }.max() ?? 1
+                        let err = zip(f.scalars, r.scalars).map { Double($0 - $1).magnitude }.max() ?? 0
+                        #expect(err <= scale * (S.self == Float.self ? 1e-5 : 1e-13), "\(S.self) \(xShape) tracked \((tx, tw, tb)): \(err)")
+                    }
+                    // The recorded backward (create graph) gives the same first gradients.
+                    let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
+                    for (f, r) in zip(fused, recorded) { #expect(f.scalars == r.scalars, "\(S.self) \(xShape) recorded backward") }
+                }
+            }
+        }
+        for batch in [1, 9] {
+            check(Float.self, batch: batch)
+            check(Double.self, batch: batch)
+        }
+    }
+
+    /// A second backward pass through a freed graph stops with the tape's message, also through
+    /// an op of three inputs (conv2d with a bias), whose freed node used to fail on an index.
+    @Test func secondBackwardThroughAConvolutionExplains() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let x = Tensor<Double>.ones([1, 1, 3, 3]), w = Tensor<Double>.ones([1, 1, 2, 2]).requiringGrad()
+            let y = conv2d(x, weight: w, bias: Tensor<Double>.zeros([1]).requiringGrad())
+            y.backward(seed: Tensor<Double>.ones(y.shape))
+            y.backward(seed: Tensor<Double>.ones(y.shape))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("already freed") && text.contains("retainGraph"), "\(text)")
+        }
+    }
+
+    /// Columns that do not fit the images they are folded into are refused with both shapes.
+    @Test func foldingMismatchedColumnsExplains() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = fold2d(Tensor<Float>.zeros([2, 9, 10]), outputSize: (5, 5), kernel: (3, 3))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("fold2d") && text.contains("9 windows") && text.contains("[2, 9, 10]"), "\(text)")
+        }
+    }
 }

@@ -179,6 +179,21 @@ void onsager_fold2d_columns_f32(const float *cols, long n, long c, long h, long 
                                 long ph, long pw, float *x);
 void onsager_fold2d_columns_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                                 long ph, long pw, double *x);
+// ---- convolution (conv2d.c) -----------------------------------------------------------------
+/// y [n, o, oh·ow] = w2 [o, c·kh·kw] · (each image's windows of x [n, c, h, w] as columns) + bias [o]
+/// (nullable) per output channel, one image at a time, its columns in a scratch buffer.
+/// Returns 0, or -1 when the scratch memory cannot be allocated.
+long onsager_conv2d_f32(const float *x, const float *w2, const float *bias, long n, long c, long h, long w, long o,
+                        long kh, long kw, long sh, long sw, long ph, long pw, float *y);
+long onsager_conv2d_f64(const double *x, const double *w2, const double *bias, long n, long c, long h, long w, long o,
+                        long kh, long kw, long sh, long sw, long ph, long pw, double *y);
+/// The convolution's gradients from g [n, o, oh·ow]: dx [n, c, h, w] (nullable) = each image's
+/// w2ᵀ · g folded back, and dw [n, o, c·kh·kw] (nullable) = each image's g · columnsᵀ, to be
+/// summed over n by the caller. Returns 0, or -1 when scratch memory cannot be allocated.
+long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g, long n, long c, long h, long w, long o,
+                                 long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw);
+long onsager_conv2d_backward_f64(const double *x, const double *w2, const double *g, long n, long c, long h, long w, long o,
+                                 long kh, long kw, long sh, long sw, long ph, long pw, double *dx, double *dw);
 /// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; NaN wins, as `max`).
 void onsager_maxpool2d_f32(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw, float *y);
 void onsager_maxpool2d_f64(const double *x, long planes, long h, long w, long kh, long kw, long sh, long sw, double *y);

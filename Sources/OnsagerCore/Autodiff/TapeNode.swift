@@ -89,7 +89,7 @@
 
     /// The node of input `k` (nil when that input is not recorded, or the graph was freed).
     @inline(__always) func input(_ k: Int) -> TapeNode? {
-        k == 0 ? firstInput : k == 1 ? secondInput : otherInputs[k - 2]
+        k == 0 ? firstInput : k == 1 ? secondInput : k - 2 < otherInputs.count ? otherInputs[k - 2] : nil
     }
 
     /// Cuts the links to the inputs (a backward pass freeing the graph).

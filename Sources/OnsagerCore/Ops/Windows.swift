@@ -122,24 +122,6 @@ public func fold2d<S: TensorScalar>(_ columns: Tensor<S>, outputSize: (height: I
     return out.attaching("fold2d", columns) { grad in unfold2d(grad, kernel: kernel, stride: stride, padding: padding) }
 }
 
-/// 2-D convolution (cross-correlation, as `torch.nn.functional.conv2d`) of `x` [N, C, H, W] with
-/// `weight` [O, C, kh, kw] and optional `bias` [O]: per image, the weight rows times the windows
-/// as columns (`unfold2d`), which gives [O, OH, OW] in place, on the GEMM.
-@_specialize(where S == Float) @_specialize(where S == Double)
-public func conv2d<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil,
-                                    stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
-    check(weight.rank == 4, "conv2d: weight must be [out, in, kh, kw], got \(weight.shape)")
-    check(x.rank == 4 && x.shape[1] == weight.shape[1], "conv2d: input \(x.shape) does not have the weight's \(weight.shape[1]) channels (weight \(weight.shape))")
-    let o = weight.shape[0]
-    if let bias { check(bias.shape == [o], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
-    let kernel = (weight.shape[2], weight.shape[3])
-    let columns = unfold2d(x, kernel: kernel, stride: stride, padding: padding)
-    let (oh, ow) = Tensor<S>.windowCounts(Tensor<S>.windowGeometry("conv2d", x.shape, kernel, stride, padding))
-    var y = matmul(weight.reshaped([o, -1]), columns)
-    if let bias { y = y + bias.reshaped([o, 1]) }
-    return y.reshaped([x.shape[0], o, oh, ow])
-}
-
 /// Max pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.max_pool2d`;
 /// stride defaults to the kernel). The gradient of a window is shared equally among tied maxima
 /// (PyTorch gives it all to one of them); a NaN in a window is its maximum, as with `max`.

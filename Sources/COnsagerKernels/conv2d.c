@@ -1,0 +1,79 @@
+// 2-D convolution one image at a time: the image's windows as columns (torch's unfold layout,
+// windows.c) into a scratch buffer that stays in cache, then weight [o, c·kh·kw] · columns, which
+// is the image's output [o, oh·ow] in place. Composed from the same kernels on whole tensors,
+// the columns of a batch (42 MB for 64 images of 32 × 26 × 26 under a 3 × 3 kernel) would go
+// to memory and back, once for the product and again for the weight's gradient.
+//
+// Each image's results are those of the same GEMM calls and window kernels on that image, so
+// they never depend on threads: with four or more images per thread, images go out as tasks
+// (each on one thread); with fewer, each image's product is split between the threads instead.
+#include "onsager_kernels.h"
+#include <stdlib.h>
+
+#define DEFINE_CONV(T, S, GEMM)                                                                    \
+    typedef struct {                                                                               \
+        const T *x, *w2, *bias, *g;                                                                \
+        T *y, *dx, *dw;                                                                            \
+        long c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P;                                           \
+        int failed;                                                                                \
+    } S##_conv_job;                                                                                \
+    static void S##_conv_forward_image(void *ctx, long b) {                                        \
+        S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P));                                \
+        if (!cols) { j->failed = 1; return; }                                                      \
+        onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
+                                     j->sh, j->sw, j->ph, j->pw, cols);                            \
+        T *y = j->y + b * j->o * j->P;                                                             \
+        GEMM(j->o, j->P, j->ckk, 1, j->w2, j->ckk, 1, cols, j->P, 1, 0, y, j->P);                  \
+        if (j->bias)                                                                               \
+            for (long oc = 0; oc < j->o; oc++)                                                     \
+                for (long p = 0; p < j->P; p++) y[oc * j->P + p] += j->bias[oc];                   \
+        free(cols);                                                                                \
+    }                                                                                              \
+    static void S##_conv_backward_image(void *ctx, long b) {                                       \
+        S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P));                                \
+        if (!cols) { j->failed = 1; return; }                                                      \
+        const T *g = j->g + b * j->o * j->P;                                                       \
+        if (j->dw) {                                                                               \
+            onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
+                                         j->sh, j->sw, j->ph, j->pw, cols);                        \
+            /* g_b · columnsᵀ: [o, P] · [P, ckk] */                                                \
+            GEMM(j->o, j->ckk, j->P, 1, g, j->P, 1, cols, 1, j->P, 0, j->dw + b * j->o * j->ckk, j->ckk); \
+        }                                                                                          \
+        if (j->dx) {                                                                               \
+            /* w2ᵀ · g_b: [ckk, o] · [o, P], then folded back into the image */                    \
+            GEMM(j->ckk, j->P, j->o, 1, j->w2, 1, j->ckk, g, j->P, 1, 0, cols, j->P);              \
+            onsager_fold2d_columns_##S(cols, 1, j->c, j->h, j->w, j->kh, j->kw, j->sh, j->sw, j->ph, j->pw, \
+                                       j->dx + b * j->c * j->h * j->w);                            \
+        }                                                                                          \
+        free(cols);                                                                                \
+    }                                                                                              \
+    static int S##_conv_run(S##_conv_job *j, long n, onsager_task_fn fn) {                         \
+        j->failed = 0;                                                                             \
+        long nt = onsager_get_num_threads();                                                       \
+        if (nt > 1 && n >= 4 * nt) onsager_parallel_for(n, fn, j);                                 \
+        else for (long b = 0; b < n && !j->failed; b++) fn(j, b);                                  \
+        return j->failed ? -1 : 0;                                                                 \
+    }                                                                                              \
+    long onsager_conv2d_##S(const T *x, const T *w2, const T *bias, long n, long c, long h, long w, long o, \
+                            long kh, long kw, long sh, long sw, long ph, long pw, T *y) {          \
+        S##_conv_job j = {.x = x, .w2 = w2, .bias = bias, .y = y, .c = c, .h = h, .w = w, .o = o,  \
+                          .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw};             \
+        j.ckk = c * kh * kw;                                                                       \
+        j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
+        if (n == 0 || o == 0 || j.P <= 0) return 0;                                                \
+        return S##_conv_run(&j, n, S##_conv_forward_image);                                        \
+    }                                                                                              \
+    long onsager_conv2d_backward_##S(const T *x, const T *w2, const T *g, long n, long c, long h, long w, long o, \
+                                     long kh, long kw, long sh, long sw, long ph, long pw, T *dx, T *dw) { \
+        S##_conv_job j = {.x = x, .w2 = w2, .g = g, .dx = dx, .dw = dw, .c = c, .h = h, .w = w, .o = o, \
+                          .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw};             \
+        j.ckk = c * kh * kw;                                                                       \
+        j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
+        if (n == 0 || j.P <= 0) return 0;                                                          \
+        return S##_conv_run(&j, n, S##_conv_backward_image);                                       \
+    }
+
+DEFINE_CONV(float, f32, onsager_sgemm)
+DEFINE_CONV(double, f64, onsager_dgemm)
