@@ -27,8 +27,8 @@ numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE
 def references(case):
     refs = []
     if case.startswith("sgemm-"): refs.append(("numpy", "reference_numpy.py", numpy_env))
-    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-")): refs.append(("torch", "reference_torch.py", None))
-    if case.startswith("mlp-"): refs.append(("jax", "reference_jax.py", None))
+    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-", "cnn-")): refs.append(("torch", "reference_torch.py", None))
+    if case.startswith(("mlp-", "cnn-")): refs.append(("jax", "reference_jax.py", None))
     return refs
 
 def value(cmd, case, env=None):

@@ -268,7 +268,7 @@ DEFINE_RUNS(double, f64)
         if (planes == 0 || j.oh <= 0 || j.ow <= 0) return;                                         \
         onsager_parallel_for(planes, S##_maxpool_task, &j);                                        \
     }                                                                                              \
-    typedef struct { win_job w; const T *x, *y; } S##_route_job;                                   \
+    typedef struct { win_job w; const T *x, *y; int gather; } S##_route_job;                                   \
     /* A window's share: 1/count for its maxima, 0/count for the rest (NaN when none is). */      \
     static inline __attribute__((always_inline)) void S##_shares(const T *wnd, long w, T m, long kh, long kw, T *tied, T *other) { \
         T count = 0;                                                                               \
@@ -292,21 +292,6 @@ DEFINE_RUNS(double, f64)
                     for (long dj = 0; dj < kw; dj++) dw[di * j->w + dj] += wnd[di * j->w + dj] == m ? tied : other; \
             }                                                                                      \
     }                                                                                              \
-    static void S##_route_task(void *ctx, long p) {                                                \
-        const S##_route_job *r = (const S##_route_job *)ctx;                                       \
-        const win_job *j = &r->w;                                                                  \
-        long hw = j->h * j->w, ohw = j->oh * j->ow;                                                \
-        const T *x = r->x + p * hw, *y = r->y + p * ohw, *g = (const T *)j->src + p * ohw;         \
-        T *dx = (T *)j->dst + p * hw;                                                              \
-        SIZE_DISPATCH(S##_ROUTE_PLANE, j->kh, j->kw)                                               \
-    }                                                                                              \
-    void onsager_maxpool2d_route_##S(const T *x, const T *y, const T *g, long planes, long h, long w, long kh, \
-                                     long kw, long sh, long sw, T *dx) {                            \
-        S##_route_job r = {.x = x, .y = y};                                                        \
-        win_init(&r.w, g, dx, planes, 1, h, w, kh, kw, sh, sw, 0, 0);                              \
-        if (planes == 0 || h == 0 || w == 0) return;                                               \
-        onsager_parallel_for(planes, S##_route_task, &r);                                          \
-    }                                                                                              \
     static inline __attribute__((always_inline)) void S##_gather_plane(const win_job *j, const T *x, const T *y, const T *gg, T *out, \
                                                                         long kh, long kw) {         \
         for (long i = 0; i < j->oh; i++)                                                           \
@@ -321,20 +306,36 @@ DEFINE_RUNS(double, f64)
                 out[o] = acc;                                                                      \
             }                                                                                      \
     }                                                                                              \
-    static void S##_gather_task(void *ctx, long p) {                                               \
+    /* One task per plane, routing (g [oh, ow] to dx [h, w]) or gathering (gg [h, w] to out [oh, ow]). */ \
+    static void S##_pool_grad_task(void *ctx, long p) {                                            \
         const S##_route_job *r = (const S##_route_job *)ctx;                                       \
         const win_job *j = &r->w;                                                                  \
         long hw = j->h * j->w, ohw = j->oh * j->ow;                                                \
-        const T *x = r->x + p * hw, *y = r->y + p * ohw, *gg = (const T *)j->src + p * hw;         \
-        T *out = (T *)j->dst + p * ohw;                                                            \
-        SIZE_DISPATCH(S##_GATHER_PLANE, j->kh, j->kw)                                              \
+        const T *x = r->x + p * hw, *y = r->y + p * ohw;                                           \
+        if (r->gather) {                                                                           \
+            const T *gg = (const T *)j->src + p * hw;                                              \
+            T *out = (T *)j->dst + p * ohw;                                                        \
+            SIZE_DISPATCH(S##_GATHER_PLANE, j->kh, j->kw)                                          \
+        } else {                                                                                   \
+            const T *g = (const T *)j->src + p * ohw;                                              \
+            T *dx = (T *)j->dst + p * hw;                                                          \
+            SIZE_DISPATCH(S##_ROUTE_PLANE, j->kh, j->kw)                                           \
+        }                                                                                          \
+    }                                                                                              \
+    static void S##_pool_grad(int gather, const T *x, const T *y, const T *t, long planes, long h, long w, long kh, \
+                              long kw, long sh, long sw, T *out) {                                  \
+        S##_route_job r = {.x = x, .y = y, .gather = gather};                                      \
+        win_init(&r.w, t, out, planes, 1, h, w, kh, kw, sh, sw, 0, 0);                             \
+        if (planes == 0 || h == 0 || w == 0 || r.w.oh <= 0 || r.w.ow <= 0) return;                 \
+        onsager_parallel_for(planes, S##_pool_grad_task, &r);                                      \
+    }                                                                                              \
+    void onsager_maxpool2d_route_##S(const T *x, const T *y, const T *g, long planes, long h, long w, long kh, \
+                                     long kw, long sh, long sw, T *dx) {                            \
+        S##_pool_grad(0, x, y, g, planes, h, w, kh, kw, sh, sw, dx);                               \
     }                                                                                              \
     void onsager_maxpool2d_gather_##S(const T *x, const T *y, const T *gg, long planes, long h, long w, long kh, \
                                       long kw, long sh, long sw, T *out) {                          \
-        S##_route_job r = {.x = x, .y = y};                                                        \
-        win_init(&r.w, gg, out, planes, 1, h, w, kh, kw, sh, sw, 0, 0);                            \
-        if (planes == 0 || r.w.oh <= 0 || r.w.ow <= 0) return;                                     \
-        onsager_parallel_for(planes, S##_gather_task, &r);                                         \
+        S##_pool_grad(1, x, y, gg, planes, h, w, kh, kw, sh, sw, out);                             \
     }
 
 #define f32_UNFOLD_ROW(KW) f32_unfold_row(j, b, i, KW, d)

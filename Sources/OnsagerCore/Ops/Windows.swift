@@ -137,30 +137,26 @@ public func maxPool2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, wid
     let y = Tensor<S>(uninitializedShape: [n, c, oh, ow])
     if y.scalarCount > 0 { withExtendedLifetime(xv) { S.kernelMaxPool2d(xv.basePointer, g, y.storage.base) } }
     guard Tensor<S>.tracks(x) else { return y.checked("max_pool2d") }
-    return y.attaching("max_pool2d", x) { grad in maxPoolRouted(grad, x: xv, y: y, g) }.checked("max_pool2d")
+    return y.attaching("max_pool2d", x) { grad in maxPoolGradient(grad, routing: true, x: xv, y: y, g) }.checked("max_pool2d")
 }
 
-/// Max pooling's gradient: each window's `grad` [N, C, OH, OW] shared among the elements of `x`
-/// equal to its maximum `y` (constants here). Linear in `grad`; its adjoint is `maxPoolGathered`.
-private func maxPoolRouted<S: TensorScalar>(_ grad: Tensor<S>, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
-    let gv = grad.contiguousValue()
-    let dx = Tensor<S>(uninitializedShape: x.shape)
-    if dx.scalarCount > 0 {
-        withExtendedLifetime((x, y, gv)) { S.kernelMaxPool2dRoute(x.basePointer, y.basePointer, gv.basePointer, g, dx.storage.base) }
-    }
-    guard Tensor<S>.tracks(grad) else { return dx }
-    return dx.attaching("max_pool2d_backward", grad) { gg in maxPoolGathered(gg, x: x, y: y, g) }
-}
-
-/// The adjoint of `maxPoolRouted`: for each window, the mean of `gg` [N, C, H, W] over its maxima.
-private func maxPoolGathered<S: TensorScalar>(_ gg: Tensor<S>, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
-    let gv = gg.contiguousValue()
-    let out = Tensor<S>(uninitializedShape: y.shape)
+/// Max pooling's gradient and its adjoint, each the other's derivative (x and its window maxima y
+/// are constants here). Routing takes each window's gradient [N, C, OH, OW] to the elements of x
+/// equal to its maximum, shared equally; gathering takes [N, C, H, W] back to each window's mean
+/// over its maxima.
+private func maxPoolGradient<S: TensorScalar>(_ t: Tensor<S>, routing: Bool, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
+    let tv = t.contiguousValue()
+    let out = Tensor<S>(uninitializedShape: routing ? x.shape : y.shape)
     if out.scalarCount > 0 {
-        withExtendedLifetime((x, y, gv)) { S.kernelMaxPool2dGather(x.basePointer, y.basePointer, gv.basePointer, g, out.storage.base) }
+        withExtendedLifetime((x, y, tv)) {
+            if routing { S.kernelMaxPool2dRoute(x.basePointer, y.basePointer, tv.basePointer, g, out.storage.base) }
+            else { S.kernelMaxPool2dGather(x.basePointer, y.basePointer, tv.basePointer, g, out.storage.base) }
+        }
     }
-    guard Tensor<S>.tracks(gg) else { return out }
-    return out.attaching("max_pool2d_backward_adjoint", gg) { g2 in maxPoolRouted(g2, x: x, y: y, g) }
+    guard Tensor<S>.tracks(t) else { return out }
+    return out.attaching(routing ? "max_pool2d_backward" : "max_pool2d_backward_adjoint", t) { t2 in
+        maxPoolGradient(t2, routing: !routing, x: x, y: y, g)
+    }
 }
 
 /// Average pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.avg_pool2d`;
