@@ -8,6 +8,7 @@
 // they never depend on threads: with four or more images per thread, images go out as tasks
 // (each on one thread); with fewer, each image's product is split between the threads instead.
 #include "onsager_kernels.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define DEFINE_CONV(T, S, GEMM)                                                                    \
@@ -15,12 +16,12 @@
         const T *x, *w2, *bias, *g;                                                                \
         T *y, *dx, *dw;                                                                            \
         long c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P;                                           \
-        int failed;                                                                                \
+        atomic_int failed;                                                                         \
     } S##_conv_job;                                                                                \
     static void S##_conv_forward_image(void *ctx, long b) {                                        \
         S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
-        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P));                                \
-        if (!cols) { j->failed = 1; return; }                                                      \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + 1));                            \
+        if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
         onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                      j->sh, j->sw, j->ph, j->pw, cols);                            \
         T *y = j->y + b * j->o * j->P;                                                             \
@@ -32,8 +33,8 @@
     }                                                                                              \
     static void S##_conv_backward_image(void *ctx, long b) {                                       \
         S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
-        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P));                                \
-        if (!cols) { j->failed = 1; return; }                                                      \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + 1));                            \
+        if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
         const T *g = j->g + b * j->o * j->P;                                                       \
         if (j->dw) {                                                                               \
             onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
@@ -50,17 +51,18 @@
         free(cols);                                                                                \
     }                                                                                              \
     static int S##_conv_run(S##_conv_job *j, long n, onsager_task_fn fn) {                         \
-        j->failed = 0;                                                                             \
+        atomic_store(&j->failed, 0);                                                               \
         long nt = onsager_get_num_threads();                                                       \
         if (nt > 1 && n >= 4 * nt) onsager_parallel_for(n, fn, j);                                 \
-        else for (long b = 0; b < n && !j->failed; b++) fn(j, b);                                  \
-        return j->failed ? -1 : 0;                                                                 \
+        else for (long b = 0; b < n && !atomic_load(&j->failed); b++) fn(j, b);                   \
+        return atomic_load(&j->failed) ? -1 : 0;                                                   \
     }                                                                                              \
     long onsager_conv2d_##S(const T *x, const T *w2, const T *bias, long n, long c, long h, long w, long o, \
                             long kh, long kw, long sh, long sw, long ph, long pw, T *y) {          \
         S##_conv_job j = {.x = x, .w2 = w2, .bias = bias, .y = y, .c = c, .h = h, .w = w, .o = o,  \
                           .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw};             \
         j.ckk = c * kh * kw;                                                                       \
+        if (h + 2 * ph < kh || w + 2 * pw < kw) return 0; /* no windows (the Swift op refuses it) */ \
         j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
         if (n == 0 || o == 0 || j.P <= 0) return 0;                                                \
         return S##_conv_run(&j, n, S##_conv_forward_image);                                        \
@@ -70,6 +72,7 @@
         S##_conv_job j = {.x = x, .w2 = w2, .g = g, .dx = dx, .dw = dw, .c = c, .h = h, .w = w, .o = o, \
                           .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw};             \
         j.ckk = c * kh * kw;                                                                       \
+        if (h + 2 * ph < kh || w + 2 * pw < kw) return 0;                                          \
         j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
         if (n == 0 || j.P <= 0) return 0;                                                          \
         return S##_conv_run(&j, n, S##_conv_backward_image);                                       \

@@ -6,7 +6,8 @@
 // windows.
 //
 // Each output element is written by one task, and every sum runs in a fixed order (a pixel's
-// contributions in the order of its windows, row-major), so results never depend on threads.
+// contributions in the order of its windows for the rows layout, of its kernel elements for the
+// columns), so results never depend on threads.
 #include "onsager_kernels.h"
 #include <string.h>
 
@@ -21,12 +22,13 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
                      long sh, long sw, long ph, long pw) {
     j->src = src; j->dst = dst;
     j->n = n; j->c = c; j->h = h; j->w = w; j->kh = kh; j->kw = kw; j->sh = sh; j->sw = sw; j->ph = ph; j->pw = pw;
-    j->oh = (h + 2 * ph - kh) / sh + 1;
-    j->ow = (w + 2 * pw - kw) / sw + 1;
+    // No windows when the kernel is larger than the padded image (the Swift ops refuse that
+    // first; truncating division would otherwise count one).
+    j->oh = h + 2 * ph >= kh ? (h + 2 * ph - kh) / sh + 1 : 0;
+    j->ow = w + 2 * pw >= kw ? (w + 2 * pw - kw) / sw + 1 : 0;
     j->per = 0;
 }
 
-// Unfold: a task is one output row of windows (image b, window row i).
 // Small kernel widths are dispatched to copies of the loops compiled for that width, whose
 // inner loops the compiler then unrolls (a 3-wide window row is three moves, not a loop).
 #define WIDTH_DISPATCH(CALL, kw)                                                                   \
@@ -38,7 +40,7 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
     default: CALL(kw); break;                                                                      \
     }
 
-// Unfold: a task is one output row of windows (image b, window row i).
+// Unfold as rows: a task is one output row of windows (image b, window row i).
 #define DEFINE_UNFOLD(T, S)                                                                        \
     static inline __attribute__((always_inline)) void S##_unfold_row(const win_job *j, long b, long i, long kw, T *d) { \
         const T *x = (const T *)j->src;                                                            \
@@ -134,10 +136,6 @@ static void win_init(win_job *j, const void *src, void *dst, long n, long c, lon
         }                                                                                          \
     }
 
-// Max pooling of planes [P, H, W] (no padding) into [P, OH, OW]. A window's maximum is taken in
-// row-major order and NaN wins, as `max` does. Its gradient goes to the elements equal to the
-// maximum, each g·(1/count), the others g·(0/count) (so a NaN maximum, equal to nothing, passes
-// NaN to all of its window, as `max` does).
 // Columns: cols [n, c·kh·kw, oh·ow], torch.nn.functional.unfold's layout, in which a
 // convolution is one product per image, weight [o, c·kh·kw] · cols, already in [o, oh, ow] order.
 // A row holds one kernel element (ch, di, dj) at every window, so with stride 1 it is a run of
@@ -242,18 +240,24 @@ DEFINE_RUNS(double, f64)
     else if (kh == 3 && kw == 3) CALL(3, 3);                                                       \
     else CALL(kh, kw);
 
+// Max pooling of planes [P, H, W] (no padding) into [P, OH, OW]. A window with a NaN has the
+// quiet NaN as its maximum, as `max` gives. Its gradient goes to the elements equal to the maximum,
+// each g·(1/count), the others g·(0/count) (so a NaN maximum, equal to nothing, passes NaN to all
+// of its window, as `max` does).
 #define DEFINE_MAXPOOL(T, S)                                                                       \
     static inline __attribute__((always_inline)) void S##_maxpool_plane(const win_job *j, const T *x, T *y, long kh, long kw) { \
         for (long i = 0; i < j->oh; i++)                                                           \
             for (long jj = 0; jj < j->ow; jj++) {                                                  \
                 const T *wnd = x + i * j->sh * j->w + jj * j->sw;                                  \
                 T acc = wnd[0];                                                                    \
+                int nan = 0;                                                                       \
                 for (long di = 0; di < kh; di++)                                                   \
                     for (long dj = 0; dj < kw; dj++) {                                             \
                         T v = wnd[di * j->w + dj];                                                 \
-                        acc = (v > acc || v != v) ? v : acc;                                       \
+                        nan |= v != v;                                                             \
+                        acc = v > acc ? v : acc;                                                   \
                     }                                                                              \
-                y[i * j->ow + jj] = acc;                                                           \
+                y[i * j->ow + jj] = nan ? (T)__builtin_nan("") : acc;                              \
             }                                                                                      \
     }                                                                                              \
     static void S##_maxpool_task(void *ctx, long p) {                                              \

@@ -563,21 +563,27 @@ import COnsagerKernels
         }
     }
 
-    /// Convolution and max pooling (values, gradients of input and weight, and the pooled
-    /// gradient's own gradient) give the same bits at 1, 2 and 3 threads: a batch of one (fold
-    /// split by channel planes) and of eight (split by images), overlapping windows with padding.
+    /// Convolution, max and average pooling (values; gradients by the fused backward and by the
+    /// recorded one; a second derivative) give the same bits at 1, 2 and 3 threads: a batch of one
+    /// (folds split by channel planes, each image's product split between threads) and of eight
+    /// (images as tasks at 2 threads), overlapping windows with padding.
     @Test func windowKernelsIgnoreThreadCount() {
         let gen = RandomGenerator(seed: 77)
         for n in [1, 8] {
             let x = Tensor<Float>.normal([n, 3, 9, 10], generator: gen), w = Tensor<Float>.normal([4, 3, 3, 3], generator: gen)
-            let v = Tensor<Float>.normal([n, 4, 2, 5], generator: gen)
+            let v = Tensor<Float>.normal([n, 4, 2, 5], generator: gen), b = Tensor<Float>.normal([4], generator: gen)
             func run() -> [[Float]] {
-                let xi = x.requiringGrad(), wi = w.requiringGrad()
-                let y = conv2d(xi, weight: wi, stride: (2, 1), padding: (1, 2))
+                let xi = x.requiringGrad(), wi = w.requiringGrad(), bi = b.requiringGrad()
+                let y = conv2d(xi, weight: wi, bias: bi, stride: (2, 1), padding: (1, 2))
                 let p = maxPool2d(y.relu(), kernel: (3, 3), stride: (2, 2))
+                // The fused backward (C, image by image), then the recorded one and a second derivative.
+                let fused = gradients(of: (p * v).sum(), wrt: [xi, wi, bi], retainGraph: true)
                 let gs = gradients(of: (p * v).sum(), wrt: [xi, wi], createGraph: true)
                 let gg = gradients(of: (gs[0] * gs[0]).sum(), wrt: [wi])[0]
-                return [y.scalars, p.scalars, gs[0].scalars, gs[1].scalars, gg.scalars]
+                // Windows as rows and their fold (average pooling's path).
+                let a = avgPool2d(xi, kernel: (2, 3), stride: (1, 2))
+                let ga = gradients(of: (a * a).sum(), wrt: [xi])[0]
+                return [y.scalars, p.scalars] + fused.map(\.scalars) + [gs[0].scalars, gs[1].scalars, gg.scalars, a.scalars, ga.scalars]
             }
             let one = withSettings(threads: 1) { run() }
             for t in [2, 3] {

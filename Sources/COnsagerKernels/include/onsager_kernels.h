@@ -194,7 +194,8 @@ long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g
                                  long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw);
 long onsager_conv2d_backward_f64(const double *x, const double *w2, const double *g, long n, long c, long h, long w, long o,
                                  long kh, long kw, long sh, long sw, long ph, long pw, double *dx, double *dw);
-/// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; NaN wins, as `max`).
+/// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; a window with a NaN
+/// gives the quiet NaN, as `max`).
 void onsager_maxpool2d_f32(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw, float *y);
 void onsager_maxpool2d_f64(const double *x, long planes, long h, long w, long kh, long kw, long sh, long sw, double *y);
 /// Max pooling's gradient dx [p, h, w] (overwritten) from g [p, oh, ow]: each window's g shared

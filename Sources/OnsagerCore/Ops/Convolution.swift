@@ -12,13 +12,14 @@ import COnsagerKernels
 public func conv2d<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil,
                                     stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
     check(weight.rank == 4, "conv2d: weight must be [out, in, kh, kw], got \(weight.shape)")
-    check(x.rank == 4 && x.shape[1] == weight.shape[1], "conv2d: input \(x.shape) does not have the weight's \(weight.shape[1]) channels (weight \(weight.shape))")
+    check(x.rank == 4, "conv2d: input must be [N, C, H, W], got \(x.shape)")
+    check(x.shape[1] == weight.shape[1], "conv2d: input \(x.shape) does not have the weight's \(weight.shape[1]) channels (weight \(weight.shape))")
     let o = weight.shape[0]
     if let bias { check(bias.shape == [o], "conv2d: bias \(bias.shape) for weight \(weight.shape)") }
     let kernel = (weight.shape[2], weight.shape[3])
     let geometry = Tensor<S>.windowGeometry("conv2d", x.shape, kernel, stride, padding)
     let (oh, ow) = Tensor<S>.windowCounts(geometry)
-    let w2 = weight.reshaped([o, -1])
+    let w2 = weight.reshaped([o, weight.shape[1] * weight.shape[2] * weight.shape[3]])
     let xv = x.contiguousValue(), wv = w2.contiguousValue(), bv = bias?.contiguousValue()
     let y = Tensor<S>(uninitializedShape: [x.shape[0], o, oh, ow])
     if y.scalarCount > 0 {

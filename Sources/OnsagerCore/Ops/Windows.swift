@@ -129,9 +129,10 @@ public func fold2d<S: TensorScalar>(_ columns: Tensor<S>, outputSize: (height: I
 public func maxPool2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) -> Tensor<S> {
     check(x.rank == 4, "maxPool2d: input must be [N, C, H, W], got \(x.shape)")
     let stride = stride ?? kernel
-    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (n, c) = (x.shape[0], x.shape[1])
     // Channels as planes of their own: a window holds one channel's kernel.
-    let g = Tensor<S>.windowGeometry("maxPool2d", [n * c, 1, h, w], kernel, stride, (0, 0))
+    var g = Tensor<S>.windowGeometry("maxPool2d", x.shape, kernel, stride, (0, 0))
+    (g.n, g.c) = (n * c, 1)
     let (oh, ow) = Tensor<S>.windowCounts(g)
     let xv = x.contiguousValue()
     let y = Tensor<S>(uninitializedShape: [n, c, oh, ow])
