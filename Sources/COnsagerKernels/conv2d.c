@@ -5,8 +5,8 @@
 // to memory and back, once for the product and again for the weight's gradient.
 //
 // Each image's results are those of the same GEMM calls and window kernels on that image, so
-// they never depend on threads: with four or more images per thread, images go out as tasks
-// (each on one thread); with fewer, each image's product is split between the threads instead.
+// they never depend on threads: with enough images, images go out as tasks (each on one thread,
+// onsager_pool_items_as_tasks); with fewer, each image's product is split between the threads.
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@
         S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
         T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + 1));                            \
         if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
-        onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
+        onsager_unfold2d_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                      j->sh, j->sw, j->ph, j->pw, cols);                            \
         T *y = j->y + b * j->o * j->P;                                                             \
         GEMM(j->o, j->P, j->ckk, 1, j->w2, j->ckk, 1, cols, j->P, 1, 0, y, j->P);                  \
@@ -37,7 +37,7 @@
         if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
         const T *g = j->g + b * j->o * j->P;                                                       \
         if (j->dw) {                                                                               \
-            onsager_unfold2d_columns_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
+            onsager_unfold2d_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                          j->sh, j->sw, j->ph, j->pw, cols);                        \
             /* g_b · columnsᵀ: [o, P] · [P, ckk] */                                                \
             GEMM(j->o, j->ckk, j->P, 1, g, j->P, 1, cols, 1, j->P, 0, j->dw + b * j->o * j->ckk, j->ckk); \
@@ -45,15 +45,14 @@
         if (j->dx) {                                                                               \
             /* w2ᵀ · g_b: [ckk, o] · [o, P], then folded back into the image */                    \
             GEMM(j->ckk, j->P, j->o, 1, j->w2, 1, j->ckk, g, j->P, 1, 0, cols, j->P);              \
-            onsager_fold2d_columns_##S(cols, 1, j->c, j->h, j->w, j->kh, j->kw, j->sh, j->sw, j->ph, j->pw, \
+            onsager_fold2d_##S(cols, 1, j->c, j->h, j->w, j->kh, j->kw, j->sh, j->sw, j->ph, j->pw, \
                                        j->dx + b * j->c * j->h * j->w);                            \
         }                                                                                          \
         free(cols);                                                                                \
     }                                                                                              \
     static int S##_conv_run(S##_conv_job *j, long n, onsager_task_fn fn) {                         \
         atomic_store(&j->failed, 0);                                                               \
-        long nt = onsager_get_num_threads();                                                       \
-        if (nt > 1 && n >= 4 * nt) onsager_parallel_for(n, fn, j);                                 \
+        if (onsager_pool_items_as_tasks(n)) onsager_parallel_for(n, fn, j);                        \
         else for (long b = 0; b < n && !atomic_load(&j->failed); b++) fn(j, b);                   \
         return atomic_load(&j->failed) ? -1 : 0;                                                   \
     }                                                                                              \

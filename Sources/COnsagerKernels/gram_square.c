@@ -19,12 +19,6 @@
 #define G_ROWS 128
 #endif
 
-// Particles go out as tasks of their own (each product on one thread) when there are at least
-// this many per thread; fewer, and each product is split between the threads instead.
-#ifndef G_PARTICLES_PER_THREAD
-#define G_PARTICLES_PER_THREAD 4
-#endif
-
 static long gram_rows(long m) {
     long blocks = (m + G_ROWS - 1) / G_ROWS;
     return (m + blocks - 1) / blocks;
@@ -99,8 +93,7 @@ static long gram_scratch(long n, long m) { return n * m + (gram_through_other_si
                                          const T *x, T *y) {                                       \
         for (long i = 0; i < P * m; i++) y[i] = 0;                                                 \
         if (P == 0 || m == 0 || n == 0) return 0;                                                  \
-        int nt = onsager_get_num_threads();                                                        \
-        if (nt > 1 && P >= G_PARTICLES_PER_THREAD * nt) {                                          \
+        if (onsager_pool_items_as_tasks(P)) {                                                      \
             S##_gsjob j = {n, m, ldw, w, k, x, y, 0};                                              \
             onsager_parallel_for(P, S##_gstask, &j);                                               \
             return atomic_load(&j.failed) ? -1 : 0;                                                \

@@ -340,6 +340,14 @@ int onsager_get_num_threads(void) {
     return atomic_load(&num_threads);
 }
 
+int onsager_pool_items_as_tasks(long count) {
+    // Four or more per thread: whole items balance within a quarter of one, with no fork-join
+    // inside each. Measured on Zen 4, 2 threads, against splitting each item: order-4 fields of 100
+    // particles 1.17x, cnn-step's 64 images 1.17x, EMF's batched products 1.07-1.52x.
+    int nt = onsager_get_num_threads();
+    return nt > 1 && count >= 4L * nt;
+}
+
 void onsager_set_num_threads(int n) {
     pthread_once(&init_once, pool_init);
     thread_count_source = ONSAGER_THREADS_FROM_PROGRAM;

@@ -38,6 +38,11 @@ long onsager_l2_cache_bytes(void);
 /// caches (twice `onsager_l2_cache_bytes`; gemm.c, G_STREAM_MIN_L2), for tests that must reach it.
 double onsager_gemm_stream_min_bytes(void);
 int onsager_get_num_threads(void);
+/// Whether `count` independent items (products of a batch, images, particles) should go out as
+/// pool tasks, each computed whole by one thread (four or more per thread), rather than one after
+/// another with each item's own work split between the threads. Either way the results are the
+/// same bits, so the choice is only about speed.
+int onsager_pool_items_as_tasks(long count);
 void onsager_set_num_threads(int n);
 
 // Where the thread count came from (onsager_num_threads_source).
@@ -155,30 +160,19 @@ void onsager_where_f64(int rank, const long *shape, const double *c, const long 
                        const long *sa, const double *b, const long *sb, double *out);
 
 // ---- sliding windows (windows.c) ---------------------------------------------------------
-/// The windows of x [n, c, h, w] (contiguous), kh × kw every sh, sw, with ph, pw zeros on each side
-/// (read, never stored), as cols [n, oh, ow, c·kh·kw] with each window in (c, i, j) order;
+/// The windows of x [n, c, h, w] (contiguous), kh × kw every sh, sw, with ph, pw zeros on each
+/// side (read, never stored), as columns, cols [n, c·kh·kw, oh·ow] (`torch.nn.functional.unfold`'s
+/// layout): row (ch, di, dj) holds that kernel element of every window;
 /// oh = (h + 2·ph − kh) / sh + 1, likewise ow.
 void onsager_unfold2d_f32(const float *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                           long ph, long pw, float *cols);
 void onsager_unfold2d_f64(const double *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                           long ph, long pw, double *cols);
-/// The adjoint of unfold: x [n, c, h, w] = the sum of every window row of cols put back where it
-/// was read (padding dropped). Overwrites x.
+/// The adjoint of unfold (`torch.nn.functional.fold`). Overwrites x.
 void onsager_fold2d_f32(const float *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                         long ph, long pw, float *x);
 void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                         long ph, long pw, double *x);
-/// The same windows as columns, cols [n, c·kh·kw, oh·ow] (`torch.nn.functional.unfold`'s layout):
-/// row (ch, di, dj) holds that kernel element of every window.
-void onsager_unfold2d_columns_f32(const float *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
-                                  long ph, long pw, float *cols);
-void onsager_unfold2d_columns_f64(const double *x, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
-                                  long ph, long pw, double *cols);
-/// The adjoint of the columns' unfold (`torch.nn.functional.fold`). Overwrites x.
-void onsager_fold2d_columns_f32(const float *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
-                                long ph, long pw, float *x);
-void onsager_fold2d_columns_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
-                                long ph, long pw, double *x);
 // ---- convolution (conv2d.c) -----------------------------------------------------------------
 /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · (each image's windows of x [n, c, h, w] as columns) + bias [o]
 /// (nullable) per output channel, one image at a time, its columns in a scratch buffer.

@@ -183,32 +183,18 @@ extension TensorScalar {
         return onsager_gram_square_product_f64(particles, n, m, f64(w), ldw, f64(k), f64(x), f64(y)) == 0
     }
 
-    /// cols [n, oh, ow, c·kh·kw] = the windows of x [n, c, h, w] (padding read as zeros).
+    /// cols [n, c·kh·kw, oh·ow] = the windows of x [n, c, h, w] as columns (torch's unfold layout).
     @inline(__always)
     package static func kernelUnfold2d(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ cols: UnsafeMutablePointer<Self>) {
         if isFloat { onsager_unfold2d_f32(f32(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(cols)) }
         else { requireDouble(); onsager_unfold2d_f64(f64(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(cols)) }
     }
 
-    /// x [n, c, h, w] = the windows' rows of cols summed back where they were read (unfold's adjoint).
+    /// x [n, c, h, w] = the columns of cols summed back where they were read (their unfold's adjoint).
     @inline(__always)
     package static func kernelFold2d(_ cols: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ x: UnsafeMutablePointer<Self>) {
         if isFloat { onsager_fold2d_f32(f32(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(x)) }
         else { requireDouble(); onsager_fold2d_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
-    }
-
-    /// cols [n, c·kh·kw, oh·ow] = the windows of x [n, c, h, w] as columns (torch's unfold layout).
-    @inline(__always)
-    package static func kernelUnfold2dColumns(_ x: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ cols: UnsafeMutablePointer<Self>) {
-        if isFloat { onsager_unfold2d_columns_f32(f32(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(cols)) }
-        else { requireDouble(); onsager_unfold2d_columns_f64(f64(x), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(cols)) }
-    }
-
-    /// x [n, c, h, w] = the columns of cols summed back where they were read (their unfold's adjoint).
-    @inline(__always)
-    package static func kernelFold2dColumns(_ cols: UnsafePointer<Self>, _ g: KernelWindowGeometry, _ x: UnsafeMutablePointer<Self>) {
-        if isFloat { onsager_fold2d_columns_f32(f32(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(x)) }
-        else { requireDouble(); onsager_fold2d_columns_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
     }
 
     /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · each image's columns (+ bias [o] per channel), one image

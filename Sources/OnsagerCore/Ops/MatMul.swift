@@ -82,7 +82,15 @@ extension Tensor {
         let rsa = stA[a.rank - 2], csa = stA[a.rank - 1]
         let rsb = stB[b.rank - 2], csb = stB[b.rank - 1]
         let biasRow = bias?.contiguousValue()
-        func product(_ i: Int, _ oa: Int, _ ob: Int) {
+        // Product i of the batch, at a's and b's offsets for i's index in each batch dimension.
+        func product(_ i: Int) {
+            var rest = i, oa = 0, ob = 0
+            for d in stride(from: batch.count - 1, through: 0, by: -1) {
+                let index = rest % batch[d]
+                rest /= batch[d]
+                oa += index * sa[d]
+                ob += index * sb[d]
+            }
             if relu {
                 Scalar.kernelGEMMBiasReLU(m, n, k, 1, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb,
                                           biasRow.map { UnsafePointer($0.basePointer) }, out.storage.base + i * m * n, n)
@@ -93,36 +101,11 @@ extension Tensor {
                 S_gemm(m, n, k, a.basePointer + oa, rsa, csa, b.basePointer + ob, rsb, csb, out.storage.base + i * m * n)
             }
         }
-        let threads = Kernels.threadCount
-        if threads > 1 && nb >= 4 * threads {
-            // Many products (a convolution's images): each product whole on one thread, as pool
-            // tasks, rather than every small product split and joined. A product's bits do not
-            // depend on the threads that compute it, so neither do these.
-            Kernels.parallelFor(nb) { i in
-                var rest = i, oa = 0, ob = 0
-                for d in stride(from: batch.count - 1, through: 0, by: -1) {
-                    let index = rest % batch[d]
-                    rest /= batch[d]
-                    oa += index * sa[d]
-                    ob += index * sb[d]
-                }
-                product(i, oa, ob)
-            }
-            return out
-        }
-        var index = [Int](repeating: 0, count: batch.count)
-        for i in 0..<nb {
-            var oa = 0, ob = 0
-            for d in 0..<batch.count { oa += index[d] * sa[d]; ob += index[d] * sb[d] }
-            product(i, oa, ob)
-            var d = batch.count - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < batch[d] { break }
-                index[d] = 0
-                d -= 1
-            }
-        }
+        // Many products (a convolution's images): each whole on one thread, as pool tasks, rather
+        // than every small product split and joined. A product's bits do not depend on the
+        // threads that compute it, so neither do these.
+        if onsager_pool_items_as_tasks(nb) != 0 { Kernels.parallelFor(nb, product) }
+        else { for i in 0..<nb { product(i) } }
         return out
     }
 

@@ -1,9 +1,9 @@
 // Sliding windows over the last two dimensions of [N, C, H, W] images, the one primitive behind
-// convolution and average pooling: kernels that copy each window into a row (`slidingWindows2d`,
-// average pooling's layout) or a column (`unfold2d`, convolution's), padding read as zeros, and
-// their adjoints that sum them back, each pair the other's gradient, so second derivatives come
-// for free. Max pooling has kernels of its own (windows.c), so that a pooled
-// layer never materialises its windows.
+// convolution and average pooling: a kernel that copies each window into a column (`unfold2d`,
+// padding read as zeros) and its adjoint that sums the columns back (`fold2d`), each the other's
+// gradient, so second derivatives come for free; windows as rows (`slidingWindows2d`) are the
+// columns transposed. Max pooling has kernels of its own (windows.c), so that a pooled layer
+// never materialises its windows.
 extension Tensor {
     /// `self` [N, C, H, W] with `padding` zeros added on each side of H and W.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
@@ -24,29 +24,21 @@ extension Tensor {
 
     /// The kernel-sized windows of `self` [N, C, H, W] (zero-padded by `padding`), as
     /// [N, OH, OW, C·kh·kw] with the window's elements in (c, i, j) order, the layout of a
-    /// `torch.nn.Conv2d` weight row; OH = (H + 2·ph − kh) / sh + 1, and likewise OW
-    /// (`torch.nn.functional.unfold`, with the windows as rows). Its gradient is
-    /// `foldedWindows2d`, the adjoint, so second derivatives come for free.
+    /// `torch.nn.Conv2d` weight row; OH = (H + 2·ph − kh) / sh + 1, and likewise OW. These are
+    /// `unfold2d`'s columns as rows (one transposing copy); its gradient is `foldedWindows2d`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func slidingWindows2d(kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
                                  padding: (height: Int, width: Int) = (0, 0)) -> Tensor {
         check(rank == 4, "slidingWindows2d: input must be [N, C, H, W], got \(shape)")
         let g = Self.windowGeometry("slidingWindows2d", shape, kernel, stride, padding)
         let (oh, ow) = Self.windowCounts(g)
-        let x = contiguousValue()
-        let out = Tensor(uninitializedShape: [g.n, oh, ow, g.c * g.kh * g.kw])
-        if out.scalarCount > 0 { withExtendedLifetime(x) { Scalar.kernelUnfold2d(x.basePointer, g, out.storage.base) } }
-        guard Self.tracks(self) else { return out }
-        let imageShape = shape
-        return out.attaching("sliding_windows2d", self) { grad in
-            grad.foldedWindows2d(imageShape: imageShape, kernel: kernel, stride: stride, padding: padding)
-        }
+        return unfold2d(self, kernel: kernel, stride: stride, padding: padding).transposed(1, 2).reshaped([g.n, oh, ow, g.c * g.kh * g.kw])
     }
 
     /// The adjoint of `slidingWindows2d`: `self` [N, OH, OW, C·kh·kw] holds one row per window of
     /// images of `imageShape` [N, C, H, W]; each row is added back where its window was read
-    /// (what falls on the padding is dropped) — `torch.nn.functional.fold`. The gradient of
-    /// windows, and of overlapping windows summed.
+    /// (what falls on the padding is dropped), by `fold2d` on the rows as columns. The gradient
+    /// of windows, and of overlapping windows summed.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func foldedWindows2d(imageShape: [Int], kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
                                 padding: (height: Int, width: Int) = (0, 0)) -> Tensor {
@@ -55,13 +47,8 @@ extension Tensor {
         let (oh, ow) = Self.windowCounts(g)
         let expected = [g.n, oh, ow, g.c * g.kh * g.kw]
         check(shape == expected, "foldedWindows2d: the windows of images \(imageShape) (kernel \(kernel), stride \(stride), padding \(padding)) have shape \(expected), got \(shape)")
-        let cols = contiguousValue()
-        let out = Tensor(uninitializedShape: imageShape)
-        if out.scalarCount > 0 { withExtendedLifetime(cols) { Scalar.kernelFold2d(cols.basePointer, g, out.storage.base) } }
-        guard Self.tracks(self) else { return out }
-        return out.attaching("folded_windows2d", self) { grad in
-            grad.slidingWindows2d(kernel: kernel, stride: stride, padding: padding)
-        }
+        return fold2d(reshaped([g.n, oh * ow, expected[3]]).transposed(1, 2), outputSize: (imageShape[2], imageShape[3]),
+                      kernel: kernel, stride: stride, padding: padding)
     }
 
     /// Checks a window geometry over images of `shape` and returns it.
@@ -94,7 +81,7 @@ public func unfold2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, widt
     let (oh, ow) = Tensor<S>.windowCounts(g)
     let xv = x.contiguousValue()
     let out = Tensor<S>(uninitializedShape: [g.n, g.c * g.kh * g.kw, oh * ow])
-    if out.scalarCount > 0 { withExtendedLifetime(xv) { S.kernelUnfold2dColumns(xv.basePointer, g, out.storage.base) } }
+    if out.scalarCount > 0 { withExtendedLifetime(xv) { S.kernelUnfold2d(xv.basePointer, g, out.storage.base) } }
     guard Tensor<S>.tracks(x) else { return out }
     let size = (x.shape[2], x.shape[3])
     return out.attaching("unfold2d", x) { grad in fold2d(grad, outputSize: size, kernel: kernel, stride: stride, padding: padding) }
@@ -117,7 +104,7 @@ public func fold2d<S: TensorScalar>(_ columns: Tensor<S>, outputSize: (height: I
           "fold2d: images of \(outputSize.height)×\(outputSize.width) (kernel \(kernel), stride \(stride), padding \(padding)) have \(oh * ow) windows, but columns \(columns.shape) hold \(columns.shape[2])")
     let cv = columns.contiguousValue()
     let out = Tensor<S>(uninitializedShape: imageShape)
-    if out.scalarCount > 0 { withExtendedLifetime(cv) { S.kernelFold2dColumns(cv.basePointer, g, out.storage.base) } }
+    if out.scalarCount > 0 { withExtendedLifetime(cv) { S.kernelFold2d(cv.basePointer, g, out.storage.base) } }
     guard Tensor<S>.tracks(columns) else { return out }
     return out.attaching("fold2d", columns) { grad in unfold2d(grad, kernel: kernel, stride: stride, padding: padding) }
 }
@@ -161,19 +148,13 @@ private func maxPoolGradient<S: TensorScalar>(_ t: Tensor<S>, routing: Bool, x: 
 }
 
 /// Average pooling of `x` [N, C, H, W] over kernel-sized windows (`torch.nn.functional.avg_pool2d`;
-/// stride defaults to the kernel).
+/// stride defaults to the kernel): each channel's windows as columns (`unfold2d` over the
+/// channels as images of their own), averaged over the kernel's elements.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func avgPool2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int)? = nil) -> Tensor<S> {
-    pooled(x, kernel: kernel, stride: stride ?? kernel) { $0.mean(axis: -1) }
-}
-
-/// Each channel's windows reduced by `reduce` over the last axis, back in [N, C, OH, OW].
-private func pooled<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
-                                     _ reduce: (Tensor<S>) -> Tensor<S>) -> Tensor<S> {
-    check(x.rank == 4, "pooling: input must be [N, C, H, W], got \(x.shape)")
+    check(x.rank == 4, "avgPool2d: input must be [N, C, H, W], got \(x.shape)")
+    let stride = stride ?? kernel
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-    // Channels as images of one channel each, so a window holds one channel's kernel.
-    let windows = x.reshaped([n * c, 1, h, w]).slidingWindows2d(kernel: kernel, stride: stride)
-    let (oh, ow) = (windows.shape[1], windows.shape[2])
-    return reduce(windows).reshaped([n, c, oh, ow])
+    let (oh, ow) = Tensor<S>.windowCounts(Tensor<S>.windowGeometry("avgPool2d", x.shape, kernel, stride, (0, 0)))
+    return unfold2d(x.reshaped([n * c, 1, h, w]), kernel: kernel, stride: stride).mean(axis: 1).reshaped([n, c, oh, ow])
 }
