@@ -21,7 +21,7 @@ extension Tensor {
         check(w.rank == 2 && k.rank == 2 && x.rank == 2 && k.shape == [x.shape[0], w.shape[0]] && x.shape[1] == w.shape[1],
               "squaredGramProduct: weights k [P, n] and vectors x [P, m] for w [n, m], got w \(w.shape), k \(k.shape), x \(x.shape)")
         if tracks(w) || tracks(k) || tracks(x) {
-            let g = OnsagerCore.matmul(w.transposed(), w.unsqueezed(0) * k.unsqueezed(2))
+            let g = composedGram(w, k)
             return OnsagerCore.matmul(g * g, x.unsqueezed(2)).squeezed(2)
         }
         let (particles, n, m) = (x.shape[0], w.shape[0], w.shape[1])
@@ -49,7 +49,7 @@ extension Tensor {
         return value.attaching("squared_gram_form", [w, k, x]) { g in
             let gp = g.unsqueezed(1)
             if GradMode.isEnabled {
-                let gram = OnsagerCore.matmul(w.transposed(), w.unsqueezed(0) * k.unsqueezed(2))              // [P, m, m]
+                let gram = composedGram(w, k)                                                                   // [P, m, m]
                 let t = w.node == nil && k.node == nil ? nil : OnsagerCore.matmul(w, gram * x.unsqueezed(2) * x.unsqueezed(1))   // [P, n, m]
                 return [w.node == nil ? nil : (t! * k.unsqueezed(2) * g.reshaped([-1, 1, 1])).sum(axis: 0) * 4,
                         k.node == nil ? nil : (w.unsqueezed(0) * t!).sum(axis: 2) * gp * 2,
@@ -74,5 +74,10 @@ extension Tensor {
             }
             return [dw, k.node == nil ? nil : dk.isEmpty ? Tensor.zeros(k.shape) : stack(dk), x.node == nil ? nil : s * gp * 2]
         }.checked("squared_gram_form")
+    }
+
+    /// Every particle's G_p = wᵀ diag(k_p) w, [P, m, m], in tape ops (the composed expression).
+    private static func composedGram(_ w: Tensor, _ k: Tensor) -> Tensor {
+        OnsagerCore.matmul(w.transposed(), w.unsqueezed(0) * k.unsqueezed(2))
     }
 }
