@@ -1,4 +1,5 @@
-"""JAX (jit) reference for mlp-small-step, mlp-big-step and cnn-step (the network of reference_torch.py), in onsager-bench's JSON-lines schema.
+"""JAX (jit) reference for mlp-small-step, mlp-big-step, their -adam-step variants (Adam at PyTorch's
+defaults written out in the jitted step, as optax.adam computes it) and cnn-step (the network of reference_torch.py), in onsager-bench's JSON-lines schema.
 
 Usage: python3 Benchmarks/reference_jax.py [--threads 1,2] [--cases NAME,...]
 One thread is enforced by XLA_FLAGS=--xla_cpu_multi_thread_eigen=false and CPU affinity to core 0,
@@ -25,13 +26,29 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
     def step(ps, x, y):
         g = jax.grad(loss_fn)(ps, x, y)
         return jax.tree_util.tree_map(lambda p, gp: p - 0.01 * gp, ps, g)
+    @jax.jit
+    def adam_step(ps, m, v, t, x, y):
+        g = jax.grad(loss_fn)(ps, x, y)
+        b1, b2, lr, eps = 0.9, 0.999, 1e-3, 1e-8
+        m = jax.tree_util.tree_map(lambda a, gp: b1 * a + (1 - b1) * gp, m, g)
+        v = jax.tree_util.tree_map(lambda a, gp: b2 * a + (1 - b2) * gp * gp, v, g)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        ps = jax.tree_util.tree_map(lambda p, a, s: p - lr * (a / c1) / (jnp.sqrt(s / c2) + eps), ps, m, v)
+        return ps, m, v, t + 1
     key = jax.random.PRNGKey(0)
     x = jax.random.uniform(key, (100, 784)); y = jax.random.randint(key, (100,), 0, 10)
-    for name, sizes in (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10])):
+    mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
+    for name, sizes in mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
         if not wanted(name): continue
-        state = {"ps": init(sizes, key)}
+        ps0 = init(sizes, key)
+        zeros = jax.tree_util.tree_map(jnp.zeros_like, ps0)
+        state = {"ps": ps0, "opt": (zeros, zeros, jnp.float32(1))}
         def run():
-            state["ps"] = step(state["ps"], x, y); jax.block_until_ready(state["ps"])
+            if "adam" in name:
+                state["ps"], *rest = adam_step(state["ps"], *state["opt"], x, y); state["opt"] = tuple(rest)
+            else:
+                state["ps"] = step(state["ps"], x, y)
+            jax.block_until_ready(state["ps"])
         med, lo, hi = measure(run, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=20)
         print(json.dumps({"bench": name, "threads": t, "value": round(med, 2), "unit": "steps/s", "min": round(lo, 2),
                           "max": round(hi, 2), "impl": "jax " + jax.__version__}), flush=True)

@@ -591,4 +591,35 @@ import COnsagerKernels
             }
         }
     }
+
+    /// The optimizers' one-pass updates (updates.c) split large parameters into tasks: the same
+    /// bits at any thread count, and every instruction set within Float rounding of the others.
+    @Test func updateRulesIgnoreThreadCount() {
+        func run() -> [[Float]] {
+            let gen = RandomGenerator(seed: 5)
+            let start = Tensor<Float>.normal([200_003], generator: gen), target = Tensor<Float>.normal([200_003], generator: gen)
+            func train<O: Optimizer>(_ optimizer: O) -> [Float] where O.Scalar == Float {
+                var opt = optimizer, ps = [start.requiringGrad()]
+                for _ in 0..<3 {
+                    ps[0].zeroGrad()
+                    ((ps[0] - target) * (ps[0] - target)).sum().backward()
+                    opt.step(&ps)
+                }
+                return ps[0].scalars
+            }
+            return [train(SGD<Float>(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.01)),
+                    train(Adam<Float>(learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: true)),
+                    train(RMSProp<Float>(momentum: 0.5, centered: true)),
+                    train(AdaGrad<Float>(learningRate: 0.1, weightDecay: 0.01))]
+        }
+        let one = withSettings(threads: 1) { run() }
+        for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }
+        for isa in 0..<Self.hardwareLevel {
+            let other = withSettings(threads: 2, isa: isa) { run() }
+            for (a, b) in zip(other, one) {
+                let err = zip(a, b).map { abs($0 - $1) / Swift.max(abs($1), 1) }.max()!
+                #expect(err < 1e-5, "isa \(isa): \(err) from the widest")
+            }
+        }
+    }
 }

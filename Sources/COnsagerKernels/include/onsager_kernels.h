@@ -129,6 +129,27 @@ void onsager_param_unary_f64(int op, const double *x, double *y, long n, double 
 /// y[i] += alpha * x[i] (contiguous, one pass).
 void onsager_axpy_f32(long n, float alpha, const float *x, float *y);
 void onsager_axpy_f64(long n, double alpha, const double *x, double *y);
+/// The optimizers' update rules, applied by onsager_update_* in one pass per parameter.
+enum onsager_update_kind {
+    ONSAGER_UPDATE_SGD = 0,       // state: s0 = momentum buffer (unused without momentum)
+    ONSAGER_UPDATE_ADAM = 1,      // s0 = first moment m, s1 = second moment v
+    ONSAGER_UPDATE_RMSPROP = 2,   // s0 = square average, s1 = gradient average (centered), s2 = momentum buffer
+    ONSAGER_UPDATE_ADAGRAD = 3    // s0 = sum of squared gradients
+};
+/// One step's hyperparameters; fields a rule does not use are ignored. Formulas: updates.c.
+typedef struct onsager_update_rule {
+    int kind;                      // onsager_update_kind
+    int first_step;                // SGD: the momentum buffer starts as the gradient
+    int nesterov, centered, decoupled_weight_decay;
+    double lr, weight_decay, momentum, dampening;
+    double beta1, beta2, bias_correction1, bias_correction2;   // Adam: cᵢ = 1 − βᵢᵗ
+    double alpha, eps;                                          // RMSProp's α; ε of Adam, RMSProp, AdaGrad
+} onsager_update_rule;
+/// Updates the n contiguous elements of p from the gradient g and the rule's state buffers
+/// (NULL where the rule needs none), in place; no buffer may overlap another.
+void onsager_update_f32(const onsager_update_rule *rule, long n, float *p, const float *g, float *s0, float *s1, float *s2);
+void onsager_update_f64(const onsager_update_rule *rule, long n, double *p, const double *g, double *s0, double *s1,
+                        double *s2);
 /// y[i * incy] = alpha · Σₖ A[i * rsa + k] · x[k] for i < M (rows and x contiguous; vectorised).
 void onsager_gemv_rows_f32(long M, long K, float alpha, const float *A, long rsa, const float *x, float *y, long incy);
 void onsager_gemv_rows_f64(long M, long K, double alpha, const double *A, long rsa, const double *x, double *y, long incy);

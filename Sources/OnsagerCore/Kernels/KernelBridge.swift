@@ -125,6 +125,18 @@ extension TensorScalar {
         if isFloat { onsager_axpy_f32(n, Float(alpha), f32(x), f32(y)) } else { requireDouble(); onsager_axpy_f64(n, Double(alpha), f64(x), f64(y)) }
     }
 
+    /// One optimizer step on n contiguous elements (see `UpdateRule`); absent state is nil.
+    package static func kernelUpdate(_ rule: UnsafePointer<onsager_update_rule>, _ n: Int, _ p: UnsafeMutablePointer<Self>,
+                                     _ g: UnsafePointer<Self>, _ s0: UnsafeMutablePointer<Self>?, _ s1: UnsafeMutablePointer<Self>?,
+                                     _ s2: UnsafeMutablePointer<Self>?) {
+        if isFloat {
+            onsager_update_f32(rule, n, f32(p), f32(g), s0.map(f32), s1.map(f32), s2.map(f32))
+        } else {
+            requireDouble()
+            onsager_update_f64(rule, n, f64(p), f64(g), s0.map(f64), s1.map(f64), s2.map(f64))
+        }
+    }
+
     /// Number of NaN/Inf elements.
     @inline(__always)
     package static func kernelCountNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int {

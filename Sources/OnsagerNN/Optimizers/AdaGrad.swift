@@ -26,14 +26,11 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
         self.initialAccumulator = initialAccumulator; self.epsilon = epsilon
     }
 
-    /// One AdaGrad update of one parameter.
+    /// One AdaGrad update of one parameter, in one pass over it, its gradient and its sum.
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
-        var g = gradient
-        if settings.weightDecay != 0 { g = g + parameter.detached() * Scalar(settings.weightDecay) }
         let lr = settings.learningRate / (1 + Double(settings.step - 1) * learningRateDecay)
-        let s = (slots["sum"] ?? Tensor(repeating: Scalar(initialAccumulator), shape: g.shape)) + g * g
-        slots["sum"] = s
-        parameter.addInPlace(g / (s.sqrt() + Scalar(epsilon)), alpha: Scalar(-lr))
+        let rule = UpdateRule.adagrad(learningRate: lr, weightDecay: settings.weightDecay, epsilon: epsilon)
+        apply(rule, to: &parameter, gradient: gradient, slots: &slots, names: ["sum"], initial: Scalar(initialAccumulator))
     }
 }

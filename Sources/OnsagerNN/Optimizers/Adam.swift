@@ -38,26 +38,12 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         self.decoupledWeightDecay = decoupledWeightDecay
     }
 
-    /// One Adam update of one parameter.
+    /// One Adam update of one parameter, in one pass over it, its gradient and its moments.
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
-        var g = gradient
-        let lr = settings.learningRate, wd = settings.weightDecay
-        if wd != 0 {
-            if decoupledWeightDecay { parameter.scaleInPlace(by: Scalar(1 - lr * wd)) }
-            else { g = g + parameter.detached() * Scalar(wd) }
-        }
-        var m = slots.removeValue(forKey: "exp_avg") ?? Tensor.zeros(g.shape)
-        var v = slots.removeValue(forKey: "exp_avg_sq") ?? Tensor.zeros(g.shape)
-        m.scaleInPlace(by: Scalar(beta1))
-        m.addInPlace(g, alpha: Scalar(1 - beta1))
-        v.scaleInPlace(by: Scalar(beta2))
-        v.addInPlace(g * g, alpha: Scalar(1 - beta2))
-        let t = Double(settings.step)
-        let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
-        let denom = (v / Scalar(c2)).sqrt() + Scalar(epsilon)
-        parameter.addInPlace(m / denom, alpha: Scalar(-lr / c1))
-        slots["exp_avg"] = m
-        slots["exp_avg_sq"] = v
+        let rule = UpdateRule.adam(learningRate: settings.learningRate, weightDecay: settings.weightDecay,
+                                   decoupledWeightDecay: decoupledWeightDecay, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                   step: settings.step)
+        apply(rule, to: &parameter, gradient: gradient, slots: &slots, names: ["exp_avg", "exp_avg_sq"])
     }
 }

@@ -77,6 +77,18 @@ extension Optimizer {
         set { state = OptimizerState(flattened: newValue) }
     }
 
+    /// Applies `rule` to `parameter` in one pass, the rule's state buffer i being the slot
+    /// `names[i]` (held once while it runs, so it is updated in place; an absent slot starts
+    /// filled with `initial`).
+    func apply(_ rule: UpdateRule, to parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>,
+               slots: inout [String: Tensor<Scalar>], names: [String], initial: Scalar = 0) {
+        var buffers: [Tensor<Scalar>?] = zip(rule.stateSlots, names).map { used, name in
+            used ? slots.removeValue(forKey: name) ?? Tensor(repeating: initial, shape: parameter.shape) : nil
+        }
+        parameter.applyUpdate(rule, gradient: gradient, state: &buffers)
+        for (name, buffer) in zip(names, buffers) where buffer != nil { slots[name] = buffer }
+    }
+
     /// Stops when a group matches no parameter: a group that changes nothing is a mistake.
     private mutating func checkGroups(_ names: [String]) {
         for g in groups where !names.contains(where: g.contains) {

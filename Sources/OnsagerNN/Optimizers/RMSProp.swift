@@ -28,27 +28,11 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
     }
 
-    /// One RMSProp update of one parameter.
+    /// One RMSProp update of one parameter, in one pass over it, its gradient and its averages.
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
-        var g = gradient
-        if settings.weightDecay != 0 { g = g + parameter.detached() * Scalar(settings.weightDecay) }
-        let v = (slots["square_avg"] ?? Tensor.zeros(g.shape)) * Scalar(alpha) + g * g * Scalar(1 - alpha)
-        slots["square_avg"] = v
-        var denom: Tensor<Scalar>
-        if centered {
-            let a = (slots["grad_avg"] ?? Tensor.zeros(g.shape)) * Scalar(alpha) + g * Scalar(1 - alpha)
-            slots["grad_avg"] = a
-            denom = (v - a * a).sqrt() + Scalar(epsilon)
-        } else {
-            denom = v.sqrt() + Scalar(epsilon)
-        }
-        if momentum > 0 {
-            let b = (slots["momentum_buffer"] ?? Tensor.zeros(g.shape)) * Scalar(momentum) + g / denom
-            slots["momentum_buffer"] = b
-            parameter.addInPlace(b, alpha: Scalar(-settings.learningRate))
-        } else {
-            parameter.addInPlace(g / denom, alpha: Scalar(-settings.learningRate))
-        }
+        let rule = UpdateRule.rmsprop(learningRate: settings.learningRate, weightDecay: settings.weightDecay, alpha: alpha,
+                                      epsilon: epsilon, momentum: momentum, centered: centered)
+        apply(rule, to: &parameter, gradient: gradient, slots: &slots, names: ["square_avg", "grad_avg", "momentum_buffer"])
     }
 }

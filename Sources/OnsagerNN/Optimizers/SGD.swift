@@ -34,22 +34,11 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    /// One SGD update of one parameter.
+    /// One SGD update of one parameter, in one pass over it, its gradient and its buffer.
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
-        var g = gradient
-        if settings.weightDecay != 0 { g = g + parameter.detached() * Scalar(settings.weightDecay) }
-        if momentum != 0 {
-            if var b = slots.removeValue(forKey: "momentum_buffer") {
-                b.scaleInPlace(by: Scalar(momentum))
-                b.addInPlace(g, alpha: Scalar(1 - dampening))
-                slots["momentum_buffer"] = b
-            } else {
-                slots["momentum_buffer"] = g.contiguous().materialized()
-            }
-            let b = slots["momentum_buffer"]!
-            g = nesterov ? g + b * Scalar(momentum) : b
-        }
-        parameter.addInPlace(g, alpha: Scalar(-settings.learningRate))
+        let rule = UpdateRule.sgd(learningRate: settings.learningRate, weightDecay: settings.weightDecay, momentum: momentum,
+                                  dampening: dampening, nesterov: nesterov, firstStep: slots["momentum_buffer"] == nil)
+        apply(rule, to: &parameter, gradient: gradient, slots: &slots, names: ["momentum_buffer"])
     }
 }
