@@ -9,7 +9,7 @@ import Onsager
 
 @Suite struct CheckpointTests {
     func tempURL(_ name: String) -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-ckpt-\(getpid())")
+        let dir = scratchURL("onsager-ckpt")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir.appendingPathComponent(name)
     }
@@ -42,7 +42,7 @@ import Onsager
         #expect(b.parameters.map(\.scalars) == a.parameters.map(\.scalars), "continued training matches bit for bit")
         let (_, meta) = try Safetensors.read(url, as: Float.self)
         #expect(meta["epoch"] == "3")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-ckpt-atomic-\(getpid())")
+        let dir = scratchURL("onsager-ckpt-atomic")
         try? FileManager.default.removeItem(at: dir)
         try Checkpoint.save(a, to: dir.appendingPathComponent("only.safetensors"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["only.safetensors"], "atomic write leaves no temporary file")
@@ -152,7 +152,7 @@ import Onsager
 
     /// A save killed mid-write leaves a temporary file; the next save to the same place removes it.
     @Test func interruptedSavesAreCleanedUp() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-stale-\(getpid())")
+        let dir = scratchURL("onsager-stale")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // A process id that cannot be running (above the kernel's pid_max of 2^22).

@@ -11,7 +11,7 @@ let mnistDirectory = try? MNIST<Float>.locate("mnist")
 
 /// A path for `name` in this process's temporary folder `folder` (created if needed).
 func dataTestPath(_ name: String, folder: String) -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-\(folder)-\(getpid())")
+    let dir = scratchURL("onsager-\(folder)")
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.appendingPathComponent(name).path
 }
@@ -120,7 +120,7 @@ let caltechDirectory = try? CaltechSilhouettes<Float>.locate()
     }
 
     @Test func rejectsNonMATFiles() throws {
-        let p = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-mat-\(getpid()).mat").path
+        let p = scratchURL("not-a-mat.mat").path
         try Data(repeating: 65, count: 200).write(to: URL(fileURLWithPath: p))
         #expect(throws: DataError.self) { try MATFile.read(p) }
         try Data(repeating: 65, count: 20).write(to: URL(fileURLWithPath: p))
@@ -235,7 +235,7 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
     }
 
     @Test func readersSurviveMutatedFiles() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-mutants-\(getpid())")
+        let dir = scratchURL("onsager-mutants")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let st = dir.appendingPathComponent("valid.safetensors")
         try Safetensors.write([("w", Tensor<Float>([[1, 2], [3, 4]])), ("b", Tensor<Float>([0.5]))], metadata: ["k": "v"], to: st)
@@ -275,7 +275,7 @@ func writeTestMAT(rows: Int32, columns: Int32, data: [Double], to p: String) thr
     @Test func seedsAreWrittenAndRead() throws {
         let fm = FileManager.default
         let corpus = ProcessInfo.processInfo.environment["ONSAGER_FUZZ_CORPUS"].map { URL(fileURLWithPath: $0) }
-            ?? fm.temporaryDirectory.appendingPathComponent("onsager-corpus-\(getpid())")
+            ?? scratchURL("onsager-corpus")
         func dir(_ name: String) throws -> URL {
             let d = corpus.appendingPathComponent(name)
             try fm.createDirectory(at: d, withIntermediateDirectories: true)

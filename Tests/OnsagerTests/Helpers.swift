@@ -56,3 +56,15 @@ struct Golden {
         return Tensor(shape: c.shape, scalars: c.values.map { S($0) })
     }
 }
+
+/// This test process's scratch directory, `$TMPDIR/onsager-tests-<pid>`, removed with
+/// everything in it when the process exits, so a test run leaves nothing behind.
+let scratchDirectory: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: scratchDirectory) }
+    return url
+}()
+
+/// A path named `name` in this process's scratch directory (see `scratchDirectory`).
+func scratchURL(_ name: String) -> URL { scratchDirectory.appendingPathComponent(name) }

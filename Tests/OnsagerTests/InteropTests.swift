@@ -53,7 +53,7 @@ import Testing
         }
         let committed = Self.golden.appendingPathComponent("interop_onsager.safetensors")
         let url = ProcessInfo.processInfo.environment["ONSAGER_WRITE_GOLDEN"] == "1" ? committed
-            : FileManager.default.temporaryDirectory.appendingPathComponent("onsager-interop-\(getpid()).safetensors")
+            : scratchURL("onsager-interop.safetensors")
         try Checkpoint.save(m, metadata: ["writer": "onsager"], to: url)
         // The file torch loaded is the one we write: the same header byte for byte (names, dtypes,
         // shapes, offsets, metadata) and the same values up to the last bits of the two training

@@ -75,7 +75,7 @@ import Onsager
     }
 
     @Test func csvReaderErrors() throws {
-        let p = FileManager.default.temporaryDirectory.appendingPathComponent("csv-\(getpid()).csv").path
+        let p = scratchURL("csv.csv").path
         try "1,2,3\r\n4,5,6\r\n".write(toFile: p, atomically: true, encoding: .utf8)
         #expect(try CSV.read(p) == [[1, 2, 3], [4, 5, 6]])
         try "a,b\n1,2\n3,x\n".write(toFile: p, atomically: true, encoding: .utf8)

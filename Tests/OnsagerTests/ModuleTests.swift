@@ -70,7 +70,7 @@ private struct TiedAutoencoder: Layer {
         #expect(Forgetful().undeclaredTrainableTensors == ["forgotten.1.weight", "forgotten.1.bias"])
         #expect(TiedAutoencoder().undeclaredTrainableTensors.isEmpty)
         #expect(Sequential<Float>([Dense(inputSize: 2, outputSize: 2), BatchNorm(features: 2), Dropout(probability: 0.1)]).undeclaredTrainableTensors.isEmpty)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-forgetful-\(getpid()).safetensors")
+        let url = scratchURL("onsager-forgetful.safetensors")
         #expect(throws: CheckpointError.undeclared(path: url.path, names: ["forgotten.1.weight", "forgotten.1.bias"])) {
             try Checkpoint.save(Forgetful(), to: url)
         }
@@ -104,7 +104,7 @@ private struct TiedAutoencoder: Layer {
         #expect(m.head.weight.identity == m.decoder.weight.identity && m.head.weight.scalars == m.decoder.weight.scalars)
         #expect(opt.state.slots.keys.sorted().contains("head.weight") && opt.state.slots["decoder.weight"] == nil,
                 "one optimizer state for the shared parameter, under its first name")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-tied-\(getpid()).safetensors")
+        let url = scratchURL("onsager-tied.safetensors")
         try Checkpoint.save(m, to: url)
         var n = TiedAutoencoder()
         try Checkpoint.load(into: &n, from: url)
@@ -135,7 +135,7 @@ private struct TiedAutoencoder: Layer {
         #expect(m.frozenParameterNames.isEmpty && m.head.weight.identity == m.decoder.weight.identity)
         // Loading keeps the frozen state.
         m.freeze("head")
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-frozen-\(getpid()).safetensors")
+        let url = scratchURL("onsager-frozen.safetensors")
         try Checkpoint.save(m, to: url)
         try Checkpoint.load(into: &m, from: url)
         #expect(m.frozenParameterNames == ["head.weight", "head.bias"])
@@ -173,7 +173,7 @@ private struct TiedAutoencoder: Layer {
         func step(_ m: inout Two, _ o: inout Adam<Double>) { m.zeroGradients(); m.loss().backward(); m.update(with: &o) }
         var m = Two(), o = Adam<Double>(learningRate: 0.05)
         for _ in 0..<3 { step(&m, &o) }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-opt-\(getpid()).safetensors")
+        let url = scratchURL("onsager-opt.safetensors")
         try Checkpoint.save(optimizer: o, to: url)
         var r = m
         r.reversed = true

@@ -162,7 +162,7 @@ import Onsager
 
     @Test func trainsWritesMetricsAndIsReproducible() throws {
         let (x, y) = Self.blobs()
-        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-metrics-\(getpid()).csv")
+        let csv = scratchURL("onsager-metrics.csv")
         func run() throws -> ([Float], [EpochRecord]) {
             let g = RandomGenerator(seed: 9)
             let model = Sequential<Float>([Dense(inputSize: 2, outputSize: 16, generator: g), Activation(.relu), Dense(inputSize: 16, outputSize: 2, generator: g)])

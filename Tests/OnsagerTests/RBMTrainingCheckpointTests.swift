@@ -16,7 +16,7 @@ import Onsager
     /// the negative control that shows the test notices a state that is not restored.
     static func run(_ method: RBMTrainingMethod, epochs: Int, stopAfter: Int?, dropTrainerState: Bool = false) throws -> RBM<Float> {
         let data = data()
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rbm-resume-\(UUID().uuidString).safetensors")
+        let url = scratchURL("rbm-resume-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         func fresh() -> (RBM<Float>, any RBMTrainer<Float>, SGD<Float>, RandomGenerator) {
             let g = RandomGenerator(seed: 5)
@@ -50,7 +50,7 @@ import Onsager
     }
 
     @Test func resumeRefusesAnotherSeedAndAnotherShape() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rbm-resume-\(UUID().uuidString).safetensors")
+        let url = scratchURL("rbm-resume-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let g = RandomGenerator(seed: 1)
         var model = RBM<Float>(visible: 5, hidden: 3, weightStd: 0.1, generator: g)
@@ -70,7 +70,7 @@ import Onsager
     /// A checkpoint is not resumed into another kind of trainer or optimizer, nor without one of
     /// the generators it records (each would silently change the run).
     @Test func resumeRefusesAnotherTrainerOptimizerOrMissingGenerator() throws {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rbm-resume-\(UUID().uuidString).safetensors")
+        let url = scratchURL("rbm-resume-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let g = RandomGenerator(seed: 1)
         var model = RBM<Float>(visible: 5, hidden: 3, weightStd: 0.1, generator: g)

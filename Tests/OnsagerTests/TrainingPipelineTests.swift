@@ -93,7 +93,7 @@ import Testing
     /// dropout, momentum, a schedule and shuffling all depending on restored state.
     @Test func resumeContinuesBitForBit() throws {
         let y = x.sum(axis: 1, keepDims: true).tanh()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-resume-\(getpid())")
+        let dir = scratchURL("onsager-resume")
         try? FileManager.default.removeItem(at: dir)
         func makeLoop() -> TrainingLoop<Sequential<Float>, Adam<Float>> {
             let g = RandomGenerator(seed: 12)
@@ -127,7 +127,7 @@ import Testing
     @Test func earlyStoppingSurvivesResumeAndChunkedFits() throws {
         final class Script: @unchecked Sendable { var epoch = 0; var weights: [[Float]] = []; let scores = [1.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999] }
         let y = x.sum(axis: 1, keepDims: true)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-best-\(getpid())")
+        let dir = scratchURL("onsager-best")
         try? FileManager.default.removeItem(at: dir)
         func makeLoop() -> TrainingLoop<Dense<Float>, SGD<Float>> {
             var loop = TrainingLoop(model: Dense<Float>(inputSize: 3, outputSize: 1, generator: RandomGenerator(seed: 2)),
@@ -167,7 +167,7 @@ import Testing
 
     @Test func resumeRefusesAnotherSetup() throws {
         let y = x.sum(axis: 1, keepDims: true)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-setup-\(getpid())")
+        let dir = scratchURL("onsager-setup")
         try? FileManager.default.removeItem(at: dir)
         func model() -> Sequential<Float> {
             Sequential([Dense(inputSize: 3, outputSize: 4, generator: RandomGenerator(seed: 1)), Dropout(probability: 0.2, generator: RandomGenerator(seed: 9)),
