@@ -89,6 +89,12 @@ import Testing
         #expect(maxRelativeError(x.gelu().scalars, gelu, floor: 1e-15) < 1e-14)
         #expect(maxRelativeError(x.silu().scalars, silu, floor: 1e-15) < 1e-14)
         #expect(Activation<Double>(.gelu)(x).scalars == x.gelu().scalars)
+        // The left tail, where (1 + erf(x/√2))/2 cancels to 0 but GELU is not 0. The rounding of
+        // x/√2 (an ulp, 1.1e-16) moves erfc(t) by 2t² times that: 1.5e-13 at x = −37.
+        let tail = T([-10, -20, -37])
+        let want = tail.scalars.map { $0 * 0.5 * erfc(-$0 / 2.0.squareRoot()) }
+        let err = maxRelativeError(tail.gelu().scalars, want, floor: 1e-300)
+        #expect(want.allSatisfy { $0 != 0 } && err < 5e-13, "left tail: \(err)")
     }
 
     @Test func embeddingLooksUpRows() {

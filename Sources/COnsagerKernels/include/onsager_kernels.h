@@ -109,13 +109,15 @@ void onsager_dgemm_bias_relu(long M, long N, long K, double alpha, const double 
 enum onsager_unary_op {
     ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,
     ONS_SIGMOID, ONS_LOGSIGMOID, ONS_TANH, ONS_RELU, ONS_SOFTPLUS, ONS_RECIPROCAL,
-    ONS_EXPM1,
+    ONS_EXPM1, ONS_ERF,
+    ONS_GELU,        // x·Φ(x), Φ the standard normal CDF (torch.nn.GELU())
     ONS_UNARY_COUNT
 };
 enum onsager_binary_op {
     ONS_ADD = 0, ONS_SUB, ONS_MUL, ONS_DIV, ONS_POW, ONS_MAX, ONS_MIN,
     ONS_EQ, ONS_NE, ONS_LT, ONS_LE, ONS_GT, ONS_GE,
     ONS_MASK_POS,    // x where y > 0 else 0 (relu's backward in one pass, as PyTorch's threshold_backward)
+    ONS_GELU_BACKWARD,   // x · GELU′(y) = x · (Φ(y) + y·φ(y)) (GELU's backward in one pass)
     ONS_BINARY_COUNT
 };
 /// y[i] = op(x[i]) on contiguous arrays (in place allowed).

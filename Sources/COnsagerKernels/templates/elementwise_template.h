@@ -105,6 +105,57 @@ static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, flo
     float u = 1.0f + e;
     return FN(f_log_core)(u, 0) + (e - (u - 1.0f)) * s;
 }
+
+// erf and erfc, branch-free. |t| < 1: erf(t) = t·P(t²), P fitted to erf(t)/t (relative error
+// 1.2e-9). t ≥ 1: erfc(t) = exp(L(t) − t²) with L = log erfcx fitted on [1, 4] (absolute error
+// 1.2e-8, so erfc's relative error is that of exp and of t² rounded) and on [4, 9.5] (2e-5:
+// there erf rounds to 1 and only erfc's far tail, below 1.6e-8, is that coarse). Beyond 9.5,
+// exp underflows to 0. Coefficients: least squares on Chebyshev nodes, reweighted towards minimax.
+static inline __attribute__((always_inline)) float FN(f_erf_small)(float t) {
+    float s = t * t;
+    float p = 7.8538577107e-05f;
+    p = p * s - 8.0101925221e-04f;
+    p = p * s + 5.1883275602e-03f;
+    p = p * s - 2.6853811869e-02f;
+    p = p * s + 1.1283585147e-01f;
+    p = p * s - 3.7612625824e-01f;
+    p = p * s + 1.1283791657e+00f;
+    return t * p;
+}
+static inline __attribute__((always_inline)) float FN(f_erfc_tail)(float t) {   // t ≥ 1
+    float tc = t > 9.5f ? 9.5f : t;
+    float w = tc - 2.5f;
+    float l = 1.5998190959e-06f;
+    l = l * w - 1.3301709213e-05f;
+    l = l * w + 7.7454920540e-05f;
+    l = l * w - 4.2017312409e-04f;
+    l = l * w + 2.1650815200e-03f;
+    l = l * w - 1.0858487349e-02f;
+    l = l * w + 5.6106391646e-02f;
+    l = l * w - 3.5268068851e-01f;
+    l = l * w - 1.5568152790e+00f;
+    float u = tc - 6.75f;
+    float f = -1.2760830824e-05f;
+    f = f * u + 1.1292309090e-04f;
+    f = f * u - 9.4772737622e-04f;
+    f = f * u + 1.0267651392e-02f;
+    f = f * u - 1.4507461583e-01f;
+    f = f * u - 2.4925769809e+00f;
+    return FN(f_exp)((tc < 4.0f ? l : f) - t * t);
+}
+static inline __attribute__((always_inline)) float FN(f_erf)(float x) {
+    float a = x < 0 ? -x : x;
+    float r = a < 1.0f ? FN(f_erf_small)(a) : 1.0f - FN(f_erfc_tail)(a < 1.0f ? 1.0f : a);
+    return x != x ? x : (x < 0 ? -r : r);
+}
+static inline __attribute__((always_inline)) float FN(f_erfc)(float x) {
+    float a = x < 0 ? -x : x;
+    float tail = FN(f_erfc_tail)(a < 1.0f ? 1.0f : a);
+    float r = a < 1.0f ? 1.0f - FN(f_erf_small)(x) : (x > 0 ? tail : 2.0f - tail);
+    return x != x ? x : r;
+}
+#define M_ERF(x) FN(f_erf)(x)
+#define M_ERFC(x) FN(f_erfc)(x)
 #define M_LOG1P_UNIT(e, s) FN(f_log1p_unit)(e, s)
 #define M_EXP(x) FN(f_exp)(x)
 #define M_LOG(x) FN(f_log)(x)
@@ -120,8 +171,19 @@ static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, flo
 #define M_EXPM1(x) expm1(x)
 #define M_TANH(x) tanh(x)
 #define M_POW(x, y) pow(x, y)
+#define M_ERF(x) erf(x)
+#define M_ERFC(x) erfc(x)
 #endif
 #define M_SQRT(x) __builtin_elementwise_sqrt(x)
+
+// GELU from Φ(x) = erfc(−x/√2)/2, which keeps its relative accuracy in the left tail, where
+// (1 + erf(x/√2))/2 cancels; GELU′(x) = Φ(x) + x·φ(x) with φ the normal density (x·φ is taken
+// as 0 where φ underflows, so that ±∞ give 1 and 0, not NaN).
+#define M_PHI(v) ((T)0.5 * M_ERFC((v) * (T)-0.70710678118654752440))
+static inline __attribute__((always_inline)) T FN(gelu_slope)(T v) {
+    T d = M_EXP((T)-0.5 * v * v) * (T)0.39894228040143267794;
+    return M_PHI(v) + (d == 0 ? (T)0 : v * d);
+}
 
 // σ(v) and softplus(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the
 // softplus, the fused softplus sum and the logit sampler, so all give bit-identical values. Both
@@ -156,6 +218,8 @@ static void FN(unary)(int op, const T *restrict x, T *restrict y, long n) {
     case ONS_SOFTPLUS: U_LOOP(SOFTPLUS_FROM(v, EXP_NEG_ABS(v)))
     case ONS_RECIPROCAL: U_LOOP((T)1 / v)
     case ONS_EXPM1: U_LOOP(M_EXPM1(v))
+    case ONS_ERF: U_LOOP(M_ERF(v))
+    case ONS_GELU: U_LOOP(v * M_PHI(v))
     default: break;
     }
 #undef U_LOOP
@@ -213,6 +277,7 @@ static void FN(binary_row)(int op, long n, const T *restrict a, long sa, const T
     case ONS_GT: B_LOOP(x > y ? (T)1 : (T)0)
     case ONS_GE: B_LOOP(x >= y ? (T)1 : (T)0)
     case ONS_MASK_POS: B_LOOP(y > 0 ? x : (T)0)
+    case ONS_GELU_BACKWARD: B_LOOP(x * FN(gelu_slope)(y))
     default: break;
     }
 #undef B_LOOP
@@ -405,6 +470,9 @@ static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x
 #undef M_EXPM1
 #undef M_TANH
 #undef M_POW
+#undef M_ERF
+#undef M_ERFC
+#undef M_PHI
 #undef M_SQRT
 #undef FN
 #undef VL
