@@ -28,6 +28,7 @@ lab gemm-microkernel-peak-ymm -O2 -mavx2 -mfma -I$K/include -I$K -DYMM -DLMR=6 -
 lab gemm-objects-ab.o -O2 -c Benchmarks/gemm-objects-ab.c   # linked by gemm-objects-ab.sh with two GEMM objects
 # word splitting of $all is intended: it lists the kernel objects
 lab gemm-random-sweep -O2 -D_GNU_SOURCE -I$K/include Benchmarks/gemm-random-sweep.c $all -lpthread -lm
+lab erf-accuracy -O2 -D_GNU_SOURCE -I$K/include Benchmarks/erf-accuracy.c $all -lpthread -lm
 lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all -lpthread -lm -ldl
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
 lab read-bandwidth -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $all -lpthread -lm

@@ -110,7 +110,8 @@ static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, flo
 // 1.2e-9). t ≥ 1: erfc(t) = exp(L(t) − t²) with L = log erfcx fitted on [1, 4] (absolute error
 // 1.2e-8, so erfc's relative error is that of exp and of t² rounded) and on [4, 9.5] (2e-5:
 // there erf rounds to 1 and only erfc's far tail, below 1.6e-8, is that coarse). Beyond 9.5,
-// exp underflows to 0. Coefficients: least squares on Chebyshev nodes, reweighted towards minimax.
+// exp underflows to 0. Coefficients from Benchmarks/erf-fit.py (least squares on Chebyshev nodes,
+// reweighted towards minimax); Benchmarks/erf-accuracy.c measures the result (2.5 ulp).
 static inline __attribute__((always_inline)) float FN(f_erf_small)(float t) {
     float s = t * t;
     float p = 7.8538577107e-05f;
