@@ -97,6 +97,37 @@ import Testing
         #expect(want.allSatisfy { $0 != 0 } && err < 5e-13, "left tail: \(err)")
     }
 
+    /// BatchNorm on [n, c, h, w] (PyTorch's BatchNorm2d): each channel normalised over the batch
+    /// and the pixels, the running statistics updated with the unbiased variance over n·h·w
+    /// values; evaluation mode uses them. The oracle is written out channel by channel.
+    @Test func batchNormNormalisesEachChannelOfImages() {
+        let (n, c, h, w) = (3, 2, 2, 5)
+        let x = T.normal([n, c, h, w], generator: g) * 2 + 1
+        var bn = BatchNorm<Double>(features: c)
+        bn.scale = T([1.5, -0.5]).requiringGrad()
+        bn.shift = T([0.25, 2]).requiringGrad()
+        let y = bn(x).scalars, v = x.scalars
+        for ch in 0..<c {
+            let idx = (0..<n).flatMap { i in (0..<(h * w)).map { ((i * c + ch) * h * w) + $0 } }
+            let mean = idx.map { v[$0] }.reduce(0, +) / Double(idx.count)
+            let variance = idx.map { (v[$0] - mean) * (v[$0] - mean) }.reduce(0, +) / Double(idx.count)
+            let gamma = bn.scale.scalars[ch], beta = bn.shift.scalars[ch]
+            let want = idx.map { gamma * (v[$0] - mean) / (variance + 1e-5).squareRoot() + beta }
+            #expect(maxRelativeError(idx.map { y[$0] }, want, floor: 1e-12) < 1e-12, "channel \(ch)")
+            #expect(abs(bn.runningMean.scalars[ch] - 0.1 * mean) < 1e-14)
+            let unbiased = variance * Double(idx.count) / Double(idx.count - 1)
+            #expect(abs(bn.runningVariance.scalars[ch] - (0.9 + 0.1 * unbiased)) < 1e-14)
+        }
+        bn.isTraining = false
+        let z = bn(x).scalars
+        for (i, value) in v.enumerated() {
+            let ch = (i / (h * w)) % c
+            let want = bn.scale.scalars[ch] * (value - bn.runningMean.scalars[ch])
+                / (bn.runningVariance.scalars[ch] + 1e-5).squareRoot() + bn.shift.scalars[ch]
+            #expect(abs(z[i] - want) < 1e-12)
+        }
+    }
+
     @Test func embeddingLooksUpRows() {
         let e = Embedding<Float>(count: 4, size: 2, generator: g)
         let y = e([3, 0, 3])

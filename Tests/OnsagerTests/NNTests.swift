@@ -97,6 +97,8 @@ import Onsager
             ("dense + tanh", { p in Activation<Double>(.tanh)(Dense(weight: p[0], bias: p[1])(p[2])) }, dense.parameters + [x]),
             ("layer norm", { p in var l = ln; l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([4, 3], generator: g)]),
             ("batch norm (training)", { p in var l = BatchNorm<Double>(features: 3); l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([6, 3], generator: g)]),
+            ("batch norm of images (training)", { p in var l = BatchNorm<Double>(features: 3); l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([2, 3, 2, 3], generator: g)]),
+            ("batch norm of sequences (evaluation)", { p in var l = BatchNorm<Double>(features: 2); l.isTraining = false; l.scale = p[0]; l.shift = p[1]; return l(p[2]) }, [T.normal([2], generator: g), T.normal([2], generator: g), T.normal([3, 2, 4], generator: g)]),
             ("mse", { Loss.meanSquaredError($0[0], $0[1]) }, [T.normal([4, 2], generator: g), T.normal([4, 2], generator: g)]),
             ("bce probabilities", { Loss.binaryCrossEntropy(probabilities: $0[0].sigmoid(), $0[1]) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),
             ("bce logits", { Loss.binaryCrossEntropy(logits: $0[0], $0[1], reduction: .sum) }, [T.normal([6], generator: g), T.uniform([6], generator: g)]),

@@ -1,8 +1,10 @@
 import OnsagerCore
 
-/// Batch normalisation over the batch dimension of [n, features] input. In training mode each
-/// call normalises with the batch's statistics and updates the running ones (momentum 0.1,
-/// unbiased running variance, as PyTorch); evaluation mode uses the running statistics.
+/// Batch normalisation of the features on axis 1: input [n, features] or [n, features, …], the
+/// statistics taken over every other axis (PyTorch's BatchNorm1d on [N, C] and [N, C, L], and
+/// BatchNorm2d / 3d on images and volumes). In training mode each call normalises with the
+/// batch's statistics and updates the running ones (momentum 0.1, unbiased running variance, as
+/// PyTorch); evaluation mode uses the running statistics.
 ///
 /// The running statistics live in a shared box so that the (non-mutating) call can update them,
 /// also inside `Sequential`; copies of a BatchNorm value share them.
@@ -37,21 +39,27 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
     /// The running (unbiased) variance per feature.
     public var runningVariance: Tensor<Scalar> { running.variance }
 
-    /// Normalises each column of `x` [n, features], then scales and shifts.
+    /// Normalises each feature of `x` [n, features, …] (axis 1) over all other axes, then scales and shifts.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        check(x.rank == 2 && x.shape[1] == scale.shape[0], "BatchNorm: input \(x.shape) for \(scale.shape[0]) features")
+        let features = scale.shape[0]
+        check(x.rank >= 2 && x.shape[1] == features,
+              "BatchNorm: input \(x.shape) for \(features) features; expected [n, \(features)] or [n, \(features), …]")
+        // Per-feature tensors broadcast along axis 1: [features] for [n, features], else [features, 1, …].
+        let perFeature = [features] + Array(repeating: 1, count: x.rank - 2)
+        func along(_ t: Tensor<Scalar>) -> Tensor<Scalar> { x.rank == 2 ? t : t.reshaped(perFeature) }
         guard isTraining else {
-            return (x - running.mean) / (running.variance + Scalar(epsilon)).sqrt() * scale + shift
+            return (x - along(running.mean)) / along(running.variance + Scalar(epsilon)).sqrt() * along(scale) + along(shift)
         }
-        let n = x.shape[0]
-        let mean = x.mean(axis: 0), v = x.variance(axes: [0])
+        let axes = [0] + Array(2..<x.rank)
+        let count = axes.reduce(1) { $0 * x.shape[$1] }
+        let mean = x.mean(axes: axes), v = x.variance(axes: axes)
         let m = Scalar(momentum)
         withoutGrad {
             running.mean = running.mean * (1 - m) + mean.detached() * m
-            running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(n) / Double(Swift.max(n - 1, 1))) * m
+            running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(count) / Double(Swift.max(count - 1, 1))) * m
             running.batches = running.batches + 1
         }
-        return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
+        return (x - along(mean)) / along(v + Scalar(epsilon)).sqrt() * along(scale) + along(shift)
     }
     /// "weight" (γ), "bias" (β), "running_mean", "running_var" and "num_batches_tracked", as PyTorch
     /// names them (the count is stored as a float; torch converts it on loading), and the mode.
