@@ -89,6 +89,7 @@ import Onsager
         Case("concat", { [Inputs.random([2, 3], seed: 28), Inputs.random([2, 2], seed: 29)] }) { concat([$0[0], $0[1].exp()], axis: 1) },
         Case("stack", { [Inputs.random([2, 3], seed: 30), Inputs.random([2, 3], seed: 31)] }) { stack([$0[0], $0[1] * $0[0]], axis: 1) },
         Case("indexSelect with repeats", a34) { $0[0].indexSelect(axis: 1, indices: [3, 0, 3]).squared() },
+        Case("indexSelect of long rows", { [Inputs.random([4, 40], seed: 32)] }) { $0[0].indexSelect(axis: 0, indices: [2, 2, 0]).squared() },
         Case("gathering", a34) { $0[0].gathering(alongAxis: 1, indices: [2, 0, 3]).exp() },
         Case("flattened", a34) { $0[0].T.flattened() * T.arange(0, 12) },
     ]

@@ -189,4 +189,28 @@ import Onsager
             #expect(text.contains("retainGraph"), "\(text)")
         }
     }
+
+    /// indexSelect copies and adds whole blocks (one element, short and long runs); its value,
+    /// gradient and gradient of gradient equal the element-by-element gather through a table of
+    /// offsets (take / putAdd), bit for bit, repeated indices accumulating in the same order.
+    @Test func indexSelectEqualsTheOffsetGather() {
+        let g = RandomGenerator(seed: 41)
+        for (shape, axis) in [([3, 5, 1], 1), ([2, 6, 5], 1), ([7, 40], 0), ([3, 4], 1)] {
+            let x = Tensor<Double>.normal(shape, generator: g)
+            let picks = [shape[axis] - 1, 0, shape[axis] - 1, 1, shape[axis] - 1]
+            let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *), n = shape[axis]
+            var outShape = shape
+            outShape[axis] = picks.count
+            let offsets = (0..<outer).flatMap { o in picks.flatMap { i in (0..<inner).map { (o * n + i) * inner + $0 } } }
+            func run(_ select: (Tensor<Double>) -> Tensor<Double>) -> [[Double]] {
+                let xi = x.requiringGrad()
+                let y = select(xi)
+                let w = Tensor<Double>.normal(y.shape, generator: RandomGenerator(seed: 5))
+                let gx = gradients(of: (y * y * w).sum(), wrt: [xi], createGraph: true)[0]
+                let ggx = gradients(of: (gx * gx).sum(), wrt: [xi])[0]
+                return [y.scalars, gx.scalars, ggx.scalars]
+            }
+            #expect(run { $0.indexSelect(axis: axis, indices: picks) } == run { $0.take(offsets: offsets, shape: outShape) }, "\(shape) axis \(axis)")
+        }
+    }
 }

@@ -1,6 +1,8 @@
-// Gathering by index. One primitive pair carries all gradients: `take` reads elements at flat
+// Gathering by index. Two primitive pairs carry all gradients: `take` reads elements at flat
 // offsets of a contiguous tensor, and its adjoint `putAdd` adds values at those offsets into
-// zeros (duplicates accumulate). Index-select and gather compute the offsets and call them.
+// zeros (duplicates accumulate); gather computes the offsets and calls them. Index-select picks
+// whole contiguous blocks (an embedding's rows), so its pair, `takeBlocks` and `putAddBlocks`,
+// copies or adds one block at a time and needs no table of offsets.
 extension Tensor {
     /// Elements at flat row-major `offsets`, shaped `shape`.
     func take(offsets: [Int], shape outShape: [Int]) -> Tensor {
@@ -24,6 +26,58 @@ extension Tensor {
         return out.attaching("put_add", self) { g in g.take(offsets: offsets, shape: inShape) }
     }
 
+    /// Blocks shorter than this are copied or added element by element: a call per block would
+    /// cost more than the block (index-select along the last axis has blocks of one element).
+    @inline(__always) static var shortBlock: Int { 32 }
+
+    /// Self viewed as [outer, n, inner] → [outer, k, inner] (shape `outShape`), block (o, r) being
+    /// block (o, indices[r]): one copy per block.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    func takeBlocks(_ indices: [Int], outer: Int, n: Int, inner: Int, shape outShape: [Int]) -> Tensor {
+        let x = contiguousValue()
+        let out = Tensor(uninitializedShape: outShape)
+        let src = x.basePointer, dst = out.storage.base, k = indices.count
+        indices.withUnsafeBufferPointer { picks in
+            for o in 0..<outer {
+                let to = dst + o * k * inner, from = src + o * n * inner
+                if inner == 1 {
+                    for r in 0..<k { to[r] = from[picks[r]] }
+                } else if inner < Self.shortBlock {
+                    for r in 0..<k { for j in 0..<inner { to[r * inner + j] = from[picks[r] * inner + j] } }
+                } else {
+                    for r in 0..<k { (to + r * inner).update(from: from + picks[r] * inner, count: inner) }
+                }
+            }
+        }
+        guard Self.tracks(self) else { return out }
+        let inShape = shape
+        return out.attaching("index_select", self) { g in g.putAddBlocks(indices, outer: outer, n: n, inner: inner, shape: inShape) }
+    }
+
+    /// Zeros of `outShape` ([outer, n, inner]) with self's blocks ([outer, k, inner]) added at
+    /// block indices[r], in the order of r (repeated indices accumulate, always in that order).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    func putAddBlocks(_ indices: [Int], outer: Int, n: Int, inner: Int, shape outShape: [Int]) -> Tensor {
+        let g = contiguousValue()
+        let out = Tensor.zeros(outShape)
+        let src = g.basePointer, dst = out.storage.base, k = indices.count
+        indices.withUnsafeBufferPointer { picks in
+            for o in 0..<outer {
+                let from = src + o * k * inner, to = dst + o * n * inner
+                if inner == 1 {
+                    for r in 0..<k { to[picks[r]] += from[r] }
+                } else if inner < Self.shortBlock {
+                    for r in 0..<k { for j in 0..<inner { to[picks[r] * inner + j] += from[r * inner + j] } }
+                } else {
+                    for r in 0..<k { Scalar.kernelAXPY(inner, 1, from + r * inner, to + picks[r] * inner) }
+                }
+            }
+        }
+        guard Self.tracks(self) else { return out }
+        let inShape = shape
+        return out.attaching("index_add", self) { g in g.takeBlocks(indices, outer: outer, n: n, inner: inner, shape: inShape) }
+    }
+
     /// The slices at `indices` along `axis` (like `torch.index_select`); indices may repeat.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
@@ -33,22 +87,7 @@ extension Tensor {
         let outer = Shape.count(Array(shape[..<a])), inner = Shape.count(Array(shape[(a + 1)...]))
         var outShape = shape
         outShape[a] = indices.count
-        if a == 0 && !Self.tracks(self) {
-            // Whole rows: one copy each (batching data), no offset table.
-            let x = contiguousValue()
-            let out = Tensor(uninitializedShape: outShape)
-            for (r, i) in indices.enumerated() { (out.storage.base + r * inner).update(from: x.basePointer + i * inner, count: inner) }
-            return out
-        }
-        var offsets = [Int]()
-        offsets.reserveCapacity(outer * indices.count * inner)
-        for o in 0..<outer {
-            for i in indices {
-                let base = (o * n + i) * inner
-                for j in 0..<inner { offsets.append(base + j) }
-            }
-        }
-        return take(offsets: offsets, shape: outShape)
+        return takeBlocks(indices, outer: outer, n: n, inner: inner, shape: outShape)
     }
 
     /// `out[..., j, ...] = self[..., indices[..., j, ...], ...]` along `axis` (like `torch.gather`).
