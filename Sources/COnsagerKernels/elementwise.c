@@ -385,6 +385,37 @@ DEFINE_REDUCE(double, f64)
 DEFINE_SOFTPLUS_ROWSUM(float, f32)
 DEFINE_SOFTPLUS_ROWSUM(double, f64)
 
+// ---- softmax of contiguous rows and its backward ----------------------------------------------
+// Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
+#define DEFINE_SOFTMAX_ROWS(T, S)                                                                  \
+    typedef struct { const T *a, *b; T *out; long rows, n, per; int backward; } S##_smjob;         \
+    static void S##_smtask(void *c, long t) {                                                      \
+        S##_smjob *j = (S##_smjob *)c;                                                             \
+        long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
+        if (j->backward) DISPATCH(softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out);     \
+        else DISPATCH(softmax_rows, S, j->a, r0, r1, j->n, j->out);                                \
+    }                                                                                              \
+    static void S##_softmax_run(S##_smjob *j) {                                                    \
+        if (j->rows == 0 || j->n == 0) return;                                                     \
+        long nt = (j->rows + j->per - 1) / j->per;                                                 \
+        if (nt == 1 || j->rows * j->n < PAR_MIN || onsager_get_num_threads() == 1) {               \
+            j->per = j->rows;                                                                      \
+            S##_smtask(j, 0);                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        onsager_parallel_for(nt, S##_smtask, j);                                                   \
+    }                                                                                              \
+    void onsager_softmax_rows_##S(const T *x, long rows, long n, T *y) {                           \
+        S##_smjob j = {x, NULL, y, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 0};                 \
+        S##_softmax_run(&j);                                                                       \
+    }                                                                                              \
+    void onsager_softmax_rows_backward_##S(const T *y, const T *g, long rows, long n, T *gx) {     \
+        S##_smjob j = {y, g, gx, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 1};                   \
+        S##_softmax_run(&j);                                                                       \
+    }
+DEFINE_SOFTMAX_ROWS(float, f32)
+DEFINE_SOFTMAX_ROWS(double, f64)
+
 // ---- random numbers ----------------------------------------------------------------------
 static uint64_t seed_key(uint64_t seed) {
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL;

@@ -64,6 +64,8 @@ import Onsager
         Case("min all", second: false, a34) { $0[0].min() },
         Case("logSumExp", a34) { $0[0].logSumExp(axis: 0) },
         Case("softmax", a34) { $0[0].softmax(axis: 1) },
+        Case("softmax of rank 3, last axis, weighted", { [Inputs.random([2, 3, 5], seed: 33)] }) { $0[0].softmax() * T.arange(0, 30).reshaped([2, 3, 5]) },
+        Case("softmax along axis 0", a34) { $0[0].softmax(axis: 0) * T.arange(0, 12).reshaped([3, 4]) },
         Case("logSoftmax", a34) { $0[0].logSoftmax(axis: 0) },
         Case("matmul", { [Inputs.random([3, 4], seed: 16), Inputs.random([4, 2], seed: 17)] }) { matmul($0[0], $0[1]) },
         Case("matmul adding bias through the epilogue (N 17, K 260: two Double K blocks)", second: false,

@@ -659,4 +659,17 @@ import COnsagerKernels
         #expect(e[0] == 1 && e[1] == -1 && e[2].isNaN && e[3] == 0 && e[4] == 0 && e[4].sign == .minus, "isa \(isa): erf \(e)")
         #expect(s[0] == 1 && s[1] == 0 && s[2].isNaN && s[3] == 0.5 && s[4] == 0.5, "isa \(isa): GELU′ \(s)")
     }
+
+    /// Softmax's row kernels split rows into tasks: the same bits at any thread count.
+    @Test func softmaxRowsIgnoreThreadCount() {
+        let x = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 12))
+        let w = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 13))
+        func run() -> [[Float]] {
+            let xi = x.requiringGrad()
+            let y = xi.softmax()
+            return [y.scalars, gradients(of: (y * w).sum(), wrt: [xi])[0].scalars]
+        }
+        let one = withSettings(threads: 1) { run() }
+        for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }
+    }
 }

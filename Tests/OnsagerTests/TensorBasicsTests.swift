@@ -213,4 +213,25 @@ import Onsager
             #expect(run { $0.indexSelect(axis: axis, indices: picks) } == run { $0.take(offsets: offsets, shape: outShape) }, "\(shape) axis \(axis)")
         }
     }
+
+    /// Softmax along the last axis (one kernel per row) equals exp(x − logSumExp(x)) to rounding,
+    /// for large, infinite and NaN entries alike, and its one-pass backward equals the composed one.
+    @Test func softmaxRowsMatchTheComposedExpression() {
+        let g = RandomGenerator(seed: 8)
+        let x = Tensor<Double>.normal([6, 37], generator: g) * 4
+        let wide = concat([x, Tensor<Double>([[1000, -1000, 999]] + Array(repeating: [0, 0, 0], count: 5))], axis: 1)
+        let composed = (wide - wide.logSumExp(axis: 1, keepDims: true)).exp()
+        // exp(x − s) carries a relative error of about |x − s|·ε itself (|x − s| reaches 30 here).
+        #expect(maxRelativeError(wide.softmax().scalars, composed.scalars, floor: 1e-300) < 1e-13)
+        let odd = Tensor<Double>([[-.infinity, 0, 1], [-.infinity, -.infinity, -.infinity], [.nan, 0, 1], [.infinity, 0, 1]])
+        let s = odd.softmax().scalars
+        // A row of −∞ and a row with NaN give NaN; +∞ gives NaN where it is and 0 elsewhere, as the composed form.
+        #expect(s[0] == 0 && abs(s[1] + s[2] - 1) < 1e-15 && s[3..<9].allSatisfy(\.isNaN) && s[9].isNaN && s[10] == 0 && s[11] == 0, "\(s)")
+        let c = (odd - odd.logSumExp(axis: 1, keepDims: true)).exp().scalars
+        #expect(zip(s, c).allSatisfy { $0.isNaN == $1.isNaN }, "\(s) against \(c)")
+        let xi = wide.requiringGrad(), w = Tensor<Double>.normal(wide.shape, generator: g)
+        let fused = gradients(of: (xi.softmax() * w).sum(), wrt: [xi])[0]
+        let reference = gradients(of: ((xi - xi.logSumExp(axis: 1, keepDims: true)).exp() * w).sum(), wrt: [xi])[0]
+        #expect(maxRelativeError(fused.scalars, reference.scalars, floor: 1e-12) < 1e-10)
+    }
 }

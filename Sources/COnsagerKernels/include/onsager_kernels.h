@@ -243,6 +243,13 @@ void onsager_argmax_f64(const double *x, long rows, long n, long *out);
 /// single row of more than 65,536 elements, which that reduce splits into chunks).
 void onsager_softplus_rowsum_f32(const float *x, long rows, long n, float *sum, float *sig);
 void onsager_softplus_rowsum_f64(const double *x, long rows, long n, double *sum, double *sig);
+/// Softmax of each contiguous row of x [rows, n] into y: exp(x − m) / Σ exp(x − m), m the row's
+/// maximum (0 when it is not finite).
+void onsager_softmax_rows_f32(const float *x, long rows, long n, float *y);
+void onsager_softmax_rows_f64(const double *x, long rows, long n, double *y);
+/// Softmax's backward on rows: gx = y ⊙ (g − Σⱼ g⊙y), y the softmax (all [rows, n], contiguous).
+void onsager_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
+void onsager_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
 /// Count of non-finite values (NaN or +-Inf) in a contiguous array.
 long onsager_count_nonfinite_f32(const float *x, long n);
 long onsager_count_nonfinite_f64(const double *x, long n);

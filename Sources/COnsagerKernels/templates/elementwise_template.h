@@ -408,6 +408,38 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
     }
 }
 
+// Softmax of contiguous rows r0..<r1 of length n: m = the row's maximum (0 when it is not finite,
+// as logSumExp's shift), e = exp(x − m) written into y, then y = e / Σe. Three passes over a row
+// that stays in L1; the sum is the vectorised reduction `reduce` uses.
+static void FN(softmax_rows)(const T *restrict x, long r0, long r1, long n, T *restrict y) {
+    for (long r = r0; r < r1; r++) {
+        const T *xr = x + r * n;
+        T *yr = y + r * n;
+        T m;
+        FN(reduce)(ONS_RMAX, xr, &m, 0, 1, n, 1);
+        if (m - m != 0) m = 0;
+        for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
+        T sum;
+        FN(reduce)(ONS_RSUM, yr, &sum, 0, 1, n, 1);
+        T inv = (T)1 / sum;
+        for (long j = 0; j < n; j++) yr[j] = yr[j] * inv;
+    }
+}
+
+// Softmax's backward on rows r0..<r1: gx = y ⊙ (g − Σ g⊙y), the products staged in gx for the
+// vectorised sum.
+static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, long r0, long r1, long n,
+                                      T *restrict gx) {
+    for (long r = r0; r < r1; r++) {
+        const T *yr = y + r * n, *gr = g + r * n;
+        T *o = gx + r * n;
+        for (long j = 0; j < n; j++) o[j] = gr[j] * yr[j];
+        T dot;
+        FN(reduce)(ONS_RSUM, o, &dot, 0, 1, n, 1);
+        for (long j = 0; j < n; j++) o[j] = yr[j] * (gr[j] - dot);
+    }
+}
+
 // x − x is NaN exactly for NaN and ±Inf. Counting into 32-bit lanes per block keeps the loop in
 // full-width vectors (a 64-bit counter halves them); training loops scan every gradient each step.
 static long FN(count_nonfinite)(const T *x, long n) {

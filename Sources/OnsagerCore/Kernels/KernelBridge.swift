@@ -137,6 +137,17 @@ extension TensorScalar {
         }
     }
 
+    /// Softmax of contiguous rows [rows, n].
+    package static func kernelSoftmaxRows(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ y: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_softmax_rows_f32(f32(x), rows, n, f32(y)) } else { requireDouble(); onsager_softmax_rows_f64(f64(x), rows, n, f64(y)) }
+    }
+    /// Softmax's backward on contiguous rows: gx = y ⊙ (g − Σ g⊙y).
+    package static func kernelSoftmaxRowsBackward(_ y: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ rows: Int, _ n: Int,
+                                                  _ gx: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_softmax_rows_backward_f32(f32(y), f32(g), rows, n, f32(gx)) }
+        else { requireDouble(); onsager_softmax_rows_backward_f64(f64(y), f64(g), rows, n, f64(gx)) }
+    }
+
     /// Number of NaN/Inf elements.
     @inline(__always)
     package static func kernelCountNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int {

@@ -117,8 +117,32 @@ extension Tensor {
     public func logSumExp(axis: Int, keepDims: Bool = false) -> Tensor { logSumExp(axes: [axis], keepDims: keepDims) }
 
     /// exp(x) / Σ exp(x) along `axis`.
+    ///
+    /// Along the last axis (attention's scores, a classifier's logits) one kernel computes each
+    /// row, and its backward, y ⊙ (g − Σ g⊙y), is one pass too; a recorded backward (gradients of
+    /// gradients) composes that formula from differentiable ops. Other axes compose
+    /// exp(x − logSumExp(x)).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public func softmax(axis: Int = -1) -> Tensor { (self - logSumExp(axis: axis, keepDims: true)).exp() }
+    public func softmax(axis: Int = -1) -> Tensor {
+        let a = Shape.axis(axis, rank: rank, op: "softmax")
+        guard a == rank - 1 else { return (self - logSumExp(axis: a, keepDims: true)).exp() }
+        let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
+        let x = contiguousValue()
+        let y = Tensor(uninitializedShape: shape)
+        Scalar.kernelSoftmaxRows(x.basePointer, rows, n, y.storage.base)
+        guard Self.tracks(self) else { return y.checked("softmax") }
+        let input = self
+        return y.attaching("softmax", input) { g in
+            if GradMode.isEnabled {
+                let s = input.softmax(axis: a)
+                return s * (g - (g * s).sum(axis: a, keepDims: true))
+            }
+            let gc = g.contiguousValue()
+            let gx = Tensor(uninitializedShape: y.shape)
+            Scalar.kernelSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base)
+            return gx
+        }.checked("softmax")
+    }
     /// x − log Σ exp(x) along `axis`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func logSoftmax(axis: Int = -1) -> Tensor { self - logSumExp(axis: axis, keepDims: true) }
