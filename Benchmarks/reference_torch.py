@@ -7,7 +7,10 @@ mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReL
 softmax cross-entropy; steps/s), mlp-small-adam-step / mlp-big-adam-step (the same with
 torch.optim.Adam at its defaults: lr 1e-3, the for-loop implementation PyTorch picks on CPU), cnn-step (PyTorch's MNIST example network without dropout: conv 1->32
 3x3, ReLU, conv 32->64 3x3, ReLU, max-pool 2, linear 9216->128, ReLU, linear 128->10; batch 64, SGD;
-steps/s).
+steps/s), op-* (forward + backward of one op on Float data, (f(x) * w).sum().backward(), µs:
+op-gelu [256, 1024], op-softmax [8, 4, 128, 128] on the last axis, op-layernorm [256, 1024],
+op-batchnorm2d [64, 32, 26, 26] in training mode, op-embedding 4096 ids into 10000 x 256 with
+.sum().backward()).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,6 +75,27 @@ for t in threads:
             torch.nn.functional.cross_entropy(model(x), y).backward(); mopt.step()
         med, lo, hi = measure(mlp_step, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=10)
         emit(name, t, med, "steps/s", lo, hi)
+
+    layer_ops = {
+        "op-gelu": ([256, 1024], torch.nn.functional.gelu),
+        "op-softmax": ([8, 4, 128, 128], lambda v: torch.softmax(v, -1)),
+        "op-layernorm": ([256, 1024], torch.nn.LayerNorm(1024)),
+        "op-batchnorm2d": ([64, 32, 26, 26], torch.nn.BatchNorm2d(32)),
+    }
+    for name, (shape, f) in layer_ops.items():
+        if not wanted(name): continue
+        ox, ow = torch.randn(*shape), torch.randn(*shape)
+        def layer_op():
+            xi = ox.detach().requires_grad_()
+            (f(xi) * ow).sum().backward()
+        med, lo, hi = measure(layer_op, target=0.3, reps=7, warm=5)
+        emit(name, t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
+    if wanted("op-embedding"):
+        emb = torch.nn.Embedding(10000, 256); ids = torch.tensor([(i * 7919) % 10000 for i in range(4096)])
+        def embedding_op():
+            emb.zero_grad(set_to_none=True); emb(ids).sum().backward()
+        med, lo, hi = measure(embedding_op, target=0.3, reps=7, warm=5)
+        emit("op-embedding", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
 
     if wanted("cnn-step"):
         cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(),

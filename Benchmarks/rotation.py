@@ -27,7 +27,7 @@ numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE
 def references(case):
     refs = []
     if case.startswith("sgemm-"): refs.append(("numpy", "reference_numpy.py", numpy_env))
-    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-", "cnn-")): refs.append(("torch", "reference_torch.py", None))
+    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-", "cnn-", "op-")): refs.append(("torch", "reference_torch.py", None))
     if case.startswith(("mlp-", "cnn-")): refs.append(("jax", "reference_jax.py", None))
     return refs
 

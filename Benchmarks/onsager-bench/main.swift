@@ -24,6 +24,7 @@ let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
     ("mlp-small-floor", { benchMLPFloor("mlp-small-floor", sizes: mlpSmallSizes, threads: $0) }),
     ("mlp-big-floor", { benchMLPFloor("mlp-big-floor", sizes: mlpBigSizes, threads: $0) }),
     ("cnn-step", { benchCNNStep(threads: $0) }),
+] + layerOpCases.map { ($0.name, $0.run) } + [
     ("augment-batch", { benchAugmentBatch(threads: $0) }),
     // Starts its own busy neighbour process; compares 1 and 2 threads whatever --threads says.
     ("contention", { benchContention(threads: $0) }),
