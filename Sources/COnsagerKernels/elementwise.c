@@ -416,6 +416,37 @@ DEFINE_SOFTPLUS_ROWSUM(double, f64)
 DEFINE_SOFTMAX_ROWS(float, f32)
 DEFINE_SOFTMAX_ROWS(double, f64)
 
+// ---- rows normalised to mean 0 and variance 1 (layer normalisation) and the backward ---------
+// Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
+#define DEFINE_NORMALIZE_ROWS(T, S)                                                                \
+    typedef struct { const T *a, *b, *c; T *out, *rstd; long rows, n, per; T eps; int backward; } S##_nrjob; \
+    static void S##_nrtask(void *ctx, long t) {                                                    \
+        S##_nrjob *j = (S##_nrjob *)ctx;                                                           \
+        long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
+        if (j->backward) DISPATCH(normalize_rows_backward, S, j->a, j->b, j->c, r0, r1, j->n, j->out); \
+        else DISPATCH(normalize_rows, S, j->a, r0, r1, j->n, j->eps, j->out, j->rstd);             \
+    }                                                                                              \
+    static void S##_normalize_run(S##_nrjob *j) {                                                  \
+        if (j->rows == 0 || j->n == 0) return;                                                     \
+        long nt = (j->rows + j->per - 1) / j->per;                                                 \
+        if (nt == 1 || j->rows * j->n < PAR_MIN || onsager_get_num_threads() == 1) {               \
+            j->per = j->rows;                                                                      \
+            S##_nrtask(j, 0);                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        onsager_parallel_for(nt, S##_nrtask, j);                                                   \
+    }                                                                                              \
+    void onsager_normalize_rows_##S(const T *x, long rows, long n, T eps, T *y, T *rstd) {         \
+        S##_nrjob j = {x, NULL, NULL, y, rstd, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), eps, 0}; \
+        S##_normalize_run(&j);                                                                     \
+    }                                                                                              \
+    void onsager_normalize_rows_backward_##S(const T *y, const T *rstd, const T *g, long rows, long n, T *gx) { \
+        S##_nrjob j = {y, rstd, g, gx, NULL, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 0, 1};    \
+        S##_normalize_run(&j);                                                                     \
+    }
+DEFINE_NORMALIZE_ROWS(float, f32)
+DEFINE_NORMALIZE_ROWS(double, f64)
+
 // ---- random numbers ----------------------------------------------------------------------
 static uint64_t seed_key(uint64_t seed) {
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL;

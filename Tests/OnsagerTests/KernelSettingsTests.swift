@@ -660,14 +660,15 @@ import COnsagerKernels
         #expect(s[0] == 1 && s[1] == 0 && s[2].isNaN && s[3] == 0.5 && s[4] == 0.5, "isa \(isa): GELU′ \(s)")
     }
 
-    /// Softmax's row kernels split rows into tasks: the same bits at any thread count.
-    @Test func softmaxRowsIgnoreThreadCount() {
+    /// Softmax's and layer normalisation's row kernels split rows into tasks: the same bits at any thread count.
+    @Test func rowKernelsIgnoreThreadCount() {
         let x = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 12))
         let w = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 13))
         func run() -> [[Float]] {
             let xi = x.requiringGrad()
-            let y = xi.softmax()
-            return [y.scalars, gradients(of: (y * w).sum(), wrt: [xi])[0].scalars]
+            let y = xi.softmax(), z = LayerNorm<Float>(size: 300)(xi)
+            return [y.scalars, gradients(of: (y * w).sum(), wrt: [xi])[0].scalars,
+                    z.scalars, gradients(of: (z * w).sum(), wrt: [xi])[0].scalars]
         }
         let one = withSettings(threads: 1) { run() }
         for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }

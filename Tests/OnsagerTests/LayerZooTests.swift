@@ -66,6 +66,8 @@ import Testing
             ("avg pool (stride 1)", { p in avgPool2d(p[0], kernel: (2, 2), stride: (1, 1)) }, [T.normal([1, 2, 3, 4], generator: g)], true),
             ("embedding", { p in var e = emb; e.weight = p[0]; return e([[4, 1, 1], [0, 2, 4]]).tanh() }, [emb.weight.detached()], true),
             ("gelu", { p in p[0].gelu() }, [T.normal([7], generator: g)], true),
+            ("layer norm of rank 3", { p in var l = LayerNorm<Double>(size: 4); l.scale = p[0]; l.shift = p[1]; return l(p[2]) * T.arange(0, 24).reshaped([2, 3, 4]) },
+             [T.normal([4], generator: g), T.normal([4], generator: g), T.normal([2, 3, 4], generator: g)], true),
             ("silu", { p in p[0].silu() }, [T.normal([7], generator: g)], true),
             ("erf", { p in p[0].erf() }, [T.normal([7], generator: g)], true),
             ("residual dense", { p in Residual(Dense(weight: p[0], bias: p[1]))(p[2]) }, [block.weight.detached(), T.normal([3], generator: g), T.normal([4, 3], generator: g)], true),
@@ -126,6 +128,26 @@ import Testing
                 / (bn.runningVariance.scalars[ch] + 1e-5).squareRoot() + bn.shift.scalars[ch]
             #expect(abs(z[i] - want) < 1e-12)
         }
+    }
+
+    /// LayerNorm's row kernels equal the composed (x − μ)/√(σ² + ε)·γ + β to rounding, forward and
+    /// backward, a constant row included (it normalises to 0).
+    @Test func layerNormMatchesTheComposedExpression() {
+        let x = concat([T.normal([5, 33], generator: g) * 3 + 2, T(repeating: 7, shape: [1, 33])], axis: 0)
+        var ln = LayerNorm<Double>(size: 33)
+        ln.scale = T.normal([33], generator: g).requiringGrad()
+        ln.shift = T.normal([33], generator: g).requiringGrad()
+        let w = T.normal([6, 33], generator: g)
+        func composed(_ x: T) -> T {
+            (x - x.mean(axis: -1, keepDims: true)) / (x.variance(axes: [-1], keepDims: true) + 1e-5).sqrt() * ln.scale + ln.shift
+        }
+        let xi = x.requiringGrad()
+        let y = ln(xi), c = composed(xi)
+        #expect(maxRelativeError(y.scalars, c.scalars, floor: 1) < 1e-14)
+        #expect(Array(y.scalars[(5 * 33)...]) == ln.shift.scalars, "a constant row gives β")
+        let gotG = gradients(of: (y * w).sum(), wrt: [xi, ln.scale, ln.shift])
+        let wantG = gradients(of: (c * w).sum(), wrt: [xi, ln.scale, ln.shift])
+        for (a, b) in zip(gotG, wantG) { #expect(maxRelativeError(a.scalars, b.scalars, floor: 1e-10) < 1e-10) }
     }
 
     @Test func embeddingLooksUpRows() {

@@ -250,6 +250,14 @@ void onsager_softmax_rows_f64(const double *x, long rows, long n, double *y);
 /// Softmax's backward on rows: gx = y ⊙ (g − Σⱼ g⊙y), y the softmax (all [rows, n], contiguous).
 void onsager_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
 void onsager_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
+/// Each contiguous row of x [rows, n] normalised: y = (x − μ)/√(σ² + eps), μ and σ² the row's
+/// mean and (biased) variance; rstd[r] = 1/√(σ² + eps) for the backward.
+void onsager_normalize_rows_f32(const float *x, long rows, long n, float eps, float *y, float *rstd);
+void onsager_normalize_rows_f64(const double *x, long rows, long n, double eps, double *y, double *rstd);
+/// Its backward: gx = rstd · (g − mean(g) − y · mean(g ⊙ y)) per row, y the normalised rows.
+void onsager_normalize_rows_backward_f32(const float *y, const float *rstd, const float *g, long rows, long n, float *gx);
+void onsager_normalize_rows_backward_f64(const double *y, const double *rstd, const double *g, long rows, long n,
+                                         double *gx);
 /// Count of non-finite values (NaN or +-Inf) in a contiguous array.
 long onsager_count_nonfinite_f32(const float *x, long n);
 long onsager_count_nonfinite_f64(const double *x, long n);

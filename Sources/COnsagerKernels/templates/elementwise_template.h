@@ -440,6 +440,50 @@ static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, 
     }
 }
 
+// Σ a·b over n elements with four vector accumulators (the order `reduce` sums in).
+static inline T FN(row_dot)(const T *restrict a, const T *restrict b, long n) {
+    FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
+    long j = 0;
+    for (; j + 4 * VL <= n; j += 4 * VL)
+        for (int k = 0; k < 4; k++)
+            acc[k] += *(const FN(euvec) *)(a + j + k * VL) * *(const FN(euvec) *)(b + j + k * VL);
+    FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    T tot = 0;
+    for (long k = 0; k < VL; k++) tot += s[k];
+    for (; j < n; j++) tot += a[j] * b[j];
+    return tot;
+}
+
+// Rows r0..<r1 normalised: μ = mean, σ² = mean of (x − μ)² (two passes, as variance()), y = (x − μ)·r
+// with r = 1/√(σ² + ε), saved per row for the backward.
+static void FN(normalize_rows)(const T *restrict x, long r0, long r1, long n, T eps, T *restrict y, T *restrict rstd) {
+    for (long r = r0; r < r1; r++) {
+        const T *xr = x + r * n;
+        T *yr = y + r * n;
+        T sum;
+        FN(reduce)(ONS_RSUM, xr, &sum, 0, 1, n, 1);
+        T mean = sum / (T)n;
+        for (long j = 0; j < n; j++) yr[j] = xr[j] - mean;
+        T var = FN(row_dot)(yr, yr, n) / (T)n;
+        T inv = (T)1 / M_SQRT(var + eps);
+        rstd[r] = inv;
+        for (long j = 0; j < n; j++) yr[j] = yr[j] * inv;
+    }
+}
+
+// Its backward on rows: gx = r · (g − mean(g) − y · mean(g ⊙ y)), y the normalised rows.
+static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict rstd, const T *restrict g, long r0,
+                                        long r1, long n, T *restrict gx) {
+    for (long r = r0; r < r1; r++) {
+        const T *yr = y + r * n, *gr = g + r * n;
+        T *o = gx + r * n;
+        T gsum;
+        FN(reduce)(ONS_RSUM, gr, &gsum, 0, 1, n, 1);
+        T gmean = gsum / (T)n, gy = FN(row_dot)(gr, yr, n) / (T)n, inv = rstd[r];
+        for (long j = 0; j < n; j++) o[j] = inv * (gr[j] - gmean - yr[j] * gy);
+    }
+}
+
 // x − x is NaN exactly for NaN and ±Inf. Counting into 32-bit lanes per block keeps the loop in
 // full-width vectors (a 64-bit counter halves them); training loops scan every gradient each step.
 static long FN(count_nonfinite)(const T *x, long n) {

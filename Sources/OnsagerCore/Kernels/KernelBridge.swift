@@ -148,6 +148,19 @@ extension TensorScalar {
         else { requireDouble(); onsager_softmax_rows_backward_f64(f64(y), f64(g), rows, n, f64(gx)) }
     }
 
+    /// Contiguous rows [rows, n] normalised to mean 0 and variance 1, with 1/√(σ² + eps) per row.
+    package static func kernelNormalizeRows(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ eps: Self,
+                                            _ y: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_normalize_rows_f32(f32(x), rows, n, Float(eps), f32(y), f32(rstd)) }
+        else { requireDouble(); onsager_normalize_rows_f64(f64(x), rows, n, Double(eps), f64(y), f64(rstd)) }
+    }
+    /// The normalisation's backward on contiguous rows.
+    package static func kernelNormalizeRowsBackward(_ y: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>, _ g: UnsafePointer<Self>,
+                                                    _ rows: Int, _ n: Int, _ gx: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_normalize_rows_backward_f32(f32(y), f32(rstd), f32(g), rows, n, f32(gx)) }
+        else { requireDouble(); onsager_normalize_rows_backward_f64(f64(y), f64(rstd), f64(g), rows, n, f64(gx)) }
+    }
+
     /// Number of NaN/Inf elements.
     @inline(__always)
     package static func kernelCountNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int {

@@ -14,11 +14,12 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         shift = Tensor<Scalar>.zeros([size]).requiringGrad()
         self.epsilon = epsilon
     }
-    /// (x − mean) / √(variance + ε) · γ + β over the last dimension.
+    /// (x − mean) / √(variance + ε) · γ + β over the last dimension (the normalisation one
+    /// kernel per row, forward and backward).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
-        let mean = x.mean(axis: -1, keepDims: true)
-        let v = x.variance(axes: [-1], keepDims: true)
-        return (x - mean) / (v + Scalar(epsilon)).sqrt() * scale + shift
+        check(x.rank >= 1 && x.shape[x.rank - 1] == scale.shape[0],
+              "LayerNorm: input \(x.shape) does not end in \(scale.shape[0]) features")
+        return x.normalizedRows(epsilon: epsilon) * scale + shift
     }
     /// "weight" (γ) and "bias" (β), as PyTorch names them.
     public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
