@@ -385,67 +385,46 @@ DEFINE_REDUCE(double, f64)
 DEFINE_SOFTPLUS_ROWSUM(float, f32)
 DEFINE_SOFTPLUS_ROWSUM(double, f64)
 
-// ---- softmax of contiguous rows and its backward ----------------------------------------------
+// ---- row kernels: softmax and rows normalised to mean 0, variance 1, with their backwards ----
 // Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
-#define DEFINE_SOFTMAX_ROWS(T, S)                                                                  \
-    typedef struct { const T *a, *b; T *out; long rows, n, per; int backward; } S##_smjob;         \
-    static void S##_smtask(void *c, long t) {                                                      \
-        S##_smjob *j = (S##_smjob *)c;                                                             \
+enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKWARD };
+#define DEFINE_ROW_KERNELS(T, S)                                                                   \
+    typedef struct { int kind; const T *a, *b, *c; T *out, *rstd; long rows, n, per; T eps; } S##_rowjob; \
+    static void S##_rowtask(void *ctx, long t) {                                                   \
+        S##_rowjob *j = (S##_rowjob *)ctx;                                                         \
         long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
-        if (j->backward) DISPATCH(softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out);     \
-        else DISPATCH(softmax_rows, S, j->a, r0, r1, j->n, j->out);                                \
+        switch (j->kind) {                                                                         \
+        case ROWS_SOFTMAX: DISPATCH(softmax_rows, S, j->a, r0, r1, j->n, j->out); break;           \
+        case ROWS_SOFTMAX_BACKWARD: DISPATCH(softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out); break; \
+        case ROWS_NORMALIZE: DISPATCH(normalize_rows, S, j->a, r0, r1, j->n, j->eps, j->out, j->rstd); break; \
+        default: DISPATCH(normalize_rows_backward, S, j->a, j->b, j->c, r0, r1, j->n, j->out); break; \
+        }                                                                                          \
     }                                                                                              \
-    static void S##_softmax_run(S##_smjob *j) {                                                    \
-        if (j->rows == 0 || j->n == 0) return;                                                     \
-        long nt = (j->rows + j->per - 1) / j->per;                                                 \
-        if (nt == 1 || j->rows * j->n < PAR_MIN || onsager_get_num_threads() == 1) {               \
-            j->per = j->rows;                                                                      \
-            S##_smtask(j, 0);                                                                      \
+    static void S##_rows_run(int kind, const T *a, const T *b, const T *c, T *out, T *rstd, long rows, long n, T eps) { \
+        if (rows == 0 || n == 0) return;                                                           \
+        S##_rowjob j = {kind, a, b, c, out, rstd, rows, n, (CHUNK + n - 1) / n, eps};              \
+        long nt = (rows + j.per - 1) / j.per;                                                      \
+        if (nt == 1 || rows * n < PAR_MIN || onsager_get_num_threads() == 1) {                     \
+            j.per = rows;                                                                          \
+            S##_rowtask(&j, 0);                                                                    \
             return;                                                                                \
         }                                                                                          \
-        onsager_parallel_for(nt, S##_smtask, j);                                                   \
+        onsager_parallel_for(nt, S##_rowtask, &j);                                                 \
     }                                                                                              \
     void onsager_softmax_rows_##S(const T *x, long rows, long n, T *y) {                           \
-        S##_smjob j = {x, NULL, y, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 0};                 \
-        S##_softmax_run(&j);                                                                       \
+        S##_rows_run(ROWS_SOFTMAX, x, NULL, NULL, y, NULL, rows, n, 0);                            \
     }                                                                                              \
     void onsager_softmax_rows_backward_##S(const T *y, const T *g, long rows, long n, T *gx) {     \
-        S##_smjob j = {y, g, gx, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 1};                   \
-        S##_softmax_run(&j);                                                                       \
-    }
-DEFINE_SOFTMAX_ROWS(float, f32)
-DEFINE_SOFTMAX_ROWS(double, f64)
-
-// ---- rows normalised to mean 0 and variance 1 (layer normalisation) and the backward ---------
-// Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
-#define DEFINE_NORMALIZE_ROWS(T, S)                                                                \
-    typedef struct { const T *a, *b, *c; T *out, *rstd; long rows, n, per; T eps; int backward; } S##_nrjob; \
-    static void S##_nrtask(void *ctx, long t) {                                                    \
-        S##_nrjob *j = (S##_nrjob *)ctx;                                                           \
-        long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
-        if (j->backward) DISPATCH(normalize_rows_backward, S, j->a, j->b, j->c, r0, r1, j->n, j->out); \
-        else DISPATCH(normalize_rows, S, j->a, r0, r1, j->n, j->eps, j->out, j->rstd);             \
-    }                                                                                              \
-    static void S##_normalize_run(S##_nrjob *j) {                                                  \
-        if (j->rows == 0 || j->n == 0) return;                                                     \
-        long nt = (j->rows + j->per - 1) / j->per;                                                 \
-        if (nt == 1 || j->rows * j->n < PAR_MIN || onsager_get_num_threads() == 1) {               \
-            j->per = j->rows;                                                                      \
-            S##_nrtask(j, 0);                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-        onsager_parallel_for(nt, S##_nrtask, j);                                                   \
+        S##_rows_run(ROWS_SOFTMAX_BACKWARD, y, g, NULL, gx, NULL, rows, n, 0);                     \
     }                                                                                              \
     void onsager_normalize_rows_##S(const T *x, long rows, long n, T eps, T *y, T *rstd) {         \
-        S##_nrjob j = {x, NULL, NULL, y, rstd, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), eps, 0}; \
-        S##_normalize_run(&j);                                                                     \
+        S##_rows_run(ROWS_NORMALIZE, x, NULL, NULL, y, rstd, rows, n, eps);                        \
     }                                                                                              \
     void onsager_normalize_rows_backward_##S(const T *y, const T *rstd, const T *g, long rows, long n, T *gx) { \
-        S##_nrjob j = {y, rstd, g, gx, NULL, rows, n, (CHUNK + n - 1) / (n > 0 ? n : 1), 0, 1};    \
-        S##_normalize_run(&j);                                                                     \
+        S##_rows_run(ROWS_NORMALIZE_BACKWARD, y, rstd, g, gx, NULL, rows, n, 0);                   \
     }
-DEFINE_NORMALIZE_ROWS(float, f32)
-DEFINE_NORMALIZE_ROWS(double, f64)
+DEFINE_ROW_KERNELS(float, f32)
+DEFINE_ROW_KERNELS(double, f64)
 
 // ---- random numbers ----------------------------------------------------------------------
 static uint64_t seed_key(uint64_t seed) {

@@ -288,23 +288,26 @@ static void FN(axpy)(long n, T alpha, const T *restrict x, T *restrict y) {
     for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
+// Σ a·b over n elements with four vector accumulators (the order `reduce` sums in); the dot
+// product of the linear term's rows and of the row kernels below.
+static inline T FN(row_dot)(const T *restrict a, const T *restrict b, long n) {
+    FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
+    long j = 0;
+    for (; j + 4 * VL <= n; j += 4 * VL)
+        for (int k = 0; k < 4; k++)
+            acc[k] += *(const FN(euvec) *)(a + j + k * VL) * *(const FN(euvec) *)(b + j + k * VL);
+    FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    T tot = 0;
+    for (long k = 0; k < VL; k++) tot += s[k];
+    for (; j < n; j++) tot += a[j] * b[j];
+    return tot;
+}
+
 // y[i * incy] = alpha · (row i of A) · x for rows i0..<i1 with contiguous rows and x: the matrix-
-// vector product of a linear term (an RBM's a·v), four vector accumulators per row as in `reduce`.
+// vector product of a linear term (an RBM's a·v).
 static void FN(gemv_rows)(long i0, long i1, long K, T alpha, const T *restrict A, long rsa, const T *restrict x,
                           T *restrict y, long incy) {
-    for (long i = i0; i < i1; i++) {
-        const T *a = A + i * rsa;
-        FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-        long k = 0;
-        for (; k + 4 * VL <= K; k += 4 * VL)
-            for (int u = 0; u < 4; u++)
-                acc[u] += *(const FN(euvec) *)(a + k + u * VL) * *(const FN(euvec) *)(x + k + u * VL);
-        FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-        T tot = 0;
-        for (long l = 0; l < VL; l++) tot += s[l];
-        for (; k < K; k++) tot += a[k] * x[k];
-        y[i * incy] = alpha * tot;
-    }
+    for (long i = i0; i < i1; i++) y[i * incy] = alpha * FN(row_dot)(A + i * rsa, x, K);
 }
 
 // One row block of a symmetric matrix G folded into y += (G∘G) x: C holds G's rows i0 ≤ i < i0 + b
@@ -438,20 +441,6 @@ static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, 
         FN(reduce)(ONS_RSUM, o, &dot, 0, 1, n, 1);
         for (long j = 0; j < n; j++) o[j] = yr[j] * (gr[j] - dot);
     }
-}
-
-// Σ a·b over n elements with four vector accumulators (the order `reduce` sums in).
-static inline T FN(row_dot)(const T *restrict a, const T *restrict b, long n) {
-    FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-    long j = 0;
-    for (; j + 4 * VL <= n; j += 4 * VL)
-        for (int k = 0; k < 4; k++)
-            acc[k] += *(const FN(euvec) *)(a + j + k * VL) * *(const FN(euvec) *)(b + j + k * VL);
-    FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    T tot = 0;
-    for (long k = 0; k < VL; k++) tot += s[k];
-    for (; j < n; j++) tot += a[j] * b[j];
-    return tot;
 }
 
 // Rows r0..<r1 normalised: μ = mean, σ² = mean of (x − μ)² (two passes, as variance()), y = (x − μ)·r
