@@ -61,7 +61,9 @@ struct Golden {
 /// everything in it when the process exits, so a test run leaves nothing behind.
 let scratchDirectory: URL = {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("onsager-tests-\(getpid())")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    try? FileManager.default.removeItem(at: url)   // left by a crashed run that had this process id
+    do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    catch { fatalError("tests: cannot create the scratch directory \(url.path): \(error)") }
     atexit { try? FileManager.default.removeItem(at: scratchDirectory) }
     return url
 }()

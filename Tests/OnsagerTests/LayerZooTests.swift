@@ -150,6 +150,16 @@ import Testing
         for (a, b) in zip(gotG, wantG) { #expect(maxRelativeError(a.scalars, b.scalars, floor: 1e-10) < 1e-10) }
     }
 
+    /// Training on one value per channel is refused as PyTorch refuses it, naming the input.
+    @Test func batchNormRefusesOneValuePerChannel() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = BatchNorm<Float>(features: 3)(Tensor<Float>.ones([1, 3, 1, 1]))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("more than 1 value per channel") && text.contains("[1, 3, 1, 1]"), "\(text)")
+        }
+    }
+
     @Test func embeddingLooksUpRows() {
         let e = Embedding<Float>(count: 4, size: 2, generator: g)
         let y = e([3, 0, 3])

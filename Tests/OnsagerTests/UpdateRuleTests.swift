@@ -15,21 +15,22 @@ import Onsager
     /// Runs `optimizer` and `oracle` for three steps from the same start, the oracle on the
     /// gradients the tape gave the optimizer (of 0.5·c·θ² + d·θ); the largest difference, relative above 1 and absolute below (a step can cancel θ to near 0).
     static func compare<O: Optimizer>(_ optimizer: O, _ oracle: Oracle, count: Int, stateCount: Int, initial: Double = 0)
-        -> Double where O.Scalar == Double {
+        -> Double {
+        typealias S = O.Scalar
         var opt = optimizer
-        let start = (0..<count).map { cos(0.37 * Double($0)) * 2 }
-        let c = Tensor<Double>((0..<count).map { 1 + Double($0 % 5) / 4 }), d = Tensor<Double>((0..<count).map { sin(Double($0)) })
-        var ps = [Tensor<Double>(start).requiringGrad()]
-        var want = start, state = Array(repeating: Array(repeating: initial, count: stateCount), count: count)
+        let start = (0..<count).map { S(cos(0.37 * Double($0)) * 2) }
+        let c = Tensor<S>((0..<count).map { S(1 + Double($0 % 5) / 4) }), d = Tensor<S>((0..<count).map { S(sin(Double($0))) })
+        var ps = [Tensor<S>(start).requiringGrad()]
+        var want = start.map { Double($0) }, state = Array(repeating: Array(repeating: initial, count: stateCount), count: count)
         var worst = 0.0
         for step in 1...3 {
             ps[0].zeroGrad()
-            (c * ps[0] * ps[0] * 0.5 + d * ps[0]).sum().backward()
-            let g = ps[0].grad!.scalars
+            (c * ps[0] * ps[0] * S(0.5) + d * ps[0]).sum().backward()
+            let g = ps[0].grad!.scalars.map { Double($0) }
             opt.step(&ps)
             for i in 0..<count { oracle(step, &want[i], g[i], &state[i]) }
             let got = ps[0].scalars
-            for i in 0..<count { worst = max(worst, abs(got[i] - want[i]) / max(abs(want[i]), 1)) }
+            for i in 0..<count { worst = max(worst, abs(Double(got[i]) - want[i]) / max(abs(want[i]), 1)) }
         }
         return worst
     }
@@ -115,6 +116,40 @@ import Onsager
                                       initialAccumulator: initial, epsilon: eps)
             let err = Self.compare(ada, oracle, count: n, stateCount: 1, initial: initial)
             #expect(err < 1e-14, "AdaGrad wd \(weightDecay), n \(n): \(err)")
+        }
+    }
+
+    /// The Float loops against the same rules written out in Double, within Float rounding.
+    @Test func floatLoopsMatchTheirRules() {
+        let sgd: Oracle = { step, theta, g0, s in
+            let g = g0 + 0.05 * theta
+            s[0] = step == 1 ? g : 0.9 * s[0] + g
+            theta -= 0.1 * (g + 0.9 * s[0])
+        }
+        let rms: Oracle = { _, theta, g, s in
+            s[0] = 0.99 * s[0] + 0.01 * g * g
+            s[1] = 0.99 * s[1] + 0.01 * g
+            s[2] = 0.9 * s[2] + g / ((s[0] - s[1] * s[1]).squareRoot() + 1e-8)
+            theta -= 0.01 * s[2]
+        }
+        let ada: Oracle = { step, theta, g, s in
+            s[0] += g * g
+            theta -= 0.1 / (1 + Double(step - 1) * 0.05) * g / (s[0].squareRoot() + 1e-10)
+        }
+        let adam: Oracle = { step, theta, g, s in
+            theta *= 1 - 0.05 * 0.1
+            s[0] = 0.9 * s[0] + 0.1 * g
+            s[1] = 0.999 * s[1] + 0.001 * g * g
+            theta -= 0.05 / (1 - pow(0.9, Double(step))) * s[0] / (s[1].squareRoot() / (1 - pow(0.999, Double(step))).squareRoot() + 1e-8)
+        }
+        for n in Self.sizes {
+            let errors = [
+                Self.compare(SGD<Float>(learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05), sgd, count: n, stateCount: 1),
+                Self.compare(RMSProp<Float>(learningRate: 0.01, momentum: 0.9, centered: true), rms, count: n, stateCount: 3),
+                Self.compare(AdaGrad<Float>(learningRate: 0.1, learningRateDecay: 0.05), ada, count: n, stateCount: 1),
+                Self.compare(Adam<Float>(learningRate: 0.05, weightDecay: 0.1, decoupledWeightDecay: true), adam, count: n, stateCount: 2),
+            ]
+            #expect(errors.allSatisfy { $0 < 1e-6 }, "n \(n): \(errors)")   // measured: at most 3e-7
         }
     }
 

@@ -37,6 +37,7 @@ extension Tensor {
         let x = contiguousValue()
         let out = Tensor(uninitializedShape: outShape)
         let src = x.basePointer, dst = out.storage.base, k = indices.count
+        defer { withExtendedLifetime(x) {} }
         indices.withUnsafeBufferPointer { picks in
             for o in 0..<outer {
                 let to = dst + o * k * inner, from = src + o * n * inner
@@ -61,6 +62,7 @@ extension Tensor {
         let g = contiguousValue()
         let out = Tensor.zeros(outShape)
         let src = g.basePointer, dst = out.storage.base, k = indices.count
+        defer { withExtendedLifetime(g) {} }
         indices.withUnsafeBufferPointer { picks in
             for o in 0..<outer {
                 let from = src + o * k * inner, to = dst + o * n * inner

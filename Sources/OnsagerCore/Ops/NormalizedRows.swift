@@ -10,7 +10,7 @@ extension Tensor {
         let n = shape[rank - 1], rows = n == 0 ? 0 : scalarCount / n
         let x = contiguousValue()
         let y = Tensor(uninitializedShape: shape), rstd = Tensor(uninitializedShape: [rows])
-        Scalar.kernelNormalizeRows(x.basePointer, rows, n, Scalar(epsilon), y.storage.base, rstd.storage.base)
+        withExtendedLifetime(x) { Scalar.kernelNormalizeRows(x.basePointer, rows, n, Scalar(epsilon), y.storage.base, rstd.storage.base) }
         guard Self.tracks(self) else { return y.checked("layer_norm") }
         let input = self
         return y.attaching("layer_norm", input) { g in
@@ -22,7 +22,9 @@ extension Tensor {
             }
             let gc = g.contiguousValue()
             let gx = Tensor(uninitializedShape: y.shape)
-            Scalar.kernelNormalizeRowsBackward(y.basePointer, rstd.basePointer, gc.basePointer, rows, n, gx.storage.base)
+            withExtendedLifetime(gc) {
+                Scalar.kernelNormalizeRowsBackward(y.basePointer, rstd.basePointer, gc.basePointer, rows, n, gx.storage.base)
+            }
             return gx
         }.checked("layer_norm")
     }

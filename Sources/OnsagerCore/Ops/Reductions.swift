@@ -121,7 +121,8 @@ extension Tensor {
     /// Along the last axis (attention's scores, a classifier's logits) one kernel computes each
     /// row, and its backward, y ⊙ (g − Σ g⊙y), is one pass too; a recorded backward (gradients of
     /// gradients) composes that formula from differentiable ops. Other axes compose
-    /// exp(x − logSumExp(x)).
+    /// exp(x − logSumExp(x)). A row holding +∞ gives NaN where the +∞ are and 0 elsewhere
+    /// (PyTorch gives NaN for the whole row); a row of −∞ or with a NaN gives NaN.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func softmax(axis: Int = -1) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "softmax")
@@ -129,7 +130,7 @@ extension Tensor {
         let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
         let x = contiguousValue()
         let y = Tensor(uninitializedShape: shape)
-        Scalar.kernelSoftmaxRows(x.basePointer, rows, n, y.storage.base)
+        withExtendedLifetime(x) { Scalar.kernelSoftmaxRows(x.basePointer, rows, n, y.storage.base) }
         guard Self.tracks(self) else { return y.checked("softmax") }
         let input = self
         return y.attaching("softmax", input) { g in
@@ -139,7 +140,7 @@ extension Tensor {
             }
             let gc = g.contiguousValue()
             let gx = Tensor(uninitializedShape: y.shape)
-            Scalar.kernelSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base)
+            withExtendedLifetime(gc) { Scalar.kernelSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base) }
             return gx
         }.checked("softmax")
     }

@@ -26,7 +26,7 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
     public let epsilon: Double
     /// Training mode (batch statistics) or evaluation mode (running statistics).
     public var isTraining = true
-    /// Batch normalisation of `features` columns: γ = 1, β = 0, running mean 0 and variance 1.
+    /// Batch normalisation of `features` channels (axis 1 of the input): γ = 1, β = 0, running mean 0 and variance 1.
     public init(features: Int, momentum: Double = 0.1, epsilon: Double = 1e-5) {
         scale = Tensor<Scalar>.ones([features]).requiringGrad()
         shift = Tensor<Scalar>.zeros([features]).requiringGrad()
@@ -52,6 +52,8 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         }
         let axes = [0] + Array(2..<x.rank)
         let count = axes.reduce(1) { $0 * x.shape[$1] }
+        // As PyTorch: one value per channel has no variance to normalise by (and none poisons the running statistics).
+        check(count > 1, "BatchNorm: expected more than 1 value per channel when training, got input \(x.shape)")
         let mean = x.mean(axes: axes), v = x.variance(axes: axes)
         let m = Scalar(momentum)
         withoutGrad {
