@@ -1,5 +1,5 @@
-// Elementwise ops, reductions and random numbers: run-time ISA dispatch, N-d broadcasting
-// iteration, and splitting into thread-pool tasks. Task boundaries depend only on sizes, never
+// Elementwise ops, reductions, row kernels, the optimizers' update rules and random numbers:
+// run-time ISA dispatch, N-d broadcasting iteration, and splitting into thread-pool tasks. Task boundaries depend only on sizes, never
 // on the thread count, so results are bit-identical for any number of threads.
 #include "onsager_kernels.h"
 #include <math.h>
@@ -11,6 +11,7 @@
 #define VBYTES 16
 #define SUF f32_portable
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -18,6 +19,7 @@
 #define IS_F32 0
 #define SUF f64_portable
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -30,6 +32,7 @@
 #define IS_F32 1
 #define SUF f32_avx2
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -37,6 +40,7 @@
 #define IS_F32 0
 #define SUF f64_avx2
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -49,6 +53,7 @@
 #define IS_F32 1
 #define SUF f32_avx512
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -56,6 +61,7 @@
 #define IS_F32 0
 #define SUF f64_avx512
 #include "templates/elementwise_template.h"
+#include "templates/update_template.h"
 #undef SUF
 #undef T
 #undef IS_F32
@@ -165,6 +171,24 @@ DEFINE_UNARY(float, f32)
     }
 DEFINE_AXPY(float, f32)
 DEFINE_AXPY(double, f64)
+
+// ---- the optimizers' update rules: one pass over a parameter, its gradient and its state --------
+#define DEFINE_UPDATE(T, S)                                                                        \
+    typedef struct { const onsager_update_rule *r; long n; T *p; const T *g; T *s0, *s1, *s2; } S##_update_job; \
+    static T *S##_at(T *base, long i) { return base ? base + i : base; }                           \
+    static void S##_update_task(void *c, long t) {                                                 \
+        S##_update_job *j = (S##_update_job *)c;                                                   \
+        long i0 = t * CHUNK, n = j->n - i0 < CHUNK ? j->n - i0 : CHUNK;                            \
+        DISPATCH(update, S, j->r, n, j->p + i0, j->g + i0, S##_at(j->s0, i0), S##_at(j->s1, i0), S##_at(j->s2, i0)); \
+    }                                                                                              \
+    void onsager_update_##S(const onsager_update_rule *rule, long n, T *p, const T *g, T *s0, T *s1, T *s2) { \
+        long nt = ntasks_for(n);                                                                   \
+        if (nt == 1) { DISPATCH(update, S, rule, n, p, g, s0, s1, s2); return; }                   \
+        S##_update_job j = {rule, n, p, g, s0, s1, s2};                                            \
+        onsager_parallel_for(nt, S##_update_task, &j);                                             \
+    }
+DEFINE_UPDATE(float, f32)
+DEFINE_UPDATE(double, f64)
 
 // ---- matrix-vector product with contiguous rows -----------------------------------------------
 // Tasks are fixed blocks of rows (sized from K alone), so results do not depend on threads.

@@ -592,7 +592,7 @@ import COnsagerKernels
         }
     }
 
-    /// The optimizers' one-pass updates (updates.c) split large parameters into tasks: the same
+    /// The optimizers' one-pass updates (update_template.h) split large parameters into tasks: the same
     /// bits at any thread count, and every instruction set within Float rounding of the others.
     @Test func updateRulesIgnoreThreadCount() {
         func run() -> [[Float]] {

@@ -4,7 +4,7 @@ import Onsager
 @testable import OnsagerCore
 @testable import OnsagerNN
 
-/// The optimizers' one-pass update kernels (updates.c) against the rules written out element by
+/// The optimizers' one-pass update kernels (update_template.h) against the rules written out element by
 /// element in Double, for every flag combination the kernel compiles to its own loop, over sizes
 /// that cover the vector tails and the split into tasks. (The trajectories against PyTorch are
 /// OptimizerGoldenTests; thread counts and instruction sets are in KernelSettingsTests.)

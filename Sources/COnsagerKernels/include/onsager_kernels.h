@@ -138,7 +138,7 @@ enum onsager_update_kind {
     ONSAGER_UPDATE_RMSPROP = 2,   // s0 = square average, s1 = gradient average (centered), s2 = momentum buffer
     ONSAGER_UPDATE_ADAGRAD = 3    // s0 = sum of squared gradients
 };
-/// One step's hyperparameters; fields a rule does not use are ignored. Formulas: updates.c.
+/// One step's hyperparameters; fields a rule does not use are ignored. Formulas: templates/update_template.h.
 typedef struct onsager_update_rule {
     int kind;                      // onsager_update_kind
     int first_step;                // SGD: the momentum buffer starts as the gradient

@@ -1,5 +1,5 @@
-// One ISA's loops of the optimizers' update rules (included by updates.c once per ISA, with T,
-// SUF and the target attribute set). Each element is read and written once per step: the
+// One ISA's loops of the optimizers' update rules (included by elementwise.c once per type and
+// ISA, after the elementwise template, with T, SUF and the target attribute set). Each element is read and written once per step: the
 // parameter, its gradient and the rule's state buffers, in one pass.
 #define U_CAT2(a, b) a##_##b
 #define U_CAT(a, b) U_CAT2(a, b)
@@ -44,7 +44,7 @@ U_INLINE void UFN(adam_loop)(const onsager_update_rule *r, long n, T *restrict p
         T v = b2 * s1[i] + nb2 * (g * g);
         s0[i] = m;
         s1[i] = v;
-        p[i] = q - step * (m / (M_SQRT(v) / root_c2 + eps));
+        p[i] = q - step * (m / (__builtin_elementwise_sqrt(v) / root_c2 + eps));
     }
 }
 
@@ -64,9 +64,9 @@ U_INLINE void UFN(rmsprop_loop)(const onsager_update_rule *r, long n, T *restric
         if (centered) {
             T a = al * s1[i] + nal * g;
             s1[i] = a;
-            d = M_SQRT(v - a * a) + eps;
+            d = __builtin_elementwise_sqrt(v - a * a) + eps;
         } else {
-            d = M_SQRT(v) + eps;
+            d = __builtin_elementwise_sqrt(v) + eps;
         }
         T u = g / d;
         if (momentum) {
@@ -86,7 +86,7 @@ U_INLINE void UFN(adagrad_loop)(const onsager_update_rule *r, long n, T *restric
         if (l2) g = g + wd * p[i];
         T s = s0[i] + g * g;
         s0[i] = s;
-        p[i] = p[i] - lr * (g / (M_SQRT(s) + eps));
+        p[i] = p[i] - lr * (g / (__builtin_elementwise_sqrt(s) + eps));
     }
 }
 

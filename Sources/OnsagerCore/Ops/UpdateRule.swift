@@ -4,10 +4,10 @@ import Foundation
 /// One step of an optimizer's elementwise update rule, with its hyperparameters in force.
 ///
 /// `Tensor.applyUpdate(_:gradient:state:)` applies it in one pass over the parameter, its
-/// gradient and its state buffers (the C kernel `onsager_update_*`, formulas in updates.c),
-/// where a chain of whole-tensor operations would read and write each buffer several times and
-/// allocate temporaries: Adam on a 48 MB parameter set moves 7 buffers' worth of memory instead
-/// of about 30. Package access: the optimizers of OnsagerNN build these.
+/// gradient and its state buffers (the C kernel `onsager_update_*`, formulas in
+/// templates/update_template.h), where a chain of whole-tensor operations would read and write
+/// each buffer several times and allocate temporaries: Adam makes 7 buffer passes instead of 24.
+/// Package access: the optimizers of OnsagerNN build these.
 package struct UpdateRule {
     var raw = onsager_update_rule()
 

@@ -58,7 +58,7 @@ public struct BatchNorm<Scalar: TensorScalar>: Layer {
         let m = Scalar(momentum)
         withoutGrad {
             running.mean = running.mean * (1 - m) + mean.detached() * m
-            running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(count) / Double(Swift.max(count - 1, 1))) * m
+            running.variance = running.variance * (1 - m) + v.detached() * Scalar(Double(count) / Double(count - 1)) * m
             running.batches = running.batches + 1
         }
         return (x - along(mean)) / along(v + Scalar(epsilon)).sqrt() * along(scale) + along(shift)
