@@ -660,6 +660,46 @@ import COnsagerKernels
         #expect(s[0] == 1 && s[1] == 0 && s[2].isNaN && s[3] == 0.5 && s[4] == 0.5, "isa \(isa): GELU′ \(s)")
     }
 
+    /// Row reductions run in vectors with a scalar tail: every row length from 1 to 70 (shorter
+    /// than a vector, whole vectors, ragged tails), every ISA, Float and Double. Maxima and minima
+    /// equal a plain loop's (also with ±∞), a NaN at any position makes the row NaN, and sums stay
+    /// within rounding of the Double sum.
+    @Test(arguments: [0, 1, 2])
+    func rowReductionsFollowTheirDefinitions(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        let g = RandomGenerator(seed: 41)
+        for n in 1...70 {
+            var rows = Tensor<Double>.normal([n + 2, n], generator: g).scalars
+            rows[n * n + (n - 1)] = .infinity        // row n: +∞ at the end
+            rows[(n + 1) * n] = -.infinity           // row n + 1: −∞ at the start
+            let shape = [n + 2, n]
+            let (maxF, minF, sumF, maxD, minD, sumD) = withSettings(threads: 1, isa: isa) {
+                let f = Tensor<Float>(shape: shape, scalars: rows.map { Float($0) }), d = Tensor<Double>(shape: shape, scalars: rows)
+                return (f.max(axis: 1).scalars, f.min(axis: 1).scalars, f.sum(axis: 1).scalars,
+                        d.max(axis: 1).scalars, d.min(axis: 1).scalars, d.sum(axis: 1).scalars)
+            }
+            for r in 0..<(n + 2) {
+                let row = Array(rows[(r * n)..<((r + 1) * n)])
+                #expect(maxD[r] == row.max()! && minD[r] == row.min()!, "isa \(isa), n \(n), row \(r): Double")
+                #expect(maxF[r] == Float(row.max()!) && minF[r] == Float(row.min()!), "isa \(isa), n \(n), row \(r): Float")
+                let exact = row.reduce(0, +), scale = row.map(abs).reduce(0, +)
+                if exact.isFinite {
+                    #expect(abs(sumD[r] - exact) <= 1e-15 * scale && abs(Double(sumF[r]) - exact) <= 1e-6 * scale,
+                            "isa \(isa), n \(n), row \(r): sums \(sumF[r]), \(sumD[r]) for \(exact)")
+                }
+            }
+            for position in [0, n / 2, n - 1] {
+                var withNaN = Array(rows[0..<n])
+                withNaN[position] = .nan
+                let (mx, mn) = withSettings(threads: 1, isa: isa) {
+                    let t = Tensor<Float>(shape: [1, n], scalars: withNaN.map { Float($0) })
+                    return (t.max(axis: 1).item, t.min(axis: 1).item)
+                }
+                #expect(mx.isNaN && mn.isNaN, "isa \(isa), n \(n): NaN at \(position) gave max \(mx), min \(mn)")
+            }
+        }
+    }
+
     /// Softmax's and layer normalisation's row kernels split rows into tasks: the same bits at any thread count.
     @Test func rowKernelsIgnoreThreadCount() {
         let x = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 12))

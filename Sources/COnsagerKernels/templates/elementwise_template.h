@@ -155,6 +155,30 @@ static inline __attribute__((always_inline)) float FN(f_erfc)(float x) {
     float r = a < 1.0f ? 1.0f - FN(f_erf_small)(x) : (x > 0 ? tail : 2.0f - tail);
     return x != x ? x : r;
 }
+// Φ(x), the normal distribution function GELU needs, and the density's exp(−x²/2) from the same
+// exp: with a = |x|, Φ(−a) = exp(−a²/2)·s·G(s), s = 1/(1 + 0.21a), G a polynomial fitted to
+// erfcx(a/√2)/(2s) (relative error 1.4e-8 on a ≤ 13.5, where exp(−a²/2) underflows; Benchmarks/erf-fit.py).
+// One exp, one division and one polynomial, where erfc costs three polynomials and GELU′ a second exp;
+// the left tail keeps its relative accuracy, the right side is 1 − that tail.
+static inline __attribute__((always_inline)) float FN(f_phi)(float x, float *density) {
+    float a = x < 0 ? -x : x;
+    a = a > 13.5f ? 13.5f : a;
+    float e = FN(f_exp)(-0.5f * (a * a));
+    float s = 1.0f / (1.0f + 0.21f * a);
+    float w = s - 0.63f;
+    float g = -7.2033977555e-02f;
+    g = g * w - 7.7597849158e-02f;
+    g = g * w + 1.2413181895e-01f;
+    g = g * w + 4.6135697972e-01f;
+    g = g * w + 7.3222505223e-01f;
+    g = g * w + 7.8871152675e-01f;
+    g = g * w + 6.4041070280e-01f;
+    g = g * w + 4.0708222575e-01f;
+    g = g * w + 2.0461491848e-01f;
+    float tail = e * s * g;
+    *density = e;
+    return x < 0 ? tail : 1.0f - tail;
+}
 #define M_ERF(x) FN(f_erf)(x)
 #define M_ERFC(x) FN(f_erfc)(x)
 #define M_LOG1P_UNIT(e, s) FN(f_log1p_unit)(e, s)
@@ -180,11 +204,20 @@ static inline __attribute__((always_inline)) float FN(f_erfc)(float x) {
 // GELU from Φ(x) = erfc(−x/√2)/2, which keeps its relative accuracy in the left tail, where
 // (1 + erf(x/√2))/2 cancels; GELU′(x) = Φ(x) + x·φ(x) with φ the normal density (x·φ is taken
 // as 0 where φ underflows, so that ±∞ give 1 and 0, not NaN).
-#define M_PHI(v) ((T)0.5 * M_ERFC((v) * (T)-0.70710678118654752440))
+#if IS_F32
+static inline __attribute__((always_inline)) T FN(phi)(T v) { T e; return FN(f_phi)(v, &e); }
+static inline __attribute__((always_inline)) T FN(gelu_slope)(T v) {
+    T e, p = FN(f_phi)(v, &e), d = e * (T)0.39894228040143267794;
+    return p + (d == 0 ? (T)0 : v * d);
+}
+#else
+static inline __attribute__((always_inline)) T FN(phi)(T v) { return (T)0.5 * M_ERFC(v * (T)-0.70710678118654752440); }
 static inline __attribute__((always_inline)) T FN(gelu_slope)(T v) {
     T d = M_EXP((T)-0.5 * v * v) * (T)0.39894228040143267794;
-    return M_PHI(v) + (d == 0 ? (T)0 : v * d);
+    return FN(phi)(v) + (d == 0 ? (T)0 : v * d);
 }
+#endif
+#define M_PHI(v) FN(phi)(v)
 
 // σ(v) and softplus(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the
 // softplus, the fused softplus sum and the logit sampler, so all give bit-identical values. Both
@@ -351,27 +384,54 @@ static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, cons
     }
 }
 
+// The lanes of a vector summed as a fixed tree (halves added pairwise).
+static inline __attribute__((always_inline)) T FN(lanes_sum)(FN(evec) s) {
+    T lane[VL];
+    __builtin_memcpy(lane, &s, sizeof lane);
+    for (long w = VL / 2; w >= 1; w /= 2)
+        for (long k = 0; k < w; k++) lane[k] += lane[k + w];
+    return lane[0];
+}
+
 // out[o, j] = reduce_r x[o, r, j] for o in [o0, o1). Fixed summation order per ISA.
 static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, long o1, long R, long inner) {
     for (long o = o0; o < o1; o++) {
         const T *xo = x + o * R * inner;
         T *oo = out + o * inner;
         if (inner == 1) {
+            // Four vector accumulators, then whole vectors into the first, then the lanes halved
+            // pairwise (a fixed tree: a sequential sum over lanes was a chain of VL dependent adds
+            // per row, a tenth of a 128-wide softmax), then the last R % VL elements in order.
+            long r = 0;
             if (op == ONS_RSUM) {
                 FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-                long r = 0;
                 for (; r + 4 * VL <= R; r += 4 * VL)
                     for (int k = 0; k < 4; k++) acc[k] += *(const FN(euvec) *)(xo + r + k * VL);
                 FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-                T tot = 0;
-                for (long k = 0; k < VL; k++) tot += s[k];
+                for (; r + VL <= R; r += VL) s += *(const FN(euvec) *)(xo + r);
+                T tot = FN(lanes_sum)(s);
                 for (; r < R; r++) tot += xo[r];
                 *oo = tot;
             } else {
+                // Maxima and minima in vectors too (a scalar select chain was 40 % of a softmax), with
+                // NaN flagged lane by lane: any NaN gives NaN, as before; the order does not change a
+                // maximum but for the sign of a zero among equal zeros.
+                int mx = op == ONS_RMAX;
                 T m = xo[0];
                 int isnan = 0;
-                if (op == ONS_RMAX) for (long r = 0; r < R; r++) { T v = xo[r]; isnan |= v != v; m = v > m ? v : m; }
-                else for (long r = 0; r < R; r++) { T v = xo[r]; isnan |= v != v; m = v < m ? v : m; }
+                if (R >= VL) {
+                    FN(evec) mv = *(const FN(euvec) *)xo;
+                    __typeof__(mv != mv) bad = mv != mv;
+                    for (r = VL; r + VL <= R; r += VL) {
+                        FN(evec) v = *(const FN(euvec) *)(xo + r);
+                        bad |= v != v;
+                        mv = mx ? __builtin_elementwise_max(v, mv) : __builtin_elementwise_min(v, mv);
+                    }
+                    m = mv[0];
+                    for (long k = 1; k < VL; k++) { T v = mv[k]; m = mx ? (v > m ? v : m) : (v < m ? v : m); }
+                    for (long k = 0; k < VL; k++) isnan |= bad[k] != 0;
+                }
+                for (; r < R; r++) { T v = xo[r]; isnan |= v != v; m = mx ? (v > m ? v : m) : (v < m ? v : m); }
                 *oo = isnan ? (T)__builtin_nan("") : m;
             }
         } else {
