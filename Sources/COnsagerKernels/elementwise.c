@@ -450,6 +450,47 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKW
 DEFINE_ROW_KERNELS(float, f32)
 DEFINE_ROW_KERNELS(double, f64)
 
+// ---- batch normalisation over channels ---------------------------------------------------
+// Tasks are blocks of whole channels sized from the channel's n·L alone: bits independent of threads.
+#define DEFINE_CHANNEL_KERNELS(T, S)                                                               \
+    typedef struct { const T *x, *g, *gamma, *beta; T *out, *mean, *rstd, *var, *dgamma, *dbeta;   \
+                     long n, c, L, per; T eps; int backward; } S##_chjob;                          \
+    static void S##_chtask(void *ctx, long t) {                                                    \
+        S##_chjob *j = (S##_chjob *)ctx;                                                           \
+        long j0 = t * j->per, j1 = j0 + j->per < j->c ? j0 + j->per : j->c;                        \
+        if (j->backward)                                                                           \
+            DISPATCH(normalize_channels_backward, S, j->x, j->g, j->n, j->c, j->L, j0, j1, j->gamma, \
+                     j->mean, j->rstd, j->out, j->dgamma, j->dbeta);                               \
+        else                                                                                       \
+            DISPATCH(normalize_channels, S, j->x, j->n, j->c, j->L, j0, j1, j->eps, j->gamma, j->beta, \
+                     j->out, j->mean, j->rstd, j->var);                                            \
+    }                                                                                              \
+    static void S##_channels_run(S##_chjob *j) {                                                   \
+        long size = j->n * j->L;                                                                   \
+        if (j->c == 0) return;                                                                     \
+        j->per = size >= CHUNK ? 1 : (CHUNK + size - 1) / (size == 0 ? 1 : size);                  \
+        long nt = (j->c + j->per - 1) / j->per;                                                    \
+        if (nt == 1 || j->c * size < PAR_MIN || onsager_get_num_threads() == 1) {                  \
+            j->per = j->c;                                                                         \
+            S##_chtask(j, 0);                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+        onsager_parallel_for(nt, S##_chtask, j);                                                   \
+    }                                                                                              \
+    void onsager_normalize_channels_##S(const T *x, long n, long c, long L, T eps, const T *gamma, \
+                                        const T *beta, T *y, T *mean, T *rstd, T *var) {           \
+        S##_chjob j = {x, NULL, gamma, beta, y, mean, rstd, var, NULL, NULL, n, c, L, 0, eps, 0};  \
+        S##_channels_run(&j);                                                                      \
+    }                                                                                              \
+    void onsager_normalize_channels_backward_##S(const T *x, const T *g, long n, long c, long L,    \
+                                                 const T *gamma, const T *mean, const T *rstd, T *gx, \
+                                                 T *dgamma, T *dbeta) {                            \
+        S##_chjob j = {x, g, gamma, NULL, gx, (T *)mean, (T *)rstd, NULL, dgamma, dbeta, n, c, L, 0, 0, 1}; \
+        S##_channels_run(&j);                                                                      \
+    }
+DEFINE_CHANNEL_KERNELS(float, f32)
+DEFINE_CHANNEL_KERNELS(double, f64)
+
 // ---- random numbers ----------------------------------------------------------------------
 static uint64_t seed_key(uint64_t seed) {
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL;

@@ -68,6 +68,10 @@ import Testing
             ("gelu", { p in p[0].gelu() }, [T.normal([7], generator: g)], true),
             ("layer norm of rank 3", { p in var l = LayerNorm<Double>(size: 4); l.scale = p[0]; l.shift = p[1]; return l(p[2]) * T.arange(0, 24).reshaped([2, 3, 4]) },
              [T.normal([4], generator: g), T.normal([4], generator: g), T.normal([2, 3, 4], generator: g)], true),
+            ("batch norm of images (training)", { p in var l = BatchNorm<Double>(features: 3); l.scale = p[0]; l.shift = p[1]; return l(p[2]) * T.arange(0, 36).reshaped([2, 3, 2, 3]) },
+             [T.normal([3], generator: g), T.normal([3], generator: g), T.normal([2, 3, 2, 3], generator: g)], true),
+            ("batch norm of rows (training)", { p in var l = BatchNorm<Double>(features: 2); l.scale = p[0]; l.shift = p[1]; return l(p[2]) * T.arange(0, 10).reshaped([5, 2]) },
+             [T.normal([2], generator: g), T.normal([2], generator: g), T.normal([5, 2], generator: g)], true),
             ("silu", { p in p[0].silu() }, [T.normal([7], generator: g)], true),
             ("erf", { p in p[0].erf() }, [T.normal([7], generator: g)], true),
             ("residual dense", { p in Residual(Dense(weight: p[0], bias: p[1]))(p[2]) }, [block.weight.detached(), T.normal([3], generator: g), T.normal([4, 3], generator: g)], true),
@@ -148,6 +152,39 @@ import Testing
         let gotG = gradients(of: (y * w).sum(), wrt: [xi, ln.scale, ln.shift])
         let wantG = gradients(of: (c * w).sum(), wrt: [xi, ln.scale, ln.shift])
         for (a, b) in zip(gotG, wantG) { #expect(maxRelativeError(a.scalars, b.scalars, floor: 1e-10) < 1e-10) }
+    }
+
+    /// BatchNorm's channel kernels equal the composed (x − μ)/√(σ² + ε)·γ + β over every axis but 1,
+    /// forward and backward (x, γ, β), for images, sequences and rows, with a constant channel
+    /// (it normalises to β) and only some inputs tracked.
+    @Test func batchNormMatchesTheComposedExpression() {
+        for shape in [[4, 3, 5, 7], [6, 3, 33], [9, 3]] {
+            let axes = [0] + Array(2..<shape.count), perChannel = [1, 3] + Array(repeating: 1, count: shape.count - 2)
+            var x = T.normal(shape, generator: g) * 3 + 2
+            x = x * T([1, 0, 1]).reshaped(perChannel)     // channel 1 constant (0)
+            var bn = BatchNorm<Double>(features: 3)
+            bn.scale = T.normal([3], generator: g).requiringGrad()
+            bn.shift = T.normal([3], generator: g).requiringGrad()
+            let w = T.normal(shape, generator: g)
+            func composed(_ x: T) -> T {
+                (x - x.mean(axes: axes, keepDims: true)) / (x.variance(axes: axes, keepDims: true) + 1e-5).sqrt()
+                    * bn.scale.reshaped(perChannel) + bn.shift.reshaped(perChannel)
+            }
+            let xi = x.requiringGrad()
+            let y = bn(xi), c = composed(xi)
+            #expect(maxRelativeError(y.scalars, c.scalars, floor: 1) < 1e-13, "\(shape)")
+            let gotG = gradients(of: (y * w).sum(), wrt: [xi, bn.scale, bn.shift])
+            let wantG = gradients(of: (c * w).sum(), wrt: [xi, bn.scale, bn.shift])
+            for (a, b) in zip(gotG, wantG) { #expect(maxRelativeError(a.scalars, b.scalars, floor: 1e-10) < 1e-10, "\(shape)") }
+            // Input untracked, γ and β tracked; then only the input.
+            let gammaOnly = gradients(of: (bn(x) * w).sum(), wrt: [bn.scale, bn.shift])
+            #expect(maxRelativeError(gammaOnly[0].scalars, wantG[1].scalars, floor: 1e-10) < 1e-10, "\(shape)")
+            var frozen = bn
+            frozen.scale = bn.scale.detached()
+            frozen.shift = bn.shift.detached()
+            let xOnly = gradients(of: (frozen(xi) * w).sum(), wrt: [xi])[0]
+            #expect(maxRelativeError(xOnly.scalars, wantG[0].scalars, floor: 1e-10) < 1e-10, "\(shape)")
+        }
     }
 
     /// Training on one value per channel is refused as PyTorch refuses it, naming the input.

@@ -250,6 +250,19 @@ void onsager_softmax_rows_f64(const double *x, long rows, long n, double *y);
 /// Softmax's backward on rows: gx = y ⊙ (g − Σⱼ g⊙y), y the softmax (all [rows, n], contiguous).
 void onsager_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
 void onsager_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
+/// Batch normalisation of x viewed as [n, c, L] over each channel's n·L values: y = (x − μ)·r·γ + β,
+/// r = 1/√(σ² + ε), σ² biased; μ, r and σ² written per channel. The backward takes x, g and the
+/// saved μ and r and writes gx, dγ = Σ g·x̂ and dβ = Σ g (each may be NULL to skip it; gx needs γ).
+void onsager_normalize_channels_f32(const float *x, long n, long c, long L, float eps, const float *gamma,
+                                    const float *beta, float *y, float *mean, float *rstd, float *var);
+void onsager_normalize_channels_f64(const double *x, long n, long c, long L, double eps, const double *gamma,
+                                    const double *beta, double *y, double *mean, double *rstd, double *var);
+void onsager_normalize_channels_backward_f32(const float *x, const float *g, long n, long c, long L, const float *gamma,
+                                             const float *mean, const float *rstd, float *gx, float *dgamma,
+                                             float *dbeta);
+void onsager_normalize_channels_backward_f64(const double *x, const double *g, long n, long c, long L,
+                                             const double *gamma, const double *mean, const double *rstd, double *gx,
+                                             double *dgamma, double *dbeta);
 /// Each contiguous row of x [rows, n] normalised: y = (x − μ)/√(σ² + eps), μ and σ² the row's
 /// mean and (biased) variance; rstd[r] = 1/√(σ² + eps) for the backward.
 void onsager_normalize_rows_f32(const float *x, long rows, long n, float eps, float *y, float *rstd);

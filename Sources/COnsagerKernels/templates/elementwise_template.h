@@ -533,6 +533,81 @@ static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict r
     }
 }
 
+// Σ (a[i] − mu)·b[i] over a block of L values (b = NULL: Σ (a[i] − mu); b = a: Σ (a[i] − mu)²), in
+// four vector accumulators, whole vectors, a lane tree and a scalar tail: a fixed order.
+static inline __attribute__((always_inline)) T FN(block_moment)(const T *restrict a, const T *restrict b, long L, T mu) {
+    FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
+    long i = 0;
+    for (; i + 4 * VL <= L; i += 4 * VL)
+        for (int k = 0; k < 4; k++) {
+            FN(evec) d = *(const FN(euvec) *)(a + i + k * VL) - mu;
+            acc[k] += b ? d * *(const FN(euvec) *)(b + i + k * VL) : d;
+        }
+    FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (; i + VL <= L; i += VL) {
+        FN(evec) d = *(const FN(euvec) *)(a + i) - mu;
+        s += b ? d * *(const FN(euvec) *)(b + i) : d;
+    }
+    T tot = FN(lanes_sum)(s);
+    for (; i < L; i++) tot += b ? (a[i] - mu) * b[i] : a[i] - mu;
+    return tot;
+}
+
+// Batch normalisation of channels j0..<j1 of x viewed as [n, c, L] (channel j: the n blocks
+// x[i, j, 0..<L]): μ and the biased σ² over its n·L values (two passes, as variance()), then
+// y = (x − μ)·(r·γ) + β with r = 1/√(σ² + ε). Saves μ and r per channel and returns σ² (the running
+// statistics take it). One task per channel block: the same bits for any thread count.
+static void FN(normalize_channels)(const T *restrict x, long n, long c, long L, long j0, long j1, T eps,
+                                   const T *restrict gamma, const T *restrict beta, T *restrict y,
+                                   T *restrict mean, T *restrict rstd, T *restrict var) {
+    T count = (T)(n * L);
+    for (long j = j0; j < j1; j++) {
+        T sum = 0, sq = 0;
+        for (long i = 0; i < n; i++) sum += FN(block_moment)(x + (i * c + j) * L, NULL, L, 0);
+        T mu = sum / count;
+        for (long i = 0; i < n; i++) {
+            const T *b = x + (i * c + j) * L;
+            sq += FN(block_moment)(b, b, L, mu);
+        }
+        T v = sq / count, r = (T)1 / M_SQRT(v + eps), k = r * gamma[j], sh = beta[j];
+        mean[j] = mu;
+        rstd[j] = r;
+        var[j] = v;
+        for (long i = 0; i < n; i++) {
+            const T *xb = x + (i * c + j) * L;
+            T *yb = y + (i * c + j) * L;
+            for (long l = 0; l < L; l++) yb[l] = (xb[l] - mu) * k + sh;
+        }
+    }
+}
+
+// Its backward on channels j0..<j1, with x̂ = (x − μ)·r: dβ = Σ g, dγ = Σ g·x̂ and
+// gx = γ·r·(g − dβ/N − x̂·dγ/N), N = n·L. Two passes over g and x per channel.
+static void FN(normalize_channels_backward)(const T *restrict x, const T *restrict g, long n, long c, long L, long j0,
+                                            long j1, const T *restrict gamma, const T *restrict mean,
+                                            const T *restrict rstd, T *restrict gx, T *restrict dgamma,
+                                            T *restrict dbeta) {
+    T count = (T)(n * L);
+    for (long j = j0; j < j1; j++) {
+        T mu = mean[j], r = rstd[j], sg = 0, sgx = 0;
+        for (long i = 0; i < n; i++) {
+            const T *xb = x + (i * c + j) * L, *gb = g + (i * c + j) * L;
+            sg += FN(block_moment)(gb, NULL, L, 0);
+            sgx += FN(block_moment)(xb, gb, L, mu);
+        }
+        T dg = sgx * r;
+        if (dgamma) dgamma[j] = dg;
+        if (dbeta) dbeta[j] = sg;
+        if (!gx) continue;
+        T k = gamma[j] * r, a = sg / count, b = r * dg / count;
+        for (long i = 0; i < n; i++) {
+            const T *xb = x + (i * c + j) * L, *gb = g + (i * c + j) * L;
+            T *ob = gx + (i * c + j) * L;
+            for (long l = 0; l < L; l++) ob[l] = k * (gb[l] - a - (xb[l] - mu) * b);
+        }
+    }
+}
+
 // x − x is NaN exactly for NaN and ±Inf. Counting into 32-bit lanes per block keeps the loop in
 // full-width vectors (a 64-bit counter halves them); training loops scan every gradient each step.
 static long FN(count_nonfinite)(const T *x, long n) {

@@ -161,6 +161,34 @@ extension TensorScalar {
         else { requireDouble(); onsager_normalize_rows_backward_f64(f64(y), f64(rstd), f64(g), rows, n, f64(gx)) }
     }
 
+    /// Batch normalisation of x viewed as [n, c, l] per channel: y = (x − μ)·r·γ + β, with μ, r =
+    /// 1/√(σ² + eps) and the biased σ² written per channel.
+    package static func kernelNormalizeChannels(_ x: UnsafePointer<Self>, _ n: Int, _ c: Int, _ l: Int, _ eps: Self,
+                                                _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>,
+                                                _ y: UnsafeMutablePointer<Self>, _ mean: UnsafeMutablePointer<Self>,
+                                                _ rstd: UnsafeMutablePointer<Self>, _ variance: UnsafeMutablePointer<Self>) {
+        if isFloat {
+            onsager_normalize_channels_f32(f32(x), n, c, l, Float(eps), f32(gamma), f32(beta), f32(y), f32(mean), f32(rstd), f32(variance))
+        } else {
+            requireDouble()
+            onsager_normalize_channels_f64(f64(x), n, c, l, Double(eps), f64(gamma), f64(beta), f64(y), f64(mean), f64(rstd), f64(variance))
+        }
+    }
+    /// Its backward: gx, dγ and dβ, each skipped when nil.
+    package static func kernelNormalizeChannelsBackward(_ x: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ n: Int, _ c: Int,
+                                                        _ l: Int, _ gamma: UnsafePointer<Self>, _ mean: UnsafePointer<Self>,
+                                                        _ rstd: UnsafePointer<Self>, _ gx: UnsafeMutablePointer<Self>?,
+                                                        _ dgamma: UnsafeMutablePointer<Self>?, _ dbeta: UnsafeMutablePointer<Self>?) {
+        if isFloat {
+            onsager_normalize_channels_backward_f32(f32(x), f32(g), n, c, l, f32(gamma), f32(mean), f32(rstd),
+                                                    gx.map { f32($0) }, dgamma.map { f32($0) }, dbeta.map { f32($0) })
+        } else {
+            requireDouble()
+            onsager_normalize_channels_backward_f64(f64(x), f64(g), n, c, l, f64(gamma), f64(mean), f64(rstd),
+                                                    gx.map { f64($0) }, dgamma.map { f64($0) }, dbeta.map { f64($0) })
+        }
+    }
+
     /// Number of NaN/Inf elements.
     @inline(__always)
     package static func kernelCountNonFinite(_ x: UnsafePointer<Self>, _ n: Int) -> Int {
