@@ -10,7 +10,7 @@ torch.optim.Adam at its defaults: lr 1e-3, the for-loop implementation PyTorch p
 steps/s), op-* (forward + backward of one op on Float data, (f(x) * w).sum().backward(), µs:
 op-gelu [256, 1024], op-softmax [8, 4, 128, 128] on the last axis, op-layernorm [256, 1024],
 op-batchnorm2d [64, 32, 26, 26] in training mode, op-embedding 4096 ids into 10000 x 256 with
-.sum().backward()).
+.sum().backward(), op-cross-entropy: cross_entropy of [1024, 1000] logits, mean, and backward).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -96,6 +96,13 @@ for t in threads:
             emb.zero_grad(set_to_none=True); emb(ids).sum().backward()
         med, lo, hi = measure(embedding_op, target=0.3, reps=7, warm=5)
         emit("op-embedding", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
+
+    if wanted("op-cross-entropy"):
+        logits = torch.randn(1024, 1000); labels = torch.tensor([(i * 7919) % 1000 for i in range(1024)])
+        def cross_entropy_op():
+            torch.nn.functional.cross_entropy(logits.detach().requires_grad_(), labels).backward()
+        med, lo, hi = measure(cross_entropy_op, target=0.3, reps=7, warm=5)
+        emit("op-cross-entropy", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
 
     if wanted("cnn-step"):
         cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(),

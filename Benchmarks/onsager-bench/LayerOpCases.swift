@@ -21,6 +21,13 @@ var layerOpCases: [(name: String, run: (Int) -> Void)] { [
         let r = measureRate(target: 0.3) { emb(ids).sum().backward() }
         emit("op-embedding", threads: t, value: 1e6 / r.median, unit: "us", extra: ["min": 1e6 / r.max, "max": 1e6 / r.min])
     }),
+    ("op-cross-entropy", { t in
+        // A 1000-class classifier's mean loss over a batch of 1024 logit rows, and its backward.
+        let logits = Tensor<Float>.normal([1024, 1000], generator: RandomGenerator(seed: 3))
+        let labels = (0..<1024).map { ($0 * 7919) % 1000 }
+        let r = measureRate(target: 0.3) { Loss.softmaxCrossEntropy(logits: logits.requiringGrad(), labels: labels).backward() }
+        emit("op-cross-entropy", threads: t, value: 1e6 / r.median, unit: "us", extra: ["min": 1e6 / r.max, "max": 1e6 / r.min])
+    }),
 ] }
 
 /// (f(x) ⊙ w).sum() and its backward to x, x and w normal of `shape`: µs per call.

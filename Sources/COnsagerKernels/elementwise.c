@@ -409,9 +409,9 @@ DEFINE_REDUCE(double, f64)
 DEFINE_SOFTPLUS_ROWSUM(float, f32)
 DEFINE_SOFTPLUS_ROWSUM(double, f64)
 
-// ---- row kernels: softmax and rows normalised to mean 0, variance 1, with their backwards ----
+// ---- row kernels: softmax, log-softmax and rows normalised to mean 0, variance 1, with their backwards ----
 // Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
-enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKWARD };
+enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKWARD };
 #define DEFINE_ROW_KERNELS(T, S)                                                                   \
     typedef struct { int kind; const T *a, *b, *c; T *out, *rstd; long rows, n, per; T eps; } S##_rowjob; \
     static void S##_rowtask(void *ctx, long t) {                                                   \
@@ -420,6 +420,8 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKW
         switch (j->kind) {                                                                         \
         case ROWS_SOFTMAX: DISPATCH(softmax_rows, S, j->a, r0, r1, j->n, j->out); break;           \
         case ROWS_SOFTMAX_BACKWARD: DISPATCH(softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out); break; \
+        case ROWS_LOG_SOFTMAX: DISPATCH(log_softmax_rows, S, j->a, r0, r1, j->n, j->out); break;   \
+        case ROWS_LOG_SOFTMAX_BACKWARD: DISPATCH(log_softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out); break; \
         case ROWS_NORMALIZE: DISPATCH(normalize_rows, S, j->a, r0, r1, j->n, j->eps, j->out, j->rstd); break; \
         default: DISPATCH(normalize_rows_backward, S, j->a, j->b, j->c, r0, r1, j->n, j->out); break; \
         }                                                                                          \
@@ -440,6 +442,12 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKW
     }                                                                                              \
     void onsager_softmax_rows_backward_##S(const T *y, const T *g, long rows, long n, T *gx) {     \
         S##_rows_run(ROWS_SOFTMAX_BACKWARD, y, g, NULL, gx, NULL, rows, n, 0);                     \
+    }                                                                                              \
+    void onsager_log_softmax_rows_##S(const T *x, long rows, long n, T *y) {                       \
+        S##_rows_run(ROWS_LOG_SOFTMAX, x, NULL, NULL, y, NULL, rows, n, 0);                        \
+    }                                                                                              \
+    void onsager_log_softmax_rows_backward_##S(const T *y, const T *g, long rows, long n, T *gx) { \
+        S##_rows_run(ROWS_LOG_SOFTMAX_BACKWARD, y, g, NULL, gx, NULL, rows, n, 0);                 \
     }                                                                                              \
     void onsager_normalize_rows_##S(const T *x, long rows, long n, T eps, T *y, T *rstd) {         \
         S##_rows_run(ROWS_NORMALIZE, x, NULL, NULL, y, rstd, rows, n, eps);                        \

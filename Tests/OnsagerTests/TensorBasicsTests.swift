@@ -234,4 +234,27 @@ import Onsager
         let reference = gradients(of: ((xi - xi.logSumExp(axis: 1, keepDims: true)).exp() * w).sum(), wrt: [xi])[0]
         #expect(maxRelativeError(fused.scalars, reference.scalars, floor: 1e-12) < 1e-10)
     }
+
+    /// Log-softmax along the last axis (one kernel per row) has the bits of x − logSumExp(x), in
+    /// Float and Double, at every row length that leaves a different vector tail, with large,
+    /// infinite and NaN entries; its one-pass backward equals the composed one to rounding.
+    @Test func logSoftmaxRowsHaveTheComposedBits() {
+        let g = RandomGenerator(seed: 9)
+        func composed<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x - x.logSumExp(axis: 1, keepDims: true) }
+        for n in [1, 7, 16, 37, 64, 100, 1000] {
+            let x = Tensor<Double>.normal([5, n], generator: g) * 6
+            #expect(x.logSoftmax().scalars == composed(x).scalars, "Double, n \(n)")
+            let f = x.converted(to: Float.self)
+            #expect(f.logSoftmax().scalars == composed(f).scalars, "Float, n \(n)")
+        }
+        let odd = Tensor<Double>([[-.infinity, 0, 1], [-.infinity, -.infinity, -.infinity], [.nan, 0, 1], [.infinity, 0, 1], [1000, -1000, 999]])
+        let got = odd.logSoftmax().scalars, want = composed(odd).scalars
+        #expect(zip(got, want).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(got) against \(want)")
+        let xi = (Tensor<Double>.normal([6, 37], generator: g) * 4).requiringGrad(), w = Tensor<Double>.normal([6, 37], generator: g)
+        let fused = gradients(of: (xi.logSoftmax() * w).sum(), wrt: [xi])[0]
+        let reference = gradients(of: (composed(xi) * w).sum(), wrt: [xi])[0]
+        #expect(maxRelativeError(fused.scalars, reference.scalars, floor: 1e-12) < 1e-12)
+        let r = gradgradcheck({ p in p[0].logSoftmax() * w }, at: [xi.detached()])
+        #expect(r.passed, "second derivatives: \(r)")
+    }
 }

@@ -250,6 +250,13 @@ void onsager_softmax_rows_f64(const double *x, long rows, long n, double *y);
 /// Softmax's backward on rows: gx = y ⊙ (g − Σⱼ g⊙y), y the softmax (all [rows, n], contiguous).
 void onsager_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
 void onsager_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
+/// Log-softmax of each contiguous row of x [rows, n] into y: x − (m + log Σ exp(x − m)), m the row's
+/// maximum (0 when it is not finite): the composed x − logSumExp(x), bit for bit.
+void onsager_log_softmax_rows_f32(const float *x, long rows, long n, float *y);
+void onsager_log_softmax_rows_f64(const double *x, long rows, long n, double *y);
+/// Its backward on rows: gx = g − exp(y)·Σⱼ g, y the log-softmax.
+void onsager_log_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
+void onsager_log_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
 /// Batch normalisation of x viewed as [n, c, L] over each channel's n·L values: y = (x − μ)·r·γ + β,
 /// r = 1/√(σ² + ε), σ² biased; μ, r and σ² written per channel. The backward takes x, g and the
 /// saved μ and r and writes gx, dγ = Σ g·x̂ and dβ = Σ g (each may be NULL to skip it; gx needs γ).

@@ -503,6 +503,36 @@ static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, 
     }
 }
 
+// Log-softmax of contiguous rows r0..<r1: y = x − (m + log Σ exp(x − m)), m the row's maximum (0
+// when it is not finite), with the operations and reductions of the composed x − logSumExp(x), so
+// the same bits; exp(x − m) is staged in y for the vectorised sum.
+static void FN(log_softmax_rows)(const T *restrict x, long r0, long r1, long n, T *restrict y) {
+    for (long r = r0; r < r1; r++) {
+        const T *xr = x + r * n;
+        T *yr = y + r * n;
+        T m;
+        FN(reduce)(ONS_RMAX, xr, &m, 0, 1, n, 1);
+        if (m - m != 0) m = 0;
+        for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
+        T sum;
+        FN(reduce)(ONS_RSUM, yr, &sum, 0, 1, n, 1);
+        T lse = M_LOG(sum) + m;
+        for (long j = 0; j < n; j++) yr[j] = xr[j] - lse;
+    }
+}
+
+// Its backward on rows: gx = g − exp(y)·Σ g, y the log-softmax.
+static void FN(log_softmax_rows_backward)(const T *restrict y, const T *restrict g, long r0, long r1, long n,
+                                          T *restrict gx) {
+    for (long r = r0; r < r1; r++) {
+        const T *yr = y + r * n, *gr = g + r * n;
+        T *o = gx + r * n;
+        T sum;
+        FN(reduce)(ONS_RSUM, gr, &sum, 0, 1, n, 1);
+        for (long j = 0; j < n; j++) o[j] = gr[j] - M_EXP(yr[j]) * sum;
+    }
+}
+
 // Rows r0..<r1 normalised: μ = mean, σ² = mean of (x − μ)² (two passes, as variance()), y = (x − μ)·r
 // with r = 1/√(σ² + ε), saved per row for the backward.
 static void FN(normalize_rows)(const T *restrict x, long r0, long r1, long n, T eps, T *restrict y, T *restrict rstd) {

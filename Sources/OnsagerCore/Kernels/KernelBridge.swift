@@ -148,6 +148,18 @@ extension TensorScalar {
         else { requireDouble(); onsager_softmax_rows_backward_f64(f64(y), f64(g), rows, n, f64(gx)) }
     }
 
+    /// Log-softmax of contiguous rows [rows, n].
+    package static func kernelLogSoftmaxRows(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ y: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_log_softmax_rows_f32(f32(x), rows, n, f32(y)) }
+        else { requireDouble(); onsager_log_softmax_rows_f64(f64(x), rows, n, f64(y)) }
+    }
+    /// Log-softmax's backward on contiguous rows.
+    package static func kernelLogSoftmaxRowsBackward(_ y: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ rows: Int, _ n: Int,
+                                                     _ gx: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_log_softmax_rows_backward_f32(f32(y), f32(g), rows, n, f32(gx)) }
+        else { requireDouble(); onsager_log_softmax_rows_backward_f64(f64(y), f64(g), rows, n, f64(gx)) }
+    }
+
     /// Contiguous rows [rows, n] normalised to mean 0 and variance 1, with 1/√(σ² + eps) per row.
     package static func kernelNormalizeRows(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ eps: Self,
                                             _ y: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>) {

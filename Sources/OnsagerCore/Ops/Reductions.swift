@@ -145,8 +145,29 @@ extension Tensor {
         }.checked("softmax")
     }
     /// x − log Σ exp(x) along `axis`.
+    ///
+    /// Along the last axis (a classifier's logits, as `Loss.softmaxCrossEntropy` takes them) one
+    /// kernel computes each row with the composed expression's operations (the same bits) and the
+    /// backward, g − exp(y)·Σg, is one pass; a recorded backward composes that formula. Other axes
+    /// compose x − logSumExp(x).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public func logSoftmax(axis: Int = -1) -> Tensor { self - logSumExp(axis: axis, keepDims: true) }
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        let a = Shape.axis(axis, rank: rank, op: "logSoftmax")
+        guard a == rank - 1 else { return self - logSumExp(axis: a, keepDims: true) }
+        let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
+        let x = contiguousValue()
+        let y = Tensor(uninitializedShape: shape)
+        withExtendedLifetime(x) { Scalar.kernelLogSoftmaxRows(x.basePointer, rows, n, y.storage.base) }
+        guard Self.tracks(self) else { return y.checked("log_softmax") }
+        let input = self
+        return y.attaching("log_softmax", input) { g in
+            if GradMode.isEnabled { return g - input.logSoftmax(axis: a).exp() * g.sum(axis: a, keepDims: true) }
+            let gc = g.contiguousValue()
+            let gx = Tensor(uninitializedShape: y.shape)
+            withExtendedLifetime(gc) { Scalar.kernelLogSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base) }
+            return gx
+        }.checked("log_softmax")
+    }
 
     /// Index of the largest element along `axis` (first on ties); not differentiable.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
