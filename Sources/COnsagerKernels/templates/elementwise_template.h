@@ -473,18 +473,21 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
 
 // Softmax of contiguous rows r0..<r1 of length n: m = the row's maximum (0 when it is not finite,
 // as logSumExp's shift), e = exp(x − m) written into y, then y = e / Σe. Three passes over a row
-// that stays in L1; the sum is the vectorised reduction `reduce` uses.
+// that stays in L1; the sum is the vectorised reduction `reduce` uses. `exp_shifted_row` (shared
+// with log-softmax) writes e, returns Σe and gives m.
+static inline __attribute__((always_inline)) T FN(exp_shifted_row)(const T *restrict xr, long n, T *restrict yr, T *shift) {
+    T m, sum;
+    FN(reduce)(ONS_RMAX, xr, &m, 0, 1, n, 1);
+    if (m - m != 0) m = 0;
+    for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
+    FN(reduce)(ONS_RSUM, yr, &sum, 0, 1, n, 1);
+    *shift = m;
+    return sum;
+}
 static void FN(softmax_rows)(const T *restrict x, long r0, long r1, long n, T *restrict y) {
     for (long r = r0; r < r1; r++) {
-        const T *xr = x + r * n;
-        T *yr = y + r * n;
-        T m;
-        FN(reduce)(ONS_RMAX, xr, &m, 0, 1, n, 1);
-        if (m - m != 0) m = 0;
-        for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
-        T sum;
-        FN(reduce)(ONS_RSUM, yr, &sum, 0, 1, n, 1);
-        T inv = (T)1 / sum;
+        T *yr = y + r * n, m;
+        T inv = (T)1 / FN(exp_shifted_row)(x + r * n, n, yr, &m);
         for (long j = 0; j < n; j++) yr[j] = yr[j] * inv;
     }
 }
@@ -509,14 +512,8 @@ static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, 
 static void FN(log_softmax_rows)(const T *restrict x, long r0, long r1, long n, T *restrict y) {
     for (long r = r0; r < r1; r++) {
         const T *xr = x + r * n;
-        T *yr = y + r * n;
-        T m;
-        FN(reduce)(ONS_RMAX, xr, &m, 0, 1, n, 1);
-        if (m - m != 0) m = 0;
-        for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
-        T sum;
-        FN(reduce)(ONS_RSUM, yr, &sum, 0, 1, n, 1);
-        T lse = M_LOG(sum) + m;
+        T *yr = y + r * n, m;
+        T lse = M_LOG(FN(exp_shifted_row)(xr, n, yr, &m)) + m;
         for (long j = 0; j < n; j++) yr[j] = xr[j] - lse;
     }
 }

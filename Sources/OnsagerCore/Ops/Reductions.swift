@@ -127,22 +127,10 @@ extension Tensor {
     public func softmax(axis: Int = -1) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "softmax")
         guard a == rank - 1 else { return (self - logSumExp(axis: a, keepDims: true)).exp() }
-        let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
-        let x = contiguousValue()
-        let y = Tensor(uninitializedShape: shape)
-        withExtendedLifetime(x) { Scalar.kernelSoftmaxRows(x.basePointer, rows, n, y.storage.base) }
-        guard Self.tracks(self) else { return y.checked("softmax") }
-        let input = self
-        return y.attaching("softmax", input) { g in
-            if GradMode.isEnabled {
-                let s = input.softmax(axis: a)
-                return s * (g - (g * s).sum(axis: a, keepDims: true))
-            }
-            let gc = g.contiguousValue()
-            let gx = Tensor(uninitializedShape: y.shape)
-            withExtendedLifetime(gc) { Scalar.kernelSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base) }
-            return gx
-        }.checked("softmax")
+        return lastAxisRows("softmax", forward: Scalar.kernelSoftmaxRows, backward: Scalar.kernelSoftmaxRowsBackward) { input, g in
+            let s = input.softmax(axis: a)
+            return s * (g - (g * s).sum(axis: a, keepDims: true))
+        }
     }
     /// x − log Σ exp(x) along `axis`.
     ///
@@ -154,19 +142,31 @@ extension Tensor {
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "logSoftmax")
         guard a == rank - 1 else { return self - logSumExp(axis: a, keepDims: true) }
-        let n = shape[a], rows = n == 0 ? 0 : scalarCount / n
+        return lastAxisRows("log_softmax", forward: Scalar.kernelLogSoftmaxRows, backward: Scalar.kernelLogSoftmaxRowsBackward) { input, g in
+            g - input.logSoftmax(axis: a).exp() * g.sum(axis: a, keepDims: true)
+        }
+    }
+
+    /// An op on rows along the last axis run by row kernels: `forward` (x, rows, n, y) and
+    /// `backward` (y, g, rows, n, gx), the latter from the output alone; `recorded` (input, g) is
+    /// the backward as differentiable ops, for gradients of gradients.
+    private func lastAxisRows(_ op: StaticString,
+                              forward: (UnsafePointer<Scalar>, Int, Int, UnsafeMutablePointer<Scalar>) -> Void,
+                              backward: @escaping (UnsafePointer<Scalar>, UnsafePointer<Scalar>, Int, Int, UnsafeMutablePointer<Scalar>) -> Void,
+                              recorded: @escaping (Tensor, Tensor) -> Tensor) -> Tensor {
+        let n = shape[rank - 1], rows = n == 0 ? 0 : scalarCount / n
         let x = contiguousValue()
         let y = Tensor(uninitializedShape: shape)
-        withExtendedLifetime(x) { Scalar.kernelLogSoftmaxRows(x.basePointer, rows, n, y.storage.base) }
-        guard Self.tracks(self) else { return y.checked("log_softmax") }
+        withExtendedLifetime(x) { forward(x.basePointer, rows, n, y.storage.base) }
+        guard Self.tracks(self) else { return y.checked(op) }
         let input = self
-        return y.attaching("log_softmax", input) { g in
-            if GradMode.isEnabled { return g - input.logSoftmax(axis: a).exp() * g.sum(axis: a, keepDims: true) }
+        return y.attaching(op, input) { g in
+            if GradMode.isEnabled { return recorded(input, g) }
             let gc = g.contiguousValue()
             let gx = Tensor(uninitializedShape: y.shape)
-            withExtendedLifetime(gc) { Scalar.kernelLogSoftmaxRowsBackward(y.basePointer, gc.basePointer, rows, n, gx.storage.base) }
+            withExtendedLifetime(gc) { backward(y.basePointer, gc.basePointer, rows, n, gx.storage.base) }
             return gx
-        }.checked("log_softmax")
+        }.checked(op)
     }
 
     /// Index of the largest element along `axis` (first on ties); not differentiable.
