@@ -179,12 +179,30 @@ import Testing
             // Input untracked, γ and β tracked; then only the input.
             let gammaOnly = gradients(of: (bn(x) * w).sum(), wrt: [bn.scale, bn.shift])
             #expect(maxRelativeError(gammaOnly[0].scalars, wantG[1].scalars, floor: 1e-10) < 1e-10, "\(shape)")
+            #expect(maxRelativeError(gammaOnly[1].scalars, wantG[2].scalars, floor: 1e-10) < 1e-10, "\(shape)")
             var frozen = bn
             frozen.scale = bn.scale.detached()
             frozen.shift = bn.shift.detached()
             let xOnly = gradients(of: (frozen(xi) * w).sum(), wrt: [xi])[0]
             #expect(maxRelativeError(xOnly.scalars, wantG[0].scalars, floor: 1e-10) < 1e-10, "\(shape)")
         }
+    }
+
+    /// In Float, a channel whose mean is 10⁵ times its spread (1000 ± 0.01) still gets its variance:
+    /// the kernel sums squared deviations, where Σ(x − μ)·x would cancel to noise or below 0.
+    /// Against the same Float values normalised in Double.
+    @Test func batchNormKeepsTheVarianceOfAnOffsetChannel() {
+        let z = Tensor<Double>.normal([64, 2, 50], generator: g)
+        let x = (z * 0.01 + 1000).converted(to: Float.self)
+        let bn = BatchNorm<Float>(features: 2)
+        let y = bn(x).converted(to: Double.self)
+        let xd = x.converted(to: Double.self)
+        let axes = [0, 2]
+        let v = xd.variance(axes: axes, keepDims: true)
+        let want = (xd - xd.mean(axes: axes, keepDims: true)) / (v + 1e-5).sqrt()
+        #expect(maxRelativeError(y.scalars, want.scalars, floor: 1) < 0.05)
+        let unbiased = v.scalars.map { 0.9 + 0.1 * $0 * 3200 / 3199 }
+        #expect(maxRelativeError(bn.runningVariance.scalars.map(Double.init), unbiased, floor: 1e-12) < 1e-6)
     }
 
     /// Training on one value per channel is refused as PyTorch refuses it, naming the input.

@@ -251,7 +251,8 @@ void onsager_softmax_rows_f64(const double *x, long rows, long n, double *y);
 void onsager_softmax_rows_backward_f32(const float *y, const float *g, long rows, long n, float *gx);
 void onsager_softmax_rows_backward_f64(const double *y, const double *g, long rows, long n, double *gx);
 /// Log-softmax of each contiguous row of x [rows, n] into y: x − (m + log Σ exp(x − m)), m the row's
-/// maximum (0 when it is not finite): the composed x − logSumExp(x), bit for bit.
+/// maximum (0 when it is not finite): the composed x − logSumExp(x), bit for bit (but for a single
+/// row over 65,536 long, which onsager_reduce sums in chunks).
 void onsager_log_softmax_rows_f32(const float *x, long rows, long n, float *y);
 void onsager_log_softmax_rows_f64(const double *x, long rows, long n, double *y);
 /// Its backward on rows: gx = g − exp(y)·Σⱼ g, y the log-softmax.

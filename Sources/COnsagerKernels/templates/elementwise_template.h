@@ -321,8 +321,9 @@ static void FN(axpy)(long n, T alpha, const T *restrict x, T *restrict y) {
     for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-// Σ a·b over n elements with four vector accumulators (the order `reduce` sums in); the dot
-// product of the linear term's rows and of the row kernels below.
+// Σ a·b over n elements with four vector accumulators, their lanes added in sequence (as `reduce`
+// did before its lane tree; kept so that the linear term's bits stay put); the dot product of the
+// linear term's rows and of the row kernels below.
 static inline T FN(row_dot)(const T *restrict a, const T *restrict b, long n) {
     FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
     long j = 0;
@@ -508,7 +509,8 @@ static void FN(softmax_rows_backward)(const T *restrict y, const T *restrict g, 
 
 // Log-softmax of contiguous rows r0..<r1: y = x − (m + log Σ exp(x − m)), m the row's maximum (0
 // when it is not finite), with the operations and reductions of the composed x − logSumExp(x), so
-// the same bits; exp(x − m) is staged in y for the vectorised sum.
+// the same bits (but for a single row over 65,536 long, which onsager_reduce sums in chunks);
+// exp(x − m) is staged in y for the vectorised sum.
 static void FN(log_softmax_rows)(const T *restrict x, long r0, long r1, long n, T *restrict y) {
     for (long r = r0; r < r1; r++) {
         const T *xr = x + r * n;
@@ -560,24 +562,31 @@ static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict r
     }
 }
 
-// Σ (a[i] − mu)·b[i] over a block of L values (b = NULL: Σ (a[i] − mu); b = a: Σ (a[i] − mu)²), in
-// four vector accumulators, whole vectors, a lane tree and a scalar tail: a fixed order.
-static inline __attribute__((always_inline)) T FN(block_moment)(const T *restrict a, const T *restrict b, long L, T mu) {
+// Over a block of L values: Σ (a[i] − mu) (MOMENT_SUM), Σ (a[i] − mu)² (MOMENT_SQUARES) or
+// Σ (a[i] − mu)·b[i] (MOMENT_DOT), in four vector accumulators, whole vectors, a lane tree and a
+// scalar tail: a fixed order. The kind is a constant at every call, so the branches fold away.
+#ifndef ONS_MOMENT_KINDS   // the template is included once per type and ISA
+#define ONS_MOMENT_KINDS
+enum { MOMENT_SUM, MOMENT_SQUARES, MOMENT_DOT };
+#endif
+static inline __attribute__((always_inline)) T FN(block_moment)(int kind, const T *restrict a, const T *restrict b, long L, T mu) {
+#define MOMENT_TERM(d, bi) (kind == MOMENT_SUM ? (d) : kind == MOMENT_SQUARES ? (d) * (d) : (d) * (bi))
     FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
     long i = 0;
     for (; i + 4 * VL <= L; i += 4 * VL)
         for (int k = 0; k < 4; k++) {
             FN(evec) d = *(const FN(euvec) *)(a + i + k * VL) - mu;
-            acc[k] += b ? d * *(const FN(euvec) *)(b + i + k * VL) : d;
+            acc[k] += MOMENT_TERM(d, *(const FN(euvec) *)(b + i + k * VL));
         }
     FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for (; i + VL <= L; i += VL) {
         FN(evec) d = *(const FN(euvec) *)(a + i) - mu;
-        s += b ? d * *(const FN(euvec) *)(b + i) : d;
+        s += MOMENT_TERM(d, *(const FN(euvec) *)(b + i));
     }
     T tot = FN(lanes_sum)(s);
-    for (; i < L; i++) tot += b ? (a[i] - mu) * b[i] : a[i] - mu;
+    for (; i < L; i++) tot += MOMENT_TERM(a[i] - mu, b[i]);
     return tot;
+#undef MOMENT_TERM
 }
 
 // Batch normalisation of channels j0..<j1 of x viewed as [n, c, L] (channel j: the n blocks
@@ -590,11 +599,14 @@ static void FN(normalize_channels)(const T *restrict x, long n, long c, long L, 
     T count = (T)(n * L);
     for (long j = j0; j < j1; j++) {
         T sum = 0, sq = 0;
-        for (long i = 0; i < n; i++) sum += FN(block_moment)(x + (i * c + j) * L, NULL, L, 0);
-        T mu = sum / count;
         for (long i = 0; i < n; i++) {
-            const T *b = x + (i * c + j) * L;
-            sq += FN(block_moment)(b, b, L, mu);
+            const T *xb = x + (i * c + j) * L;
+            sum += FN(block_moment)(MOMENT_SUM, xb, xb, L, 0);
+        }
+        T mu = sum / count;
+        for (long i = 0; i < n; i++) {   // Σ (x − μ)², not Σ (x − μ)·x, which cancels when |μ| ≫ σ
+            const T *xb = x + (i * c + j) * L;
+            sq += FN(block_moment)(MOMENT_SQUARES, xb, xb, L, mu);
         }
         T v = sq / count, r = (T)1 / M_SQRT(v + eps), k = r * gamma[j], sh = beta[j];
         mean[j] = mu;
@@ -619,8 +631,8 @@ static void FN(normalize_channels_backward)(const T *restrict x, const T *restri
         T mu = mean[j], r = rstd[j], sg = 0, sgx = 0;
         for (long i = 0; i < n; i++) {
             const T *xb = x + (i * c + j) * L, *gb = g + (i * c + j) * L;
-            sg += FN(block_moment)(gb, NULL, L, 0);
-            sgx += FN(block_moment)(xb, gb, L, mu);
+            sg += FN(block_moment)(MOMENT_SUM, gb, gb, L, 0);
+            sgx += FN(block_moment)(MOMENT_DOT, xb, gb, L, mu);
         }
         T dg = sgx * r;
         if (dgamma) dgamma[j] = dg;

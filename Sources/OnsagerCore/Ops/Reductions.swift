@@ -135,7 +135,8 @@ extension Tensor {
     /// x − log Σ exp(x) along `axis`.
     ///
     /// Along the last axis (a classifier's logits, as `Loss.softmaxCrossEntropy` takes them) one
-    /// kernel computes each row with the composed expression's operations (the same bits) and the
+    /// kernel computes each row with the composed expression's operations (the same bits, but for
+    /// a single row of more than 65,536 elements, whose composed sum is split into chunks) and the
     /// backward, g − exp(y)·Σg, is one pass; a recorded backward composes that formula. Other axes
     /// compose x − logSumExp(x).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
