@@ -99,6 +99,20 @@ static long ntasks_for(long n) {
     return (n + CHUNK - 1) / CHUNK;
 }
 
+// Runs `task` over `units` independent units (rows, channels) of `size` elements each, in tasks of
+// whole units sized from `size` alone (about CHUNK elements), so results never depend on the
+// thread count; *per receives the units per task. Small jobs, or one thread: one task over all.
+static void run_units(long units, long size, long *per, void (*task)(void *, long), void *ctx) {
+    *per = (CHUNK + size - 1) / (size > 0 ? size : 1);
+    long nt = (units + *per - 1) / *per;
+    if (nt <= 1 || units * size < PAR_MIN || onsager_get_num_threads() == 1) {
+        *per = units;
+        task(ctx, 0);
+        return;
+    }
+    onsager_parallel_for(nt, task, ctx);
+}
+
 // Merges dimensions that are contiguous for every operand and drops size-1 dimensions.
 static int collapse(int rank, const long *shape, int nops, const long *const *strides, long *oshape,
                     long ost[][MAXR]) {
@@ -200,13 +214,8 @@ DEFINE_UPDATE(double, f64)
         DISPATCH(gemv_rows, S, i0, i1, j->K, j->alpha, j->A, j->rsa, j->x, j->y, j->incy);         \
     }                                                                                              \
     void onsager_gemv_rows_##S(long M, long K, T alpha, const T *A, long rsa, const T *x, T *y, long incy) { \
-        S##_vjob j = {M, K, rsa, incy, (CHUNK + K - 1) / (K > 0 ? K : 1), alpha, A, x, y};         \
-        long nt = (M + j.per - 1) / j.per;                                                         \
-        if (nt <= 1 || M * K < PAR_MIN || onsager_get_num_threads() == 1) {                        \
-            DISPATCH(gemv_rows, S, 0, M, K, alpha, A, rsa, x, y, incy);                            \
-            return;                                                                                \
-        }                                                                                          \
-        onsager_parallel_for(nt, S##_vtask, &j);                                                   \
+        S##_vjob j = {M, K, rsa, incy, 0, alpha, A, x, y};                                         \
+        run_units(M, K, &j.per, S##_vtask, &j);                                                    \
     }
 DEFINE_GEMV(float, f32)
 DEFINE_GEMV(double, f64)
@@ -401,10 +410,8 @@ DEFINE_REDUCE(double, f64)
         if (rows == 0) return;                                                                     \
         if (n == 0) { for (long r = 0; r < rows; r++) sum[r] = 0; return; }                        \
         for (long r = 0; r < rows; r++) sum[r] = (T)NAN;                                           \
-        S##_spjob j = {x, sum, sig, rows, n, (CHUNK + n - 1) / n};                                 \
-        long nt = (rows + j.per - 1) / j.per;                                                      \
-        if (nt == 1 || rows * n < PAR_MIN || onsager_get_num_threads() == 1) { j.per = rows; S##_sptask(&j, 0); return; } \
-        onsager_parallel_for(nt, S##_sptask, &j);                                                  \
+        S##_spjob j = {x, sum, sig, rows, n, 0};                                                   \
+        run_units(rows, n, &j.per, S##_sptask, &j);                                                \
     }
 DEFINE_SOFTPLUS_ROWSUM(float, f32)
 DEFINE_SOFTPLUS_ROWSUM(double, f64)
@@ -428,14 +435,8 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_B
     }                                                                                              \
     static void S##_rows_run(int kind, const T *a, const T *b, const T *c, T *out, T *rstd, long rows, long n, T eps) { \
         if (rows == 0 || n == 0) return;                                                           \
-        S##_rowjob j = {kind, a, b, c, out, rstd, rows, n, (CHUNK + n - 1) / n, eps};              \
-        long nt = (rows + j.per - 1) / j.per;                                                      \
-        if (nt == 1 || rows * n < PAR_MIN || onsager_get_num_threads() == 1) {                     \
-            j.per = rows;                                                                          \
-            S##_rowtask(&j, 0);                                                                    \
-            return;                                                                                \
-        }                                                                                          \
-        onsager_parallel_for(nt, S##_rowtask, &j);                                                 \
+        S##_rowjob j = {kind, a, b, c, out, rstd, rows, n, 0, eps};                                \
+        run_units(rows, n, &j.per, S##_rowtask, &j);                                               \
     }                                                                                              \
     void onsager_softmax_rows_##S(const T *x, long rows, long n, T *y) {                           \
         S##_rows_run(ROWS_SOFTMAX, x, NULL, NULL, y, NULL, rows, n, 0);                            \
@@ -474,16 +475,7 @@ DEFINE_ROW_KERNELS(double, f64)
                      j->out, j->mean, j->rstd, j->var);                                            \
     }                                                                                              \
     static void S##_channels_run(S##_chjob *j) {                                                   \
-        long size = j->n * j->L;                                                                   \
-        if (j->c == 0) return;                                                                     \
-        j->per = size >= CHUNK ? 1 : (CHUNK + size - 1) / (size == 0 ? 1 : size);                  \
-        long nt = (j->c + j->per - 1) / j->per;                                                    \
-        if (nt == 1 || j->c * size < PAR_MIN || onsager_get_num_threads() == 1) {                  \
-            j->per = j->c;                                                                         \
-            S##_chtask(j, 0);                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-        onsager_parallel_for(nt, S##_chtask, j);                                                   \
+        if (j->c > 0) run_units(j->c, j->n * j->L, &j->per, S##_chtask, j);                        \
     }                                                                                              \
     void onsager_normalize_channels_##S(const T *x, long n, long c, long L, T eps, const T *gamma, \
                                         const T *beta, T *y, T *mean, T *rstd, T *var) {           \

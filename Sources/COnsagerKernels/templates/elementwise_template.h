@@ -106,7 +106,7 @@ static inline __attribute__((always_inline)) float FN(f_log1p_unit)(float e, flo
     return FN(f_log_core)(u, 0) + (e - (u - 1.0f)) * s;
 }
 
-// erf and erfc, branch-free. |t| < 1: erf(t) = t·P(t²), P fitted to erf(t)/t (relative error
+// erf, branch-free. |t| < 1: erf(t) = t·P(t²), P fitted to erf(t)/t (relative error
 // 1.2e-9). t ≥ 1: erfc(t) = exp(L(t) − t²) with L = log erfcx fitted on [1, 4] (absolute error
 // 1.2e-8, so erfc's relative error is that of exp and of t² rounded) and on [4, 9.5] (2e-5:
 // there erf rounds to 1 and only erfc's far tail, below 1.6e-8, is that coarse). Beyond 9.5,
@@ -149,16 +149,10 @@ static inline __attribute__((always_inline)) float FN(f_erf)(float x) {
     float r = a < 1.0f ? FN(f_erf_small)(a) : 1.0f - FN(f_erfc_tail)(a < 1.0f ? 1.0f : a);
     return x != x ? x : (x < 0 ? -r : r);
 }
-static inline __attribute__((always_inline)) float FN(f_erfc)(float x) {
-    float a = x < 0 ? -x : x;
-    float tail = FN(f_erfc_tail)(a < 1.0f ? 1.0f : a);
-    float r = a < 1.0f ? 1.0f - FN(f_erf_small)(x) : (x > 0 ? tail : 2.0f - tail);
-    return x != x ? x : r;
-}
 // Φ(x), the normal distribution function GELU needs, and the density's exp(−x²/2) from the same
 // exp: with a = |x|, Φ(−a) = exp(−a²/2)·s·G(s), s = 1/(1 + 0.21a), G a polynomial fitted to
 // erfcx(a/√2)/(2s) (relative error 1.4e-8 on a ≤ 13.5, where exp(−a²/2) underflows; Benchmarks/erf-fit.py).
-// One exp, one division and one polynomial, where erfc costs three polynomials and GELU′ a second exp;
+// One exp, one division and one polynomial, where Φ through erfc took three polynomials and GELU′ a second exp;
 // the left tail keeps its relative accuracy, the right side is 1 − that tail.
 static inline __attribute__((always_inline)) float FN(f_phi)(float x, float *density) {
     float a = x < 0 ? -x : x;
@@ -180,7 +174,6 @@ static inline __attribute__((always_inline)) float FN(f_phi)(float x, float *den
     return x < 0 ? tail : 1.0f - tail;
 }
 #define M_ERF(x) FN(f_erf)(x)
-#define M_ERFC(x) FN(f_erfc)(x)
 #define M_LOG1P_UNIT(e, s) FN(f_log1p_unit)(e, s)
 #define M_EXP(x) FN(f_exp)(x)
 #define M_LOG(x) FN(f_log)(x)
@@ -201,8 +194,8 @@ static inline __attribute__((always_inline)) float FN(f_phi)(float x, float *den
 #endif
 #define M_SQRT(x) __builtin_elementwise_sqrt(x)
 
-// GELU from Φ(x) = erfc(−x/√2)/2, which keeps its relative accuracy in the left tail, where
-// (1 + erf(x/√2))/2 cancels; GELU′(x) = Φ(x) + x·φ(x) with φ the normal density (x·φ is taken
+// GELU from Φ(x) (Float: f_phi; Double: erfc(−x/√2)/2), which keeps its relative accuracy in the
+// left tail, where (1 + erf(x/√2))/2 cancels; GELU′(x) = Φ(x) + x·φ(x) with φ the normal density (x·φ is taken
 // as 0 where φ underflows, so that ±∞ give 1 and 0, not NaN).
 #if IS_F32
 static inline __attribute__((always_inline)) T FN(phi)(T v) { T e; return FN(f_phi)(v, &e); }
@@ -321,27 +314,49 @@ static void FN(axpy)(long n, T alpha, const T *restrict x, T *restrict y) {
     for (long i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
-// Σ a·b over n elements with four vector accumulators, their lanes added in sequence (as `reduce`
-// did before its lane tree; kept so that the linear term's bits stay put); the dot product of the
-// linear term's rows and of the row kernels below.
-static inline T FN(row_dot)(const T *restrict a, const T *restrict b, long n) {
+// The lanes of a vector summed as a fixed tree (halves added pairwise).
+static inline __attribute__((always_inline)) T FN(lanes_sum)(FN(evec) s) {
+    T lane[VL];
+    __builtin_memcpy(lane, &s, sizeof lane);
+    for (long w = VL / 2; w >= 1; w /= 2)
+        for (long k = 0; k < w; k++) lane[k] += lane[k + w];
+    return lane[0];
+}
+
+// Over L values: Σ (a[i] − mu) (MOMENT_SUM), Σ (a[i] − mu)² (MOMENT_SQUARES) or Σ (a[i] − mu)·b[i]
+// (MOMENT_DOT), in four vector accumulators, whole vectors, a lane tree and a scalar tail: a fixed
+// order. With mu = 0 these are the plain sum and dot product (x − 0 is x, bit for bit), so row
+// sums, dot products and the batch-norm moments all add in this one order. The kind is a
+// constant at every call, so the branches fold away.
+#ifndef ONS_MOMENT_KINDS   // the template is included once per type and ISA
+#define ONS_MOMENT_KINDS
+enum { MOMENT_SUM, MOMENT_SQUARES, MOMENT_DOT };
+#endif
+static inline __attribute__((always_inline)) T FN(block_moment)(int kind, const T *restrict a, const T *restrict b, long L, T mu) {
+#define MOMENT_TERM(d, bi) (kind == MOMENT_SUM ? (d) : kind == MOMENT_SQUARES ? (d) * (d) : (d) * (bi))
     FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-    long j = 0;
-    for (; j + 4 * VL <= n; j += 4 * VL)
-        for (int k = 0; k < 4; k++)
-            acc[k] += *(const FN(euvec) *)(a + j + k * VL) * *(const FN(euvec) *)(b + j + k * VL);
+    long i = 0;
+    for (; i + 4 * VL <= L; i += 4 * VL)
+        for (int k = 0; k < 4; k++) {
+            FN(evec) d = *(const FN(euvec) *)(a + i + k * VL) - mu;
+            acc[k] += MOMENT_TERM(d, *(const FN(euvec) *)(b + i + k * VL));
+        }
     FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    T tot = 0;
-    for (long k = 0; k < VL; k++) tot += s[k];
-    for (; j < n; j++) tot += a[j] * b[j];
+    for (; i + VL <= L; i += VL) {
+        FN(evec) d = *(const FN(euvec) *)(a + i) - mu;
+        s += MOMENT_TERM(d, *(const FN(euvec) *)(b + i));
+    }
+    T tot = FN(lanes_sum)(s);
+    for (; i < L; i++) tot += MOMENT_TERM(a[i] - mu, b[i]);
     return tot;
+#undef MOMENT_TERM
 }
 
 // y[i * incy] = alpha · (row i of A) · x for rows i0..<i1 with contiguous rows and x: the matrix-
 // vector product of a linear term (an RBM's a·v).
 static void FN(gemv_rows)(long i0, long i1, long K, T alpha, const T *restrict A, long rsa, const T *restrict x,
                           T *restrict y, long incy) {
-    for (long i = i0; i < i1; i++) y[i * incy] = alpha * FN(row_dot)(A + i * rsa, x, K);
+    for (long i = i0; i < i1; i++) y[i * incy] = alpha * FN(block_moment)(MOMENT_DOT, A + i * rsa, x, K, 0);
 }
 
 // One row block of a symmetric matrix G folded into y += (G∘G) x: C holds G's rows i0 ≤ i < i0 + b
@@ -385,39 +400,22 @@ static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, cons
     }
 }
 
-// The lanes of a vector summed as a fixed tree (halves added pairwise).
-static inline __attribute__((always_inline)) T FN(lanes_sum)(FN(evec) s) {
-    T lane[VL];
-    __builtin_memcpy(lane, &s, sizeof lane);
-    for (long w = VL / 2; w >= 1; w /= 2)
-        for (long k = 0; k < w; k++) lane[k] += lane[k + w];
-    return lane[0];
-}
-
 // out[o, j] = reduce_r x[o, r, j] for o in [o0, o1). Fixed summation order per ISA.
 static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, long o1, long R, long inner) {
     for (long o = o0; o < o1; o++) {
         const T *xo = x + o * R * inner;
         T *oo = out + o * inner;
         if (inner == 1) {
-            // Four vector accumulators, then whole vectors into the first, then the lanes halved
-            // pairwise (a fixed tree: a sequential sum over lanes was a chain of VL dependent adds
-            // per row, a tenth of a 128-wide softmax), then the last R % VL elements in order.
-            long r = 0;
+            // Sums in block_moment's order (its lane tree: a sequential sum over lanes was a chain
+            // of VL dependent adds per row, a tenth of a 128-wide softmax).
             if (op == ONS_RSUM) {
-                FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-                for (; r + 4 * VL <= R; r += 4 * VL)
-                    for (int k = 0; k < 4; k++) acc[k] += *(const FN(euvec) *)(xo + r + k * VL);
-                FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-                for (; r + VL <= R; r += VL) s += *(const FN(euvec) *)(xo + r);
-                T tot = FN(lanes_sum)(s);
-                for (; r < R; r++) tot += xo[r];
-                *oo = tot;
+                *oo = FN(block_moment)(MOMENT_SUM, xo, xo, R, 0);
             } else {
                 // Maxima and minima in vectors too (a scalar select chain was 40 % of a softmax), with
                 // NaN flagged lane by lane: any NaN gives NaN, as before; the order does not change a
                 // maximum but for the sign of a zero among equal zeros.
                 int mx = op == ONS_RMAX;
+                long r = 0;
                 T m = xo[0];
                 int isnan = 0;
                 if (R >= VL) {
@@ -542,7 +540,7 @@ static void FN(normalize_rows)(const T *restrict x, long r0, long r1, long n, T 
         FN(reduce)(ONS_RSUM, xr, &sum, 0, 1, n, 1);
         T mean = sum / (T)n;
         for (long j = 0; j < n; j++) yr[j] = xr[j] - mean;
-        T var = FN(row_dot)(yr, yr, n) / (T)n;
+        T var = FN(block_moment)(MOMENT_DOT, yr, yr, n, 0) / (T)n;
         T inv = (T)1 / M_SQRT(var + eps);
         rstd[r] = inv;
         for (long j = 0; j < n; j++) yr[j] = yr[j] * inv;
@@ -557,36 +555,9 @@ static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict r
         T *o = gx + r * n;
         T gsum;
         FN(reduce)(ONS_RSUM, gr, &gsum, 0, 1, n, 1);
-        T gmean = gsum / (T)n, gy = FN(row_dot)(gr, yr, n) / (T)n, inv = rstd[r];
+        T gmean = gsum / (T)n, gy = FN(block_moment)(MOMENT_DOT, gr, yr, n, 0) / (T)n, inv = rstd[r];
         for (long j = 0; j < n; j++) o[j] = inv * (gr[j] - gmean - yr[j] * gy);
     }
-}
-
-// Over a block of L values: Σ (a[i] − mu) (MOMENT_SUM), Σ (a[i] − mu)² (MOMENT_SQUARES) or
-// Σ (a[i] − mu)·b[i] (MOMENT_DOT), in four vector accumulators, whole vectors, a lane tree and a
-// scalar tail: a fixed order. The kind is a constant at every call, so the branches fold away.
-#ifndef ONS_MOMENT_KINDS   // the template is included once per type and ISA
-#define ONS_MOMENT_KINDS
-enum { MOMENT_SUM, MOMENT_SQUARES, MOMENT_DOT };
-#endif
-static inline __attribute__((always_inline)) T FN(block_moment)(int kind, const T *restrict a, const T *restrict b, long L, T mu) {
-#define MOMENT_TERM(d, bi) (kind == MOMENT_SUM ? (d) : kind == MOMENT_SQUARES ? (d) * (d) : (d) * (bi))
-    FN(evec) acc[4] = {{0}, {0}, {0}, {0}};
-    long i = 0;
-    for (; i + 4 * VL <= L; i += 4 * VL)
-        for (int k = 0; k < 4; k++) {
-            FN(evec) d = *(const FN(euvec) *)(a + i + k * VL) - mu;
-            acc[k] += MOMENT_TERM(d, *(const FN(euvec) *)(b + i + k * VL));
-        }
-    FN(evec) s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (; i + VL <= L; i += VL) {
-        FN(evec) d = *(const FN(euvec) *)(a + i) - mu;
-        s += MOMENT_TERM(d, *(const FN(euvec) *)(b + i));
-    }
-    T tot = FN(lanes_sum)(s);
-    for (; i < L; i++) tot += MOMENT_TERM(a[i] - mu, b[i]);
-    return tot;
-#undef MOMENT_TERM
 }
 
 // Batch normalisation of channels j0..<j1 of x viewed as [n, c, L] (channel j: the n blocks

@@ -13,8 +13,9 @@ extension Tensor {
 
     /// GELU, x·Φ(x) with the exact normal CDF Φ(x) = (1 + erf(x/√2))/2 (`torch.nn.GELU()`).
     ///
-    /// One vectorised pass forward and one backward (Φ computed as erfc(−x/√2)/2, which keeps its
-    /// accuracy in the left tail where 1 + erf cancels); twice differentiable.
+    /// One vectorised pass forward and one backward, Φ computed so that it keeps its accuracy in
+    /// the left tail where 1 + erf cancels (Float: one exp and a fitted polynomial; Double:
+    /// erfc(−x/√2)/2); twice differentiable.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func gelu() -> Tensor { unary(ONS_GELU, "gelu") { x, _, g in Tensor.geluBackward(g, x) } }
 
