@@ -382,6 +382,12 @@ void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, c
             out[r] = best;                                                                         \
         }                                                                                          \
     }                                                                                              \
+    void onsager_bias_relu_rows_##S(long rows, long n, T *y, const T *bias, int relu) {            \
+        DISPATCH(bias_relu_rows, S, rows, n, y, bias, relu);                                       \
+    }                                                                                              \
+    void onsager_mask_row_sums_##S(long rows, long n, const T *g, const T *y, T *gz, T *sums) {    \
+        DISPATCH(mask_row_sums, S, rows, n, g, y, gz, sums);                                       \
+    }                                                                                              \
     long onsager_count_nonfinite_##S(const T *x, long n) {                                         \
         long r;                                                                                    \
         DISPATCH_RET(r, count_nonfinite, S, x, n);                                                 \

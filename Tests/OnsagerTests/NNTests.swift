@@ -240,6 +240,40 @@ import Onsager
             #expect(e.op == "linear" && e.count == 16, "\(e)")
         }
     }
+
+    /// Sequential runs a Conv2d followed by a ReLU as one op (conv2dReLU): the output and every
+    /// gradient are the bits of the layers one by one; other activations are not fused, and under
+    /// anomaly detection a −∞ pre-activation is reported at "conv2d".
+    @Test func sequentialRunsConvolutionAndReLUAsOneOp() throws {
+        let g = RandomGenerator(seed: 22)
+        let c1 = Conv2d<Float>(inChannels: 2, outChannels: 4, kernel: 3, padding: 1, generator: g)
+        let c2 = Conv2d<Float>(inChannels: 4, outChannels: 3, kernel: 2, stride: 2, generator: g)
+        let model = Sequential<Float>([c1, Activation(.relu), c2, Activation(.relu), Flatten()])
+        let x = Tensor<Float>.normal([5, 2, 8, 8], generator: g).requiringGrad()
+        let fused = model(x)
+        let h = conv2d(x, weight: c1.weight, bias: c1.bias, padding: (1, 1)).relu()
+        let reference = conv2d(h, weight: c2.weight, bias: c2.bias, stride: (2, 2)).relu().reshaped([5, -1])
+        #expect(fused.scalars == reference.scalars)
+        let inputs = [x, c1.weight, c1.bias!, c2.weight, c2.bias!]
+        let gf = gradients(of: (fused * fused).sum(), wrt: inputs), gr = gradients(of: (reference * reference).sum(), wrt: inputs)
+        for (i, (a, b)) in zip(gf, gr).enumerated() { #expect(a.scalars == b.scalars, "gradient \(i)") }
+        let first = Sequential<Float>([c1, Activation(.relu)])(x)
+        #expect(first.node?.op.description == "conv2d_relu")
+        #expect(first.scalars.contains(0) && first.scalars.contains { $0 > 0 }, "the ReLU is active on some outputs and not others")
+        #expect(Sequential<Float>([c1, Activation(.tanh)])(x).node?.op.description == "tanh", "only a ReLU is fused")
+        var c1Inf = c1
+        var bias = c1.bias!.scalars
+        bias[2] = -.infinity
+        c1Inf.bias = Tensor(shape: [4], scalars: bias)
+        let infModel = Sequential<Float>([c1Inf, Activation(.relu)])
+        #expect(infModel(x).scalars.allSatisfy { $0.isFinite })
+        do {
+            _ = try AnomalyDetection.run { infModel(x).sum() }
+            Issue.record("expected a NonFiniteError")
+        } catch let e as NonFiniteError {
+            #expect(e.op == "conv2d" && e.count == 5 * 64, "\(e)")
+        }
+    }
 }
 
 @Suite struct PreprocessingTests {

@@ -262,6 +262,54 @@ import Testing
         }
     }
 
+    /// conv2dReLU (the bias and ReLU applied to each image in cache; backward, the mask and the
+    /// bias's sums) gives the bits of conv2d followed by relu: value, and gradients by the fused
+    /// backward and the recorded one, for every non-empty subset of tracked inputs, with and
+    /// without bias, in Float and Double; outputs include exact zeros and NaN.
+    @Test func convolutionReLUEqualsConvolutionThenReLU() {
+        func same<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
+        }
+        func check<S: TensorScalar>(_: S.Type, batch: Int) {
+            let gen = RandomGenerator(seed: 9)
+            for (xShape, wShape, s, p) in [([batch, 3, 7, 8], [4, 3, 3, 3], (1, 1), (1, 1)), ([batch, 2, 9, 6], [3, 2, 2, 3], (2, 1), (0, 2))] {
+                var xs = Tensor<S>.normal(xShape, generator: gen).scalars
+                xs[5] = .nan                      // NaN outputs: kept by the relu, masked out by y > 0
+                let x = Tensor<S>(shape: xShape, scalars: xs), w = Tensor<S>.normal(wShape, generator: gen)
+                // Channel 1's bias takes all its outputs below zero: the relu's zeros, and a mask of zeros.
+                var bs = Tensor<S>.normal([wShape[0]], generator: gen).scalars
+                bs[1] = -1e30
+                let b = Tensor<S>(shape: [wShape[0]], scalars: bs)
+                for withBias in [true, false] {
+                    for mask in 1..<(withBias ? 8 : 4) {
+                        let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
+                        let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
+                        let y = conv2dReLU(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p)
+                        let composed = conv2d(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p).relu()
+                        let label = "\(S.self) \(xShape) bias \(withBias) tracked \((tx, tw, tb))"
+                        #expect(same(y.scalars, composed.scalars), "\(label): value")
+                        #expect(y.node?.op.description == "conv2d_relu")
+                        let seed = Tensor<S>.normal(y.shape, generator: gen)
+                        let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
+                        let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
+                        let reference = gradients(of: composed, wrt: tracked, seed: seed)
+                        let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
+                        for ((f, r), c) in zip(zip(fused, reference), recorded) {
+                            #expect(f.shape == r.shape && same(f.scalars, r.scalars), "\(label): gradient")
+                            #expect(same(f.scalars, c.scalars), "\(label): recorded backward")
+                        }
+                    }
+                }
+                let y = conv2dReLU(x, weight: w, bias: b, stride: s, padding: p).scalars
+                #expect(y.contains { $0.isNaN } && y.contains(0) && y.contains { $0 > 0 }, "NaN, zero and positive outputs")
+            }
+        }
+        for batch in [1, 9] {
+            check(Float.self, batch: batch)
+            check(Double.self, batch: batch)
+        }
+    }
+
     /// A second backward pass through a freed graph stops with the tape's message, also through
     /// an op of three inputs (conv2d with a bias), whose freed node used to fail on an index.
     @Test func secondBackwardThroughAConvolutionExplains() async {

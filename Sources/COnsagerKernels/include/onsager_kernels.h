@@ -200,17 +200,32 @@ void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long
 /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · (each image's windows of x [n, c, h, w] as columns) + bias [o]
 /// (nullable) per output channel, one image at a time, its columns in a scratch buffer.
 /// Returns 0, or -1 when the scratch memory cannot be allocated.
+/// With relu, each image's output ends as max(·, 0), as the elementwise relu, applied with the
+/// bias while the image is in cache.
+/// Returns 0, or -1 when the scratch memory cannot be allocated.
 long onsager_conv2d_f32(const float *x, const float *w2, const float *bias, long n, long c, long h, long w, long o,
-                        long kh, long kw, long sh, long sw, long ph, long pw, float *y);
+                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, float *y);
 long onsager_conv2d_f64(const double *x, const double *w2, const double *bias, long n, long c, long h, long w, long o,
-                        long kh, long kw, long sh, long sw, long ph, long pw, double *y);
+                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, double *y);
 /// The convolution's gradients from g [n, o, oh·ow]: dx [n, c, h, w] (nullable) = each image's
-/// w2ᵀ · g folded back, and dw [n, o, c·kh·kw] (nullable) = each image's g · columnsᵀ, to be
-/// summed over n by the caller. Returns 0, or -1 when scratch memory cannot be allocated.
-long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g, long n, long c, long h, long w, long o,
-                                 long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw);
-long onsager_conv2d_backward_f64(const double *x, const double *w2, const double *g, long n, long c, long h, long w, long o,
-                                 long kh, long kw, long sh, long sw, long ph, long pw, double *dx, double *dw);
+/// w2ᵀ · g folded back, dw [n, o, c·kh·kw] (nullable) = each image's g · columnsᵀ, and db [n, o]
+/// (nullable) = each image's row sums of g, the last two to be summed over n by the caller. With
+/// y (nullable: the output of a fused relu), g is first masked by y > 0 (relu's backward), image
+/// by image. Returns 0, or -1 when scratch memory cannot be allocated.
+long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g, const float *y, long n, long c, long h,
+                                 long w, long o, long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw,
+                                 float *db);
+long onsager_conv2d_backward_f64(const double *x, const double *w2, const double *g, const double *y, long n, long c, long h,
+                                 long w, long o, long kh, long kw, long sh, long sw, long ph, long pw, double *dx, double *dw,
+                                 double *db);
+/// rows × n (one image's convolution output): bias[r] (nullable) added to row r, then with relu
+/// max(·, 0) as the elementwise relu. Serial (called inside conv2d's image tasks).
+void onsager_bias_relu_rows_f32(long rows, long n, float *y, const float *bias, int relu);
+void onsager_bias_relu_rows_f64(long rows, long n, double *y, const double *bias, int relu);
+/// rows × n: gz = g where y > 0 else 0 (y nullable: then gz is g and is not written), and sums[r]
+/// (nullable) = Σ of row r of gz in the order of the row sums of onsager_reduce. Serial.
+void onsager_mask_row_sums_f32(long rows, long n, const float *g, const float *y, float *gz, float *sums);
+void onsager_mask_row_sums_f64(long rows, long n, const double *g, const double *y, double *gz, double *sums);
 /// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; a window with a NaN
 /// gives the quiet NaN, as `max`).
 void onsager_maxpool2d_f32(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw, float *y);

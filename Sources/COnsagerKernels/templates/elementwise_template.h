@@ -445,6 +445,42 @@ static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, lo
     }
 }
 
+// One image's convolution output [rows, n] (conv2d.c), while it is in cache: bias[r] added to row
+// r (bias may be NULL) and, with relu, max(·, 0) as the elementwise relu (NaN kept, -0 made +0).
+// The operations of the broadcast add and of the relu op, so the same bits as those ops.
+static void FN(bias_relu_rows)(long rows, long n, T *restrict y, const T *restrict bias, int relu) {
+    for (long r = 0; r < rows; r++) {
+        T *yr = y + r * n;
+        if (bias && relu) {
+            T b = bias[r];
+            for (long i = 0; i < n; i++) { T v = yr[i] + b; yr[i] = v > 0 ? v : (v == v ? (T)0 : v); }
+        } else if (bias) {
+            T b = bias[r];
+            for (long i = 0; i < n; i++) yr[i] += b;
+        } else if (relu) {
+            for (long i = 0; i < n; i++) { T v = yr[i]; yr[i] = v > 0 ? v : (v == v ? (T)0 : v); }
+        }
+    }
+}
+
+// One image's output gradient g [rows, n] in conv2d's backward, while it is in cache: with y (the
+// output of a fused relu), gz = g where y > 0 else 0 (relu's backward, ONS_MASK_POS), else gz is
+// g itself; with sums, sums[r] = Σ gz[r, :] in `reduce`'s order (the image's share of the bias's
+// gradient).
+static void FN(mask_row_sums)(long rows, long n, const T *restrict g, const T *restrict y, T *restrict gz,
+                              T *restrict sums) {
+    for (long r = 0; r < rows; r++) {
+        const T *gr = g + r * n;
+        if (y) {
+            const T *yr = y + r * n;
+            T *zr = gz + r * n;
+            for (long i = 0; i < n; i++) zr[i] = yr[i] > 0 ? gr[i] : (T)0;
+            gr = zr;
+        }
+        if (sums) sums[r] = FN(block_moment)(MOMENT_SUM, gr, gr, n, 0);
+    }
+}
+
 // Rows r0..<r1 of a [rows, n] array: sum[r] = Σⱼ softplus(x[r, j]) and sig = σ(x), from one
 // exp per element. Each row's softplus terms go through `tmp` (n elements, in L1) and the same
 // reduction as `reduce`, so the sums equal softplus followed by sum(axis: -1) bit for bit (but

@@ -273,28 +273,33 @@ extension TensorScalar {
         else { requireDouble(); onsager_fold2d_f64(f64(cols), g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(x)) }
     }
 
-    /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · each image's columns (+ bias [o] per channel), one image
-    /// at a time. False when scratch memory could not be allocated.
+    /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · each image's columns (+ bias [o] per channel; with
+    /// `relu`, then max(·, 0)), one image at a time. False when scratch memory could not be allocated.
     @inline(__always)
     package static func kernelConv2d(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ bias: UnsafePointer<Self>?, _ o: Int,
-                                     _ g: KernelWindowGeometry, _ y: UnsafeMutablePointer<Self>) -> Bool {
-        if isFloat { return onsager_conv2d_f32(f32(x), f32(w2), bias.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f32(y)) == 0 }
+                                     _ g: KernelWindowGeometry, relu: Bool, _ y: UnsafeMutablePointer<Self>) -> Bool {
+        let r: Int32 = relu ? 1 : 0
+        if isFloat { return onsager_conv2d_f32(f32(x), f32(w2), bias.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, r, f32(y)) == 0 }
         requireDouble()
-        return onsager_conv2d_f64(f64(x), f64(w2), bias.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, f64(y)) == 0
+        return onsager_conv2d_f64(f64(x), f64(w2), bias.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, r, f64(y)) == 0
     }
 
-    /// The convolution's gradients from gr [n, o, oh·ow]: dx [n, c, h, w] and the per-image weight
-    /// gradients dw [n, o, c·kh·kw] (either nil to skip). False when scratch memory could not be allocated.
+    /// The convolution's gradients from gr [n, o, oh·ow], first masked by `mask` > 0 (the output of
+    /// a fused relu) when given: dx [n, c, h, w], the per-image weight gradients dw [n, o, c·kh·kw]
+    /// and the per-image bias gradients db [n, o] (each nil to skip). False when scratch memory
+    /// could not be allocated.
     @inline(__always)
-    package static func kernelConv2dBackward(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ gr: UnsafePointer<Self>, _ o: Int,
-                                             _ g: KernelWindowGeometry, _ dx: UnsafeMutablePointer<Self>?, _ dw: UnsafeMutablePointer<Self>?) -> Bool {
+    package static func kernelConv2dBackward(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ gr: UnsafePointer<Self>,
+                                             mask: UnsafePointer<Self>?, _ o: Int, _ g: KernelWindowGeometry,
+                                             _ dx: UnsafeMutablePointer<Self>?, _ dw: UnsafeMutablePointer<Self>?,
+                                             _ db: UnsafeMutablePointer<Self>?) -> Bool {
         if isFloat {
-            return onsager_conv2d_backward_f32(f32(x), f32(w2), f32(gr), g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
-                                               dx.map { f32($0) }, dw.map { f32($0) }) == 0
+            return onsager_conv2d_backward_f32(f32(x), f32(w2), f32(gr), mask.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
+                                               g.sh, g.sw, g.ph, g.pw, dx.map { f32($0) }, dw.map { f32($0) }, db.map { f32($0) }) == 0
         }
         requireDouble()
-        return onsager_conv2d_backward_f64(f64(x), f64(w2), f64(gr), g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
-                                           dx.map { f64($0) }, dw.map { f64($0) }) == 0
+        return onsager_conv2d_backward_f64(f64(x), f64(w2), f64(gr), mask.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
+                                           g.sh, g.sw, g.ph, g.pw, dx.map { f64($0) }, dw.map { f64($0) }, db.map { f64($0) }) == 0
     }
 
     /// y [planes, oh, ow] = the windows' maxima of x [planes, h, w] (`g.n` planes; no padding).

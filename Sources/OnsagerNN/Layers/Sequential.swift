@@ -8,10 +8,11 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     /// Layers applied in the given order.
     public init(_ layers: [any Layer<Scalar>]) { self.layers = layers }
     /// The output of the last layer. A `Dense` followed by a ReLU `Activation` runs as one op,
-    /// `linearReLU` (the GEMM applies the ReLU as it stores the output): the same values and
-    /// gradients, one pass over the output fewer in the forward pass and one tape node instead of
-    /// two. Under `AnomalyDetection` the two layers run as two ops, so that a non-finite
-    /// pre-activation (−∞, which the ReLU would turn into 0) is still reported, at "linear".
+    /// `linearReLU` (the GEMM applies the ReLU as it stores the output), and a `Conv2d` followed
+    /// by one as `conv2dReLU` (each image's output gets its ReLU while in cache): the same values
+    /// and gradients, fewer passes over the output and one tape node instead of two. Under
+    /// `AnomalyDetection` the two layers run as two ops, so that a non-finite pre-activation (−∞,
+    /// which the ReLU would turn into 0) is still reported, at "linear" or "conv2d".
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x, i = 0
         let fuse = !AnomalyDetection.isEnabled
@@ -19,6 +20,10 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
             if fuse, i + 1 < layers.count, let dense = layers[i] as? Dense<Scalar>,
                let activation = layers[i + 1] as? Activation<Scalar>, case .relu = activation.kind {
                 y = linearReLU(y, weight: dense.weight, bias: dense.bias)
+                i += 2
+            } else if fuse, i + 1 < layers.count, let conv = layers[i] as? Conv2d<Scalar>,
+                      let activation = layers[i + 1] as? Activation<Scalar>, case .relu = activation.kind {
+                y = conv2dReLU(y, weight: conv.weight, bias: conv.bias, stride: conv.stride, padding: conv.padding)
                 i += 2
             } else {
                 y = layers[i](y)
