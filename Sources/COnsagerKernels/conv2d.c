@@ -16,9 +16,10 @@
 
 #define DEFINE_CONV(T, S, GEMM)                                                                    \
     typedef struct {                                                                               \
-        const T *x, *w2, *bias, *g, *mask;                                                         \
-        T *y, *dx, *dw, *db;                                                                       \
-        long c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P;                                           \
+        const T *x, *w2, *bias, *g, *mask, *gpool;                                                 \
+        T *y, *dx, *dw, *db, *pooled;                                                              \
+        long c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P, oh, ow, PP;                               \
+        onsager_pool2d pool;                                                                       \
         int relu;                                                                                  \
         atomic_int failed;                                                                         \
     } S##_conv_job;                                                                                \
@@ -31,14 +32,26 @@
         T *y = j->y + b * j->o * j->P;                                                             \
         GEMM(j->o, j->P, j->ckk, 1, j->w2, j->ckk, 1, cols, j->P, 1, 0, y, j->P);                  \
         if (j->bias || j->relu) onsager_bias_relu_rows_##S(j->o, j->P, y, j->bias, j->relu);       \
+        if (j->pooled)                                                                             \
+            onsager_maxpool2d_##S(y, j->o, j->oh, j->ow, j->pool.kh, j->pool.kw, j->pool.sh, j->pool.sw, \
+                                  j->pooled + b * j->o * j->PP);                                   \
         free(cols);                                                                                \
     }                                                                                              \
     static void S##_conv_backward_image(void *ctx, long b) {                                       \
         S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
-        /* the columns, then (with a fused relu) the masked gradient */                           \
-        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + (j->mask ? j->o * j->P : 0) + 1)); \
+        /* the columns, then (with a fused relu) the masked gradient and (with a fused pool) the  \
+           pooling's routed gradient */                                                            \
+        long extra = (j->mask ? j->o * j->P : 0) + (j->gpool ? j->o * j->P : 0);                   \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + extra + 1));                    \
         if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
-        const T *g = j->g + b * j->o * j->P;                                                       \
+        const T *g = j->g ? j->g + b * j->o * j->P : 0;                                            \
+        if (j->gpool) {                                                                            \
+            T *gy = cols + j->ckk * j->P + (j->mask ? j->o * j->P : 0);                            \
+            onsager_maxpool2d_route_##S(j->mask + b * j->o * j->P, j->pooled + b * j->o * j->PP,   \
+                                        j->gpool + b * j->o * j->PP, j->o, j->oh, j->ow, j->pool.kh, \
+                                        j->pool.kw, j->pool.sh, j->pool.sw, gy);                   \
+            g = gy;                                                                                \
+        }                                                                                          \
         if (j->mask || j->db) {                                                                    \
             T *gz = j->mask ? cols + j->ckk * j->P : 0;                                            \
             onsager_mask_row_sums_##S(j->o, j->P, g, j->mask ? j->mask + b * j->o * j->P : 0, gz,  \
@@ -59,6 +72,19 @@
         }                                                                                          \
         free(cols);                                                                                \
     }                                                                                              \
+    /* Window counts of the convolution and, with a fused pool, of the pooling of its output;   \
+       0 when the pool has no windows (the Swift op refuses it). */                               \
+    static int S##_conv_geometry(S##_conv_job *j, const onsager_pool2d *pool, T *pooled) {         \
+        j->oh = (j->h + 2 * j->ph - j->kh) / j->sh + 1;                                            \
+        j->ow = (j->w + 2 * j->pw - j->kw) / j->sw + 1;                                            \
+        j->P = j->oh * j->ow;                                                                      \
+        if (!pool) return 1;                                                                       \
+        if (j->oh < pool->kh || j->ow < pool->kw) return 0;                                        \
+        j->pool = *pool;                                                                           \
+        j->pooled = pooled;                                                                        \
+        j->PP = ((j->oh - pool->kh) / pool->sh + 1) * ((j->ow - pool->kw) / pool->sw + 1);         \
+        return 1;                                                                                  \
+    }                                                                                              \
     static int S##_conv_run(S##_conv_job *j, long n, onsager_task_fn fn) {                         \
         atomic_store(&j->failed, 0);                                                               \
         if (onsager_pool_items_as_tasks(n)) onsager_parallel_for(n, fn, j);                        \
@@ -66,23 +92,25 @@
         return atomic_load(&j->failed) ? -1 : 0;                                                   \
     }                                                                                              \
     long onsager_conv2d_##S(const T *x, const T *w2, const T *bias, long n, long c, long h, long w, long o, \
-                            long kh, long kw, long sh, long sw, long ph, long pw, int relu, T *y) { \
+                            long kh, long kw, long sh, long sw, long ph, long pw, int relu, T *y,  \
+                            const onsager_pool2d *pool, T *pooled) {                               \
         S##_conv_job j = {.x = x, .w2 = w2, .bias = bias, .y = y, .c = c, .h = h, .w = w, .o = o,  \
                           .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw, .relu = relu}; \
         j.ckk = c * kh * kw;                                                                       \
         if (h + 2 * ph < kh || w + 2 * pw < kw) return 0; /* no windows (the Swift op refuses it) */ \
-        j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
+        if (!S##_conv_geometry(&j, pool, pooled)) return 0;                                        \
         if (n == 0 || o == 0 || j.P <= 0) return 0;                                                \
         return S##_conv_run(&j, n, S##_conv_forward_image);                                        \
     }                                                                                              \
     long onsager_conv2d_backward_##S(const T *x, const T *w2, const T *g, const T *y, long n, long c, long h, long w, \
                                      long o, long kh, long kw, long sh, long sw, long ph, long pw, T *dx, T *dw, \
-                                     T *db) {                                                      \
+                                     T *db, const onsager_pool2d *pool, const T *pooled, const T *gpool) { \
         S##_conv_job j = {.x = x, .w2 = w2, .g = g, .mask = y, .dx = dx, .dw = dw, .db = db, .c = c, .h = h, \
                           .w = w, .o = o, .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw}; \
         j.ckk = c * kh * kw;                                                                       \
         if (h + 2 * ph < kh || w + 2 * pw < kw) return 0;                                          \
-        j.P = ((h + 2 * ph - kh) / sh + 1) * ((w + 2 * pw - kw) / sw + 1);                         \
+        if (!S##_conv_geometry(&j, pool, (T *)pooled)) return 0;                                   \
+        j.gpool = pool ? gpool : 0;                                                                \
         if (n == 0 || j.P <= 0) return 0;                                                          \
         return S##_conv_run(&j, n, S##_conv_backward_image);                                       \
     }

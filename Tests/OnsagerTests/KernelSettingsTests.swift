@@ -563,7 +563,7 @@ import COnsagerKernels
         }
     }
 
-    /// Convolution (alone and with its fused ReLU), max and average pooling (values; gradients by the fused backward and by the
+    /// Convolution (alone, with its fused ReLU and with ReLU and pooling), max and average pooling (values; gradients by the fused backward and by the
     /// recorded one; a second derivative) give the same bits at 1, 2 and 3 threads: a batch of one
     /// (folds split by channel planes, each image's product split between threads) and of eight
     /// (images as tasks at 2 threads), overlapping windows with padding.
@@ -581,10 +581,12 @@ import COnsagerKernels
                 let gs = gradients(of: (p * v).sum(), wrt: [xi, wi], createGraph: true)
                 let gg = gradients(of: (gs[0] * gs[0]).sum(), wrt: [wi])[0]
                 let plain = gradients(of: (y * y).sum(), wrt: [xi, wi, bi])
+                let pooled = conv2dReLUMaxPool(xi, weight: wi, bias: bi, stride: (2, 1), padding: (1, 2), poolKernel: (2, 2))
+                let pooledGradients = gradients(of: (pooled * pooled).sum(), wrt: [xi, wi, bi])
                 // Windows as rows and their fold (average pooling's path).
                 let a = avgPool2d(xi, kernel: (2, 3), stride: (1, 2))
                 let ga = gradients(of: (a * a).sum(), wrt: [xi])[0]
-                return [y.scalars, p.scalars] + fused.map(\.scalars) + plain.map(\.scalars) + [gs[0].scalars, gs[1].scalars, gg.scalars, a.scalars, ga.scalars]
+                return [y.scalars, p.scalars, pooled.scalars] + fused.map(\.scalars) + plain.map(\.scalars) + pooledGradients.map(\.scalars) + [gs[0].scalars, gs[1].scalars, gg.scalars, a.scalars, ga.scalars]
             }
             let one = withSettings(threads: 1) { run() }
             for t in [2, 3] {

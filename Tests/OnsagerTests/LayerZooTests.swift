@@ -62,12 +62,14 @@ import Testing
             ("conv2d (stride 1, padding 1)", { p in conv2d(p[0], weight: p[1], bias: p[2], padding: (1, 1)) },
              [T.normal([1, 2, 3, 3], generator: g), conv.weight.detached(), T.normal([2], generator: g)], true),
             ("conv2d (stride 2)", { p in conv2d(p[0], weight: p[1], stride: (2, 2)) }, [T.normal([2, 1, 5, 5], generator: g), T.normal([2, 1, 3, 3], generator: g)], true),
-            // The relu's kinks: a sum of products of normal values lands within 1e-6 of 0 with
-            // negligible probability, and these seeds were checked to keep every output away from it.
+            // The relu's kinks: a sum of products of normal values lands within eps of 0 with
+            // negligible probability (a check that failed there would say so at these seeds).
             ("conv2dReLU (stride 1, padding 1)", { p in conv2dReLU(p[0], weight: p[1], bias: p[2], padding: (1, 1)) },
              [T.normal([2, 2, 3, 3], generator: g), T.normal([3, 2, 2, 2], generator: g), T.normal([3], generator: g)], true),
             ("conv2dReLU (stride 2, no bias)", { p in conv2dReLU(p[0], weight: p[1], stride: (2, 2)) },
              [T.normal([2, 1, 5, 5], generator: g), T.normal([2, 1, 3, 3], generator: g)], true),
+            ("conv2dReLUMaxPool (overlapping 2 × 2 pool)", { p in conv2dReLUMaxPool(p[0], weight: p[1], bias: p[2], padding: (1, 1), poolKernel: (2, 2), poolStride: (1, 1)) },
+             [T.normal([2, 2, 4, 4], generator: g), T.normal([3, 2, 2, 2], generator: g), T.normal([3], generator: g)], true),
             ("max pool", { p in maxPool2d(p[0], kernel: (2, 2)) }, [T.normal([1, 2, 4, 4], generator: g)], false),
             ("avg pool (stride 1)", { p in avgPool2d(p[0], kernel: (2, 2), stride: (1, 1)) }, [T.normal([1, 2, 3, 4], generator: g)], true),
             ("embedding", { p in var e = emb; e.weight = p[0]; return e([[4, 1, 1], [0, 2, 4]]).tanh() }, [emb.weight.detached()], true),

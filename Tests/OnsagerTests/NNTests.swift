@@ -241,8 +241,9 @@ import Onsager
         }
     }
 
-    /// Sequential runs a Conv2d followed by a ReLU as one op (conv2dReLU): the output and every
-    /// gradient are the bits of the layers one by one; other activations are not fused, and under
+    /// Sequential runs a Conv2d followed by a ReLU as one op (conv2dReLU), and with a MaxPool2d
+    /// after them as one op too: the output and every gradient are the bits of the layers one by
+    /// one; other activations are not fused, and under
     /// anomaly detection a −∞ pre-activation is reported at "conv2d".
     @Test func sequentialRunsConvolutionAndReLUAsOneOp() throws {
         let g = RandomGenerator(seed: 22)
@@ -261,6 +262,16 @@ import Onsager
         #expect(first.node?.op.description == "conv2d_relu")
         #expect(first.scalars.contains(0) && first.scalars.contains { $0 > 0 }, "the ReLU is active on some outputs and not others")
         #expect(Sequential<Float>([c1, Activation(.tanh)])(x).node?.op.description == "tanh", "only a ReLU is fused")
+        // With a MaxPool2d after the ReLU, the three layers are one op, with the same bits.
+        let pooledModel = Sequential<Float>([c1, Activation(.relu), MaxPool2d(kernel: 2), c2, Activation(.relu), Flatten()])
+        let pooled = pooledModel(x)
+        let h2 = conv2d(x, weight: c1.weight, bias: c1.bias, padding: (1, 1)).relu()
+        let pooledReference = conv2d(maxPool2d(h2, kernel: (2, 2)), weight: c2.weight, bias: c2.bias, stride: (2, 2)).relu().reshaped([5, -1])
+        #expect(pooled.scalars == pooledReference.scalars)
+        let gp = gradients(of: (pooled * pooled).sum(), wrt: inputs), gpr = gradients(of: (pooledReference * pooledReference).sum(), wrt: inputs)
+        for (i, (a, b)) in zip(gp, gpr).enumerated() { #expect(a.scalars == b.scalars, "pooled model, gradient \(i)") }
+        #expect(Sequential<Float>([c1, Activation(.relu), MaxPool2d(kernel: 2)])(x).node?.op.description == "conv2d_relu_max_pool2d")
+        #expect(Sequential<Float>([c1, Activation(.relu), MaxPool2d(kernel: 3, stride: 1)])(x).shape == [5, 4, 6, 6])
         var c1Inf = c1
         var bias = c1.bias!.scalars
         bias[2] = -.infinity

@@ -310,6 +310,55 @@ import Testing
         }
     }
 
+    /// conv2dReLUMaxPool (each image convolved, rectified and pooled in cache; backward, the
+    /// pooled gradient routed, masked and summed in cache) gives the bits of maxPool2d after
+    /// conv2dReLU: value, and gradients by the fused and the recorded backward, for every subset of
+    /// tracked inputs, with and without bias, tiling and overlapping pools, with the ReLU's zeros
+    /// tying in windows and a NaN.
+    @Test func convolutionReLUPoolEqualsItsThreeOps() {
+        func same<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
+        }
+        func check<S: TensorScalar>(_: S.Type, batch: Int) {
+            let gen = RandomGenerator(seed: 10)
+            for (xShape, wShape, s, p, pk, ps) in [([batch, 3, 7, 8], [4, 3, 3, 3], (1, 1), (1, 1), (2, 2), (2, 2)),
+                                                   ([batch, 2, 9, 6], [3, 2, 2, 3], (1, 1), (0, 2), (3, 3), (2, 1))] {
+                var xs = Tensor<S>.normal(xShape, generator: gen).scalars
+                xs[5] = .nan
+                let x = Tensor<S>(shape: xShape, scalars: xs), w = Tensor<S>.normal(wShape, generator: gen)
+                var bs = Tensor<S>.normal([wShape[0]], generator: gen).scalars
+                bs[1] = -1e30                      // all of channel 1 rectified to 0: every window a tie
+                let b = Tensor<S>(shape: [wShape[0]], scalars: bs)
+                for withBias in [true, false] {
+                    for mask in 1..<(withBias ? 8 : 4) {
+                        let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
+                        let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
+                        let y = conv2dReLUMaxPool(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p, poolKernel: pk, poolStride: ps)
+                        let composed = maxPool2d(conv2dReLU(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p), kernel: pk, stride: ps)
+                        let label = "\(S.self) \(xShape) pool \(pk) bias \(withBias) tracked \((tx, tw, tb))"
+                        #expect(same(y.scalars, composed.scalars), "\(label): value")
+                        #expect(y.node?.op.description == "conv2d_relu_max_pool2d")
+                        let seed = Tensor<S>.normal(y.shape, generator: gen)
+                        let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
+                        let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
+                        let reference = gradients(of: composed, wrt: tracked, seed: seed)
+                        let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
+                        for ((f, r), c) in zip(zip(fused, reference), recorded) {
+                            #expect(f.shape == r.shape && same(f.scalars, r.scalars), "\(label): gradient")
+                            #expect(same(f.scalars, c.scalars), "\(label): recorded backward")
+                        }
+                    }
+                }
+                let y = conv2dReLUMaxPool(x, weight: w, bias: b, stride: s, padding: p, poolKernel: pk, poolStride: ps).scalars
+                #expect(y.contains { $0.isNaN } && y.contains(0) && y.contains { $0 > 0 }, "NaN, zero and positive outputs")
+            }
+        }
+        for batch in [1, 9] {
+            check(Float.self, batch: batch)
+            check(Double.self, batch: batch)
+        }
+    }
+
     /// A second backward pass through a freed graph stops with the tape's message, also through
     /// an op of three inputs (conv2d with a bias), whose freed node used to fail on an index.
     @Test func secondBackwardThroughAConvolutionExplains() async {

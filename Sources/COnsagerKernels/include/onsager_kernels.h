@@ -201,23 +201,29 @@ void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long
 /// (nullable) per output channel, one image at a time, its columns in a scratch buffer.
 /// Returns 0, or -1 when the scratch memory cannot be allocated.
 /// With relu, each image's output ends as max(·, 0), as the elementwise relu, applied with the
-/// bias while the image is in cache.
+/// bias while the image is in cache; with pool (nullable), y [n, o, oh, ow] is then max-pooled
+/// into pooled [n, o, poh, pow] image by image, as onsager_maxpool2d does.
 /// Returns 0, or -1 when the scratch memory cannot be allocated.
+typedef struct { long kh, kw, sh, sw; } onsager_pool2d;
 long onsager_conv2d_f32(const float *x, const float *w2, const float *bias, long n, long c, long h, long w, long o,
-                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, float *y);
+                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, float *y,
+                        const onsager_pool2d *pool, float *pooled);
 long onsager_conv2d_f64(const double *x, const double *w2, const double *bias, long n, long c, long h, long w, long o,
-                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, double *y);
+                        long kh, long kw, long sh, long sw, long ph, long pw, int relu, double *y,
+                        const onsager_pool2d *pool, double *pooled);
 /// The convolution's gradients from g [n, o, oh·ow]: dx [n, c, h, w] (nullable) = each image's
 /// w2ᵀ · g folded back, dw [n, o, c·kh·kw] (nullable) = each image's g · columnsᵀ, and db [n, o]
 /// (nullable) = each image's row sums of g, the last two to be summed over n by the caller. With
 /// y (nullable: the output of a fused relu), g is first masked by y > 0 (relu's backward), image
-/// by image. Returns 0, or -1 when scratch memory cannot be allocated.
+/// by image. With pool (a fused pool after the relu: then y is given), g is not read: each image's
+/// gradient is gpool [n, o, poh, pow] routed to the maxima of y as onsager_maxpool2d_route does,
+/// pooled being y's pooling. Returns 0, or -1 when scratch memory cannot be allocated.
 long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g, const float *y, long n, long c, long h,
                                  long w, long o, long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw,
-                                 float *db);
+                                 float *db, const onsager_pool2d *pool, const float *pooled, const float *gpool);
 long onsager_conv2d_backward_f64(const double *x, const double *w2, const double *g, const double *y, long n, long c, long h,
                                  long w, long o, long kh, long kw, long sh, long sw, long ph, long pw, double *dx, double *dw,
-                                 double *db);
+                                 double *db, const onsager_pool2d *pool, const double *pooled, const double *gpool);
 /// rows × n (one image's convolution output): bias[r] (nullable) added to row r, then with relu
 /// max(·, 0) as the elementwise relu. Serial (called inside conv2d's image tasks).
 void onsager_bias_relu_rows_f32(long rows, long n, float *y, const float *bias, int relu);

@@ -274,32 +274,48 @@ extension TensorScalar {
     }
 
     /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · each image's columns (+ bias [o] per channel; with
-    /// `relu`, then max(·, 0)), one image at a time. False when scratch memory could not be allocated.
+    /// `relu`, then max(·, 0); with `pool`, then max-pooled into `pooled`), one image at a time.
+    /// False when scratch memory could not be allocated.
     @inline(__always)
     package static func kernelConv2d(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ bias: UnsafePointer<Self>?, _ o: Int,
-                                     _ g: KernelWindowGeometry, relu: Bool, _ y: UnsafeMutablePointer<Self>) -> Bool {
+                                     _ g: KernelWindowGeometry, relu: Bool, _ y: UnsafeMutablePointer<Self>,
+                                     pool: onsager_pool2d? = nil, pooled: UnsafeMutablePointer<Self>? = nil) -> Bool {
         let r: Int32 = relu ? 1 : 0
-        if isFloat { return onsager_conv2d_f32(f32(x), f32(w2), bias.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, r, f32(y)) == 0 }
-        requireDouble()
-        return onsager_conv2d_f64(f64(x), f64(w2), bias.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, r, f64(y)) == 0
+        return withUnsafePointer(to: pool ?? onsager_pool2d()) { pp in
+            let p = pool == nil ? nil : pp
+            if isFloat {
+                return onsager_conv2d_f32(f32(x), f32(w2), bias.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
+                                          r, f32(y), p, pooled.map { f32($0) }) == 0
+            }
+            requireDouble()
+            return onsager_conv2d_f64(f64(x), f64(w2), bias.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw,
+                                      r, f64(y), p, pooled.map { f64($0) }) == 0
+        }
     }
 
-    /// The convolution's gradients from gr [n, o, oh·ow], first masked by `mask` > 0 (the output of
-    /// a fused relu) when given: dx [n, c, h, w], the per-image weight gradients dw [n, o, c·kh·kw]
-    /// and the per-image bias gradients db [n, o] (each nil to skip). False when scratch memory
-    /// could not be allocated.
+    /// The convolution's gradients from gr [n, o, oh·ow] (or, with `pool`, from `gpool` [n, o,
+    /// poh, pow] routed to the maxima of `mask`, whose pooling is `pooled`), first masked by
+    /// `mask` > 0 (the output of a fused relu) when given: dx [n, c, h, w], the per-image weight
+    /// gradients dw [n, o, c·kh·kw] and the per-image bias gradients db [n, o] (each nil to skip).
+    /// False when scratch memory could not be allocated.
     @inline(__always)
-    package static func kernelConv2dBackward(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ gr: UnsafePointer<Self>,
+    package static func kernelConv2dBackward(_ x: UnsafePointer<Self>, _ w2: UnsafePointer<Self>, _ gr: UnsafePointer<Self>?,
                                              mask: UnsafePointer<Self>?, _ o: Int, _ g: KernelWindowGeometry,
                                              _ dx: UnsafeMutablePointer<Self>?, _ dw: UnsafeMutablePointer<Self>?,
-                                             _ db: UnsafeMutablePointer<Self>?) -> Bool {
-        if isFloat {
-            return onsager_conv2d_backward_f32(f32(x), f32(w2), f32(gr), mask.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
-                                               g.sh, g.sw, g.ph, g.pw, dx.map { f32($0) }, dw.map { f32($0) }, db.map { f32($0) }) == 0
+                                             _ db: UnsafeMutablePointer<Self>?, pool: onsager_pool2d? = nil,
+                                             pooled: UnsafePointer<Self>? = nil, gpool: UnsafePointer<Self>? = nil) -> Bool {
+        withUnsafePointer(to: pool ?? onsager_pool2d()) { pp in
+            let p = pool == nil ? nil : pp
+            if isFloat {
+                return onsager_conv2d_backward_f32(f32(x), f32(w2), gr.map { f32($0) }, mask.map { f32($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
+                                                   g.sh, g.sw, g.ph, g.pw, dx.map { f32($0) }, dw.map { f32($0) }, db.map { f32($0) },
+                                                   p, pooled.map { f32($0) }, gpool.map { f32($0) }) == 0
+            }
+            requireDouble()
+            return onsager_conv2d_backward_f64(f64(x), f64(w2), gr.map { f64($0) }, mask.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
+                                               g.sh, g.sw, g.ph, g.pw, dx.map { f64($0) }, dw.map { f64($0) }, db.map { f64($0) },
+                                               p, pooled.map { f64($0) }, gpool.map { f64($0) }) == 0
         }
-        requireDouble()
-        return onsager_conv2d_backward_f64(f64(x), f64(w2), f64(gr), mask.map { f64($0) }, g.n, g.c, g.h, g.w, o, g.kh, g.kw,
-                                           g.sh, g.sw, g.ph, g.pw, dx.map { f64($0) }, dw.map { f64($0) }, db.map { f64($0) }) == 0
     }
 
     /// y [planes, oh, ow] = the windows' maxima of x [planes, h, w] (`g.n` planes; no padding).

@@ -131,8 +131,8 @@ public func maxPool2d<S: TensorScalar>(_ x: Tensor<S>, kernel: (height: Int, wid
 /// Max pooling's gradient and its adjoint, each the other's derivative (x and its window maxima y
 /// are constants here). Routing takes each window's gradient [N, C, OH, OW] to the elements of x
 /// equal to its maximum, shared equally; gathering takes [N, C, H, W] back to each window's mean
-/// over its maxima.
-private func maxPoolGradient<S: TensorScalar>(_ t: Tensor<S>, routing: Bool, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
+/// over its maxima. (Also the recorded backward of conv2dReLUMaxPool.)
+func maxPoolGradient<S: TensorScalar>(_ t: Tensor<S>, routing: Bool, x: Tensor<S>, y: Tensor<S>, _ g: KernelWindowGeometry) -> Tensor<S> {
     let tv = t.contiguousValue()
     let out = Tensor<S>(uninitializedShape: routing ? x.shape : y.shape)
     if out.scalarCount > 0 {
