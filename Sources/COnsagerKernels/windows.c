@@ -182,19 +182,36 @@ DEFINE_RUNS(double, f64)
         *tied = (T)1 / count;                                                                      \
         *other = (T)0 / count;                                                                     \
     }                                                                                              \
+    /* Windows that tile the plane (stride = kernel, no remainder, cnn-step's 2 × 2) each own   \
+       their elements: those are written as 0 + share, the bits of the sum into zeros, with no   \
+       memset before. A single maximum (count 1) takes g·1 = g and the rest g·0 without the two   \
+       divisions, the same bits. The geometry is read into locals (the stores would otherwise    \
+       make the compiler reload it). */                                                          \
     static inline __attribute__((always_inline)) void S##_route_plane(const win_job *j, const T *x, const T *y, const T *g, T *dx, \
                                                                        long kh, long kw) {          \
-        memset(dx, 0, sizeof(T) * (size_t)(j->h * j->w));                                          \
-        for (long i = 0; i < j->oh; i++)                                                           \
-            for (long jj = 0; jj < j->ow; jj++) {                                                  \
-                long off = i * j->sh * j->w + jj * j->sw, o = i * j->ow + jj;                      \
+        const long h = j->h, w = j->w, sh = j->sh, sw = j->sw, oh = j->oh, ow = j->ow;             \
+        int tiles = sh == kh && sw == kw && oh * kh == h && ow * kw == w;                          \
+        if (!tiles) memset(dx, 0, sizeof(T) * (size_t)(h * w));                                    \
+        for (long i = 0; i < oh; i++)                                                              \
+            for (long jj = 0; jj < ow; jj++) {                                                     \
+                long off = i * sh * w + jj * sw, o = i * ow + jj;                                  \
                 const T *wnd = x + off;                                                            \
-                T *dw = dx + off, m = y[o], tied, other;                                           \
-                S##_shares(wnd, j->w, m, kh, kw, &tied, &other);                                   \
-                tied = g[o] * tied;                                                                \
-                other = g[o] * other;                                                              \
+                T *dw = dx + off, m = y[o], count = 0, tied, other;                                \
                 for (long di = 0; di < kh; di++)                                                   \
-                    for (long dj = 0; dj < kw; dj++) dw[di * j->w + dj] += wnd[di * j->w + dj] == m ? tied : other; \
+                    for (long dj = 0; dj < kw; dj++) count += wnd[di * w + dj] == m ? (T)1 : (T)0; \
+                if (count == (T)1) {                                                               \
+                    tied = g[o];                                                                   \
+                    other = g[o] * (T)0;                                                           \
+                } else {                                                                           \
+                    tied = g[o] * ((T)1 / count);                                                  \
+                    other = g[o] * ((T)0 / count);                                                 \
+                }                                                                                  \
+                if (tiles)                                                                         \
+                    for (long di = 0; di < kh; di++)                                               \
+                        for (long dj = 0; dj < kw; dj++) dw[di * w + dj] = (T)0 + (wnd[di * w + dj] == m ? tied : other); \
+                else                                                                               \
+                    for (long di = 0; di < kh; di++)                                               \
+                        for (long dj = 0; dj < kw; dj++) dw[di * w + dj] += wnd[di * w + dj] == m ? tied : other; \
             }                                                                                      \
     }                                                                                              \
     static inline __attribute__((always_inline)) void S##_gather_plane(const win_job *j, const T *x, const T *y, const T *gg, T *out, \
