@@ -18,7 +18,7 @@
     typedef struct {                                                                               \
         const T *x, *w2, *bias, *g, *mask, *gpool;                                                 \
         T *y, *dx, *dw, *db, *pooled;                                                              \
-        long c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P, oh, ow, PP;                               \
+        long n, c, h, w, o, kh, kw, sh, sw, ph, pw, ckk, P, oh, ow, PP;                            \
         onsager_pool2d pool;                                                                       \
         int relu;                                                                                  \
         atomic_int failed;                                                                         \
@@ -39,25 +39,31 @@
     }                                                                                              \
     static void S##_conv_backward_image(void *ctx, long b) {                                       \
         S##_conv_job *j = (S##_conv_job *)ctx;                                                     \
-        /* the columns, then (with a fused relu) the masked gradient and (with a fused pool) the  \
-           pooling's routed gradient */                                                            \
+        /* the columns (when a product needs them), then (with a fused relu) the masked gradient  \
+           and (with a fused pool) the pooling's routed gradient */                               \
+        long ncols = j->dw || j->dx ? j->ckk * j->P : 0;                                           \
         long extra = (j->mask ? j->o * j->P : 0) + (j->gpool ? j->o * j->P : 0);                   \
-        T *cols = (T *)malloc(sizeof(T) * (size_t)(j->ckk * j->P + extra + 1));                    \
+        T *cols = (T *)malloc(sizeof(T) * (size_t)(ncols + extra + 1));                            \
         if (!cols) { atomic_store(&j->failed, 1); return; }                                        \
         const T *g = j->g ? j->g + b * j->o * j->P : 0;                                            \
         if (j->gpool) {                                                                            \
-            T *gy = cols + j->ckk * j->P + (j->mask ? j->o * j->P : 0);                            \
+            T *gy = cols + ncols + (j->mask ? j->o * j->P : 0);                                    \
             onsager_maxpool2d_route_##S(j->mask + b * j->o * j->P, j->pooled + b * j->o * j->PP,   \
                                         j->gpool + b * j->o * j->PP, j->o, j->oh, j->ow, j->pool.kh, \
                                         j->pool.kw, j->pool.sh, j->pool.sw, gy);                   \
             g = gy;                                                                                \
         }                                                                                          \
-        if (j->mask || j->db) {                                                                    \
-            T *gz = j->mask ? cols + j->ckk * j->P : 0;                                            \
+        /* The bias's row sums are those of the composed sum over [n, o, P] (onsager_reduce):     \
+           block_moment's per row, but for a single row (n·o = 1) over RCHUNK long, which it sums \
+           in chunks; so that row is left to onsager_reduce itself. */                             \
+        int one_row = j->n * j->o == 1;                                                            \
+        if (j->mask || (j->db && !one_row)) {                                                      \
+            T *gz = j->mask ? cols + ncols : 0;                                                    \
             onsager_mask_row_sums_##S(j->o, j->P, g, j->mask ? j->mask + b * j->o * j->P : 0, gz,  \
-                                      j->db ? j->db + b * j->o : 0);                               \
+                                      j->db && !one_row ? j->db + b * j->o : 0);                   \
             if (gz) g = gz;                                                                        \
         }                                                                                          \
+        if (j->db && one_row) onsager_reduce_##S(ONS_RSUM, g, j->db, 1, j->P, 1);                  \
         if (j->dw) {                                                                               \
             onsager_unfold2d_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                          j->sh, j->sw, j->ph, j->pw, cols);                        \
@@ -73,13 +79,14 @@
         free(cols);                                                                                \
     }                                                                                              \
     /* Window counts of the convolution and, with a fused pool, of the pooling of its output;   \
-       0 when the pool has no windows (the Swift op refuses it). */                               \
+       0 when the pool has no windows or a bad shape (the Swift op refuses both first). */         \
     static int S##_conv_geometry(S##_conv_job *j, const onsager_pool2d *pool, T *pooled) {         \
         j->oh = (j->h + 2 * j->ph - j->kh) / j->sh + 1;                                            \
         j->ow = (j->w + 2 * j->pw - j->kw) / j->sw + 1;                                            \
         j->P = j->oh * j->ow;                                                                      \
         if (!pool) return 1;                                                                       \
-        if (j->oh < pool->kh || j->ow < pool->kw) return 0;                                        \
+        if (pool->kh <= 0 || pool->kw <= 0 || pool->sh <= 0 || pool->sw <= 0 || j->oh < pool->kh || j->ow < pool->kw) \
+            return 0;                                                                              \
         j->pool = *pool;                                                                           \
         j->pooled = pooled;                                                                        \
         j->PP = ((j->oh - pool->kh) / pool->sh + 1) * ((j->ow - pool->kw) / pool->sw + 1);         \
@@ -96,9 +103,11 @@
                             const onsager_pool2d *pool, T *pooled) {                               \
         S##_conv_job j = {.x = x, .w2 = w2, .bias = bias, .y = y, .c = c, .h = h, .w = w, .o = o,  \
                           .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw, .relu = relu}; \
+        j.n = n;                                                                                   \
         j.ckk = c * kh * kw;                                                                       \
+        if (pool && !pooled) return -2;                                                            \
         if (h + 2 * ph < kh || w + 2 * pw < kw) return 0; /* no windows (the Swift op refuses it) */ \
-        if (!S##_conv_geometry(&j, pool, pooled)) return 0;                                        \
+        if (!S##_conv_geometry(&j, pool, pooled)) return -2;                                       \
         if (n == 0 || o == 0 || j.P <= 0) return 0;                                                \
         return S##_conv_run(&j, n, S##_conv_forward_image);                                        \
     }                                                                                              \
@@ -107,9 +116,11 @@
                                      T *db, const onsager_pool2d *pool, const T *pooled, const T *gpool) { \
         S##_conv_job j = {.x = x, .w2 = w2, .g = g, .mask = y, .dx = dx, .dw = dw, .db = db, .c = c, .h = h, \
                           .w = w, .o = o, .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw}; \
+        j.n = n;                                                                                   \
         j.ckk = c * kh * kw;                                                                       \
+        if (pool ? !y || !pooled || !gpool : !g) return -2;                                        \
         if (h + 2 * ph < kh || w + 2 * pw < kw) return 0;                                          \
-        if (!S##_conv_geometry(&j, pool, (T *)pooled)) return 0;                                   \
+        if (!S##_conv_geometry(&j, pool, (T *)pooled)) return -2;                                  \
         j.gpool = pool ? gpool : 0;                                                                \
         if (n == 0 || j.P <= 0) return 0;                                                          \
         return S##_conv_run(&j, n, S##_conv_backward_image);                                       \

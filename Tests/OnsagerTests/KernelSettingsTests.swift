@@ -580,13 +580,15 @@ import COnsagerKernels
                 let fused = gradients(of: (p * v).sum(), wrt: [xi, wi, bi], retainGraph: true)
                 let gs = gradients(of: (p * v).sum(), wrt: [xi, wi], createGraph: true)
                 let gg = gradients(of: (gs[0] * gs[0]).sum(), wrt: [wi])[0]
-                let plain = gradients(of: (y * y).sum(), wrt: [xi, wi, bi])
+                let plain = gradients(of: (y * y).sum(), wrt: [xi, wi, bi], retainGraph: true)
                 let pooled = conv2dReLUMaxPool(xi, weight: wi, bias: bi, stride: (2, 1), padding: (1, 2), poolKernel: (2, 2))
                 let pooledGradients = gradients(of: (pooled * pooled).sum(), wrt: [xi, wi, bi])
+                let composedPool = maxPool2d(y.relu(), kernel: (3, 3), stride: (2, 2))
+                let composedGradients = gradients(of: (composedPool * v).sum(), wrt: [xi, wi, bi], retainGraph: true)
                 // Windows as rows and their fold (average pooling's path).
                 let a = avgPool2d(xi, kernel: (2, 3), stride: (1, 2))
                 let ga = gradients(of: (a * a).sum(), wrt: [xi])[0]
-                return [y.scalars, p.scalars, pooled.scalars] + fused.map(\.scalars) + plain.map(\.scalars) + pooledGradients.map(\.scalars) + [gs[0].scalars, gs[1].scalars, gg.scalars, a.scalars, ga.scalars]
+                return [y.scalars, p.scalars, pooled.scalars] + fused.map(\.scalars) + plain.map(\.scalars) + pooledGradients.map(\.scalars) + composedGradients.map(\.scalars) + [gs[0].scalars, gs[1].scalars, gg.scalars, a.scalars, ga.scalars]
             }
             let one = withSettings(threads: 1) { run() }
             for t in [2, 3] {

@@ -311,30 +311,38 @@ import Testing
     }
 
     /// conv2dReLUMaxPool (each image convolved, rectified and pooled in cache; backward, the
-    /// pooled gradient routed, masked and summed in cache) gives the bits of maxPool2d after
-    /// conv2dReLU: value, and gradients by the fused and the recorded backward, for every subset of
-    /// tracked inputs, with and without bias, tiling and overlapping pools, with the ReLU's zeros
-    /// tying in windows and a NaN.
+    /// pooled gradient routed, masked and summed in cache) gives the bits of the three ops
+    /// maxPool2d(conv2d(…).relu()): value, and gradients by the fused and the recorded backward,
+    /// for every subset of tracked inputs, with and without bias. The first geometry's pool tiles
+    /// the output (the route's direct writes) and one channel is a constant above zero (every
+    /// window a tie, its gradient shared); the second has a strided convolution, an overlapping
+    /// pool, a channel rectified to zero throughout (ties that the mask zeroes) and a NaN.
     @Test func convolutionReLUPoolEqualsItsThreeOps() {
         func same<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
             a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
         }
         func check<S: TensorScalar>(_: S.Type, batch: Int) {
             let gen = RandomGenerator(seed: 10)
-            for (xShape, wShape, s, p, pk, ps) in [([batch, 3, 7, 8], [4, 3, 3, 3], (1, 1), (1, 1), (2, 2), (2, 2)),
-                                                   ([batch, 2, 9, 6], [3, 2, 2, 3], (1, 1), (0, 2), (3, 3), (2, 1))] {
+            for (xShape, wShape, s, p, pk, ps, withNaN) in [([batch, 3, 8, 8], [4, 3, 3, 3], (1, 1), (1, 1), (2, 2), (2, 2), false),
+                                                            ([batch, 2, 9, 6], [3, 2, 2, 3], (2, 1), (0, 2), (3, 3), (2, 1), true)] {
                 var xs = Tensor<S>.normal(xShape, generator: gen).scalars
-                xs[5] = .nan
-                let x = Tensor<S>(shape: xShape, scalars: xs), w = Tensor<S>.normal(wShape, generator: gen)
-                var bs = Tensor<S>.normal([wShape[0]], generator: gen).scalars
-                bs[1] = -1e30                      // all of channel 1 rectified to 0: every window a tie
-                let b = Tensor<S>(shape: [wShape[0]], scalars: bs)
+                if withNaN { xs[5] = .nan }
+                let x = Tensor<S>(shape: xShape, scalars: xs)
+                var ws = Tensor<S>.normal(wShape, generator: gen).scalars, bs = Tensor<S>.normal([wShape[0]], generator: gen).scalars
+                let per = ws.count / wShape[0]
+                if withNaN {
+                    bs[1] = -1e30                  // channel 1 rectified to 0 everywhere
+                } else {
+                    for i in (2 * per)..<(3 * per) { ws[i] = 0 }
+                    bs[2] = 0.5                    // channel 2 the constant 0.5: every window tied
+                }
+                let w = Tensor<S>(shape: wShape, scalars: ws), b = Tensor<S>(shape: [wShape[0]], scalars: bs)
                 for withBias in [true, false] {
                     for mask in 1..<(withBias ? 8 : 4) {
                         let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
                         let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
                         let y = conv2dReLUMaxPool(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p, poolKernel: pk, poolStride: ps)
-                        let composed = maxPool2d(conv2dReLU(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p), kernel: pk, stride: ps)
+                        let composed = maxPool2d(conv2d(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p).relu(), kernel: pk, stride: ps)
                         let label = "\(S.self) \(xShape) pool \(pk) bias \(withBias) tracked \((tx, tw, tb))"
                         #expect(same(y.scalars, composed.scalars), "\(label): value")
                         #expect(y.node?.op.description == "conv2d_relu_max_pool2d")
@@ -346,16 +354,69 @@ import Testing
                         for ((f, r), c) in zip(zip(fused, reference), recorded) {
                             #expect(f.shape == r.shape && same(f.scalars, r.scalars), "\(label): gradient")
                             #expect(same(f.scalars, c.scalars), "\(label): recorded backward")
+                            if !withNaN { #expect(f.scalars.allSatisfy { $0.isFinite }, "\(label): every gradient compared") }
                         }
                     }
                 }
                 let y = conv2dReLUMaxPool(x, weight: w, bias: b, stride: s, padding: p, poolKernel: pk, poolStride: ps).scalars
-                #expect(y.contains { $0.isNaN } && y.contains(0) && y.contains { $0 > 0 }, "NaN, zero and positive outputs")
+                #expect(y.contains { $0 > 0 } && (withNaN ? y.contains { $0.isNaN } && y.contains(0) : y.contains(0.5)),
+                        "outputs of \(xShape): positive, and NaN and zero or the tied constant")
             }
         }
         for batch in [1, 9] {
             check(Float.self, batch: batch)
             check(Double.self, batch: batch)
+        }
+    }
+
+    /// Max pooling's routed gradient where windows tile the plane (written directly, no memset)
+    /// and where they overlap or leave a remainder (summed into zeros): each element is
+    /// 0 + its windows' shares, a share g·(1/count) for a window's maxima and g·(0/count) for the
+    /// rest, bit for bit with the sign of zero (a negative g's share g·0 = −0 becomes +0).
+    @Test func routedGradientIsTheSumOfSharesIntoZeros() {
+        for (shape, k, s) in [([2, 2, 6, 8], (2, 2), (2, 2)), ([1, 2, 6, 6], (3, 3), (3, 3)), ([1, 1, 7, 8], (2, 2), (2, 2)), ([1, 1, 6, 7], (3, 2), (1, 2))] {
+            let gen = RandomGenerator(seed: 12)
+            // Few distinct values: ties of two to four in many windows; one NaN.
+            var xs = (0..<shape.reduce(1, *)).map { _ in Double(gen.nextInt(below: 3)) - 1 }
+            xs[3] = .nan
+            let x = T(shape: shape, scalars: xs).requiringGrad()
+            let y = maxPool2d(x, kernel: k, stride: s)
+            let g = T.normal(y.shape, generator: gen) - 0.5
+            let got = gradients(of: y, wrt: [x], seed: g)[0].scalars
+            let (h, w) = (shape[2], shape[3]), (oh, ow) = (y.shape[2], y.shape[3])
+            var want = [Double](repeating: 0, count: xs.count)
+            for p in 0..<(shape[0] * shape[1]) { for i in 0..<oh { for j in 0..<ow {
+                let m = y.scalars[(p * oh + i) * ow + j], gv = g.scalars[(p * oh + i) * ow + j]
+                var count = 0.0
+                for di in 0..<k.0 { for dj in 0..<k.1 where xs[(p * h + i * s.0 + di) * w + j * s.1 + dj] == m { count += 1 } }
+                for di in 0..<k.0 { for dj in 0..<k.1 {
+                    let e = (p * h + i * s.0 + di) * w + j * s.1 + dj
+                    want[e] += xs[e] == m ? gv * (1 / count) : gv * (0 / count)
+                } }
+            } } }
+            let same = zip(got, want).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
+            #expect(same, "\(shape) kernel \(k) stride \(s)")
+            #expect(want.contains { $0 == 0 && $0.sign == .plus } && want.contains { $0 != 0 && $0.isFinite }, "zeros and shares")
+        }
+    }
+
+    /// The bias's gradient of a convolution with one image and one channel whose output is over
+    /// 65,536 long (a single row, which the composed sum adds in chunks): the fused backward, the
+    /// recorded one and the composed expression agree bit for bit, with and without the ReLU.
+    @Test func biasGradientOfOneLongRowIsTheComposedSum() {
+        let gen = RandomGenerator(seed: 13)
+        let x = Tensor<Float>.normal([1, 1, 260, 260], generator: gen), w = Tensor<Float>.normal([1, 1, 3, 3], generator: gen)
+        let b = Tensor<Float>([0.25]).requiringGrad()
+        for relu in [false, true] {
+            let y = relu ? conv2dReLU(x, weight: w, bias: b) : conv2d(x, weight: w, bias: b)
+            var composed = matmul(w.reshaped([1, -1]), unfold2d(x, kernel: (3, 3))) + b.reshaped([1, 1])
+            if relu { composed = composed.relu() }
+            let seed = Tensor<Float>.normal(y.shape, generator: gen)
+            let fused = gradients(of: y, wrt: [b], seed: seed, retainGraph: true)[0]
+            let recorded = gradients(of: y, wrt: [b], seed: seed, createGraph: true)[0]
+            let reference = gradients(of: composed.reshaped(y.shape), wrt: [b], seed: seed)[0]
+            #expect(y.shape == [1, 1, 258, 258])
+            #expect(fused.scalars == reference.scalars && recorded.scalars == reference.scalars, "relu \(relu): \(fused.scalars) \(recorded.scalars) \(reference.scalars)")
         }
     }
 

@@ -197,14 +197,15 @@ void onsager_fold2d_f32(const float *cols, long n, long c, long h, long w, long 
 void onsager_fold2d_f64(const double *cols, long n, long c, long h, long w, long kh, long kw, long sh, long sw,
                         long ph, long pw, double *x);
 // ---- convolution (conv2d.c) -----------------------------------------------------------------
+/// The window and stride of a max pooling fused into a convolution (onsager_conv2d_*).
+typedef struct { long kh, kw, sh, sw; } onsager_pool2d;
 /// y [n, o, oh·ow] = w2 [o, c·kh·kw] · (each image's windows of x [n, c, h, w] as columns) + bias [o]
 /// (nullable) per output channel, one image at a time, its columns in a scratch buffer.
-/// Returns 0, or -1 when the scratch memory cannot be allocated.
 /// With relu, each image's output ends as max(·, 0), as the elementwise relu, applied with the
 /// bias while the image is in cache; with pool (nullable), y [n, o, oh, ow] is then max-pooled
 /// into pooled [n, o, poh, pow] image by image, as onsager_maxpool2d does.
-/// Returns 0, or -1 when the scratch memory cannot be allocated.
-typedef struct { long kh, kw, sh, sw; } onsager_pool2d;
+/// Returns 0; -1 when the scratch memory cannot be allocated; -2 for a pool without pooled, or
+/// whose window or stride is not positive or does not fit the output.
 long onsager_conv2d_f32(const float *x, const float *w2, const float *bias, long n, long c, long h, long w, long o,
                         long kh, long kw, long sh, long sw, long ph, long pw, int relu, float *y,
                         const onsager_pool2d *pool, float *pooled);
@@ -217,7 +218,8 @@ long onsager_conv2d_f64(const double *x, const double *w2, const double *bias, l
 /// y (nullable: the output of a fused relu), g is first masked by y > 0 (relu's backward), image
 /// by image. With pool (a fused pool after the relu: then y is given), g is not read: each image's
 /// gradient is gpool [n, o, poh, pow] routed to the maxima of y as onsager_maxpool2d_route does,
-/// pooled being y's pooling. Returns 0, or -1 when scratch memory cannot be allocated.
+/// pooled being y's pooling. Returns 0; -1 when scratch memory cannot be allocated; -2 for a pool
+/// without y, pooled or gpool, no g without one, or a pool as onsager_conv2d_* refuses.
 long onsager_conv2d_backward_f32(const float *x, const float *w2, const float *g, const float *y, long n, long c, long h,
                                  long w, long o, long kh, long kw, long sh, long sw, long ph, long pw, float *dx, float *dw,
                                  float *db, const onsager_pool2d *pool, const float *pooled, const float *gpool);
@@ -229,7 +231,8 @@ long onsager_conv2d_backward_f64(const double *x, const double *w2, const double
 void onsager_bias_relu_rows_f32(long rows, long n, float *y, const float *bias, int relu);
 void onsager_bias_relu_rows_f64(long rows, long n, double *y, const double *bias, int relu);
 /// rows × n: gz = g where y > 0 else 0 (y nullable: then gz is g and is not written), and sums[r]
-/// (nullable) = Σ of row r of gz in the order of the row sums of onsager_reduce. Serial.
+/// (nullable) = Σ of row r of gz in the order onsager_reduce sums the rows of a [rows, n] array
+/// (for a single row over 65,536 long onsager_reduce sums chunks instead). Serial.
 void onsager_mask_row_sums_f32(long rows, long n, const float *g, const float *y, float *gz, float *sums);
 void onsager_mask_row_sums_f64(long rows, long n, const double *g, const double *y, double *gz, double *sums);
 /// Max pooling of planes x [p, h, w] into y [p, oh, ow] (no padding; a window with a NaN

@@ -447,7 +447,7 @@ static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, lo
 
 // One image's convolution output [rows, n] (conv2d.c), while it is in cache: bias[r] added to row
 // r (bias may be NULL) and, with relu, max(·, 0) as the elementwise relu (NaN kept, -0 made +0).
-// The operations of the broadcast add and of the relu op, so the same bits as those ops.
+// The operations of the composed expression's bias add and of the relu op: the same bits.
 static void FN(bias_relu_rows)(long rows, long n, T *restrict y, const T *restrict bias, int relu) {
     for (long r = 0; r < rows; r++) {
         T *yr = y + r * n;

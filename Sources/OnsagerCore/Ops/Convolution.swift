@@ -7,10 +7,8 @@ import COnsagerKernels
 /// The value and the gradients run one image at a time, each image's columns in a scratch
 /// buffer that stays in cache (conv2d.c); they equal, bit for bit, the composed expression
 /// `matmul(weight.reshaped([O, -1]), unfold2d(x, …)) + bias`, whose products and window kernels
-/// they call (the bias's gradient sums each image's rows, then the images, which is the order of
-/// the composed sum but for a single image of one channel over 65,536 outputs, whose one row the
-/// composed sum splits into chunks). A recorded backward (gradients of gradients) is that
-/// expression's, on the tape.
+/// they call (the bias's gradient sums each image's rows, then the images: the composed sum's
+/// order). A recorded backward (gradients of gradients) is that expression's, on the tape.
 @_specialize(where S == Float) @_specialize(where S == Double)
 public func conv2d<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil,
                                     stride: (height: Int, width: Int) = (1, 1), padding: (height: Int, width: Int) = (0, 0)) -> Tensor<S> {
@@ -48,7 +46,8 @@ package func conv2dReLUMaxPool<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S
 private func convolution<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>?, stride: (height: Int, width: Int),
                                           padding: (height: Int, width: Int), relu: Bool,
                                           pool: (kernel: (height: Int, width: Int), stride: (height: Int, width: Int))? = nil) -> Tensor<S> {
-    let name = pool != nil ? "conv2dReLUMaxPool" : relu ? "conv2dReLU" : "conv2d"
+    // Only Sequential calls the pooled op: its messages name the layers' own functions.
+    let name = relu && pool == nil ? "conv2dReLU" : "conv2d"
     let op: StaticString = pool != nil ? "conv2d_relu_max_pool2d" : relu ? "conv2d_relu" : "conv2d"
     check(weight.rank == 4, "\(name): weight must be [out, in, kh, kw], got \(weight.shape)")
     check(x.rank == 4, "\(name): input must be [N, C, H, W], got \(x.shape)")
@@ -63,7 +62,7 @@ private func convolution<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bia
     var poolGeometry: KernelWindowGeometry? = nil
     var poolCounts = (0, 0)
     if let pool {
-        var pg = Tensor<S>.windowGeometry(name, [n, o, oh, ow], pool.kernel, pool.stride, (0, 0))
+        var pg = Tensor<S>.windowGeometry("maxPool2d", [n, o, oh, ow], pool.kernel, pool.stride, (0, 0))
         (pg.n, pg.c) = (n * o, 1)
         poolGeometry = pg
         poolCounts = Tensor<S>.windowCounts(pg)
@@ -85,13 +84,14 @@ private func convolution<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bia
     guard Tensor<S>.tracks(x, weight) || biasTracked else { return out.checked(op) }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     let size = (x.shape[2], x.shape[3])
-    // Only the ReLU's rule keeps the convolution's output (its mask, and the pooling's input); y
-    // and the pooled values are untracked (no node), so the rule holding them makes no cycle.
+    // Only the ReLU's rule keeps the convolution's output (its mask, and the pooling's input), and
+    // the pooled op's its pooled values; both are untracked (no node), so the rule holding them
+    // makes no cycle. (The rule names mask and pooled only: a plain conv2d keeps no output.)
     let mask: Tensor<S>? = relu ? y : nil
     return out.attaching(op, inputs) { g in
         if GradMode.isEnabled {
             // A recorded backward: the composed expression's rule, in tape ops.
-            let gy = poolGeometry.map { maxPoolGradient(g, routing: true, x: y, y: out, $0) } ?? g
+            let gy = poolGeometry.map { maxPoolGradient(g, routing: true, x: mask!, y: pooled!, $0) } ?? g
             let gz = mask.map { Tensor<S>.reluBackward(gy, $0) } ?? gy
             let g3 = gz.reshaped([n, o, oh * ow])
             var grads: [Tensor<S>?] = [

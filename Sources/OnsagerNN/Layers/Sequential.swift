@@ -12,7 +12,7 @@ public struct Sequential<Scalar: TensorScalar>: Layer {
     /// by one as `conv2dReLU` (each image's output gets its ReLU while in cache), or with a
     /// `MaxPool2d` after them as one op that also pools each image in cache: the same values and
     /// gradients, fewer passes over the output and one tape node instead of two or three. Under
-    /// `AnomalyDetection` the two layers run as two ops, so that a non-finite pre-activation (−∞,
+    /// `AnomalyDetection` the layers run as separate ops, so that a non-finite pre-activation (−∞,
     /// which the ReLU would turn into 0) is still reported, at "linear" or "conv2d".
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x, i = 0
