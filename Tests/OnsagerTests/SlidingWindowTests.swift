@@ -2,6 +2,41 @@ import Foundation
 import Testing
 @testable import OnsagerCore
 
+/// Bit equality of two arrays of scalars, the sign of zero included and any NaN equal to any NaN.
+private func sameBits<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
+}
+
+/// For every non-empty subset of tracked inputs among x, the weight and (with `withBias`) the
+/// bias: `op` and `reference` applied to them give the same bits, and so do the gradients for a
+/// random seed by `op`'s backward, the reference's and `op`'s recorded backward. `op`'s node is
+/// named `opName`; with `finite`, every gradient is finite (so that no NaN hides a comparison).
+private func expectSameBitsAsReference<S: TensorScalar>(_ x: Tensor<S>, _ w: Tensor<S>, _ b: Tensor<S>, label: String, opName: String,
+                                                        finite: Bool = false, generator gen: RandomGenerator,
+                                                        _ op: (Tensor<S>, Tensor<S>, Tensor<S>?) -> Tensor<S>,
+                                                        reference: (Tensor<S>, Tensor<S>, Tensor<S>?) -> Tensor<S>) {
+    for withBias in [true, false] {
+        for mask in 1..<(withBias ? 8 : 4) {
+            let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
+            let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
+            let y = op(xi, wi, withBias ? bi : nil), composed = reference(xi, wi, withBias ? bi : nil)
+            let label = "\(S.self) \(label) bias \(withBias) tracked \((tx, tw, tb))"
+            #expect(y.shape == composed.shape && sameBits(y.scalars, composed.scalars), "\(label): value")
+            #expect(y.node?.op.description == opName, "\(label): op")
+            let seed = Tensor<S>.normal(y.shape, generator: gen)
+            let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
+            let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
+            let expected = gradients(of: composed, wrt: tracked, seed: seed)
+            let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
+            for ((f, r), c) in zip(zip(fused, expected), recorded) {
+                #expect(f.shape == r.shape && sameBits(f.scalars, r.scalars), "\(label): gradient")
+                #expect(sameBits(f.scalars, c.scalars), "\(label): recorded backward")
+                if finite { #expect(f.scalars.allSatisfy { $0.isFinite }, "\(label): every gradient compared") }
+            }
+        }
+    }
+}
+
 /// The window kernels behind convolution and pooling (windows.c): unfold and its adjoint fold,
 /// and max pooling with its routed gradient, against loops written out here, and their gradients
 /// against central differences. Thread-count independence is in KernelSettingsTests.
@@ -232,27 +267,12 @@ import Testing
                                            ([batch, 1, 5, 5], [2, 1, 5, 5], (1, 1), (0, 0))] {
                 let x = Tensor<S>.normal(xShape, generator: gen), w = Tensor<S>.normal(wShape, generator: gen)
                 let b = Tensor<S>.normal([wShape[0]], generator: gen)
-                for withBias in [true, false] {
-                    for mask in 1..<(withBias ? 8 : 4) {
-                        let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
-                        let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
-                        let y = conv2d(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p)
-                        let columns = unfold2d(xi, kernel: (wShape[2], wShape[3]), stride: s, padding: p)
-                        var composed = matmul(wi.reshaped([wShape[0], -1]), columns)
-                        if withBias { composed = composed + bi.reshaped([wShape[0], 1]) }
-                        composed = composed.reshaped(y.shape)
-                        let label = "\(S.self) \(xShape) bias \(withBias) tracked \((tx, tw, tb))"
-                        #expect(y.scalars == composed.scalars, "\(label): value")
-                        let seed = Tensor<S>.normal(y.shape, generator: gen)
-                        let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
-                        let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
-                        let reference = gradients(of: composed, wrt: tracked, seed: seed)
-                        let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
-                        for ((f, r), c) in zip(zip(fused, reference), recorded) {
-                            #expect(f.shape == r.shape && f.scalars == r.scalars, "\(label): gradient")
-                            #expect(f.scalars == c.scalars, "\(label): recorded backward")
-                        }
-                    }
+                expectSameBitsAsReference(x, w, b, label: "\(xShape)", opName: "conv2d", finite: true, generator: gen,
+                                          { conv2d($0, weight: $1, bias: $2, stride: s, padding: p) }) { xi, wi, bi in
+                    var composed = matmul(wi.reshaped([wShape[0], -1]), unfold2d(xi, kernel: (wShape[2], wShape[3]), stride: s, padding: p))
+                    if let bi { composed = composed + bi.reshaped([wShape[0], 1]) }
+                    let (oh, ow) = ((xShape[2] + 2 * p.0 - wShape[2]) / s.0 + 1, (xShape[3] + 2 * p.1 - wShape[3]) / s.1 + 1)
+                    return composed.reshaped([batch, wShape[0], oh, ow])
                 }
             }
         }
@@ -267,9 +287,6 @@ import Testing
     /// backward and the recorded one, for every non-empty subset of tracked inputs, with and
     /// without bias, in Float and Double; outputs include exact zeros and NaN.
     @Test func convolutionReLUEqualsConvolutionThenReLU() {
-        func same<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
-            a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
-        }
         func check<S: TensorScalar>(_: S.Type, batch: Int) {
             let gen = RandomGenerator(seed: 9)
             for (xShape, wShape, s, p) in [([batch, 3, 7, 8], [4, 3, 3, 3], (1, 1), (1, 1)), ([batch, 2, 9, 6], [3, 2, 2, 3], (2, 1), (0, 2))] {
@@ -280,25 +297,9 @@ import Testing
                 var bs = Tensor<S>.normal([wShape[0]], generator: gen).scalars
                 bs[1] = -1e30
                 let b = Tensor<S>(shape: [wShape[0]], scalars: bs)
-                for withBias in [true, false] {
-                    for mask in 1..<(withBias ? 8 : 4) {
-                        let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
-                        let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
-                        let y = conv2dReLU(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p)
-                        let composed = conv2d(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p).relu()
-                        let label = "\(S.self) \(xShape) bias \(withBias) tracked \((tx, tw, tb))"
-                        #expect(same(y.scalars, composed.scalars), "\(label): value")
-                        #expect(y.node?.op.description == "conv2d_relu")
-                        let seed = Tensor<S>.normal(y.shape, generator: gen)
-                        let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
-                        let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
-                        let reference = gradients(of: composed, wrt: tracked, seed: seed)
-                        let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
-                        for ((f, r), c) in zip(zip(fused, reference), recorded) {
-                            #expect(f.shape == r.shape && same(f.scalars, r.scalars), "\(label): gradient")
-                            #expect(same(f.scalars, c.scalars), "\(label): recorded backward")
-                        }
-                    }
+                expectSameBitsAsReference(x, w, b, label: "\(xShape)", opName: "conv2d_relu", generator: gen,
+                                          { conv2dReLU($0, weight: $1, bias: $2, stride: s, padding: p) }) {
+                    conv2d($0, weight: $1, bias: $2, stride: s, padding: p).relu()
                 }
                 let y = conv2dReLU(x, weight: w, bias: b, stride: s, padding: p).scalars
                 #expect(y.contains { $0.isNaN } && y.contains(0) && y.contains { $0 > 0 }, "NaN, zero and positive outputs")
@@ -318,9 +319,6 @@ import Testing
     /// window a tie, its gradient shared); the second has a strided convolution, an overlapping
     /// pool, a channel rectified to zero throughout (ties that the mask zeroes) and a NaN.
     @Test func convolutionReLUPoolEqualsItsThreeOps() {
-        func same<S: TensorScalar>(_ a: [S], _ b: [S]) -> Bool {
-            a.count == b.count && zip(a, b).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
-        }
         func check<S: TensorScalar>(_: S.Type, batch: Int) {
             let gen = RandomGenerator(seed: 10)
             for (xShape, wShape, s, p, pk, ps, withNaN) in [([batch, 3, 8, 8], [4, 3, 3, 3], (1, 1), (1, 1), (2, 2), (2, 2), false),
@@ -337,26 +335,9 @@ import Testing
                     bs[2] = 0.5                    // channel 2 the constant 0.5: every window tied
                 }
                 let w = Tensor<S>(shape: wShape, scalars: ws), b = Tensor<S>(shape: [wShape[0]], scalars: bs)
-                for withBias in [true, false] {
-                    for mask in 1..<(withBias ? 8 : 4) {
-                        let (tx, tw, tb) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0)
-                        let xi = tx ? x.requiringGrad() : x, wi = tw ? w.requiringGrad() : w, bi = tb ? b.requiringGrad() : b
-                        let y = conv2dReLUMaxPool(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p, poolKernel: pk, poolStride: ps)
-                        let composed = maxPool2d(conv2d(xi, weight: wi, bias: withBias ? bi : nil, stride: s, padding: p).relu(), kernel: pk, stride: ps)
-                        let label = "\(S.self) \(xShape) pool \(pk) bias \(withBias) tracked \((tx, tw, tb))"
-                        #expect(same(y.scalars, composed.scalars), "\(label): value")
-                        #expect(y.node?.op.description == "conv2d_relu_max_pool2d")
-                        let seed = Tensor<S>.normal(y.shape, generator: gen)
-                        let tracked = [xi, wi, bi].enumerated().filter { [tx, tw, tb][$0.offset] }.map(\.element)
-                        let fused = gradients(of: y, wrt: tracked, seed: seed, retainGraph: true)
-                        let reference = gradients(of: composed, wrt: tracked, seed: seed)
-                        let recorded = gradients(of: y, wrt: tracked, seed: seed, createGraph: true)
-                        for ((f, r), c) in zip(zip(fused, reference), recorded) {
-                            #expect(f.shape == r.shape && same(f.scalars, r.scalars), "\(label): gradient")
-                            #expect(same(f.scalars, c.scalars), "\(label): recorded backward")
-                            if !withNaN { #expect(f.scalars.allSatisfy { $0.isFinite }, "\(label): every gradient compared") }
-                        }
-                    }
+                expectSameBitsAsReference(x, w, b, label: "\(xShape) pool \(pk)", opName: "conv2d_relu_max_pool2d", finite: !withNaN, generator: gen,
+                                          { conv2dReLUMaxPool($0, weight: $1, bias: $2, stride: s, padding: p, poolKernel: pk, poolStride: ps) }) {
+                    maxPool2d(conv2d($0, weight: $1, bias: $2, stride: s, padding: p).relu(), kernel: pk, stride: ps)
                 }
                 let y = conv2dReLUMaxPool(x, weight: w, bias: b, stride: s, padding: p, poolKernel: pk, poolStride: ps).scalars
                 #expect(y.contains { $0 > 0 } && (withNaN ? y.contains { $0.isNaN } && y.contains(0) : y.contains(0.5)),
@@ -394,8 +375,7 @@ import Testing
                     want[e] += xs[e] == m ? gv * (1 / count) : gv * (0 / count)
                 } }
             } } }
-            let same = zip(got, want).allSatisfy { ($0.isNaN && $1.isNaN) || ($0 == $1 && $0.sign == $1.sign) }
-            #expect(same, "\(shape) kernel \(k) stride \(s)")
+            #expect(sameBits(got, want), "\(shape) kernel \(k) stride \(s)")
             #expect(want.contains { $0 == 0 && $0.sign == .plus } && want.contains { $0 != 0 && $0.isFinite }, "zeros and shares")
         }
     }
