@@ -52,6 +52,14 @@ int main(void) {
         if (t < best) best = t;
     }
     printf("max-pool route: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n", best * 1e3);
+    best = 1e9;
+    for (int r = 0; r < 50; r++) {
+        double t0 = now();
+        for (int k = 0; k < 64; k++) onsager_maxpool2d_f32(a, planes, ph, pw, 2, 2, 2, 2, m);
+        double t = now() - t0;
+        if (t < best) best = t;
+    }
+    printf("max pooling: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n", best * 1e3);
     free(x); free(cols); free(a); free(m); free(g); free(d);
     return 0;
 }

@@ -141,14 +141,83 @@ DEFINE_RUNS(double, f64)
     else if (kh == 3 && kw == 3) CALL(3, 3);                                                       \
     else CALL(kh, kw);
 
+// Max pooling's common case, 2 × 2 windows that tile the plane (stride 2, even sides: cnn-step's
+// pooling), in vectors of VW windows: the two input rows' even and odd columns are the windows'
+// four elements, deinterleaved by shuffles, and the routed gradient is interleaved back the same
+// way. Each lane does the scalar loop's operations in its order, so the bits are the same (a NaN
+// maximum is the same quiet NaN; a single maximum takes g·(1/1) = g·1 = g). The scalar loops,
+// one window at a time, had cost 6 % of cnn-step. Plain 16-byte vector extensions: baseline SSE2
+// code, as the rest of this file, with the windows past the last whole vector left to the scalar loop.
+#define DEFINE_POOL2X2(T, IT, S, VW, EVEN, ODD, LO, HI)                                              \
+    typedef T S##_pv __attribute__((vector_size(VW * sizeof(T))));                               \
+    typedef IT S##_pm __attribute__((vector_size(VW * sizeof(T))));                              \
+    static inline S##_pv S##_pload(const T *p) { S##_pv v; __builtin_memcpy(&v, p, sizeof v); return v; } \
+    static inline void S##_pstore(T *p, S##_pv v) { __builtin_memcpy(p, &v, sizeof v); }           \
+    static inline S##_pv S##_psel(S##_pm m, S##_pv a, S##_pv b) {                                 \
+        return (S##_pv)((m & (S##_pm)a) | (~m & (S##_pm)b));                                      \
+    }                                                                                              \
+    /* The four elements of windows jj … jj+VW-1 of output row i: (0,0), (0,1), (1,0), (1,1). */   \
+    static inline void S##_pquad(const T *x, long w, long i, long jj, S##_pv q[4]) {              \
+        const T *r0 = x + 2 * i * w + 2 * jj, *r1 = r0 + w;                                        \
+        S##_pv a0 = S##_pload(r0), a1 = S##_pload(r0 + VW), b0 = S##_pload(r1), b1 = S##_pload(r1 + VW); \
+        q[0] = __builtin_shufflevector(a0, a1, EVEN);                                              \
+        q[1] = __builtin_shufflevector(a0, a1, ODD);                                               \
+        q[2] = __builtin_shufflevector(b0, b1, EVEN);                                              \
+        q[3] = __builtin_shufflevector(b0, b1, ODD);                                               \
+    }                                                                                              \
+    static inline void S##_pmax(const T *x, long w, long ow, long i, long jj, T *y) {              \
+        S##_pv q[4];                                                                               \
+        S##_pquad(x, w, i, jj, q);                                                                 \
+        S##_pv acc = q[0];                                                                         \
+        S##_pm nan = q[0] != q[0];                                                                 \
+        for (int e = 1; e < 4; e++) {                                                              \
+            nan |= q[e] != q[e];                                                                   \
+            acc = S##_psel(q[e] > acc, q[e], acc);                                                 \
+        }                                                                                          \
+        S##_pstore(y + i * ow + jj, S##_psel(nan, (S##_pv){} + (T)__builtin_nan(""), acc));        \
+    }                                                                                              \
+    static inline void S##_proute(const T *x, const T *y, const T *g, long w, long ow, long i, long jj, T *dx) { \
+        S##_pv q[4], m = S##_pload(y + i * ow + jj), gv = S##_pload(g + i * ow + jj);              \
+        S##_pquad(x, w, i, jj, q);                                                                 \
+        S##_pv one = (S##_pv){} + (T)1, zero = (S##_pv){}, count = zero;                           \
+        S##_pm eq[4];                                                                              \
+        for (int e = 0; e < 4; e++) {                                                              \
+            eq[e] = q[e] == m;                                                                     \
+            count = count + S##_psel(eq[e], one, zero);                                            \
+        }                                                                                          \
+        S##_pv tied = gv * (one / count), other = gv * (zero / count), d[4];                       \
+        for (int e = 0; e < 4; e++) d[e] = zero + S##_psel(eq[e], tied, other);                    \
+        T *d0 = dx + 2 * i * w + 2 * jj, *d1 = d0 + w;                                             \
+        S##_pstore(d0, __builtin_shufflevector(d[0], d[1], LO));                                   \
+        S##_pstore(d0 + VW, __builtin_shufflevector(d[0], d[1], HI));                              \
+        S##_pstore(d1, __builtin_shufflevector(d[2], d[3], LO));                                   \
+        S##_pstore(d1 + VW, __builtin_shufflevector(d[2], d[3], HI));                              \
+    }
+#define G_EVEN4 0, 2, 4, 6
+#define G_ODD4 1, 3, 5, 7
+#define G_LO4 0, 4, 1, 5
+#define G_HI4 2, 6, 3, 7
+#define G_EVEN2 0, 2
+#define G_ODD2 1, 3
+#define G_LO2 0, 2
+#define G_HI2 1, 3
+DEFINE_POOL2X2(float, int, f32, 4, G_EVEN4, G_ODD4, G_LO4, G_HI4)
+DEFINE_POOL2X2(double, long long, f64, 2, G_EVEN2, G_ODD2, G_LO2, G_HI2)
 // Max pooling of planes [P, H, W] (no padding) into [P, OH, OW]. A window with a NaN has the
 // quiet NaN as its maximum, as `max` gives. Its gradient goes to the elements equal to the maximum,
 // each g·(1/count), the others g·(0/count) (so a NaN maximum, equal to nothing, passes NaN to all
 // of its window, as `max` does).
 #define DEFINE_MAXPOOL(T, S)                                                                       \
     static inline __attribute__((always_inline)) void S##_maxpool_plane(const win_job *j, const T *x, T *y, long kh, long kw) { \
+        int tiles = kh == 2 && kw == 2 && j->sh == 2 && j->sw == 2 && j->oh * 2 == j->h && j->ow * 2 == j->w; \
+        const long vw = (long)(sizeof(S##_pv) / sizeof(T));                                        \
         for (long i = 0; i < j->oh; i++)                                                           \
             for (long jj = 0; jj < j->ow; jj++) {                                                  \
+                if (tiles && jj + vw <= j->ow) {                                                   \
+                    S##_pmax(x, j->w, j->ow, i, jj, y);                                            \
+                    jj += vw - 1;                                                                  \
+                    continue;                                                                      \
+                }                                                                                  \
                 const T *wnd = x + i * j->sh * j->w + jj * j->sw;                                  \
                 T acc = wnd[0];                                                                    \
                 int nan = 0;                                                                       \
@@ -191,9 +260,16 @@ DEFINE_RUNS(double, f64)
                                                                        long kh, long kw) {          \
         const long h = j->h, w = j->w, sh = j->sh, sw = j->sw, oh = j->oh, ow = j->ow;             \
         int tiles = sh == kh && sw == kw && oh * kh == h && ow * kw == w;                          \
+        int vec = tiles && kh == 2 && kw == 2;                                                     \
+        const long vw = (long)(sizeof(S##_pv) / sizeof(T));                                        \
         if (!tiles) memset(dx, 0, sizeof(T) * (size_t)(h * w));                                    \
         for (long i = 0; i < oh; i++)                                                              \
             for (long jj = 0; jj < ow; jj++) {                                                     \
+                if (vec && jj + vw <= ow) {                                                        \
+                    S##_proute(x, y, g, w, ow, i, jj, dx);                                         \
+                    jj += vw - 1;                                                                  \
+                    continue;                                                                      \
+                }                                                                                  \
                 long off = i * sh * w + jj * sw, o = i * ow + jj;                                  \
                 const T *wnd = x + off;                                                            \
                 T *dw = dx + off, m = y[o], count = 0, tied, other;                                \

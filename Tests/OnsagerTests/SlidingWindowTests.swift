@@ -380,6 +380,42 @@ private func expectSameBitsAsReference<S: TensorScalar>(_ x: Tensor<S>, _ w: Ten
         }
     }
 
+    /// 2 × 2 pooling windows that tile the image run in vectors of windows, the rest of a row one
+    /// window at a time: at every width from 1 to 19 windows (whole vectors, remainders, none),
+    /// Float and Double, with ties, signed zeros, infinities and NaNs, the maxima and the routed
+    /// gradient are the definition's bits (any NaN for a NaN).
+    @Test func tilingPoolsMatchTheDefinitionAtEveryWidth() {
+        func check<S: TensorScalar>(_: S.Type) {
+            let gen = RandomGenerator(seed: 21)
+            let values: [S] = [-1, 0, -0.0, 1, 1, 2, .infinity, -.infinity, .nan, 0.5]
+            for oh in 1...2 { for ow in 1...19 {
+                let shape = [2, 3, 2 * oh, 2 * ow], (h, w) = (2 * oh, 2 * ow)
+                let xs = (0..<shape.reduce(1, *)).map { _ in values[gen.nextInt(below: values.count)] }
+                let x = Tensor<S>(shape: shape, scalars: xs).requiringGrad()
+                let y = maxPool2d(x, kernel: (2, 2))
+                // Finite seeds mostly, so that few results are NaN (any NaN matches any other).
+                let seeds: [S] = [-1, 0.5, 2, -0.0, 3, 0.25, -4, .infinity]
+                let gs = (0..<y.scalars.count).map { _ in seeds[gen.nextInt(below: seeds.count)] }
+                let got = gradients(of: y, wrt: [x], seed: Tensor(shape: y.shape, scalars: gs))[0].scalars
+                var wantY: [S] = [], wantG = [S](repeating: 0, count: xs.count)
+                for p in 0..<6 { for i in 0..<oh { for j in 0..<ow {
+                    let at = { (di: Int, dj: Int) in (p * h + 2 * i + di) * w + 2 * j + dj }
+                    let window = [at(0, 0), at(0, 1), at(1, 0), at(1, 1)]
+                    var m = xs[window[0]]
+                    for e in window where xs[e] > m || xs[e].isNaN { m = xs[e] }
+                    if window.contains(where: { xs[$0].isNaN }) { m = .nan }
+                    wantY.append(m)
+                    let gv = gs[(p * oh + i) * ow + j], count = S(window.filter { xs[$0] == m }.count)
+                    for e in window { wantG[e] = 0 + (xs[e] == m ? gv * (1 / count) : gv * (0 / count)) }
+                } } }
+                #expect(sameBits(y.scalars, wantY), "\(S.self) \(shape): maxima")
+                #expect(sameBits(got, wantG), "\(S.self) \(shape): routed gradient")
+            } }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// The bias's gradient of a convolution with one image and one channel whose output is over
     /// 65,536 long (a single row, which the composed sum adds in chunks): the fused backward, the
     /// recorded one and the composed expression agree bit for bit, with and without the ReLU.
