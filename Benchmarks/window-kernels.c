@@ -1,14 +1,17 @@
 // The window kernels of cnn-step's second layer, alone, one thread: 64 unfolds of a [32, 26, 26]
-// image under a 3 × 3 kernel into its [288, 576] columns, and max pooling's routed gradient for
-// 64 images of [64, 24, 24] rectified activations under 2 × 2 windows (in cache). Best of 20 and
-// 50 repetitions, in ms. Not part of the package build:
+// image under a 3 × 3 kernel into its [288, 576] columns and 64 folds back, and for 64 images of
+// [64, 24, 24] rectified activations under 2 × 2 windows (in cache) max pooling's routed gradient
+// and max pooling itself. Best of 20 and 50 repetitions, in ms. Not part of the package build:
 //   K=Sources/COnsagerKernels
 //   clang -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $K/{cpu,elementwise,gemm,pool,windows}.c -o /tmp/window-kernels -lpthread -lm
 //   /tmp/window-kernels
 // Against an older windows.c, link that file instead (git show cc79c2f:Sources/COnsagerKernels/windows.c
-// > /tmp/w.c). Zen 4, tenth session, two alternations: cc79c2f's unfold 1.77-2.10 ms, route 2.31;
+// > /tmp/w.c; add -I$K). Zen 4, tenth session, two alternations: cc79c2f's unfold 1.77-2.10 ms, route 2.31;
 // 2fe6407's 1.08-1.16 and 2.01-2.03 (the /tmp harnesses quoted in those commits, the same loops,
-// read 1.60 -> 1.00 and 2.31 -> 1.99).
+// read 1.60 -> 1.00 and 2.31 -> 1.99). Eleventh session, 71a6774's windows.c against daf4dd1's
+// (2 × 2 tiling windows in vectors), two alternations: route 2.10 -> 0.77-0.78 ms, pooling
+// 0.69-0.70 -> 0.36; unfold 1.07-1.14 and fold 1.42-1.49 in both (the file compiled for AVX2 or
+// AVX-512 instead of the baseline read the same: those copies are not bound by vector width).
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>
