@@ -25,8 +25,11 @@
     } S##_conv_job;                                                                                \
     /* Backward, the next image's activations (the route's or the mask's first read, from      \
        memory) are asked for before this image's last product, so that they arrive while it runs. \
-       cnn-step, Zen 4, one thread: 1.03x (ab.py); asked for at the image's start instead, the   \
-       same; the next image's input (unfold's read) or, forward, its output lines: no gain.      */ \
+       cnn-step, Zen 4, one thread, with the vector pooling of the same session: 1.06x against   \
+       71a6774 (ab.py, 8 and 6 rounds; the pooling alone 1.008x); asked for at the image's start \
+       instead, the same; the next image's input (unfold's read) or, forward, its output lines:  \
+       no gain. With images as tasks on two threads the next image often runs on the other core \
+       (its lines then come from this core's cache rather than memory): 1.01-1.03x.              */ \
     static void S##_conv_prefetch(const T *p, long count) {                                        \
         for (long i = 0; i < count; i += 64 / (long)sizeof(T)) __builtin_prefetch(p + i, 0, 1);     \
     }                                                                                              \
@@ -71,13 +74,14 @@
             if (gz) g = gz;                                                                        \
         }                                                                                          \
         if (j->db && one_row) onsager_reduce_##S(ONS_RSUM, g, j->db, 1, j->P, 1);                  \
+        if (j->mask && b + 1 < j->n && !j->dx) S##_conv_prefetch(j->mask + (b + 1) * j->o * j->P, j->o * j->P); \
         if (j->dw) {                                                                               \
             onsager_unfold2d_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                          j->sh, j->sw, j->ph, j->pw, cols);                        \
             /* g_b · columnsᵀ: [o, P] · [P, ckk] */                                                \
             GEMM(j->o, j->ckk, j->P, 1, g, j->P, 1, cols, 1, j->P, 0, j->dw + b * j->o * j->ckk, j->ckk); \
         }                                                                                          \
-        if (j->mask && b + 1 < j->n) S##_conv_prefetch(j->mask + (b + 1) * j->o * j->P, j->o * j->P); \
+        if (j->mask && b + 1 < j->n && j->dx) S##_conv_prefetch(j->mask + (b + 1) * j->o * j->P, j->o * j->P); \
         if (j->dx) {                                                                               \
             /* w2ᵀ · g_b: [ckk, o] · [o, P], then folded back into the image */                    \
             GEMM(j->ckk, j->P, j->o, 1, j->w2, 1, j->ckk, g, j->P, 1, 0, cols, j->P);              \

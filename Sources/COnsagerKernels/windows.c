@@ -145,12 +145,13 @@ DEFINE_RUNS(double, f64)
 // pooling), in vectors of VW windows: the two input rows' even and odd columns are the windows'
 // four elements, deinterleaved by shuffles, and the routed gradient is interleaved back the same
 // way. Each lane does the scalar loop's operations in its order, so the bits are the same (a NaN
-// maximum is the same quiet NaN; a single maximum takes g·(1/1) = g·1 = g). The scalar loops,
-// one window at a time, had cost 6 % of cnn-step. Plain 16-byte vector extensions: baseline SSE2
+// maximum is the same quiet NaN; a single maximum takes g·(1/1) = g·1 = g) but for which NaN a
+// product of two NaNs passes on (g·(0/0) where g is NaN: the compiler's operand order decides).
+// The scalar loops, one window at a time, had cost 6 % of cnn-step. Plain 16-byte vector extensions: baseline SSE2
 // code, as the rest of this file, with the windows past the last whole vector left to the scalar loop.
-#define DEFINE_POOL2X2(T, IT, S, VW, EVEN, ODD, LO, HI)                                              \
+#define DEFINE_POOL2X2(T, S, VW, EVEN, ODD, LO, HI)                                              \
     typedef T S##_pv __attribute__((vector_size(VW * sizeof(T))));                               \
-    typedef IT S##_pm __attribute__((vector_size(VW * sizeof(T))));                              \
+    typedef __typeof__((S##_pv){} != (S##_pv){}) S##_pm;   /* the comparisons' mask type */      \
     static inline S##_pv S##_pload(const T *p) { S##_pv v; __builtin_memcpy(&v, p, sizeof v); return v; } \
     static inline void S##_pstore(T *p, S##_pv v) { __builtin_memcpy(p, &v, sizeof v); }           \
     static inline S##_pv S##_psel(S##_pm m, S##_pv a, S##_pv b) {                                 \
@@ -201,8 +202,8 @@ DEFINE_RUNS(double, f64)
 #define G_ODD2 1, 3
 #define G_LO2 0, 2
 #define G_HI2 1, 3
-DEFINE_POOL2X2(float, int, f32, 4, G_EVEN4, G_ODD4, G_LO4, G_HI4)
-DEFINE_POOL2X2(double, long long, f64, 2, G_EVEN2, G_ODD2, G_LO2, G_HI2)
+DEFINE_POOL2X2(float, f32, 4, G_EVEN4, G_ODD4, G_LO4, G_HI4)
+DEFINE_POOL2X2(double, f64, 2, G_EVEN2, G_ODD2, G_LO2, G_HI2)
 // Max pooling of planes [P, H, W] (no padding) into [P, OH, OW]. A window with a NaN has the
 // quiet NaN as its maximum, as `max` gives. Its gradient goes to the elements equal to the maximum,
 // each g·(1/count), the others g·(0/count) (so a NaN maximum, equal to nothing, passes NaN to all
