@@ -23,27 +23,30 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+// The best of `reps` timings of `body`, in ms.
+#define BEST_MS(reps, body)                                                                        \
+    ({                                                                                             \
+        double best_ = 1e9;                                                                        \
+        for (int r_ = 0; r_ < (reps); r_++) {                                                      \
+            double t0_ = now();                                                                    \
+            body;                                                                                  \
+            double t_ = now() - t0_;                                                               \
+            if (t_ < best_) best_ = t_;                                                            \
+        }                                                                                          \
+        best_ * 1e3;                                                                               \
+    })
+
 int main(void) {
     onsager_set_num_threads(1);
     const long n = 64, c = 32, h = 26, w = 26, P = 24 * 24, ckk = c * 9;
     float *x = malloc(sizeof(float) * n * c * h * w), *cols = aligned_alloc(64, sizeof(float) * ckk * P);
     for (long i = 0; i < n * c * h * w; i++) x[i] = (float)(i % 17);
-    double best = 1e9;
-    for (int r = 0; r < 20; r++) {
-        double t0 = now();
-        for (long b = 0; b < n; b++) onsager_unfold2d_f32(x + b * c * h * w, 1, c, h, w, 3, 3, 1, 1, 0, 0, cols);
-        double t = now() - t0;
-        if (t < best) best = t;
-    }
-    printf("unfold: %.3f ms for 64 images of [32, 26, 26], 3 x 3\n", best * 1e3);
-    best = 1e9;
-    for (int r = 0; r < 20; r++) {
-        double t0 = now();
-        for (long b = 0; b < n; b++) onsager_fold2d_f32(cols, 1, c, h, w, 3, 3, 1, 1, 0, 0, x + b * c * h * w);
-        double t = now() - t0;
-        if (t < best) best = t;
-    }
-    printf("fold: %.3f ms for 64 images of [32, 26, 26], 3 x 3\n", best * 1e3);
+    printf("unfold: %.3f ms for 64 images of [32, 26, 26], 3 x 3\n",
+           BEST_MS(20, for (long b = 0; b < n; b++)
+                       onsager_unfold2d_f32(x + b * c * h * w, 1, c, h, w, 3, 3, 1, 1, 0, 0, cols)));
+    printf("fold: %.3f ms for 64 images of [32, 26, 26], 3 x 3\n",
+           BEST_MS(20, for (long b = 0; b < n; b++)
+                       onsager_fold2d_f32(cols, 1, c, h, w, 3, 3, 1, 1, 0, 0, x + b * c * h * w)));
 
     const long planes = 64, ph = 24, pw = 24, po = 12 * 12;
     float *a = malloc(sizeof(float) * planes * ph * pw), *m = malloc(sizeof(float) * planes * po);
@@ -55,22 +58,12 @@ int main(void) {
     }
     for (long i = 0; i < planes * po; i++) g[i] = (float)rand() / (float)RAND_MAX;
     onsager_maxpool2d_f32(a, planes, ph, pw, 2, 2, 2, 2, m);
-    best = 1e9;
-    for (int r = 0; r < 50; r++) {
-        double t0 = now();
-        for (int k = 0; k < 64; k++) onsager_maxpool2d_route_f32(a, m, g, planes, ph, pw, 2, 2, 2, 2, d);
-        double t = now() - t0;
-        if (t < best) best = t;
-    }
-    printf("max-pool route: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n", best * 1e3);
-    best = 1e9;
-    for (int r = 0; r < 50; r++) {
-        double t0 = now();
-        for (int k = 0; k < 64; k++) onsager_maxpool2d_f32(a, planes, ph, pw, 2, 2, 2, 2, m);
-        double t = now() - t0;
-        if (t < best) best = t;
-    }
-    printf("max pooling: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n", best * 1e3);
+    printf("max-pool route: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n",
+           BEST_MS(50, for (int k = 0; k < 64; k++)
+                       onsager_maxpool2d_route_f32(a, m, g, planes, ph, pw, 2, 2, 2, 2, d)));
+    printf("max pooling: %.3f ms for 64 images of [64, 24, 24], 2 x 2\n",
+           BEST_MS(50, for (int k = 0; k < 64; k++)
+                       onsager_maxpool2d_f32(a, planes, ph, pw, 2, 2, 2, 2, m)));
     free(x); free(cols); free(a); free(m); free(g); free(d);
     return 0;
 }

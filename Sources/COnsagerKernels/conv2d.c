@@ -74,14 +74,15 @@
             if (gz) g = gz;                                                                        \
         }                                                                                          \
         if (j->db && one_row) onsager_reduce_##S(ONS_RSUM, g, j->db, 1, j->P, 1);                  \
-        if (j->mask && b + 1 < j->n && !j->dx) S##_conv_prefetch(j->mask + (b + 1) * j->o * j->P, j->o * j->P); \
+        const T *next = j->mask && b + 1 < j->n ? j->mask + (b + 1) * j->o * j->P : 0;             \
+        if (next && !j->dx) S##_conv_prefetch(next, j->o * j->P);   /* the last product: dw's */   \
         if (j->dw) {                                                                               \
             onsager_unfold2d_##S(j->x + b * j->c * j->h * j->w, 1, j->c, j->h, j->w, j->kh, j->kw, \
                                          j->sh, j->sw, j->ph, j->pw, cols);                        \
             /* g_b · columnsᵀ: [o, P] · [P, ckk] */                                                \
             GEMM(j->o, j->ckk, j->P, 1, g, j->P, 1, cols, 1, j->P, 0, j->dw + b * j->o * j->ckk, j->ckk); \
         }                                                                                          \
-        if (j->mask && b + 1 < j->n && j->dx) S##_conv_prefetch(j->mask + (b + 1) * j->o * j->P, j->o * j->P); \
+        if (next && j->dx) S##_conv_prefetch(next, j->o * j->P);    /* the last product: dx's */   \
         if (j->dx) {                                                                               \
             /* w2ᵀ · g_b: [ckk, o] · [o, P], then folded back into the image */                    \
             GEMM(j->ckk, j->P, j->o, 1, j->w2, 1, j->ckk, g, j->P, 1, 0, cols, j->P);              \

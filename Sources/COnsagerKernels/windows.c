@@ -141,6 +141,11 @@ DEFINE_RUNS(double, f64)
     else if (kh == 3 && kw == 3) CALL(3, 3);                                                       \
     else CALL(kh, kw);
 
+// Whether kh × kw windows at the job's strides tile its planes: each element in exactly one window.
+static inline int win_tiles(const win_job *j, long kh, long kw) {
+    return j->sh == kh && j->sw == kw && j->oh * kh == j->h && j->ow * kw == j->w;
+}
+
 // Max pooling's common case, 2 × 2 windows that tile the plane (stride 2, even sides: cnn-step's
 // pooling), in vectors of VW windows: the two input rows' even and odd columns are the windows'
 // four elements, deinterleaved by shuffles, and the routed gradient is interleaved back the same
@@ -210,7 +215,7 @@ DEFINE_POOL2X2(double, f64, 2, G_EVEN2, G_ODD2, G_LO2, G_HI2)
 // of its window, as `max` does).
 #define DEFINE_MAXPOOL(T, S)                                                                       \
     static inline __attribute__((always_inline)) void S##_maxpool_plane(const win_job *j, const T *x, T *y, long kh, long kw) { \
-        int tiles = kh == 2 && kw == 2 && j->sh == 2 && j->sw == 2 && j->oh * 2 == j->h && j->ow * 2 == j->w; \
+        int tiles = kh == 2 && kw == 2 && win_tiles(j, kh, kw);                                    \
         const long vw = (long)(sizeof(S##_pv) / sizeof(T));                                        \
         for (long i = 0; i < j->oh; i++)                                                           \
             for (long jj = 0; jj < j->ow; jj++) {                                                  \
@@ -260,7 +265,7 @@ DEFINE_POOL2X2(double, f64, 2, G_EVEN2, G_ODD2, G_LO2, G_HI2)
     static inline __attribute__((always_inline)) void S##_route_plane(const win_job *j, const T *x, const T *y, const T *g, T *dx, \
                                                                        long kh, long kw) {          \
         const long h = j->h, w = j->w, sh = j->sh, sw = j->sw, oh = j->oh, ow = j->ow;             \
-        int tiles = sh == kh && sw == kw && oh * kh == h && ow * kw == w;                          \
+        int tiles = win_tiles(j, kh, kw);                                                          \
         int vec = tiles && kh == 2 && kw == 2;                                                     \
         const long vw = (long)(sizeof(S##_pv) / sizeof(T));                                        \
         if (!tiles) memset(dx, 0, sizeof(T) * (size_t)(h * w));                                    \
