@@ -2,7 +2,8 @@
 # Compiles every C program in Benchmarks/ (each with the flags its header gives, the kernels built
 # once at -O2 and shared) into a scratch directory, and runs the GEMM's random sweep (a
 # correctness check of the packing and splitting on the AVX2 and AVX-512 kernels the CPU has,
-# Float, 1 and 2 threads; seconds long). The labs include the kernels' templates and call their
+# Float, 1 and 2 threads; seconds long) and huge-pages (tensor buffers on the main thread's heap
+# lie in memory advised for transparent huge pages, which the tests' threads cannot check). The labs include the kernels' templates and call their
 # internals, so a change of a kernel's signature breaks them silently unless something builds
 # them: CI runs this script. x86-64 only (AVX2 / AVX-512 code); elsewhere it says so and exits 0.
 #   Benchmarks/build-labs.sh
@@ -14,12 +15,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 trap 'exit 1' INT TERM
 pids=
-for f in cpu elementwise gemm pool; do
+for f in allocator cpu elementwise gemm pool; do
     clang -Werror -O2 -D_GNU_SOURCE -I$K/include -I$K -c $K/$f.c -o "$out/$f.o" &
     pids="$pids $!"
 done
 for p in $pids; do wait "$p" || { echo "build-labs: a kernel source did not compile" >&2; exit 1; }; done
-all="$out/cpu.o $out/elementwise.o $out/gemm.o $out/pool.o"
+all="$out/allocator.o $out/cpu.o $out/elementwise.o $out/gemm.o $out/pool.o"
 lab() { name=$1; shift; clang -Werror "$@" -o "$out/$name" && echo "compiled $name"; }
 lab gather-prefetch -O2 -mavx2 Benchmarks/gather-prefetch.c
 lab gemm-blocking-lab -O3 -I$K/include -I$K -DLMR=12 -DLNR=32 -DLKC=1024 -DLMC=144 Benchmarks/gemm-blocking-lab.c "$out/cpu.o"
@@ -33,6 +34,7 @@ lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all 
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
 lab window-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $all $K/windows.c -lpthread -lm
 lab read-bandwidth -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $all -lpthread -lm
+lab huge-pages -O2 -D_GNU_SOURCE -I$K/include Benchmarks/huge-pages.c "$out/allocator.o"
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
 # A C program added to Benchmarks/ without a line above fails here, so that it is built too.
 for c in Benchmarks/*.c; do
@@ -40,3 +42,4 @@ for c in Benchmarks/*.c; do
     [ -e "$out/$n" ] || [ -e "$out/$n.o" ] || { echo "build-labs: $c is not built by this script; add it" >&2; exit 1; }
 done
 "$out/gemm-random-sweep"
+"$out/huge-pages"

@@ -1,0 +1,72 @@
+// Which tensor buffers end up in memory advised for transparent huge pages (allocator.c), on the
+// main thread's heap, which the package's tests cannot reach (their threads use other malloc
+// arenas). Allocates buffers of an RBM epoch's and an MLP step's sizes through
+// onsager_buffer_allocate, writes them, and prints for each the mapping holding it, whether it
+// is advised ("hg" among its VmFlags) and its AnonHugePages; exits 1 when a buffer of 64 KiB or
+// more lies in memory not advised (unless ONSAGER_HUGE_PAGES=0, when it expects none advised).
+// Build and run (Benchmarks/build-labs.sh does both):
+//   K=Sources/COnsagerKernels
+//   clang -O2 -D_GNU_SOURCE -I$K/include Benchmarks/huge-pages.c $K/allocator.c -o /tmp/huge-pages && /tmp/huge-pages
+#include "onsager_kernels.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// The VmFlags and AnonHugePages (kB) of the mapping holding `at`; 0 when none does.
+static int mapping_of(uintptr_t at, char *flags, size_t flags_size, long *huge_kb, char *range) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return 0;
+    char line[1024];
+    int inside = 0, found = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {   // a mapping's first line
+            inside = lo <= at && at < hi;
+            if (inside) snprintf(range, 64, "%lx-%lx", lo, hi);
+        } else if (inside && strncmp(line, "AnonHugePages:", 14) == 0) {
+            *huge_kb = strtol(line + 14, NULL, 10);
+        } else if (inside && strncmp(line, "VmFlags:", 8) == 0) {
+            snprintf(flags, flags_size, "%s", line + 8);
+            flags[strcspn(flags, "\n")] = 0;
+            found = 1;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+int main(void) {
+    const char *env = getenv("ONSAGER_HUGE_PAGES");
+    int off = env && strcmp(env, "0") == 0;
+    onsager_tune_allocator();
+    // An RBM epoch on 10,000 MNIST rows (data set, weights, their gradient, batch fields) and an
+    // MLP step's first layer; then more than the heap's 16 MiB padding, so that it grows twice.
+    const size_t sizes[] = {31360000, 1568000, 1568000, 313600, 200000, 400000, 627200, 80000, 6272000, 24000000, 1000};
+    const int n = sizeof sizes / sizeof sizes[0];
+    void *blocks[16];
+    char *bufs[16];
+    for (int i = 0; i < n; i++) {
+        bufs[i] = onsager_buffer_allocate(sizes[i], &blocks[i]);
+        if (!bufs[i]) { fprintf(stderr, "huge-pages: out of memory\n"); return 2; }
+        memset(bufs[i], 1, sizes[i]);
+    }
+    int bad = 0;
+    printf("%12s  %-28s %-8s %s\n", "bytes", "mapping", "advised", "AnonHugePages");
+    for (int i = 0; i < n; i++) {
+        char flags[256] = "", range[64] = "?";
+        long huge_kb = 0;
+        if (!mapping_of((uintptr_t)bufs[i], flags, sizeof flags, &huge_kb, range)) {
+            printf("%12zu  no mapping found\n", sizes[i]);
+            bad = 1;
+            continue;
+        }
+        int advised = strstr(flags, " hg") != NULL;
+        printf("%12zu  %-28s %-8s %ld kB\n", sizes[i], range, advised ? "yes" : "no", huge_kb);
+        if (sizes[i] >= 65536 && advised == off) bad = 1;
+    }
+    for (int i = 0; i < n; i++) onsager_buffer_release(blocks[i]);
+    if (bad) fprintf(stderr, "huge-pages: a buffer of 64 KiB or more is %s\n", off ? "advised though ONSAGER_HUGE_PAGES=0" : "in memory not advised for huge pages");
+    return bad;
+}

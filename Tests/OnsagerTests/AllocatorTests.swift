@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import OnsagerCore
+
+/// Tensor buffers and the heap they come from.
+@Suite struct AllocatorTests {
+    /// The memory mapping (a line of /proc/self/smaps's header and its fields) holding `address`.
+    static func mappingFlags(containing address: UInt) throws -> (range: String, flags: [String])? {
+        // Read to the end: /proc files report no size, and a sized read stops at the first page.
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/smaps"))
+        defer { try? file.close() }
+        let smaps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+        var inside: String?
+        for line in smaps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if let first = fields.first, first.contains("-"), !first.hasSuffix(":") {
+                let bounds = first.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inside = bounds.count == 2 && bounds[0] <= address && address < bounds[1] ? String(first) : nil
+            } else if let range = inside, line.hasPrefix("VmFlags:") {
+                return (range, fields.dropFirst().map(String.init))
+            }
+        }
+        return nil
+    }
+
+    /// Large buffers lie in memory advised to use transparent huge pages ("hg" among the
+    /// mapping's flags), unless ONSAGER_HUGE_PAGES=0: one of 4 MiB in the malloc arena of the
+    /// test's thread (glibc gives threads other than the main one arenas of their own, and under
+    /// `swift test` no test runs on the main thread, not even on the main actor) and one of
+    /// 48 MiB (over 32 MiB: advised on its own). The main thread's heap is checked by
+    /// Benchmarks/huge-pages.c, which CI runs.
+    @Test func largeBuffersComeFromMemoryAdvisedForHugePages() throws {
+        #if os(Linux)
+        guard ProcessInfo.processInfo.environment["ONSAGER_HUGE_PAGES"] != "0" else { return }
+        for count in [1 << 20, 12 << 20] {
+            let t = Tensor<Float>(repeating: 1, shape: [count])
+            let address = t.withUnsafeScalars { UInt(bitPattern: $0.baseAddress) }
+            let mapping = try #require(try Self.mappingFlags(containing: address), "no mapping holds the buffer at \(String(address, radix: 16))")
+            #expect(mapping.flags.contains("hg"), "the mapping \(mapping.range) holding a buffer of \(count) floats has flags \(mapping.flags), without hg (MADV_HUGEPAGE)")
+            #expect(t.sum().item == Float(count))
+        }
+        #endif
+    }
+}
