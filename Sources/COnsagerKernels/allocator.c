@@ -18,9 +18,9 @@
 #define HEAP_HUGE_PAGES 1
 #endif
 
+#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
 // The end of the main heap already advised to use transparent huge pages; 0 while off.
 static _Atomic uintptr_t heap_advised_end;
-#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
 #define ARENA_HEAP_BYTES ((uintptr_t)64 << 20)
 #define DIRECT_MAP_BYTES ((size_t)32 << 20)
 #define OTHER_ARENA_BYTES ((size_t)1 << 20)

@@ -32,6 +32,10 @@ import Testing
     @Test func largeBuffersComeFromMemoryAdvisedForHugePages() throws {
         #if os(Linux)
         guard ProcessInfo.processInfo.environment["ONSAGER_HUGE_PAGES"] != "0" else { return }
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled") else {
+            print("AllocatorTests: skipped, this kernel has no transparent huge pages")
+            return
+        }
         for count in [1 << 20, 12 << 20] {
             let t = Tensor<Float>(repeating: 1, shape: [count])
             let address = t.withUnsafeScalars { UInt(bitPattern: $0.baseAddress) }
