@@ -14,8 +14,8 @@ import PackageDescription
 //   OnsagerCommandLine              argument parsing, output folders, data lookup for the executables
 let package = Package(
     name: "Onsager",
-    // Linux needs no entry. On macOS the C kernels build without glibc's extensions (pool.c guards
-    // them; `.ci/run` compiles that configuration with ONSAGER_PORTABLE_ONLY forced).
+    // Linux needs no entry. On macOS the C kernels build without glibc's extensions (pool.c and
+    // allocator.c guard them; `.ci/run` compiles that configuration with ONSAGER_PORTABLE_ONLY forced).
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Onsager", targets: ["Onsager"]),

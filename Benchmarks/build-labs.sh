@@ -3,9 +3,9 @@
 # once at -O2 and shared) into a scratch directory, and runs the GEMM's random sweep (a
 # correctness check of the packing and splitting on the AVX2 and AVX-512 kernels the CPU has,
 # Float, 1 and 2 threads; seconds long) and huge-pages (tensor buffers on the main thread's heap
-# lie in memory advised for transparent huge pages, which the tests' threads cannot check). The labs include the kernels' templates and call their
-# internals, so a change of a kernel's signature breaks them silently unless something builds
-# them: CI runs this script. x86-64 only (AVX2 / AVX-512 code); elsewhere it says so and exits 0.
+# lie in memory advised for transparent huge pages, which the tests' threads cannot check). The
+# labs include the kernels' templates and call their internals, so a change of a kernel's
+# signature breaks them silently unless something builds them: CI runs this script. x86-64 only (AVX2 / AVX-512 code); elsewhere it says so and exits 0.
 #   Benchmarks/build-labs.sh
 set -e
 cd "$(dirname "$0")/.."

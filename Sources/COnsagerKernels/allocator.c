@@ -1,48 +1,27 @@
 // Tensor buffers: how they are allocated, and the process-wide malloc settings that keep large
-// ones cheap to reuse and backed by 2 MiB pages.
+// ones cheap to reuse and on huge pages.
 #include "onsager_kernels.h"
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdio.h>
 
 #if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY)
 #include <malloc.h>
 #endif
-#if defined(__linux__) && defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY)
+// Huge-page advice: Linux with glibc's malloc, 64-bit (glibc's heap layout below is that of
+// 64-bit builds).
+#if defined(__linux__) && defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY) && UINTPTR_MAX > 0xffffffffu
 #include <sys/mman.h>
+#if defined(MADV_HUGEPAGE) && defined(M_TOP_PAD)
+#define THP_ADVICE 1
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <unistd.h>
-#define HEAP_HUGE_PAGES 1
+extern void *__libc_malloc(size_t);
+static _Atomic int thp_advice;                  // 1 while advising
+static uintptr_t heap_advice_start;             // the program break when advice began
+static _Atomic uintptr_t heap_advised_end;      // the break up to which the main heap is advised
 #endif
-
-#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
-// The end of the main heap already advised to use transparent huge pages; 0 while off.
-static _Atomic uintptr_t heap_advised_end;
-#define ARENA_HEAP_BYTES ((uintptr_t)64 << 20)
-#define DIRECT_MAP_BYTES ((size_t)32 << 20)
-#define OTHER_ARENA_BYTES ((size_t)1 << 20)
-static uintptr_t main_heap_start;   // the main heap's first byte ([heap] in /proc/self/maps)
-static pthread_mutex_t advice_lock = PTHREAD_MUTEX_INITIALIZER;
-
-// The start of the main heap, from /proc/self/maps; `fallback` (the current break) without one.
-static uintptr_t find_main_heap_start(uintptr_t fallback) {
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (!maps) return fallback;
-    char line[512];
-    uintptr_t start = fallback;
-    while (fgets(line, sizeof line, maps)) {
-        if (strstr(line, "[heap]")) {
-            unsigned long from = 0;
-            if (sscanf(line, "%lx-", &from) == 1) start = (uintptr_t)from;
-            break;
-        }
-    }
-    fclose(maps);
-    return start;
-}
 #endif
 
 // Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
@@ -54,9 +33,12 @@ static uintptr_t find_main_heap_start(uintptr_t fallback) {
 // backward). Without fastbins (tcache still caches small blocks per thread) that cost is gone.
 // mallopt is a glibc extension: elsewhere (macOS, musl) this does nothing.
 //
-// Huge pages: heap memory from here on is advised MADV_HUGEPAGE (see advise_for), so
-// that products reading across many rows, the batch gather and the optimizer's passes miss the
-// TLB 512 times less often. ONSAGER_HUGE_PAGES=0 turns this off.
+// Huge pages: tensor memory is advised MADV_HUGEPAGE from here on (see advise_for), so that
+// products reading across many rows, the batch gather and the optimizer's passes miss the TLB
+// less often (a huge page, 2 MiB on x86-64, covers 512 small ones). Not when
+// ONSAGER_HUGE_PAGES=0, when malloc is not glibc's (a preloaded allocator has its own layout and
+// policy), or when glibc's own `glibc.malloc.hugetlb` tunable is set (glibc then advises itself,
+// or uses reserved huge pages and smaller heaps).
 void onsager_tune_allocator(void) {
 #if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY) && defined(M_MMAP_THRESHOLD)
     static int done = 0;
@@ -69,19 +51,23 @@ void onsager_tune_allocator(void) {
 #if defined(M_MXFAST)
     mallopt(M_MXFAST, 0);
 #endif
-#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
-    const char *env = getenv("ONSAGER_HUGE_PAGES");
-    if (!(env && strcmp(env, "0") == 0)) {
-        // The heap grows 16 MiB beyond each request (128 KiB by default): malloc writes a chunk
-        // header into the new memory before it can be advised, and the 2 MiB range holding that
-        // header keeps small pages; with larger steps that is one range in eight or more.
-        mallopt(M_TOP_PAD, 16 << 20);
-        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), brk = (uintptr_t)sbrk(0);
-        if (brk != (uintptr_t)-1) {
-            main_heap_start = find_main_heap_start(brk);
-            atomic_store(&heap_advised_end, (brk + page - 1) & ~(page - 1));
-        }
-    }
+#if defined(THP_ADVICE)
+    const char *off = getenv("ONSAGER_HUGE_PAGES"), *tunables = getenv("GLIBC_TUNABLES");
+    // Two functions' addresses, compared at run time: the compiler assumes distinct functions
+    // have distinct addresses and would fold the test to "not glibc's" (malloc is an alias).
+    uintptr_t mallocs[2] = {(uintptr_t)malloc, (uintptr_t)__libc_malloc};
+    __asm__("" : "+r"(mallocs[0]), "+r"(mallocs[1]));
+    if ((off && strcmp(off, "0") == 0) || (tunables && strstr(tunables, "glibc.malloc.hugetlb")) || mallocs[0] != mallocs[1])
+        return;
+    uintptr_t brk = (uintptr_t)sbrk(0);
+    if (brk == (uintptr_t)-1) return;
+    // The heap grows 16 MiB beyond each request (128 KiB by default): malloc writes a chunk
+    // header into the new memory before it can be advised, and the 2 MiB range holding that
+    // header keeps small pages; with larger steps that is one range in eight or more.
+    mallopt(M_TOP_PAD, 16 << 20);
+    heap_advice_start = brk & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+    atomic_store(&heap_advised_end, brk);
+    atomic_store(&thp_advice, 1);
 #endif
 #endif
 }
@@ -89,50 +75,65 @@ void onsager_tune_allocator(void) {
 // glibc's own `glibc.malloc.hugetlb=1` tunable advises each new piece of heap as it is taken,
 // but a tunable is read at process start, which a library does not control. Advice must come
 // before a 2 MiB range is first touched (a range with one small page mapped keeps small pages
-// until the kernel's background collapse gets to it), so memory is advised ahead of use:
-// - the main thread's heap: after each buffer allocation of 64 KiB or more (smaller ones seldom
-//   grow the heap, and a tiny op's buffers should not pay even this check), its end is compared
-//   with the end already advised (sbrk(0) reads a variable, no system call) and the new part,
-//   with its 16 MiB of padding, advised in one madvise;
-// - another thread's arena: glibc carves it out of heaps of 64 MiB aligned to 64 MiB, reserved
-//   whole at creation and made writable as they grow; the buffer's whole heap is advised after
-//   each allocation of 1 MiB or more there (0.4 µs when already advised: Zen 4, 6.18 kernel;
-//   remembering advised heaps instead went wrong when glibc unmapped a heap and mapped a new
-//   one at the same address);
-// - a buffer of 32 MiB or more outside the main heap (glibc may map those apart): its pages.
-// Page faults in advised memory then map 2 MiB pages where free ones exist (otherwise small
-// pages, as before); freed buffers go back to malloc and are reused with their pages.
-#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
+// until the kernel's background collapse gets to it), so memory is advised ahead of use. After
+// each buffer allocation of 64 KiB or more (a tiny op's buffers should not pay even this check),
+// glibc's chunk header says where the buffer lies:
+// - the main arena's heap (the program break): when the break has moved since the last look
+//   (sbrk(0) reads a variable, no system call), the heap from where advice began to the break
+//   is advised in one madvise, its 16 MiB of padding included; a heap grown by other allocations
+//   is advised at the next buffer. Advising all of it, not only the new part, also covers memory
+//   that was trimmed (over 512 MiB free at the top) and has grown back;
+// - another thread's arena (usually one per thread): glibc carves it out of heaps of 64 MiB
+//   aligned to 64 MiB, reserved whole at creation and made writable as they grow; the buffer's
+//   whole heap is advised after each allocation of 1 MiB or more there (0.4 µs when already
+//   advised, Zen 4 and Linux 6.18, but the kernel takes its memory-map lock for writing; a table
+//   of advised heaps instead went wrong when glibc unmapped a heap and mapped a new one at the
+//   same address), so smaller buffers there are covered once a large one has been;
+// - a buffer with a mapping of its own (over the mmap threshold, or where the heap could not
+//   grow): its pages.
+// Page faults in advised memory then map huge pages where free ones exist (otherwise small
+// pages, as before); freed buffers go back to malloc and are reused with their pages. Races
+// between threads only repeat an madvise; errno is left as malloc left it.
+#if defined(THP_ADVICE)
+#define ARENA_HEAP_BYTES ((uintptr_t)64 << 20)   // glibc's HEAP_MAX_SIZE on 64-bit
+#define OTHER_ARENA_BYTES ((size_t)1 << 20)
+#define CHUNK_IS_MMAPPED 2                        // bits of glibc's chunk size field
+#define CHUNK_NON_MAIN_ARENA 4
 
-// madvise over whole pages; 0, or 1 when the kernel has no transparent huge pages (EINVAL).
-static int advise_range(uintptr_t from, uintptr_t to) {
+// madvise over whole pages; turns the advice off when the kernel has no transparent huge pages.
+static void advise_range(uintptr_t from, uintptr_t to) {
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     from &= ~(page - 1);
     to = (to + page - 1) & ~(page - 1);
-    return madvise((void *)from, to - from, MADV_HUGEPAGE) != 0 && errno == EINVAL;
+    if (madvise((void *)from, to - from, MADV_HUGEPAGE) != 0 && errno == EINVAL) atomic_store(&thp_advice, 0);
 }
 
 static void advise_for(const char *raw, size_t bytes) {
-    uintptr_t done = atomic_load_explicit(&heap_advised_end, memory_order_relaxed);
-    if (done == 0) return;
-    uintptr_t at = (uintptr_t)raw, end = (uintptr_t)sbrk(0);
-    if (end == (uintptr_t)-1) return;
-    if (at >= main_heap_start && at < end) {   // the main heap
-        if (end == done) return;
-        pthread_mutex_lock(&advice_lock);
-        done = atomic_load(&heap_advised_end);
-        // Grown: advise the new part. Trimmed (over 512 MiB free at the top): what grows back
-        // is new memory, to be advised from the lower end.
-        if (done != 0 && end != done) atomic_store(&heap_advised_end, end > done && advise_range(done, end) ? 0 : end);
-        pthread_mutex_unlock(&advice_lock);
-        return;
+    if (!atomic_load_explicit(&thp_advice, memory_order_relaxed)) return;
+    int saved_errno = errno;
+    // The chunk's size field lies just before what malloc returned, outside the object as the
+    // compiler sees it; the empty asm hides where the address came from, or the read would be
+    // undefined and the optimiser free to drop it (it did: no buffer was advised).
+    uintptr_t at = (uintptr_t)raw;
+    __asm__("" : "+r"(at));
+    size_t head = ((const size_t *)at)[-1];
+    uintptr_t end = (uintptr_t)sbrk(0);
+    if (head & CHUNK_IS_MMAPPED) {
+        advise_range(at, at + bytes);
+    } else if (head & CHUNK_NON_MAIN_ARENA) {
+        if (bytes >= OTHER_ARENA_BYTES) {
+            uintptr_t base = at & ~(ARENA_HEAP_BYTES - 1);
+            advise_range(base, base + ARENA_HEAP_BYTES);
+        }
+    } else if (end != (uintptr_t)-1 && at < end) {
+        if (end != atomic_load_explicit(&heap_advised_end, memory_order_relaxed) && end > heap_advice_start) {
+            advise_range(heap_advice_start, end);
+            atomic_store(&heap_advised_end, end);
+        }
+    } else {   // the main arena beyond the break: memory it mapped when the break could not move
+        advise_range(at, at + bytes);
     }
-    if (bytes >= DIRECT_MAP_BYTES) {
-        if (advise_range(at, at + bytes)) atomic_store(&heap_advised_end, 0);
-    } else if (bytes >= OTHER_ARENA_BYTES) {
-        uintptr_t base = at & ~(ARENA_HEAP_BYTES - 1);
-        if (advise_range(base, base + ARENA_HEAP_BYTES)) atomic_store(&heap_advised_end, 0);
-    }
+    errno = saved_errno;
 }
 #endif
 
@@ -147,7 +148,7 @@ void *onsager_buffer_allocate(size_t bytes, void **block) {
     char *raw = (char *)malloc(bytes + 64);
     *block = raw;
     if (!raw) return NULL;
-#if defined(HEAP_HUGE_PAGES) && defined(MADV_HUGEPAGE)
+#if defined(THP_ADVICE)
     if (bytes >= 65536) advise_for(raw, bytes);
 #endif
     return raw + (64 - ((uintptr_t)raw & 63));

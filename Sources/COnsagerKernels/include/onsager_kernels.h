@@ -76,9 +76,9 @@ int onsager_get_contention_detection(void);
 /// schedstat), 0 once it has fallen back to comparing task times (no such count here).
 int onsager_pool_reads_cpu_wait(void);
 
-/// Raises glibc's mmap threshold so large tensor buffers are reused, and advises the heap grown
-/// from then on to use transparent huge pages unless ONSAGER_HUGE_PAGES=0 (called once, at the
-/// first tensor allocation; process-wide malloc settings).
+/// Raises glibc's mmap threshold so large tensor buffers are reused, and turns on the advice that
+/// tensor memory use transparent huge pages (Linux, glibc's malloc; not with ONSAGER_HUGE_PAGES=0;
+/// see allocator.c). Called once, at the first tensor allocation; process-wide malloc settings.
 void onsager_tune_allocator(void);
 /// A 64-byte aligned buffer of `bytes` (NULL when out of memory); `*block` is what
 /// onsager_buffer_release takes back.
