@@ -30,7 +30,9 @@ let package = Package(
             name: "COnsagerKernels",
             path: "Sources/COnsagerKernels",
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread")]
+            // dl: dlopen/dlsym for allocator.c's check of which malloc the process uses (in libc
+            // itself since glibc 2.34; a separate library before).
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("pthread"), .linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "COnsagerTape", path: "Sources/COnsagerTape"),
         // System zlib (allowed: no package dependency) for gzipped IDX files.

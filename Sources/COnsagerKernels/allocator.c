@@ -13,13 +13,13 @@
 #include <sys/mman.h>
 #if defined(MADV_HUGEPAGE) && defined(M_TOP_PAD)
 #define THP_ADVICE 1
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
-extern void *__libc_malloc(size_t);
 static _Atomic int thp_advice;                  // 1 while advising
-static uintptr_t heap_advice_start;             // the program break when advice began
+static _Atomic uintptr_t heap_advice_start;     // the lowest program break seen since advice began
 static _Atomic uintptr_t heap_advised_end;      // the break up to which the main heap is advised
 #endif
 #endif
@@ -35,10 +35,13 @@ static _Atomic uintptr_t heap_advised_end;      // the break up to which the mai
 //
 // Huge pages: tensor memory is advised MADV_HUGEPAGE from here on (see advise_for), so that
 // products reading across many rows, the batch gather and the optimizer's passes miss the TLB
-// less often (a huge page, 2 MiB on x86-64, covers 512 small ones). Not when
-// ONSAGER_HUGE_PAGES=0, when malloc is not glibc's (a preloaded allocator has its own layout and
-// policy), or when glibc's own `glibc.malloc.hugetlb` tunable is set (glibc then advises itself,
-// or uses reserved huge pages and smaller heaps).
+// less often (a huge page, 2 MiB on x86-64, covers 512 small ones). 64-bit only. Not when
+// ONSAGER_HUGE_PAGES=0; not when the process's malloc is not glibc's (a preloaded jemalloc or
+// tcmalloc has its own layout and policy, and defines __libc_malloc too, so the symbols are
+// compared through the dynamic linker; a static executable, where it cannot tell, goes without);
+// not when glibc's own `glibc.malloc.hugetlb` tunable is set to anything but 0 (glibc then
+// advises itself, or uses reserved huge pages and smaller heaps) or memory tagging is (a tagged
+// pointer's header read would fault).
 void onsager_tune_allocator(void) {
 #if defined(__GLIBC__) && !defined(ONSAGER_PORTABLE_ONLY) && defined(M_MMAP_THRESHOLD)
     static int done = 0;
@@ -53,19 +56,21 @@ void onsager_tune_allocator(void) {
 #endif
 #if defined(THP_ADVICE)
     const char *off = getenv("ONSAGER_HUGE_PAGES"), *tunables = getenv("GLIBC_TUNABLES");
-    // Two functions' addresses, compared at run time: the compiler assumes distinct functions
-    // have distinct addresses and would fold the test to "not glibc's" (malloc is an alias).
-    uintptr_t mallocs[2] = {(uintptr_t)malloc, (uintptr_t)__libc_malloc};
-    __asm__("" : "+r"(mallocs[0]), "+r"(mallocs[1]));
-    if ((off && strcmp(off, "0") == 0) || (tunables && strstr(tunables, "glibc.malloc.hugetlb")) || mallocs[0] != mallocs[1])
+    const char *hugetlb = tunables ? strstr(tunables, "glibc.malloc.hugetlb=") : NULL;
+    if ((off && strcmp(off, "0") == 0) || (hugetlb && hugetlb[21] != '0') ||
+        (tunables && strstr(tunables, "glibc.mem.tagging")))
         return;
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void *process_malloc = dlsym(RTLD_DEFAULT, "malloc"), *glibc_malloc = libc ? dlsym(libc, "malloc") : NULL;
+    if (libc) dlclose(libc);
+    if (!process_malloc || process_malloc != glibc_malloc) return;
     uintptr_t brk = (uintptr_t)sbrk(0);
     if (brk == (uintptr_t)-1) return;
     // The heap grows 16 MiB beyond each request (128 KiB by default): malloc writes a chunk
     // header into the new memory before it can be advised, and the 2 MiB range holding that
     // header keeps small pages; with larger steps that is one range in eight or more.
     mallopt(M_TOP_PAD, 16 << 20);
-    heap_advice_start = brk & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+    atomic_store(&heap_advice_start, brk & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
     atomic_store(&heap_advised_end, brk);
     atomic_store(&thp_advice, 1);
 #endif
@@ -80,9 +85,11 @@ void onsager_tune_allocator(void) {
 // glibc's chunk header says where the buffer lies:
 // - the main arena's heap (the program break): when the break has moved since the last look
 //   (sbrk(0) reads a variable, no system call), the heap from where advice began to the break
-//   is advised in one madvise, its 16 MiB of padding included; a heap grown by other allocations
-//   is advised at the next buffer. Advising all of it, not only the new part, also covers memory
-//   that was trimmed (over 512 MiB free at the top) and has grown back;
+//   is advised in one madvise, its 16 MiB of padding included (and whatever another library
+//   took with sbrk in between); a heap grown by other allocations is advised at the next
+//   buffer. Advising all of it, not only the new part, also covers memory that was trimmed
+//   (over 512 MiB free at the top, which only freeing a large buffer can leave: its release
+//   notes the lower break) and has grown back;
 // - another thread's arena (usually one per thread): glibc carves it out of heaps of 64 MiB
 //   aligned to 64 MiB, reserved whole at creation and made writable as they grow; the buffer's
 //   whole heap is advised after each allocation of 1 MiB or more there (0.4 µs when already
@@ -119,19 +126,21 @@ static void advise_for(const char *raw, size_t bytes) {
     size_t head = ((const size_t *)at)[-1];
     uintptr_t end = (uintptr_t)sbrk(0);
     if (head & CHUNK_IS_MMAPPED) {
-        advise_range(at, at + bytes);
+        advise_range(at, at + bytes + 64);
     } else if (head & CHUNK_NON_MAIN_ARENA) {
         if (bytes >= OTHER_ARENA_BYTES) {
             uintptr_t base = at & ~(ARENA_HEAP_BYTES - 1);
             advise_range(base, base + ARENA_HEAP_BYTES);
         }
     } else if (end != (uintptr_t)-1 && at < end) {
-        if (end != atomic_load_explicit(&heap_advised_end, memory_order_relaxed) && end > heap_advice_start) {
-            advise_range(heap_advice_start, end);
+        if (end != atomic_load_explicit(&heap_advised_end, memory_order_relaxed)) {
+            uintptr_t start = atomic_load(&heap_advice_start);
+            if (end < start) atomic_store(&heap_advice_start, start = end & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
+            if (end > start) advise_range(start, end);
             atomic_store(&heap_advised_end, end);
         }
     } else {   // the main arena beyond the break: memory it mapped when the break could not move
-        advise_range(at, at + bytes);
+        advise_range(at, at + bytes + 64);
     }
     errno = saved_errno;
 }
@@ -153,4 +162,17 @@ void *onsager_buffer_allocate(size_t bytes, void **block) {
 #endif
     return raw + (64 - ((uintptr_t)raw & 63));
 }
-void onsager_buffer_release(void *block) { free(block); }
+void onsager_buffer_release(void *block, size_t bytes) {
+    free(block);
+#if defined(THP_ADVICE)
+    // A trim lowers the break inside free; what grows back is new memory, which the next buffer
+    // must advise even if the break returns to exactly where it was advised up to.
+    if (bytes >= 65536 && atomic_load_explicit(&thp_advice, memory_order_relaxed)) {
+        uintptr_t end = (uintptr_t)sbrk(0);
+        if (end != (uintptr_t)-1 && end < atomic_load_explicit(&heap_advised_end, memory_order_relaxed))
+            atomic_store(&heap_advised_end, end);
+    }
+#else
+    (void)bytes;
+#endif
+}

@@ -81,9 +81,9 @@ int onsager_pool_reads_cpu_wait(void);
 /// see allocator.c). Called once, at the first tensor allocation; process-wide malloc settings.
 void onsager_tune_allocator(void);
 /// A 64-byte aligned buffer of `bytes` (NULL when out of memory); `*block` is what
-/// onsager_buffer_release takes back.
+/// onsager_buffer_release takes back, with the same `bytes`.
 void *onsager_buffer_allocate(size_t bytes, void **block);
-void onsager_buffer_release(void *block);
+void onsager_buffer_release(void *block, size_t bytes);
 
 // ---- GEMM: C = alpha * op(A) op(B) + beta * C ----------------------------------------
 // A is M x K with element (i,k) at A[i*rsa + k*csa]; B is K x N with (k,j) at B[k*rsb + j*csb];

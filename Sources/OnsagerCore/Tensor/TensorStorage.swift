@@ -33,5 +33,5 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
         base.initialize(repeating: value, count: count)
     }
 
-    deinit { onsager_buffer_release(block) }
+    deinit { onsager_buffer_release(block, Swift.max(count, 1) * MemoryLayout<Scalar>.stride) }
 }
