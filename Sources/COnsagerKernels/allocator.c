@@ -70,7 +70,7 @@ void onsager_tune_allocator(void) {
     // header into the new memory before it can be advised, and the 2 MiB range holding that
     // header keeps small pages; with larger steps that is one range in eight or more.
     mallopt(M_TOP_PAD, 16 << 20);
-    atomic_store(&heap_advice_start, brk & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
+    atomic_store(&heap_advice_start, brk);   // advise_range rounds to pages
     atomic_store(&heap_advised_end, brk);
     atomic_store(&thp_advice, 1);
 #endif
@@ -124,7 +124,6 @@ static void advise_for(const char *raw, size_t bytes) {
     uintptr_t at = (uintptr_t)raw;
     __asm__("" : "+r"(at));
     size_t head = ((const size_t *)at)[-1];
-    uintptr_t end = (uintptr_t)sbrk(0);
     if (head & CHUNK_IS_MMAPPED) {
         advise_range(at, at + bytes + 64);
     } else if (head & CHUNK_NON_MAIN_ARENA) {
@@ -132,15 +131,16 @@ static void advise_for(const char *raw, size_t bytes) {
             uintptr_t base = at & ~(ARENA_HEAP_BYTES - 1);
             advise_range(base, base + ARENA_HEAP_BYTES);
         }
-    } else if (end != (uintptr_t)-1 && at < end) {
-        if (end != atomic_load_explicit(&heap_advised_end, memory_order_relaxed)) {
+    } else {   // the main arena
+        uintptr_t end = (uintptr_t)sbrk(0);
+        if (end == (uintptr_t)-1 || at >= end) {   // beyond the break: mapped when it could not move
+            advise_range(at, at + bytes + 64);
+        } else if (end != atomic_load_explicit(&heap_advised_end, memory_order_relaxed)) {
             uintptr_t start = atomic_load(&heap_advice_start);
-            if (end < start) atomic_store(&heap_advice_start, start = end & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1));
+            if (end < start) atomic_store(&heap_advice_start, start = end);
             if (end > start) advise_range(start, end);
             atomic_store(&heap_advised_end, end);
         }
-    } else {   // the main arena beyond the break: memory it mapped when the break could not move
-        advise_range(at, at + bytes + 64);
     }
     errno = saved_errno;
 }

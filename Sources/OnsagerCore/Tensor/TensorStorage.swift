@@ -19,7 +19,7 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
         _ = allocatorTuned
         // Not UnsafeMutableRawPointer.allocate(alignment: 64): glibc's aligned allocation bypasses
         // its per-thread cache, which small tensors (a tiny op's every result) then miss.
-        let bytes = Swift.max(count, 1) * MemoryLayout<Scalar>.stride
+        let bytes = Self.byteCount(count)
         var block: UnsafeMutableRawPointer?
         let raw = onsager_buffer_allocate(bytes, &block)
         check(raw != nil, "TensorStorage: out of memory allocating \(bytes) bytes (\(count) elements)")
@@ -33,5 +33,9 @@ private let allocatorTuned: Bool = { onsager_tune_allocator(); return true }()
         base.initialize(repeating: value, count: count)
     }
 
-    deinit { onsager_buffer_release(block, Swift.max(count, 1) * MemoryLayout<Scalar>.stride) }
+    /// The bytes a buffer of `count` elements takes (at least one element's), as allocated and
+    /// as released: the allocator needs the size back to notice a heap trimmed by the release.
+    private static func byteCount(_ count: Int) -> Int { Swift.max(count, 1) * MemoryLayout<Scalar>.stride }
+
+    deinit { onsager_buffer_release(block, Self.byteCount(count)) }
 }
