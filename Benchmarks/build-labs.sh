@@ -35,6 +35,8 @@ lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -
 lab window-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $all $K/windows.c -lpthread -lm
 lab read-bandwidth -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $all -lpthread -lm
 lab huge-pages -O2 -D_GNU_SOURCE -I$K/include Benchmarks/huge-pages.c "$out/allocator.o"
+lab transpose-pack -O2 -mavx512f -mavx512vl -mavx512dq -mfma -I$K -DVL=16 Benchmarks/transpose-pack.c
+lab transpose-pack-ymm -O2 -mavx2 -mfma -I$K -DVL=8 Benchmarks/transpose-pack.c
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
 # A C program added to Benchmarks/ without a line above fails here, so that it is built too.
 for c in Benchmarks/*.c; do
