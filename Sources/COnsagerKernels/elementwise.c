@@ -2,6 +2,7 @@
 // run-time ISA dispatch, N-d broadcasting iteration, and splitting into thread-pool tasks. Task boundaries depend only on sizes, never
 // on the thread count, so results are bit-identical for any number of threads.
 #include "onsager_kernels.h"
+#include <stdatomic.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,8 +389,23 @@ void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, c
     void onsager_mask_row_sums_##S(long rows, long n, const T *g, const T *y, T *gz, T *sums) {    \
         DISPATCH(mask_row_sums, S, rows, n, g, y, gz, sums);                                       \
     }                                                                                              \
+    /* The scan a training loop makes of every gradient each step: tasks of RCHUNK values, their  \
+       counts summed (an integer sum, the same for any thread count). A large model's gradients   \
+       come from memory, which two cores read faster than one. */                                 \
+    typedef struct { const T *x; long n; _Atomic long count; } S##_nfjob;                          \
+    static void S##_nftask(void *c, long t) {                                                      \
+        S##_nfjob *j = (S##_nfjob *)c;                                                             \
+        long i0 = t * RCHUNK, m = j->n - i0 < RCHUNK ? j->n - i0 : RCHUNK, r;                      \
+        DISPATCH_RET(r, count_nonfinite, S, j->x + i0, m);                                         \
+        if (r) atomic_fetch_add_explicit(&j->count, r, memory_order_relaxed);                      \
+    }                                                                                              \
     long onsager_count_nonfinite_##S(const T *x, long n) {                                         \
         long r;                                                                                    \
+        if (n > 2 * RCHUNK) {                                                                      \
+            S##_nfjob j = {x, n, 0};                                                               \
+            onsager_parallel_for((n + RCHUNK - 1) / RCHUNK, S##_nftask, &j);                        \
+            return atomic_load(&j.count);                                                          \
+        }                                                                                          \
         DISPATCH_RET(r, count_nonfinite, S, x, n);                                                 \
         return r;                                                                                  \
     }

@@ -426,6 +426,30 @@ import COnsagerKernels
         }
     }
 
+    /// The non-finite scan a training loop makes of every gradient splits a long tensor into tasks
+    /// (chunks of 65,536 values) and sums their counts: every NaN and ±∞ is counted once, whatever
+    /// the thread count, the ISA and where the values fall (a chunk's first and last value, the
+    /// tail past the last whole vector), in Float and Double.
+    @Test func nonFiniteScanCountsEveryValueAtAnyThreadCount() {
+        func check<S: TensorScalar>(_: S.Type) {
+            let n = 3 * 65_536 + 1_001
+            var values = [S](repeating: 1, count: n)
+            let bad = [0, 65_535, 65_536, 131_071, 131_072, 196_608, n - 17, n - 1]
+            for (i, at) in bad.enumerated() { values[at] = i % 3 == 0 ? .nan : (i % 3 == 1 ? .infinity : -.infinity) }
+            let t = Tensor<S>(shape: [n], scalars: values)
+            for isa in 0...Self.hardwareLevel {
+                for threads in [1, 2, 3] {
+                    let count = withSettings(threads: threads, isa: isa) { AnomalyDetection.nonFiniteCount(t) }
+                    #expect(count == bad.count, "\(S.self), ISA \(isa), \(threads) threads: \(count) non-finite values counted, \(bad.count) there")
+                }
+            }
+            let clean = Tensor<S>(shape: [n], scalars: [S](repeating: 2, count: n))
+            #expect(withSettings(threads: 2) { AnomalyDetection.nonFiniteCount(clean) } == 0)
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// The GEMM's blocking family follows the CPU vendor (Intel's own on Intel CPUs), a selection
     /// holds for the calling thread until cleared, and the two families compute the same product.
     @Test func gemmTuningFollowsTheVendor() throws {
