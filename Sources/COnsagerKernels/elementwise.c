@@ -300,29 +300,100 @@ DEFINE_GRAM_SQUARE_BLOCK(double, f64)
 DEFINE_BINARY(float, f32)
 DEFINE_BINARY(double, f64)
 
-// ---- strided copy -------------------------------------------------------------------------
-void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
-                     void *dst, const long *ds) {
+// ---- strided copy and block gather ----------------------------------------------------------
+// Both run as pool tasks of about CHUNK elements once a copy reaches PAR_MIN: a training loop's
+// batch gather reads rows scattered over a data set (each a TLB and cache miss), and two threads
+// overlap twice the misses. A copy's result does not depend on how it is split.
+typedef struct {
+    int elsize, rank;
     long cs[MAXR], st[2][MAXR];
-    const long *sts[2] = {ss, ds};
-    int r = collapse(rank, shape, 2, sts, cs, st);
-    long n = cs[r - 1], rows = 1, off[2];
-    for (int d = 0; d < r - 1; d++) rows *= cs[d];
-    long s0 = st[0][r - 1], s1 = st[1][r - 1];
-    for (long row = 0; row < rows; row++) {
-        row_offsets(r, cs, 2, st, row, off);
-        if (elsize == 4) {
-            const uint32_t *s = (const uint32_t *)src + off[0];
-            uint32_t *d = (uint32_t *)dst + off[1];
-            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)n * 4);
-            else for (long i = 0; i < n; i++) d[i * s1] = s[i * s0];
+    const void *src;
+    void *dst;
+    long n, rows, rows_per_task, row_chunks;
+} copy_job;
+
+static void copy_span(const copy_job *j, long row0, long row1, long i0, long i1) {
+    long off[2], s0 = j->st[0][j->rank - 1], s1 = j->st[1][j->rank - 1];
+    for (long row = row0; row < row1; row++) {
+        row_offsets(j->rank, j->cs, 2, (long (*)[MAXR])j->st, row, off);
+        if (j->elsize == 4) {
+            const uint32_t *s = (const uint32_t *)j->src + off[0] + i0 * s0;
+            uint32_t *d = (uint32_t *)j->dst + off[1] + i0 * s1;
+            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)(i1 - i0) * 4);
+            else for (long i = 0; i < i1 - i0; i++) d[i * s1] = s[i * s0];
         } else {
-            const uint64_t *s = (const uint64_t *)src + off[0];
-            uint64_t *d = (uint64_t *)dst + off[1];
-            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)n * 8);
-            else for (long i = 0; i < n; i++) d[i * s1] = s[i * s0];
+            const uint64_t *s = (const uint64_t *)j->src + off[0] + i0 * s0;
+            uint64_t *d = (uint64_t *)j->dst + off[1] + i0 * s1;
+            if (s0 == 1 && s1 == 1) memcpy(d, s, (size_t)(i1 - i0) * 8);
+            else for (long i = 0; i < i1 - i0; i++) d[i * s1] = s[i * s0];
         }
     }
+}
+
+static void copy_task(void *c, long t) {
+    copy_job *j = (copy_job *)c;
+    if (j->row_chunks > 1) {   // one long row in chunks
+        long i0 = t * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
+        copy_span(j, 0, 1, i0, i1);
+    } else {
+        long r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
+        copy_span(j, r0, r1, 0, j->n);
+    }
+}
+
+void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
+                     void *dst, const long *ds) {
+    copy_job j;
+    const long *sts[2] = {ss, ds};
+    j.elsize = elsize;
+    j.rank = collapse(rank, shape, 2, sts, j.cs, j.st);
+    j.src = src;
+    j.dst = dst;
+    j.n = j.cs[j.rank - 1];
+    j.rows = 1;
+    for (int d = 0; d < j.rank - 1; d++) j.rows *= j.cs[d];
+    if (ntasks_for(j.n * j.rows) == 1) { j.row_chunks = 1; copy_span(&j, 0, j.rows, 0, j.n); return; }
+    if (j.rows == 1) {
+        j.row_chunks = (j.n + CHUNK - 1) / CHUNK;
+        onsager_parallel_for(j.row_chunks, copy_task, &j);
+    } else {
+        j.row_chunks = 1;
+        j.rows_per_task = (CHUNK + j.n - 1) / j.n;
+        onsager_parallel_for((j.rows + j.rows_per_task - 1) / j.rows_per_task, copy_task, &j);
+    }
+}
+
+#ifndef TAKE_CHUNK
+#define TAKE_CHUNK 8192L
+#endif
+typedef struct {
+    size_t bytes;          // of a block
+    const char *src;
+    const long *picks;
+    long n, k, blocks, per;   // blocks in the source per outer index, picked per outer index, in all; per task
+    char *dst;
+} take_job;
+
+static void take_span(const take_job *j, long b0, long b1) {   // output blocks b0..<b1 (outer-major)
+    for (long b = b0; b < b1; b++) {
+        long o = b / j->k, r = b % j->k;
+        memcpy(j->dst + (size_t)b * j->bytes, j->src + ((size_t)o * (size_t)j->n + (size_t)j->picks[r]) * j->bytes, j->bytes);
+    }
+}
+
+static void take_task(void *c, long t) {
+    take_job *j = (take_job *)c;
+    long b0 = t * j->per;
+    take_span(j, b0, b0 + j->per < j->blocks ? b0 + j->per : j->blocks);
+}
+
+void onsager_take_blocks(int elsize, const void *src, long outer, long n, long inner, const long *picks, long k,
+                         void *dst) {
+    take_job j = {(size_t)elsize * (size_t)inner, (const char *)src, picks, n, k, outer * k, 1, (char *)dst};
+    if (j.blocks == 0 || inner == 0) return;
+    if (ntasks_for(j.blocks * inner) == 1) { take_span(&j, 0, j.blocks); return; }
+    j.per = (TAKE_CHUNK + inner - 1) / inner;
+    onsager_parallel_for((j.blocks + j.per - 1) / j.per, take_task, &j);
 }
 
 // ---- reductions ---------------------------------------------------------------------------

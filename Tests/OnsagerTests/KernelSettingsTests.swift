@@ -450,6 +450,42 @@ import COnsagerKernels
         check(Double.self)
     }
 
+    /// Large copies and gathers (a batch of rows picked from a data set, a transpose made
+    /// contiguous, a concatenation) run as pool tasks once they reach 65,536 values: each equals the
+    /// element-by-element result at 1, 2 and 3 threads, with rows picked repeatedly and out of
+    /// order, blocks inside an outer dimension, a task's last short span, Float and Double.
+    @Test func largeCopiesAndGathersAreExactAtAnyThreadCount() {
+        func check<S: TensorScalar>(_: S.Type) {
+            let g = RandomGenerator(seed: 21)
+            let data = Tensor<S>.normal([3_001, 100], generator: g)
+            let rows = (0..<997).map { ($0 * 7_919 + $0 / 3) % 3_001 } + [3_000, 0, 0, 1_500]
+            let cube = Tensor<S>.normal([3, 700, 40], generator: g)
+            let picks = (0..<650).map { (699 - $0 * 13 % 700) }
+            let wide = Tensor<S>.normal([600, 509], generator: g)
+            let long = Tensor<S>.normal([150_001], generator: g)
+            let d = data.scalars, c = cube.scalars, w = wide.scalars, l = long.scalars
+            var gathered: [S] = [], blocks: [S] = [], transposed: [S] = []
+            for r in rows { gathered += d[(r * 100)..<(r * 100 + 100)] }
+            for o in 0..<3 {
+                for p in picks {
+                    let start = (o * 700 + p) * 40
+                    blocks += c[start..<(start + 40)]
+                }
+            }
+            for j in 0..<509 { for i in 0..<600 { transposed.append(w[i * 509 + j]) } }
+            for threads in [1, 2, 3] {
+                withSettings(threads: threads) {
+                    #expect(data.indexSelect(axis: 0, indices: rows).scalars == gathered, "\(S.self), rows of [3001, 100], \(threads) threads")
+                    #expect(cube.indexSelect(axis: 1, indices: picks).scalars == blocks, "\(S.self), blocks of [3, 700, 40], \(threads) threads")
+                    #expect(wide.T.contiguous().scalars == transposed, "\(S.self), a transpose of [600, 509], \(threads) threads")
+                    #expect(concat([long, long]).scalars == l + l, "\(S.self), concat of two [150001], \(threads) threads")
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// The GEMM's blocking family follows the CPU vendor (Intel's own on Intel CPUs), a selection
     /// holds for the calling thread until cleared, and the two families compute the same product.
     @Test func gemmTuningFollowsTheVendor() throws {

@@ -255,6 +255,11 @@ void onsager_maxpool2d_gather_f64(const double *x, const double *y, const double
 /// Strided N-d copy of elements of `elsize` bytes (4 or 8): dst[idx] = src[idx].
 void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
                      void *dst, const long *ds);
+/// Blocks of `inner` elements of `elsize` bytes picked by index: src viewed as [outer, n, inner],
+/// dst as [outer, k, inner], dst block (o, r) = src block (o, picks[r]) (each pick in 0..<n).
+/// Large gathers run as pool tasks; the result does not depend on the thread count.
+void onsager_take_blocks(int elsize, const void *src, long outer, long n, long inner, const long *picks, long k,
+                         void *dst);
 
 // ---- reductions on a contiguous [outer, R, inner] array to [outer, inner] -------------
 enum onsager_reduce_op { ONS_RSUM = 0, ONS_RMAX, ONS_RMIN };

@@ -1,3 +1,5 @@
+import COnsagerKernels
+
 // Gathering by index. Two primitive pairs carry all gradients: `take` reads elements at flat
 // offsets of a contiguous tensor, and its adjoint `putAdd` adds values at those offsets into
 // zeros (duplicates accumulate); gather computes the offsets and calls them. Index-select picks
@@ -39,14 +41,17 @@ extension Tensor {
         let src = x.basePointer, dst = out.storage.base, k = indices.count
         defer { withExtendedLifetime(x) {} }
         indices.withUnsafeBufferPointer { picks in
+            if inner >= Self.shortBlock {
+                // A block per copy; a large gather (a batch of rows) runs as pool tasks.
+                onsager_take_blocks(Int32(MemoryLayout<Scalar>.stride), src, outer, n, inner, picks.baseAddress, k, dst)
+                return
+            }
             for o in 0..<outer {
                 let to = dst + o * k * inner, from = src + o * n * inner
                 if inner == 1 {
                     for r in 0..<k { to[r] = from[picks[r]] }
-                } else if inner < Self.shortBlock {
-                    for r in 0..<k { for j in 0..<inner { to[r * inner + j] = from[picks[r] * inner + j] } }
                 } else {
-                    for r in 0..<k { (to + r * inner).update(from: from + picks[r] * inner, count: inner) }
+                    for r in 0..<k { for j in 0..<inner { to[r * inner + j] = from[picks[r] * inner + j] } }
                 }
             }
         }
