@@ -301,9 +301,11 @@ DEFINE_BINARY(float, f32)
 DEFINE_BINARY(double, f64)
 
 // ---- strided copy and block gather ----------------------------------------------------------
-// Both run as pool tasks of about CHUNK elements once a copy reaches PAR_MIN: a training loop's
-// batch gather reads rows scattered over a data set (each a TLB and cache miss), and two threads
-// overlap twice the misses. A copy's result does not depend on how it is split.
+// Both run as pool tasks once a copy reaches PAR_MIN values (copies in tasks of about CHUNK,
+// gathers of TAKE_CHUNK): a training loop's batch gather reads rows scattered over a data set
+// (each a TLB and cache miss), and two threads overlap twice the misses. A copy's result does
+// not depend on how it is split, as long as source and destination do not overlap (no caller
+// lets them).
 typedef struct {
     int elsize, rank;
     long cs[MAXR], st[2][MAXR];
@@ -343,7 +345,7 @@ static void copy_task(void *c, long t) {
 
 void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
                      void *dst, const long *ds) {
-    copy_job j;
+    copy_job j = {0};
     const long *sts[2] = {ss, ds};
     j.elsize = elsize;
     j.rank = collapse(rank, shape, 2, sts, j.cs, j.st);
@@ -472,7 +474,7 @@ void onsager_take_blocks(int elsize, const void *src, long outer, long n, long i
     }                                                                                              \
     long onsager_count_nonfinite_##S(const T *x, long n) {                                         \
         long r;                                                                                    \
-        if (n > 2 * RCHUNK) {                                                                      \
+        if (n > 2 * RCHUNK && onsager_get_num_threads() > 1) {                                     \
             S##_nfjob j = {x, n, 0};                                                               \
             onsager_parallel_for((n + RCHUNK - 1) / RCHUNK, S##_nftask, &j);                        \
             return atomic_load(&j.count);                                                          \

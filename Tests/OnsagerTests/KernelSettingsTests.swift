@@ -451,9 +451,10 @@ import COnsagerKernels
     }
 
     /// Large copies and gathers (a batch of rows picked from a data set, a transpose made
-    /// contiguous, a concatenation) run as pool tasks once they reach 65,536 values: each equals the
-    /// element-by-element result at 1, 2 and 3 threads, with rows picked repeatedly and out of
-    /// order, blocks inside an outer dimension, a task's last short span, Float and Double.
+    /// contiguous, a concatenation, a strided long row, a 3-D permutation) run as pool tasks once
+    /// they reach 65,536 values: each equals the element-by-element result at 1, 2 and 3 threads,
+    /// with rows picked repeatedly and out of order, blocks inside an outer dimension, a task's
+    /// last short span, Float and Double.
     @Test func largeCopiesAndGathersAreExactAtAnyThreadCount() {
         func check<S: TensorScalar>(_: S.Type) {
             let g = RandomGenerator(seed: 21)
@@ -473,12 +474,20 @@ import COnsagerKernels
                 }
             }
             for j in 0..<509 { for i in 0..<600 { transposed.append(w[i * 509 + j]) } }
+            // One long strided row (every other value: a single row of stride 2, copied in chunks)
+            // and a rank-3 permutation (rows of a collapsed 3-D view spread over tasks).
+            let everyOther = stride(from: 0, to: 150_001, by: 2).map { l[$0] }
+            let box = Tensor<S>.normal([64, 40, 32], generator: g), bx = box.scalars
+            var permuted: [S] = []
+            for j in 0..<40 { for k in 0..<32 { for i in 0..<64 { permuted.append(bx[(i * 40 + j) * 32 + k]) } } }
             for threads in [1, 2, 3] {
                 withSettings(threads: threads) {
                     #expect(data.indexSelect(axis: 0, indices: rows).scalars == gathered, "\(S.self), rows of [3001, 100], \(threads) threads")
                     #expect(cube.indexSelect(axis: 1, indices: picks).scalars == blocks, "\(S.self), blocks of [3, 700, 40], \(threads) threads")
                     #expect(wide.T.contiguous().scalars == transposed, "\(S.self), a transpose of [600, 509], \(threads) threads")
                     #expect(concat([long, long]).scalars == l + l, "\(S.self), concat of two [150001], \(threads) threads")
+                    #expect(long.sliced(0..<150_001, step: 2).contiguous().scalars == everyOther, "\(S.self), every other value of [150001], \(threads) threads")
+                    #expect(box.permuted([1, 2, 0]).contiguous().scalars == permuted, "\(S.self), [64, 40, 32] permuted, \(threads) threads")
                 }
             }
         }
