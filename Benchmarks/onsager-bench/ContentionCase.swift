@@ -1,3 +1,4 @@
+import COnsagerKernels
 import Foundation
 import Onsager
 
@@ -16,6 +17,12 @@ import Onsager
 /// against itself, so its spread (reported as quartiles) is the noise any 2 ÷ 1 ratio carries.
 /// Beside the median, `throughput_ratio` compares the work done per second over all windows
 /// (harmonic means of the rates: the same number of calls in every window).
+///
+/// Then the host's kind of neighbour, which a guest cannot see: the pool's worker is stalled,
+/// busy, for 0.5 ms inside every task it takes (`onsager_set_worker_stall`), as a vCPU the host
+/// has taken away looks from inside a virtual machine ("contention-stalled-*" rows), with the
+/// pool's fallback on and, for comparison, off ("fallback off", how the pool behaved before it
+/// watched its own waits: no wait for a CPU shows in the guest's counts).
 func benchContention(threads _: Int) {
     let neighbour = Process()
     neighbour.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -24,7 +31,8 @@ func benchContention(threads _: Int) {
         FileHandle.standardError.write(Data("onsager-bench contention: cannot start the busy neighbour: \(error)\n".utf8))
         return
     }
-    defer { neighbour.terminate(); neighbour.waitUntilExit() }
+    var neighbourRunning = true
+    defer { if neighbourRunning { neighbour.terminate(); neighbour.waitUntilExit() } }
     let saved = Kernels.threadCount
     defer { Kernels.threadCount = saved }
     // name, rate unit, units of work per call, the call
@@ -36,32 +44,61 @@ func benchContention(threads _: Int) {
     ]
     let rounds = 15, window = 0.2
     for (name, unit, work, body) in cases {
-        // Warm both thread counts, then size a window from the 1-thread rate.
-        for t in [1, 2] { Kernels.threadCount = t; for _ in 0..<3 { body() } }
-        Kernels.threadCount = 1
-        let calls = callsPerWindow(window, probe: 0.1, body)
-        func rate(_ t: Int) -> Double {
-            Kernels.threadCount = t
-            return Double(calls) * work / seconds { for _ in 0..<calls { body() } }
-        }
-        var ratios: [Double] = [], controls: [Double] = [], ones: [Double] = [], twos: [Double] = []
-        for _ in 0..<rounds {
-            let before = rate(1), two = rate(2), after = rate(1)
-            ratios.append(two / ((before + after) / 2))
-            controls.append(after / before)
-            ones += [before, after]
-            twos.append(two)
-        }
-        func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
-        // Throughput over all windows (work over time; each 1-thread window counts half, as the
-        // ratios weigh it): rare slow windows that a median hides show here.
-        func harmonic(_ v: [Double]) -> Double { Double(v.count) / v.reduce(0) { $0 + 1 / $1 } }
-        emit("contention-\(name)", threads: 2, value: quantile(ratios, 0.5), unit: "x 1-thread",
-             extra: ["one_thread": quantile(ones, 0.5), "two_threads": quantile(twos, 0.5), "rate_unit": unit,
-                     "neighbour": "one busy process", "rounds": rounds, "window_s": window,
-                     "throughput_ratio": rounded(harmonic(twos) / harmonic(ones)),
-                     "ratio_quartiles": [rounded(quantile(ratios, 0.25)), rounded(quantile(ratios, 0.75))],
-                     "control_1_over_1": rounded(quantile(controls, 0.5)),
-                     "control_quartiles": [rounded(quantile(controls, 0.25)), rounded(quantile(controls, 0.75))]])
+        sandwich(name, unit, work, body, rounds: rounds, window: window, neighbour: "one busy process")
     }
+    neighbour.terminate()
+    neighbour.waitUntilExit()
+    neighbourRunning = false
+    // The stalled worker: the busy neighbour gone, a small-op workload (a layer norm's forward and
+    // backward on [256, 1024], a dozen short jobs per call) and the small MLP step.
+    let ln = LayerNorm<Float>(size: 1024), g = RandomGenerator(seed: 3)
+    let x = Tensor<Float>.normal([256, 1024], generator: g), w = Tensor<Float>.normal([256, 1024], generator: g)
+    let stalled: [(String, String, Double, () -> Void)] = [
+        ("op-layernorm", "calls/s", 1, { (ln(x.requiringGrad()) * w).sum().backward() }),
+        ("mlp-small-step", "steps/s", 1, mlpStepWorkload(sizes: mlpSmallSizes)),
+    ]
+    onsager_set_worker_stall(500)
+    defer { onsager_set_worker_stall(0); onsager_pool_clear_contention() }
+    for fallback in [true, false] {
+        Kernels.contentionDetection = fallback
+        defer { Kernels.contentionDetection = true }
+        for (name, unit, work, body) in stalled {
+            onsager_pool_clear_contention()
+            sandwich("stalled-" + name + (fallback ? "" : "-fallback-off"), unit, work, body, rounds: 9, window: window,
+                     neighbour: "a worker stalled 0.5 ms in every task" + (fallback ? "" : ", fallback off"))
+        }
+    }
+}
+
+/// Rounds of 1-thread, 2-thread, 1-thread windows of `body` (see `benchContention`); emits the
+/// median 2 ÷ 1 ratio as "contention-`name`".
+private func sandwich(_ name: String, _ unit: String, _ work: Double, _ body: () -> Void, rounds: Int, window: Double,
+                      neighbour: String) {
+    // Warm both thread counts, then size a window from the 1-thread rate.
+    for t in [1, 2] { Kernels.threadCount = t; for _ in 0..<3 { body() } }
+    Kernels.threadCount = 1
+    let calls = callsPerWindow(window, probe: 0.1, body)
+    func rate(_ t: Int) -> Double {
+        Kernels.threadCount = t
+        return Double(calls) * work / seconds { for _ in 0..<calls { body() } }
+    }
+    var ratios: [Double] = [], controls: [Double] = [], ones: [Double] = [], twos: [Double] = []
+    for _ in 0..<rounds {
+        let before = rate(1), two = rate(2), after = rate(1)
+        ratios.append(two / ((before + after) / 2))
+        controls.append(after / before)
+        ones += [before, after]
+        twos.append(two)
+    }
+    func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+    // Throughput over all windows (work over time; each 1-thread window counts half, as the
+    // ratios weigh it): rare slow windows that a median hides show here.
+    func harmonic(_ v: [Double]) -> Double { Double(v.count) / v.reduce(0) { $0 + 1 / $1 } }
+    emit("contention-\(name)", threads: 2, value: quantile(ratios, 0.5), unit: "x 1-thread",
+         extra: ["one_thread": quantile(ones, 0.5), "two_threads": quantile(twos, 0.5), "rate_unit": unit,
+                 "neighbour": neighbour, "rounds": rounds, "window_s": window,
+                 "throughput_ratio": rounded(harmonic(twos) / harmonic(ones)),
+                 "ratio_quartiles": [rounded(quantile(ratios, 0.25)), rounded(quantile(ratios, 0.75))],
+                 "control_1_over_1": rounded(quantile(controls, 0.5)),
+                 "control_quartiles": [rounded(quantile(controls, 0.25)), rounded(quantile(controls, 0.75))]])
 }

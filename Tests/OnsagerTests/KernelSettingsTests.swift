@@ -543,6 +543,34 @@ import COnsagerKernels
         #expect(withSettings(threads: 2, Self.seededTraining) == withSettings(threads: 1, Self.seededTraining))
     }
 
+    /// A worker stalled inside its tasks, busy as a vCPU the host has taken away looks from inside
+    /// the guest (no wait for a CPU in schedstat, no gap in a spin), leaves the caller waiting for
+    /// its tasks: over a window of 50 ms in which that took over half the time, the pool judges it
+    /// contention and runs the next jobs in the caller, with the same results.
+    @Test func aStalledWorkerSendsJobsToTheCaller() {
+        let x = Tensor<Float>.normal([262_144], generator: RandomGenerator(seed: 5))
+        let reference = withSettings(threads: 1) { x.exp().scalars }
+        let saved = Kernels.threadCount
+        Kernels.threadCount = 2
+        Kernels.contentionDetection = true
+        onsager_pool_clear_contention()
+        onsager_set_worker_stall(20_000)
+        defer {
+            onsager_set_worker_stall(0)
+            onsager_pool_clear_contention()
+            Kernels.threadCount = saved
+        }
+        var same = true, jobs = 0
+        let start = Date()
+        while onsager_pool_contended() == 0 && Date().timeIntervalSince(start) < 5 {
+            same = same && x.exp().scalars == reference
+            jobs += 1
+        }
+        #expect(onsager_pool_contended() != 0, "after \(jobs) jobs over \(Date().timeIntervalSince(start)) s with a worker stalled 20 ms in every task, the pool still splits jobs")
+        #expect(same, "results changed while a worker was stalled")
+        #expect(x.exp().scalars == reference, "results changed once jobs ran in the caller")
+    }
+
     /// Where the kernel counts a thread's wait for a CPU, the pool keeps reading that count after
     /// its workers start. A new thread reads "0 0 1" in /proc/thread-self/schedstat until the
     /// kernel first accounts its time; taken for "no count here", that zero once sent most

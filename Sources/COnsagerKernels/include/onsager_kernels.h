@@ -68,6 +68,12 @@ int onsager_pool_contended(void);
 /// take, as if descheduled by a busy neighbour; results must not change. 0 turns it off.
 void onsager_set_worker_delay(long microseconds);
 long onsager_get_worker_delay(void);
+/// Testing: the pool's workers spin this long inside every task they take, busy as a vCPU looks
+/// from inside a guest when the host has taken it away; unlike the delay above, the pool may
+/// judge this contention and run jobs in the caller. 0 turns it off.
+void onsager_set_worker_stall(long microseconds);
+/// Testing: forgets the contention the pool has seen, so that jobs are split again at once.
+void onsager_pool_clear_contention(void);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
 void onsager_set_contention_detection(int on);
