@@ -39,6 +39,7 @@ lab transpose-pack -O2 -mavx512f -mavx512vl -mavx512dq -mfma -I$K -DVL=16 Benchm
 lab transpose-pack-ymm -O2 -mavx2 -mfma -I$K -DVL=8 Benchmarks/transpose-pack.c
 lab batch-gather -O2 -D_GNU_SOURCE -I$K/include Benchmarks/batch-gather.c $all -lpthread -lm
 lab nonfinite-scan -O2 -D_GNU_SOURCE -I$K/include Benchmarks/nonfinite-scan.c $all -lpthread -lm
+lab pool-stall -O2 -D_GNU_SOURCE -I$K/include Benchmarks/pool-stall.c $all -lpthread -lm
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
 # A C program added to Benchmarks/ without a line above fails here, so that it is built too.
 for c in Benchmarks/*.c; do
