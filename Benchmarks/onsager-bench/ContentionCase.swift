@@ -59,9 +59,10 @@ func benchContention(threads _: Int) {
     ]
     onsager_set_worker_stall(500)
     defer { onsager_set_worker_stall(0); onsager_pool_clear_contention() }
+    let detection = Kernels.contentionDetection
     for fallback in [true, false] {
         Kernels.contentionDetection = fallback
-        defer { Kernels.contentionDetection = true }
+        defer { Kernels.contentionDetection = detection }
         for (name, unit, work, body) in stalled {
             onsager_pool_clear_contention()
             sandwich("stalled-" + name + (fallback ? "" : "-fallback-off"), unit, work, body, rounds: 9, window: window,

@@ -53,11 +53,13 @@
 // spin) leaves the caller waiting for that task once it has run out of tasks to take; on a 2-vCPU
 // Zen 4 guest in such a spell, a layer norm's forward and backward on [256, 1024] ran 1,249-1,284
 // µs at 2 threads against 370 at 1, softmax's 1,817 against 704. The caller adds up these waits
-// over windows of STALL_WINDOW_NS; a window in which they took over half its time is contention,
-// since the worker cannot then have done more than the caller lost waiting for it: the jobs would
-// have been faster on the caller alone. Single stretched tasks, which the host causes on a quiet
-// guest too, do not add up to that: judged job by job (a wait longer than the caller's own work),
-// the same guest ran half of 2,000 quiet 262,144-value exps in the caller.
+// over windows of STALL_WINDOW_NS; a window in which they took over half its time is contention:
+// with tasks claimed one at a time, so that the two threads' shares of a job are about equal
+// (GEMM chunks differ by one tile at most), the worker's tasks then took more than twice the
+// caller's, and the jobs would have been as fast on the caller alone. Single stretched tasks,
+// which the host causes on a quiet guest too, do not add up to that: judged job by job (a wait
+// longer than the caller's own work), the same guest ran half of 2,000 quiet 262,144-value exps
+// in the caller.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
 #define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
@@ -152,7 +154,7 @@ static void note_caller_wait(long started, long ended, long waited) {
     // Waits over half a window already decide the window, whatever follows: decided early, a
     // stalled worker costs half the time before the pool turns to the caller.
     if (span < STALL_WINDOW_NS && stall_waited * 2 <= STALL_WINDOW_NS) return;
-    if (stall_waited * 2 > span || stall_waited * 2 > STALL_WINDOW_NS) note_job(2);
+    if (stall_waited * 2 > span) note_job(2);
     stall_window_start = ended;
     stall_waited = 0;
 }

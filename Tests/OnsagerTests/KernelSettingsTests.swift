@@ -550,7 +550,7 @@ import COnsagerKernels
     @Test func aStalledWorkerSendsJobsToTheCaller() {
         let x = Tensor<Float>.normal([262_144], generator: RandomGenerator(seed: 5))
         let reference = withSettings(threads: 1) { x.exp().scalars }
-        let saved = Kernels.threadCount
+        let saved = Kernels.threadCount, detection = Kernels.contentionDetection
         Kernels.threadCount = 2
         Kernels.contentionDetection = true
         onsager_pool_clear_contention()
@@ -558,6 +558,7 @@ import COnsagerKernels
         defer {
             onsager_set_worker_stall(0)
             onsager_pool_clear_contention()
+            Kernels.contentionDetection = detection
             Kernels.threadCount = saved
         }
         var same = true, jobs = 0

@@ -72,7 +72,8 @@ long onsager_get_worker_delay(void);
 /// from inside a guest when the host has taken it away; unlike the delay above, the pool may
 /// judge this contention and run jobs in the caller. 0 turns it off.
 void onsager_set_worker_stall(long microseconds);
-/// Testing: forgets the contention the pool has seen, so that jobs are split again at once.
+/// Testing: forgets the contention the pool has seen, so that jobs are split again at once. Not
+/// from inside a task (it takes the lock a running job holds).
 void onsager_pool_clear_contention(void);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
