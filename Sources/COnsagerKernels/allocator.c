@@ -102,6 +102,7 @@ void onsager_tune_allocator(void) {
 // pages, as before); freed buffers go back to malloc and are reused with their pages. Races
 // between threads only repeat an madvise; errno is left as malloc left it.
 #if defined(THP_ADVICE)
+#define ADVISED_MIN_BYTES ((size_t)65536)        // smaller buffers are not looked at
 #define ARENA_HEAP_BYTES ((uintptr_t)64 << 20)   // glibc's HEAP_MAX_SIZE on 64-bit
 #define OTHER_ARENA_BYTES ((size_t)1 << 20)
 #define CHUNK_IS_MMAPPED 2                        // bits of glibc's chunk size field
@@ -158,7 +159,7 @@ void *onsager_buffer_allocate(size_t bytes, void **block) {
     *block = raw;
     if (!raw) return NULL;
 #if defined(THP_ADVICE)
-    if (bytes >= 65536) advise_for(raw, bytes);
+    if (bytes >= ADVISED_MIN_BYTES) advise_for(raw, bytes);
 #endif
     return raw + (64 - ((uintptr_t)raw & 63));
 }
@@ -167,7 +168,7 @@ void onsager_buffer_release(void *block, size_t bytes) {
 #if defined(THP_ADVICE)
     // A trim lowers the break inside free; what grows back is new memory, which the next buffer
     // must advise even if the break returns to exactly where it was advised up to.
-    if (bytes >= 65536 && atomic_load_explicit(&thp_advice, memory_order_relaxed)) {
+    if (bytes >= ADVISED_MIN_BYTES && atomic_load_explicit(&thp_advice, memory_order_relaxed)) {
         uintptr_t end = (uintptr_t)sbrk(0);
         if (end != (uintptr_t)-1 && end < atomic_load_explicit(&heap_advised_end, memory_order_relaxed))
             atomic_store(&heap_advised_end, end);

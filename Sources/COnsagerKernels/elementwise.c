@@ -301,17 +301,16 @@ DEFINE_BINARY(float, f32)
 DEFINE_BINARY(double, f64)
 
 // ---- strided copy and block gather ----------------------------------------------------------
-// Both run as pool tasks once a copy reaches PAR_MIN values (copies in tasks of about CHUNK,
-// gathers of TAKE_CHUNK): a training loop's batch gather reads rows scattered over a data set
-// (each a TLB and cache miss), and two threads overlap twice the misses. A copy's result does
-// not depend on how it is split, as long as source and destination do not overlap (no caller
-// lets them).
+// Both run as pool tasks (run_units) once a copy reaches PAR_MIN values: a training loop's batch
+// gather reads rows scattered over a data set (each a TLB and cache miss), and two threads overlap
+// twice the misses. A copy's result does not depend on how it is split, as long as source and
+// destination do not overlap (no caller lets them).
 typedef struct {
     int elsize, rank;
     long cs[MAXR], st[2][MAXR];
     const void *src;
     void *dst;
-    long n, rows, rows_per_task, row_chunks;
+    long n, rows, per;   // per: rows per task, or (one long row) values per task
 } copy_job;
 
 static void copy_span(const copy_job *j, long row0, long row1, long i0, long i1) {
@@ -332,15 +331,16 @@ static void copy_span(const copy_job *j, long row0, long row1, long i0, long i1)
     }
 }
 
-static void copy_task(void *c, long t) {
+static void copy_rows_task(void *c, long t) {
     copy_job *j = (copy_job *)c;
-    if (j->row_chunks > 1) {   // one long row in chunks
-        long i0 = t * CHUNK, i1 = i0 + CHUNK < j->n ? i0 + CHUNK : j->n;
-        copy_span(j, 0, 1, i0, i1);
-    } else {
-        long r0 = t * j->rows_per_task, r1 = r0 + j->rows_per_task < j->rows ? r0 + j->rows_per_task : j->rows;
-        copy_span(j, r0, r1, 0, j->n);
-    }
+    long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;
+    copy_span(j, r0, r1, 0, j->n);
+}
+
+static void copy_values_task(void *c, long t) {   // one long row, split by values
+    copy_job *j = (copy_job *)c;
+    long i0 = t * j->per, i1 = i0 + j->per < j->n ? i0 + j->per : j->n;
+    copy_span(j, 0, 1, i0, i1);
 }
 
 void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, const long *ss,
@@ -354,20 +354,10 @@ void onsager_copy_nd(int elsize, int rank, const long *shape, const void *src, c
     j.n = j.cs[j.rank - 1];
     j.rows = 1;
     for (int d = 0; d < j.rank - 1; d++) j.rows *= j.cs[d];
-    if (ntasks_for(j.n * j.rows) == 1) { j.row_chunks = 1; copy_span(&j, 0, j.rows, 0, j.n); return; }
-    if (j.rows == 1) {
-        j.row_chunks = (j.n + CHUNK - 1) / CHUNK;
-        onsager_parallel_for(j.row_chunks, copy_task, &j);
-    } else {
-        j.row_chunks = 1;
-        j.rows_per_task = (CHUNK + j.n - 1) / j.n;
-        onsager_parallel_for((j.rows + j.rows_per_task - 1) / j.rows_per_task, copy_task, &j);
-    }
+    if (j.rows == 1) run_units(j.n, 1, &j.per, copy_values_task, &j);
+    else run_units(j.rows, j.n, &j.per, copy_rows_task, &j);
 }
 
-#ifndef TAKE_CHUNK
-#define TAKE_CHUNK 8192L
-#endif
 typedef struct {
     size_t bytes;          // of a block
     const char *src;
@@ -376,26 +366,20 @@ typedef struct {
     char *dst;
 } take_job;
 
-static void take_span(const take_job *j, long b0, long b1) {   // output blocks b0..<b1 (outer-major)
-    for (long b = b0; b < b1; b++) {
+static void take_task(void *c, long t) {   // output blocks of task t (outer-major)
+    take_job *j = (take_job *)c;
+    long b1 = (t + 1) * j->per < j->blocks ? (t + 1) * j->per : j->blocks;
+    for (long b = t * j->per; b < b1; b++) {
         long o = b / j->k, r = b % j->k;
         memcpy(j->dst + (size_t)b * j->bytes, j->src + ((size_t)o * (size_t)j->n + (size_t)j->picks[r]) * j->bytes, j->bytes);
     }
 }
 
-static void take_task(void *c, long t) {
-    take_job *j = (take_job *)c;
-    long b0 = t * j->per;
-    take_span(j, b0, b0 + j->per < j->blocks ? b0 + j->per : j->blocks);
-}
-
 void onsager_take_blocks(int elsize, const void *src, long outer, long n, long inner, const long *picks, long k,
                          void *dst) {
-    take_job j = {(size_t)elsize * (size_t)inner, (const char *)src, picks, n, k, outer * k, 1, (char *)dst};
+    take_job j = {(size_t)elsize * (size_t)inner, (const char *)src, picks, n, k, outer * k, 0, (char *)dst};
     if (j.blocks == 0 || inner == 0) return;
-    if (ntasks_for(j.blocks * inner) == 1) { take_span(&j, 0, j.blocks); return; }
-    j.per = (TAKE_CHUNK + inner - 1) / inner;
-    onsager_parallel_for((j.blocks + j.per - 1) / j.per, take_task, &j);
+    run_units(j.blocks, inner, &j.per, take_task, &j);
 }
 
 // ---- reductions ---------------------------------------------------------------------------
@@ -462,25 +446,20 @@ void onsager_take_blocks(int elsize, const void *src, long outer, long n, long i
     void onsager_mask_row_sums_##S(long rows, long n, const T *g, const T *y, T *gz, T *sums) {    \
         DISPATCH(mask_row_sums, S, rows, n, g, y, gz, sums);                                       \
     }                                                                                              \
-    /* The scan a training loop makes of every gradient each step: tasks of RCHUNK values, their  \
+    /* The scan a training loop makes of every gradient each step: pool tasks (run_units), their \
        counts summed (an integer sum, the same for any thread count). A large model's gradients   \
        come from memory, which two cores read faster than one. */                                 \
-    typedef struct { const T *x; long n; _Atomic long count; } S##_nfjob;                          \
+    typedef struct { const T *x; long n, per; _Atomic long count; } S##_nfjob;                     \
     static void S##_nftask(void *c, long t) {                                                      \
         S##_nfjob *j = (S##_nfjob *)c;                                                             \
-        long i0 = t * RCHUNK, m = j->n - i0 < RCHUNK ? j->n - i0 : RCHUNK, r;                      \
+        long i0 = t * j->per, m = j->n - i0 < j->per ? j->n - i0 : j->per, r;                      \
         DISPATCH_RET(r, count_nonfinite, S, j->x + i0, m);                                         \
         if (r) atomic_fetch_add_explicit(&j->count, r, memory_order_relaxed);                      \
     }                                                                                              \
     long onsager_count_nonfinite_##S(const T *x, long n) {                                         \
-        long r;                                                                                    \
-        if (n > 2 * RCHUNK && onsager_get_num_threads() > 1) {                                     \
-            S##_nfjob j = {x, n, 0};                                                               \
-            onsager_parallel_for((n + RCHUNK - 1) / RCHUNK, S##_nftask, &j);                        \
-            return atomic_load(&j.count);                                                          \
-        }                                                                                          \
-        DISPATCH_RET(r, count_nonfinite, S, x, n);                                                 \
-        return r;                                                                                  \
+        S##_nfjob j = {x, n, 0, 0};                                                                \
+        if (n > 0) run_units(n, 1, &j.per, S##_nftask, &j);                                        \
+        return atomic_load(&j.count);                                                              \
     }
 DEFINE_REDUCE(float, f32)
 DEFINE_REDUCE(double, f64)

@@ -427,7 +427,7 @@ import COnsagerKernels
     }
 
     /// The non-finite scan a training loop makes of every gradient splits a long tensor into tasks
-    /// (chunks of 65,536 values) and sums their counts: every NaN and ±∞ is counted once, whatever
+    /// (chunks of 32,768 values) and sums their counts: every NaN and ±∞ is counted once, whatever
     /// the thread count, the ISA and where the values fall (a chunk's first and last value, the
     /// tail past the last whole vector), in Float and Double.
     @Test func nonFiniteScanCountsEveryValueAtAnyThreadCount() {
