@@ -19,9 +19,13 @@
 // (gemm-shape.c DOUBLE=1, 4-6 alternations) 100x1500x1000 1.07x, 100x2500x2000 1.06x; x·Wᵀ with
 // B column-major first read 0.94-0.96x in 4-6 alternations, then, in 10 (Benchmarks/gemm-shape-ab.sh
 // against a -DG_PF_SPREAD=0 build), 100x2500x784 1.04x, 100x784x500 1.05x, 100x2000x2500 1.05x
-// (and 100x1500x1000 1.06x): the spread is kept for Double's transposed B too. Not measured on Intel, whose Float tuning keeps the
-// burst (G_PF_SPREAD_INTEL=1 to try it there); Double has one AVX-512 instance for every vendor,
-// so it spreads on Intel too, unmeasured there.
+// (and 100x1500x1000 1.06x): the spread is kept for Double's transposed B too. Intel's Float
+// tuning spreads too (G_PF_SPREAD_INTEL; it kept the burst until measured there): Intel Xeon
+// (family 6, model 207, Emerald Rapids; L2 2 MB), package-style objects called in rotation
+// (Benchmarks/gemm-objects-ab.sh), one thread, in a fast and a slow host state: 100x500x784
+// 1.09x and 1.10x, 100x784x500 (B column-major) 1.06x and 1.06x, 100x2500x2000 1.11x,
+// 100x2000x2500 1.07x, 1024³ 1.02-1.03x, 512³ 1.01x, 784x500x100 (Aᵀ) 1.01x; two threads
+// 0.98-1.08x. Double has one AVX-512 instance for every vendor, so it spreads on Intel too.
 // Where no B panel is prefetched (products of more rows than a batch, e.g. weight gradients), a
 // tile asks the same way for the next tile's C, which it then does not fetch in a burst of its
 // own (G_PF_C_NEXT; not for streamed C): Zen 4, one thread, against the burst: 2000x2500x100 (rows
@@ -33,7 +37,7 @@
 #define G_PF_SPREAD 1
 #endif
 #ifndef G_PF_SPREAD_INTEL
-#define G_PF_SPREAD_INTEL 0
+#define G_PF_SPREAD_INTEL 1
 #endif
 #define PF_SPREAD G_PF_SPREAD
 
@@ -163,6 +167,15 @@
 // Benchmarks/gemm-objects-ab.sh), none of these moved 1024³ or 100x500x784 by more than 4 %: KC 128
 // (0.92x), 192, 512, 1024; MC 288, 576; NC 512; tiles 8x48, 9x48, 6x64, 14x32; B read in place;
 // packing buffers on huge pages; and a micro-kernel prefetching its panels 4, 8 or 16 k ahead.
+// A B block packed at once and over half of L2 (KC x N over 512 columns here) has each tile ask
+// for its share of the next packed panel after the first row block (PACKED_AHEAD,
+// gemm_template.h): Intel Xeon (model 207), one thread, objects in rotation: 2048³ 1.11x in a
+// slow host state and 1.01x in a fast one, 1024x2048x1024 1.03x and 1.04x, 2048x1024x1024 1.01x;
+// two threads 1.00-1.03x; products whose block fits are unchanged (1024³ 1.00-1.01x). Not
+// measured on AMD, whose tuning packs blocks of 1024 rows that stay in L3 (off there).
+#ifndef G_PACKED_AHEAD_INTEL
+#define G_PACKED_AHEAD_INTEL 1
+#endif
 #ifndef KC_INTEL
 #define KC_INTEL 256
 #endif
@@ -200,7 +213,9 @@
 #define SUF f32_avx512i
 #undef PF_SPREAD
 #define PF_SPREAD G_PF_SPREAD_INTEL
+#define PACKED_AHEAD G_PACKED_AHEAD_INTEL
 #include "templates/gemm_template.h"
+#undef PACKED_AHEAD
 #undef PF_SPREAD
 #define PF_SPREAD G_PF_SPREAD
 #undef MR

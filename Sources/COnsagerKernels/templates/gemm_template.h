@@ -309,6 +309,14 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 #define PF_SPREAD 1
 #define G_PF_SPREAD_DEFAULTED
 #endif
+// PACKED_AHEAD (set per instance by gemm.c; 0 when undefined): a B block packed at once and over
+// half of L2 is re-read panel by panel for every row block after the first, and by then the A
+// block, C and the block's own later panels have evicted part of it; each tile then asks for its
+// share of the next packed panel as it would for a source panel. Measured in gemm.c.
+#ifndef PACKED_AHEAD
+#define PACKED_AHEAD 0
+#define G_PACKED_AHEAD_DEFAULTED
+#endif
 #ifndef G_PF_C_NEXT
 #define G_PF_C_NEXT 1   // with PF_SPREAD: a tile asks for the next tile's C over its k loop (FN(c_share))
 #endif
@@ -664,9 +672,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     long ldb = jr < nfull ? rsb : NR;
                     long ir0 = 0;
                     // The next panel's source, for the prefetches spread over this panel's rows.
-                    int ahead = (inplace_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
-                    const T *next = B + pc * rsb + (jc + jr + NR) * csb;
+                    int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && ic > 0 && bbytes > l2 / 2;
+                    int ahead = (inplace_ahead || packed_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
+                    const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR;
+                    long nrsb = packed_ahead ? NR : rsb, ncsb = packed_ahead ? 1 : csb;   // the next panel's layout
                     if (lazy || fused) {
                         bp = Bp;
                         ldb = NR;
@@ -692,7 +702,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pfshare) ps;
                         const FN(pfshare) *pf = 0;
                         if (ahead) {
-                            ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, ir / MR, parts);
+                            ps = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, ir / MR, parts);
                             pf = FN(pf_hand)(&ps);
                         } else if (cnext && ir + MR < ss) {
                             ps = FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, ss - ir - MR < MR ? ss - ir - MR : MR, nr);
@@ -707,8 +717,8 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pfshare) p0, p1;
                         const FN(pfshare) *f0 = 0, *f1 = 0;
                         if (ahead) {
-                            p0 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 2, parts);
-                            p1 = FN(prefetch_share)(kc, nextnr, next, rsb, csb, parts - 1, parts);
+                            p0 = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, parts - 2, parts);
+                            p1 = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, parts - 1, parts);
                             f0 = FN(pf_hand)(&p0);
                             f1 = FN(pf_hand)(&p1);
                         }
@@ -725,6 +735,10 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     }
 }
 
+#ifdef G_PACKED_AHEAD_DEFAULTED
+#undef PACKED_AHEAD
+#undef G_PACKED_AHEAD_DEFAULTED
+#endif
 #ifdef G_PF_SPREAD_DEFAULTED
 #undef PF_SPREAD
 #undef G_PF_SPREAD_DEFAULTED
