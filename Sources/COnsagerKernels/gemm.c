@@ -167,12 +167,14 @@
 // Benchmarks/gemm-objects-ab.sh), none of these moved 1024³ or 100x500x784 by more than 4 %: KC 128
 // (0.92x), 192, 512, 1024; MC 288, 576; NC 512; tiles 8x48, 9x48, 6x64, 14x32; B read in place;
 // packing buffers on huge pages; and a micro-kernel prefetching its panels 4, 8 or 16 k ahead.
-// A B block packed at once and over half of L2 (KC x N over 512 columns here) has each tile ask
-// for its share of the next packed panel after the first row block (PACKED_AHEAD,
-// gemm_template.h): Intel Xeon (model 207), one thread, objects in rotation: 2048³ 1.11x in a
-// slow host state and 1.01x in a fast one, 1024x2048x1024 1.03x and 1.04x, 2048x1024x1024 1.01x;
-// two threads 1.00-1.03x; products whose block fits are unchanged (1024³ 1.00-1.01x). Not
-// measured on AMD, whose tuning packs blocks of 1024 rows that stay in L3 (off there).
+// A B block packed at once and over half of L2 (over 1024 columns at KC 256 with a 2 MB L2) has
+// each tile ask for its share of the next packed panel after the first row block (PACKED_AHEAD,
+// gemm_template.h): Intel Xeon (model 207), one thread, objects in rotation (M x N x K): 2048³
+// 1.11x in a slow host state and 1.01x in a fast one, 1024x2048x1024 1.04x; products whose block
+// is at most half of L2 take no part (1024³ and 2048x1024x1024, 1.00-1.01x). A product split
+// between threads by rows over a shared packed B runs tasks of one row block, so it never asks
+// (2048³ and 1024x2048x1024 at two threads 1.00-1.03x). Not measured on AMD, whose tuning packs
+// blocks of 1024 rows that stay in L3 (off there).
 #ifndef G_PACKED_AHEAD_INTEL
 #define G_PACKED_AHEAD_INTEL 1
 #endif

@@ -136,17 +136,18 @@ import COnsagerKernels
 
     /// One thread, more rows than one row block and a packed B block over half of L2 (with N
     /// ragged against the panel width). Row-major B is packed at once, a few rows into every panel
-    /// at a time (under Intel's tuning the later row blocks ask for the next panel ahead,
-    /// PACKED_AHEAD); column-major B (a transposed view) is packed panel by panel during the first
+    /// at a time (under Intel's tuning, at one thread, the later row blocks ask for the next
+    /// panel ahead, PACKED_AHEAD, the last one split in two tails); column-major B (a transposed view) is packed panel by panel during the first
     /// row block ("staged" in gemm_serial), and the later row blocks read those panels.
     @Test(arguments: [0, 1, 2], [false, true])
     func packedBMatchesReference(isa: Int, columnMajorB: Bool) {
         guard isa <= Self.hardwareLevel else { return }
-        // M over 256 rows: not read in place ("direct"). K = 250 is one K block for every ISA
+        // M over 256 rows: not read in place ("direct"); 304 = 2 × 144 + 16, a last row block
+        // that the kernels split into two tails. K = 250 is one K block for every ISA
         // (KC ≥ 256); N makes a Float block of K × N over half of L2, so the Double one (twice
         // the bytes) is too.
         let k = 250
-        checkGEMM(m: 300, k: k, n: Swift.max(300, onsager_l2_cache_bytes() / 2 / (k * 4) + 37), columnMajorB: columnMajorB, isa: isa)
+        checkGEMM(m: 304, k: k, n: Swift.max(300, onsager_l2_cache_bytes() / 2 / (k * 4) + 37), columnMajorB: columnMajorB, isa: isa)
     }
 
     /// More rows than one row block (MC) but at most 256, with B read in place (row-major B where

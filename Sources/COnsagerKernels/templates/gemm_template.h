@@ -671,7 +671,8 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
                     long ir0 = 0;
-                    // The next panel's source, for the prefetches spread over this panel's rows.
+                    // The next panel (its source, or its packed copy), for the prefetches spread over
+                    // this panel's rows.
                     int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && ic > 0 && bbytes > l2 / 2;
                     int ahead = (inplace_ahead || packed_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
                     const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pc * rsb + (jc + jr + NR) * csb;
@@ -684,7 +685,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             FN(pfshare) ps;
                             const FN(pfshare) *pf = 0;
                             if (ahead) {
-                                ps = FN(prefetch_share)(kc, nextnr, next, rsb, csb, 0, parts);
+                                ps = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, 0, parts);
                                 pf = FN(pf_hand)(&ps);
                             }
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
