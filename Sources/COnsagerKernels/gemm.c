@@ -172,9 +172,12 @@
 // gemm_template.h): Intel Xeon (model 207), one thread, objects in rotation (M x N x K): 2048³
 // 1.11x in a slow host state and 1.01x in a fast one, 1024x2048x1024 1.04x; products whose block
 // is at most half of L2 take no part (1024³ and 2048x1024x1024, 1.00-1.01x). A product split
-// between threads by rows over a shared packed B runs tasks of one row block, so it never asks
-// (2048³ and 1024x2048x1024 at two threads 1.00-1.03x). Not measured on AMD, whose tuning packs
-// blocks of 1024 rows that stay in L3 (off there).
+// between threads by rows over a B block the threads packed together (half of its panels in the
+// other core's cache) asks in every task, whatever the block's size; two threads, two runs:
+// 1024³ 1.03x and 1.03x, 512³ 1.07x and 1.05x, 2048x1024x1024 1.04x and 1.01x, 1024x2048x1024
+// 1.03x, 2048³ 1.11x (against asking only for blocks over half of L2: 2048³ 1.17x, the others
+// 1.01-1.03x, i.e. unchanged). Not measured on AMD, whose tuning packs blocks of 1024 rows that
+// stay in L3 (off there).
 #ifndef G_PACKED_AHEAD_INTEL
 #define G_PACKED_AHEAD_INTEL 1
 #endif

@@ -312,7 +312,9 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 // PACKED_AHEAD (set per instance by gemm.c; 0 when undefined): a B block packed at once and over
 // half of L2 is re-read panel by panel for every row block after the first, and by then the A
 // block, C and the block's own later panels have evicted part of it; each tile then asks for its
-// share of the next packed panel as it would for a source panel. Measured in gemm.c.
+// share of the next packed panel as it would for a source panel. So does every tile of a block
+// packed by the threads together (Bpre), whose panels lie partly in the other cores' caches.
+// Measured in gemm.c.
 #ifndef PACKED_AHEAD
 #define PACKED_AHEAD 0
 #define G_PACKED_AHEAD_DEFAULTED
@@ -673,7 +675,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                     long ir0 = 0;
                     // The next panel (its source, or its packed copy), for the prefetches spread over
                     // this panel's rows.
-                    int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && ic > 0 && bbytes > l2 / 2;
+                    int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && (Bpre || (ic > 0 && bbytes > l2 / 2));
                     int ahead = (inplace_ahead || packed_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
                     const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR;
