@@ -120,7 +120,8 @@ static long now_ns(void) {
 // slice, so most jobs look normal while the few that straddle a slice wait for milliseconds.)
 // Spinning workers report gaps through pending_gaps; only the caller (holding pool_lock) counts.
 static _Atomic long pending_gaps = 0;
-static long last_sign = -1000000000000L;   // guarded by pool_lock
+#define NO_SIGN (-1000000000000L)          // long before any job
+static long last_sign = NO_SIGN;   // guarded by pool_lock
 static long stall_window_start = -1, stall_waited = 0;   // guarded by pool_lock: the current window
 static long contended_span = CONTENDED_NS;  // guarded by pool_lock
 
@@ -321,7 +322,7 @@ void onsager_pool_clear_contention(void) {
     pthread_mutex_lock(&pool_lock);
     atomic_store(&contended_until, 0);
     atomic_store(&pending_gaps, 0);
-    last_sign = -1000000000000L;
+    last_sign = NO_SIGN;
     stall_window_start = -1;
     stall_waited = 0;
     contended_span = CONTENDED_NS;

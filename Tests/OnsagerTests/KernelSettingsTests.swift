@@ -137,8 +137,9 @@ import COnsagerKernels
     /// One thread, more rows than one row block and a packed B block over half of L2 (with N
     /// ragged against the panel width). Row-major B is packed at once, a few rows into every panel
     /// at a time (under Intel's tuning, at one thread, the later row blocks ask for the next
-    /// panel ahead, PACKED_AHEAD, the last one split in two tails); column-major B (a transposed view) is packed panel by panel during the first
-    /// row block ("staged" in gemm_serial), and the later row blocks read those panels.
+    /// panel ahead, PACKED_AHEAD, the last one split in two tails); column-major B (a transposed
+    /// view) is packed panel by panel during the first row block ("staged" in gemm_serial), and
+    /// the later row blocks read those panels.
     @Test(arguments: [0, 1, 2], [false, true])
     func packedBMatchesReference(isa: Int, columnMajorB: Bool) {
         guard isa <= Self.hardwareLevel else { return }
@@ -273,7 +274,7 @@ import COnsagerKernels
         let b = Tensor<Float>.uniform([k, n], low: -1, high: 1, generator: g)
         let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
         let bd = Tensor<Double>(shape: b.shape, scalars: b.scalars.map(Double.init))
-        let ref = naiveMatmul(ad, bd), refF = ref
+        let ref = naiveMatmul(ad, bd)
         // The same B as the transposed view of its transpose's contiguous copy: column-major.
         let bF = columnMajorB ? b.transposed().contiguous().transposed() : b
         let bD = columnMajorB ? bd.transposed().contiguous().transposed() : bd
@@ -281,7 +282,7 @@ import COnsagerKernels
             let got = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(a, bF) }
             let gotD = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(ad, bD) }
             let what = "\(m)×\(n)×\(k), \(columnMajorB ? "column-major B" : "row-major B"), isa \(isa), \(tuning) tuning"
-            #expect(zip(got.scalars, refF.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(what)")
+            #expect(zip(got.scalars, ref.scalars).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(what)")
             #expect(zip(gotD.scalars, ref.scalars).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(what)")
             // (Compared first, so that a failure names the case instead of printing every value.)
             let sameF = withSettings(threads: 2, isa: isa, tuning: tuning) { matmul(a, bF) }.scalars == got.scalars

@@ -667,19 +667,19 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                 T *Ablk = Apre ? (T *)Apre + pc / kcb * FN(shared_a_stride)(M, kcb) : Ap;
                 if (!Apre) FN(pack_a)(mc, kc, A + ic * rsa + pc * csa, rsa, csa, Ap);
                 long ss = FN(tail_split)(mc), parts = (mc + MR - 1) / MR;
+                // The next panel (its source, or its packed copy) is asked for by the tiles of the
+                // current one; a packed copy is kc rows of NR (see PACKED_AHEAD).
+                int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && (Bpre || (ic > 0 && bbytes > l2 / 2));
+                long nrsb = packed_ahead ? NR : rsb, ncsb = packed_ahead ? 1 : csb;   // the next panel's layout
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
                     const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
                     long ir0 = 0;
-                    // The next panel (its source, or its packed copy), for the prefetches spread over
-                    // this panel's rows.
-                    int packed_ahead = PACKED_AHEAD && !direct && !lazy && !fused && !staged && (Bpre || (ic > 0 && bbytes > l2 / 2));
                     int ahead = (inplace_ahead || packed_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
                     const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pc * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR;
-                    long nrsb = packed_ahead ? NR : rsb, ncsb = packed_ahead ? 1 : csb;   // the next panel's layout
                     if (lazy || fused) {
                         bp = Bp;
                         ldb = NR;
