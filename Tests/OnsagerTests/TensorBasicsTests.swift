@@ -250,6 +250,25 @@ import Onsager
         let odd = Tensor<Double>([[-.infinity, 0, 1], [-.infinity, -.infinity, -.infinity], [.nan, 0, 1], [.infinity, 0, 1], [1000, -1000, 999]])
         let got = odd.logSoftmax().scalars, want = composed(odd).scalars
         #expect(zip(got, want).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(got) against \(want)")
+        // The same in rows long enough that the odd entry sits in a whole vector (the kernel folds
+        // the row's maximum over vector lanes), and rows whose maximum is a zero of either sign.
+        for n in [16, 37] {
+            let base = (Tensor<Double>.normal([6, n], generator: g) * 3).scalars
+            var rows = (0..<6).map { Array(base[($0 * n)..<($0 * n + n)]) }
+            rows[0][3] = .nan
+            rows[1][n - 5] = .infinity
+            rows[2] = [Double](repeating: -.infinity, count: n)
+            rows[3] = (0..<n).map { $0 % 3 == 0 ? -0.0 : -1 }
+            rows[4] = (0..<n).map { $0 % 2 == 0 ? 0.0 : -0.0 }
+            rows[5][n - 1] = 1000
+            for x in [Tensor<Double>(rows), Tensor<Double>(rows).converted(to: Float.self).converted(to: Double.self)] {
+                let got = x.logSoftmax().scalars, want = composed(x).scalars
+                #expect(zip(got, want).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "n \(n): \(got) against \(want)")
+                let f = x.converted(to: Float.self)
+                let gotF = f.logSoftmax().scalars, wantF = composed(f).scalars
+                #expect(zip(gotF, wantF).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }, "Float, n \(n)")
+            }
+        }
         let xi = (Tensor<Double>.normal([6, 37], generator: g) * 4).requiringGrad(), w = Tensor<Double>.normal([6, 37], generator: g)
         let fused = gradients(of: (xi.logSoftmax() * w).sum(), wrt: [xi])[0]
         let reference = gradients(of: (composed(xi) * w).sum(), wrt: [xi])[0]

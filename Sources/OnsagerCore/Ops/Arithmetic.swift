@@ -36,13 +36,17 @@ extension Tensor {
     public static func - (a: Tensor, b: Tensor) -> Tensor { sumOrDifference(ONS_SUB, a, b, "sub") }
     /// Elementwise product with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
-    public static func * (a: Tensor, b: Tensor) -> Tensor { binary(ONS_MUL, a, b, "mul") { a, b, g in (g * b, g * a) } }
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        // Only the gradients the tape can use: a constant factor (a mask, fixed weights) gets none,
+        // which halves the backward pass of x * constant.
+        binary(ONS_MUL, a, b, "mul") { a, b, g in (a.node == nil ? nil : g * b, b.node == nil ? nil : g * a) }
+    }
     /// Elementwise quotient with numpy broadcasting.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binary(ONS_DIV, a, b, "div") { a, b, g in
             let gb: Tensor? = b.node == nil ? nil : -(g * a / (b * b))
-            return (g / b, gb)
+            return (a.node == nil ? nil : g / b, gb)
         }
     }
 
@@ -61,7 +65,7 @@ extension Tensor {
     public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
         binary(ONS_MAX, a, b, "maximum") { a, b, g in
             let wa = binaryKernel(ONS_GT, a, b, name: "maximum") + binaryKernel(ONS_EQ, a, b, name: "maximum") * 0.5
-            return (g * wa, g * (1 - wa))
+            return (a.node == nil ? nil : g * wa, b.node == nil ? nil : g * (1 - wa))
         }
     }
 
@@ -70,7 +74,7 @@ extension Tensor {
     public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
         binary(ONS_MIN, a, b, "minimum") { a, b, g in
             let wa = binaryKernel(ONS_LT, a, b, name: "minimum") + binaryKernel(ONS_EQ, a, b, name: "minimum") * 0.5
-            return (g * wa, g * (1 - wa))
+            return (a.node == nil ? nil : g * wa, b.node == nil ? nil : g * (1 - wa))
         }
     }
 
