@@ -492,9 +492,10 @@ DEFINE_SOFTPLUS_ROWSUM(double, f64)
 
 // ---- row kernels: softmax, log-softmax and rows normalised to mean 0, variance 1, with their backwards ----
 // Tasks are blocks of whole rows sized from n alone, so results do not depend on threads.
-enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKWARD };
+enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_BACKWARD, ROWS_NORMALIZE, ROWS_NORMALIZE_BACKWARD,
+       ROWS_NORMALIZE_AFFINE, ROWS_NORMALIZE_AFFINE_BACKWARD };
 #define DEFINE_ROW_KERNELS(T, S)                                                                   \
-    typedef struct { int kind; const T *a, *b, *c; T *out, *rstd; long rows, n, per; T eps; } S##_rowjob; \
+    typedef struct { int kind; const T *a, *b, *c, *d; T *out, *rstd, *out2; long rows, n, per; T eps; } S##_rowjob; \
     static void S##_rowtask(void *ctx, long t) {                                                   \
         S##_rowjob *j = (S##_rowjob *)ctx;                                                         \
         long r0 = t * j->per, r1 = r0 + j->per < j->rows ? r0 + j->per : j->rows;                  \
@@ -504,13 +505,21 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_B
         case ROWS_LOG_SOFTMAX: DISPATCH(log_softmax_rows, S, j->a, r0, r1, j->n, j->out); break;   \
         case ROWS_LOG_SOFTMAX_BACKWARD: DISPATCH(log_softmax_rows_backward, S, j->a, j->b, r0, r1, j->n, j->out); break; \
         case ROWS_NORMALIZE: DISPATCH(normalize_rows, S, j->a, r0, r1, j->n, j->eps, j->out, j->rstd); break; \
+        case ROWS_NORMALIZE_AFFINE:                                                                \
+            DISPATCH(normalize_rows_affine, S, j->a, r0, r1, j->n, j->eps, j->b, j->c, j->out, j->rstd, j->out2); break; \
+        case ROWS_NORMALIZE_AFFINE_BACKWARD:                                                       \
+            DISPATCH(normalize_rows_affine_backward, S, j->a, j->b, j->c, j->d, r0, r1, j->n, j->out); break; \
         default: DISPATCH(normalize_rows_backward, S, j->a, j->b, j->c, r0, r1, j->n, j->out); break; \
         }                                                                                          \
     }                                                                                              \
-    static void S##_rows_run(int kind, const T *a, const T *b, const T *c, T *out, T *rstd, long rows, long n, T eps) { \
+    static void S##_rows_run4(int kind, const T *a, const T *b, const T *c, const T *d, T *out, T *rstd, T *out2, \
+                              long rows, long n, T eps) {                                          \
         if (rows == 0 || n == 0) return;                                                           \
-        S##_rowjob j = {kind, a, b, c, out, rstd, rows, n, 0, eps};                                \
+        S##_rowjob j = {kind, a, b, c, d, out, rstd, out2, rows, n, 0, eps};                       \
         run_units(rows, n, &j.per, S##_rowtask, &j);                                               \
+    }                                                                                              \
+    static void S##_rows_run(int kind, const T *a, const T *b, const T *c, T *out, T *rstd, long rows, long n, T eps) { \
+        S##_rows_run4(kind, a, b, c, NULL, out, rstd, NULL, rows, n, eps);                         \
     }                                                                                              \
     void onsager_softmax_rows_##S(const T *x, long rows, long n, T *y) {                           \
         S##_rows_run(ROWS_SOFTMAX, x, NULL, NULL, y, NULL, rows, n, 0);                            \
@@ -529,9 +538,43 @@ enum { ROWS_SOFTMAX, ROWS_SOFTMAX_BACKWARD, ROWS_LOG_SOFTMAX, ROWS_LOG_SOFTMAX_B
     }                                                                                              \
     void onsager_normalize_rows_backward_##S(const T *y, const T *rstd, const T *g, long rows, long n, T *gx) { \
         S##_rows_run(ROWS_NORMALIZE_BACKWARD, y, rstd, g, gx, NULL, rows, n, 0);                   \
+    }                                                                                              \
+    void onsager_normalize_rows_affine_##S(const T *x, long rows, long n, T eps, const T *gamma, const T *beta, \
+                                           T *xhat, T *rstd, T *y) {                               \
+        S##_rows_run4(ROWS_NORMALIZE_AFFINE, x, gamma, beta, NULL, xhat, rstd, y, rows, n, eps);   \
+    }                                                                                              \
+    void onsager_normalize_rows_affine_backward_##S(const T *xhat, const T *rstd, const T *g, const T *gamma, \
+                                                    long rows, long n, T *gx) {                    \
+        S##_rows_run4(ROWS_NORMALIZE_AFFINE_BACKWARD, xhat, rstd, g, gamma, gx, NULL, NULL, rows, n, 0); \
     }
 DEFINE_ROW_KERNELS(float, f32)
 DEFINE_ROW_KERNELS(double, f64)
+
+// ---- layer normalisation's parameter gradients: column sums over rows -------------------------
+// Tasks are fixed blocks of columns, each summed over all rows in row order: bits independent of threads.
+#define LN_COLUMNS 256
+#define DEFINE_LAYER_NORM_PARAM_GRADS(T, S)                                                        \
+    typedef struct { const T *xhat, *g; T *dgamma, *dbeta; long rows, n; } S##_lnjob;              \
+    static void S##_lntask(void *ctx, long t) {                                                    \
+        S##_lnjob *j = (S##_lnjob *)ctx;                                                           \
+        long j0 = t * LN_COLUMNS, j1 = j0 + LN_COLUMNS < j->n ? j0 + LN_COLUMNS : j->n;            \
+        DISPATCH(layer_norm_param_grads, S, j->xhat, j->g, j->rows, j->n, j0, j1, j->dgamma, j->dbeta); \
+    }                                                                                              \
+    void onsager_layer_norm_param_grads_##S(const T *xhat, const T *g, long rows, long n, T *dgamma, T *dbeta) { \
+        if (n <= 0) return;                                                                        \
+        if (rows <= 0) {                                                                           \
+            for (long i = 0; i < n; i++) { if (dgamma) dgamma[i] = 0; if (dbeta) dbeta[i] = 0; }    \
+            return;                                                                                \
+        }                                                                                          \
+        S##_lnjob j = {xhat, g, dgamma, dbeta, rows, n};                                           \
+        long tasks = (n + LN_COLUMNS - 1) / LN_COLUMNS;                                            \
+        if (tasks > 1 && rows * n >= PAR_MIN && onsager_get_num_threads() > 1)                     \
+            onsager_parallel_for(tasks, S##_lntask, &j);                                           \
+        else                                                                                       \
+            for (long t = 0; t < tasks; t++) S##_lntask(&j, t);                                    \
+    }
+DEFINE_LAYER_NORM_PARAM_GRADS(float, f32)
+DEFINE_LAYER_NORM_PARAM_GRADS(double, f64)
 
 // ---- batch normalisation over channels ---------------------------------------------------
 // Tasks are blocks of whole channels sized from the channel's n·L alone: bits independent of threads.

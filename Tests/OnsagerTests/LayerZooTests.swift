@@ -162,6 +162,37 @@ import Testing
         for (a, b) in zip(gotG, wantG) { #expect(maxRelativeError(a.scalars, b.scalars, floor: 1e-10) < 1e-10) }
     }
 
+    /// LayerNorm's fused affine map (one kernel per row each way) has the bits of the composed
+    /// normalizedRows(x) * γ + β, in Float and Double, forward and every gradient, at row lengths
+    /// that leave different vector tails, in rank 3, and with only some inputs tracked.
+    @Test func layerNormAffineHasTheComposedBits() {
+        func check<S: TensorScalar>(_: S.Type, shape: [Int], tracked: [Bool]) {
+            let n = shape[shape.count - 1]
+            let x0 = Tensor<S>.normal(shape, generator: g) * 3 + 1, w = Tensor<S>.normal(shape, generator: g)
+            let scale0 = Tensor<S>.normal([n], generator: g), shift0 = Tensor<S>.normal([n], generator: g)
+            let inputs = zip([x0, scale0, shift0], tracked).map { $1 ? $0.requiringGrad() : $0 }
+            let fused = inputs[0].layerNormalized(scale: inputs[1], shift: inputs[2], epsilon: 1e-5)
+            let composed = inputs[0].normalizedRows(epsilon: 1e-5) * inputs[1] + inputs[2]
+            // How many elements differ in their bits (shapes equal).
+            let differing = { (a: Tensor<S>, b: Tensor<S>) in zip(a.scalars, b.scalars).filter { Double($0).bitPattern != Double($1).bitPattern }.count }
+            #expect(fused.shape == composed.shape && differing(fused, composed) == 0, "\(S.self) \(shape): values")
+            let wrt = inputs.indices.filter { tracked[$0] }.map { inputs[$0] }
+            let got = gradients(of: (fused * w).sum(), wrt: wrt), want = gradients(of: (composed * w).sum(), wrt: wrt)
+            for (i, (a, b)) in zip(got, want).enumerated() {
+                #expect(a.shape == b.shape && differing(a, b) == 0, "\(S.self) \(shape) \(tracked): gradient \(i), \(differing(a, b)) elements differ")
+            }
+        }
+        for shape in [[6, 33], [3, 4, 16], [5, 1000], [2, 7]] {
+            for tracked in [[true, true, true], [true, false, false], [false, true, true], [true, true, false]] {
+                check(Float.self, shape: shape, tracked: tracked)
+                check(Double.self, shape: shape, tracked: tracked)
+            }
+        }
+        // A scale or shift of another shape (here broadcast over rows too) takes the composed form.
+        let x = T.normal([4, 6], generator: g), s = T.normal([1, 6], generator: g)
+        #expect(x.layerNormalized(scale: s, shift: s, epsilon: 1e-5).scalars == (x.normalizedRows(epsilon: 1e-5) * s + s).scalars)
+    }
+
     /// BatchNorm's channel kernels equal the composed (x − μ)/√(σ² + ε)·γ + β over every axis but 1,
     /// forward and backward (x, γ, β), for images, sequences and rows, with a constant channel
     /// (it normalises to β) and only some inputs tracked.

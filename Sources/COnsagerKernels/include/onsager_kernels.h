@@ -316,6 +316,24 @@ void onsager_normalize_rows_f64(const double *x, long rows, long n, double eps, 
 void onsager_normalize_rows_backward_f32(const float *y, const float *rstd, const float *g, long rows, long n, float *gx);
 void onsager_normalize_rows_backward_f64(const double *y, const double *rstd, const double *g, long rows, long n,
                                          double *gx);
+/// Layer normalisation with its affine map: xhat = the normalised rows (as onsager_normalize_rows,
+/// with rstd), y = xhat·gamma + beta per row (beta may be NULL), with the bits of that product and
+/// sum composed; one pass per row.
+void onsager_normalize_rows_affine_f32(const float *x, long rows, long n, float eps, const float *gamma,
+                                       const float *beta, float *xhat, float *rstd, float *y);
+void onsager_normalize_rows_affine_f64(const double *x, long rows, long n, double eps, const double *gamma,
+                                       const double *beta, double *xhat, double *rstd, double *y);
+/// Its backward to x: the normalisation's backward of g·gamma (the bits of that product composed).
+void onsager_normalize_rows_affine_backward_f32(const float *xhat, const float *rstd, const float *g,
+                                                const float *gamma, long rows, long n, float *gx);
+void onsager_normalize_rows_affine_backward_f64(const double *xhat, const double *rstd, const double *g,
+                                                const double *gamma, long rows, long n, double *gx);
+/// Layer normalisation's parameter gradients from its normalised rows xhat and the output's
+/// gradient g, both [rows, n]: dgamma = Σ over rows of g ⊙ xhat, dbeta = Σ over rows of g (either
+/// may be NULL), with the bits of that product and sum composed (each column row after row).
+void onsager_layer_norm_param_grads_f32(const float *xhat, const float *g, long rows, long n, float *dgamma, float *dbeta);
+void onsager_layer_norm_param_grads_f64(const double *xhat, const double *g, long rows, long n, double *dgamma,
+                                        double *dbeta);
 /// Count of non-finite values (NaN or +-Inf) in a contiguous array.
 long onsager_count_nonfinite_f32(const float *x, long n);
 long onsager_count_nonfinite_f64(const double *x, long n);

@@ -608,15 +608,68 @@ static void FN(normalize_rows)(const T *restrict x, long r0, long r1, long n, T 
     }
 }
 
-// Its backward on rows: gx = r · (g − mean(g) − y · mean(g ⊙ y)), y the normalised rows.
+// Its backward on one row: o = r · (g − mean(g) − y · mean(g ⊙ y)), y the normalised row; o may
+// be g itself (the affine backward stages g·γ there).
+static inline __attribute__((always_inline)) void FN(normalize_row_backward)(const T *yr, T inv, const T *gr, long n, T *o) {
+    T gsum = FN(block_moment)(MOMENT_SUM, gr, gr, n, 0);   // reduce's sum, inline
+    T gmean = gsum / (T)n, gy = FN(block_moment)(MOMENT_DOT, gr, yr, n, 0) / (T)n;
+    for (long j = 0; j < n; j++) o[j] = inv * (gr[j] - gmean - yr[j] * gy);
+}
+// Its backward on rows r0..<r1.
 static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict rstd, const T *restrict g, long r0,
                                         long r1, long n, T *restrict gx) {
+    for (long r = r0; r < r1; r++) FN(normalize_row_backward)(y + r * n, rstd[r], g + r * n, n, gx + r * n);
+}
+
+// Layer normalisation with its affine map, row by row while the row is in L1: y = x̂ (kept for the
+// backward) and out = x̂·γ + β (β may be NULL), with the roundings of the composed x̂ * γ + β (the
+// product rounded, then the sum: two statements, which no fused multiply-add joins), so the same
+// bits. One pass where the composed form took three over [rows, n].
+static void FN(normalize_rows_affine)(const T *restrict x, long r0, long r1, long n, T eps, const T *restrict gamma,
+                                      const T *restrict beta, T *restrict y, T *restrict rstd, T *restrict out) {
     for (long r = r0; r < r1; r++) {
-        const T *yr = y + r * n, *gr = g + r * n;
+        FN(normalize_rows)(x, r, r + 1, n, eps, y, rstd);
+        const T *yr = y + r * n;
+        T *o = out + r * n;
+        if (beta) {
+            for (long j = 0; j < n; j++) {
+                T p = yr[j] * gamma[j];
+                o[j] = p + beta[j];
+            }
+        } else {
+            for (long j = 0; j < n; j++) o[j] = yr[j] * gamma[j];
+        }
+    }
+}
+// Its backward to x: g·γ (rounded, as the composed product) staged in gx row by row, then the
+// normalisation's backward on it in place.
+static void FN(normalize_rows_affine_backward)(const T *restrict y, const T *restrict rstd, const T *restrict g,
+                                               const T *restrict gamma, long r0, long r1, long n, T *restrict gx) {
+    for (long r = r0; r < r1; r++) {
+        const T *gr = g + r * n;
         T *o = gx + r * n;
-        T gsum = FN(block_moment)(MOMENT_SUM, gr, gr, n, 0);   // reduce's sum, inline
-        T gmean = gsum / (T)n, gy = FN(block_moment)(MOMENT_DOT, gr, yr, n, 0) / (T)n, inv = rstd[r];
-        for (long j = 0; j < n; j++) o[j] = inv * (gr[j] - gmean - yr[j] * gy);
+        for (long j = 0; j < n; j++) o[j] = gr[j] * gamma[j];
+        FN(normalize_row_backward)(y + r * n, rstd[r], o, n, o);
+    }
+}
+
+// The gradients of layer normalisation's γ and β for columns j0..<j1: dγ = Σ g ⊙ x̂ and dβ = Σ g
+// over the rows (either may be NULL), each column summed row after row from row 0 (`reduce`'s
+// order over a leading axis) with each product rounded before it is added (two statements), as
+// the composed (g * x̂).summed and g.summed: the same bits, without the product's pass.
+static void FN(layer_norm_param_grads)(const T *restrict xhat, const T *restrict g, long rows, long n, long j0,
+                                       long j1, T *restrict dgamma, T *restrict dbeta) {
+    if (dgamma) for (long j = j0; j < j1; j++) dgamma[j] = g[j] * xhat[j];
+    if (dbeta) for (long j = j0; j < j1; j++) dbeta[j] = g[j];
+    for (long r = 1; r < rows; r++) {
+        const T *gr = g + r * n, *xr = xhat + r * n;
+        if (dgamma) {
+            for (long j = j0; j < j1; j++) {
+                T p = gr[j] * xr[j];
+                dgamma[j] += p;
+            }
+        }
+        if (dbeta) for (long j = j0; j < j1; j++) dbeta[j] += gr[j];
     }
 }
 

@@ -173,6 +173,34 @@ extension TensorScalar {
         else { requireDouble(); onsager_normalize_rows_backward_f64(f64(y), f64(rstd), f64(g), rows, n, f64(gx)) }
     }
 
+    /// Layer normalisation with its affine map: xhat the normalised rows (with rstd per row) and
+    /// y = xhat·gamma + beta (beta may be nil), in one pass per row.
+    package static func kernelNormalizeRowsAffine(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ eps: Self,
+                                                  _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>?,
+                                                  _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>,
+                                                  _ y: UnsafeMutablePointer<Self>) {
+        if isFloat {
+            onsager_normalize_rows_affine_f32(f32(x), rows, n, Float(eps), f32(gamma), beta.map { f32($0) }, f32(xhat), f32(rstd), f32(y))
+        } else {
+            requireDouble()
+            onsager_normalize_rows_affine_f64(f64(x), rows, n, Double(eps), f64(gamma), beta.map { f64($0) }, f64(xhat), f64(rstd), f64(y))
+        }
+    }
+    /// Its backward to x: the normalisation's backward of g·gamma.
+    package static func kernelNormalizeRowsAffineBackward(_ xhat: UnsafePointer<Self>, _ rstd: UnsafePointer<Self>,
+                                                          _ g: UnsafePointer<Self>, _ gamma: UnsafePointer<Self>,
+                                                          _ rows: Int, _ n: Int, _ gx: UnsafeMutablePointer<Self>) {
+        if isFloat { onsager_normalize_rows_affine_backward_f32(f32(xhat), f32(rstd), f32(g), f32(gamma), rows, n, f32(gx)) }
+        else { requireDouble(); onsager_normalize_rows_affine_backward_f64(f64(xhat), f64(rstd), f64(g), f64(gamma), rows, n, f64(gx)) }
+    }
+
+    /// Layer normalisation's dγ = Σ g ⊙ xhat and dβ = Σ g over rows (either may be nil).
+    package static func kernelLayerNormParamGrads(_ xhat: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ rows: Int, _ n: Int,
+                                                  _ dgamma: UnsafeMutablePointer<Self>?, _ dbeta: UnsafeMutablePointer<Self>?) {
+        if isFloat { onsager_layer_norm_param_grads_f32(f32(xhat), f32(g), rows, n, dgamma.map { f32($0) }, dbeta.map { f32($0) }) }
+        else { requireDouble(); onsager_layer_norm_param_grads_f64(f64(xhat), f64(g), rows, n, dgamma.map { f64($0) }, dbeta.map { f64($0) }) }
+    }
+
     /// Batch normalisation of x viewed as [n, c, l] per channel: y = (x − μ)·r·γ + β, with μ, r =
     /// 1/√(σ² + eps) and the biased σ² written per channel.
     package static func kernelNormalizeChannels(_ x: UnsafePointer<Self>, _ n: Int, _ c: Int, _ l: Int, _ eps: Self,

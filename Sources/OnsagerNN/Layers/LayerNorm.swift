@@ -14,12 +14,12 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         shift = Tensor<Scalar>.zeros([size]).requiringGrad()
         self.epsilon = epsilon
     }
-    /// (x − mean) / √(variance + ε) · γ + β over the last dimension (the normalisation one
-    /// kernel per row, forward and backward).
+    /// (x − mean) / √(variance + ε) · γ + β over the last dimension (normalisation and affine map
+    /// one kernel per row forward, one backward).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(x.rank >= 1 && x.shape[x.rank - 1] == scale.shape[0],
               "LayerNorm: input \(x.shape) does not end in \(scale.shape[0]) features")
-        return x.normalizedRows(epsilon: epsilon) * scale + shift
+        return x.layerNormalized(scale: scale, shift: shift, epsilon: epsilon)
     }
     /// "weight" (γ) and "bias" (β), as PyTorch names them.
     public mutating func visit<V: ModuleVisitor>(_ v: inout V) where V.Scalar == Scalar {
