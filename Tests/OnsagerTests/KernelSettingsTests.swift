@@ -813,18 +813,19 @@ import COnsagerKernels
         }
     }
 
-    /// Softmax's and layer normalisation's row kernels split rows into tasks, batch normalisation's
-    /// channel kernels channels: the same bits at any thread count.
+    /// Softmax's and layer normalisation's row kernels split rows into tasks (its γ's and β's
+    /// gradients columns), batch normalisation's channel kernels channels: the same bits at any
+    /// thread count.
     @Test func rowKernelsIgnoreThreadCount() {
         let x = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 12))
         let w = Tensor<Float>.normal([301, 300], generator: RandomGenerator(seed: 13))
         func run() -> [[Float]] {
-            let xi = x.requiringGrad()
-            let y = xi.softmax(), z = LayerNorm<Float>(size: 300)(xi)
+            let xi = x.requiringGrad(), ln = LayerNorm<Float>(size: 300)
+            let y = xi.softmax(), z = ln(xi)
             let b = BatchNorm<Float>(features: 43)(xi.reshaped([7, 43, 300]))
-            return [y.scalars, gradients(of: (y * w).sum(), wrt: [xi])[0].scalars,
-                    z.scalars, gradients(of: (z * w).sum(), wrt: [xi])[0].scalars,
-                    b.scalars, gradients(of: (b.reshaped([301, 300]) * w).sum(), wrt: [xi])[0].scalars]
+            let layerNormGradients = gradients(of: (z * w).sum(), wrt: [xi, ln.scale, ln.shift]).map { $0.scalars }
+            return [y.scalars, gradients(of: (y * w).sum(), wrt: [xi])[0].scalars, z.scalars] + layerNormGradients
+                + [b.scalars, gradients(of: (b.reshaped([301, 300]) * w).sum(), wrt: [xi])[0].scalars]
         }
         let one = withSettings(threads: 1) { run() }
         for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }
