@@ -32,6 +32,7 @@ lab gemm-random-sweep -O2 -D_GNU_SOURCE -I$K/include Benchmarks/gemm-random-swee
 lab erf-accuracy -O2 -D_GNU_SOURCE -I$K/include Benchmarks/erf-accuracy.c $all -lpthread -lm
 lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all -lpthread -lm -ldl
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
+lab row-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/row-kernels.c $all -lpthread -lm
 lab window-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $all $K/windows.c -lpthread -lm
 lab read-bandwidth -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $all -lpthread -lm
 lab huge-pages -O2 -D_GNU_SOURCE -I$K/include Benchmarks/huge-pages.c "$out/allocator.o"

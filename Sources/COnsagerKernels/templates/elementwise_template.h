@@ -514,10 +514,10 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
 // The maximum is `reduce`'s vector maximum with its lanes folded by a tree, not a chain, and NaN
 // flagged across lanes at once; the sum is `reduce`'s (block_moment), called inline. Per 128-wide
 // row the two calls into `reduce` and its chain over the lanes cost as much as the exponentials
-// (Intel Xeon, model 207, [4096, 128]: 1.08-1.41 -> 0.71-0.76 ns per element). The maximum may
-// differ from reduce's only in the sign of a zero, which the shift cannot show: x − (+0) and
-// x − (−0) are equal but for x = ±0, whose exp is 1 either way, and log Σ ≥ 0 absorbs either
-// zero. The same bits.
+// (Intel Xeon, model 207, [4096, 128], Benchmarks/row-kernels.c: 1.08-1.41 -> 0.71-0.76 ns per
+// element). The maximum may differ from reduce's only in the sign of a zero, which the shift
+// cannot show: x − (+0) and x − (−0) are equal but for x = ±0, whose exp is 1 either way, and
+// log Σ ≥ 0 absorbs either zero. The same bits.
 static inline __attribute__((always_inline)) T FN(row_max_for_shift)(const T *restrict x, long n) {
     long r = 0;
     T m = x[0];
