@@ -182,15 +182,34 @@ import Testing
                 #expect(a.shape == b.shape && differing(a, b) == 0, "\(S.self) \(shape) \(tracked): gradient \(i), \(differing(a, b)) elements differ")
             }
         }
-        for shape in [[6, 33], [3, 4, 16], [5, 1000], [2, 7]] {
+        for shape in [[6, 33], [3, 4, 16], [5, 1000], [2, 7], [40, 1]] {
             for tracked in [[true, true, true], [true, false, false], [false, true, true], [true, true, false]] {
                 check(Float.self, shape: shape, tracked: tracked)
                 check(Double.self, shape: shape, tracked: tracked)
             }
         }
-        // A scale or shift of another shape (here broadcast over rows too) takes the composed form.
-        let x = T.normal([4, 6], generator: g), s = T.normal([1, 6], generator: g)
-        #expect(x.layerNormalized(scale: s, shift: s, epsilon: 1e-5).scalars == (x.normalizedRows(epsilon: 1e-5) * s + s).scalars)
+        // Recorded backward (gradients of gradients): the same bits as the composed form's.
+        for tracked in [[true, true, true], [true, false, true], [true, true, false]] {
+            let inputs = zip([T.normal([5, 9], generator: g), T.normal([9], generator: g), T.normal([9], generator: g)], tracked)
+                .map { $1 ? $0.requiringGrad() : $0 }
+            let w = T.normal([5, 9], generator: g)
+            let wrt = inputs.indices.filter { tracked[$0] }.map { inputs[$0] }
+            func secondOrder(_ y: T) -> [[Double]] {
+                let first = gradients(of: (y * w).sum(), wrt: wrt, createGraph: true)
+                let energy = first.map { ($0 * $0).sum() }.reduce(T(0), +)
+                return gradients(of: energy, wrt: wrt).map { $0.scalars }
+            }
+            let fused = secondOrder(inputs[0].layerNormalized(scale: inputs[1], shift: inputs[2], epsilon: 1e-5))
+            let composed = secondOrder(inputs[0].normalizedRows(epsilon: 1e-5) * inputs[1] + inputs[2])
+            #expect(fused == composed, "second derivatives, tracked \(tracked)")
+        }
+        // A scale or shift of another shape (here [1, 6], which broadcasts over rows too) takes the
+        // composed form, whose gradients have that shape.
+        let x = T.normal([4, 6], generator: g), s = T.normal([1, 6], generator: g).requiringGrad()
+        let y = x.layerNormalized(scale: s, shift: s, epsilon: 1e-5)
+        #expect(y.scalars == (x.normalizedRows(epsilon: 1e-5) * s + s).scalars)
+        let gs = gradients(of: (y * y).sum(), wrt: [s])[0]
+        #expect(gs.shape == [1, 6] && gs.scalars == gradients(of: ((x.normalizedRows(epsilon: 1e-5) * s + s).squared()).sum(), wrt: [s])[0].scalars)
     }
 
     /// BatchNorm's channel kernels equal the composed (x − μ)/√(σ² + ε)·γ + β over every axis but 1,

@@ -259,7 +259,7 @@ import Onsager
             rows[1][n - 5] = .infinity
             rows[2] = [Double](repeating: -.infinity, count: n)
             rows[3] = (0..<n).map { $0 % 3 == 0 ? -0.0 : -1 }
-            rows[4] = (0..<n).map { $0 % 2 == 0 ? 0.0 : -0.0 }
+            rows[4] = (0..<n).map { $0 % 2 == 0 ? -0.0 : 0.0 }   // −0 in lane 0: the lane tree meets both signs
             rows[5][n - 1] = 1000
             for x in [Tensor<Double>(rows), Tensor<Double>(rows).converted(to: Float.self).converted(to: Double.self)] {
                 let got = x.logSoftmax().scalars, want = composed(x).scalars

@@ -400,6 +400,36 @@ static void FN(where_row)(long n, const T *c, long sc, const T *a, long sa, cons
     }
 }
 
+// The maximum (mx) or minimum of a contiguous row, in vectors (a scalar select chain was 40 % of
+// a softmax) with the lanes folded by a tree (a chain over them was a quarter of a 128-wide
+// softmax on an Emerald Rapids Xeon) and NaN flagged across lanes at once: any NaN gives NaN.
+// The order changes the result only in the sign of a zero among equal zeros.
+static inline __attribute__((always_inline)) T FN(row_extremum)(const T *x, long n, int mx) {
+    long r = 0;
+    T m = x[0];
+    int isnan = 0;
+    if (n >= VL) {
+        FN(evec) mv = *(const FN(euvec) *)x;
+        __typeof__(mv != mv) bad = mv != mv;
+        for (r = VL; r + VL <= n; r += VL) {
+            FN(evec) v = *(const FN(euvec) *)(x + r);
+            bad |= v != v;
+            mv = mx ? __builtin_elementwise_max(v, mv) : __builtin_elementwise_min(v, mv);
+        }
+        T lane[VL];
+        __builtin_memcpy(lane, &mv, sizeof lane);
+        for (long w = VL / 2; w >= 1; w /= 2)
+            for (long k = 0; k < w; k++) {
+                T a = lane[k], b = lane[k + w];
+                lane[k] = mx ? (b > a ? b : a) : (b < a ? b : a);
+            }
+        m = lane[0];
+        isnan = __builtin_reduce_or(bad) != 0;
+    }
+    for (; r < n; r++) { T v = x[r]; isnan |= v != v; m = mx ? (v > m ? v : m) : (v < m ? v : m); }
+    return isnan ? (T)__builtin_nan("") : m;
+}
+
 // out[o, j] = reduce_r x[o, r, j] for o in [o0, o1). Fixed summation order per ISA.
 static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, long o1, long R, long inner) {
     for (long o = o0; o < o1; o++) {
@@ -411,27 +441,7 @@ static void FN(reduce)(int op, const T *restrict x, T *restrict out, long o0, lo
             if (op == ONS_RSUM) {
                 *oo = FN(block_moment)(MOMENT_SUM, xo, xo, R, 0);
             } else {
-                // Maxima and minima in vectors too (a scalar select chain was 40 % of a softmax), with
-                // NaN flagged lane by lane: any NaN gives NaN, as before; the order does not change a
-                // maximum but for the sign of a zero among equal zeros.
-                int mx = op == ONS_RMAX;
-                long r = 0;
-                T m = xo[0];
-                int isnan = 0;
-                if (R >= VL) {
-                    FN(evec) mv = *(const FN(euvec) *)xo;
-                    __typeof__(mv != mv) bad = mv != mv;
-                    for (r = VL; r + VL <= R; r += VL) {
-                        FN(evec) v = *(const FN(euvec) *)(xo + r);
-                        bad |= v != v;
-                        mv = mx ? __builtin_elementwise_max(v, mv) : __builtin_elementwise_min(v, mv);
-                    }
-                    m = mv[0];
-                    for (long k = 1; k < VL; k++) { T v = mv[k]; m = mx ? (v > m ? v : m) : (v < m ? v : m); }
-                    for (long k = 0; k < VL; k++) isnan |= bad[k] != 0;
-                }
-                for (; r < R; r++) { T v = xo[r]; isnan |= v != v; m = mx ? (v > m ? v : m) : (v < m ? v : m); }
-                *oo = isnan ? (T)__builtin_nan("") : m;
+                *oo = FN(row_extremum)(xo, R, op == ONS_RMAX);
             }
         } else {
             for (long j = 0; j < inner; j++) oo[j] = xo[j];
@@ -511,37 +521,12 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
 // that stays in L1; the sum is the vectorised reduction `reduce` uses. `exp_shifted_row` (shared
 // with log-softmax) writes e, returns Σe and gives m.
 //
-// The maximum is `reduce`'s vector maximum with its lanes folded by a tree, not a chain, and NaN
-// flagged across lanes at once; the sum is `reduce`'s (block_moment), called inline. Per 128-wide
-// row the two calls into `reduce` and its chain over the lanes cost as much as the exponentials
-// (Intel Xeon, model 207, [4096, 128], Benchmarks/row-kernels.c: 1.08-1.41 -> 0.71-0.76 ns per
-// element). The maximum may differ from reduce's only in the sign of a zero, which the shift
-// cannot show: x − (+0) and x − (−0) are equal but for x = ±0, whose exp is 1 either way, and
-// log Σ ≥ 0 absorbs either zero. The same bits.
-static inline __attribute__((always_inline)) T FN(row_max_for_shift)(const T *restrict x, long n) {
-    long r = 0;
-    T m = x[0];
-    int isnan = 0;
-    if (n >= VL) {
-        FN(evec) mv = *(const FN(euvec) *)x;
-        __typeof__(mv != mv) bad = mv != mv;
-        for (r = VL; r + VL <= n; r += VL) {
-            FN(evec) v = *(const FN(euvec) *)(x + r);
-            bad |= v != v;
-            mv = __builtin_elementwise_max(v, mv);
-        }
-        T lane[VL];
-        __builtin_memcpy(lane, &mv, sizeof lane);
-        for (long w = VL / 2; w >= 1; w /= 2)
-            for (long k = 0; k < w; k++) lane[k] = lane[k + w] > lane[k] ? lane[k + w] : lane[k];
-        m = lane[0];
-        isnan = __builtin_reduce_or(bad) != 0;
-    }
-    for (; r < n; r++) { T v = x[r]; isnan |= v != v; m = v > m ? v : m; }
-    return isnan ? (T)__builtin_nan("") : m;
-}
+// The maximum and the sum are `reduce`'s (row_extremum, block_moment), called inline: per
+// 128-wide row the two calls into `reduce` (and a chain over the lanes that row_extremum no longer
+// has) cost as much as the exponentials (Intel Xeon, model 207, [4096, 128],
+// Benchmarks/row-kernels.c: 1.08-1.41 -> 0.71-0.76 ns per element).
 static inline __attribute__((always_inline)) T FN(exp_shifted_row)(const T *restrict xr, long n, T *restrict yr, T *shift) {
-    T m = FN(row_max_for_shift)(xr, n);
+    T m = FN(row_extremum)(xr, n, 1);
     if (m - m != 0) m = 0;
     for (long j = 0; j < n; j++) yr[j] = M_EXP(xr[j] - m);
     *shift = m;

@@ -36,13 +36,15 @@ extension Tensor {
     /// scale + shift` for `scale` and `shift` of the last axis's length, with the same values and
     /// gradients bit for bit, in one pass per row forward (the normalised rows are kept for the
     /// backward), one backward to the input, and one pass over the rows for the gradients of
-    /// `scale` (Σ g ⊙ x̂) and `shift` (Σ g). Other shapes of `scale` or `shift` take the
-    /// composed form. A recorded backward composes its rule from differentiable ops. Recorded
-    /// as "layer_norm". Package access: `LayerNorm`.
+    /// `scale` (Σ g ⊙ x̂) and `shift` (Σ g). One feature, or other shapes of `scale` or `shift`,
+    /// take the composed form. A recorded backward composes its rule from differentiable ops.
+    /// Recorded as "layer_norm". Package access: `LayerNorm`.
     package func layerNormalized(scale: Tensor, shift: Tensor, epsilon: Double) -> Tensor {
         check(rank >= 1, "layerNormalized: needs at least one axis, got shape \(shape)")
         let n = shape[rank - 1], rows = n == 0 ? 0 : scalarCount / n
-        guard scale.shape == [n] && shift.shape == [n] else { return normalizedRows(epsilon: epsilon) * scale + shift }
+        // One feature: its β's gradient sums the rows in block_moment's order (a reduction to one
+        // value), not row after row; the composed form keeps those bits.
+        guard n > 1 && scale.shape == [n] && shift.shape == [n] else { return normalizedRows(epsilon: epsilon) * scale + shift }
         let x = contiguousValue(), gamma = scale.contiguousValue(), beta = shift.contiguousValue()
         let xhat = Tensor(uninitializedShape: shape), rstd = Tensor(uninitializedShape: [rows])
         let y = Tensor(uninitializedShape: shape)
@@ -51,16 +53,15 @@ extension Tensor {
                                              xhat.storage.base, rstd.storage.base, y.storage.base)
         }
         guard Self.tracks(self, scale) || Self.tracks(shift) else { return y.checked("layer_norm") }
-        let input = self
+        let input = self, outShape = shape   // the rule keeps the shape, not the output
         return y.attaching("layer_norm", [input, scale, shift]) { g in
             if GradMode.isEnabled {
-                let normalized = input.normalizedRows(epsilon: epsilon)
                 return [input.node == nil ? nil : Tensor.recordedNormalizedRowsGradient(g * scale, input: input, epsilon: epsilon),
-                        scale.node == nil ? nil : (g * normalized).summed(toShape: scale.shape),
+                        scale.node == nil ? nil : (g * input.normalizedRows(epsilon: epsilon)).summed(toShape: scale.shape),
                         shift.node == nil ? nil : g.summed(toShape: shift.shape)]
             }
             let gc = g.contiguousValue()
-            let gx: Tensor? = input.node == nil ? nil : Tensor(uninitializedShape: y.shape)
+            let gx: Tensor? = input.node == nil ? nil : Tensor(uninitializedShape: outShape)
             let dgamma: Tensor? = scale.node == nil ? nil : Tensor(uninitializedShape: [n])
             let dbeta: Tensor? = shift.node == nil ? nil : Tensor(uninitializedShape: [n])
             withExtendedLifetime((gc, gamma)) {

@@ -15,7 +15,7 @@ public struct LayerNorm<Scalar: TensorScalar>: Layer {
         self.epsilon = epsilon
     }
     /// (x − mean) / √(variance + ε) · γ + β over the last dimension (normalisation and affine map
-    /// one kernel per row forward, one backward).
+    /// one kernel per row forward; backward one to x and one pass for γ's and β's gradients).
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         check(x.rank >= 1 && x.shape[x.rank - 1] == scale.shape[0],
               "LayerNorm: input \(x.shape) does not end in \(scale.shape[0]) features")
