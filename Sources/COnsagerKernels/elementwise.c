@@ -551,13 +551,14 @@ DEFINE_ROW_KERNELS(float, f32)
 DEFINE_ROW_KERNELS(double, f64)
 
 // ---- layer normalisation's parameter gradients: column sums over rows -------------------------
-// Tasks are fixed blocks of columns, each summed over all rows in row order: bits independent of threads.
+// The units are blocks of LN_COLUMNS columns (wide enough for vector loops whatever the row count),
+// each column summed over all rows in row order: bits independent of threads.
 #define LN_COLUMNS 256
 #define DEFINE_LAYER_NORM_PARAM_GRADS(T, S)                                                        \
-    typedef struct { const T *xhat, *g; T *dgamma, *dbeta; long rows, n; } S##_lnjob;              \
+    typedef struct { const T *xhat, *g; T *dgamma, *dbeta; long rows, n, per; } S##_lnjob;         \
     static void S##_lntask(void *ctx, long t) {                                                    \
         S##_lnjob *j = (S##_lnjob *)ctx;                                                           \
-        long j0 = t * LN_COLUMNS, j1 = j0 + LN_COLUMNS < j->n ? j0 + LN_COLUMNS : j->n;            \
+        long j0 = t * j->per * LN_COLUMNS, j1 = j0 + j->per * LN_COLUMNS < j->n ? j0 + j->per * LN_COLUMNS : j->n; \
         DISPATCH(layer_norm_param_grads, S, j->xhat, j->g, j->rows, j->n, j0, j1, j->dgamma, j->dbeta); \
     }                                                                                              \
     void onsager_layer_norm_param_grads_##S(const T *xhat, const T *g, long rows, long n, T *dgamma, T *dbeta) { \
@@ -566,12 +567,8 @@ DEFINE_ROW_KERNELS(double, f64)
             for (long i = 0; i < n; i++) { if (dgamma) dgamma[i] = 0; if (dbeta) dbeta[i] = 0; }    \
             return;                                                                                \
         }                                                                                          \
-        S##_lnjob j = {xhat, g, dgamma, dbeta, rows, n};                                           \
-        long tasks = (n + LN_COLUMNS - 1) / LN_COLUMNS;                                            \
-        if (tasks > 1 && rows * n >= PAR_MIN && onsager_get_num_threads() > 1)                     \
-            onsager_parallel_for(tasks, S##_lntask, &j);                                           \
-        else                                                                                       \
-            for (long t = 0; t < tasks; t++) S##_lntask(&j, t);                                    \
+        S##_lnjob j = {xhat, g, dgamma, dbeta, rows, n, 0};                                        \
+        run_units((n + LN_COLUMNS - 1) / LN_COLUMNS, rows * LN_COLUMNS, &j.per, S##_lntask, &j);   \
     }
 DEFINE_LAYER_NORM_PARAM_GRADS(float, f32)
 DEFINE_LAYER_NORM_PARAM_GRADS(double, f64)

@@ -317,8 +317,8 @@ void onsager_normalize_rows_backward_f32(const float *y, const float *rstd, cons
 void onsager_normalize_rows_backward_f64(const double *y, const double *rstd, const double *g, long rows, long n,
                                          double *gx);
 /// Layer normalisation with its affine map: xhat = the normalised rows (as onsager_normalize_rows,
-/// with rstd), y = xhat·gamma + beta per row (beta may be NULL), with the bits of that product and
-/// sum composed; one pass per row.
+/// with rstd), y = xhat·gamma + beta per row, with the bits of that product and sum composed; one
+/// pass per row.
 void onsager_normalize_rows_affine_f32(const float *x, long rows, long n, float eps, const float *gamma,
                                        const float *beta, float *xhat, float *rstd, float *y);
 void onsager_normalize_rows_affine_f64(const double *x, long rows, long n, double eps, const double *gamma,

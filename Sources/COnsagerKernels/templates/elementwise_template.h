@@ -607,22 +607,18 @@ static void FN(normalize_rows_backward)(const T *restrict y, const T *restrict r
 }
 
 // Layer normalisation with its affine map, row by row while the row is in L1: y = x̂ (kept for the
-// backward) and out = x̂·γ + β (β may be NULL), with the roundings of the composed x̂ * γ + β (the
-// product rounded, then the sum: two statements, which no fused multiply-add joins), so the same
-// bits. One pass where the composed form took three over [rows, n].
+// backward) and out = x̂·γ + β, with the roundings of the composed x̂ * γ + β (the product rounded,
+// then the sum: two statements, which no fused multiply-add joins), so the same bits. One pass
+// where the composed form took three over [rows, n].
 static void FN(normalize_rows_affine)(const T *restrict x, long r0, long r1, long n, T eps, const T *restrict gamma,
                                       const T *restrict beta, T *restrict y, T *restrict rstd, T *restrict out) {
     for (long r = r0; r < r1; r++) {
         FN(normalize_rows)(x, r, r + 1, n, eps, y, rstd);
         const T *yr = y + r * n;
         T *o = out + r * n;
-        if (beta) {
-            for (long j = 0; j < n; j++) {
-                T p = yr[j] * gamma[j];
-                o[j] = p + beta[j];
-            }
-        } else {
-            for (long j = 0; j < n; j++) o[j] = yr[j] * gamma[j];
+        for (long j = 0; j < n; j++) {
+            T p = yr[j] * gamma[j];
+            o[j] = p + beta[j];
         }
     }
 }

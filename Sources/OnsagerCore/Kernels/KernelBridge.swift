@@ -174,16 +174,16 @@ extension TensorScalar {
     }
 
     /// Layer normalisation with its affine map: xhat the normalised rows (with rstd per row) and
-    /// y = xhat·gamma + beta (beta may be nil), in one pass per row.
+    /// y = xhat·gamma + beta, in one pass per row.
     package static func kernelNormalizeRowsAffine(_ x: UnsafePointer<Self>, _ rows: Int, _ n: Int, _ eps: Self,
-                                                  _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>?,
+                                                  _ gamma: UnsafePointer<Self>, _ beta: UnsafePointer<Self>,
                                                   _ xhat: UnsafeMutablePointer<Self>, _ rstd: UnsafeMutablePointer<Self>,
                                                   _ y: UnsafeMutablePointer<Self>) {
         if isFloat {
-            onsager_normalize_rows_affine_f32(f32(x), rows, n, Float(eps), f32(gamma), beta.map { f32($0) }, f32(xhat), f32(rstd), f32(y))
+            onsager_normalize_rows_affine_f32(f32(x), rows, n, Float(eps), f32(gamma), f32(beta), f32(xhat), f32(rstd), f32(y))
         } else {
             requireDouble()
-            onsager_normalize_rows_affine_f64(f64(x), rows, n, Double(eps), f64(gamma), beta.map { f64($0) }, f64(xhat), f64(rstd), f64(y))
+            onsager_normalize_rows_affine_f64(f64(x), rows, n, Double(eps), f64(gamma), f64(beta), f64(xhat), f64(rstd), f64(y))
         }
     }
     /// Its backward to x: the normalisation's backward of g·gamma.

@@ -23,9 +23,10 @@ extension Tensor {
     /// ∂/∂x = g · GELU″(x) = g · φ(x)·(2 − x²).
     static func geluBackward(_ g: Tensor, _ x: Tensor) -> Tensor {
         binary(ONS_GELU_BACKWARD, g, x, "gelu_backward") { g, x, gg in
-            guard x.node != nil else { return (g.node == nil ? nil : geluBackward(gg, x), nil) }
+            let towardG: Tensor? = g.node == nil ? nil : geluBackward(gg, x)   // linear in g
+            guard x.node != nil else { return (towardG, nil) }
             let density = (x * x * Scalar(-0.5)).exp() * Scalar(1 / (2 * Double.pi).squareRoot())
-            return (g.node == nil ? nil : geluBackward(gg, x), gg * g * density * (2 - x * x))
+            return (towardG, gg * g * density * (2 - x * x))
         }
     }
 
