@@ -91,33 +91,43 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             chains = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, model.visibleCount]), generator: generator)
             pendingChains = nil
         }
-        let x: Tensor<Scalar>, field: Tensor<Scalar>
+        // x holds [data; negative] rows, written in place (no concatenation): the data first,
+        // the last Gibbs step's visible sample straight into the rows below.
+        let nb = batch.shape[0], nv = model.visibleCount
+        let x: Tensor<Scalar>, f: Tensor<Scalar>, p: Tensor<Scalar>
         if let c = chains {
-            check(c.rank == 2 && c.shape[1] == model.visibleCount,
-                  "PCD: the persistent chains have shape \(c.shape) but the RBM has \(model.visibleCount) visible units (chains are [count, visible])")
+            check(c.rank == 2 && c.shape[1] == nv,
+                  "PCD: the persistent chains have shape \(c.shape) but the RBM has \(nv) visible units (chains are [count, visible])")
+            let nc = c.shape[0]
             var h = chainHidden ?? model.sampleHidden(c, generator: generator)
-            var v = model.sampleVisible(h, generator: generator)
-            for _ in 1..<Swift.max(k, 1) {
-                h = model.sampleHidden(v, generator: generator)
-                v = model.sampleVisible(h, generator: generator)
-            }
-            chains = v
-            x = concat([batch.detached(), v])
-            field = model.hiddenField(x)
+            for _ in 1..<Swift.max(k, 1) { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
+            x = Tensor(uninitializedShape: [nb + nc, nv])
+            x.setRows(0, to: batch)
+            withoutGrad { x.setRows(nb, toBernoulliSamplesFromLogits: model.visibleField(h), generator: generator) }
+            chains = x.sliced(axis: 0, nb..<(nb + nc))
+            (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: model.hiddenField(x))
         } else {
-            // The data's product comes first (its hidden sample starts the chain), the chain's after
-            // k steps; recorded as one product over both row blocks, so that, as in PCD, the weight
-            // gradient is one GEMM over all rows instead of two summed.
-            let w = model.w, b = model.b
-            let dataField = withoutGrad { matmul(batch, w, adding: b) }
-            var v = model.sampleVisible(Tensor.bernoulli(logits: dataField, generator: generator), generator: generator)
-            for _ in 1..<Swift.max(k, 1) { v = model.sampleVisible(model.sampleHidden(v, generator: generator), generator: generator) }
-            let rows = concat([batch.detached(), v])
-            x = rows
-            field = Tensor.recordingAddmm(concat([dataField, withoutGrad { matmul(v, w, adding: b) }]), rows, w, b)
+            // The data's field comes first: its σ, from the pass that also sums its softplus for
+            // the loss, gives the hidden sample that starts the chain (the samples
+            // `bernoulli(logits:)` of the field would give). The chain's field follows after k
+            // steps, into the rows below, and both are recorded as one product over all rows, so
+            // that, as in PCD, the weight gradient is one GEMM over all rows instead of two summed.
+            let w = model.w, b = model.b, nh = model.hiddenCount
+            x = Tensor(uninitializedShape: [2 * nb, nv])
+            let value = Tensor<Scalar>(uninitializedShape: [2 * nb, nh])
+            let sums = Tensor<Scalar>(uninitializedShape: [2 * nb]), sigmoid = Tensor<Scalar>(uninitializedShape: [2 * nb, nh])
+            x.setRows(0, to: batch)
+            value.setRows(0, toProductOf: batch, w.detached(), adding: b.detached())
+            value.setSoftplusSumWithSigmoid(rows: 0..<nb, sum: sums, sigmoid: sigmoid)
+            var h = Tensor.bernoulli(sigmoid.sliced(axis: 0, 0..<nb), generator: generator)
+            for _ in 1..<Swift.max(k, 1) { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
+            withoutGrad { x.setRows(nb, toBernoulliSamplesFromLogits: model.visibleField(h), generator: generator) }
+            value.setRows(nb, toProductOf: x.sliced(axis: 0, nb..<(2 * nb)), w.detached(), adding: b.detached())
+            value.setSoftplusSumWithSigmoid(rows: nb..<(2 * nb), sum: sums, sigmoid: sigmoid)
+            let field = Tensor.recordingAddmm(value, x, w, b)
+            (f, p) = (-matmul(x, a) - field.softplusSum(computed: sums, sigmoid: sigmoid), sigmoid)
         }
-        let nb = batch.shape[0], nc = x.shape[0] - nb
-        let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: field)
+        let nc = x.shape[0] - nb
         let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
         var l = (f * weights).sum()
         if chains != nil { chainHidden = Tensor.bernoulli(p.sliced(axis: 0, nb..<(nb + nc)), generator: generator) }

@@ -103,6 +103,55 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
         #expect(!allClose(neg, data, atol: 0), "the chain moved, so the negative phase is tested")
     }
 
+    /// CD-k and PCD-k build their [data; negative] rows and field in place (no concatenation) and
+    /// start CD's chain from the σ of the pass that sums the data's softplus: the loss, its
+    /// gradients and PCD's carried state must equal the composed definition (concatenated rows,
+    /// the chain started by `bernoulli(logits:)`) bit for bit, at β = 1 and β ≠ 1.
+    @Test(arguments: [(1, Float(1)), (2, Float(1)), (1, Float(0.7)), (3, Float(0.7))])
+    func contrastiveDivergenceLossHasTheComposedBits(k: Int, beta: Float) {
+        let g0 = RandomGenerator(seed: 31)
+        let m = RBM<Float>(weights: Tensor.normal([37, 21], std: 0.3, generator: g0), visibleBias: Tensor.normal([37], std: 0.2, generator: g0),
+                           hiddenBias: Tensor.normal([21], std: 0.2, generator: g0), beta: beta)
+        let batches = (0..<2).map { _ in Tensor<Float>.bernoulli(Tensor(repeating: 0.4, shape: [9, 37]), generator: g0) }
+        func weighted(_ f: Tensor<Float>, _ nb: Int) -> Tensor<Float> {
+            let nc = f.shape[0] - nb
+            return (f * Tensor(shape: [nb + nc], scalars: Array(repeating: 1 / Float(nb), count: nb) + Array(repeating: -1 / Float(nc), count: nc))).sum()
+        }
+        // CD-k, composed.
+        var cd = ContrastiveDivergence<Float>.cd(k: k, generator: RandomGenerator(seed: 32))
+        let replay = RandomGenerator(seed: 32)
+        for batch in batches {
+            let loss = cd.loss(m, batch: batch)
+            let dataField = withoutGrad { matmul(batch, m.w, adding: m.b) }
+            var v = m.sampleVisible(Tensor.bernoulli(logits: dataField, generator: replay), generator: replay)
+            for _ in 1..<k { v = m.sampleVisible(m.sampleHidden(v, generator: replay), generator: replay) }
+            let rows = concat([batch, v])
+            let field = Tensor.recordingAddmm(concat([dataField, withoutGrad { matmul(v, m.w, adding: m.b) }]), rows, m.w, m.b)
+            let want = weighted(RBM.clampedFreeEnergyWithProbabilities(linear: matmul(rows, m.a), field: field).freeEnergy, batch.shape[0])
+            #expect(loss.scalars == want.scalars)
+            #expect(gradients(of: loss, wrt: m.parameters).map(\.scalars) == gradients(of: want, wrt: m.parameters).map(\.scalars))
+        }
+        // PCD-k with 5 chains, composed, over two updates (the second starts from the kept hidden sample).
+        var pcd = ContrastiveDivergence<Float>.pcd(k: k, chains: 5, visible: 37, generator: RandomGenerator(seed: 33))
+        let replayP = RandomGenerator(seed: 33)
+        var chains = Tensor<Float>.bernoulli(Tensor(repeating: 0.5, shape: [5, 37]), generator: replayP)
+        var chainHidden: Tensor<Float>? = nil
+        for batch in batches {
+            let loss = pcd.loss(m, batch: batch)
+            var h = chainHidden ?? m.sampleHidden(chains, generator: replayP)
+            var v = m.sampleVisible(h, generator: replayP)
+            for _ in 1..<k { h = m.sampleHidden(v, generator: replayP); v = m.sampleVisible(h, generator: replayP) }
+            chains = v
+            let x = concat([batch, v])
+            let (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, m.a), field: m.hiddenField(x))
+            let want = weighted(f, batch.shape[0])
+            chainHidden = Tensor.bernoulli(p.sliced(axis: 0, 9..<14), generator: replayP)
+            #expect(loss.scalars == want.scalars)
+            #expect(gradients(of: loss, wrt: m.parameters).map(\.scalars) == gradients(of: want, wrt: m.parameters).map(\.scalars))
+            #expect(pcd.chains?.scalars == chains.scalars && pcd.chainHidden?.scalars == chainHidden?.scalars)
+        }
+    }
+
     @Test func pseudoLikelihoodMatchesItsDefinition() {
         let m = randomRBM(visible: 6, hidden: 4, scale: 0.8, seed: 6)
         let v = Tensor<Double>.bernoulli(Tensor(repeating: 0.5, shape: [5, 6]), generator: RandomGenerator(seed: 7))

@@ -17,12 +17,30 @@ extension Tensor {
         let sum = Tensor(uninitializedShape: Array(shape.dropLast()))
         let sig = Tensor(uninitializedShape: shape)
         Scalar.kernelSoftplusRowSum(x.basePointer, sum.scalarCount, shape[rank - 1], sum.storage.base, sig.storage.base)
-        guard Self.tracks(self) else { return (sum.checked("softplus_sum"), sig) }
+        return (softplusSum(computed: sum, sigmoid: sig), sig)
+    }
+
+    /// `softplusSumWithSigmoid().softplusSum` recorded on the tape from values its caller
+    /// computed: `sum` and `sigmoid` hold this matrix's row sums and σ (filled block by block by
+    /// `setSoftplusSumWithSigmoid`).
+    package func softplusSum(computed sum: Tensor, sigmoid sig: Tensor) -> Tensor {
+        guard Self.tracks(self) else { return sum.checked("softplus_sum") }
         let input = self
-        let out = sum.attaching("softplus_sum", input) { g in
+        return sum.attaching("softplus_sum", input) { g in
             // Recorded (double backward): σ is recomputed on the tape so it can be differentiated.
             g.unsqueezed(-1) * (GradMode.isEnabled ? input.sigmoid() : sig)
-        }
-        return (out.checked("softplus_sum"), sig)
+        }.checked("softplus_sum")
+    }
+
+    /// Rows `rows` of `sum` [m] and `sigmoid` [m, n] (made by the caller with
+    /// `init(uninitializedShape:)`) set to `softplusSumWithSigmoid()`'s values for the same rows
+    /// of this [m, n] matrix.
+    package func setSoftplusSumWithSigmoid(rows: Range<Int>, sum: Tensor, sigmoid sig: Tensor) {
+        check(rank == 2 && sum.shape == [shape[0]] && sig.shape == shape && sum.isContiguous && sig.isContiguous
+              && rows.lowerBound >= 0 && rows.upperBound <= shape[0],
+              "setSoftplusSumWithSigmoid: rows \(rows) of \(shape) into \(sum.shape) and \(sig.shape)")
+        let x = sliced(axis: 0, rows).contiguousValue(), n = shape[1]
+        Scalar.kernelSoftplusRowSum(x.basePointer, rows.count, n, sum.basePointer + rows.lowerBound,
+                                    sig.basePointer + rows.lowerBound * n)
     }
 }
