@@ -12,8 +12,9 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
     /// Gibbs steps per update.
     public var k: Int
     /// Persistent chains (PCD) when non-nil; any number of rows. Started from uniform noise at
-    /// the first update when `pcd` was not told the visible size.
-    public var chains: Tensor<Scalar>?
+    /// the first update when `pcd` was not told the visible size. Assigning them drops the hidden
+    /// sample kept from the last update, which belonged to the old chains.
+    public var chains: Tensor<Scalar>? { didSet { chainHidden = nil } }
     /// The number of persistent chains still to be started (PCD created without a visible size).
     var pendingChains: Int?
     /// L2 penalty ½λ‖W‖² (biases are not penalised).
@@ -86,6 +87,8 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         check(k >= 1, "ContrastiveDivergence: k must be at least 1, got \(k)")
         check(!batch.requiresGrad || !GradMode.isEnabled,
               "ContrastiveDivergence: the batch is recorded on the tape, but CD/PCD treat the data as constants and no gradient would reach it; pass batch.detached()")
+        check(batch.rank == 2 && batch.shape[1] == model.visibleCount,
+              "ContrastiveDivergence: the batch has shape \(batch.shape) but the RBM has \(model.visibleCount) visible units (batches are [rows, visible])")
         let a = model.a
         if let count = pendingChains {
             chains = Tensor<Scalar>.bernoulli(Tensor(repeating: 0.5, shape: [count, model.visibleCount]), generator: generator)
@@ -99,6 +102,8 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             check(c.rank == 2 && c.shape[1] == nv,
                   "PCD: the persistent chains have shape \(c.shape) but the RBM has \(nv) visible units (chains are [count, visible])")
             let nc = c.shape[0]
+            check(chainHidden.map { $0.shape == [nc, model.hiddenCount] } ?? true,
+                  "PCD: the kept hidden sample has shape \(chainHidden?.shape ?? []) but the \(nc) chains need [\(nc), \(model.hiddenCount)] (restore \"chains\" and \"chainHidden\" together)")
             var h = chainHidden ?? model.sampleHidden(c, generator: generator)
             for _ in 1..<Swift.max(k, 1) { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
             x = Tensor(uninitializedShape: [nb + nc, nv])

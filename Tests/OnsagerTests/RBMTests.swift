@@ -112,7 +112,9 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
         let g0 = RandomGenerator(seed: 31)
         let m = RBM<Float>(weights: Tensor.normal([37, 21], std: 0.3, generator: g0), visibleBias: Tensor.normal([37], std: 0.2, generator: g0),
                            hiddenBias: Tensor.normal([21], std: 0.2, generator: g0), beta: beta)
-        let batches = (0..<2).map { _ in Tensor<Float>.bernoulli(Tensor(repeating: 0.4, shape: [9, 37]), generator: g0) }
+        // The second batch is a strided view (every row 40 apart), as a column slice reads.
+        let batches = [Tensor<Float>.bernoulli(Tensor(repeating: 0.4, shape: [9, 37]), generator: g0),
+                       Tensor<Float>.bernoulli(Tensor(repeating: 0.4, shape: [9, 40]), generator: g0).sliced(axis: 1, 2..<39)]
         func weighted(_ f: Tensor<Float>, _ nb: Int) -> Tensor<Float> {
             let nc = f.shape[0] - nb
             return (f * Tensor(shape: [nb + nc], scalars: Array(repeating: 1 / Float(nb), count: nb) + Array(repeating: -1 / Float(nc), count: nc))).sum()
@@ -130,6 +132,7 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
             let want = weighted(RBM.clampedFreeEnergyWithProbabilities(linear: matmul(rows, m.a), field: field).freeEnergy, batch.shape[0])
             #expect(loss.scalars == want.scalars)
             #expect(gradients(of: loss, wrt: m.parameters).map(\.scalars) == gradients(of: want, wrt: m.parameters).map(\.scalars))
+            #expect(cd.generator.position == replay.position)
         }
         // PCD-k with 5 chains, composed, over two updates (the second starts from the kept hidden sample).
         var pcd = ContrastiveDivergence<Float>.pcd(k: k, chains: 5, visible: 37, generator: RandomGenerator(seed: 33))
@@ -149,6 +152,24 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
             #expect(loss.scalars == want.scalars)
             #expect(gradients(of: loss, wrt: m.parameters).map(\.scalars) == gradients(of: want, wrt: m.parameters).map(\.scalars))
             #expect(pcd.chains?.scalars == chains.scalars && pcd.chainHidden?.scalars == chainHidden?.scalars)
+            #expect(pcd.generator.position == replayP.position)
+        }
+        // New chains of another count drop the kept hidden sample: the next update samples theirs.
+        pcd.chains = Tensor<Float>.bernoulli(Tensor(repeating: 0.5, shape: [8, 37]), generator: g0)
+        #expect(pcd.chainHidden == nil)
+        let before = pcd.generator.position
+        _ = pcd.loss(m, batch: batches[0])
+        #expect(pcd.chains?.shape == [8, 37] && pcd.chainHidden?.shape == [8, 21])
+        #expect(pcd.generator.position == before + UInt64(8 * 21 * k + 8 * 37 * k + 8 * 21))
+    }
+
+    @Test func contrastiveDivergenceNamesAMismatchedBatch() async {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            var cd = ContrastiveDivergence<Float>.cd(generator: RandomGenerator(seed: 1))
+            _ = cd.loss(RBM<Float>(visible: 6, hidden: 3), batch: Tensor<Float>.zeros([4, 5]))
+        }.map { result in
+            let text = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(text.contains("[4, 5]") && text.contains("6 visible units"), "\(text)")
         }
     }
 

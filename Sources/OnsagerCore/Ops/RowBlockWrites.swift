@@ -16,6 +16,7 @@ extension Tensor {
 
     /// Rows `row ..< row + a.shape[0]` set to a·b + bias (`matmul(a, b, adding: bias)` without
     /// the tape) for matrices a [m, k], b [k, n] and a bias [n].
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package func setRows(_ row: Int, toProductOf a: Tensor, _ b: Tensor, adding bias: Tensor) {
         check(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0] && bias.shape == [b.shape[1]] && b.shape[1] == shape[1],
               "setRows: a \(a.shape) · b \(b.shape) + bias \(bias.shape) does not fill rows of a \(shape) matrix")
@@ -28,6 +29,7 @@ extension Tensor {
 
     /// Rows `row ..< row + x.shape[0]` set to 0/1 samples with P(1) = σ(x): the samples, and the
     /// generator's stream, of `Tensor.bernoulli(logits: x, generator:)`.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package func setRows(_ row: Int, toBernoulliSamplesFromLogits x: Tensor, generator: RandomGenerator) {
         check(x.rank == 2 && x.shape[1] == shape[1], "setRows: logits \(x.shape) do not fill rows of a \(shape) matrix")
         let out = rowBlock(row, rows: x.shape[0], op: "setRows")
@@ -36,6 +38,7 @@ extension Tensor {
     }
 
     /// Rows `row ..< row + x.shape[0]` set to the values of x.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package func setRows(_ row: Int, to x: Tensor) {
         check(x.rank == 2 && x.shape[1] == shape[1], "setRows: \(x.shape) does not fill rows of a \(shape) matrix")
         let out = rowBlock(row, rows: x.shape[0], op: "setRows")

@@ -23,6 +23,7 @@ extension Tensor {
     /// `softplusSumWithSigmoid().softplusSum` recorded on the tape from values its caller
     /// computed: `sum` and `sigmoid` hold this matrix's row sums and σ (filled block by block by
     /// `setSoftplusSumWithSigmoid`).
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package func softplusSum(computed sum: Tensor, sigmoid sig: Tensor) -> Tensor {
         guard Self.tracks(self) else { return sum.checked("softplus_sum") }
         let input = self
@@ -35,10 +36,11 @@ extension Tensor {
     /// Rows `rows` of `sum` [m] and `sigmoid` [m, n] (made by the caller with
     /// `init(uninitializedShape:)`) set to `softplusSumWithSigmoid()`'s values for the same rows
     /// of this [m, n] matrix.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package func setSoftplusSumWithSigmoid(rows: Range<Int>, sum: Tensor, sigmoid sig: Tensor) {
         check(rank == 2 && sum.shape == [shape[0]] && sig.shape == shape && sum.isContiguous && sig.isContiguous
               && rows.lowerBound >= 0 && rows.upperBound <= shape[0],
-              "setSoftplusSumWithSigmoid: rows \(rows) of \(shape) into \(sum.shape) and \(sig.shape)")
+              "setSoftplusSumWithSigmoid: rows \(rows) of a \(shape) matrix do not fit contiguous sums \(sum.shape) and σ \(sig.shape) of its row count and shape")
         let x = sliced(axis: 0, rows).contiguousValue(), n = shape[1]
         Scalar.kernelSoftplusRowSum(x.basePointer, rows.count, n, sum.basePointer + rows.lowerBound,
                                     sig.basePointer + rows.lowerBound * n)
