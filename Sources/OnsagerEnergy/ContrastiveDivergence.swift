@@ -104,11 +104,9 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             let nc = c.shape[0]
             check(chainHidden.map { $0.shape == [nc, model.hiddenCount] } ?? true,
                   "PCD: the kept hidden sample has shape \(chainHidden?.shape ?? []) but the \(nc) chains need [\(nc), \(model.hiddenCount)] (restore \"chains\" and \"chainHidden\" together)")
-            var h = chainHidden ?? model.sampleHidden(c, generator: generator)
-            for _ in 1..<Swift.max(k, 1) { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
             x = Tensor(uninitializedShape: [nb + nc, nv])
             x.setRows(0, to: batch)
-            withoutGrad { x.setRows(nb, toBernoulliSamplesFromLogits: model.visibleField(h), generator: generator) }
+            runChain(model, from: chainHidden ?? model.sampleHidden(c, generator: generator), into: x, row: nb)
             chains = x.sliced(axis: 0, nb..<(nb + nc))
             (f, p) = RBM.clampedFreeEnergyWithProbabilities(linear: matmul(x, a), field: model.hiddenField(x))
         } else {
@@ -124,13 +122,11 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             x.setRows(0, to: batch)
             value.setRows(0, toProductOf: batch, w.detached(), adding: b.detached())
             value.setSoftplusSumWithSigmoid(rows: 0..<nb, sum: sums, sigmoid: sigmoid)
-            var h = Tensor.bernoulli(sigmoid.sliced(axis: 0, 0..<nb), generator: generator)
-            for _ in 1..<Swift.max(k, 1) { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
-            withoutGrad { x.setRows(nb, toBernoulliSamplesFromLogits: model.visibleField(h), generator: generator) }
+            runChain(model, from: Tensor.bernoulli(sigmoid.sliced(axis: 0, 0..<nb), generator: generator), into: x, row: nb)
             value.setRows(nb, toProductOf: x.sliced(axis: 0, nb..<(2 * nb)), w.detached(), adding: b.detached())
             value.setSoftplusSumWithSigmoid(rows: nb..<(2 * nb), sum: sums, sigmoid: sigmoid)
             let field = Tensor.recordingAddmm(value, x, w, b)
-            (f, p) = (-matmul(x, a) - field.softplusSum(computed: sums, sigmoid: sigmoid), sigmoid)
+            (f, p) = (RBM.clampedFreeEnergy(linear: matmul(x, a), softplusSum: field.softplusSum(computed: sums, sigmoid: sigmoid)), sigmoid)
         }
         let nc = x.shape[0] - nb
         let weights = Tensor<Scalar>(shape: [nb + nc], scalars: Array(repeating: 1 / Scalar(nb), count: nb) + Array(repeating: -1 / Scalar(nc), count: nc))
@@ -139,6 +135,14 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
         if l2 != 0 { l = l + model.weights.squared().sum() * Scalar(0.5 * l2) }
         if l1 != 0 { l = l + model.weights.abs().sum() * Scalar(l1) }
         return l
+    }
+
+    /// The negative phase's Gibbs chain from hidden sample `h`: k − 1 full steps, then the last
+    /// visible sample written into rows `row...` of x.
+    private func runChain(_ model: RBM<Scalar>, from h: Tensor<Scalar>, into x: Tensor<Scalar>, row: Int) {
+        var h = h
+        for _ in 1..<k { h = model.sampleHidden(model.sampleVisible(h, generator: generator), generator: generator) }
+        withoutGrad { x.setRows(row, toBernoulliSamplesFromLogits: model.visibleField(h), generator: generator) }
     }
 
 }

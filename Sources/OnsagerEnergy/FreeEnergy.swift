@@ -6,11 +6,17 @@ extension RBM {
     ///
     /// `linear` is the configurations' own bias term (β a·v for visible rows v) and `field` the
     /// other layer's pre-activations (β(b + vW)). Every free energy in this module is this one
-    /// function: F(v) below, the CD and PCD losses (which reuse a field already computed for
-    /// sampling), exact ln Z over the hidden layer (linear β b·h, field β(a + Wh)), AIS's
-    /// interpolating models and the pseudo-likelihood's flipped configurations.
+    /// function: F(v) below, the CD and PCD losses (CD from field sums it computed block by
+    /// block, sampling from the data half's σ), exact ln Z over the hidden layer (linear β b·h,
+    /// field β(a + Wh)), AIS's interpolating models and the pseudo-likelihood's flipped
+    /// configurations.
     public static func clampedFreeEnergy(linear: Tensor<Scalar>, field: Tensor<Scalar>) -> Tensor<Scalar> {
-        -linear - field.softplusSumWithSigmoid().softplusSum
+        clampedFreeEnergy(linear: linear, softplusSum: field.softplusSumWithSigmoid().softplusSum)
+    }
+
+    /// The same from the field's Σⱼ softplus already summed (recorded on the tape against the field).
+    static func clampedFreeEnergy(linear: Tensor<Scalar>, softplusSum: Tensor<Scalar>) -> Tensor<Scalar> {
+        -linear - softplusSum
     }
 
     /// `clampedFreeEnergy(linear:field:)` and σ(field), the hidden probabilities P(h = 1 | v)
@@ -18,7 +24,7 @@ extension RBM {
     static func clampedFreeEnergyWithProbabilities(linear: Tensor<Scalar>, field: Tensor<Scalar>)
         -> (freeEnergy: Tensor<Scalar>, probabilities: Tensor<Scalar>) {
         let (softplusSum, sigmoid) = field.softplusSumWithSigmoid()
-        return (-linear - softplusSum, sigmoid)
+        return (clampedFreeEnergy(linear: linear, softplusSum: softplusSum), sigmoid)
     }
 
     /// The change F' − F of the clamped free energy when the linear term changes by `linearChange`
