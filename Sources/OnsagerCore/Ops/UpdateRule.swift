@@ -73,6 +73,7 @@ extension Tensor {
     /// buffers, `state[i]` for each position the rule uses (each of this tensor's shape; nil
     /// where it uses none). Like the other in-place updates it writes into this tensor's and the
     /// buffers' own storage (copying first if shared), keeps the tape node and is not recorded.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     package mutating func applyUpdate(_ rule: UpdateRule, gradient: Tensor, state: inout [Tensor?]) {
         check(gradient.shape == shape, "update: the gradient's shape \(gradient.shape) does not match the parameter's \(shape)")
         check(state.count == rule.stateSlots.count, "update: the rule keeps \(rule.stateSlots.count) state buffers, got \(state.count)")

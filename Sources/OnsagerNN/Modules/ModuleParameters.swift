@@ -13,14 +13,11 @@ extension Module {
     /// modules appears once, under the first name it was found by (`torch.nn.Module.named_parameters`).
     /// Frozen parameters are included (they do not require gradients).
     public var namedParameters: [NamedTensor<Scalar>] {
-        var found: [NamedTensor<Scalar>] = []
-        var seen = Set<ObjectIdentifier>()
+        var found = DistinctParameters<Scalar>()
         var walker = ModuleWalker<Scalar>()
-        walker.onParameter = { name, t in
-            if seen.insert(t.identity).inserted { found.append(NamedTensor(name: name, value: t)) }
-        }
+        walker.onParameter = { name, t in found.add(name, t) }
         walker.read(self)
-        return found
+        return found.list
     }
 
     /// Every buffer with its dotted name, in declaration order.
@@ -59,7 +56,11 @@ extension Module {
     public var trainableParameterCount: Int { trainableParameters.reduce(0) { $0 + $1.scalarCount } }
 
     /// Clears every parameter's gradient.
-    public func zeroGradients() { for p in parameters { p.zeroGrad() } }
+    public func zeroGradients() {
+        var walker = ModuleWalker<Scalar>()
+        walker.onParameter = { _, t in t.zeroGrad() }   // a shared parameter twice: harmless, and no list to build
+        walker.read(self)
+    }
 
     /// Replaces every parameter by `transform(name, value)`, called once per parameter: a shared
     /// parameter is transformed once and the result is placed everywhere it is held, so it stays
@@ -89,5 +90,17 @@ extension Module {
         walker.onParameter = { name, t in found.append((name, t.identity)) }
         walker.read(self)
         return found
+    }
+}
+
+/// Parameters gathered by a walk, each shared one once (under its first name). Generic over the
+/// scalar alone and specialised, for the reason `ParameterLoan` gives.
+struct DistinctParameters<Scalar: TensorScalar> {
+    private(set) var list: [NamedTensor<Scalar>] = []
+    private var seen = Set<ObjectIdentifier>()
+
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
+    mutating func add(_ name: String, _ t: Tensor<Scalar>) {
+        if seen.insert(t.identity).inserted { list.append(NamedTensor(name: name, value: t)) }
     }
 }

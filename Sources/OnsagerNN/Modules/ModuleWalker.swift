@@ -14,11 +14,14 @@ struct ModuleWalker<Scalar: TensorScalar>: ModuleVisitor {
 
     init() {}
 
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     private func qualified(_ name: String) -> String {
         path.isEmpty ? name : path.joined(separator: ".") + "." + name
     }
 
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     mutating func parameter(_ name: String, _ value: inout Tensor<Scalar>) { onParameter?(qualified(name), &value) }
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     mutating func buffer(_ name: String, _ value: inout Tensor<Scalar>) { onBuffer?(qualified(name), &value) }
     mutating func mode(_ isTraining: inout Bool) { onMode?(path.joined(separator: "."), &isTraining) }
     mutating func randomGenerator(_ name: String, _ generator: RandomGenerator) { onGenerator?(qualified(name), generator) }

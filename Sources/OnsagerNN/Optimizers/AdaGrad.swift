@@ -27,6 +27,7 @@ public struct AdaGrad<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One AdaGrad update of one parameter, in one pass over it, its gradient and its sum.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
         let lr = settings.learningRate / (1 + Double(settings.step - 1) * learningRateDecay)

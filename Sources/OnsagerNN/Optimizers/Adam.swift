@@ -39,6 +39,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One Adam update of one parameter, in one pass over it, its gradient and its moments.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
         let rule = UpdateRule.adam(learningRate: settings.learningRate, weightDecay: settings.weightDecay,

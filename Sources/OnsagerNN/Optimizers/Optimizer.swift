@@ -40,18 +40,10 @@ extension Optimizer {
     /// alone), each with its own state and its group's settings.
     public mutating func step(_ parameters: inout [NamedTensor<Scalar>]) {
         if !state.groupsChecked { checkGroups(parameters.map(\.name)) }
+        let rule = self   // the update requirement, called from the state's loop (generic over Scalar only)
         withoutGrad {
-            for i in parameters.indices {
-                guard let grad = parameters[i].value.grad else { continue }
-                let name = parameters[i].name
-                let group = groups.first { $0.contains(name) }
-                let t = (state.steps[name] ?? 0) + 1
-                state.steps[name] = t
-                var slots = state.slots.removeValue(forKey: name) ?? [:]      // held once: updated in place
-                let settings = StepSettings(learningRate: learningRate * (group?.learningRateFactor ?? 1),
-                                            weightDecay: group?.weightDecay ?? weightDecay, step: t)
-                update(&parameters[i].value, gradient: grad.detached(), slots: &slots, settings: settings)
-                state.slots[name] = slots
+            state.update(&parameters, groups: groups, learningRate: learningRate, weightDecay: weightDecay) {
+                rule.update(&$0, gradient: $1, slots: &$2, settings: $3)
             }
         }
     }
@@ -82,11 +74,7 @@ extension Optimizer {
     /// filled with `initial`).
     func apply(_ rule: UpdateRule, to parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>,
                slots: inout [String: Tensor<Scalar>], names: [String], initial: Scalar = 0) {
-        var buffers: [Tensor<Scalar>?] = zip(rule.stateSlots, names).map { used, name in
-            used ? slots.removeValue(forKey: name) ?? Tensor(repeating: initial, shape: parameter.shape) : nil
-        }
-        parameter.applyUpdate(rule, gradient: gradient, state: &buffers)
-        for (name, buffer) in zip(names, buffers) where buffer != nil { slots[name] = buffer }
+        OptimizerState.apply(rule, to: &parameter, gradient: gradient, slots: &slots, names: names, initial: initial)
     }
 
     /// Stops when a group matches no parameter: a group that changes nothing is a mistake.

@@ -29,6 +29,7 @@ public struct RMSProp<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One RMSProp update of one parameter, in one pass over it, its gradient and its averages.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
         let rule = UpdateRule.rmsprop(learningRate: settings.learningRate, weightDecay: settings.weightDecay, alpha: alpha,

@@ -35,6 +35,7 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One SGD update of one parameter, in one pass over it, its gradient and its buffer.
+    @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                        settings: StepSettings) {
         let rule = UpdateRule.sgd(learningRate: settings.learningRate, weightDecay: settings.weightDecay, momentum: momentum,
