@@ -1,4 +1,4 @@
-"""JAX (jit) reference for mlp-small-step, mlp-big-step, their -adam-step variants (Adam at PyTorch's
+"""JAX (jit) reference for mlp-tiny-step, mlp-small-step, mlp-big-step, their -adam-step variants (Adam at PyTorch's
 defaults written out in the jitted step, as optax.adam computes it) and cnn-step (the network of reference_torch.py), in onsager-bench's JSON-lines schema.
 
 Usage: python3 Benchmarks/reference_jax.py [--threads 1,2] [--cases NAME,...]
@@ -36,10 +36,11 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
         ps = jax.tree_util.tree_map(lambda p, a, s: p - lr * (a / c1) / (jnp.sqrt(s / c2) + eps), ps, m, v)
         return ps, m, v, t + 1
     key = jax.random.PRNGKey(0)
-    x = jax.random.uniform(key, (100, 784)); y = jax.random.randint(key, (100,), 0, 10)
     mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
-    for name, sizes in mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
+    tiny = (("mlp-tiny-step", [8, 8, 2]),)   # the per-step cost of the framework itself
+    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
         if not wanted(name): continue
+        x = jax.random.uniform(key, (100, sizes[0])); y = jax.random.randint(key, (100,), 0, sizes[-1])
         ps0 = init(sizes, key)
         zeros = jax.tree_util.tree_map(jnp.zeros_like, ps0)
         state = {"ps": ps0, "opt": (zeros, zeros, jnp.float32(1))}

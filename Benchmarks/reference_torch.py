@@ -4,7 +4,7 @@ Usage: python3 Benchmarks/reference_torch.py [--threads 1,2] [--cases NAME,...]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
 mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
-softmax cross-entropy; steps/s), mlp-small-adam-step / mlp-big-adam-step (the same with
+softmax cross-entropy; steps/s), mlp-tiny-step (the same with 8-8-2: the framework's own per-step cost), mlp-small-adam-step / mlp-big-adam-step (the same with
 torch.optim.Adam at its defaults: lr 1e-3, the for-loop implementation PyTorch picks on CPU), cnn-step (PyTorch's MNIST example network without dropout: conv 1->32
 3x3, ReLU, conv 32->64 3x3, ReLU, max-pool 2, linear 9216->128, ReLU, linear 128->10; batch 64, SGD;
 steps/s), op-* (forward + backward of one op on Float data, (f(x) * w).sum().backward(), µs:
@@ -61,7 +61,8 @@ for t in threads:
         emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)
 
     mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
-    for name, sizes in mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
+    tiny = (("mlp-tiny-step", [8, 8, 2]),)   # the per-step cost of the framework itself
+    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
         if not wanted(name): continue
         layers = []
         for i in range(len(sizes) - 1):

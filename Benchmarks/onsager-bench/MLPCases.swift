@@ -1,6 +1,9 @@
 import Onsager
 
-/// The layer sizes of `mlp-small-step` and `mlp-big-step` (and of their floors).
+/// The layer sizes of `mlp-small-step` and `mlp-big-step` (and of their floors), and of
+/// `mlp-tiny-step`, whose products are so small that the step is the framework's own cost
+/// (the tape, the module walks, the optimizer's bookkeeping, the kernels' dispatch).
+let mlpTinySizes = [8, 8, 2]
 let mlpSmallSizes = [784, 500, 10]
 let mlpBigSizes = [784, 2500, 2000, 1500, 1000, 500, 10]
 
