@@ -6,6 +6,8 @@
 // run back to front, in blocks, it meets both. Not part of the package build:
 //   clang -O2 -march=native Benchmarks/sgd-pass-order.c -o /tmp/sgd-pass-order
 //   /tmp/sgd-pass-order 0; /tmp/sgd-pass-order 1        # 0: front to back, 1: back to front
+// A second argument sets the number of weights (default 392,000 = 500 x 784); 12000000 is one of
+// mlp-big's layers' scale, streamed from memory whichever way.
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -17,8 +19,9 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    const long n = 500 * 784, block = 4096;
-    const int backward = argc > 1 && atoi(argv[1]), reps = 400, warm = 20;
+    const long n = argc > 2 ? atol(argv[2]) : 500 * 784, block = 4096;
+    const int backward = argc > 1 && atoi(argv[1]), reps = n > 4000000 ? 30 : 400, warm = n > 4000000 ? 3 : 20;
+    if (n <= 0) return 2;
     float *w = aligned_alloc(64, n * sizeof(float)), *g = aligned_alloc(64, n * sizeof(float));
     if (!w || !g) return 1;
     for (long i = 0; i < n; i++) { w[i] = 1; g[i] = 0.5f; }

@@ -35,7 +35,9 @@ import Onsager
         return worst
     }
 
-    static let sizes = [1, 7, 16, 33, 65_536 + 37]   // tails of 8- and 16-wide loops; several tasks
+    // Tails of 8- and 16-wide loops; the kernel's blocks of 4096, run back to front (one, a whole
+    // one and one more); several tasks.
+    static let sizes = [1, 7, 16, 33, 4096, 8192 + 1, 65_536 + 37]
 
     @Test(arguments: [0.0, 0.9], [0.0, 0.05])
     func sgdMatchesItsRule(momentum: Double, weightDecay: Double) {
@@ -187,6 +189,22 @@ import Onsager
     }
 
     /// The optimizers' state keeps PyTorch's names and the parameter's shape.
+    /// Steps update the state buffers in place: the same storage from step to step. (A copy per
+    /// step doubles an optimizer's memory traffic and gives the same numbers, so only this sees it.)
+    @Test func stateBuffersAreUpdatedInPlace() {
+        var ps = [Tensor<Double>.ones([3, 4]).requiringGrad()]
+        ps[0].setGrad(Tensor<Double>.ones([3, 4]))
+        var adam = Adam<Double>(learningRate: 0.01)
+        func buffers() -> [ObjectIdentifier?] { ["exp_avg", "exp_avg_sq"].map { adam.state.slots["0"]?[$0]?.identity } }
+        adam.step(&ps)
+        let first = buffers()
+        #expect(first.allSatisfy { $0 != nil })
+        for _ in 0..<2 {
+            adam.step(&ps)
+            #expect(buffers() == first)
+        }
+    }
+
     @Test func stateBuffersKeepTheirNames() {
         var ps = [Tensor<Double>.ones([2, 3]).requiringGrad()]
         ps[0].setGrad(Tensor<Double>.ones([2, 3]))

@@ -125,23 +125,32 @@ static void UFN(update_block)(const onsager_update_rule *r, long n, T *restrict 
     }
 }
 
-// The pass runs back to front, in blocks of 4096 front to back: the gradient's end is what the
-// product that made it wrote last, and the parameter's start is what the next forward product
-// reads first, so a parameter and gradient larger than L2 together still meet each in cache
-// (elementwise, so every bit is the same). Intel Xeon (model 207, 2 MB L2), the step's sequence
-// on mlp-small's 500 x 784 weights (Benchmarks/sgd-pass-order.c, three runs): 197 -> 162 us, the
-// update 103 -> 84 us; the whole mlp-small-step 1.01-1.02x, rbm-cd1-autodiff 1.01x at one thread
-// (Benchmarks/ab.py, 8-10 rounds). U_BACKWARD=0 restores the plain loop, for measurements.
+// The pass runs back to front, in blocks of 4096 run front to back (starting at multiples of 4096,
+// so the vector loops stay aligned as the array is): the gradient's end is what the product that
+// made it wrote last, and the parameter's start is what the next forward product reads first, so
+// a parameter and gradient larger than L2 together still meet each in cache (elementwise, so every
+// bit is the same). At two threads each thread's half runs this way, the halves side by side.
+// Intel Xeon (model 207, 2 MB L2), the step's sequence on mlp-small's 500 x 784 weights
+// (Benchmarks/sgd-pass-order.c, three runs each): the step's passes 188-197 -> 154-162 us, the
+// update alone 100-104 -> 79-84 us; the whole mlp-small-step 1.01-1.02x, rbm-cd1-autodiff
+// 1.00-1.01x at one thread (Benchmarks/ab.py, 8-10 rounds). Only for a share of up to L2 bytes of
+// parameter: a larger one streams from memory whichever way (12M weights, the same benchmark:
+// the update 4.40-4.44 ms front to back, 4.10-4.63 back to front; this kernel's SGD pass alone,
+// best of 15, 3.72-3.92 and 3.83-3.85 ms), so it keeps the order prefetchers know best.
+// U_BACKWARD=0 restores the plain loop everywhere, for measurements.
 #ifndef U_BACKWARD
 #define U_BACKWARD 1
 #endif
 static void UFN(update)(const onsager_update_rule *r, long n, T *restrict p, const T *restrict g, T *restrict s0,
                         T *restrict s1, T *restrict s2) {
-    if (!U_BACKWARD) { UFN(update_block)(r, n, p, g, s0, s1, s2); return; }
+    if (!U_BACKWARD || (double)n * (double)sizeof(T) > (double)onsager_l2_cache_bytes()) {
+        UFN(update_block)(r, n, p, g, s0, s1, s2);
+        return;
+    }
     const long block = 4096;
-    for (long end = n; end > 0; end -= block) {
-        long i0 = end > block ? end - block : 0;
-        UFN(update_block)(r, end - i0, p + i0, g + i0, s0 ? s0 + i0 : 0, s1 ? s1 + i0 : 0, s2 ? s2 + i0 : 0);
+    for (long i0 = n > 0 ? (n - 1) / block * block : -1; i0 >= 0; i0 -= block) {
+        long len = n - i0 < block ? n - i0 : block;
+        UFN(update_block)(r, len, p + i0, g + i0, s0 ? s0 + i0 : 0, s1 ? s1 + i0 : 0, s2 ? s2 + i0 : 0);
     }
 }
 

@@ -96,9 +96,11 @@ extension Module {
 /// Parameters gathered by a walk, each shared one once (under its first name). Generic over the
 /// scalar alone and specialised, for the reason `ParameterLoan` gives.
 struct DistinctParameters<Scalar: TensorScalar> {
+    /// The parameters in the order first found.
     private(set) var list: [NamedTensor<Scalar>] = []
     private var seen = Set<ObjectIdentifier>()
 
+    /// Adds `t` under `name` unless it was added before (under any name).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     mutating func add(_ name: String, _ t: Tensor<Scalar>) {
         if seen.insert(t.identity).inserted { list.append(NamedTensor(name: name, value: t)) }

@@ -26,11 +26,14 @@ struct ParameterLoan<Scalar: TensorScalar> {
     var taken: [NamedTensor<Scalar>] = []
     /// For each place a trainable parameter was taken from, in walk order, its index in `taken`.
     private var owner: [Int] = []
+    /// Each taken parameter's index in `taken`, by identity (a shared one is taken once).
     private var index: [ObjectIdentifier: Int] = [:]
+    /// The next place to give back to, counting in `owner`.
     private var next = 0
     /// What the tree holds meanwhile: an empty tensor, recognised by identity on the way back.
     private let hole = Tensor<Scalar>.zeros([0])
 
+    /// Nothing taken yet.
     init() {}
 
     /// Takes a trainable parameter (a shared one once), leaving the hole in its place.

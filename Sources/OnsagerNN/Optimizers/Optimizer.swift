@@ -20,7 +20,8 @@ public protocol Optimizer {
     /// The per-parameter state.
     var state: OptimizerState<Scalar> { get set }
     /// One update of `parameter` from `gradient` (detached), with its own state `slots`
-    /// (empty on the first step) and the hyperparameters in force for it.
+    /// (empty on the first step) and the hyperparameters in force for it. Everything it keeps
+    /// goes through `slots`: during a step `state` is held by the step's loop, and reads empty here.
     func update(_ parameter: inout Tensor<Scalar>, gradient: Tensor<Scalar>, slots: inout [String: Tensor<Scalar>],
                 settings: StepSettings)
 }
@@ -40,12 +41,17 @@ extension Optimizer {
     /// alone), each with its own state and its group's settings.
     public mutating func step(_ parameters: inout [NamedTensor<Scalar>]) {
         if !state.groupsChecked { checkGroups(parameters.map(\.name)) }
-        let rule = self   // the update requirement, called from the state's loop (generic over Scalar only)
+        // The state is moved out for the loop, so that its buffers stay held once (updated in
+        // place), and the rule is called on a copy of the optimizer holding none of it.
+        var held = OptimizerState<Scalar>()
+        swap(&held, &state)
+        let rule = self
         withoutGrad {
-            state.update(&parameters, groups: groups, learningRate: learningRate, weightDecay: weightDecay) {
+            held.update(&parameters, groups: groups, learningRate: learningRate, weightDecay: weightDecay) {
                 rule.update(&$0, gradient: $1, slots: &$2, settings: $3)
             }
         }
+        state = held
     }
 
     /// Updates parameters that are not part of a module, named by position ("0", "1", …).

@@ -35,12 +35,12 @@ public struct OptimizerState<Scalar: TensorScalar> {
     // every dictionary and tensor type is built from the optimizer's associated type at run time
     // (metadata look-ups on each access, most of a small model's update).
 
-    /// Updates every named parameter that has a gradient with `update`, each with its own slots,
+    /// Updates every named parameter that has a gradient with `rule`, each with its own slots,
     /// its step count and its group's settings (the first group whose predicate accepts its name).
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     mutating func update(_ parameters: inout [NamedTensor<Scalar>], groups: [ParameterGroup], learningRate: Double,
                          weightDecay: Double,
-                         _ update: (inout Tensor<Scalar>, Tensor<Scalar>, inout [String: Tensor<Scalar>], StepSettings) -> Void) {
+                         _ rule: (inout Tensor<Scalar>, Tensor<Scalar>, inout [String: Tensor<Scalar>], StepSettings) -> Void) {
         for i in parameters.indices {
             guard let grad = parameters[i].value.grad else { continue }
             let name = parameters[i].name
@@ -50,7 +50,7 @@ public struct OptimizerState<Scalar: TensorScalar> {
             var held = slots.removeValue(forKey: name) ?? [:]      // held once: updated in place
             let settings = StepSettings(learningRate: learningRate * (group?.learningRateFactor ?? 1),
                                         weightDecay: group?.weightDecay ?? weightDecay, step: t)
-            update(&parameters[i].value, grad.detached(), &held, settings)
+            rule(&parameters[i].value, grad.detached(), &held, settings)
             slots[name] = held
         }
     }
