@@ -135,8 +135,7 @@ static void UFN(update_block)(const onsager_update_rule *r, long n, T *restrict 
 // update alone 100-104 -> 79-84 us; the whole mlp-small-step 1.01-1.02x, rbm-cd1-autodiff
 // 1.00-1.01x at one thread (Benchmarks/ab.py, 8-10 rounds). Only for a share of up to L2 bytes of
 // parameter: a larger one streams from memory whichever way (12M weights, the same benchmark:
-// the update 4.40-4.44 ms front to back, 4.10-4.63 back to front; this kernel's SGD pass alone,
-// best of 15, 3.72-3.92 and 3.83-3.85 ms), so it keeps the order prefetchers know best.
+// the update 4.40-4.44 ms front to back, 4.10-4.63 back to front), so it keeps the plain order.
 // U_BACKWARD=0 restores the plain loop everywhere, for measurements.
 #ifndef U_BACKWARD
 #define U_BACKWARD 1
