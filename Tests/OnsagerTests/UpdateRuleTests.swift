@@ -188,7 +188,6 @@ import Onsager
         #expect(qs[0].scalars[0] == .infinity && qs[0].scalars[1].isFinite, "\(qs[0].scalars)")
     }
 
-    /// The optimizers' state keeps PyTorch's names and the parameter's shape.
     /// Steps update the state buffers in place: the same storage from step to step. (A copy per
     /// step doubles an optimizer's memory traffic and gives the same numbers, so only this sees it.)
     @Test func stateBuffersAreUpdatedInPlace() {
@@ -205,6 +204,7 @@ import Onsager
         }
     }
 
+    /// The optimizers' state keeps PyTorch's names and the parameter's shape.
     @Test func stateBuffersKeepTheirNames() {
         var ps = [Tensor<Double>.ones([2, 3]).requiringGrad()]
         ps[0].setGrad(Tensor<Double>.ones([2, 3]))
