@@ -302,13 +302,16 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         const long *blocking;                                                                      \
         long (*shared_a_size)(long, long, long, int, long *);                                      \
         void (*pack_a_block)(long, long, const T *, long, long, long, T *, long, long, long);      \
+        void (*dot)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long,      \
+                    const T *, int);                                                               \
     } S##_isa;                                                                                     \
     static S##_isa S##_pick(void) {                                                                \
         switch (onsager_isa_level()) {                                                             \
         X86_CASES(T, S)                                                                            \
         default: return (S##_isa){gemm_serial_##S##_portable, pack_b_##S##_portable,              \
                                   b_buffer_##S##_portable, blocking_##S##_portable,                \
-                                  shared_a_size_##S##_portable, pack_a_block_##S##_portable};      \
+                                  shared_a_size_##S##_portable, pack_a_block_##S##_portable,       \
+                                  gemm_dot_##S##_portable};                                        \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -363,11 +366,45 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
     /* The caller's buffer for a shared packed A, grown as needed. */                              \
     static _Thread_local T *S##_shared_a = 0;                                                      \
     static _Thread_local long S##_shared_a_cap = 0;                                                \
+    /* The dot-product path over rows split between the threads in chunks of whole row groups    \
+       (every C value is computed the same way by whichever thread gets its row). */              \
+    typedef struct {                                                                               \
+        void (*dot)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long,      \
+                    const T *, int);                                                               \
+        long M, N, K, rsa, csb, ldc, per;                                                          \
+        T alpha, beta;                                                                             \
+        const T *A, *B, *bias;                                                                     \
+        T *C;                                                                                      \
+        int relu;                                                                                  \
+    } S##_dot_job;                                                                                 \
+    static void S##_dot_task(void *vctx, long t) {                                                 \
+        S##_dot_job *j = (S##_dot_job *)vctx;                                                      \
+        long m0 = t * j->per, m1 = m0 + j->per < j->M ? m0 + j->per : j->M;                        \
+        if (m0 < m1) j->dot(m0, m1, j->N, j->K, j->alpha, j->A, j->rsa, j->B, j->csb, j->beta, j->C, \
+                            j->ldc, j->bias, j->relu);                                             \
+    }                                                                                              \
+    static void S##_dot_rows(long M, long N, long K, T alpha, const T *A, long rsa, const T *B,    \
+                             long csb, T beta, T *C, long ldc, const T *bias, int relu) {          \
+        S##_dot_job job = {S##_pick().dot, M, N, K, rsa, csb, ldc, M, alpha, beta, A, B, bias, C, relu}; \
+        int nt = onsager_get_num_threads();                                                        \
+        if (nt > 1 && 2.0 * M * N * K > 4e5 && M >= 16 * nt && !onsager_pool_contended()) {        \
+            job.per = ((M + nt - 1) / nt + 7) / 8 * 8;                                             \
+            onsager_parallel_for((M + job.per - 1) / job.per, S##_dot_task, &job);                 \
+        } else {                                                                                   \
+            S##_dot_task(&job, 0);                                                                 \
+        }                                                                                          \
+    }                                                                                              \
     /* bias: NULL, or a row vector added to every row of C (then beta is 0). relu: C ends as    \
        max(C, 0), as the elementwise relu (see gemm_serial). */                                    \
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
                          long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu) {    \
         if (M <= 0 || N <= 0) return;                                                              \
+        if (N >= 2 && N < 16 && csa == 1 && rsb == 1 && K > 0 && alpha != 0) {                    \
+            /* Few columns, both operands contiguous along K (x·Wᵀ of a narrow layer): dot        \
+               products, nothing packed (gemm_template.h, FN(gemm_dot)). */                        \
+            S##_dot_rows(M, N, K, alpha, A, rsa, B, csb, beta, C, ldc, bias, relu);                \
+            return;                                                                                \
+        }                                                                                          \
         if ((bias || relu) && (K <= 0 || alpha == 0 || N < 16)) {                                  \
             /* The shortcuts below have no epilogue: add the bias and apply the relu after them   \
                (few columns). */                                                                   \
@@ -543,12 +580,13 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define blocking_f64_avx512i blocking_f64_avx512
 #define shared_a_size_f64_avx512i shared_a_size_f64_avx512
 #define pack_a_block_f64_avx512i pack_a_block_f64_avx512
+#define gemm_dot_f64_avx512i gemm_dot_f64_avx512
 #define X86_CASES(T, S)                                                                            \
     case 2:                                                                                        \
         if (onsager_gemm_tuning() == ONSAGER_GEMM_TUNING_INTEL)                                    \
-            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i, shared_a_size_##S##_avx512i, pack_a_block_##S##_avx512i}; \
-        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512, shared_a_size_##S##_avx512, pack_a_block_##S##_avx512}; \
-    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2, shared_a_size_##S##_avx2, pack_a_block_##S##_avx2};
+            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i, shared_a_size_##S##_avx512i, pack_a_block_##S##_avx512i, gemm_dot_##S##_avx512i}; \
+        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512, shared_a_size_##S##_avx512, pack_a_block_##S##_avx512, gemm_dot_##S##_avx512}; \
+    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2, shared_a_size_##S##_avx2, pack_a_block_##S##_avx2, gemm_dot_##S##_avx2};
 #else
 #define X86_CASES(T, S)
 #endif

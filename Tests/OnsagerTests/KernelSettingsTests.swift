@@ -151,6 +151,64 @@ import COnsagerKernels
         checkGEMM(m: 304, k: k, n: Swift.max(300, onsager_l2_cache_bytes() / 2 / (k * 4) + 37), columnMajorB: columnMajorB, isa: isa)
     }
 
+    /// Narrow products whose operands both run along K (x·Wᵀ with N = 2-15: `gemm_dot` in
+    /// gemm_template.h, dot products without packing). Against a Double reference for every N of a
+    /// four-column group and its tails, K shorter than a vector, a whole number of vectors and a
+    /// tail of one (the last vector overlapping the one before it); with α, β = 1 through the raw
+    /// kernel, the bias and ReLU epilogues; the same bits at 1, 2 and 3 threads (rows split); and an
+    /// infinity in the overlapped lanes, counted once: ±∞, never NaN.
+    @Test(arguments: [0, 1, 2])
+    func narrowDotProductsMatchReference(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        for (m, n, k) in [(1, 2, 1), (3, 5, 7), (7, 15, 16), (9, 4, 17), (100, 10, 500), (13, 3, 33), (1000, 6, 131), (5, 11, 1100)] {
+            let g = RandomGenerator(seed: UInt64(m * 131 + n * 7 + k))
+            let a = Tensor<Float>.uniform([m, k], low: -1, high: 1, generator: g)
+            let w = Tensor<Float>.uniform([n, k], low: -1, high: 1, generator: g)
+            let bias = Tensor<Float>.uniform([n], low: -1, high: 1, generator: g)
+            let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+            let wd = Tensor<Double>(shape: w.shape, scalars: w.scalars.map(Double.init))
+            let ref = naiveMatmul(ad, wd.T.contiguous()).scalars
+            let label = "\(m)x\(n)x\(k), isa \(isa)"
+            let one = withSettings(threads: 1, isa: isa) { matmul(a, w.T) }
+            #expect(zip(one.scalars, ref).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(label)")
+            let oneD = withSettings(threads: 1, isa: isa) { matmul(ad, wd.T) }
+            #expect(zip(oneD.scalars, ref).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(label)")
+            for threads in [2, 3] {
+                let same = withSettings(threads: threads, isa: isa) { matmul(a, w.T) }.scalars == one.scalars
+                let sameD = withSettings(threads: threads, isa: isa) { matmul(ad, wd.T) }.scalars == oneD.scalars
+                #expect(same && sameD, "\(label): \(threads) threads differ from one")
+            }
+            withSettings(threads: 2, isa: isa) {
+                let biasRef = ref.enumerated().map { $1 + Double(bias.scalars[$0 % n]) }
+                let withBias = matmul(a, w.T, adding: bias)
+                #expect(zip(withBias.scalars, biasRef).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k + 1), "bias, \(label)")
+                Self.expectSameBits(linearReLU(a, weight: w, bias: bias), withBias.relu(), "relu epilogue with bias, \(label)")
+                Self.expectSameBits(linearReLU(a, weight: w), matmul(a, w.T).relu(), "relu epilogue, \(label)")
+            }
+            // C = 2·A·Wᵀ + C through the raw kernel, C starting at 1.
+            var c = [Float](repeating: 1, count: m * n)
+            withSettings(threads: 1, isa: isa) {
+                a.withUnsafeScalars { ap in
+                    w.withUnsafeScalars { wp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            onsager_sgemm(m, n, k, 2, ap.baseAddress, k, 1, wp.baseAddress, 1, k, 1, cp.baseAddress, n)
+                        }
+                    }
+                }
+            }
+            #expect(zip(c, ref).map { Swift.abs(Double($0) - (2 * $1 + 1)) }.max()! < 2e-5 * Double(k), "beta = 1, \(label)")
+        }
+        // K = 20: the last vector (the 16 or 8 values ending at k = 19, AVX-512 or AVX2 Float) lies
+        // over values 12 and 13 that the vectors before it summed. An infinity there must be
+        // counted once.
+        var av = [Float](repeating: 0.5, count: 3 * 20), wv = [Float](repeating: 1, count: 4 * 20)
+        av[20 + 12] = .infinity
+        wv[2 * 20 + 13] = -.infinity
+        let inf = withSettings(threads: 1, isa: isa) { matmul(Tensor(shape: [3, 20], scalars: av), Tensor(shape: [4, 20], scalars: wv).T) }.scalars
+        #expect(inf[0 * 4 + 0] == 10 && inf[1 * 4 + 0] == .infinity && inf[0 * 4 + 2] == -.infinity && inf[1 * 4 + 2].isNaN,
+                "infinities in the overlapped lanes, isa \(isa): \(inf)")
+    }
+
     /// More rows than one row block (MC) but at most 256, with B read in place (row-major B where
     /// the ISA reads it in place) or packed (AVX2; column-major B): the rows are one block when
     /// their A block fits in L2, else MC-row blocks. Two sizes of K take both.

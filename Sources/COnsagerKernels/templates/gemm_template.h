@@ -738,6 +738,122 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     }
 }
 
+// Narrow products whose operands both run along K in memory: A's rows (csa = 1) and B's columns
+// (rsb = 1), with few columns (a classifier head's x·Wᵀ, N = 2-15). Each C value is a dot product
+// of two contiguous runs, so nothing is packed: G_DOT_ROWS rows of A against up to four columns of
+// B at a time, one vector accumulator per pair, and the block's accumulators reduced together by
+// an in-register transpose (element (r, c) is the sum of its accumulator's lanes in lane order,
+// the k tail added as a zero-padded vector). The packed path pads such a C to a 32-wide panel or,
+// for N < 16, transposes all of A to compute Cᵀ; both cost more than the product itself.
+// Every C value is one fixed sequence of operations whichever rows a call is given, so a product
+// split between threads by rows has the same bits.
+#define G_DOT_ROWS (VBYTES == 64 ? 4 : 2)
+#define G_DOT_ACC (G_DOT_ROWS * 4)
+#if TBYTES == 4
+typedef int32_t FN(dot_ivec) __attribute__((vector_size(VBYTES)));
+#else
+typedef int64_t FN(dot_ivec) __attribute__((vector_size(VBYTES)));
+#endif
+// keep: all ones in the lanes of the last vector (the one ending at K) that the full vectors did
+// not cover (K >= VL), zeros elsewhere; unused when K % VL = 0 or K < VL.
+static inline __attribute__((always_inline)) void FN(dot_block)(long K, const T *const *a, const T *const *b,
+                                                               T *out, FN(dot_ivec) keep, const int COLS) {
+    FN(vec) acc[G_DOT_ACC];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < G_DOT_ACC; q++) acc[q] = (FN(vec)){0};
+    long k = 0;
+    for (; k + VL <= K; k += VL) {
+        FN(vec) x[G_DOT_ROWS];
+#pragma clang loop unroll(full)
+        for (int r = 0; r < G_DOT_ROWS; r++) x[r] = *(const FN(uvec) *)(a[r] + k);
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 4; c++) {
+            if (c >= COLS) break;
+            FN(vec) w = *(const FN(uvec) *)(b[c] + k);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < G_DOT_ROWS; r++) acc[r * 4 + c] = VFMA(x[r], w, acc[r * 4 + c]);
+        }
+    }
+    if (k < K) {
+        // The last K % VL values: the vector ending at K with the lanes already summed zeroed in
+        // both operands (so an infinity there adds no NaN).
+        FN(vec) x[G_DOT_ROWS], w[4];
+        if (K >= VL) {
+#pragma clang loop unroll(full)
+            for (int r = 0; r < G_DOT_ROWS; r++) x[r] = (FN(vec))((FN(dot_ivec))*(const FN(uvec) *)(a[r] + K - VL) & keep);
+#pragma clang loop unroll(full)
+            for (int c = 0; c < 4; c++) {
+                if (c >= COLS) break;
+                w[c] = (FN(vec))((FN(dot_ivec))*(const FN(uvec) *)(b[c] + K - VL) & keep);
+            }
+        } else {
+            __builtin_unreachable();   // FN(gemm_dot) takes K < VL by scalars
+        }
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 4; c++) {
+            if (c >= COLS) break;
+#pragma clang loop unroll(full)
+            for (int r = 0; r < G_DOT_ROWS; r++) acc[r * 4 + c] = VFMA(x[r], w[c], acc[r * 4 + c]);
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int g = 0; g < (int)(G_DOT_ACC / VL); g++) {
+        FN(vec) *v = acc + g * VL;
+        G_TRANSPOSE(v)
+        FN(vec) sum = v[0];
+#pragma clang loop unroll(full)
+        for (int l = 1; l < (int)VL; l++) sum += v[l];
+        *(FN(uvec) *)(out + g * VL) = sum;
+    }
+}
+
+// One value of C from its dot product s: the packed path's epilogue (gemm_template's store loops,
+// FN(relu_block)) for a single value.
+static inline __attribute__((always_inline)) void FN(dot_store)(T *p, T s, T alpha, T beta, const T *bias, int relu) {
+    T v = beta != 0 ? beta * *p + alpha * s : bias ? alpha * s + *bias : alpha * s;
+    *p = relu ? (v > 0 ? v : (v == v ? (T)0 : v)) : v;
+}
+
+// Rows m0..<m1 of C = alpha·A·B + beta·C (or + bias, with beta = 0), then max(C, 0) with relu (NaN
+// kept, as FN(relu_block)); A's rows rsa apart, B's columns csb apart, N <= 15 (see above).
+static void FN(gemm_dot)(long m0, long m1, long N, long K, T alpha, const T *A, long rsa, const T *B, long csb,
+                         T beta, T *C, long ldc, const T *bias, int relu) {
+    if (K < VL) {   // shorter than a vector: a scalar sum per value, in k order
+        for (long i = m0; i < m1; i++)
+            for (long j = 0; j < N; j++) {
+                const T *a = A + i * rsa, *b = B + j * csb;
+                T s = 0;
+                for (long k = 0; k < K; k++) s = VFMA(a[k], b[k], s);
+                FN(dot_store)(C + i * ldc + j, s, alpha, beta, bias ? bias + j : 0, relu);
+            }
+        return;
+    }
+    T out[G_DOT_ACC] __attribute__((aligned(VBYTES)));
+    FN(dot_ivec) keep;
+    for (long l = 0; l < VL; l++) keep[l] = l >= VL - K % VL ? -1 : 0;
+    for (long i0 = m0; i0 < m1; i0 += G_DOT_ROWS) {
+        long rows = m1 - i0 < G_DOT_ROWS ? m1 - i0 : G_DOT_ROWS;
+        const T *a[G_DOT_ROWS];
+        for (int r = 0; r < G_DOT_ROWS; r++) a[r] = A + (i0 + (r < rows ? r : rows - 1)) * rsa;   // past the rows: repeats, unused
+        for (long j0 = 0; j0 < N; j0 += 4) {
+            long cols = N - j0 < 4 ? N - j0 : 4;
+            const T *b[4];
+            for (int c = 0; c < 4; c++) b[c] = B + (j0 + (c < cols ? c : cols - 1)) * csb;
+            switch (cols) {
+            case 4: FN(dot_block)(K, a, b, out, keep, 4); break;
+            case 3: FN(dot_block)(K, a, b, out, keep, 3); break;
+            case 2: FN(dot_block)(K, a, b, out, keep, 2); break;
+            default: FN(dot_block)(K, a, b, out, keep, 1); break;
+            }
+            for (long r = 0; r < rows; r++)
+                for (long c = 0; c < cols; c++)
+                    FN(dot_store)(C + (i0 + r) * ldc + j0 + c, out[r * 4 + c], alpha, beta, bias ? bias + j0 + c : 0, relu);
+        }
+    }
+}
+#undef G_DOT_ROWS
+#undef G_DOT_ACC
+
 #ifdef G_PACKED_AHEAD_DEFAULTED
 #undef PACKED_AHEAD
 #undef G_PACKED_AHEAD_DEFAULTED
