@@ -10,7 +10,8 @@ torch.optim.Adam at its defaults: lr 1e-3, the for-loop implementation PyTorch p
 steps/s), op-* (forward + backward of one op on Float data, (f(x) * w).sum().backward(), µs:
 op-gelu [256, 1024], op-softmax [8, 4, 128, 128] on the last axis, op-layernorm [256, 1024],
 op-batchnorm2d [64, 32, 26, 26] in training mode, op-embedding 4096 ids into 10000 x 256 with
-.sum().backward(), op-cross-entropy: cross_entropy of [1024, 1000] logits, mean, and backward).
+.sum().backward(), op-cross-entropy: cross_entropy of [1024, 1000] logits, mean, and backward,
+op-linear-head: a Linear(784, 10) on [1024, 784], (y * w).sum().backward() to x and the layer).
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -104,6 +105,13 @@ for t in threads:
             torch.nn.functional.cross_entropy(logits.detach().requires_grad_(), labels).backward()
         med, lo, hi = measure(cross_entropy_op, target=0.3, reps=7, warm=5)
         emit("op-cross-entropy", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
+
+    if wanted("op-linear-head"):
+        head = torch.nn.Linear(784, 10); hx = torch.randn(1024, 784); hw = torch.randn(1024, 10)
+        def linear_head_op():
+            (head(hx.detach().requires_grad_()) * hw).sum().backward()
+        med, lo, hi = measure(linear_head_op, target=0.3, reps=7, warm=5)
+        emit("op-linear-head", t, 1e6 / med, "us", 1e6 / hi, 1e6 / lo)
 
     if wanted("cnn-step"):
         cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(), torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(),

@@ -28,6 +28,15 @@ var layerOpCases: [(name: String, run: (Int) -> Void)] { [
         let r = measureRate(target: 0.3) { Loss.softmaxCrossEntropy(logits: logits.requiringGrad(), labels: labels).backward() }
         emit("op-cross-entropy", threads: t, value: 1e6 / r.median, unit: "us", extra: ["min": 1e6 / r.max, "max": 1e6 / r.min])
     }),
+    ("op-linear-head", { t in
+        // A 10-class head on 784 features at batch 1024 (x·Wᵀ + b, then the backward to x, W and b):
+        // a product of few columns, which runs as dot products without packing.
+        let g = RandomGenerator(seed: 3)
+        let head = Dense<Float>(inputSize: 784, outputSize: 10, generator: g)
+        let x = Tensor<Float>.normal([1024, 784], generator: g), w = Tensor<Float>.normal([1024, 10], generator: g)
+        let r = measureRate(target: 0.3) { (head(x.requiringGrad()) * w).sum().backward() }
+        emit("op-linear-head", threads: t, value: 1e6 / r.median, unit: "us", extra: ["min": 1e6 / r.max, "max": 1e6 / r.min])
+    }),
 ] }
 
 /// (f(x) ⊙ w).sum() and its backward to x, x and w normal of `shape`: µs per call.
