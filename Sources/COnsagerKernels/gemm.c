@@ -293,8 +293,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
                                   T, T *, long, int, const T *, const T *, const T *, int);        \
-    /* One ISA's kernels: the serial product, B packing, the caller's B buffer, and its blocking \
-       {MR, NR, MC, KC, NC}. */                                                                    \
+    /* One ISA's kernels: the serial product, B packing, the caller's B buffer, its blocking    \
+       {MR, NR, MC, KC, NC}, A shared between column chunks, and narrow dot products. */           \
     typedef struct {                                                                               \
         S##_serial_fn serial;                                                                      \
         void (*pack_b)(long, long, const T *, long, long, T *);                                    \
@@ -388,7 +388,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         S##_dot_job job = {S##_pick().dot, M, N, K, rsa, csb, ldc, M, alpha, beta, A, B, bias, C, relu}; \
         int nt = onsager_get_num_threads();                                                        \
         if (nt > 1 && 2.0 * M * N * K > 4e5 && M >= 16 * nt && !onsager_pool_contended()) {        \
-            job.per = ((M + nt - 1) / nt + 7) / 8 * 8;                                             \
+            job.per = ((M + nt - 1) / nt + 3) / 4 * 4;   /* whole groups of rows (4, or 2)   */      \
             onsager_parallel_for((M + job.per - 1) / job.per, S##_dot_task, &job);                 \
         } else {                                                                                   \
             S##_dot_task(&job, 0);                                                                 \
@@ -399,10 +399,11 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
                          long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu) {    \
         if (M <= 0 || N <= 0) return;                                                              \
-        if (N >= 2 && N < 16 && csa == 1 && rsb == 1 && K > 0 && alpha != 0) {                    \
+        if (N >= 2 && N < 16 && csa == 1 && rsb == 1 && K > 0 && alpha != 0 &&                    \
+            (double)N * K * sizeof(T) <= 0.5 * onsager_l2_cache_bytes()) {                         \
             /* Few columns, both operands contiguous along K (x·Wᵀ of a narrow layer): dot        \
                products, nothing packed (gemm_template.h, FN(gemm_dot)), where the paths below    \
-               padded C to a 32-wide panel or transposed all of A. Emerald Rapids Xeon, one       \
+               padded C to a full panel or transposed all of A. Emerald Rapids Xeon, one          \
                thread, Benchmarks/gemm-shape-ab.sh against the build before (8 alternations):     \
                100x10x500 1.52x, 100x8x784 2.37x, 100x15x784 1.61x, 1000x10x784 1.50x, 100x2x8    \
                1.32x, 8x8x8 1.17x; two threads 1.55-2.49x; Double 1.86-3.05x. */                  \

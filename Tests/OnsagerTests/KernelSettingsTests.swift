@@ -152,61 +152,104 @@ import COnsagerKernels
     }
 
     /// Narrow products whose operands both run along K (x·Wᵀ with N = 2-15: `gemm_dot` in
-    /// gemm_template.h, dot products without packing). Against a Double reference for every N of a
-    /// four-column group and its tails, K shorter than a vector, a whole number of vectors and a
-    /// tail of one (the last vector overlapping the one before it); with α, β = 1 through the raw
-    /// kernel, the bias and ReLU epilogues; the same bits at 1, 2 and 3 threads (rows split); and an
-    /// infinity in the overlapped lanes, counted once: ±∞, never NaN.
+    /// gemm_template.h, dot products without packing), in every blocking family. Against a Double
+    /// reference for every N of a four-column group and its tails, K shorter than a vector, a whole
+    /// number of vectors and a tail (the last vector overlapping the one before it); the bias and
+    /// ReLU epilogues; the same bits at 1, 2 and 3 threads (rows split). Through the raw kernels,
+    /// Float and Double: C = 2·A·Wᵀ + C, and C = A·Wᵀ with A's rows and C's rows longer than K and
+    /// N and C filled with NaN first (β = 0 must not read it; the padding must stay untouched).
+    /// Infinities in the overlapped lanes of the last vector, for every vector length: the masked
+    /// lanes must not form ∞·0 (NaN), and the finite values must be counted once.
     @Test(arguments: [0, 1, 2])
     func narrowDotProductsMatchReference(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
-        for (m, n, k) in [(1, 2, 1), (3, 5, 7), (7, 15, 16), (9, 4, 17), (100, 10, 500), (13, 3, 33), (1000, 6, 131), (5, 11, 1100)] {
-            let g = RandomGenerator(seed: UInt64(m * 131 + n * 7 + k))
-            let a = Tensor<Float>.uniform([m, k], low: -1, high: 1, generator: g)
-            let w = Tensor<Float>.uniform([n, k], low: -1, high: 1, generator: g)
-            let bias = Tensor<Float>.uniform([n], low: -1, high: 1, generator: g)
-            let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
-            let wd = Tensor<Double>(shape: w.shape, scalars: w.scalars.map(Double.init))
-            let ref = naiveMatmul(ad, wd.T.contiguous()).scalars
-            let label = "\(m)x\(n)x\(k), isa \(isa)"
-            let one = withSettings(threads: 1, isa: isa) { matmul(a, w.T) }
-            #expect(zip(one.scalars, ref).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(label)")
-            let oneD = withSettings(threads: 1, isa: isa) { matmul(ad, wd.T) }
-            #expect(zip(oneD.scalars, ref).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(label)")
-            for threads in [2, 3] {
-                let same = withSettings(threads: threads, isa: isa) { matmul(a, w.T) }.scalars == one.scalars
-                let sameD = withSettings(threads: threads, isa: isa) { matmul(ad, wd.T) }.scalars == oneD.scalars
-                #expect(same && sameD, "\(label): \(threads) threads differ from one")
+        for tuning in Self.tunings(isa: isa) {
+            for (m, n, k) in [(1, 2, 1), (3, 5, 7), (7, 15, 16), (9, 4, 17), (100, 10, 500), (13, 3, 33), (1000, 6, 131), (5, 11, 1100)] {
+                checkNarrowDot(m: m, n: n, k: k, isa: isa, tuning: tuning)
             }
-            withSettings(threads: 2, isa: isa) {
-                let biasRef = ref.enumerated().map { $1 + Double(bias.scalars[$0 % n]) }
-                let withBias = matmul(a, w.T, adding: bias)
-                #expect(zip(withBias.scalars, biasRef).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k + 1), "bias, \(label)")
-                Self.expectSameBits(linearReLU(a, weight: w, bias: bias), withBias.relu(), "relu epilogue with bias, \(label)")
-                Self.expectSameBits(linearReLU(a, weight: w), matmul(a, w.T).relu(), "relu epilogue, \(label)")
+            for vl in [2, 4, 8, 16] {
+                let k = 2 * vl + vl / 2
+                func infinities<S: TensorScalar>(_: S.Type) -> [S] {
+                    var av = [S](repeating: 0.5, count: 3 * k), wv = [S](repeating: 1, count: 4 * k)
+                    av[k + (k - vl)] = .infinity          // lanes k - vl ..< k - k % vl overlap
+                    wv[2 * k + (k - vl + 1)] = -.infinity
+                    return withSettings(threads: 1, isa: isa, tuning: tuning) {
+                        matmul(Tensor(shape: [3, k], scalars: av), Tensor(shape: [4, k], scalars: wv).T)
+                    }.scalars
+                }
+                let f = infinities(Float.self), d = infinities(Double.self)
+                let what = "K = \(k), isa \(isa), \(tuning)"
+                #expect(f[0] == Float(k) / 2 && f[4] == .infinity && f[2] == -.infinity && f[6].isNaN, "Float, \(what): \(f)")
+                #expect(d[0] == Double(k) / 2 && d[4] == .infinity && d[2] == -.infinity && d[6].isNaN, "Double, \(what): \(d)")
             }
-            // C = 2·A·Wᵀ + C through the raw kernel, C starting at 1.
-            var c = [Float](repeating: 1, count: m * n)
-            withSettings(threads: 1, isa: isa) {
-                a.withUnsafeScalars { ap in
-                    w.withUnsafeScalars { wp in
+        }
+    }
+
+    func checkNarrowDot(m: Int, n: Int, k: Int, isa: Int, tuning: GEMMTuning) {
+        let g = RandomGenerator(seed: UInt64(m * 131 + n * 7 + k))
+        let a = Tensor<Float>.uniform([m, k], low: -1, high: 1, generator: g)
+        let w = Tensor<Float>.uniform([n, k], low: -1, high: 1, generator: g)
+        let bias = Tensor<Float>.uniform([n], low: -1, high: 1, generator: g)
+        let ad = Tensor<Double>(shape: a.shape, scalars: a.scalars.map(Double.init))
+        let wd = Tensor<Double>(shape: w.shape, scalars: w.scalars.map(Double.init))
+        let ref = naiveMatmul(ad, wd.T.contiguous()).scalars
+        let label = "\(m)x\(n)x\(k), isa \(isa), \(tuning)"
+        let one = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(a, w.T) }
+        #expect(zip(one.scalars, ref).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k), "Float, \(label)")
+        let oneD = withSettings(threads: 1, isa: isa, tuning: tuning) { matmul(ad, wd.T) }
+        #expect(zip(oneD.scalars, ref).map { Swift.abs($0 - $1) }.max()! < 1e-14 * Double(k), "Double, \(label)")
+        for threads in [2, 3] {
+            let same = withSettings(threads: threads, isa: isa, tuning: tuning) { matmul(a, w.T) }.scalars == one.scalars
+            let sameD = withSettings(threads: threads, isa: isa, tuning: tuning) { matmul(ad, wd.T) }.scalars == oneD.scalars
+            #expect(same && sameD, "\(label): \(threads) threads differ from one")
+        }
+        withSettings(threads: 2, isa: isa, tuning: tuning) {
+            let biasRef = ref.enumerated().map { $1 + Double(bias.scalars[$0 % n]) }
+            let withBias = matmul(a, w.T, adding: bias)
+            #expect(zip(withBias.scalars, biasRef).map { Swift.abs(Double($0) - $1) }.max()! < 1e-5 * Double(k + 1), "bias, \(label)")
+            Self.expectSameBits(linearReLU(a, weight: w, bias: bias), withBias.relu(), "relu epilogue with bias, \(label)")
+            Self.expectSameBits(linearReLU(a, weight: w), matmul(a, w.T).relu(), "relu epilogue, \(label)")
+        }
+        // The raw kernels: A's rows lda = k + 5 apart (the first k of each used), C's ldc = n + 3.
+        let lda = k + 5, ldc = n + 3
+        func raw<S: TensorScalar>(_ aS: [S], _ wS: [S], alpha: S, beta: S, start: S) -> [S] {
+            var wide = [S](repeating: .nan, count: m * lda)
+            for i in 0..<m { for p in 0..<k { wide[i * lda + p] = aS[i * k + p] } }
+            var c = [S](repeating: start, count: m * ldc)
+            withSettings(threads: 2, isa: isa, tuning: tuning) {
+                wide.withUnsafeBufferPointer { ap in
+                    wS.withUnsafeBufferPointer { wp in
                         c.withUnsafeMutableBufferPointer { cp in
-                            onsager_sgemm(m, n, k, 2, ap.baseAddress, k, 1, wp.baseAddress, 1, k, 1, cp.baseAddress, n)
+                            let ar = UnsafeRawPointer(ap.baseAddress!), wr = UnsafeRawPointer(wp.baseAddress!)
+                            let cr = UnsafeMutableRawPointer(cp.baseAddress!)
+                            if S.self == Float.self {
+                                onsager_sgemm(m, n, k, alpha as! Float, ar.assumingMemoryBound(to: Float.self), lda, 1, wr.assumingMemoryBound(to: Float.self), 1, k,
+                                              beta as! Float, cr.assumingMemoryBound(to: Float.self), ldc)
+                            } else {
+                                onsager_dgemm(m, n, k, alpha as! Double, ar.assumingMemoryBound(to: Double.self), lda, 1, wr.assumingMemoryBound(to: Double.self), 1, k,
+                                              beta as! Double, cr.assumingMemoryBound(to: Double.self), ldc)
+                            }
                         }
                     }
                 }
             }
-            #expect(zip(c, ref).map { Swift.abs(Double($0) - (2 * $1 + 1)) }.max()! < 2e-5 * Double(k), "beta = 1, \(label)")
+            return c
         }
-        // K = 20: the last vector (the 16 or 8 values ending at k = 19, AVX-512 or AVX2 Float) lies
-        // over values 12 and 13 that the vectors before it summed. An infinity there must be
-        // counted once.
-        var av = [Float](repeating: 0.5, count: 3 * 20), wv = [Float](repeating: 1, count: 4 * 20)
-        av[20 + 12] = .infinity
-        wv[2 * 20 + 13] = -.infinity
-        let inf = withSettings(threads: 1, isa: isa) { matmul(Tensor(shape: [3, 20], scalars: av), Tensor(shape: [4, 20], scalars: wv).T) }.scalars
-        #expect(inf[0 * 4 + 0] == 10 && inf[1 * 4 + 0] == .infinity && inf[0 * 4 + 2] == -.infinity && inf[1 * 4 + 2].isNaN,
-                "infinities in the overlapped lanes, isa \(isa): \(inf)")
+        func check<S: TensorScalar>(_ c: [S], start: Double, _ want: (Double) -> Double, tolerance: Double, _ what: String) {
+            var worst = 0.0, padding = true
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    let x = Double(c[i * ldc + j])
+                    if j >= n { padding = padding && (x == start || (x.isNaN && start.isNaN)); continue }
+                    worst = x.isFinite ? Swift.max(worst, Swift.abs(x - want(ref[i * n + j]))) : .infinity
+                }
+            }
+            #expect(worst < tolerance * Double(k) && padding, "\(what), \(label): error \(worst), padding kept \(padding)")
+        }
+        check(raw(a.scalars, w.scalars, alpha: Float(2), beta: Float(1), start: Float(1)), start: 1, { 2 * $0 + 1 }, tolerance: 2e-5, "Float C = 2AWᵀ + C")
+        check(raw(ad.scalars, wd.scalars, alpha: 2.0, beta: 1.0, start: 1.0), start: 1, { 2 * $0 + 1 }, tolerance: 2e-14, "Double C = 2AWᵀ + C")
+        check(raw(a.scalars, w.scalars, alpha: Float(1), beta: Float(0), start: Float.nan), start: .nan, { $0 }, tolerance: 1e-5, "Float C = AWᵀ over NaN")
+        check(raw(ad.scalars, wd.scalars, alpha: 1.0, beta: 0.0, start: Double.nan), start: .nan, { $0 }, tolerance: 1e-14, "Double C = AWᵀ over NaN")
     }
 
     /// More rows than one row block (MC) but at most 256, with B read in place (row-major B where

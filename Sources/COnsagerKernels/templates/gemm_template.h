@@ -742,10 +742,11 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
 // (rsb = 1), with few columns (a classifier head's x·Wᵀ, N = 2-15). Each C value is a dot product
 // of two contiguous runs, so nothing is packed: G_DOT_ROWS rows of A against up to four columns of
 // B at a time, one vector accumulator per pair, and the block's accumulators reduced together by
-// an in-register transpose (element (r, c) is the sum of its accumulator's lanes in lane order,
-// the k tail added as a zero-padded vector). The packed path pads such a C to a 32-wide panel or,
-// for N < 16, transposes all of A to compute Cᵀ; both cost more than the product itself.
-// Every C value is one fixed sequence of operations whichever rows a call is given, so a product
+// an in-register transpose (element (r, c) is the sum of its accumulator's lanes in lane order;
+// the k tail, see FN(dot_block)). The packed path pads such a C to a full panel (32 columns at
+// AVX-512 Float) or, with 64 rows or more and beta = 0, transposes all of A to compute Cᵀ
+// (gemm.c). B's columns are read once per group of rows, so gemm.c sends a B over half of L2
+// to the packed path, which blocks K. Every C value is one fixed sequence of operations whichever rows a call is given, so a product
 // split between threads by rows has the same bits.
 #define G_DOT_ROWS (VBYTES == 64 ? 4 : 2)
 #define G_DOT_ACC (G_DOT_ROWS * 4)
