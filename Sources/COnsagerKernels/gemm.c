@@ -293,6 +293,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
                                   T, T *, long, int, const T *, const T *, const T *, int);        \
+    typedef void (*S##_dot_fn)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long, \
+                               const T *, int);                                                    \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, its blocking    \
        {MR, NR, MC, KC, NC}, A shared between column chunks, and narrow dot products. */           \
     typedef struct {                                                                               \
@@ -302,8 +304,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         const long *blocking;                                                                      \
         long (*shared_a_size)(long, long, long, int, long *);                                      \
         void (*pack_a_block)(long, long, const T *, long, long, long, T *, long, long, long);      \
-        void (*dot)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long,      \
-                    const T *, int);                                                               \
+        S##_dot_fn dot;                                                                            \
     } S##_isa;                                                                                     \
     static S##_isa S##_pick(void) {                                                                \
         switch (onsager_isa_level()) {                                                             \
@@ -369,8 +370,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
     /* The dot-product path over rows split between the threads in chunks of whole row groups    \
        (every C value is computed the same way by whichever thread gets its row). */              \
     typedef struct {                                                                               \
-        void (*dot)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long,      \
-                    const T *, int);                                                               \
+        S##_dot_fn dot;                                                                            \
         long M, N, K, rsa, csb, ldc, per;                                                          \
         T alpha, beta;                                                                             \
         const T *A, *B, *bias;                                                                     \

@@ -525,13 +525,11 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 }
 
 // max(c, 0) over an m x n block of C, as the elementwise relu (NaN stays NaN, -0 becomes +0).
+static inline __attribute__((always_inline)) T FN(relu_value)(T v) { return v > 0 ? v : (v == v ? (T)0 : v); }
 static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
     for (long i = 0; i < m; i++) {
         T *r = c + i * ldc;
-        for (long j = 0; j < n; j++) {
-            T v = r[j];
-            r[j] = v > 0 ? v : (v == v ? (T)0 : v);
-        }
+        for (long j = 0; j < n; j++) r[j] = FN(relu_value)(r[j]);
     }
 }
 
@@ -755,48 +753,38 @@ typedef int32_t FN(dot_ivec) __attribute__((vector_size(VBYTES)));
 #else
 typedef int64_t FN(dot_ivec) __attribute__((vector_size(VBYTES)));
 #endif
-// keep: all ones in the lanes of the last vector (the one ending at K) that the full vectors did
-// not cover (K >= VL), zeros elsewhere; unused when K % VL = 0 or K < VL.
+// One vector step of a block's dot products: the VL values of A's rows and B's columns from k on,
+// into the accumulators. MASKED: only the lanes set in `keep`, zero in both operands elsewhere (so
+// an infinity in a lane left out adds no NaN).
+static inline __attribute__((always_inline)) void FN(dot_step)(FN(vec) *acc, const T *const *a, const T *const *b,
+                                                              long k, FN(dot_ivec) keep, const int MASKED, const int COLS) {
+    FN(vec) x[G_DOT_ROWS];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < G_DOT_ROWS; r++) {
+        x[r] = *(const FN(uvec) *)(a[r] + k);
+        if (MASKED) x[r] = (FN(vec))((FN(dot_ivec))x[r] & keep);
+    }
+#pragma clang loop unroll(full)
+    for (int c = 0; c < 4; c++) {
+        if (c >= COLS) break;
+        FN(vec) w = *(const FN(uvec) *)(b[c] + k);
+        if (MASKED) w = (FN(vec))((FN(dot_ivec))w & keep);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < G_DOT_ROWS; r++) acc[r * 4 + c] = VFMA(x[r], w, acc[r * 4 + c]);
+    }
+}
+
+// The block's G_DOT_ROWS x COLS dot products of length K >= VL into out (row r, column c at
+// r * 4 + c). The last K % VL values are the vector ending at K, its lanes already summed masked
+// off: keep has all ones in the last K % VL lanes.
 static inline __attribute__((always_inline)) void FN(dot_block)(long K, const T *const *a, const T *const *b,
                                                                T *out, FN(dot_ivec) keep, const int COLS) {
     FN(vec) acc[G_DOT_ACC];
 #pragma clang loop unroll(full)
     for (int q = 0; q < G_DOT_ACC; q++) acc[q] = (FN(vec)){0};
     long k = 0;
-    for (; k + VL <= K; k += VL) {
-        FN(vec) x[G_DOT_ROWS];
-#pragma clang loop unroll(full)
-        for (int r = 0; r < G_DOT_ROWS; r++) x[r] = *(const FN(uvec) *)(a[r] + k);
-#pragma clang loop unroll(full)
-        for (int c = 0; c < 4; c++) {
-            if (c >= COLS) break;
-            FN(vec) w = *(const FN(uvec) *)(b[c] + k);
-#pragma clang loop unroll(full)
-            for (int r = 0; r < G_DOT_ROWS; r++) acc[r * 4 + c] = VFMA(x[r], w, acc[r * 4 + c]);
-        }
-    }
-    if (k < K) {
-        // The last K % VL values: the vector ending at K with the lanes already summed zeroed in
-        // both operands (so an infinity there adds no NaN).
-        FN(vec) x[G_DOT_ROWS], w[4];
-        if (K >= VL) {
-#pragma clang loop unroll(full)
-            for (int r = 0; r < G_DOT_ROWS; r++) x[r] = (FN(vec))((FN(dot_ivec))*(const FN(uvec) *)(a[r] + K - VL) & keep);
-#pragma clang loop unroll(full)
-            for (int c = 0; c < 4; c++) {
-                if (c >= COLS) break;
-                w[c] = (FN(vec))((FN(dot_ivec))*(const FN(uvec) *)(b[c] + K - VL) & keep);
-            }
-        } else {
-            __builtin_unreachable();   // FN(gemm_dot) takes K < VL by scalars
-        }
-#pragma clang loop unroll(full)
-        for (int c = 0; c < 4; c++) {
-            if (c >= COLS) break;
-#pragma clang loop unroll(full)
-            for (int r = 0; r < G_DOT_ROWS; r++) acc[r * 4 + c] = VFMA(x[r], w[c], acc[r * 4 + c]);
-        }
-    }
+    for (; k + VL <= K; k += VL) FN(dot_step)(acc, a, b, k, keep, 0, COLS);
+    if (k < K) FN(dot_step)(acc, a, b, K - VL, keep, 1, COLS);
 #pragma clang loop unroll(full)
     for (int g = 0; g < (int)(G_DOT_ACC / VL); g++) {
         FN(vec) *v = acc + g * VL;
@@ -812,7 +800,7 @@ static inline __attribute__((always_inline)) void FN(dot_block)(long K, const T 
 // FN(relu_block)) for a single value.
 static inline __attribute__((always_inline)) void FN(dot_store)(T *p, T s, T alpha, T beta, const T *bias, int relu) {
     T v = beta != 0 ? beta * *p + alpha * s : bias ? alpha * s + *bias : alpha * s;
-    *p = relu ? (v > 0 ? v : (v == v ? (T)0 : v)) : v;
+    *p = relu ? FN(relu_value)(v) : v;
 }
 
 // Rows m0..<m1 of C = alpha·A·B + beta·C (or + bias, with beta = 0), then max(C, 0) with relu (NaN
