@@ -439,30 +439,54 @@ import COnsagerKernels
         #expect(e[0] == .infinity && e[1] == 0 && e[2].isNaN)
     }
 
-    /// The fused softplus row sum and logit sampler give exactly what their compositions give, on
-    /// every ISA (rows longer than the kernel's stack buffer and a 3-d input included), with NaN
-    /// and ±Inf propagating as in the composed ops.
+    /// The fused softplus row sum against Σ softplus in Double, and its σ and the logit sampler
+    /// against their definitions, on every ISA (rows longer than the kernel's stack buffer, rows
+    /// whose terms are all tiny, and a 3-d input included), with NaN and ±Inf as in the composed ops.
     @Test(arguments: [0, 1, 2])
-    func fusedSoftplusSumAndLogitSamplingMatchTheirCompositions(isa: Int) {
+    func fusedSoftplusSumAndLogitSamplingMatchTheirDefinitions(isa: Int) {
         guard isa <= Self.hardwareLevel else { return }
         let g = RandomGenerator(seed: 41)
+        let tiny = Tensor<Float>.uniform([4, 1000], low: -40, high: -12, generator: g)   // every term below 1e-5
         let inputs = [Tensor<Float>.normal([37, 300], std: 6, generator: g), Tensor<Float>.normal([3, 2500], std: 3, generator: g),
-                      Tensor<Float>.normal([2, 5, 7], std: 30, generator: g), Tensor<Float>([[0, .nan, 1], [.infinity, -.infinity, 2]])]
+                      Tensor<Float>.normal([2, 5, 7], std: 30, generator: g), tiny, Tensor<Float>([[0, .nan, 1], [.infinity, -.infinity, 2]])]
+        func softplus(_ v: Double) -> Double { max(v, 0) + Foundation.log1p(Foundation.exp(-abs(v))) }
+        func sigmoid(_ v: Double) -> Double { v >= 0 ? 1 / (1 + Foundation.exp(-v)) : Foundation.exp(v) / (1 + Foundation.exp(v)) }
         for x in inputs {
             let (fused, composed) = withSettings(threads: 1, isa: isa) { (x.softplusSumWithSigmoid(), (x.softplus().sum(axis: -1), x.sigmoid())) }
             #expect(fused.softplusSum.shape == composed.0.shape && fused.sigmoid.shape == x.shape)
-            #expect(fused.softplusSum.scalars.map(\.bitPattern) == composed.0.scalars.map(\.bitPattern), "isa \(isa), \(x.shape): sums")
             #expect(fused.sigmoid.scalars.map(\.bitPattern) == composed.1.scalars.map(\.bitPattern), "isa \(isa), \(x.shape): sigmoid")
-            let samples = withSettings(threads: 1, isa: isa) {
-                (Tensor<Float>.bernoulli(logits: x, generator: RandomGenerator(seed: 5)).scalars,
-                 Tensor<Float>.bernoulli(x.sigmoid(), generator: RandomGenerator(seed: 5)).scalars)
+            let n = x.shape.last!, values = x.scalars.map(Double.init), sums = fused.softplusSum.scalars
+            for r in 0..<sums.count {
+                let row = values[(r * n)..<((r + 1) * n)]
+                let want = row.reduce(0) { $0 + softplus($1) }
+                if want.isNaN || row.contains(where: \.isNaN) { #expect(sums[r].isNaN, "isa \(isa), \(x.shape), row \(r)"); continue }
+                if want.isInfinite { #expect(sums[r] == .infinity, "isa \(isa), \(x.shape), row \(r)"); continue }
+                // Float's rounding of n terms and their sum, relative to the row's sum (all terms are positive).
+                #expect(abs(Double(sums[r]) - want) <= 4e-7 * Double(n).squareRoot() * want + 1e-37,
+                        "isa \(isa), \(x.shape), row \(r): \(sums[r]) against \(want)")
             }
-            #expect(samples.0 == samples.1, "isa \(isa), \(x.shape): samples")
+            // Samples: u < σ(x) for the generator's uniform draws u, except where u is within a
+            // rounding of σ(x).
+            let (samples, u) = withSettings(threads: 1, isa: isa) {
+                (Tensor<Float>.bernoulli(logits: x, generator: RandomGenerator(seed: 5)).scalars,
+                 Tensor<Float>.uniform(x.shape, generator: RandomGenerator(seed: 5)).scalars)
+            }
+            var decided = 0
+            for i in values.indices {
+                let s = sigmoid(values[i]), ui = Double(u[i])
+                if s.isNaN { #expect(samples[i] == 0, "isa \(isa): a NaN logit gives 0"); continue }
+                guard abs(ui - s) > 1e-6 else { continue }
+                decided += 1
+                #expect(samples[i] == (ui < s ? 1 : 0), "isa \(isa), \(x.shape), element \(i): logit \(values[i]), u \(ui)")
+            }
+            #expect(decided >= values.count - 2, "isa \(isa), \(x.shape): \(values.count - decided) draws within 1e-6 of σ")
         }
         let d = Tensor<Double>.normal([4, 9], std: 5, generator: g)
-        #expect(d.softplusSumWithSigmoid().softplusSum.scalars == d.softplus().sum(axis: -1).scalars)
-        #expect(Tensor<Double>.bernoulli(logits: d, generator: RandomGenerator(seed: 6)).scalars
-                == Tensor<Double>.bernoulli(d.sigmoid(), generator: RandomGenerator(seed: 6)).scalars)
+        let dSums = d.softplusSumWithSigmoid().softplusSum.scalars, dComposed = d.softplus().sum(axis: -1).scalars
+        #expect(zip(dSums, dComposed).allSatisfy { abs($0 - $1) <= 1e-14 * abs($1) }, "Double: \(dSums) against \(dComposed)")
+        let dSamples = Tensor<Double>.bernoulli(logits: d, generator: RandomGenerator(seed: 6)).scalars
+        let dU = Tensor<Double>.uniform(d.shape, generator: RandomGenerator(seed: 6)).scalars
+        #expect(zip(zip(dSamples, dU), d.scalars).allSatisfy { $0.0 == ($0.1 < sigmoid($1) ? 1 : 0) })
     }
 
     @Test func randomDrawsAreBitIdenticalForAnyThreadCount() {

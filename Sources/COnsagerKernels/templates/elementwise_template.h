@@ -492,29 +492,71 @@ static void FN(mask_row_sums)(long rows, long n, const T *restrict g, const T *r
 }
 
 // Rows r0..<r1 of a [rows, n] array: sum[r] = Σⱼ softplus(x[r, j]) and sig = σ(x), from one
-// exp per element. Each row's softplus terms go through `tmp` (n elements, in L1) and the same
-// reduction as `reduce`, so the sums equal softplus followed by sum(axis: -1) bit for bit (but
-// for a single row of more than 65,536 elements, which onsager_reduce splits into chunks).
+// exp per element and no per-element log. With e = exp(−|x|) and u = 1 + e rounded (b = u − 1,
+// exact), softplus(x) = max(x, 0) + log(1 + b) + (e − b)/u (f_log1p_unit's rounding correction),
+// and the log(1 + b) of a lane are taken together, as log1p of q = Π(1 + b) − 1, which the lane
+// keeps as q ← q + b·(1 + q) so that rows of tiny terms keep their relative accuracy (a product
+// near 1 would round their sum away); one log1p per 64 terms (q < 2^64: no overflow). Each lane
+// has two such accumulators, on alternate vectors, so that the chain of two operations per step
+// does not set the pace. The log was half of each element's work: 1.0 -> 0.6 ns per element
+// (Intel Xeon model 207, one thread, Benchmarks/kernel-micro.c). The sum's error is about that of
+// the per-element logs (a rounding per term, relative to q), but it is not softplus().sum(axis: -1)
+// bit for bit. σ is sigmoid_from's operations: the same bits as sigmoid().
+#if IS_F32
+typedef int32_t FN(emask) __attribute__((vector_size(VBYTES)));
+#else
+typedef int64_t FN(emask) __attribute__((vector_size(VBYTES)));
+#endif
+static inline __attribute__((always_inline)) FN(evec) FN(vselect)(FN(emask) m, FN(evec) a, FN(evec) b) {
+    return (FN(evec))(((FN(emask))a & m) | ((FN(emask))b & ~m));
+}
+static inline __attribute__((always_inline)) T FN(lanes_log1p_sum)(FN(evec) q) {
+    T lane[VL];
+    __builtin_memcpy(lane, &q, sizeof lane);
+    for (long k = 0; k < VL; k++) lane[k] = M_LOG1P(lane[k]);   // one vector log1p
+    __builtin_memcpy(&q, lane, sizeof lane);
+    return FN(lanes_sum)(q);
+}
+// One vector of the row: σ stored, the linear part and the rounding correction added to lin, and
+// the lane's 1 + b multiplied into 1 + q.
+#define SOFTPLUS_STEP(q)                                                                           \
+    do {                                                                                           \
+        FN(evec) v = *(const FN(euvec) *)(xr + j), e = *(const FN(euvec) *)(tmp + j);              \
+        FN(evec) u = one + e, s = one / u, b = u - one;                                            \
+        *(FN(euvec) *)(sr + j) = FN(vselect)(v >= zero, s, e * s);                                 \
+        lin += FN(vselect)(v > zero, v, zero) + (e - b) * s;                                       \
+        q = q + b * (one + q);                                                                     \
+        j += VL;                                                                                   \
+    } while (0)
 static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T *restrict sum,
                                 T *restrict sig, T *restrict tmp) {
+    const FN(evec) zero = {0}, one = zero + (T)1;
     for (long r = r0; r < r1; r++) {
         const T *xr = x + r * n;
         T *sr = sig + r * n;
-        // Two passes over the row (in L1): the exponentials first, then σ and softplus from them.
-        // In one loop each element's chain (exp, then the division and the log) was too long for
-        // the scheduler to overlap enough elements: Zen 4, one thread, Benchmarks/kernel-micro.c,
-        // 1.14 -> 0.91 ns per element. (Three passes, σ and softplus apart: 1.02; interleaving
-        // the one loop 2 or 4 times: no gain.) The same operations: the same bits.
+        // Two passes over the row (in L1): the exponentials first, then the rest. In one loop
+        // each element's chain was too long for the scheduler to overlap enough elements.
         for (long j = 0; j < n; j++) tmp[j] = EXP_NEG_ABS(xr[j]);
-        for (long j = 0; j < n; j++) {
-            T v = xr[j];
-            T e = tmp[j];
-            sr[j] = FN(sigmoid_from)(v, e);
-            tmp[j] = SOFTPLUS_FROM(v, e);
+        FN(evec) lin = zero, q0 = zero, q1 = zero;
+        T logs = 0;
+        long j = 0;
+        for (int count = 0; j + 2 * VL <= n;) {
+            SOFTPLUS_STEP(q0);
+            SOFTPLUS_STEP(q1);
+            if (++count == 64) { logs += FN(lanes_log1p_sum)(q0) + FN(lanes_log1p_sum)(q1); q0 = q1 = zero; count = 0; }
         }
-        sum[r] = FN(block_moment)(MOMENT_SUM, tmp, tmp, n, 0);   // reduce's sum, inline
+        if (j + VL <= n) SOFTPLUS_STEP(q0);
+        T tlin = 0, tq = 0;
+        for (; j < n; j++) {
+            T v = xr[j], e = tmp[j], u = (T)1 + e, s = (T)1 / u, b = u - (T)1;
+            sr[j] = v >= 0 ? s : e * s;
+            tlin += (v > 0 ? v : (T)0) + (e - b) * s;
+            tq = tq + b * ((T)1 + tq);
+        }
+        sum[r] = (FN(lanes_sum)(lin) + tlin) + (logs + (FN(lanes_log1p_sum)(q0) + FN(lanes_log1p_sum)(q1)) + M_LOG1P(tq));
     }
 }
+#undef SOFTPLUS_STEP
 
 // Softmax of contiguous rows r0..<r1 of length n: m = the row's maximum (0 when it is not finite,
 // as logSumExp's shift), e = exp(x − m) written into y, then y = e / Σe. Three passes over a row
@@ -755,12 +797,17 @@ static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *ou
         out[i] = UNIT(z) < p[i] ? (T)1 : (T)0;
     }
 }
-// u < σ(x): Bernoulli samples from logits in one pass, bit-identical to bernoulli(sigmoid(x)).
+// u < σ(x): Bernoulli samples from logits in one pass. With e = exp(−|x|), σ(x) is 1/(1 + e) for
+// x ≥ 0 and e/(1 + e) below, so u < σ(x) is u·(1 + e) < 1 or < e: no division, which was a
+// fifth of the sampler's time (Intel Xeon model 207, Benchmarks/kernel-micro.c). The product
+// rounds where the division did, so a draw within a rounding of σ(x) (about one in 10⁷) may
+// fall on the other side of bernoulli(sigmoid(x))'s; NaN logits give 0, ±∞ give 1 and 0.
 static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x, T *out, long n) {
     uint64_t zi = key + counter * 0x9e3779b97f4a7c15ULL;
     for (long i = 0; i < n; i++, zi += 0x9e3779b97f4a7c15ULL) {
         uint64_t z = FN(mix)(zi);
-        out[i] = UNIT(z) < FN(sigmoid1)(x[i]) ? (T)1 : (T)0;
+        T v = x[i], e = EXP_NEG_ABS(v), u = UNIT(z);
+        out[i] = u + u * e < (v >= 0 ? (T)1 : e) ? (T)1 : (T)0;
     }
 }
 #undef UNIT

@@ -5,10 +5,12 @@ extension Tensor {
     /// Σ softplus(x) over the last axis, and σ(x) (each term's derivative) from the same pass.
     ///
     /// `softplusSum` has this tensor's shape without its last axis (always the last: move another
-    /// axis there first) and equals `softplus().sum(axis: -1)` bit for bit (rows longer than
-    /// 65,536 elements may differ in the last bits, where that sum adds in chunks). It is
-    /// differentiable to any order; first-order backward reuses the σ computed here. `sigmoid`
-    /// equals `self.sigmoid()` bit for bit and is not tracked (detached). For a scalar loss, sum
+    /// axis there first) and equals `softplus().sum(axis: -1)` to within the rounding of the
+    /// terms and their sum, not bit for bit: it takes the logs of each lane's terms together (one
+    /// log per 64 terms), which saves about a third of its time, and keeps the relative accuracy of
+    /// rows whose terms are all tiny. It is differentiable to any order; first-order backward
+    /// reuses the σ computed here. `sigmoid` equals `self.sigmoid()` bit for bit and is not
+    /// tracked (detached). For a scalar loss, sum
     /// the property: `x.softplusSumWithSigmoid().softplusSum.sum()`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func softplusSumWithSigmoid() -> (softplusSum: Tensor, sigmoid: Tensor) {
