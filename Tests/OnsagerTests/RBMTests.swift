@@ -95,7 +95,7 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
         let grads = gradients(of: cd.loss(m, batch: data), wrt: m.parameters)
         // The same draws in the same order: hidden from the data's field, then visible.
         let replay = RandomGenerator(seed: 8)
-        let neg = m.sampleVisible(Tensor.bernoulli(logits: m.hiddenField(data), generator: replay), generator: replay)
+        let neg = m.sampleVisible(Tensor.bernoulli(m.hiddenField(data).sigmoid(), generator: replay), generator: replay)
         #expect(grads.count == 3)
         for (got, want) in zip(grads, closedFormCDGradients(m, data: data, negative: neg)) {
             #expect(allClose(got, want, rtol: 1e-12, atol: 1e-14))
@@ -106,7 +106,7 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
     /// CD-k and PCD-k build their [data; negative] rows and field in place (no concatenation) and
     /// start CD's chain from the σ of the pass that sums the data's softplus: the loss, its
     /// gradients and PCD's carried state must equal the composed definition (concatenated rows,
-    /// the chain started by `bernoulli(logits:)`) bit for bit, at β = 1 and β ≠ 1.
+    /// the chain started by `bernoulli` of the field's `sigmoid()`) bit for bit, at β = 1 and β ≠ 1.
     @Test(arguments: [(1, Float(1)), (2, Float(1)), (1, Float(0.7)), (3, Float(0.7))])
     func contrastiveDivergenceLossHasTheComposedBits(k: Int, beta: Float) {
         let g0 = RandomGenerator(seed: 31)
@@ -125,7 +125,7 @@ func closedFormCDGradients(_ m: RBM<Double>, data: Tensor<Double>, negative neg:
         for batch in batches {
             let loss = cd.loss(m, batch: batch)
             let dataField = withoutGrad { matmul(batch, m.w, adding: m.b) }
-            var v = m.sampleVisible(Tensor.bernoulli(logits: dataField, generator: replay), generator: replay)
+            var v = m.sampleVisible(Tensor.bernoulli(dataField.sigmoid(), generator: replay), generator: replay)
             for _ in 1..<k { v = m.sampleVisible(m.sampleHidden(v, generator: replay), generator: replay) }
             let rows = concat([batch, v])
             let field = Tensor.recordingAddmm(concat([dataField, withoutGrad { matmul(v, m.w, adding: m.b) }]), rows, m.w, m.b)

@@ -276,8 +276,8 @@ void onsager_reduce_f64(int op, const double *x, double *out, long outer, long R
 void onsager_argmax_f32(const float *x, long rows, long n, long *out);
 void onsager_argmax_f64(const double *x, long rows, long n, long *out);
 /// sum[r] = Σⱼ softplus(x[r, j]) and sig[r, j] = σ(x[r, j]) for a contiguous [rows, n] array,
-/// one exp per element; the sums equal unary softplus + last-axis reduce bit for bit (except a
-/// single row of more than 65,536 elements, which that reduce splits into chunks).
+/// one exp per element and one log1p per 64 terms of a vector lane; σ equals unary sigmoid bit
+/// for bit, the sums equal unary softplus + last-axis reduce to within rounding.
 void onsager_softplus_rowsum_f32(const float *x, long rows, long n, float *sum, float *sig);
 void onsager_softplus_rowsum_f64(const double *x, long rows, long n, double *sum, double *sig);
 /// Softmax of each contiguous row of x [rows, n] into y: exp(x − m) / Σ exp(x − m), m the row's

@@ -213,8 +213,9 @@ static inline __attribute__((always_inline)) T FN(gelu_slope)(T v) {
 #define M_PHI(v) FN(phi)(v)
 
 // σ(v) and softplus(v) from e = exp(−|v|), which never overflows; shared by the sigmoid, the
-// softplus, the fused softplus sum and the logit sampler, so all give bit-identical values. Both
-// use 1/(1 + e); where both are computed from one e the compiler keeps a single division.
+// softplus and the fused softplus sum (whose σ is the sigmoid's, bit for bit; its sums and the
+// logit sampler take their own shortcuts, described there). Both use 1/(1 + e); where both are
+// computed from one e the compiler keeps a single division.
 #define RECIP1P(e) ((T)1 / ((T)1 + (e)))
 #define EXP_NEG_ABS(v) M_EXP((v) < 0 ? (v) : -(v))
 static inline __attribute__((always_inline)) T FN(sigmoid_from)(T v, T e) { return v >= 0 ? RECIP1P(e) : e * RECIP1P(e); }
@@ -498,8 +499,9 @@ static void FN(mask_row_sums)(long rows, long n, const T *restrict g, const T *r
 // keeps as q ← q + b·(1 + q) so that rows of tiny terms keep their relative accuracy (a product
 // near 1 would round their sum away); one log1p per 64 terms (q < 2^64: no overflow). Each lane
 // has two such accumulators, on alternate vectors, so that the chain of two operations per step
-// does not set the pace. The log was half of each element's work: 1.0 -> 0.6 ns per element
-// (Intel Xeon model 207, one thread, Benchmarks/kernel-micro.c). The sum's error is about that of
+// does not set the pace. The log was half of each element's work: 1.42 -> 1.00 ns per element
+// (Intel Xeon model 207, one thread, Benchmarks/kernel-micro.c, medians of five runs of each
+// build in turn). The sum's error is about that of
 // the per-element logs (a rounding per term, relative to q), but it is not softplus().sum(axis: -1)
 // bit for bit. σ is sigmoid_from's operations: the same bits as sigmoid().
 #if IS_F32
@@ -798,10 +800,11 @@ static void FN(rand_bernoulli)(uint64_t key, uint64_t counter, const T *p, T *ou
     }
 }
 // u < σ(x): Bernoulli samples from logits in one pass. With e = exp(−|x|), σ(x) is 1/(1 + e) for
-// x ≥ 0 and e/(1 + e) below, so u < σ(x) is u·(1 + e) < 1 or < e: no division, which was a
-// fifth of the sampler's time (Intel Xeon model 207, Benchmarks/kernel-micro.c). The product
-// rounds where the division did, so a draw within a rounding of σ(x) (about one in 10⁷) may
-// fall on the other side of bernoulli(sigmoid(x))'s; NaN logits give 0, ±∞ give 1 and 0.
+// x ≥ 0 and e/(1 + e) below, so u < σ(x) is u + u·e < 1 or < e: no division, which was a
+// sixth of the sampler's time (Intel Xeon model 207, Benchmarks/kernel-micro.c: 1.35 -> 1.12 ns
+// per element, medians of five runs of each build in turn). The product rounds where the
+// division did, so a draw within a rounding of σ(x) (of order 10⁻⁸ of draws) may fall on the
+// other side of bernoulli(sigmoid(x))'s; NaN logits give 0, ±∞ give 1 and 0.
 static void FN(rand_bernoulli_logits)(uint64_t key, uint64_t counter, const T *x, T *out, long n) {
     uint64_t zi = key + counter * 0x9e3779b97f4a7c15ULL;
     for (long i = 0; i < n; i++, zi += 0x9e3779b97f4a7c15ULL) {

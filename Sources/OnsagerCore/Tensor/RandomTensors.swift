@@ -27,9 +27,9 @@ extension Tensor {
     /// 0/1 samples with P(1) = σ(each element of `logits`), in one pass (not differentiable),
     /// without the intermediate probabilities (`torch.distributions.Bernoulli(logits=)`): sample
     /// i is 1 when the generator's uniform draw uᵢ (the one `uniform` and `bernoulli(_:)` use at
-    /// that position) is below σ(xᵢ), tested as uᵢ·(1 + e) against 1 or e with e = exp(−|xᵢ|),
+    /// that position) is below σ(xᵢ), tested as uᵢ + uᵢ·e against 1 or e with e = exp(−|xᵢ|),
     /// without a division. So it equals `bernoulli(logits.sigmoid(), generator:)` from the same
-    /// state except where a draw lies within a rounding of σ(xᵢ) (about one draw in 10⁷). Logits
+    /// state except where a draw lies within a rounding of σ(xᵢ) (of order 10⁻⁸ of draws). Logits
     /// of ±∞ give 1 and 0; a NaN logit gives 0, as a NaN probability does.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public static func bernoulli(logits: Tensor, generator: RandomGenerator = .current) -> Tensor {
