@@ -548,14 +548,13 @@ static void FN(softplus_rowsum)(const T *restrict x, long r0, long r1, long n, T
             if (++count == 64) { logs += FN(lanes_log1p_sum)(q0) + FN(lanes_log1p_sum)(q1); q0 = q1 = zero; count = 0; }
         }
         if (j + VL <= n) SOFTPLUS_STEP(q0);
-        T tlin = 0, tq = 0;
+        T tail = 0;   // the last n % VL terms: the elementwise σ and softplus, a log each
         for (; j < n; j++) {
-            T v = xr[j], e = tmp[j], u = (T)1 + e, s = (T)1 / u, b = u - (T)1;
-            sr[j] = v >= 0 ? s : e * s;
-            tlin += (v > 0 ? v : (T)0) + (e - b) * s;
-            tq = tq + b * ((T)1 + tq);
+            T v = xr[j], e = tmp[j];
+            sr[j] = FN(sigmoid_from)(v, e);
+            tail += SOFTPLUS_FROM(v, e);
         }
-        sum[r] = (FN(lanes_sum)(lin) + tlin) + (logs + (FN(lanes_log1p_sum)(q0) + FN(lanes_log1p_sum)(q1)) + M_LOG1P(tq));
+        sum[r] = (FN(lanes_sum)(lin) + tail) + (logs + (FN(lanes_log1p_sum)(q0) + FN(lanes_log1p_sum)(q1)));
     }
 }
 #undef SOFTPLUS_STEP
