@@ -15,7 +15,7 @@
 // build. From the repository root:
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/binary-rows-lab.c $K/*.c -o /tmp/binary-rows -lpthread -lm -ldl
-//   for p in 0.13 0.3 0.5; do /tmp/binary-rows 200 500 784 0 $p; /tmp/binary-rows 100 784 500 0 $p; /tmp/binary-rows 784 500 200 1 $p; done
+//   for p in 0.13 0.3 0.4 0.5; do /tmp/binary-rows 200 500 784 0 $p; /tmp/binary-rows 100 784 500 0 $p; /tmp/binary-rows 784 500 200 1 $p; done
 // Arguments: M N K transA density [reps]. B is row-major K x N (for 100x784x500 the RBM's Wᵀ is
 // stored row-major here, which its product would have to pack the same way).
 #include <math.h>

@@ -1,7 +1,9 @@
 // The three products of an RBM update (x·W + b over [data; chains], h·Wᵀ + a, and the weight
 // gradient xᵀ·g) called in the epoch's order with an SGD-like pass over W between updates, against
 // each product called alone in a loop: whether the products lose speed to each other's cache
-// traffic inside an epoch. One thread, median GFLOPS of 300 calls. Not part of the package build.
+// traffic inside an epoch. One thread, median GFLOPS of 300 calls. The alone loops run after the
+// loop in turn, not alternated with it, so a drift of the host's speed between the two phases
+// shows as a difference: run it several times. Not part of the package build.
 // From the repository root:
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/rbm-products-in-turn.c $K/*.c -o /tmp/rbm-products -lpthread -lm -ldl
