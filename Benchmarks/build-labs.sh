@@ -43,6 +43,8 @@ lab nonfinite-scan -O2 -D_GNU_SOURCE -I$K/include Benchmarks/nonfinite-scan.c $a
 lab pool-stall -O2 -D_GNU_SOURCE -I$K/include Benchmarks/pool-stall.c $all -lpthread -lm
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
 lab sgd-pass-order -O2 -march=native Benchmarks/sgd-pass-order.c
+lab binary-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/binary-rows-lab.c $all -lpthread -lm -ldl
+lab rbm-products-in-turn -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/rbm-products-in-turn.c $all -lpthread -lm -ldl
 # A C program added to Benchmarks/ without a line above fails here, so that it is built too.
 for c in Benchmarks/*.c; do
     n=$(basename "$c" .c)
