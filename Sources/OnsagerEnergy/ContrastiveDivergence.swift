@@ -113,9 +113,9 @@ public struct ContrastiveDivergence<Scalar: TensorScalar>: RBMTrainer {
             // The data's field comes first: its σ, from the pass that also sums its softplus for
             // the loss, gives the hidden sample that starts the chain (the samples
             // `bernoulli(logits:)` of the field would give, but for draws within a rounding of
-            // σ). The chain's field follows after k
-            // steps, into the rows below, and both are recorded as one product over all rows, so
-            // that, as in PCD, the weight gradient is one GEMM over all rows instead of two summed.
+            // σ). The chain's field follows after k steps, into the rows below, and both are
+            // recorded as one product over all rows, so that, as in PCD, the weight gradient is
+            // one GEMM over all rows instead of two summed.
             let w = model.w, b = model.b, nh = model.hiddenCount
             x = Tensor(uninitializedShape: [2 * nb, nv])
             let value = Tensor<Scalar>(uninitializedShape: [2 * nb, nh])

@@ -10,8 +10,8 @@ extension Tensor {
     /// log per 64 terms), which saves about a third of its time, and keeps the relative accuracy of
     /// rows whose terms are all tiny. It is differentiable to any order; first-order backward
     /// reuses the σ computed here. `sigmoid` equals `self.sigmoid()` bit for bit and is not
-    /// tracked (detached). For a scalar loss, sum
-    /// the property: `x.softplusSumWithSigmoid().softplusSum.sum()`.
+    /// tracked (detached). For a scalar loss, sum the property:
+    /// `x.softplusSumWithSigmoid().softplusSum.sum()`.
     @_specialize(where Scalar == Float) @_specialize(where Scalar == Double)
     public func softplusSumWithSigmoid() -> (softplusSum: Tensor, sigmoid: Tensor) {
         check(rank >= 1, "softplusSumWithSigmoid: needs at least one axis, got a scalar")
