@@ -465,6 +465,9 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                 return;                                                                            \
             }                                                                                      \
         }                                                                                          \
+        /* An operand of 0/1 samples (any exactly-bfloat16 A) goes to AMX tiles where the CPU     \
+           has them (amx.c); it returns 0 at once otherwise. */                                    \
+        if (S##_exact_amx(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
         S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, relu, alpha, beta, A, B, 0, bias, 0, C}; \
@@ -596,5 +599,14 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define X86_CASES(T, S)
 #endif
 
+// Products with an exactly-bfloat16 A on AMX (Float only; amx.c).
+#define f32_exact_amx onsager_sgemm_exact_amx
+static inline int f64_exact_amx(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
+                                const double *B, long rsb, long csb, double beta, double *C, long ldc,
+                                const double *bias, int relu) {
+    (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; (void)csb;
+    (void)beta; (void)C; (void)ldc; (void)bias; (void)relu;
+    return 0;
+}
 DEFINE_GEMM(float, f32, onsager_sgemm)
 DEFINE_GEMM(double, f64, onsager_dgemm)

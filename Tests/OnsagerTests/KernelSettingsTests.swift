@@ -955,4 +955,110 @@ import COnsagerKernels
         let one = withSettings(threads: 1) { run() }
         for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }
     }
+
+    /// Float products whose A is exactly bfloat16 (0/1 and a few small integers here) on AMX
+    /// tiles, where the CPU has them: within the Float GEMM's own error bound of a Double
+    /// reference (every term exact, 3K of them summed in Float: |error| ≤ 3K·2⁻²⁴·Σ|a||b|) and
+    /// its largest error at most three times the vector kernels' (plus 2⁻²⁴ of the largest |C|), for
+    /// both layouts of each operand, α, β, a bias and the ReLU; the same bits at 1 and 2 threads;
+    /// an A with one inexact value left to the vector kernels (the same bits as with the tiles off);
+    /// infinities and NaNs in B as the vector kernels give them.
+    @Test func exactOperandProductsOnMatrixTiles() {
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let tiles = Kernels.hasMatrixTiles
+        if !tiles { print("exactOperandProductsOnMatrixTiles: no AMX here; checking the vector kernels' fallback only") }
+        defer { Kernels.usesMatrixTiles = true }
+        // m x n x k, chosen over the path's 2 MFLOP floor, with ragged edges (rows, columns and k
+        // not multiples of 16 or 32).
+        for (m, n, k) in [(100, 70, 160), (48, 40, 600), (33, 130, 250)] {
+            let a = (0..<(m * k)).map { _ -> Float in
+                let u = next()
+                return u < 0.6 ? 0 : u < 0.9 ? 1 : u < 0.95 ? -2 : 3
+            }
+            let b = (0..<(k * n)).map { _ in Float((next() - 0.5) * 0.3) }
+            let c0 = (0..<(m * n)).map { _ in Float(next() - 0.5) }
+            let bias = (0..<n).map { _ in Float(next() - 0.5) }
+            for transposedA in [false, true] {
+                for transposedB in [false, true] {
+                    // Operand storage: A row-major [m, k] or its transpose [k, m]; B the same.
+                    let aStore = transposedA ? (0..<(k * m)).map { a[($0 % m) * k + $0 / m] } : a
+                    let bStore = transposedB ? (0..<(n * k)).map { b[($0 % k) * n + $0 / k] } : b
+                    let (rsa, csa) = transposedA ? (1, m) : (k, 1)
+                    let (rsb, csb) = transposedB ? (1, k) : (n, 1)
+                    for form in 0..<2 {   // 0: C = 0.5·AB + 1·C; 1: relu(AB + bias)
+                        func run(tilesOn: Bool, threads: Int, a aValues: [Float] = aStore, b bValues: [Float] = bStore) -> [Float] {
+                            Kernels.usesMatrixTiles = tilesOn
+                            var c = c0
+                            withSettings(threads: threads) {
+                                aValues.withUnsafeBufferPointer { ap in
+                                    bValues.withUnsafeBufferPointer { bp in
+                                        c.withUnsafeMutableBufferPointer { cp in
+                                            if form == 0 {
+                                                onsager_sgemm(m, n, k, 0.5, ap.baseAddress!, rsa, csa, bp.baseAddress!, rsb, csb, 1, cp.baseAddress!, n)
+                                            } else {
+                                                onsager_sgemm_bias_relu(m, n, k, 1, ap.baseAddress!, rsa, csa, bp.baseAddress!, rsb, csb, bias, cp.baseAddress!, n)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            return c
+                        }
+                        let what = "\(m)×\(n)×\(k), A \(transposedA ? "transposed" : "row-major"), B \(transposedB ? "transposed" : "row-major"), \(form == 0 ? "αAB + βC" : "relu(AB + bias)")"
+                        let before = onsager_amx_product_count()
+                        let one = run(tilesOn: true, threads: 1)
+                        if tiles { #expect(onsager_amx_product_count() == before + 1, "\(what): not run on the tiles") }
+                        let vector = run(tilesOn: false, threads: 1)
+                        var worst = 0.0, worstTiles = 0.0, worstVector = 0.0, largest = 0.0
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var dot = 0.0, size = 0.0
+                                for p in 0..<k {
+                                    dot += Double(a[i * k + p]) * Double(b[p * n + j])
+                                    size += Swift.abs(Double(a[i * k + p]) * Double(b[p * n + j]))
+                                }
+                                var expected = form == 0 ? 0.5 * dot + Double(c0[i * n + j]) : dot + Double(bias[j])
+                                if form == 1 { expected = Swift.max(expected, 0) }
+                                let bound = 3 * Double(k) * 0x1p-24 * size + 1e-30
+                                worst = Swift.max(worst, Swift.abs(Double(one[i * n + j]) - expected) / bound)
+                                worstTiles = Swift.max(worstTiles, Swift.abs(Double(one[i * n + j]) - expected))
+                                worstVector = Swift.max(worstVector, Swift.abs(Double(vector[i * n + j]) - expected))
+                                largest = Swift.max(largest, Swift.abs(expected))
+                            }
+                        }
+                        #expect(worst <= 1, "\(what): error \(worst) of the bound")
+                        // The worst case above is loose (it would pass a 16-bit split); the typical
+                        // error must be the vector kernels' too.
+                        #expect(worstTiles <= 3 * worstVector + 0x1p-24 * largest,
+                                "\(what): largest error \(worstTiles), the vector kernels' \(worstVector)")
+                        let two = run(tilesOn: true, threads: 2)
+                        #expect(one == two, "\(what): 1 and 2 threads differ")
+                        // One value that is not a bfloat16, last in A's storage: the vector kernels.
+                        var inexact = aStore
+                        inexact[inexact.count - 1] = 0.1
+                        let count = onsager_amx_product_count()
+                        let fallback = run(tilesOn: true, threads: 1, a: inexact)
+                        #expect(onsager_amx_product_count() == count, "\(what): an inexact A ran on the tiles")
+                        #expect(fallback == run(tilesOn: false, threads: 1, a: inexact), "\(what): the inexact A's product is not the vector kernels'")
+                        // Infinities and a NaN in B: where A's row has a nonzero in that k, the
+                        // same class of value (±∞ or NaN) as the vector kernels give.
+                        var special = bStore
+                        special[0] = .infinity
+                        special[special.count / 2] = -.infinity
+                        special[special.count - 1] = .nan
+                        let withTiles = run(tilesOn: true, threads: 1, b: special)
+                        let without = run(tilesOn: false, threads: 1, b: special)
+                        let agree = zip(withTiles, without).allSatisfy { x, y in
+                            x.isNaN ? y.isNaN : x.isInfinite ? x == y : y.isFinite
+                        }
+                        #expect(agree, "\(what): infinities or NaN differ from the vector kernels")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -113,6 +113,21 @@ void onsager_sgemm_bias_relu(long M, long N, long K, float alpha, const float *A
 void onsager_dgemm_bias_relu(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
                              const double *B, long rsb, long csb, const double *bias, double *C, long ldc);
 
+/// 1 when this CPU has Intel AMX (AMX-BF16) and the kernel granted this process its tile state.
+int onsager_amx_available(void);
+/// Whether Float products with an exactly-bfloat16 operand may use AMX (on unless ONSAGER_AMX=0
+/// or onsager_set_amx(0); never without onsager_amx_available() and the AVX-512 level).
+int onsager_get_amx(void);
+void onsager_set_amx(int on);
+/// How many products onsager_sgemm_exact_amx has run on the tiles (for tests and benchmarks).
+long onsager_amx_product_count(void);
+/// C = alpha * op(A) op(B) + beta * C (+ bias, relu as in onsager_sgemm_bias_relu) on AMX tiles
+/// when every value of A is exactly a bfloat16 (0/1, ±1, small integers), B split exactly into
+/// three bfloat16 parts (amx.c): Float accuracy. Returns 0, having written nothing, when the path
+/// is off or A is not exact.
+int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu);
+
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {
     ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,

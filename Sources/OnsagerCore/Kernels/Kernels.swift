@@ -54,6 +54,21 @@ public enum Kernels {
     /// The vector instruction set chosen at run time: "avx512", "avx2" or "portable".
     public static var instructionSet: String { String(cString: onsager_isa_name()) }
 
+    /// Whether this CPU has Intel AMX tiles (AMX-BF16) and Linux granted this process their state.
+    public static var hasMatrixTiles: Bool { onsager_amx_available() != 0 }
+
+    /// Whether Float products whose left operand is exactly bfloat16 (0/1 samples, ±1 spins,
+    /// small integers: an RBM's visible and hidden samples, binarised data) run on AMX tiles where
+    /// `hasMatrixTiles` (on by default; `ONSAGER_AMX=0` turns it off at start). The other operand
+    /// is split exactly into three bfloat16 parts, so each product term is exact and the sums are
+    /// Float's, in another order: results have Float accuracy but not the bits of the AVX-512
+    /// kernels (they stay bit-identical at any thread count). Off, or on a CPU without AMX, every
+    /// product takes the vector kernels. Reads false where the path cannot run.
+    public static var usesMatrixTiles: Bool {
+        get { onsager_get_amx() != 0 }
+        set { onsager_set_amx(newValue ? 1 : 0) }
+    }
+
     /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable) for the calling thread and
     /// the kernel jobs it starts; other threads keep theirs. For tests and benchmarks.
     @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {
