@@ -36,6 +36,7 @@ static int amx_detect(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     if (!(d & (1u << 22)) || !(d & (1u << 24))) return 0;   // AMX-BF16, AMX-TILE
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) return 0;   // AVX512_BF16
     if (!__builtin_cpu_supports("avx512bw")) return 0;
     // Linux hands out the 8 KB of tile state only to a process that asks (ARCH_REQ_XCOMP_PERM,
     // XFEATURE_XTILEDATA); the permission covers all its threads.
@@ -76,7 +77,7 @@ int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A,
 }
 #else
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,amx-tile,amx-bf16"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,amx-tile,amx-bf16"))), apply_to = function)
 
 typedef struct {
     uint8_t palette, start_row;
@@ -102,15 +103,19 @@ static inline void split3(__m512 x, __m512i *hi, __m512i *mid, __m512i *lo) {
     __m512i ri = _mm512_castps_si512(r);
     __m512i m = _mm512_and_si512(ri, top);
     __m512 l = _mm512_sub_ps(r, _mm512_castsi512_ps(m));
+    *hi = h;
+    *mid = m;
+    *lo = _mm512_castps_si512(l);
     // Infinities and NaNs: hi alone carries them (a NaN whose payload sat in the low bits gets a
     // quiet bit, so that it stays a NaN).
     __mmask16 special = _mm512_cmpeq_epi32_mask(_mm512_and_si512(xi, _mm512_set1_epi32(0x7F800000)),
                                                 _mm512_set1_epi32(0x7F800000));
-    __mmask16 nan = special & _mm512_test_epi32_mask(xi, _mm512_set1_epi32(0x007FFFFF));
-    h = _mm512_mask_or_epi32(h, nan, h, _mm512_set1_epi32(0x00400000));
-    *hi = h;
-    *mid = _mm512_maskz_mov_epi32(~special, m);
-    *lo = _mm512_maskz_mov_epi32(~special, _mm512_castps_si512(l));
+    if (__builtin_expect(special != 0, 0)) {
+        __mmask16 nan = special & _mm512_test_epi32_mask(xi, _mm512_set1_epi32(0x007FFFFF));
+        *hi = _mm512_mask_or_epi32(h, nan, h, _mm512_set1_epi32(0x00400000));
+        *mid = _mm512_maskz_mov_epi32(~special, m);
+        *lo = _mm512_maskz_mov_epi32(~special, *lo);
+    }
 }
 
 // Loads n (<= 16) floats from p with stride s (zeros beyond n).
@@ -135,10 +140,9 @@ static inline __m512i pair_lanes(__m512i e, __m512i o) {
 
 // Dwords holding the bfloat16 pairs of 32 consecutive values (x0 then x1; high halves of lanes):
 // dword q = (value 2q, value 2q + 1).
+// (The values are bfloat16 already, so the conversion's rounding never changes them.)
 static inline __m512i pair_along(__m512i x0, __m512i x1) {
-    const __m512i odd_words = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29,
-                                               27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    return _mm512_permutex2var_epi16(x0, odd_words, x1);
+    return (__m512i)_mm512_cvtne2ps_pbh(_mm512_castsi512_ps(x1), _mm512_castsi512_ps(x0));
 }
 
 static inline void transpose_store(i32x16 r[16], void *dst) {
@@ -147,11 +151,11 @@ static inline void transpose_store(i32x16 r[16], void *dst) {
 }
 
 // A (the exact operand) in tiles of 16 rows x 32 k, row-major bfloat16, zero beyond M and K:
-// tile (ib, kb) at Ap + (ib * kblocks + kb) * 512. Returns 0 (at the first value that is not a
-// bfloat16) when A is not exact.
-static int pack_exact_a(long M, long K, const float *A, long rsa, long csa, long kblocks, uint16_t *Ap) {
-    long mblocks = (M + 15) / 16;
-    for (long ib = 0; ib < mblocks; ib++) {
+// tile (ib, kb) at Ap + (ib * kblocks + kb) * 512; row blocks ib0 ... ib1 - 1. Returns 0 (at the
+// first value that is not a bfloat16) when A is not exact.
+static int pack_exact_a(long M, long K, const float *A, long rsa, long csa, long kblocks, uint16_t *Ap, long ib0,
+                        long ib1) {
+    for (long ib = ib0; ib < ib1; ib++) {
         long i0 = ib * 16, ni = take16(M, i0);
         for (long kb = 0; kb < kblocks; kb++) {
             uint16_t *tile = Ap + (ib * kblocks + kb) * 512;
@@ -277,9 +281,9 @@ static void store_block(const float *out, long rows, long cols, float alpha, flo
 }
 
 typedef struct {
-    long M, N, K, kblocks, mblocks, rsb, csb, ldc;
+    long M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc;
     float alpha, beta;
-    const float *B, *bias;
+    const float *A, *B, *bias;
     const uint16_t *Ap;
     float *C;
     int relu;
@@ -287,6 +291,8 @@ typedef struct {
 
 static _Thread_local uint16_t *panel_buf = 0;
 static _Thread_local long panel_cap = 0;
+// Set while a task that could not allocate its panel runs it on the vector kernels instead.
+static _Thread_local int amx_suppressed = 0;
 
 // One task: a 32-column panel of C, every row.
 static void amx_panel_task(void *vctx, long t) {
@@ -296,9 +302,20 @@ static void amx_panel_task(void *vctx, long t) {
         free(panel_buf);
         panel_buf = (uint16_t *)aligned_alloc(64, sizeof(uint16_t) * (size_t)need);
         panel_cap = panel_buf ? need : 0;
-        if (!panel_buf) abort();   // 2 KB per 32 values of K: not a size that fails
     }
     long j0 = t * 32, cols = j->N - j0 < 32 ? j->N - j0 : 32;
+    if (!panel_buf) {
+        // Out of memory for 6 KB per 32 values of K: this panel from the vector kernels (other
+        // bits than the tiles', but a result rather than a crash).
+        amx_suppressed = 1;
+        const float *b = j->B + j0 * j->csb, *bias = j->bias ? j->bias + j0 : 0;
+        float *c = j->C + j0;
+        if (j->relu) onsager_sgemm_bias_relu(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
+        else if (bias) onsager_sgemm_bias(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
+        else onsager_sgemm(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, j->beta, c, j->ldc);
+        amx_suppressed = 0;
+        return;
+    }
     pack_split_b(j->N, j->K, j->B, j->rsb, j->csb, j0, j->kblocks, panel_buf);
     tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -319,10 +336,31 @@ static void amx_panel_task(void *vctx, long t) {
 static _Thread_local uint16_t *a_buf = 0;
 static _Thread_local long a_cap = 0;
 
+// Packing A split between the threads, in runs of row blocks; a task that meets a value that is
+// not a bfloat16 says so, and the product goes to the vector kernels.
+typedef struct {
+    long M, K, rsa, csa, kblocks, per, mblocks;
+    const float *A;
+    uint16_t *Ap;
+    _Atomic int inexact;
+} amx_pack_job;
+
+static void amx_pack_task(void *vctx, long t) {
+    amx_pack_job *j = (amx_pack_job *)vctx;
+    long ib0 = t * j->per, ib1 = ib0 + j->per < j->mblocks ? ib0 + j->per : j->mblocks;
+    if (atomic_load_explicit(&j->inexact, memory_order_relaxed)) return;
+    if (!pack_exact_a(j->M, j->K, j->A, j->rsa, j->csa, j->kblocks, j->Ap, ib0, ib1))
+        atomic_store_explicit(&j->inexact, 1, memory_order_relaxed);
+}
+
 int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                             long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
-    // Below some 2 MFLOP the packing and the tile setup are not paid back.
-    if (M < 16 || N < 16 || K < 16 || 2.0 * M * N * K < 2e6 || !onsager_get_amx()) return 0;
+    // Below some 2 MFLOP the packing and the tile setup are not paid back. K is capped so that a
+    // task's packed panel (6 KB per 32 of K) stays small, A's packed copy (2 bytes a value, kept
+    // for the next product) at 64 MB.
+    if (M < 16 || N < 16 || K < 16 || K > 65536 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6 ||
+        amx_suppressed || !onsager_get_amx())
+        return 0;
     // Most products that do not qualify show it in their first values: look before allocating.
     for (long k = 0; k < K && k < 64; k++) {
         float x = A[k * csa];
@@ -338,11 +376,18 @@ int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A,
         a_cap = a_buf ? need : 0;
         if (!a_buf) return 0;
     }
-    if (!pack_exact_a(M, K, A, rsa, csa, kblocks, a_buf)) return 0;
-    amx_job job = {M, N, K, kblocks, mblocks, rsb, csb, ldc, alpha, beta, B, bias, a_buf, C, relu};
+    int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
+    amx_pack_job pj = {M, K, rsa, csa, kblocks, mblocks, mblocks, A, a_buf, 0};
+    if (split && mblocks >= 4) {
+        pj.per = (mblocks + 2 * nt - 1) / (2 * nt);
+        onsager_parallel_for((mblocks + pj.per - 1) / pj.per, amx_pack_task, &pj);
+    } else {
+        amx_pack_task(&pj, 0);
+    }
+    if (atomic_load(&pj.inexact)) return 0;
+    amx_job job = {M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc, alpha, beta, A, B, bias, a_buf, C, relu};
     long panels = (N + 31) / 32;
-    int nt = onsager_get_num_threads();
-    if (nt > 1 && !onsager_pool_contended()) onsager_parallel_for(panels, amx_panel_task, &job);
+    if (split) onsager_parallel_for(panels, amx_panel_task, &job);
     else for (long t = 0; t < panels; t++) amx_panel_task(&job, t);
     atomic_fetch_add_explicit(&amx_products, 1, memory_order_relaxed);
     return 1;

@@ -1041,9 +1041,12 @@ import COnsagerKernels
                         var inexact = aStore
                         inexact[inexact.count - 1] = 0.1
                         let count = onsager_amx_product_count()
-                        let fallback = run(tilesOn: true, threads: 1, a: inexact)
-                        #expect(onsager_amx_product_count() == count, "\(what): an inexact A ran on the tiles")
-                        #expect(fallback == run(tilesOn: false, threads: 1, a: inexact), "\(what): the inexact A's product is not the vector kernels'")
+                        for threads in [1, 2] {   // (at 2, A's last rows are packed by another task)
+                            let fallback = run(tilesOn: true, threads: threads, a: inexact)
+                            #expect(onsager_amx_product_count() == count, "\(what): an inexact A ran on the tiles")
+                            #expect(fallback == run(tilesOn: false, threads: threads, a: inexact),
+                                    "\(what), \(threads) threads: the inexact A's product is not the vector kernels'")
+                        }
                         // Infinities and a NaN in B: where A's row has a nonzero in that k, the
                         // same class of value (±∞ or NaN) as the vector kernels give.
                         var special = bStore
