@@ -24,6 +24,11 @@ def cases():
     yield "sgemm-rbm-fwd", (lambda: np.matmul(v, w)), 2.0 * 100 * 784 * 500
     yield "sgemm-rbm-bwdT", (lambda: np.matmul(h, w.T)), 2.0 * 100 * 500 * 784
     yield "sgemm-rbm-vTh", (lambda: np.matmul(v.T, h)), 2.0 * 784 * 100 * 500
+    # The same products with the left operand 0/1 (onsager-bench's binary-rbm-*).
+    v01, h01 = (rng.random((100, 784)) < 0.3).astype(np.float32), (rng.random((100, 500)) < 0.3).astype(np.float32)
+    yield "binary-rbm-fwd", (lambda: np.matmul(v01, w)), 2.0 * 100 * 784 * 500
+    yield "binary-rbm-bwdT", (lambda: np.matmul(h01, w.T)), 2.0 * 100 * 500 * 784
+    yield "binary-rbm-vTh", (lambda: np.matmul(v01.T, h)), 2.0 * 784 * 100 * 500
 
 for t in threads:
     with threadpool_limits(limits=t, user_api="blas"):

@@ -9,18 +9,32 @@ let sgemmCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bo
     ("sgemm-rbm-vTh", 784, 500, 100, true, false),    // [784x100]ᵀ·[100x500]
 ]
 
+/// The RBM's three products with their left operand 0/1 (Bernoulli(0.3) samples, as an RBM's
+/// visible and hidden samples): on a CPU with AMX tiles these take the exact-operand path
+/// (`Kernels.usesMatrixTiles`), elsewhere the same kernels as `sgemm-rbm-*`. Named apart from
+/// `sgemm-*` so that the FLOP bounds, which take the best `sgemm-*` rate, stay vector-kernel bounds.
+let binaryOperandCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
+    ("binary-rbm-fwd", 100, 500, 784, false, false),   // [100x784, 0/1]·[784x500]
+    ("binary-rbm-bwdT", 100, 784, 500, false, true),   // [100x500, 0/1]·[784x500]ᵀ
+    ("binary-rbm-vTh", 784, 500, 100, true, false),    // [784x100, 0/1]ᵀ·[100x500]
+]
+
 /// SGEMM on the square and RBM/MLP batch shapes, in GFLOPS.
-func benchSgemm(_ name: String, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, threads: Int) {
-    let r = measureRate(target: 0.25, sgemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB))
+/// `binaryA`: the left operand 0/1 (the `binary-*` cases).
+func benchSgemm(_ name: String, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, binaryA: Bool = false,
+                threads: Int) {
+    let r = measureRate(target: 0.25, sgemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB, binaryA: binaryA))
     let flops = 2.0 * Double(m * n * k)
     emit(name, threads: threads, value: r.median * flops / 1e9, unit: "GFLOPS",
          extra: ["min": (r.min * flops / 1e7).rounded() / 100, "max": (r.max * flops / 1e7).rounded() / 100, "shape": "\(m)x\(n)x\(k)"])
 }
 
 /// The body of the `sgemm-*` cases: one call is one product of the given shape (2mnk FLOPs).
-func sgemmWorkload(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false) -> () -> Void {
+func sgemmWorkload(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, binaryA: Bool = false) -> () -> Void {
     let g = RandomGenerator(seed: 1)
-    let a = Tensor<Float>.normal(transA ? [k, m] : [m, k], generator: g)
+    let shapeA = transA ? [k, m] : [m, k]
+    let a = binaryA ? Tensor<Float>.bernoulli(Tensor(repeating: 0.3, shape: shapeA), generator: g)
+        : Tensor<Float>.normal(shapeA, generator: g)
     let b = Tensor<Float>.normal(transB ? [n, k] : [k, n], generator: g)
     let lhs = transA ? a.T : a, rhs = transB ? b.T : b
     return { _ = matmul(lhs, rhs) }

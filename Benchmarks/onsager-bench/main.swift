@@ -4,9 +4,12 @@ import Onsager
 // onsager-bench [CASE ...] [--threads N] [--list]
 // Prints one JSON object per line: {"bench", "threads", "value", "unit", ...}.
 
+let binaryCases: [(String, (Int) -> Void)] = binaryOperandCases.map { c in
+    (c.name, { benchSgemm(c.name, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, binaryA: true, threads: $0) })
+}
 let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
     (c.name, { benchSgemm(c.name, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, threads: $0) })
-} + [
+} + binaryCases + [
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
     ("rbm-cd25-update", { benchRBMCD25(threads: $0) }),
