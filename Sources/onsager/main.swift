@@ -41,5 +41,6 @@ case "gradcheck":
     exit(runGradcheckReport() ? 0 : 1)
 default:
     options.finish()
-    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource))")
+    let tiles = Kernels.hasMatrixTiles ? (Kernels.usesMatrixTiles ? "on" : "off") : "none on this CPU"
+    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles)")
 }
