@@ -6,10 +6,11 @@
 // accuracy, not bfloat16's. Each element of C is summed by one task over all of K in a fixed
 // order, so it does not depend on the thread count.
 //
-// Limits: bfloat16 subnormals are read as zero by the tile unit, so a part below 2^-126 (a value
-// under about 2^-110 in magnitude) is lost, as FTZ/DAZ would lose it; an exact operand with
-// subnormal values is not taken. Infinities and NaNs keep their meaning (hi carries them, mid and
-// lo are zero).
+// Limits: the tile unit reads bfloat16 subnormals as zero and flushes subnormal results (as
+// FTZ/DAZ would), so a value of B under about 2^-103 in magnitude can lose its last bits (its lo
+// part falls below 2^-126), and sums below 2^-126 become zero. An A with subnormal values is not
+// taken, nor one with infinities or NaNs (an infinity times a zero part would add a NaN). In B,
+// infinities and NaNs keep their meaning (hi carries them, mid and lo are zero).
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -27,9 +28,13 @@
 
 static _Atomic int amx_state = -1;      // -1 unknown, 0 unavailable, 1 available
 static _Atomic int amx_enabled = -1;    // -1 unset (ONSAGER_AMX or on), 0 off, 1 on
-static _Atomic long amx_products = 0;   // products run on the tiles (tests and benchmarks read it)
+// The calling thread's own switch (-1: follow the process's), so that a test can turn the path off
+// without changing what other threads compute; and its count of products run on the tiles.
+static _Thread_local int amx_thread = -1;
+static _Thread_local long amx_products = 0;
 
-long onsager_amx_product_count(void) { return atomic_load_explicit(&amx_products, memory_order_relaxed); }
+long onsager_amx_product_count(void) { return amx_products; }
+void onsager_set_thread_amx(int on) { amx_thread = on < 0 ? -1 : on ? 1 : 0; }
 
 #if HAVE_AMX
 static int amx_detect(void) {
@@ -59,7 +64,7 @@ int onsager_amx_available(void) {
 void onsager_set_amx(int on) { atomic_store(&amx_enabled, on ? 1 : 0); }
 
 int onsager_get_amx(void) {
-    int e = atomic_load_explicit(&amx_enabled, memory_order_relaxed);
+    int e = amx_thread >= 0 ? amx_thread : atomic_load_explicit(&amx_enabled, memory_order_relaxed);
     if (e < 0) {
         const char *env = getenv("ONSAGER_AMX");   // "0" turns the path off
         e = !(env && env[0] == '0');
@@ -68,14 +73,7 @@ int onsager_get_amx(void) {
     return e && onsager_amx_available() && onsager_isa_level() >= 2;
 }
 
-#if !HAVE_AMX
-int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
-                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
-    (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; (void)csb;
-    (void)beta; (void)C; (void)ldc; (void)bias; (void)relu;
-    return 0;
-}
-#else
+#if HAVE_AMX
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma,amx-tile,amx-bf16"))), apply_to = function)
 
@@ -86,12 +84,15 @@ typedef struct {
     uint8_t rows[16];
 } tile_config;
 
-// 1 when every value's low 16 bits are zero and none is subnormal: the value is a bfloat16.
+// The lanes that are not a finite, normal (or zero) bfloat16: low 16 bits set, subnormal, or an
+// infinity or NaN.
 static inline __mmask16 not_exact(__m512i v) {
+    const __m512i exp = _mm512_set1_epi32(0x7F800000);
     __mmask16 low = _mm512_test_epi32_mask(v, _mm512_set1_epi32(0xFFFF));
-    __mmask16 zero_exp = _mm512_testn_epi32_mask(v, _mm512_set1_epi32(0x7F800000));
+    __mmask16 zero_exp = _mm512_testn_epi32_mask(v, exp);
     __mmask16 nonzero = _mm512_test_epi32_mask(v, _mm512_set1_epi32(0x7FFFFFFF));
-    return low | (zero_exp & nonzero);
+    __mmask16 special = _mm512_cmpeq_epi32_mask(_mm512_and_si512(v, exp), exp);
+    return low | (zero_exp & nonzero) | special;
 }
 
 // The three truncated bfloat16 parts of 16 floats, as 32-bit lanes whose high halves hold them.
@@ -289,16 +290,20 @@ typedef struct {
     int relu;
 } amx_job;
 
+// Packing buffers kept by each thread for its next product, up to KEEP_BYTES (freed after a larger
+// product, so that one long K or large A does not pin its buffer for the thread's lifetime).
+#define KEEP_BYTES (4L << 20)
 static _Thread_local uint16_t *panel_buf = 0;
 static _Thread_local long panel_cap = 0;
 // Set while a task that could not allocate its panel runs it on the vector kernels instead.
 static _Thread_local int amx_suppressed = 0;
 
-// One task: a 32-column panel of C, every row. Tasks are claimed in order, so that two running at
-// once are t and t + 1: they take panels half the product apart (t even from the left half, odd
-// from the right), which keeps the threads off each other's cache lines where a row of C ends
-// inside a line (N = 500: every row); neighbouring panels at once ran 784x500x100 at two threads
-// slower than at one.
+// One task: a 32-column panel of C, every row. Tasks are claimed in order, so that at two threads
+// the two running at once are t and t + 1: they take panels half the product apart (t even from
+// the left half, odd from the right), which keeps the threads off each other's cache lines where
+// a row of C ends inside a line (N = 500: every row); neighbouring panels at once ran 784x500x100
+// at two threads slower than at one. (At more threads some running tasks are neighbours again;
+// only the speed depends on it.)
 static void amx_panel_task(void *vctx, long task) {
     amx_job *j = (amx_job *)vctx;
     long panels = (j->N + 31) / 32, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
@@ -336,6 +341,11 @@ static void amx_panel_task(void *vctx, long task) {
                     j->relu);
     }
     _tile_release();
+    if (panel_cap * (long)sizeof(uint16_t) > KEEP_BYTES) {   // a long K's panel is not kept
+        free(panel_buf);
+        panel_buf = 0;
+        panel_cap = 0;
+    }
 }
 
 static _Thread_local uint16_t *a_buf = 0;
@@ -358,21 +368,8 @@ static void amx_pack_task(void *vctx, long t) {
         atomic_store_explicit(&j->inexact, 1, memory_order_relaxed);
 }
 
-int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
-                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
-    // Below some 2 MFLOP the packing and the tile setup are not paid back. K is capped so that a
-    // task's packed panel (6 KB per 32 of K) stays small, A's packed copy (2 bytes a value, kept
-    // for the next product) at 64 MB.
-    if (M < 16 || N < 16 || K < 16 || K > 65536 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6 ||
-        amx_suppressed || !onsager_get_amx())
-        return 0;
-    // Most products that do not qualify show it in their first values: look before allocating.
-    for (long k = 0; k < K && k < 64; k++) {
-        float x = A[k * csa];
-        uint32_t u;
-        memcpy(&u, &x, 4);
-        if ((u & 0xFFFF) || (!(u & 0x7F800000) && (u & 0x7FFFFFFF))) return 0;
-    }
+static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                           long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
     long kblocks = (K + 31) / 32, mblocks = (M + 15) / 16;
     long need = mblocks * kblocks * 512;
     if (a_cap < need) {
@@ -394,9 +391,40 @@ int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A,
     long panels = (N + 31) / 32;
     if (split) onsager_parallel_for(panels, amx_panel_task, &job);
     else for (long t = 0; t < panels; t++) amx_panel_task(&job, t);
-    atomic_fetch_add_explicit(&amx_products, 1, memory_order_relaxed);
+    if (a_cap * (long)sizeof(uint16_t) > KEEP_BYTES) {
+        free(a_buf);
+        a_buf = 0;
+        a_cap = 0;
+    }
     return 1;
 }
 
 #pragma clang attribute pop
 #endif
+
+// The entry point gemm.c calls for every Float product on every CPU: plain code (no AVX-512 or
+// AMX instructions before the checks), the tiled implementation only where they exist.
+int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
+#if HAVE_AMX
+    if (amx_suppressed || !onsager_get_amx()) return 0;
+    // The path starts at 2 MFLOP (not measured below: the smallest product timed, 32x128x256,
+    // gained 1.13x). K is capped so that a task's packed panel (6 KB per 32 of K) stays under
+    // 12 MB, and A's packed copy (2 bytes a value, K rounded up to 32) under about 128 MB.
+    if (M < 16 || N < 16 || K < 16 || K > 65536 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6) return 0;
+    // Most products that do not qualify show it in their first values: look before allocating.
+    for (long k = 0; k < K && k < 64; k++) {
+        float x = A[k * csa];
+        uint32_t u;
+        memcpy(&u, &x, 4);
+        if ((u & 0xFFFF) || (!(u & 0x7F800000) && (u & 0x7FFFFFFF)) || (u & 0x7F800000) == 0x7F800000) return 0;
+    }
+    if (!sgemm_exact_amx(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return 0;
+    amx_products++;
+    return 1;
+#else
+    (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; (void)csb;
+    (void)beta; (void)C; (void)ldc; (void)bias; (void)relu;
+    return 0;
+#endif
+}

@@ -957,12 +957,13 @@ import COnsagerKernels
     }
 
     /// Float products whose A is exactly bfloat16 (0/1 and a few small integers here) on AMX
-    /// tiles, where the CPU has them: within the Float GEMM's own error bound of a Double
-    /// reference (every term exact, 3K of them summed in Float: |error| ≤ 3K·2⁻²⁴·Σ|a||b|) and
-    /// its largest error at most three times the vector kernels' (plus 2⁻²⁴ of the largest |C|), for
-    /// both layouts of each operand, α, β, a bias and the ReLU; the same bits at 1 and 2 threads;
-    /// an A with one inexact value left to the vector kernels (the same bits as with the tiles off);
-    /// infinities and NaNs in B as the vector kernels give them.
+    /// tiles, where the CPU has them: within the worst-case error bound of 3K exact terms summed in
+    /// Float against a Double reference (|error| ≤ 3K·2⁻²⁴·Σ|a||b|) and with a largest error at
+    /// most three times the vector kernels' (plus 2⁻²⁴ of the largest |C|), for row-major and
+    /// transposed operands, αAB + βC, αAB into a C of NaN with β = 0, and relu(AB + bias); the same
+    /// bits at 1 and 2 threads; an A with one inexact value, or an infinity, left to the vector
+    /// kernels (the same bits as with the tiles off); infinities and NaNs in B as the vector kernels
+    /// give them. The tiles are switched for this thread only (other suites run beside this one).
     @Test func exactOperandProductsOnMatrixTiles() {
         var state: UInt64 = 0x9E3779B97F4A7C15
         func next() -> Double {
@@ -971,10 +972,11 @@ import COnsagerKernels
         }
         let tiles = Kernels.hasMatrixTiles
         if !tiles { print("exactOperandProductsOnMatrixTiles: no AMX here; checking the vector kernels' fallback only") }
-        defer { Kernels.usesMatrixTiles = true }
+        defer { onsager_set_thread_amx(-1) }
         // m x n x k, chosen over the path's 2 MFLOP floor, with ragged edges (rows, columns and k
-        // not multiples of 16 or 32).
-        for (m, n, k) in [(100, 70, 160), (48, 40, 600), (33, 130, 250)] {
+        // not multiples of 16 or 32; an odd k). m = 100 and 64 have A packed by two tasks at two
+        // threads (four row blocks or more), m = 33 by one.
+        for (m, n, k) in [(100, 70, 160), (64, 40, 600), (33, 130, 251)] {
             let a = (0..<(m * k)).map { _ -> Float in
                 let u = next()
                 return u < 0.6 ? 0 : u < 0.9 ? 1 : u < 0.95 ? -2 : 3
@@ -989,16 +991,18 @@ import COnsagerKernels
                     let bStore = transposedB ? (0..<(n * k)).map { b[($0 % k) * n + $0 / k] } : b
                     let (rsa, csa) = transposedA ? (1, m) : (k, 1)
                     let (rsb, csb) = transposedB ? (1, k) : (n, 1)
-                    for form in 0..<2 {   // 0: C = 0.5·AB + 1·C; 1: relu(AB + bias)
+                    for form in 0..<3 {   // 0: C = 0.5·AB + 1·C; 1: relu(AB + bias); 2: C = AB, C NaN before
                         func run(tilesOn: Bool, threads: Int, a aValues: [Float] = aStore, b bValues: [Float] = bStore) -> [Float] {
-                            Kernels.usesMatrixTiles = tilesOn
-                            var c = c0
+                            onsager_set_thread_amx(tilesOn ? 1 : 0)
+                            var c = form == 2 ? [Float](repeating: .nan, count: m * n) : c0
                             withSettings(threads: threads) {
                                 aValues.withUnsafeBufferPointer { ap in
                                     bValues.withUnsafeBufferPointer { bp in
                                         c.withUnsafeMutableBufferPointer { cp in
                                             if form == 0 {
                                                 onsager_sgemm(m, n, k, 0.5, ap.baseAddress!, rsa, csa, bp.baseAddress!, rsb, csb, 1, cp.baseAddress!, n)
+                                            } else if form == 2 {
+                                                onsager_sgemm(m, n, k, 1, ap.baseAddress!, rsa, csa, bp.baseAddress!, rsb, csb, 0, cp.baseAddress!, n)
                                             } else {
                                                 onsager_sgemm_bias_relu(m, n, k, 1, ap.baseAddress!, rsa, csa, bp.baseAddress!, rsb, csb, bias, cp.baseAddress!, n)
                                             }
@@ -1008,7 +1012,7 @@ import COnsagerKernels
                             }
                             return c
                         }
-                        let what = "\(m)×\(n)×\(k), A \(transposedA ? "transposed" : "row-major"), B \(transposedB ? "transposed" : "row-major"), \(form == 0 ? "αAB + βC" : "relu(AB + bias)")"
+                        let what = "\(m)×\(n)×\(k), A \(transposedA ? "transposed" : "row-major"), B \(transposedB ? "transposed" : "row-major"), \(["αAB + βC", "relu(AB + bias)", "AB into NaN, β = 0"][form])"
                         let before = onsager_amx_product_count()
                         let one = run(tilesOn: true, threads: 1)
                         if tiles { #expect(onsager_amx_product_count() == before + 1, "\(what): not run on the tiles") }
@@ -1021,7 +1025,7 @@ import COnsagerKernels
                                     dot += Double(a[i * k + p]) * Double(b[p * n + j])
                                     size += Swift.abs(Double(a[i * k + p]) * Double(b[p * n + j]))
                                 }
-                                var expected = form == 0 ? 0.5 * dot + Double(c0[i * n + j]) : dot + Double(bias[j])
+                                var expected = form == 0 ? 0.5 * dot + Double(c0[i * n + j]) : form == 2 ? dot : dot + Double(bias[j])
                                 if form == 1 { expected = Swift.max(expected, 0) }
                                 let bound = 3 * Double(k) * 0x1p-24 * size + 1e-30
                                 worst = Swift.max(worst, Swift.abs(Double(one[i * n + j]) - expected) / bound)
@@ -1037,15 +1041,19 @@ import COnsagerKernels
                                 "\(what): largest error \(worstTiles), the vector kernels' \(worstVector)")
                         let two = run(tilesOn: true, threads: 2)
                         #expect(one == two, "\(what): 1 and 2 threads differ")
-                        // One value that is not a bfloat16, last in A's storage: the vector kernels.
-                        var inexact = aStore
-                        inexact[inexact.count - 1] = 0.1
-                        let count = onsager_amx_product_count()
-                        for threads in [1, 2] {   // (at 2, A's last rows are packed by another task)
-                            let fallback = run(tilesOn: true, threads: threads, a: inexact)
-                            #expect(onsager_amx_product_count() == count, "\(what): an inexact A ran on the tiles")
-                            #expect(fallback == run(tilesOn: false, threads: threads, a: inexact),
-                                    "\(what), \(threads) threads: the inexact A's product is not the vector kernels'")
+                        // One value that is not a bfloat16, or an infinity (times a zero part it would
+                        // add a NaN), last in A's storage: the vector kernels.
+                        for odd: Float in [0.1, .infinity] {
+                            var inexact = aStore
+                            inexact[inexact.count - 1] = odd
+                            let count = onsager_amx_product_count()
+                            for threads in [1, 2] {   // (at 2, A's last rows may be packed by another task)
+                                let fallback = run(tilesOn: true, threads: threads, a: inexact)
+                                #expect(onsager_amx_product_count() == count, "\(what): an A holding \(odd) ran on the tiles")
+                                let vector = run(tilesOn: false, threads: threads, a: inexact)
+                                let same = zip(fallback, vector).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+                                #expect(same, "\(what), \(threads) threads: with \(odd) in A, not the vector kernels' product")
+                            }
                         }
                         // Infinities and a NaN in B: where A's row has a nonzero in that k, the
                         // same class of value (±∞ or NaN) as the vector kernels give.

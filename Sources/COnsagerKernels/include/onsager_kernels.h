@@ -113,18 +113,25 @@ void onsager_sgemm_bias_relu(long M, long N, long K, float alpha, const float *A
 void onsager_dgemm_bias_relu(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
                              const double *B, long rsb, long csb, const double *bias, double *C, long ldc);
 
-/// 1 when this CPU has Intel AMX (AMX-BF16) and the kernel granted this process its tile state.
+/// 1 when this CPU has Intel AMX (AMX-BF16, with AVX512-BF16) and the kernel granted this process
+/// its tile state.
 int onsager_amx_available(void);
-/// Whether Float products with an exactly-bfloat16 operand may use AMX (on unless ONSAGER_AMX=0
-/// or onsager_set_amx(0); never without onsager_amx_available() and the AVX-512 level).
+/// Whether Float products with an exactly-bfloat16 A may use AMX on the calling thread: its own
+/// setting (onsager_set_thread_amx) if it has one, else the process's (on unless ONSAGER_AMX=0 or
+/// onsager_set_amx(0)); never without onsager_amx_available() and the AVX-512 level.
 int onsager_get_amx(void);
 void onsager_set_amx(int on);
-/// How many products onsager_sgemm_exact_amx has run on the tiles (for tests and benchmarks).
+/// The calling thread's own setting, for tests: 1 on, 0 off, -1 follow the process's. (The path
+/// is chosen by the thread that calls the product, so its pool workers follow it.)
+void onsager_set_thread_amx(int on);
+/// How many products the calling thread has run on the tiles (for tests and benchmarks).
 long onsager_amx_product_count(void);
-/// C = alpha * op(A) op(B) + beta * C (+ bias, relu as in onsager_sgemm_bias_relu) on AMX tiles
-/// when every value of A is exactly a bfloat16 (0/1, ±1, small integers), B split exactly into
-/// three bfloat16 parts (amx.c): Float accuracy. Returns 0, having written nothing, when the path
-/// is off or A is not exact.
+/// C = alpha * op(A) op(B) + beta * C on AMX tiles when every value of A is exactly a finite
+/// bfloat16 (0/1, ±1, small integers), B split exactly into three bfloat16 parts (amx.c): Float
+/// accuracy. With a bias (beta ignored, as in onsager_sgemm_bias) C = alpha·AB + bias, and relu
+/// as in onsager_sgemm_bias_relu. Returns 0, having written nothing, when the path is off or
+/// absent, A is not exact, the product is under 2 MFLOP or has a side under 16, K is over 65,536
+/// or M·K over 32 million, or A's packed copy cannot be allocated.
 int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                             long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu);
 
