@@ -59,11 +59,13 @@ public enum Kernels {
 
     /// Whether Float products whose left operand is exactly bfloat16 (0/1 samples, ±1 spins,
     /// small integers: an RBM's visible and hidden samples, binarised data) run on AMX tiles where
-    /// `hasMatrixTiles` (on by default; `ONSAGER_AMX=0` turns it off at start). The other operand
-    /// is split exactly into three bfloat16 parts, so each product term is exact and the sums are
-    /// Float's, in another order: results have Float accuracy but not the bits of the AVX-512
-    /// kernels (they stay bit-identical at any thread count). Off, or on a CPU without AMX, every
-    /// product takes the vector kernels. Reads false where the path cannot run.
+    /// `hasMatrixTiles` (on by default; `ONSAGER_AMX=0` turns it off at start; setting it applies to
+    /// the whole process). The other operand is split exactly into three bfloat16 parts, so each
+    /// product term is exact and the sums are Float's, in another order: results have Float
+    /// accuracy but not the bits of the AVX-512 kernels (they stay bit-identical at any thread
+    /// count). Off, on a CPU without AMX, for products under 2 MFLOP or with a side under 16, and
+    /// for a left operand with any other value (an infinity or NaN included), products take the
+    /// vector kernels. Reads false where the path cannot run.
     public static var usesMatrixTiles: Bool {
         get { onsager_get_amx() != 0 }
         set { onsager_set_amx(newValue ? 1 : 0) }
