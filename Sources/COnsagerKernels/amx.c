@@ -44,7 +44,9 @@ static int amx_detect(void) {
     if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) return 0;   // AVX512_BF16
     if (!__builtin_cpu_supports("avx512bw")) return 0;
     // Linux hands out the 8 KB of tile state only to a process that asks (ARCH_REQ_XCOMP_PERM,
-    // XFEATURE_XTILEDATA); the permission covers all its threads.
+    // XFEATURE_XTILEDATA); the permission covers all its threads. The kernel refuses it while a
+    // thread has a signal stack too small for the larger signal frame (the path is then off), and
+    // once granted it refuses such small signal stacks (sigaltstack) later in the process.
     return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
 }
 #endif
