@@ -297,6 +297,25 @@ typedef struct {
 #define KEEP_BYTES (4L << 20)
 static _Thread_local uint16_t *panel_buf = 0;
 static _Thread_local long panel_cap = 0;
+
+// *buf holding at least need values (grown, its contents dropped); NULL when out of memory.
+static uint16_t *reserve(uint16_t **buf, long *cap, long need) {
+    if (*cap < need) {
+        free(*buf);
+        *buf = (uint16_t *)aligned_alloc(64, sizeof(uint16_t) * (size_t)need);
+        *cap = *buf ? need : 0;
+    }
+    return *buf;
+}
+
+// Frees a buffer over KEEP_BYTES, so that it is not held for the thread's lifetime.
+static void trim(uint16_t **buf, long *cap) {
+    if (*cap * (long)sizeof(uint16_t) > KEEP_BYTES) {
+        free(*buf);
+        *buf = 0;
+        *cap = 0;
+    }
+}
 // Set while a task that could not allocate its panel runs it on the vector kernels instead.
 static _Thread_local int amx_suppressed = 0;
 
@@ -309,14 +328,8 @@ static _Thread_local int amx_suppressed = 0;
 static void amx_panel_task(void *vctx, long task) {
     amx_job *j = (amx_job *)vctx;
     long panels = (j->N + 31) / 32, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
-    long need = j->kblocks * 3 * 2 * 512;
-    if (panel_cap < need) {
-        free(panel_buf);
-        panel_buf = (uint16_t *)aligned_alloc(64, sizeof(uint16_t) * (size_t)need);
-        panel_cap = panel_buf ? need : 0;
-    }
     long j0 = t * 32, cols = j->N - j0 < 32 ? j->N - j0 : 32;
-    if (!panel_buf) {
+    if (!reserve(&panel_buf, &panel_cap, j->kblocks * 3 * 2 * 512)) {
         // Out of memory for 6 KB per 32 values of K: this panel from the vector kernels (other
         // bits than the tiles', but a result rather than a crash).
         amx_suppressed = 1;
@@ -343,11 +356,7 @@ static void amx_panel_task(void *vctx, long task) {
                     j->relu);
     }
     _tile_release();
-    if (panel_cap * (long)sizeof(uint16_t) > KEEP_BYTES) {   // a long K's panel is not kept
-        free(panel_buf);
-        panel_buf = 0;
-        panel_cap = 0;
-    }
+    trim(&panel_buf, &panel_cap);   // a long K's panel is not kept
 }
 
 static _Thread_local uint16_t *a_buf = 0;
@@ -373,13 +382,7 @@ static void amx_pack_task(void *vctx, long t) {
 static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
     long kblocks = (K + 31) / 32, mblocks = (M + 15) / 16;
-    long need = mblocks * kblocks * 512;
-    if (a_cap < need) {
-        free(a_buf);
-        a_buf = (uint16_t *)aligned_alloc(64, sizeof(uint16_t) * (size_t)need);
-        a_cap = a_buf ? need : 0;
-        if (!a_buf) return 0;
-    }
+    if (!reserve(&a_buf, &a_cap, mblocks * kblocks * 512)) return 0;
     int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
     amx_pack_job pj = {M, K, rsa, csa, kblocks, mblocks, mblocks, A, a_buf, 0};
     if (split && mblocks >= 4) {
@@ -393,11 +396,7 @@ static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, 
     long panels = (N + 31) / 32;
     if (split) onsager_parallel_for(panels, amx_panel_task, &job);
     else for (long t = 0; t < panels; t++) amx_panel_task(&job, t);
-    if (a_cap * (long)sizeof(uint16_t) > KEEP_BYTES) {
-        free(a_buf);
-        a_buf = 0;
-        a_cap = 0;
-    }
+    trim(&a_buf, &a_cap);
     return 1;
 }
 

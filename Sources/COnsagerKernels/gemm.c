@@ -601,12 +601,6 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 
 // Products with an exactly-bfloat16 A on AMX (Float only; amx.c).
 #define f32_exact_amx onsager_sgemm_exact_amx
-static inline int f64_exact_amx(long M, long N, long K, double alpha, const double *A, long rsa, long csa,
-                                const double *B, long rsb, long csb, double beta, double *C, long ldc,
-                                const double *bias, int relu) {
-    (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; (void)csb;
-    (void)beta; (void)C; (void)ldc; (void)bias; (void)relu;
-    return 0;
-}
+#define f64_exact_amx(...) 0
 DEFINE_GEMM(float, f32, onsager_sgemm)
 DEFINE_GEMM(double, f64, onsager_dgemm)
