@@ -16,7 +16,9 @@ import Onsager
 /// two 1-thread windows of each round give the control: their ratio measures the same code
 /// against itself, so its spread (reported as quartiles) is the noise any 2 ÷ 1 ratio carries.
 /// Beside the median, `throughput_ratio` compares the work done per second over all windows
-/// (harmonic means of the rates: the same number of calls in every window).
+/// (harmonic means of the rates: the same number of calls in every window), and the pool's own
+/// account of the 2-thread windows: `caller_wait_share`, the share of their time callers waited
+/// for other threads' tasks, and `split_jobs_per_call`, the jobs it split per call.
 ///
 /// Then the host's kind of neighbour, which a guest cannot see: the pool's worker is stalled,
 /// busy, for 0.5 ms inside every task it takes (`onsager_set_worker_stall`), as a vCPU the host
@@ -79,9 +81,22 @@ private func sandwich(_ name: String, _ unit: String, _ work: Double, _ body: ()
     for t in [1, 2] { Kernels.threadCount = t; for _ in 0..<3 { body() } }
     Kernels.threadCount = 1
     let calls = callsPerWindow(window, probe: 0.1, body)
+    // The pool's own account of the 2-thread windows: the share of their time callers spent
+    // waiting for other threads' tasks (the cost of splitting a job when the other thread is
+    // slow), which the host's drift does not move as it moves rates.
+    var twoThreadTime = 0.0, twoThreadWait = 0, twoThreadSplits = 0
     func rate(_ t: Int) -> Double {
         Kernels.threadCount = t
-        return Double(calls) * work / seconds { for _ in 0..<calls { body() } }
+        var splits0 = 0, wait0 = 0, splits1 = 0, wait1 = 0
+        onsager_pool_totals(&splits0, &wait0)
+        let elapsed = seconds { for _ in 0..<calls { body() } }
+        if t == 2 {
+            onsager_pool_totals(&splits1, &wait1)
+            twoThreadTime += elapsed
+            twoThreadWait += wait1 - wait0
+            twoThreadSplits += splits1 - splits0
+        }
+        return Double(calls) * work / elapsed
     }
     var ratios: [Double] = [], controls: [Double] = [], ones: [Double] = [], twos: [Double] = []
     for _ in 0..<rounds {
@@ -100,6 +115,8 @@ private func sandwich(_ name: String, _ unit: String, _ work: Double, _ body: ()
                  "neighbour": neighbour, "rounds": rounds, "window_s": window,
                  "throughput_ratio": rounded(harmonic(twos) / harmonic(ones)),
                  "ratio_quartiles": [rounded(quantile(ratios, 0.25)), rounded(quantile(ratios, 0.75))],
+                 "caller_wait_share": rounded(Double(twoThreadWait) * 1e-9 / twoThreadTime),
+                 "split_jobs_per_call": rounded(Double(twoThreadSplits) / Double(calls * rounds)),
                  "control_1_over_1": rounded(quantile(controls, 0.5)),
                  "control_quartiles": [rounded(quantile(controls, 0.25)), rounded(quantile(controls, 0.75))]])
 }

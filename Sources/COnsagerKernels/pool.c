@@ -72,6 +72,7 @@
 #define WAIT_WINDOW_NS 20000000L    // a worker's wait for a CPU is judged over windows this long
 #define WAIT_SHARE 5                // a sign: a worker waited over 1/WAIT_SHARE of a window
 #define STALL_WINDOW_NS 50000000L  // the caller's waits for running tasks are judged over windows this long
+#define PROBATION_SHARE 5           // right after a one-thread span: windows a fifth as long, one sign enough
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching thread
 static pthread_mutex_t wake_mu = PTHREAD_MUTEX_INITIALIZER;     // idle workers sleep on wake_cv
@@ -124,15 +125,35 @@ static _Atomic long pending_gaps = 0;
 static long last_sign = NO_SIGN;   // guarded by pool_lock
 static long stall_window_start = -1, stall_waited = 0;   // guarded by pool_lock: the current window
 static long contended_span = CONTENDED_NS;  // guarded by pool_lock
+static _Atomic long total_split_jobs = 0, total_caller_wait = 0;   // onsager_pool_totals
 
 // Contention seen again within REPEAT_NS of the end of a one-thread span means the neighbour is
 // still there: the next span is twice as long, up to MAX_CONTENDED_NS, so that fewer jobs pay for
 // finding that out again. Seen later, the span starts over at CONTENDED_NS.
+// The REPEAT_NS after a one-thread span are its probation: the pool splits jobs again to see whether
+// the contention has gone, and pays for every job it splits while it has not (a stalled worker's
+// tasks cost the caller their whole stall). Contention was there a moment ago, so the evidence asked
+// for is less: one sign rather than two, and the caller's waits judged over windows of a fifth of
+// STALL_WINDOW_NS. Beside a worker stalled 0.5 ms in every task, each finding had taken 25-31 ms of
+// waits, the first and every probation's (every 1-4 s). `onsager-bench contention`, Intel Xeon
+// (Emerald Rapids), three alternations with a build of -DPOOL_PROBATION=0: the share of the
+// 2-thread windows their callers spent waiting fell from 0.037-0.046 to 0.017-0.020, their
+// throughput against 1 thread rose from 0.92-0.97 to 0.97-1.02 (layer norm and the small MLP's
+// step); beside one busy process the four cases' 2 ÷ 1 medians read 0.95-1.05 (0.92-1.01 before).
+#ifndef POOL_PROBATION
+#define POOL_PROBATION 1
+#endif
+static int on_probation(long t) {
+    if (!POOL_PROBATION) return 0;
+    long ended = atomic_load_explicit(&contended_until, memory_order_relaxed);
+    return ended > 0 && t >= ended && t - ended < REPEAT_NS;
+}
+
 static void note_job(int slow) {
     long signs = slow + atomic_exchange(&pending_gaps, 0);
     if (signs == 0) return;
     long t = now_ns();
-    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS) {
+    if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS || on_probation(t)) {
         long ended = atomic_load_explicit(&contended_until, memory_order_relaxed);
         contended_span = t - ended < REPEAT_NS ? contended_span * 2 : CONTENDED_NS;
         if (contended_span > MAX_CONTENDED_NS) contended_span = MAX_CONTENDED_NS;
@@ -151,10 +172,10 @@ static void note_caller_wait(long started, long ended, long waited) {
         stall_waited = 0;
     }
     stall_waited += waited;
-    long span = ended - stall_window_start;
+    long span = ended - stall_window_start, window = on_probation(started) ? STALL_WINDOW_NS / PROBATION_SHARE : STALL_WINDOW_NS;
     // Waits over half a window already decide the window, whatever follows: decided early, a
     // stalled worker costs half the time before the pool turns to the caller.
-    if (span < STALL_WINDOW_NS && stall_waited * 2 <= STALL_WINDOW_NS) return;
+    if (span < window && stall_waited * 2 <= window) return;
     if (stall_waited * 2 > span) note_job(2);
     stall_window_start = ended;
     stall_waited = 0;
@@ -329,6 +350,11 @@ void onsager_pool_clear_contention(void) {
     pthread_mutex_unlock(&pool_lock);
 }
 
+void onsager_pool_totals(long *split_jobs, long *caller_wait_ns) {
+    if (split_jobs) *split_jobs = atomic_load_explicit(&total_split_jobs, memory_order_relaxed);
+    if (caller_wait_ns) *caller_wait_ns = atomic_load_explicit(&total_caller_wait, memory_order_relaxed);
+}
+
 long onsager_get_worker_delay(void) { return atomic_load(&worker_delay_us); }
 
 // The CPUs this process may use: its affinity mask where the platform has one (taskset, numactl,
@@ -448,6 +474,8 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     in_parallel = 0;
     caller_wait(all_tasks_done);
     long ended = now_ns(), waited = ended - finished;
+    atomic_fetch_add_explicit(&total_split_jobs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_caller_wait, waited, memory_order_relaxed);
     // Without schedstat: a worker task that took much longer than ours (4×, or 2 ms more: a time
     // slice; from its claim to its end, so a worker that merely woke late does not count) means
     // that worker was descheduled mid-task, or shares its core with another process.

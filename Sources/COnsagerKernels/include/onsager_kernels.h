@@ -75,6 +75,9 @@ void onsager_set_worker_stall(long microseconds);
 /// Testing: forgets the contention the pool has seen, so that jobs are split again at once. Not
 /// from inside a task (it takes the lock a running job holds).
 void onsager_pool_clear_contention(void);
+/// Benchmarks: since the process started, the jobs the pool split between threads and the time
+/// their callers spent waiting for tasks other threads were still running (nanoseconds).
+void onsager_pool_totals(long *split_jobs, long *caller_wait_ns);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
 void onsager_set_contention_detection(int on);
