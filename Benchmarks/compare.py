@@ -73,6 +73,14 @@ for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         cells += [f'{ref["value"]:.2f} {unit}', f"{ratio:.2f}×"]
     print("| " + " | ".join(cells) + " |")
 
+# A 2-thread row during which the pool judged the machine contended ran some of its jobs in one
+# thread (onsager-bench's pool_contended_jobs): its rate is then not a 2-thread rate.
+fell_back = [f'{label(r)} ({r["pool_contended_jobs"]} jobs in one thread, {r.get("pool_split_jobs", 0)} split)'
+             for r in sorted(ours, key=key) if r["threads"] > 1 and r.get("pool_contended_jobs", 0) > 0]
+if fell_back:
+    print("\nRows whose best round ran jobs in one thread because the pool judged the machine contended: "
+          + "; ".join(fell_back) + ".")
+
 # Bounds from the same session (with --rounds N, each row is its best of N rounds): how far each
 # target case is from the floor its own GEMMs (and, for the MLP steps, the optimizer's pass over
 # the weights) set when timed alone, and the best ratio to JAX that floor would allow. Time ratios

@@ -1,3 +1,4 @@
+import COnsagerKernels
 import Foundation
 
 /// Timing in the style of the reference scripts: warm up, size the inner loop to a target time,
@@ -47,15 +48,29 @@ func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () 
 }
 
 /// One JSON line per result: bench, threads, value (4 significant digits), unit, plus extras.
+/// At more than one thread it adds the pool's account since the previous line: the jobs split
+/// between threads (`pool_split_jobs`) and those run in one thread because the pool judged the
+/// machine contended (`pool_contended_jobs`), so that a 2-thread rate measured while the pool
+/// had turned to one thread shows as such.
 func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [String: Any] = [:]) {
+    var split = 0, contended = 0
+    onsager_pool_totals(&split, nil, &contended)
+    defer { poolTotalsAtLastEmit = (split, contended) }
     if let sink = quietSink { sink.values[bench] = value; return }
     let scale = value == 0 ? 1 : Foundation.pow(10, 3 - Foundation.floor(Foundation.log10(Swift.abs(value))))
     var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * scale).rounded() / scale, "unit": unit]
+    if threads > 1 {
+        obj["pool_split_jobs"] = split - poolTotalsAtLastEmit.split
+        obj["pool_contended_jobs"] = contended - poolTotalsAtLastEmit.contended
+    }
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
     fflush(nil)
 }
+
+/// The pool's totals (`onsager_pool_totals`) when `emit` last ran.
+nonisolated(unsafe) var poolTotalsAtLastEmit = (split: 0, contended: 0)
 
 /// Where `emit` records instead of printing while `quietly` runs.
 final class EmitSink: @unchecked Sendable { var values: [String: Double] = [:] }

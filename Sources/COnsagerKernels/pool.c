@@ -125,7 +125,7 @@ static _Atomic long pending_gaps = 0;
 static long last_sign = NO_SIGN;   // guarded by pool_lock
 static long stall_window_start = -1, stall_waited = 0;   // guarded by pool_lock: the current window
 static long contended_span = CONTENDED_NS;  // guarded by pool_lock
-static _Atomic long total_split_jobs = 0, total_caller_wait = 0;   // onsager_pool_totals
+static _Atomic long total_split_jobs = 0, total_caller_wait = 0, total_contended_jobs = 0;   // onsager_pool_totals
 
 // Contention seen again within REPEAT_NS of the end of a one-thread span means the neighbour is
 // still there: the next span is twice as long, up to MAX_CONTENDED_NS, so that fewer jobs pay for
@@ -323,9 +323,12 @@ static void caller_wait(int (*done)(void)) {
     atomic_store(&caller_sleeping, 0);
 }
 
+// Every caller asks this only when it would otherwise split a job, so each yes is a job kept whole.
 int onsager_pool_contended(void) {
-    return atomic_load_explicit(&contention_detection, memory_order_relaxed) &&
-           now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed);
+    int yes = atomic_load_explicit(&contention_detection, memory_order_relaxed) &&
+              now_ns() < atomic_load_explicit(&contended_until, memory_order_relaxed);
+    if (yes) atomic_fetch_add_explicit(&total_contended_jobs, 1, memory_order_relaxed);
+    return yes;
 }
 int onsager_pool_reads_cpu_wait(void) { return !atomic_load(&run_delay_unknown); }
 void onsager_set_contention_detection(int on) { atomic_store(&contention_detection, on != 0); }
@@ -350,9 +353,10 @@ void onsager_pool_clear_contention(void) {
     pthread_mutex_unlock(&pool_lock);
 }
 
-void onsager_pool_totals(long *split_jobs, long *caller_wait_ns) {
+void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *contended_jobs) {
     if (split_jobs) *split_jobs = atomic_load_explicit(&total_split_jobs, memory_order_relaxed);
     if (caller_wait_ns) *caller_wait_ns = atomic_load_explicit(&total_caller_wait, memory_order_relaxed);
+    if (contended_jobs) *contended_jobs = atomic_load_explicit(&total_contended_jobs, memory_order_relaxed);
 }
 
 long onsager_get_worker_delay(void) { return atomic_load(&worker_delay_us); }
