@@ -83,7 +83,8 @@ private func sandwich(_ name: String, _ unit: String, _ work: Double, _ body: ()
     let calls = callsPerWindow(window, probe: 0.1, body)
     // The pool's own account of the 2-thread windows: the share of their time callers spent
     // waiting for other threads' tasks (the cost of splitting a job when the other thread is
-    // slow), which the host's drift does not move as it moves rates.
+    // slow). It told two rules of the pool apart (2x, no overlap in three alternations) where
+    // their rates overlapped.
     var twoThreadTime = 0.0, twoThreadWait = 0, twoThreadSplits = 0
     func rate(_ t: Int) -> Double {
         Kernels.threadCount = t

@@ -49,19 +49,19 @@ func measureRate(target: Double = 0.3, reps: Int = 7, warm: Int = 3, _ body: () 
 
 /// One JSON line per result: bench, threads, value (4 significant digits), unit, plus extras.
 /// At more than one thread it adds the pool's account since the previous line: the jobs split
-/// between threads (`pool_split_jobs`) and those run in one thread because the pool judged the
-/// machine contended (`pool_contended_jobs`), so that a 2-thread rate measured while the pool
-/// had turned to one thread shows as such.
+/// between threads (`pool_split_jobs`) and the seconds during which the pool ran every job in
+/// one thread because it judged the machine contended (`pool_one_thread_s`), so that a 2-thread
+/// rate measured partly at one thread shows as such.
 func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [String: Any] = [:]) {
-    var split = 0, contended = 0
-    onsager_pool_totals(&split, nil, &contended)
-    defer { poolTotalsAtLastEmit = (split, contended) }
+    var split = 0, oneThread = 0
+    onsager_pool_totals(&split, nil, &oneThread)
+    defer { poolTotalsAtLastEmit = (split, oneThread) }
     if let sink = quietSink { sink.values[bench] = value; return }
     let scale = value == 0 ? 1 : Foundation.pow(10, 3 - Foundation.floor(Foundation.log10(Swift.abs(value))))
     var obj: [String: Any] = ["bench": bench, "threads": threads, "value": (value * scale).rounded() / scale, "unit": unit]
     if threads > 1 {
         obj["pool_split_jobs"] = split - poolTotalsAtLastEmit.split
-        obj["pool_contended_jobs"] = contended - poolTotalsAtLastEmit.contended
+        obj["pool_one_thread_s"] = Double((oneThread - poolTotalsAtLastEmit.oneThreadNs) / 1_000_000) / 1000
     }
     for (k, v) in extra { obj[k] = v }
     let data = try! JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
@@ -70,7 +70,7 @@ func emit(_ bench: String, threads: Int, value: Double, unit: String, extra: [St
 }
 
 /// The pool's totals (`onsager_pool_totals`) when `emit` last ran.
-nonisolated(unsafe) var poolTotalsAtLastEmit = (split: 0, contended: 0)
+nonisolated(unsafe) var poolTotalsAtLastEmit = (split: 0, oneThreadNs: 0)
 
 /// Where `emit` records instead of printing while `quietly` runs.
 final class EmitSink: @unchecked Sendable { var values: [String: Double] = [:] }

@@ -704,7 +704,20 @@ import COnsagerKernels
         }
         #expect(onsager_pool_contended() != 0, "after \(jobs) jobs over \(Date().timeIntervalSince(start)) s with a worker stalled 20 ms in every task, the pool still splits jobs")
         #expect(same, "results changed while a worker was stalled")
+        // Within the span (a second at least) the pool splits nothing, and its account of the time
+        // spent in one thread grows with the clock.
+        var splits0 = 0, oneThread0 = 0, splits1 = 0, oneThread1 = 0
+        onsager_pool_totals(&splits0, nil, &oneThread0)
+        let t0 = Date()
         #expect(x.exp().scalars == reference, "results changed once jobs ran in the caller")
+        usleep(50_000)
+        onsager_pool_totals(&splits1, nil, &oneThread1)
+        let elapsed = Date().timeIntervalSince(t0)
+        if elapsed < 0.9 {   // still inside the span: a stalled runner could outlast it
+            #expect(splits1 == splits0, "the pool split \(splits1 - splits0) jobs while it judged the machine contended")
+            #expect(Double(oneThread1 - oneThread0) >= 0.9 * elapsed * 1e9,
+                    "one-thread time grew \(oneThread1 - oneThread0) ns over \(elapsed) s")
+        }
     }
 
     /// Where the kernel counts a thread's wait for a CPU, the pool keeps reading that count after

@@ -76,9 +76,10 @@ void onsager_set_worker_stall(long microseconds);
 /// from inside a task (it takes the lock a running job holds).
 void onsager_pool_clear_contention(void);
 /// Benchmarks: since the process started, the jobs the pool split between threads, the time
-/// their callers spent waiting for tasks other threads were still running (nanoseconds), and the
-/// jobs it ran in the caller alone because it judged the machine contended (any may be NULL).
-void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *contended_jobs);
+/// their callers spent waiting for tasks other threads were still running, and the time during
+/// which it ran every job in one thread because it judged the machine contended (nanoseconds;
+/// any pointer may be NULL).
+void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *one_thread_ns);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
 void onsager_set_contention_detection(int on);
