@@ -60,6 +60,8 @@
 // which the host causes on a quiet guest too, do not add up to that: judged job by job (a wait
 // longer than the caller's own work), the same guest ran half of 2,000 quiet 262,144-value exps
 // in the caller.
+// Right after a one-thread span these rules ask for less (one sign; windows of 10 ms holding two
+// jobs): the span's probation, described at on_probation below.
 // The results are the same either way (tasks write disjoint memory in a fixed decomposition).
 #define SPIN_NS 1000000L            // an idle worker spins this long before it sleeps
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
