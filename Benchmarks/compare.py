@@ -75,7 +75,7 @@ for (name, t), r in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
 
 # A 2-thread row during which the pool judged the machine contended ran its jobs in one thread
 # for a while (onsager-bench's pool_one_thread_s): its rate is then partly a 1-thread rate.
-fell_back = [f'{label(r)} ({r["pool_one_thread_s"]:.2f} s)' for r in sorted(ours, key=key)
+fell_back = [f'{label(r)} ({r["pool_one_thread_s"]:.3f} s)' for r in sorted(ours, key=key)
              if r["threads"] > 1 and r.get("pool_one_thread_s", 0) > 0 and not r["bench"].startswith("contention")]
 if fell_back:
     print("\nRows whose best round ran its jobs in one thread for a while because the pool judged the "

@@ -189,9 +189,10 @@ static void note_caller_wait(long started, long ended, long waited) {
     stall_waited += waited;
     stall_jobs++;
     // (A span, 1 s at least, always ends a window: over 4 * STALL_WINDOW_NS pass without jobs.)
-    int probation = on_probation(started);
-    long span = ended - stall_window_start, window = probation ? STALL_WINDOW_NS / PROBATION_SHARE : STALL_WINDOW_NS;
-    if (probation && stall_jobs < 2) return;
+    // In probation a window of two jobs or more is judged over the shorter span; a single job still
+    // decides only as it would outside probation.
+    long span = ended - stall_window_start;
+    long window = on_probation(started) && stall_jobs >= 2 ? STALL_WINDOW_NS / PROBATION_SHARE : STALL_WINDOW_NS;
     // Waits over half a window already decide the window, whatever follows: decided early, a
     // stalled worker costs half the time before the pool turns to the caller.
     if (span < window && stall_waited * 2 <= window) return;
@@ -470,6 +471,11 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
     int nt = onsager_get_num_threads();
     if (ntasks == 1 || nt == 1 || in_parallel || onsager_pool_contended() || pthread_mutex_trylock(&pool_lock) != 0) {
+        for (long t = 0; t < ntasks; t++) fn(ctx, t);
+        return;
+    }
+    if (onsager_pool_contended()) {   // a span began while this thread waited for the lock
+        pthread_mutex_unlock(&pool_lock);
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }

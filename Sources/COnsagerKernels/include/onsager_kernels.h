@@ -78,7 +78,8 @@ void onsager_pool_clear_contention(void);
 /// Benchmarks: since the process started, the jobs the pool split between threads, the time
 /// their callers spent waiting for tasks other threads were still running, and the time during
 /// which it ran every job in one thread because it judged the machine contended (nanoseconds;
-/// any pointer may be NULL).
+/// any pointer may be NULL). With contention detection off the pool still judges, and counts,
+/// such spans, but splits every job.
 void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *one_thread_ns);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
