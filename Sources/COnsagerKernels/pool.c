@@ -140,8 +140,8 @@ static _Atomic long total_split_jobs = 0, total_caller_wait = 0, past_spans_ns =
 // the contention has gone, and pays for every job it splits while it has not (a stalled worker's
 // tasks cost the caller their whole stall). Contention was there a moment ago, so the evidence asked
 // for is less: one sign rather than two, and the caller's waits judged over windows of a fifth of
-// STALL_WINDOW_NS that hold two jobs at least (so that one stretched task, which a quiet guest's
-// host causes too, still decides nothing). Signs counted before the span (a spin's gap as it
+// STALL_WINDOW_NS once they hold two jobs (a window of one job is judged as outside probation,
+// so one stretched task, which a quiet guest's host causes too, decides no more than there). Signs counted before the span (a spin's gap as it
 // began) are dropped at the first split job after it. Beside a worker stalled 0.5 ms in every
 // task every finding, the first and each probation's (every 1-4 s), had taken waits of half a
 // 50 ms window: 25 ms at least. `onsager-bench contention`, Intel Xeon (Emerald Rapids), the
