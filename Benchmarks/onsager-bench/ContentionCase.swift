@@ -88,15 +88,14 @@ private func sandwich(_ name: String, _ unit: String, _ work: Double, _ body: ()
     var twoThreadTime = 0.0, twoThreadWait = 0, twoThreadSplits = 0
     func rate(_ t: Int) -> Double {
         Kernels.threadCount = t
+        guard t == 2 else { return Double(calls) * work / seconds { for _ in 0..<calls { body() } } }
         var splits0 = 0, wait0 = 0, splits1 = 0, wait1 = 0
         onsager_pool_totals(&splits0, &wait0, nil)
         let elapsed = seconds { for _ in 0..<calls { body() } }
-        if t == 2 {
-            onsager_pool_totals(&splits1, &wait1, nil)
-            twoThreadTime += elapsed
-            twoThreadWait += wait1 - wait0
-            twoThreadSplits += splits1 - splits0
-        }
+        onsager_pool_totals(&splits1, &wait1, nil)
+        twoThreadTime += elapsed
+        twoThreadWait += wait1 - wait0
+        twoThreadSplits += splits1 - splits0
         return Double(calls) * work / elapsed
     }
     var ratios: [Double] = [], controls: [Double] = [], ones: [Double] = [], twos: [Double] = []

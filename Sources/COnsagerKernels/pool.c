@@ -133,6 +133,12 @@ static long last_split_end = 0;   // guarded by pool_lock: when the last split j
 // last one's start.
 static _Atomic long total_split_jobs = 0, total_caller_wait = 0, past_spans_ns = 0, span_start = 0;
 
+// How much of a span from `start` to `until` has passed at time t (0 for none).
+static long span_elapsed(long start, long until, long t) {
+    long end = until < t ? until : t;
+    return end > start ? end - start : 0;
+}
+
 // Contention seen again within REPEAT_NS of the end of a one-thread span means the neighbour is
 // still there: the next span is twice as long, up to MAX_CONTENDED_NS, so that fewer jobs pay for
 // finding that out again. Seen later, the span starts over at CONTENDED_NS.
@@ -168,8 +174,8 @@ static void note_job(int slow) {
         long ended = atomic_load_explicit(&contended_until, memory_order_relaxed);
         contended_span = t - ended < REPEAT_NS ? contended_span * 2 : CONTENDED_NS;
         if (contended_span > MAX_CONTENDED_NS) contended_span = MAX_CONTENDED_NS;
-        long start = atomic_load_explicit(&span_start, memory_order_relaxed), end = ended < t ? ended : t;
-        if (end > start) atomic_fetch_add_explicit(&past_spans_ns, end - start, memory_order_relaxed);
+        long start = atomic_load_explicit(&span_start, memory_order_relaxed);
+        atomic_fetch_add_explicit(&past_spans_ns, span_elapsed(start, ended, t), memory_order_relaxed);
         atomic_store_explicit(&span_start, t, memory_order_relaxed);
         atomic_store_explicit(&contended_until, t + contended_span, memory_order_relaxed);
     }
@@ -362,8 +368,8 @@ void onsager_set_worker_stall(long microseconds) {
 
 void onsager_pool_clear_contention(void) {
     pthread_mutex_lock(&pool_lock);
-    long t = now_ns(), until = atomic_load(&contended_until), start = atomic_load(&span_start);
-    if (until > start) atomic_fetch_add(&past_spans_ns, (until < t ? until : t) - start);
+    long t = now_ns();
+    atomic_fetch_add(&past_spans_ns, span_elapsed(atomic_load(&span_start), atomic_load(&contended_until), t));
     atomic_store(&span_start, t);
     atomic_store(&contended_until, 0);
     atomic_store(&pending_gaps, 0);
@@ -379,9 +385,9 @@ void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *one_threa
     if (split_jobs) *split_jobs = atomic_load_explicit(&total_split_jobs, memory_order_relaxed);
     if (caller_wait_ns) *caller_wait_ns = atomic_load_explicit(&total_caller_wait, memory_order_relaxed);
     if (one_thread_ns) {
-        long t = now_ns(), until = atomic_load_explicit(&contended_until, memory_order_relaxed);
-        long start = atomic_load_explicit(&span_start, memory_order_relaxed);
-        *one_thread_ns = atomic_load_explicit(&past_spans_ns, memory_order_relaxed) + (until > start ? (until < t ? until : t) - start : 0);
+        *one_thread_ns = atomic_load_explicit(&past_spans_ns, memory_order_relaxed) +
+                         span_elapsed(atomic_load_explicit(&span_start, memory_order_relaxed),
+                                      atomic_load_explicit(&contended_until, memory_order_relaxed), now_ns());
     }
 }
 
@@ -470,11 +476,13 @@ void onsager_set_num_threads(int n) {
 void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
     int nt = onsager_get_num_threads();
-    if (ntasks == 1 || nt == 1 || in_parallel || onsager_pool_contended() || pthread_mutex_trylock(&pool_lock) != 0) {
+    if (ntasks == 1 || nt == 1 || in_parallel || pthread_mutex_trylock(&pool_lock) != 0) {
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }
-    if (onsager_pool_contended()) {   // a span began while this thread waited for the lock
+    // Asked under the lock, which note_job holds when it starts a span: a job split now cannot
+    // begin inside one.
+    if (onsager_pool_contended()) {
         pthread_mutex_unlock(&pool_lock);
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
