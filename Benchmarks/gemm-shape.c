@@ -20,6 +20,8 @@
 // TUNING=intel (or general) forces that AVX-512 Float blocking (gemm.c) whatever the CPU; with the
 // *_INTEL macros set when compiling (-DKC_INTEL=1024 -DBIP_INTEL=1 ...), a blocking can be tried on
 // any CPU without editing gemm.c (one thread: the override is per thread).
+// BINARY=1 fills A with 0s and 1s, as an RBM's samples (the products that zero_one_gemm.c or AMX
+// tiles take); ONSAGER_ZERO_ONE=0 turns the first off for the run.
 // DOUBLE=1 times onsager_dgemm on the same shape instead (the same values in double; with PEAK=1 the
 // fraction is of half the Float FMA rate, the Double peak).
 // NT=2 runs two threads; DETECT=0 with it turns the pool's contention detection off.
@@ -90,7 +92,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "gemm-shape: out of memory\n");
         return 1;
     }
-    for (long i = 0; i < M * K; i++) A[i] = (float)(i % 7) * 0.1f;
+    const char *binary_env = getenv("BINARY");   // BINARY=1: A of 0s and 1s (an RBM's samples)
+    int binary = binary_env && atoi(binary_env);
+    for (long i = 0; i < M * K; i++) A[i] = binary ? (float)((i * 2654435761u >> 7) & 1) : (float)(i % 7) * 0.1f;
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
     for (long i = 0; dbl && i < M * K; i++) Ad[i] = A[i];
     for (long i = 0; dbl && i < bRows * ldb; i++) Bd[i] = B[i];

@@ -35,6 +35,7 @@ static _Thread_local long amx_products = 0;
 
 long onsager_amx_product_count(void) { return amx_products; }
 void onsager_set_thread_amx(int on) { amx_thread = on < 0 ? -1 : on ? 1 : 0; }
+int onsager_get_thread_amx(void) { return amx_thread; }
 
 #if HAVE_AMX
 static int amx_detect(void) {

@@ -468,6 +468,9 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         /* An operand of 0/1 samples (any exactly-bfloat16 A) goes to AMX tiles where the CPU     \
            has them (amx.c); it returns 0 at once otherwise. */                                    \
         if (S##_exact_amx(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
+        /* An A of 0s and 1s on AMD's AVX-512 cores: half of C's columns by masked adds, on the   \
+           adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \
+        if (S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
         S##_isa isa = S##_pick();                                                                  \
         long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
         S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, relu, alpha, beta, A, B, 0, bias, 0, C}; \
@@ -602,5 +605,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 // Products with an exactly-bfloat16 A on AMX (Float only; amx.c).
 #define f32_exact_amx onsager_sgemm_exact_amx
 #define f64_exact_amx(...) 0
+// Products with a 0/1 A by FMAs and masked adds (Float only; zero_one_gemm.c).
+#define f32_zero_one onsager_sgemm_zero_one
+#define f64_zero_one(...) 0
 DEFINE_GEMM(float, f32, onsager_sgemm)
 DEFINE_GEMM(double, f64, onsager_dgemm)

@@ -42,5 +42,6 @@ case "gradcheck":
 default:
     options.finish()
     let tiles = Kernels.hasMatrixTiles ? (Kernels.usesMatrixTiles ? "on" : "off") : "none on this CPU"
-    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles)")
+    let adds = Kernels.hasSeparateAdders ? (Kernels.usesMaskedAdds ? "on" : "off") : "not on this CPU"
+    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles), masked adds for 0/1 products: \(adds)")
 }

@@ -1084,4 +1084,127 @@ import COnsagerKernels
             }
         }
     }
+
+    /// Float products whose A holds only 0 and 1 by FMAs and masked adds (zero_one_gemm.c), run on
+    /// any AVX-512 CPU for this thread (the path's own switch; AMX off): the same bits as the FMA
+    /// kernels under the general blocking (one K block up to 1024) for row-major, transposed and
+    /// strided operands, αAB + βC, αAB + bias, relu(AB + bias) and AB into a C of NaN, with ragged
+    /// rows (tails of 4, 1 and 9 rows: the 8- and 16-lane tiles) and columns, A holding -0; the same
+    /// at 2 threads; K over 1024 within the Float error bound of a Double reference and identical at
+    /// 1 and 2 threads; an A with any other value (0.5, -1, NaN) left to the FMA kernels; B holding
+    /// infinities and a NaN gives the FMA kernels' bits.
+    @Test func zeroOneProductsByMaskedAdds() {
+        guard Kernels.limitInstructionSet(2) == 2 else {
+            print("zeroOneProductsByMaskedAdds: no AVX-512 here; the path cannot run")
+            return
+        }
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        defer {
+            onsager_set_thread_zero_one(-1)
+            onsager_set_thread_amx(-1)
+        }
+        onsager_set_thread_amx(0)
+        for (m, n, k) in [(100, 70, 160), (33, 130, 251), (73, 24, 1000), (40, 50, 1500)] {
+            let a = (0..<(m * k)).map { _ -> Float in
+                let u = next()
+                return u < 0.6 ? 0 : u < 0.97 ? 1 : -0.0
+            }
+            let b = (0..<(k * n)).map { _ in Float((next() - 0.5) * 0.3) }
+            let c0 = (0..<(m * n)).map { _ in Float(next() - 0.5) }
+            let bias = (0..<n).map { _ in Float(next() - 0.5) }
+            for layoutA in 0..<3 {   // row-major, transposed, every other element of a wider row
+                for transposedB in [false, true] {
+                    let aStore: [Float], rsa: Int, csa: Int
+                    switch layoutA {
+                    case 0: (aStore, rsa, csa) = (a, k, 1)
+                    case 1: (aStore, rsa, csa) = ((0..<(k * m)).map { a[($0 % m) * k + $0 / m] }, 1, m)
+                    default: (aStore, rsa, csa) = ((0..<(2 * m * k)).map { $0 % 2 == 0 ? a[$0 / 2] : 7 }, 2 * k, 2)
+                    }
+                    let bStore = transposedB ? (0..<(n * k)).map { b[($0 % k) * n + $0 / k] } : b
+                    let (rsb, csb) = transposedB ? (1, k) : (n, 1)
+                    for form in 0..<4 {   // 0: 0.5·AB + C; 1: relu(AB + bias); 2: AB into NaN; 3: 0.5·AB + bias
+                        func run(adds: Bool, threads: Int, a aValues: [Float] = aStore, b bValues: [Float] = bStore) -> [Float] {
+                            onsager_set_thread_zero_one(adds ? 1 : 0)
+                            var c = form == 2 ? [Float](repeating: .nan, count: m * n) : c0
+                            withSettings(threads: threads, tuning: .general) {
+                                aValues.withUnsafeBufferPointer { ap in
+                                    bValues.withUnsafeBufferPointer { bp in
+                                        c.withUnsafeMutableBufferPointer { cp in
+                                            let (A, B, C) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
+                                            switch form {
+                                            case 0: onsager_sgemm(m, n, k, 0.5, A, rsa, csa, B, rsb, csb, 1, C, n)
+                                            case 1: onsager_sgemm_bias_relu(m, n, k, 1, A, rsa, csa, B, rsb, csb, bias, C, n)
+                                            case 2: onsager_sgemm(m, n, k, 1, A, rsa, csa, B, rsb, csb, 0, C, n)
+                                            default: onsager_sgemm_bias(m, n, k, 0.5, A, rsa, csa, B, rsb, csb, bias, C, n)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            return c
+                        }
+                        // Elements whose bits differ (NaNs only by class where nanClass: the sign of a NaN made by
+                        // 0·∞ depends on the order of the operations that carry it).
+                        func differing(_ x: [Float], _ y: [Float], nanClass: Bool = false) -> Int {
+                            zip(x, y).filter { $0.bitPattern != $1.bitPattern && !(nanClass && $0.isNaN && $1.isNaN) }.count
+                        }
+                        let what = "\(m)×\(n)×\(k), A \(["row-major", "transposed", "strided"][layoutA]), B \(transposedB ? "transposed" : "row-major"), \(["0.5·AB + C", "relu(AB + bias)", "AB into NaN", "0.5·AB + bias"][form])"
+                        let before = onsager_zero_one_product_count()
+                        let one = run(adds: true, threads: 1)
+                        #expect(onsager_zero_one_product_count() == before + 1, "\(what): not run by masked adds")
+                        let fma = run(adds: false, threads: 1)
+                        if k <= 1024 {
+                            #expect(differing(one, fma) == 0, "\(what): \(differing(one, fma)) of \(m * n) not the FMA kernels' bits")
+                        } else {
+                            var worst = 0.0
+                            for i in 0..<m {
+                                for j in 0..<n {
+                                    var dot = 0.0, size = 0.0
+                                    for p in 0..<k {
+                                        dot += Double(a[i * k + p]) * Double(b[p * n + j])
+                                        size += Swift.abs(Double(a[i * k + p]) * Double(b[p * n + j]))
+                                    }
+                                    var expected = [0.5 * dot + Double(c0[i * n + j]), dot + Double(bias[j]), dot, 0.5 * dot + Double(bias[j])][form]
+                                    if form == 1 { expected = Swift.max(expected, 0) }
+                                    let bound = Double(k + 2) * 0x1p-24 * (size + Swift.abs(expected)) + 1e-30
+                                    worst = Swift.max(worst, Swift.abs(Double(one[i * n + j]) - expected) / bound)
+                                }
+                            }
+                            #expect(worst <= 1, "\(what): error \(worst) of the bound")
+                        }
+                        #expect(differing(run(adds: true, threads: 2), one) == 0, "\(what): 1 and 2 threads differ")
+                        guard form == 0 else { continue }
+                        // Another value last in A's storage: the FMA kernels, whichever task packs it.
+                        for odd: Float in [0.5, -1, .nan] {
+                            var other = aStore
+                            other[layoutA == 2 ? other.count - 2 : other.count - 1] = odd
+                            let count = onsager_zero_one_product_count()
+                            for threads in [1, 2] {
+                                let fallback = run(adds: true, threads: threads, a: other)
+                                #expect(onsager_zero_one_product_count() == count, "\(what): an A holding \(odd) ran by masked adds")
+                                #expect(differing(fallback, run(adds: false, threads: threads, a: other)) == 0,
+                                        "\(what), \(threads) threads: with \(odd) in A, not the FMA kernels' product")
+                            }
+                        }
+                        // Infinities and a NaN in B: their column panels by the FMA kernels (0·∞ is NaN).
+                        var special = bStore
+                        special[0] = .infinity
+                        special[special.count / 2] = -.infinity
+                        special[special.count - 1] = .nan
+                        let count = onsager_zero_one_product_count()
+                        let withAdds = run(adds: true, threads: 1, b: special)
+                        #expect(onsager_zero_one_product_count() == count + 1, "\(what): B with infinities not taken")
+                        if k <= 1024 {
+                            #expect(differing(withAdds, run(adds: false, threads: 1, b: special), nanClass: true) == 0,
+                                    "\(what): infinities or NaN in B differ from the FMA kernels")
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -141,6 +141,30 @@ long onsager_amx_product_count(void);
 int onsager_sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                             long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu);
 
+/// The calling thread's own AMX setting: 1 on, 0 off, -1 following the process's.
+int onsager_get_thread_amx(void);
+
+/// 1 when this CPU runs AVX-512 adds on units apart from its FMA units (AMD Zen 4 and Zen 5), where
+/// Float products whose A holds only 0 and 1 take masked adds for half of C's columns.
+int onsager_zero_one_available(void);
+/// Whether that path may run for the calling thread: its own setting (onsager_set_thread_zero_one)
+/// if it has one, which runs the path on any AVX-512 CPU (for tests), else the process's (on
+/// unless ONSAGER_ZERO_ONE=0 or onsager_set_zero_one(0)) where onsager_zero_one_available().
+int onsager_get_zero_one(void);
+void onsager_set_zero_one(int on);
+/// The calling thread's own setting: 1 on, 0 off, -1 follow the process's.
+void onsager_set_thread_zero_one(int on);
+/// How many products the calling thread has run on the path (for tests and benchmarks).
+long onsager_zero_one_product_count(void);
+/// C = alpha * op(A) op(B) + beta * C by FMAs and masked adds when every value of A is 0 or 1
+/// (zero_one_gemm.c); bias and relu as in onsager_sgemm_exact_amx. Bit-identical to the FMA kernels
+/// for K up to 1024; a column panel of B holding an infinity or NaN is computed by them. Returns 0,
+/// having written nothing, when the path is off, A holds another value, the product is under 2
+/// MFLOP or has a side under 16, K is over 16,384 or M·K over 32 million, or A's packed copy cannot
+/// be allocated.
+int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                           long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu);
+
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {
     ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,

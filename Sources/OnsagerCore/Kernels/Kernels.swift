@@ -71,6 +71,26 @@ public enum Kernels {
         set { onsager_set_amx(newValue ? 1 : 0) }
     }
 
+    /// Whether this CPU runs AVX-512 adds on units apart from its FMA units (AMD Zen 4 and Zen 5),
+    /// where `usesMaskedAdds` can take effect.
+    public static var hasSeparateAdders: Bool { onsager_zero_one_available() != 0 }
+
+    /// Whether Float products whose left operand holds only 0 and 1 (an RBM's visible and hidden
+    /// samples, binarised data) compute half of each register tile's columns with masked adds,
+    /// which run on the adders beside the FMA units, where `hasSeparateAdders` (on by default;
+    /// `ONSAGER_ZERO_ONE=0` turns it off at start; setting it applies to the whole process). A term
+    /// a·b with a in {0, 1} is b or nothing, so for K up to 1024 the result has the same bits as the
+    /// FMA kernels' (longer K is summed in one run rather than in blocks: the same accuracy, other
+    /// bits); at any thread count it is bit-identical. On Zen 4 the RBM's three products with a 0/1
+    /// operand ran 1.25–1.44× the FMA kernels at one thread, above the FMA peak. Products under
+    /// 2 MFLOP or with a side under 16, a left operand with any other value, and columns of the
+    /// right operand that hold an infinity or NaN take the FMA kernels. Where AMX tiles run (Intel),
+    /// they take these products first. Reads false where the path cannot run.
+    public static var usesMaskedAdds: Bool {
+        get { onsager_get_zero_one() != 0 }
+        set { onsager_set_zero_one(newValue ? 1 : 0) }
+    }
+
     /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable) for the calling thread and
     /// the kernel jobs it starts; other threads keep theirs. For tests and benchmarks.
     @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {

@@ -1,0 +1,466 @@
+// Float products whose A holds only 0 and 1 (an RBM's visible and hidden samples, binarised
+// data), on AVX-512 CPUs whose adders are separate units from their FMA units (AMD Zen 4 and
+// Zen 5). A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
+// adds under a mask (the lanes whose a is 1) while the other half take FMAs: both kinds of unit
+// work at once. On Zen 4 (one 512-bit FMA and one 512-bit add a cycle) a register tile of 16 rows
+// x 24 columns, 12 columns each way, ran 1.59x the FMA-only tile from L1 (184 against 116
+// GFLOPS-equivalent; 10 or 14 FMA columns 1.48x and 1.46x; with the B value broadcast once and
+// reused across two vectors, as the FMA kernel's 12 x 32 tile does, no gain: the broadcasts then
+// occupy the same pipes).
+//
+// The vectors run down C's columns (16 rows of A's column k: the FMA operand, and as a 16-bit mask
+// the add's), B's values are broadcast from memory inside the instructions, and each tile is
+// transposed in registers before it is stored. Every element of C is summed over k in order from
+// zero, as the FMA kernels sum it within one K block, and b + c rounds as 1·b + c while 0·b + c is
+// c (the sum is never -0: it starts at +0, and x + -x is +0): for K up to the FMA kernels' K block
+// (1024, gemm.c's general tuning) the result is bit-identical to theirs, at any thread count.
+// Longer K is summed in one run rather than in blocks (other bits, the same accuracy).
+//
+// A column panel of B holding an infinity or NaN takes FMAs in all its columns, so that 0·inf
+// gives its NaN; an A with any value other than 0 and 1 (checked while packing it) leaves the
+// product to the FMA kernels.
+#include "onsager_kernels.h"
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "templates/transpose.h"
+
+#if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
+#define HAVE_ZERO_ONE 1
+#include <immintrin.h>
+#endif
+
+static _Atomic int zo_enabled = -1;   // -1 unset (ONSAGER_ZERO_ONE, else on), 0 off, 1 on
+// The calling thread's own switch (-1 follow the process's; 1 runs the path on any AVX-512 CPU, so
+// that tests check it on Intel too), and its count of products run on the path.
+static _Thread_local int zo_thread = -1;
+static _Thread_local long zo_products = 0;
+// Set while a task runs a panel on the FMA kernels (B not finite, or no memory for its panel).
+static _Thread_local int zo_suppressed = 0;
+
+long onsager_zero_one_product_count(void) { return zo_products; }
+void onsager_set_thread_zero_one(int on) { zo_thread = on < 0 ? -1 : on ? 1 : 0; }
+void onsager_set_zero_one(int on) { atomic_store(&zo_enabled, on ? 1 : 0); }
+
+int onsager_zero_one_available(void) {
+#if HAVE_ZERO_ONE
+    static _Atomic int cached = -1;
+    int s = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (s >= 0) return s;
+    __builtin_cpu_init();
+    // AMD's AVX-512 cores (Zen 4, Zen 5) have their FP adders apart from the FMA units. Intel's
+    // add on the FMA ports, where this path would only add work.
+    s = __builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    atomic_store(&cached, s);
+    return s;
+#else
+    return 0;
+#endif
+}
+
+int onsager_get_zero_one(void) {
+    if (onsager_isa_level() < 2) return 0;
+    if (zo_thread >= 0) return zo_thread;
+    int e = atomic_load_explicit(&zo_enabled, memory_order_relaxed);
+    if (e < 0) {
+        const char *env = getenv("ONSAGER_ZERO_ONE");   // "0" turns the path off
+        e = !(env && env[0] == '0');
+        atomic_store(&zo_enabled, e);
+    }
+    return e && onsager_zero_one_available();
+}
+
+#if HAVE_ZERO_ONE
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
+
+#define ZO_MR 16   // rows of a tile: one vector
+#define ZO_NR 24   // columns of a tile: ZO_NF by FMA, the rest by masked adds
+#define ZO_NF 12
+
+typedef float f32x16 __attribute__((vector_size(64)));
+
+// The packed A: row panels of 16 rows; panel p holds, for each k, the 16 values A[16p .. 16p+15, k]
+// (zero beyond M) at floats + (p * K + k) * 16, and their mask (bit t: the value is 1) at
+// masks[p * K + k].
+typedef struct {
+    float *floats;
+    uint16_t *masks;
+} zo_packed_a;
+
+// Lanes of v that are neither 0 nor 1 (NaN included), among the first n.
+static inline __mmask16 not_zero_one(__m512 v, __mmask16 n) {
+    __mmask16 ok = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ) |
+                   _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+    return n & ~ok;
+}
+
+static inline __mmask16 first(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
+// Packs row panels p0 ... p1 - 1. Returns 0 at the first value that is neither 0 nor 1.
+static int pack_a(long M, long K, const float *A, long rsa, long csa, zo_packed_a pa, long p0, long p1) {
+    for (long p = p0; p < p1; p++) {
+        long i0 = p * ZO_MR, rows = M - i0 < ZO_MR ? M - i0 : ZO_MR;
+        __mmask16 rm = first(rows);
+        float *dst = pa.floats + p * K * 16;
+        uint16_t *mdst = pa.masks + p * K;
+        if (rsa == 1) {   // a column of A is contiguous
+            for (long k = 0; k < K; k++) {
+                __m512 v = _mm512_maskz_loadu_ps(rm, A + i0 + k * csa);
+                if (not_zero_one(v, rm)) return 0;
+                _mm512_store_ps(dst + k * 16, v);
+                mdst[k] = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+            }
+        } else if (csa == 1) {   // rows contiguous: 16 x 16 blocks transposed in registers
+            for (long k0 = 0; k0 < K; k0 += 16) {
+                __mmask16 km = first(K - k0);
+                f32x16 r[16];
+                for (int t = 0; t < 16; t++) {
+                    __m512 v = t < rows ? _mm512_maskz_loadu_ps(km, A + (i0 + t) * rsa + k0) : _mm512_setzero_ps();
+                    if (t < rows && not_zero_one(v, km)) return 0;
+                    r[t] = (f32x16)v;
+                }
+                ONSAGER_TRANSPOSE_16(r)
+                long n = K - k0 < 16 ? K - k0 : 16;
+                for (long q = 0; q < n; q++) {
+                    _mm512_store_ps(dst + (k0 + q) * 16, (__m512)r[q]);
+                    mdst[k0 + q] = _mm512_cmp_ps_mask((__m512)r[q], _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+                }
+            }
+        } else {
+            for (long k = 0; k < K; k++) {
+                float t[16] = {0};
+                for (long r = 0; r < rows; r++) t[r] = A[(i0 + r) * rsa + k * csa];
+                __m512 v = _mm512_loadu_ps(t);
+                if (not_zero_one(v, rm)) return 0;
+                _mm512_store_ps(dst + k * 16, v);
+                mdst[k] = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+            }
+        }
+    }
+    return 1;
+}
+
+// Lanes that are an infinity or NaN.
+static inline __mmask16 special(__m512 v) {
+    __m512i e = _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7F800000));
+    return _mm512_cmpeq_epi32_mask(e, _mm512_set1_epi32(0x7F800000));
+}
+
+// Columns j0 ... j0 + cols - 1 of B (cols <= 24) as a panel: for each k, 24 values (zero beyond
+// cols) at Bp + k * 24. Returns 0 when the panel holds an infinity or NaN.
+static int pack_b(long K, const float *B, long rsb, long csb, long j0, long cols, float *Bp) {
+    __mmask16 bad = 0;
+    if (csb == 1) {   // rows of B contiguous
+        __mmask16 m0 = first(cols), m1 = first(cols - 16);
+        for (long k = 0; k < K; k++) {
+            const float *src = B + k * rsb + j0;
+            __m512 x0 = _mm512_maskz_loadu_ps(m0, src), x1 = _mm512_maskz_loadu_ps(m1, src + 16);
+            bad |= special(x0) | special(x1);
+            _mm512_storeu_ps(Bp + k * 24, x0);
+            _mm256_storeu_ps(Bp + k * 24 + 16, _mm512_castps512_ps256(x1));
+        }
+    } else if (rsb == 1) {   // columns of B contiguous (a layer's Wᵀ): 16 x 16 blocks transposed
+        for (long k0 = 0; k0 < K; k0 += 16) {
+            __mmask16 km = first(K - k0);
+            long n = K - k0 < 16 ? K - k0 : 16;
+            for (long half = 0; half < 2; half++) {
+                f32x16 r[16];
+                for (long t = 0; t < 16; t++) {
+                    long j = half * 16 + t;
+                    __m512 v = j < cols && j < 24 ? _mm512_maskz_loadu_ps(km, B + (j0 + j) * csb + k0) : _mm512_setzero_ps();
+                    bad |= special(v);
+                    r[t] = (f32x16)v;
+                }
+                ONSAGER_TRANSPOSE_16(r)
+                for (long q = 0; q < n; q++) {
+                    if (half == 0) _mm512_storeu_ps(Bp + (k0 + q) * 24, (__m512)r[q]);
+                    else _mm256_storeu_ps(Bp + (k0 + q) * 24 + 16, _mm512_castps512_ps256((__m512)r[q]));
+                }
+            }
+        }
+    } else {
+        for (long k = 0; k < K; k++) {
+            float t[32] = {0};
+            for (long j = 0; j < cols; j++) t[j] = B[k * rsb + (j0 + j) * csb];
+            __m512 x0 = _mm512_loadu_ps(t), x1 = _mm512_loadu_ps(t + 16);
+            bad |= special(x0) | special(x1);
+            _mm512_storeu_ps(Bp + k * 24, x0);
+            _mm256_storeu_ps(Bp + k * 24 + 16, _mm512_castps512_ps256(x1));
+        }
+    }
+    return bad == 0;
+}
+
+// Rows 0 ... rows - 1 of a tile into C, row t from r[t] (columns 0-15) and s[t] (16-23): the FMA
+// kernels' epilogue, written the same way so that it rounds the same way.
+static inline __attribute__((always_inline)) void store_rows(const f32x16 *r, const f32x16 *s, long rows, long cols,
+                                                             float alpha, float beta, float *C, long ldc,
+                                                             const float *bias, int relu) {
+    __mmask16 m0 = first(cols), m1 = first(cols - 16);
+    f32x16 b0 = {0}, b1 = {0};
+    if (bias) {
+        b0 = (f32x16)_mm512_maskz_loadu_ps(m0, bias);
+        b1 = (f32x16)_mm512_maskz_loadu_ps(m1, bias + 16);
+    }
+    for (long t = 0; t < rows; t++) {
+        float *c = C + t * ldc;
+        f32x16 v0, v1;
+        if (bias) {
+            v0 = alpha * r[t] + b0;
+            v1 = alpha * s[t] + b1;
+        } else if (beta == 0) {
+            v0 = alpha * r[t];
+            v1 = alpha * s[t];
+        } else {
+            v0 = beta * (f32x16)_mm512_maskz_loadu_ps(m0, c) + alpha * r[t];
+            v1 = beta * (f32x16)_mm512_maskz_loadu_ps(m1, c + 16) + alpha * s[t];
+        }
+        if (relu) {   // as the elementwise relu: NaN stays NaN, -0 becomes +0
+            __mmask16 k0 = _mm512_cmp_ps_mask((__m512)v0, _mm512_setzero_ps(), _CMP_GT_OQ) |
+                           _mm512_cmp_ps_mask((__m512)v0, (__m512)v0, _CMP_UNORD_Q);
+            __mmask16 k1 = _mm512_cmp_ps_mask((__m512)v1, _mm512_setzero_ps(), _CMP_GT_OQ) |
+                           _mm512_cmp_ps_mask((__m512)v1, (__m512)v1, _CMP_UNORD_Q);
+            v0 = (f32x16)_mm512_maskz_mov_ps(k0, (__m512)v0);
+            v1 = (f32x16)_mm512_maskz_mov_ps(k1, (__m512)v1);
+        }
+        _mm512_mask_storeu_ps(c, m0, (__m512)v0);
+        if (m1) _mm512_mask_storeu_ps(c + 16, m1, (__m512)v1);
+    }
+}
+
+// The tile's rows of C, fetched for writing while the k loop runs (as the FMA kernels do).
+static inline void prefetch_rows(const float *C, long ldc, long rows, long cols) {
+    for (long t = 0; t < rows; t++) {
+        __builtin_prefetch(C + t * ldc, 1, 3);
+        __builtin_prefetch(C + t * ldc + cols - 1, 1, 3);
+    }
+}
+
+// One tile: C rows i0 ... i0 + rows - 1 (rows <= 16), columns of the panel (cols <= 24), over all K.
+// (K blocks of 128 or 256, so that the panel's block stays in L1 while the row panels pass it, ran
+// 0.95-0.97x on 100x500x784, Zen 4: B's broadcasts are not what limits the tile.)
+static inline __attribute__((always_inline)) void tile(long K, const float *restrict a, const uint16_t *restrict m,
+                                                       const float *restrict b, long rows, long cols, float alpha,
+                                                       float beta, float *C, long ldc, const float *bias, int relu,
+                                                       const int NF) {
+    __m512 acc[ZO_NR];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < ZO_NR; j++) acc[j] = _mm512_setzero_ps();
+    prefetch_rows(C, ldc, rows, cols);
+    for (long k = 0; k < K; k++) {
+        __m512 av = _mm512_load_ps(a + k * 16);
+        __mmask16 mk = _load_mask16((__mmask16 *)(m + k));
+        const float *bk = b + k * ZO_NR;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < NF; j++) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(bk[j]), av, acc[j]);
+#pragma clang loop unroll(full)
+        for (int j = NF; j < ZO_NR; j++) acc[j] = _mm512_mask_add_ps(acc[j], mk, acc[j], _mm512_set1_ps(bk[j]));
+    }
+    // acc[j] holds column j of the tile; transposed, r[t] holds row t (columns 0-15, then 16-23).
+    f32x16 r[16], s[16];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 16; j++) {
+        r[j] = (f32x16)acc[j];
+        s[j] = j < ZO_NR - 16 ? (f32x16)acc[16 + j] : (f32x16){0};
+    }
+    ONSAGER_TRANSPOSE_16(r)
+    ONSAGER_TRANSPOSE_16(s)
+    store_rows(r, s, rows, cols, alpha, beta, C, ldc, bias, relu);
+}
+
+typedef float f32x8 __attribute__((vector_size(32)));
+
+// The same for a last panel of at most 8 rows, on 8-lane vectors: half the work of a 16-row tile
+// (M = 100: 6 tiles and a half per column panel instead of 7; 100x500x784 1.07x).
+static inline __attribute__((always_inline)) void tile8(long K, const float *restrict a, const uint16_t *restrict m,
+                                                        const float *restrict b, long rows, long cols, float alpha,
+                                                        float beta, float *C, long ldc, const float *bias, int relu,
+                                                        const int NF) {
+    __m256 acc[ZO_NR];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < ZO_NR; j++) acc[j] = _mm256_setzero_ps();
+    prefetch_rows(C, ldc, rows, cols);
+    for (long k = 0; k < K; k++) {
+        __m256 av = _mm256_load_ps(a + k * 16);
+        __mmask8 mk = (__mmask8)m[k];
+        const float *bk = b + k * ZO_NR;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < NF; j++) acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(bk[j]), av, acc[j]);
+#pragma clang loop unroll(full)
+        for (int j = NF; j < ZO_NR; j++) acc[j] = _mm256_mask_add_ps(acc[j], mk, acc[j], _mm256_set1_ps(bk[j]));
+    }
+    // Three 8 x 8 transposes: x[q][t] holds row t, columns 8q ... 8q + 7.
+    f32x8 x[3][8];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 3; q++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 8; j++) x[q][j] = (f32x8)acc[8 * q + j];
+        ONSAGER_TRANSPOSE_8(x[q])
+    }
+    f32x16 r[16], s[16];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < 8; t++) {
+        r[t] = __builtin_shufflevector(x[0][t], x[1][t], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        s[t] = __builtin_shufflevector(x[2][t], (f32x8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
+    store_rows(r, s, rows, cols, alpha, beta, C, ldc, bias, relu);
+}
+
+// The tile for a row panel of A: masked adds for ZO_NR - ZO_NF columns, or, for a panel of B that
+// holds an infinity or NaN, FMAs for all 24 (0·∞ must give its NaN): the FMA kernels' order, so
+// their bits for every finite value. (Computing such a panel with the FMA kernels themselves, on a
+// slice of C, gave other bits: a narrow slice takes their dot-product path.)
+#define ZO_TILE_ARGS                                                                                \
+    long K, const float *restrict a, const uint16_t *restrict m, const float *restrict b, long rows, long cols, \
+        float alpha, float beta, float *C, long ldc, const float *bias, int relu
+static void tile_adds(ZO_TILE_ARGS) { tile(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NF); }
+static void tile8_adds(ZO_TILE_ARGS) { tile8(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NF); }
+static void tile_fmas(ZO_TILE_ARGS) { tile(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NR); }
+static void tile8_fmas(ZO_TILE_ARGS) { tile8(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NR); }
+
+typedef struct {
+    long M, N, K, panels_a, rsb, csb, ldc, rsa, csa;
+    float alpha, beta;
+    const float *A, *B, *bias;
+    zo_packed_a pa;
+    float *C;
+    int relu;
+} zo_job;
+
+// Each thread's buffer for its B panels, kept up to KEEP_BYTES (freed after a larger one).
+#define KEEP_BYTES (4L << 20)
+static _Thread_local float *panel_buf = 0;
+static _Thread_local long panel_cap = 0;
+
+static float *reserve(float **buf, long *cap, long need) {
+    if (*cap < need) {
+        free(*buf);
+        *buf = (float *)aligned_alloc(64, (sizeof(float) * (size_t)need + 63) / 64 * 64);
+        *cap = *buf ? need : 0;
+    }
+    return *buf;
+}
+
+static void trim(float **buf, long *cap) {
+    if (*cap * (long)sizeof(float) > KEEP_BYTES) {
+        free(*buf);
+        *buf = 0;
+        *cap = 0;
+    }
+}
+
+// Columns j0 ... j0 + cols - 1 of C by the FMA kernels (the path suppressed meanwhile), when a
+// task cannot allocate its panel: a result rather than a crash, though not always their bits.
+static void panel_by_fma(const zo_job *j, long j0, long cols) {
+    // Neither this path nor AMX tiles (on a CPU with both, as in tests): the FMA kernels' bits.
+    int amx = onsager_get_thread_amx();
+    onsager_set_thread_amx(0);
+    zo_suppressed = 1;
+    const float *b = j->B + j0 * j->csb, *bias = j->bias ? j->bias + j0 : 0;
+    float *c = j->C + j0;
+    if (j->relu) onsager_sgemm_bias_relu(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
+    else if (bias) onsager_sgemm_bias(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
+    else onsager_sgemm(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, j->beta, c, j->ldc);
+    zo_suppressed = 0;
+    onsager_set_thread_amx(amx);
+}
+
+// One task: a 24-column panel of C, every row. Claimed in order, so that at two threads the two
+// running at once are t and t + 1: they take panels half the product apart (t even from the left
+// half, odd from the right), which keeps them off each other's lines of C (as amx.c does).
+static void panel_task(void *vctx, long task) {
+    zo_job *j = (zo_job *)vctx;
+    long panels = (j->N + ZO_NR - 1) / ZO_NR, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
+    long j0 = t * ZO_NR, cols = j->N - j0 < ZO_NR ? j->N - j0 : ZO_NR;
+    if (!reserve(&panel_buf, &panel_cap, j->K * ZO_NR)) {
+        panel_by_fma(j, j0, cols);
+        return;
+    }
+    int finite = pack_b(j->K, j->B, j->rsb, j->csb, j0, cols, panel_buf);
+    for (long p = 0; p < j->panels_a; p++) {
+        long i0 = p * ZO_MR, rows = j->M - i0 < ZO_MR ? j->M - i0 : ZO_MR;
+        (rows <= 8 ? (finite ? tile8_adds : tile8_fmas) : (finite ? tile_adds : tile_fmas))(j->K, j->pa.floats + p * j->K * 16, j->pa.masks + p * j->K, panel_buf, rows, cols,
+                                   j->alpha, j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0,
+                                   j->relu);
+    }
+    // (Asking for the next panel's B into L2 a share before each tile measured 0.98-1.00x.)
+    trim(&panel_buf, &panel_cap);
+}
+
+static _Thread_local void *a_buf = 0;
+static _Thread_local long a_cap = 0;   // bytes
+
+typedef struct {
+    long M, K, rsa, csa, per, panels;
+    const float *A;
+    zo_packed_a pa;
+    _Atomic int inexact;
+} zo_pack_job;
+
+static void pack_task(void *vctx, long t) {
+    zo_pack_job *j = (zo_pack_job *)vctx;
+    long p0 = t * j->per, p1 = p0 + j->per < j->panels ? p0 + j->per : j->panels;
+    if (atomic_load_explicit(&j->inexact, memory_order_relaxed)) return;
+    if (!pack_a(j->M, j->K, j->A, j->rsa, j->csa, j->pa, p0, p1))
+        atomic_store_explicit(&j->inexact, 1, memory_order_relaxed);
+}
+
+static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                          long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
+    long panels_a = (M + ZO_MR - 1) / ZO_MR;
+    long float_bytes = panels_a * K * 16 * (long)sizeof(float), need = float_bytes + panels_a * K * 2 + 64;
+    if (a_cap < need) {
+        free(a_buf);
+        a_buf = aligned_alloc(64, (size_t)(need + 63) / 64 * 64);
+        a_cap = a_buf ? need : 0;
+        if (!a_buf) return 0;
+    }
+    zo_packed_a pa = {(float *)a_buf, (uint16_t *)((char *)a_buf + float_bytes)};
+    int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
+    zo_pack_job pj = {M, K, rsa, csa, panels_a, panels_a, A, pa, 0};
+    if (split && panels_a >= 4) {
+        pj.per = (panels_a + 2 * nt - 1) / (2 * nt);
+        onsager_parallel_for((panels_a + pj.per - 1) / pj.per, pack_task, &pj);
+    } else {
+        pack_task(&pj, 0);
+    }
+    if (atomic_load(&pj.inexact)) return 0;
+    zo_job job = {M, N, K, panels_a, rsb, csb, ldc, rsa, csa, alpha, beta, A, B, bias, pa, C, relu};
+    long panels = (N + ZO_NR - 1) / ZO_NR;
+    if (split) onsager_parallel_for(panels, panel_task, &job);
+    else for (long t = 0; t < panels; t++) panel_task(&job, t);
+    if (a_cap > KEEP_BYTES) {   // a large A's copy is not kept
+        free(a_buf);
+        a_buf = 0;
+        a_cap = 0;
+    }
+    return 1;
+}
+
+#pragma clang attribute pop
+#endif
+
+// The entry point gemm.c calls for every Float product: plain code before the checks.
+int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
+                           long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
+#if HAVE_ZERO_ONE
+    if (zo_suppressed || !onsager_get_zero_one()) return 0;
+    // From 2 MFLOP; K capped so that a task's B panel (96 bytes per k) stays under 1.5 MB, and A's
+    // packed copy (66 bytes per 16 values) under about 130 MB.
+    if (M < 16 || N < 16 || K < 16 || K > 16384 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6) return 0;
+    // Most products that do not qualify show it in their first values: look before packing.
+    for (long k = 0; k < K && k < 64; k++) {
+        float x = A[k * csa];
+        if (x != 0.0f && x != 1.0f) return 0;
+    }
+    if (!sgemm_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return 0;
+    zo_products++;
+    return 1;
+#else
+    (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; (void)csb;
+    (void)beta; (void)C; (void)ldc; (void)bias; (void)relu;
+    return 0;
+#endif
+}
