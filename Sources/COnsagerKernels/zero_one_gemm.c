@@ -4,9 +4,9 @@
 // adds under a mask (the lanes whose a is 1) while the other half take FMAs: both kinds of unit
 // work at once. On Zen 4 (one 512-bit FMA and one 512-bit add a cycle) a register tile of 16 rows
 // x 24 columns, 12 columns each way, ran 1.59x the FMA-only tile from L1 (184 against 116
-// GFLOPS-equivalent; 10 or 14 FMA columns 1.48x and 1.46x; with the B value broadcast once and
-// reused across two vectors, as the FMA kernel's 12 x 32 tile does, no gain: the broadcasts then
-// occupy the same pipes).
+// GFLOPS-equivalent; 10 or 14 FMA columns 1.48x and 1.46x; with the value broadcast once into a
+// register and reused across two vectors, as the FMA kernel's 12 x 32 tile does, 1.16x: those
+// broadcasts occupy the same pipes).
 //
 // The vectors run down C's columns (16 rows of A's column k: the FMA operand, and as a 16-bit mask
 // the add's), B's values are broadcast from memory inside the instructions, and each tile is
@@ -240,7 +240,7 @@ static inline void prefetch_rows(const float *C, long ldc, long rows, long cols)
 
 // One tile: C rows i0 ... i0 + rows - 1 (rows <= 16), columns of the panel (cols <= 24), over all K.
 // (K blocks of 128 or 256, so that the panel's block stays in L1 while the row panels pass it, ran
-// 0.95-0.97x on 100x500x784, Zen 4: B's broadcasts are not what limits the tile.)
+// 0.94-0.98x on 100x500x784, Zen 4: B's broadcasts are not what limits the tile.)
 static inline __attribute__((always_inline)) void tile(long K, const float *restrict a, const uint16_t *restrict m,
                                                        const float *restrict b, long rows, long cols, float alpha,
                                                        float beta, float *C, long ldc, const float *bias, int relu,

@@ -82,7 +82,7 @@ public enum Kernels {
     /// a·b with a in {0, 1} is b or nothing, so for K up to 1024 the result has the same bits as the
     /// FMA kernels' (longer K is summed in one run rather than in blocks: the same accuracy, other
     /// bits); at any thread count it is bit-identical. On Zen 4 the RBM's three products with a 0/1
-    /// operand ran 1.25–1.44× the FMA kernels at one thread, above the FMA peak. Products under
+    /// operand ran 1.20–1.44× the FMA kernels at one thread, above the FMA peak. Products under
     /// 2 MFLOP or with a side under 16, a left operand with any other value, and columns of the
     /// right operand that hold an infinity or NaN take the FMA kernels. Where AMX tiles run (Intel),
     /// they take these products first. Reads false where the path cannot run.
