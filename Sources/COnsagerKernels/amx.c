@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "templates/thread_scratch.h"
 #include "templates/transpose.h"
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
@@ -293,30 +294,8 @@ typedef struct {
     int relu;
 } amx_job;
 
-// Packing buffers kept by each thread for its next product, up to KEEP_BYTES (freed after a larger
-// product, so that one long K or large A does not pin its buffer for the thread's lifetime).
-#define KEEP_BYTES (4L << 20)
-static _Thread_local uint16_t *panel_buf = 0;
-static _Thread_local long panel_cap = 0;
-
-// *buf holding at least need values (grown, its contents dropped); NULL when out of memory.
-static uint16_t *reserve(uint16_t **buf, long *cap, long need) {
-    if (*cap < need) {
-        free(*buf);
-        *buf = (uint16_t *)aligned_alloc(64, sizeof(uint16_t) * (size_t)need);
-        *cap = *buf ? need : 0;
-    }
-    return *buf;
-}
-
-// Frees a buffer over KEEP_BYTES, so that it is not held for the thread's lifetime.
-static void trim(uint16_t **buf, long *cap) {
-    if (*cap * (long)sizeof(uint16_t) > KEEP_BYTES) {
-        free(*buf);
-        *buf = 0;
-        *cap = 0;
-    }
-}
+// Packing buffers kept by each thread for its next product (templates/thread_scratch.h).
+static _Thread_local onsager_scratch panel_buf = {0, 0};
 // Set while a task that could not allocate its panel runs it on the vector kernels instead.
 static _Thread_local int amx_suppressed = 0;
 
@@ -330,19 +309,19 @@ static void amx_panel_task(void *vctx, long task) {
     amx_job *j = (amx_job *)vctx;
     long panels = (j->N + 31) / 32, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
     long j0 = t * 32, cols = j->N - j0 < 32 ? j->N - j0 : 32;
-    if (!reserve(&panel_buf, &panel_cap, j->kblocks * 3 * 2 * 512)) {
+    uint16_t *panel = (uint16_t *)onsager_scratch_reserve(&panel_buf, j->kblocks * 3 * 2 * 512 * (long)sizeof(uint16_t));
+    if (!panel) {
         // Out of memory for 6 KB per 32 values of K: this panel from the vector kernels (other
         // bits than the tiles', but a result rather than a crash).
         amx_suppressed = 1;
         const float *b = j->B + j0 * j->csb, *bias = j->bias ? j->bias + j0 : 0;
         float *c = j->C + j0;
-        if (j->relu) onsager_sgemm_bias_relu(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
-        else if (bias) onsager_sgemm_bias(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
-        else onsager_sgemm(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, j->beta, c, j->ldc);
+        onsager_sgemm_epilogue(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, j->beta, c, j->ldc,
+                               bias, j->relu);
         amx_suppressed = 0;
         return;
     }
-    pack_split_b(j->N, j->K, j->B, j->rsb, j->csb, j0, j->kblocks, panel_buf);
+    pack_split_b(j->N, j->K, j->B, j->rsb, j->csb, j0, j->kblocks, panel);
     tile_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
@@ -351,17 +330,16 @@ static void amx_panel_task(void *vctx, long task) {
     float out[32 * 32] __attribute__((aligned(64)));
     for (long ib = 0; ib < j->mblocks; ib += 2) {
         int rows2 = ib + 1 < j->mblocks;
-        tile_block(j->Ap + ib * j->kblocks * 512, j->kblocks, panel_buf, rows2, cols > 16, out);
+        tile_block(j->Ap + ib * j->kblocks * 512, j->kblocks, panel, rows2, cols > 16, out);
         long i0 = ib * 16, rows = j->M - i0 < 32 ? j->M - i0 : 32;
         store_block(out, rows, cols, j->alpha, j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0,
                     j->relu);
     }
     _tile_release();
-    trim(&panel_buf, &panel_cap);   // a long K's panel is not kept
+    onsager_scratch_trim(&panel_buf);   // a long K's panel is not kept
 }
 
-static _Thread_local uint16_t *a_buf = 0;
-static _Thread_local long a_cap = 0;
+static _Thread_local onsager_scratch a_buf = {0, 0};
 
 // Packing A split between the threads, in runs of row blocks; a task that meets a value that is
 // not a bfloat16 says so, and the product goes to the vector kernels.
@@ -383,9 +361,10 @@ static void amx_pack_task(void *vctx, long t) {
 static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
     long kblocks = (K + 31) / 32, mblocks = (M + 15) / 16;
-    if (!reserve(&a_buf, &a_cap, mblocks * kblocks * 512)) return 0;
+    uint16_t *Ap = (uint16_t *)onsager_scratch_reserve(&a_buf, mblocks * kblocks * 512 * (long)sizeof(uint16_t));
+    if (!Ap) return 0;
     int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
-    amx_pack_job pj = {M, K, rsa, csa, kblocks, mblocks, mblocks, A, a_buf, 0};
+    amx_pack_job pj = {M, K, rsa, csa, kblocks, mblocks, mblocks, A, Ap, 0};
     if (split && mblocks >= 4) {
         pj.per = (mblocks + 2 * nt - 1) / (2 * nt);
         onsager_parallel_for((mblocks + pj.per - 1) / pj.per, amx_pack_task, &pj);
@@ -393,11 +372,11 @@ static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, 
         amx_pack_task(&pj, 0);
     }
     if (atomic_load(&pj.inexact)) return 0;
-    amx_job job = {M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc, alpha, beta, A, B, bias, a_buf, C, relu};
+    amx_job job = {M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc, alpha, beta, A, B, bias, Ap, C, relu};
     long panels = (N + 31) / 32;
     if (split) onsager_parallel_for(panels, amx_panel_task, &job);
     else for (long t = 0; t < panels; t++) amx_panel_task(&job, t);
-    trim(&a_buf, &a_cap);
+    onsager_scratch_trim(&a_buf);
     return 1;
 }
 

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "templates/thread_scratch.h"
 #include "templates/transpose.h"
 
 #if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
@@ -329,27 +330,9 @@ typedef struct {
     int relu;
 } zo_job;
 
-// Each thread's buffer for its B panels, kept up to KEEP_BYTES (freed after a larger one).
-#define KEEP_BYTES (4L << 20)
-static _Thread_local float *panel_buf = 0;
-static _Thread_local long panel_cap = 0;
-
-static float *reserve(float **buf, long *cap, long need) {
-    if (*cap < need) {
-        free(*buf);
-        *buf = (float *)aligned_alloc(64, (sizeof(float) * (size_t)need + 63) / 64 * 64);
-        *cap = *buf ? need : 0;
-    }
-    return *buf;
-}
-
-static void trim(float **buf, long *cap) {
-    if (*cap * (long)sizeof(float) > KEEP_BYTES) {
-        free(*buf);
-        *buf = 0;
-        *cap = 0;
-    }
-}
+// Each thread's buffers for its B panels and A's packed copy (templates/thread_scratch.h).
+static _Thread_local onsager_scratch panel_buf = {0, 0};
+static _Thread_local onsager_scratch a_buf = {0, 0};
 
 // Columns j0 ... j0 + cols - 1 of C by the FMA kernels (the path suppressed meanwhile), when a
 // task cannot allocate its panel: a result rather than a crash, though not always their bits.
@@ -358,11 +341,8 @@ static void panel_by_fma(const zo_job *j, long j0, long cols) {
     int amx = onsager_get_thread_amx();
     onsager_set_thread_amx(0);
     zo_suppressed = 1;
-    const float *b = j->B + j0 * j->csb, *bias = j->bias ? j->bias + j0 : 0;
-    float *c = j->C + j0;
-    if (j->relu) onsager_sgemm_bias_relu(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
-    else if (bias) onsager_sgemm_bias(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, bias, c, j->ldc);
-    else onsager_sgemm(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, b, j->rsb, j->csb, j->beta, c, j->ldc);
+    onsager_sgemm_epilogue(j->M, cols, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + j0 * j->csb, j->rsb, j->csb, j->beta,
+                           j->C + j0, j->ldc, j->bias ? j->bias + j0 : 0, j->relu);
     zo_suppressed = 0;
     onsager_set_thread_amx(amx);
 }
@@ -374,23 +354,21 @@ static void panel_task(void *vctx, long task) {
     zo_job *j = (zo_job *)vctx;
     long panels = (j->N + ZO_NR - 1) / ZO_NR, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
     long j0 = t * ZO_NR, cols = j->N - j0 < ZO_NR ? j->N - j0 : ZO_NR;
-    if (!reserve(&panel_buf, &panel_cap, j->K * ZO_NR)) {
+    float *panel = (float *)onsager_scratch_reserve(&panel_buf, j->K * ZO_NR * (long)sizeof(float));
+    if (!panel) {
         panel_by_fma(j, j0, cols);
         return;
     }
-    int finite = pack_b(j->K, j->B, j->rsb, j->csb, j0, cols, panel_buf);
+    int finite = pack_b(j->K, j->B, j->rsb, j->csb, j0, cols, panel);
     for (long p = 0; p < j->panels_a; p++) {
         long i0 = p * ZO_MR, rows = j->M - i0 < ZO_MR ? j->M - i0 : ZO_MR;
-        (rows <= 8 ? (finite ? tile8_adds : tile8_fmas) : (finite ? tile_adds : tile_fmas))(j->K, j->pa.floats + p * j->K * 16, j->pa.masks + p * j->K, panel_buf, rows, cols,
+        (rows <= 8 ? (finite ? tile8_adds : tile8_fmas) : (finite ? tile_adds : tile_fmas))(j->K, j->pa.floats + p * j->K * 16, j->pa.masks + p * j->K, panel, rows, cols,
                                    j->alpha, j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0,
                                    j->relu);
     }
     // (Asking for the next panel's B into L2 a share before each tile measured 0.98-1.00x.)
-    trim(&panel_buf, &panel_cap);
+    onsager_scratch_trim(&panel_buf);
 }
-
-static _Thread_local void *a_buf = 0;
-static _Thread_local long a_cap = 0;   // bytes
 
 typedef struct {
     long M, K, rsa, csa, per, panels;
@@ -411,13 +389,9 @@ static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, l
                           long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
     long panels_a = (M + ZO_MR - 1) / ZO_MR;
     long float_bytes = panels_a * K * 16 * (long)sizeof(float), need = float_bytes + panels_a * K * 2 + 64;
-    if (a_cap < need) {
-        free(a_buf);
-        a_buf = aligned_alloc(64, (size_t)(need + 63) / 64 * 64);
-        a_cap = a_buf ? need : 0;
-        if (!a_buf) return 0;
-    }
-    zo_packed_a pa = {(float *)a_buf, (uint16_t *)((char *)a_buf + float_bytes)};
+    char *packed = (char *)onsager_scratch_reserve(&a_buf, need);
+    if (!packed) return 0;
+    zo_packed_a pa = {(float *)packed, (uint16_t *)(packed + float_bytes)};
     int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
     zo_pack_job pj = {M, K, rsa, csa, panels_a, panels_a, A, pa, 0};
     if (split && panels_a >= 4) {
@@ -431,11 +405,7 @@ static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, l
     long panels = (N + ZO_NR - 1) / ZO_NR;
     if (split) onsager_parallel_for(panels, panel_task, &job);
     else for (long t = 0; t < panels; t++) panel_task(&job, t);
-    if (a_cap > KEEP_BYTES) {   // a large A's copy is not kept
-        free(a_buf);
-        a_buf = 0;
-        a_cap = 0;
-    }
+    onsager_scratch_trim(&a_buf);   // a large A's copy is not kept
     return 1;
 }
 

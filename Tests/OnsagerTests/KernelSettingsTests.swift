@@ -968,6 +968,18 @@ import COnsagerKernels
         for t in [2, 3] { #expect(withSettings(threads: t) { run() } == one, "\(t) threads differ from one") }
     }
 
+    /// Element (i, j) of the product of row-major a (· × k) and b (k × n) in Double, and the sum of
+    /// its terms' magnitudes (for error bounds).
+    func doubleDot(_ a: [Float], _ b: [Float], _ i: Int, _ j: Int, n: Int, k: Int) -> (dot: Double, size: Double) {
+        var dot = 0.0, size = 0.0
+        for p in 0..<k {
+            let term = Double(a[i * k + p]) * Double(b[p * n + j])
+            dot += term
+            size += Swift.abs(term)
+        }
+        return (dot, size)
+    }
+
     /// Float products whose A is exactly bfloat16 (0/1 and a few small integers here) on AMX
     /// tiles, where the CPU has them: within the worst-case error bound of 3K exact terms summed in
     /// Float against a Double reference (|error| ≤ 3K·2⁻²⁴·Σ|a||b|) and with a largest error at
@@ -1032,11 +1044,7 @@ import COnsagerKernels
                         var worst = 0.0, worstTiles = 0.0, worstVector = 0.0, largest = 0.0
                         for i in 0..<m {
                             for j in 0..<n {
-                                var dot = 0.0, size = 0.0
-                                for p in 0..<k {
-                                    dot += Double(a[i * k + p]) * Double(b[p * n + j])
-                                    size += Swift.abs(Double(a[i * k + p]) * Double(b[p * n + j]))
-                                }
+                                let (dot, size) = doubleDot(a, b, i, j, n: n, k: k)
                                 var expected = form == 0 ? 0.5 * dot + Double(c0[i * n + j]) : form == 2 ? dot : dot + Double(bias[j])
                                 if form == 1 { expected = Swift.max(expected, 0) }
                                 let bound = 3 * Double(k) * 0x1p-24 * size + 1e-30
@@ -1163,11 +1171,7 @@ import COnsagerKernels
                             var worst = 0.0
                             for i in 0..<m {
                                 for j in 0..<n {
-                                    var dot = 0.0, size = 0.0
-                                    for p in 0..<k {
-                                        dot += Double(a[i * k + p]) * Double(b[p * n + j])
-                                        size += Swift.abs(Double(a[i * k + p]) * Double(b[p * n + j]))
-                                    }
+                                    let (dot, size) = doubleDot(a, b, i, j, n: n, k: k)
                                     var expected = [0.5 * dot + Double(c0[i * n + j]), dot + Double(bias[j]), dot, 0.5 * dot + Double(bias[j])][form]
                                     if form == 1 { expected = Swift.max(expected, 0) }
                                     let bound = Double(k + 2) * 0x1p-24 * (size + Swift.abs(expected)) + 1e-30
