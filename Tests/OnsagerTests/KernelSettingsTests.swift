@@ -1116,6 +1116,14 @@ import COnsagerKernels
             onsager_set_thread_amx(-1)
         }
         onsager_set_thread_amx(0)
+        // The switches: this thread's own setting, read through the public property; never below AVX-512.
+        onsager_set_thread_zero_one(1)
+        #expect(Kernels.usesMaskedAdds, "the thread's switch on, AVX-512: the path must be on")
+        Kernels.limitInstructionSet(1)
+        #expect(!Kernels.usesMaskedAdds, "capped to AVX2, the path must be off")
+        Kernels.limitInstructionSet(2)
+        onsager_set_thread_zero_one(0)
+        #expect(!Kernels.usesMaskedAdds, "the thread's switch off: the path must be off")
         for (m, n, k) in [(100, 70, 160), (33, 130, 251), (73, 24, 1000), (40, 50, 1500)] {
             let a = (0..<(m * k)).map { _ -> Float in
                 let u = next()
