@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     }
     const char *binary_env = getenv("BINARY");   // BINARY=1: A of 0s and 1s (an RBM's samples)
     int binary = binary_env && atoi(binary_env);
-    for (long i = 0; i < M * K; i++) A[i] = binary ? (float)((i * 2654435761u >> 7) & 1) : (float)(i % 7) * 0.1f;
+    for (long i = 0; i < M * K; i++) A[i] = binary ? (float)(((unsigned long)i * 2654435761u >> 7) & 1) : (float)(i % 7) * 0.1f;
     for (long i = 0; i < bRows * ldb; i++) B[i] = (float)(i % 5) * 0.1f;
     for (long i = 0; dbl && i < M * K; i++) Ad[i] = A[i];
     for (long i = 0; dbl && i < bRows * ldb; i++) Bd[i] = B[i];

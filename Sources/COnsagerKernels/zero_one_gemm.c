@@ -3,22 +3,26 @@
 // Zen 5). A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
 // adds under a mask (the lanes whose a is 1) while the other half take FMAs: both kinds of unit
 // work at once. On Zen 4 (one 512-bit FMA and one 512-bit add a cycle) a register tile of 16 rows
-// x 24 columns, 12 columns each way, ran 1.59x the FMA-only tile from L1 (184 against 116
-// GFLOPS-equivalent; 10 or 14 FMA columns 1.48x and 1.46x; with the value broadcast once into a
-// register and reused across two vectors, as the FMA kernel's 12 x 32 tile does, 1.16x: those
+// x 24 columns, 12 columns each way, ran 1.59-1.62x the same tile with FMAs only, from L1 (184 against
+// 115 GFLOPS-equivalent; 10 or 14 FMA columns 1.48x and 1.46x; with the value broadcast once into
+// a register and reused across two vectors, as the FMA kernel's 12 x 32 tile does, 1.16x: those
 // broadcasts occupy the same pipes).
 //
 // The vectors run down C's columns (16 rows of A's column k: the FMA operand, and as a 16-bit mask
 // the add's), B's values are broadcast from memory inside the instructions, and each tile is
 // transposed in registers before it is stored. Every element of C is summed over k in order from
 // zero, as the FMA kernels sum it within one K block, and b + c rounds as 1·b + c while 0·b + c is
-// c (the sum is never -0: it starts at +0, and x + -x is +0): for K up to the FMA kernels' K block
-// (1024, gemm.c's general tuning) the result is bit-identical to theirs, at any thread count.
-// Longer K is summed in one run rather than in blocks (other bits, the same accuracy).
+// c (the sum is never -0: it starts at +0, and x + -x is +0 when rounding to nearest, the only
+// mode the kernels assume): for K up to the FMA kernels' K block under the general blocking
+// (1024; AMD's, gemm.c) the result is bit-identical to theirs, at any thread count. Longer K is
+// summed in one run rather than in blocks (other bits, the same accuracy), as it is under a forced
+// Intel blocking.
 //
 // A column panel of B holding an infinity or NaN takes FMAs in all its columns, so that 0·inf
-// gives its NaN; an A with any value other than 0 and 1 (checked while packing it) leaves the
-// product to the FMA kernels.
+// gives its NaN (the FMA kernels' bits for every finite result; a NaN's sign can differ); an A with
+// any value other than 0 and 1 (checked while packing it) leaves the product to the FMA kernels.
+// A task that cannot allocate its panel of B hands its columns to the FMA kernels, whose bits
+// there can differ (a narrow slice of C takes their dot-product path).
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -274,7 +278,8 @@ static inline __attribute__((always_inline)) void tile(long K, const float *rest
 typedef float f32x8 __attribute__((vector_size(32)));
 
 // The same for a last panel of at most 8 rows, on 8-lane vectors: half the work of a 16-row tile
-// (M = 100: 6 tiles and a half per column panel instead of 7; 100x500x784 1.07x).
+// (M = 100: 6 tiles and a half per column panel instead of 7; 100x500x784 141 -> 144 GFLOPS: the
+// 8-lane tile is bound by its 26 loads per k more than by its arithmetic).
 static inline __attribute__((always_inline)) void tile8(long K, const float *restrict a, const uint16_t *restrict m,
                                                         const float *restrict b, long rows, long cols, float alpha,
                                                         float beta, float *C, long ldc, const float *bias, int relu,
@@ -366,8 +371,8 @@ static void panel_task(void *vctx, long task) {
                                    j->alpha, j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0,
                                    j->relu);
     }
-    // (Asking for the next panel's B into L2 a share before each tile measured 0.98-1.00x.)
-    onsager_scratch_trim(&panel_buf);
+    // (Asking for the next panel's B into L2 a share before each tile measured 0.98-1.00x.) The
+    // panel is kept: K <= 16384 holds it under 1.5 MB.
 }
 
 typedef struct {
@@ -420,10 +425,12 @@ int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, 
     // From 2 MFLOP; K capped so that a task's B panel (96 bytes per k) stays under 1.5 MB, and A's
     // packed copy (66 bytes per 16 values) under about 130 MB.
     if (M < 16 || N < 16 || K < 16 || K > 16384 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6) return 0;
-    // Most products that do not qualify show it in their first values: look before packing.
+    // Most products that do not qualify show it in their first values: look before packing, in the
+    // first and the middle row (the first row of a transposed batch of images is their first
+    // pixel, often 0 in all of them).
     for (long k = 0; k < K && k < 64; k++) {
-        float x = A[k * csa];
-        if (x != 0.0f && x != 1.0f) return 0;
+        float x = A[k * csa], y = A[(M / 2) * rsa + k * csa];
+        if ((x != 0.0f && x != 1.0f) || (y != 0.0f && y != 1.0f)) return 0;
     }
     if (!sgemm_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return 0;
     zo_products++;

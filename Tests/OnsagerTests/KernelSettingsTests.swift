@@ -1096,11 +1096,12 @@ import COnsagerKernels
     /// Float products whose A holds only 0 and 1 by FMAs and masked adds (zero_one_gemm.c), run on
     /// any AVX-512 CPU for this thread (the path's own switch; AMX off): the same bits as the FMA
     /// kernels under the general blocking (one K block up to 1024) for row-major, transposed and
-    /// strided operands, αAB + βC, αAB + bias, relu(AB + bias) and AB into a C of NaN, with ragged
-    /// rows (tails of 4, 1 and 9 rows: the 8- and 16-lane tiles) and columns, A holding -0; the same
-    /// at 2 threads; K over 1024 within the Float error bound of a Double reference and identical at
-    /// 1 and 2 threads; an A with any other value (0.5, -1, NaN) left to the FMA kernels; B holding
-    /// infinities and a NaN gives the FMA kernels' bits.
+    /// strided operands, αAB + βC and αAB + bias with α and β that round, relu(AB + bias) and AB
+    /// into a C of NaN, with ragged rows (tails of 4, 1 and 9 rows: the 8- and 16-lane tiles) and
+    /// columns, A holding -0; the same at 2 threads; K over 1024 within the Float error bound of a
+    /// Double reference and identical at 1 and 2 threads; an A with any other value (0.5, -1, NaN)
+    /// left to the FMA kernels; B holding infinities and a NaN gives the FMA kernels' bits for every
+    /// finite result and NaN where they give NaN.
     @Test func zeroOneProductsByMaskedAdds() {
         guard Kernels.limitInstructionSet(2) == 2 else {
             print("zeroOneProductsByMaskedAdds: no AVX-512 here; the path cannot run")
@@ -1133,16 +1134,21 @@ import COnsagerKernels
             let c0 = (0..<(m * n)).map { _ in Float(next() - 0.5) }
             let bias = (0..<n).map { _ in Float(next() - 0.5) }
             for layoutA in 0..<3 {   // row-major, transposed, every other element of a wider row
-                for transposedB in [false, true] {
+                for layoutB in 0..<3 {   // row-major, transposed, every other element of a wider row
                     let aStore: [Float], rsa: Int, csa: Int
                     switch layoutA {
                     case 0: (aStore, rsa, csa) = (a, k, 1)
                     case 1: (aStore, rsa, csa) = ((0..<(k * m)).map { a[($0 % m) * k + $0 / m] }, 1, m)
                     default: (aStore, rsa, csa) = ((0..<(2 * m * k)).map { $0 % 2 == 0 ? a[$0 / 2] : 7 }, 2 * k, 2)
                     }
-                    let bStore = transposedB ? (0..<(n * k)).map { b[($0 % k) * n + $0 / k] } : b
-                    let (rsb, csb) = transposedB ? (1, k) : (n, 1)
-                    for form in 0..<4 {   // 0: 0.5·AB + C; 1: relu(AB + bias); 2: AB into NaN; 3: 0.5·AB + bias
+                    let bStore: [Float], rsb: Int, csb: Int
+                    switch layoutB {
+                    case 0: (bStore, rsb, csb) = (b, n, 1)
+                    case 1: (bStore, rsb, csb) = ((0..<(n * k)).map { b[($0 % k) * n + $0 / k] }, 1, k)
+                    default: (bStore, rsb, csb) = ((0..<(2 * k * n)).map { $0 % 2 == 0 ? b[$0 / 2] : 7 }, 2 * n, 2)
+                    }
+                    // α and β that round (0.3, 0.7), so that the epilogues' rounding is compared too.
+                    for form in 0..<4 {   // 0: 0.3·AB + 0.7·C; 1: relu(AB + bias); 2: AB into NaN; 3: 0.3·AB + bias
                         func run(adds: Bool, threads: Int, a aValues: [Float] = aStore, b bValues: [Float] = bStore) -> [Float] {
                             onsager_set_thread_zero_one(adds ? 1 : 0)
                             var c = form == 2 ? [Float](repeating: .nan, count: m * n) : c0
@@ -1152,10 +1158,10 @@ import COnsagerKernels
                                         c.withUnsafeMutableBufferPointer { cp in
                                             let (A, B, C) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!)
                                             switch form {
-                                            case 0: onsager_sgemm(m, n, k, 0.5, A, rsa, csa, B, rsb, csb, 1, C, n)
+                                            case 0: onsager_sgemm(m, n, k, 0.3, A, rsa, csa, B, rsb, csb, 0.7, C, n)
                                             case 1: onsager_sgemm_bias_relu(m, n, k, 1, A, rsa, csa, B, rsb, csb, bias, C, n)
                                             case 2: onsager_sgemm(m, n, k, 1, A, rsa, csa, B, rsb, csb, 0, C, n)
-                                            default: onsager_sgemm_bias(m, n, k, 0.5, A, rsa, csa, B, rsb, csb, bias, C, n)
+                                            default: onsager_sgemm_bias(m, n, k, 0.3, A, rsa, csa, B, rsb, csb, bias, C, n)
                                             }
                                         }
                                     }
@@ -1168,7 +1174,7 @@ import COnsagerKernels
                         func differing(_ x: [Float], _ y: [Float], nanClass: Bool = false) -> Int {
                             zip(x, y).filter { $0.bitPattern != $1.bitPattern && !(nanClass && $0.isNaN && $1.isNaN) }.count
                         }
-                        let what = "\(m)×\(n)×\(k), A \(["row-major", "transposed", "strided"][layoutA]), B \(transposedB ? "transposed" : "row-major"), \(["0.5·AB + C", "relu(AB + bias)", "AB into NaN", "0.5·AB + bias"][form])"
+                        let what = "\(m)×\(n)×\(k), A \(["row-major", "transposed", "strided"][layoutA]), B \(["row-major", "transposed", "strided"][layoutB]), \(["0.3·AB + 0.7·C", "relu(AB + bias)", "AB into NaN", "0.3·AB + bias"][form])"
                         let before = onsager_zero_one_product_count()
                         let one = run(adds: true, threads: 1)
                         #expect(onsager_zero_one_product_count() == before + 1, "\(what): not run by masked adds")
@@ -1180,7 +1186,8 @@ import COnsagerKernels
                             for i in 0..<m {
                                 for j in 0..<n {
                                     let (dot, size) = doubleDot(a, b, i, j, n: n, k: k)
-                                    var expected = [0.5 * dot + Double(c0[i * n + j]), dot + Double(bias[j]), dot, 0.5 * dot + Double(bias[j])][form]
+                                    var expected = [Double(Float(0.3)) * dot + Double(Float(0.7)) * Double(c0[i * n + j]), dot + Double(bias[j]), dot,
+                                                    Double(Float(0.3)) * dot + Double(bias[j])][form]
                                     if form == 1 { expected = Swift.max(expected, 0) }
                                     let bound = Double(k + 2) * 0x1p-24 * (size + Swift.abs(expected)) + 1e-30
                                     worst = Swift.max(worst, Swift.abs(Double(one[i * n + j]) - expected) / bound)
@@ -1204,9 +1211,10 @@ import COnsagerKernels
                         }
                         // Infinities and a NaN in B: their column panels by the FMA kernels (0·∞ is NaN).
                         var special = bStore
+                        let last = layoutB == 2 ? special.count - 2 : special.count - 1
                         special[0] = .infinity
-                        special[special.count / 2] = -.infinity
-                        special[special.count - 1] = .nan
+                        special[last / 2 / 2 * 2] = -.infinity
+                        special[last] = .nan
                         let count = onsager_zero_one_product_count()
                         let withAdds = run(adds: true, threads: 1, b: special)
                         #expect(onsager_zero_one_product_count() == count + 1, "\(what): B with infinities not taken")

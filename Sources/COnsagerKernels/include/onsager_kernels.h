@@ -151,6 +151,7 @@ int onsager_zero_one_available(void);
 /// if it has one, which runs the path on any AVX-512 CPU (for tests), else the process's (on
 /// unless ONSAGER_ZERO_ONE=0 or onsager_set_zero_one(0)) where onsager_zero_one_available().
 int onsager_get_zero_one(void);
+/// The process's setting (1 on, 0 off), as ONSAGER_ZERO_ONE at start.
 void onsager_set_zero_one(int on);
 /// The calling thread's own setting: 1 on, 0 off, -1 follow the process's.
 void onsager_set_thread_zero_one(int on);
@@ -158,7 +159,8 @@ void onsager_set_thread_zero_one(int on);
 long onsager_zero_one_product_count(void);
 /// C = alpha * op(A) op(B) + beta * C by FMAs and masked adds when every value of A is 0 or 1
 /// (zero_one_gemm.c); bias and relu as in onsager_sgemm_exact_amx. Bit-identical to the FMA kernels
-/// for K up to 1024; a column panel of B holding an infinity or NaN is computed by them. Returns 0,
+/// under the general blocking for K up to 1024; a column panel of B holding an infinity or NaN
+/// takes FMAs in all its columns (their bits for finite results, NaN for 0·∞). Returns 0,
 /// having written nothing, when the path is off, A holds another value, the product is under 2
 /// MFLOP or has a side under 16, K is over 16,384 or M·K over 32 million, or A's packed copy cannot
 /// be allocated.

@@ -76,16 +76,19 @@ public enum Kernels {
     public static var hasSeparateAdders: Bool { onsager_zero_one_available() != 0 }
 
     /// Whether Float products whose left operand holds only 0 and 1 (an RBM's visible and hidden
-    /// samples, binarised data) compute half of each register tile's columns with masked adds,
-    /// which run on the adders beside the FMA units, where `hasSeparateAdders` (on by default;
-    /// `ONSAGER_ZERO_ONE=0` turns it off at start; setting it applies to the whole process). A term
-    /// a·b with a in {0, 1} is b or nothing, so for K up to 1024 the result has the same bits as the
-    /// FMA kernels' (longer K is summed in one run rather than in blocks: the same accuracy, other
-    /// bits); at any thread count it is bit-identical. On Zen 4 the RBM's three products with a 0/1
-    /// operand ran 1.20–1.44× the FMA kernels at one thread, above the FMA peak. Products under
-    /// 2 MFLOP or with a side under 16, a left operand with any other value, and columns of the
-    /// right operand that hold an infinity or NaN take the FMA kernels. Where AMX tiles run (Intel),
-    /// they take these products first. Reads false where the path cannot run.
+    /// samples, binarised data) compute half of each register tile's columns with masked adds.
+    /// Those run on the adders beside the FMA units, so the path exists only where
+    /// `hasSeparateAdders`; it is on by default (`ONSAGER_ZERO_ONE=0` turns it off at start). Setting
+    /// it applies to the whole process; reading it gives the calling thread's state, which a test can
+    /// set apart (`onsager_set_thread_zero_one`), and false where the path cannot run (no AVX-512).
+    /// A term a·b with a in {0, 1} is b or nothing, so for K up to 1024 the result has the same
+    /// bits as the FMA kernels' under the general blocking (AMD's; longer K is summed in one run
+    /// rather than in blocks: the same accuracy, other bits); at any thread count it is
+    /// bit-identical. On Zen 4 the RBM's three products with a 0/1 operand ran 1.20–1.40× the FMA
+    /// kernels at one thread, above the FMA peak. Products under 2 MFLOP or with a side under 16 and
+    /// a left operand with any other value take the FMA kernels; a column panel of the right operand
+    /// that holds an infinity or NaN takes FMAs in all its columns (0·∞ gives its NaN). Where AMX
+    /// tiles run (Intel), they take these products first.
     public static var usesMaskedAdds: Bool {
         get { onsager_get_zero_one() != 0 }
         set { onsager_set_zero_one(newValue ? 1 : 0) }
