@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/thread_scratch.h"
+#include "templates/packed_products.h"
 #include "templates/transpose.h"
 
 #if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
@@ -294,20 +294,15 @@ typedef struct {
     int relu;
 } amx_job;
 
-// Packing buffers kept by each thread for its next product (templates/thread_scratch.h).
+// Packing buffers kept by each thread for its next product (templates/packed_products.h).
 static _Thread_local onsager_scratch panel_buf = {0, 0};
 // Set while a task that could not allocate its panel runs it on the vector kernels instead.
 static _Thread_local int amx_suppressed = 0;
 
-// One task: a 32-column panel of C, every row. Tasks are claimed in order, so that at two threads
-// the two running at once are t and t + 1: they take panels half the product apart (t even from
-// the left half, odd from the right), which keeps the threads off each other's cache lines where
-// a row of C ends inside a line (N = 500: every row); neighbouring panels at once ran 784x500x100
-// at two threads slower than at one. (At more threads some running tasks are neighbours again;
-// only the speed depends on it.)
+// One task: a 32-column panel of C, every row, in onsager_interleaved_panel's order.
 static void amx_panel_task(void *vctx, long task) {
     amx_job *j = (amx_job *)vctx;
-    long panels = (j->N + 31) / 32, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
+    long t = onsager_interleaved_panel(task, (j->N + 31) / 32);
     long j0 = t * 32, cols = j->N - j0 < 32 ? j->N - j0 : 32;
     uint16_t *panel = (uint16_t *)onsager_scratch_reserve(&panel_buf, j->kblocks * 3 * 2 * 512 * (long)sizeof(uint16_t));
     if (!panel) {
@@ -341,21 +336,17 @@ static void amx_panel_task(void *vctx, long task) {
 
 static _Thread_local onsager_scratch a_buf = {0, 0};
 
-// Packing A split between the threads, in runs of row blocks; a task that meets a value that is
-// not a bfloat16 says so, and the product goes to the vector kernels.
+// A packed by the threads in runs of row blocks (onsager_pack_in_runs); a value that is not a
+// bfloat16 sends the product to the vector kernels.
 typedef struct {
-    long M, K, rsa, csa, kblocks, per, mblocks;
+    long M, K, rsa, csa, kblocks;
     const float *A;
     uint16_t *Ap;
-    _Atomic int inexact;
-} amx_pack_job;
+} amx_pack_ctx;
 
-static void amx_pack_task(void *vctx, long t) {
-    amx_pack_job *j = (amx_pack_job *)vctx;
-    long ib0 = t * j->per, ib1 = ib0 + j->per < j->mblocks ? ib0 + j->per : j->mblocks;
-    if (atomic_load_explicit(&j->inexact, memory_order_relaxed)) return;
-    if (!pack_exact_a(j->M, j->K, j->A, j->rsa, j->csa, j->kblocks, j->Ap, ib0, ib1))
-        atomic_store_explicit(&j->inexact, 1, memory_order_relaxed);
+static int amx_pack_blocks(void *vctx, long ib0, long ib1) {
+    amx_pack_ctx *c = (amx_pack_ctx *)vctx;
+    return pack_exact_a(c->M, c->K, c->A, c->rsa, c->csa, c->kblocks, c->Ap, ib0, ib1);
 }
 
 static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
@@ -363,15 +354,9 @@ static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, 
     long kblocks = (K + 31) / 32, mblocks = (M + 15) / 16;
     uint16_t *Ap = (uint16_t *)onsager_scratch_reserve(&a_buf, mblocks * kblocks * 512 * (long)sizeof(uint16_t));
     if (!Ap) return 0;
-    int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
-    amx_pack_job pj = {M, K, rsa, csa, kblocks, mblocks, mblocks, A, Ap, 0};
-    if (split && mblocks >= 4) {
-        pj.per = (mblocks + 2 * nt - 1) / (2 * nt);
-        onsager_parallel_for((mblocks + pj.per - 1) / pj.per, amx_pack_task, &pj);
-    } else {
-        amx_pack_task(&pj, 0);
-    }
-    if (atomic_load(&pj.inexact)) return 0;
+    int split = onsager_get_num_threads() > 1 && !onsager_pool_contended();
+    amx_pack_ctx pc = {M, K, rsa, csa, kblocks, A, Ap};
+    if (!onsager_pack_in_runs(mblocks, split, amx_pack_blocks, &pc)) return 0;
     amx_job job = {M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc, alpha, beta, A, B, bias, Ap, C, relu};
     long panels = (N + 31) / 32;
     if (split) onsager_parallel_for(panels, amx_panel_task, &job);

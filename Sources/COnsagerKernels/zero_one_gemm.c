@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/thread_scratch.h"
+#include "templates/packed_products.h"
 #include "templates/transpose.h"
 
 #if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
@@ -103,44 +103,38 @@ static inline __mmask16 not_zero_one(__m512 v, __mmask16 n) {
 
 static inline __mmask16 first(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
+// Stores column k of a row panel (its 16 values, the lanes of `valid` the panel's rows) and its
+// mask; returns 0 when a value is neither 0 nor 1.
+static inline int put_column(zo_packed_a pa, long p, long K, long k, __m512 v, __mmask16 valid) {
+    if (not_zero_one(v, valid)) return 0;
+    _mm512_store_ps(pa.floats + (p * K + k) * 16, v);
+    pa.masks[p * K + k] = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+    return 1;
+}
+
 // Packs row panels p0 ... p1 - 1. Returns 0 at the first value that is neither 0 nor 1.
 static int pack_a(long M, long K, const float *A, long rsa, long csa, zo_packed_a pa, long p0, long p1) {
     for (long p = p0; p < p1; p++) {
         long i0 = p * ZO_MR, rows = M - i0 < ZO_MR ? M - i0 : ZO_MR;
         __mmask16 rm = first(rows);
-        float *dst = pa.floats + p * K * 16;
-        uint16_t *mdst = pa.masks + p * K;
         if (rsa == 1) {   // a column of A is contiguous
-            for (long k = 0; k < K; k++) {
-                __m512 v = _mm512_maskz_loadu_ps(rm, A + i0 + k * csa);
-                if (not_zero_one(v, rm)) return 0;
-                _mm512_store_ps(dst + k * 16, v);
-                mdst[k] = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
-            }
+            for (long k = 0; k < K; k++)
+                if (!put_column(pa, p, K, k, _mm512_maskz_loadu_ps(rm, A + i0 + k * csa), rm)) return 0;
         } else if (csa == 1) {   // rows contiguous: 16 x 16 blocks transposed in registers
             for (long k0 = 0; k0 < K; k0 += 16) {
                 __mmask16 km = first(K - k0);
                 f32x16 r[16];
-                for (int t = 0; t < 16; t++) {
-                    __m512 v = t < rows ? _mm512_maskz_loadu_ps(km, A + (i0 + t) * rsa + k0) : _mm512_setzero_ps();
-                    if (t < rows && not_zero_one(v, km)) return 0;
-                    r[t] = (f32x16)v;
-                }
+                for (int t = 0; t < 16; t++)
+                    r[t] = t < rows ? (f32x16)_mm512_maskz_loadu_ps(km, A + (i0 + t) * rsa + k0) : (f32x16){0};
                 ONSAGER_TRANSPOSE_16(r)
-                long n = K - k0 < 16 ? K - k0 : 16;
-                for (long q = 0; q < n; q++) {
-                    _mm512_store_ps(dst + (k0 + q) * 16, (__m512)r[q]);
-                    mdst[k0 + q] = _mm512_cmp_ps_mask((__m512)r[q], _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
-                }
+                for (long q = 0; q < 16 && k0 + q < K; q++)
+                    if (!put_column(pa, p, K, k0 + q, (__m512)r[q], rm)) return 0;
             }
         } else {
             for (long k = 0; k < K; k++) {
                 float t[16] = {0};
                 for (long r = 0; r < rows; r++) t[r] = A[(i0 + r) * rsa + k * csa];
-                __m512 v = _mm512_loadu_ps(t);
-                if (not_zero_one(v, rm)) return 0;
-                _mm512_store_ps(dst + k * 16, v);
-                mdst[k] = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+                if (!put_column(pa, p, K, k, _mm512_loadu_ps(t), rm)) return 0;
             }
         }
     }
@@ -153,33 +147,38 @@ static inline __mmask16 special(__m512 v) {
     return _mm512_cmpeq_epi32_mask(e, _mm512_set1_epi32(0x7F800000));
 }
 
+// Stores row k of a panel of B (its first 16 values in x0, the other 8 in x1's low half) and
+// returns the lanes that are an infinity or NaN.
+static inline __mmask16 put_row(float *Bp, long k, __m512 x0, __m512 x1) {
+    _mm512_storeu_ps(Bp + k * 24, x0);
+    _mm256_storeu_ps(Bp + k * 24 + 16, _mm512_castps512_ps256(x1));
+    return special(x0) | (special(x1) & 0xFF);
+}
+
 // Columns j0 ... j0 + cols - 1 of B (cols <= 24) as a panel: for each k, 24 values (zero beyond
 // cols) at Bp + k * 24. Returns 0 when the panel holds an infinity or NaN.
 static int pack_b(long K, const float *B, long rsb, long csb, long j0, long cols, float *Bp) {
-    __mmask16 bad = 0;
+    __mmask16 bad = 0, m0 = first(cols), m1 = first(cols - 16);
     if (csb == 1) {   // rows of B contiguous
-        __mmask16 m0 = first(cols), m1 = first(cols - 16);
         for (long k = 0; k < K; k++) {
             const float *src = B + k * rsb + j0;
-            __m512 x0 = _mm512_maskz_loadu_ps(m0, src), x1 = _mm512_maskz_loadu_ps(m1, src + 16);
-            bad |= special(x0) | special(x1);
-            _mm512_storeu_ps(Bp + k * 24, x0);
-            _mm256_storeu_ps(Bp + k * 24 + 16, _mm512_castps512_ps256(x1));
+            bad |= put_row(Bp, k, _mm512_maskz_loadu_ps(m0, src), _mm512_maskz_loadu_ps(m1, src + 16));
         }
     } else if (rsb == 1) {   // columns of B contiguous (a layer's Wᵀ): 16 x 16 blocks transposed
+        // A half (columns 0-15, then 16-23) at a time: both at once, 32 vectors, spilled registers
+        // (100x784x500 0.96x).
         for (long k0 = 0; k0 < K; k0 += 16) {
             __mmask16 km = first(K - k0);
-            long n = K - k0 < 16 ? K - k0 : 16;
             for (long half = 0; half < 2; half++) {
                 f32x16 r[16];
                 for (long t = 0; t < 16; t++) {
                     long j = half * 16 + t;
-                    __m512 v = j < cols && j < 24 ? _mm512_maskz_loadu_ps(km, B + (j0 + j) * csb + k0) : _mm512_setzero_ps();
+                    __m512 v = j < cols ? _mm512_maskz_loadu_ps(km, B + (j0 + j) * csb + k0) : _mm512_setzero_ps();
                     bad |= special(v);
                     r[t] = (f32x16)v;
                 }
                 ONSAGER_TRANSPOSE_16(r)
-                for (long q = 0; q < n; q++) {
+                for (long q = 0; q < 16 && k0 + q < K; q++) {
                     if (half == 0) _mm512_storeu_ps(Bp + (k0 + q) * 24, (__m512)r[q]);
                     else _mm256_storeu_ps(Bp + (k0 + q) * 24 + 16, _mm512_castps512_ps256((__m512)r[q]));
                 }
@@ -189,10 +188,7 @@ static int pack_b(long K, const float *B, long rsb, long csb, long j0, long cols
         for (long k = 0; k < K; k++) {
             float t[32] = {0};
             for (long j = 0; j < cols; j++) t[j] = B[k * rsb + (j0 + j) * csb];
-            __m512 x0 = _mm512_loadu_ps(t), x1 = _mm512_loadu_ps(t + 16);
-            bad |= special(x0) | special(x1);
-            _mm512_storeu_ps(Bp + k * 24, x0);
-            _mm256_storeu_ps(Bp + k * 24 + 16, _mm512_castps512_ps256(x1));
+            bad |= put_row(Bp, k, _mm512_loadu_ps(t), _mm512_loadu_ps(t + 16));
         }
     }
     return bad == 0;
@@ -325,6 +321,7 @@ static void tile_adds(ZO_TILE_ARGS) { tile(K, a, m, b, rows, cols, alpha, beta, 
 static void tile8_adds(ZO_TILE_ARGS) { tile8(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NF); }
 static void tile_fmas(ZO_TILE_ARGS) { tile(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NR); }
 static void tile8_fmas(ZO_TILE_ARGS) { tile8(K, a, m, b, rows, cols, alpha, beta, C, ldc, bias, relu, ZO_NR); }
+typedef void (*zo_tile_fn)(ZO_TILE_ARGS);
 
 typedef struct {
     long M, N, K, panels_a, rsb, csb, ldc, rsa, csa;
@@ -335,7 +332,7 @@ typedef struct {
     int relu;
 } zo_job;
 
-// Each thread's buffers for its B panels and A's packed copy (templates/thread_scratch.h).
+// Each thread's buffers for its B panels and A's packed copy (templates/packed_products.h).
 static _Thread_local onsager_scratch panel_buf = {0, 0};
 static _Thread_local onsager_scratch a_buf = {0, 0};
 
@@ -352,12 +349,10 @@ static void panel_by_fma(const zo_job *j, long j0, long cols) {
     onsager_set_thread_amx(amx);
 }
 
-// One task: a 24-column panel of C, every row. Claimed in order, so that at two threads the two
-// running at once are t and t + 1: they take panels half the product apart (t even from the left
-// half, odd from the right), which keeps them off each other's lines of C (as amx.c does).
+// One task: a 24-column panel of C, every row, in onsager_interleaved_panel's order.
 static void panel_task(void *vctx, long task) {
     zo_job *j = (zo_job *)vctx;
-    long panels = (j->N + ZO_NR - 1) / ZO_NR, t = task % 2 ? (panels + 1) / 2 + task / 2 : task / 2;
+    long t = onsager_interleaved_panel(task, (j->N + ZO_NR - 1) / ZO_NR);
     long j0 = t * ZO_NR, cols = j->N - j0 < ZO_NR ? j->N - j0 : ZO_NR;
     float *panel = (float *)onsager_scratch_reserve(&panel_buf, j->K * ZO_NR * (long)sizeof(float));
     if (!panel) {
@@ -365,47 +360,38 @@ static void panel_task(void *vctx, long task) {
         return;
     }
     int finite = pack_b(j->K, j->B, j->rsb, j->csb, j0, cols, panel);
+    zo_tile_fn full = finite ? tile_adds : tile_fmas, tail = finite ? tile8_adds : tile8_fmas;
     for (long p = 0; p < j->panels_a; p++) {
         long i0 = p * ZO_MR, rows = j->M - i0 < ZO_MR ? j->M - i0 : ZO_MR;
-        (rows <= 8 ? (finite ? tile8_adds : tile8_fmas) : (finite ? tile_adds : tile_fmas))(j->K, j->pa.floats + p * j->K * 16, j->pa.masks + p * j->K, panel, rows, cols,
-                                   j->alpha, j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0,
-                                   j->relu);
+        (rows <= 8 ? tail : full)(j->K, j->pa.floats + p * j->K * 16, j->pa.masks + p * j->K, panel, rows, cols, j->alpha,
+                                  j->beta, j->C + i0 * j->ldc + j0, j->ldc, j->bias ? j->bias + j0 : 0, j->relu);
     }
     // (Asking for the next panel's B into L2 a share before each tile measured 0.98-1.00x.) The
     // panel is kept: K <= 16384 holds it under 1.5 MB.
 }
 
+// A packed by the threads in runs of row panels (onsager_pack_in_runs).
 typedef struct {
-    long M, K, rsa, csa, per, panels;
+    long M, K, rsa, csa;
     const float *A;
     zo_packed_a pa;
-    _Atomic int inexact;
-} zo_pack_job;
+} zo_pack_ctx;
 
-static void pack_task(void *vctx, long t) {
-    zo_pack_job *j = (zo_pack_job *)vctx;
-    long p0 = t * j->per, p1 = p0 + j->per < j->panels ? p0 + j->per : j->panels;
-    if (atomic_load_explicit(&j->inexact, memory_order_relaxed)) return;
-    if (!pack_a(j->M, j->K, j->A, j->rsa, j->csa, j->pa, p0, p1))
-        atomic_store_explicit(&j->inexact, 1, memory_order_relaxed);
+static int pack_panels(void *vctx, long p0, long p1) {
+    zo_pack_ctx *c = (zo_pack_ctx *)vctx;
+    return pack_a(c->M, c->K, c->A, c->rsa, c->csa, c->pa, p0, p1);
 }
 
 static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                           long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
     long panels_a = (M + ZO_MR - 1) / ZO_MR;
-    long float_bytes = panels_a * K * 16 * (long)sizeof(float), need = float_bytes + panels_a * K * 2 + 64;
-    char *packed = (char *)onsager_scratch_reserve(&a_buf, need);
+    long float_bytes = panels_a * K * 16 * (long)sizeof(float);
+    char *packed = (char *)onsager_scratch_reserve(&a_buf, float_bytes + panels_a * K * (long)sizeof(uint16_t));
     if (!packed) return 0;
     zo_packed_a pa = {(float *)packed, (uint16_t *)(packed + float_bytes)};
-    int nt = onsager_get_num_threads(), split = nt > 1 && !onsager_pool_contended();
-    zo_pack_job pj = {M, K, rsa, csa, panels_a, panels_a, A, pa, 0};
-    if (split && panels_a >= 4) {
-        pj.per = (panels_a + 2 * nt - 1) / (2 * nt);
-        onsager_parallel_for((panels_a + pj.per - 1) / pj.per, pack_task, &pj);
-    } else {
-        pack_task(&pj, 0);
-    }
-    if (atomic_load(&pj.inexact)) return 0;
+    int split = onsager_get_num_threads() > 1 && !onsager_pool_contended();
+    zo_pack_ctx pc = {M, K, rsa, csa, A, pa};
+    if (!onsager_pack_in_runs(panels_a, split, pack_panels, &pc)) return 0;
     zo_job job = {M, N, K, panels_a, rsb, csb, ldc, rsa, csa, alpha, beta, A, B, bias, pa, C, relu};
     long panels = (N + ZO_NR - 1) / ZO_NR;
     if (split) onsager_parallel_for(panels, panel_task, &job);
