@@ -45,6 +45,7 @@ lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpt
 lab sgd-pass-order -O2 -march=native Benchmarks/sgd-pass-order.c
 lab binary-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/binary-rows-lab.c $all -lpthread -lm -ldl
 lab rbm-products-in-turn -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/rbm-products-in-turn.c $all -lpthread -lm -ldl
+lab masked-add-tile -O3 Benchmarks/masked-add-tile.c
 # A C program added to Benchmarks/ without a line above fails here, so that it is built too.
 for c in Benchmarks/*.c; do
     n=$(basename "$c" .c)

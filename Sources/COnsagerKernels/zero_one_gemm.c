@@ -1,6 +1,6 @@
 // Float products whose A holds only 0 and 1 (an RBM's visible and hidden samples, binarised
 // data), on AVX-512 CPUs whose adders are separate units from their FMA units (AMD Zen 4 and
-// Zen 5). A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
+// Zen 5; on by default on Zen 4 only, where it was measured: see onsager_zero_one_default_for). A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
 // adds under a mask (the lanes whose a is 1) while the other half take FMAs: both kinds of unit
 // work at once. On Zen 4 (one 512-bit FMA and one 512-bit add a cycle) a register tile of 16 rows
 // x 24 columns, 12 columns each way, ran 1.59-1.62x the same tile with FMAs only, from L1 (184 against
@@ -33,10 +33,11 @@
 
 #if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
 #define HAVE_ZERO_ONE 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
-static _Atomic int zo_enabled = -1;   // -1 unset (ONSAGER_ZERO_ONE, else on), 0 off, 1 on
+static _Atomic int zo_enabled = -1;   // -1 unset (ONSAGER_ZERO_ONE, else the CPU's default), 0 off, 1 on
 // The calling thread's own switch (-1 follow the process's; 1 runs the path on any AVX-512 CPU, so
 // that tests check it on Intel too), and its count of products run on the path.
 static _Thread_local int zo_thread = -1;
@@ -65,13 +66,37 @@ int onsager_zero_one_available(void) {
 #endif
 }
 
+int onsager_zero_one_default_for(int amd, int family) {
+    // Measured to pay on Zen 4 (family 25), whose 512-bit FMAs and adds each occupy both 256-bit
+    // pipes of their kind for a cycle: the tile runs one FMA and one add a cycle. Zen 5 (family
+    // 26) runs two 512-bit FMAs and two adds a cycle, each in one pass; in that regime (256-bit
+    // vectors on Zen 4, Benchmarks/masked-add-tile.c) the tile ran 0.96x the all-FMA tile, bound
+    // by its 26 loads per k at two a cycle. Whether Zen 5 gains depends on how many of those
+    // broadcast loads it runs a cycle: off there (and on later families) until measured.
+    return amd && family == 25;
+}
+
+int onsager_zero_one_default(void) {
+#if HAVE_ZERO_ONE
+    if (!onsager_zero_one_available()) return 0;
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    unsigned family = (a >> 8) & 0xF;
+    if (family == 0xF) family += (a >> 20) & 0xFF;
+    return onsager_zero_one_default_for(1, (int)family);
+#else
+    return 0;
+#endif
+}
+
 int onsager_get_zero_one(void) {
     if (onsager_isa_level() < 2) return 0;
     if (zo_thread >= 0) return zo_thread;
     int e = atomic_load_explicit(&zo_enabled, memory_order_relaxed);
     if (e < 0) {
-        const char *env = getenv("ONSAGER_ZERO_ONE");   // "0" turns the path off
-        e = !(env && env[0] == '0');
+        // "0" turns the path off, "1" on (where it can run); unset, the CPU's default
+        const char *env = getenv("ONSAGER_ZERO_ONE");
+        e = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : onsager_zero_one_default();
         atomic_store(&zo_enabled, e);
     }
     return e && onsager_zero_one_available();

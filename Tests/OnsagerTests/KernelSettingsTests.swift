@@ -1102,6 +1102,20 @@ import COnsagerKernels
     /// Double reference and identical at 1 and 2 threads; an A with any other value (0.5, -1, NaN)
     /// left to the FMA kernels; B holding infinities and a NaN gives the FMA kernels' bits for every
     /// finite result and NaN where they give NaN.
+    /// The masked adds are on by default only where they were measured to pay: AMD family 25
+    /// (Zen 4). Zen 5 (family 26), later families and other vendors keep the FMA kernels unless
+    /// asked; and no CPU without the adders has the path on by default.
+    @Test func maskedAddsOnByDefaultOnlyWhereMeasured() {
+        #expect(onsager_zero_one_default_for(1, 25) == 1, "Zen 4: on by default")
+        #expect(onsager_zero_one_default_for(1, 26) == 0, "Zen 5: off until measured")
+        #expect(onsager_zero_one_default_for(1, 27) == 0, "a later AMD family: off until measured")
+        #expect(onsager_zero_one_default_for(0, 25) == 0, "not AMD: off")
+        #expect(onsager_zero_one_default_for(0, 6) == 0, "Intel: off")
+        if onsager_zero_one_default() != 0 {
+            #expect(Kernels.hasSeparateAdders, "on by default on a CPU without separate adders")
+        }
+    }
+
     @Test func zeroOneProductsByMaskedAdds() {
         guard Kernels.limitInstructionSet(2) == 2 else {
             print("zeroOneProductsByMaskedAdds: no AVX-512 here; the path cannot run")

@@ -147,9 +147,15 @@ int onsager_get_thread_amx(void);
 /// 1 when this CPU runs AVX-512 adds on units apart from its FMA units (AMD Zen 4 and Zen 5), where
 /// Float products whose A holds only 0 and 1 take masked adds for half of C's columns.
 int onsager_zero_one_available(void);
+/// Whether the path is on by default on this CPU: on Zen 4, where it was measured to pay; off on
+/// Zen 5 and later AMD families until measured there.
+int onsager_zero_one_default(void);
+/// The same rule for a CPU given by vendor (1: AMD) and family (CPUID's, extended included).
+int onsager_zero_one_default_for(int amd, int family);
 /// Whether that path may run for the calling thread: its own setting (onsager_set_thread_zero_one)
-/// if it has one, which runs the path on any AVX-512 CPU (for tests), else the process's (on
-/// unless ONSAGER_ZERO_ONE=0 or onsager_set_zero_one(0)) where onsager_zero_one_available().
+/// if it has one, which runs the path on any AVX-512 CPU (for tests), else the process's (as
+/// ONSAGER_ZERO_ONE=0 or 1 at start, or onsager_set_zero_one; unset, onsager_zero_one_default())
+/// where onsager_zero_one_available().
 int onsager_get_zero_one(void);
 /// The process's setting (1 on, 0 off), as ONSAGER_ZERO_ONE at start.
 void onsager_set_zero_one(int on);

@@ -78,8 +78,11 @@ public enum Kernels {
     /// Whether Float products whose left operand holds only 0 and 1 (an RBM's visible and hidden
     /// samples, binarised data) compute half of each register tile's columns with masked adds.
     /// Those run on the adders beside the FMA units, so the path exists only where
-    /// `hasSeparateAdders`; it is on by default (`ONSAGER_ZERO_ONE=0` turns it off at start). Setting
-    /// it applies to the whole process; reading it gives the calling thread's state, which a test can
+    /// `hasSeparateAdders`. It is on by default on Zen 4, where it was measured, and off on Zen 5 until
+    /// it is measured there: Zen 5 runs two 512-bit FMAs a cycle, and in that regime (256-bit vectors
+    /// on Zen 4, `Benchmarks/masked-add-tile.c`) the tile ran no faster than FMAs alone, bound by its
+    /// loads. `ONSAGER_ZERO_ONE=0` or `1` at start overrides the default. Setting it applies to the
+    /// whole process; reading it gives the calling thread's state, which a test can
     /// set apart (`onsager_set_thread_zero_one`), and false where the path cannot run (no AVX-512).
     /// A term a·b with a in {0, 1} is b or nothing, so for K up to 1024 the result has the same
     /// bits as the FMA kernels' under the general blocking (AMD's; longer K is summed in one run
