@@ -75,6 +75,10 @@ public enum Kernels {
     /// where `usesMaskedAdds` can take effect.
     public static var hasSeparateAdders: Bool { onsager_zero_one_available() != 0 }
 
+    /// Whether `usesMaskedAdds` is on by default on this CPU: on Zen 4, where the masked adds were
+    /// measured to pay; false on Zen 5 (until measured there) and on CPUs without separate adders.
+    public static var usesMaskedAddsByDefault: Bool { onsager_zero_one_default() != 0 }
+
     /// Whether Float products whose left operand holds only 0 and 1 (an RBM's visible and hidden
     /// samples, binarised data) compute half of each register tile's columns with masked adds.
     /// Those run on the adders beside the FMA units, so the path exists only where
