@@ -20,8 +20,9 @@
 // TUNING=intel (or general) forces that AVX-512 Float blocking (gemm.c) whatever the CPU; with the
 // *_INTEL macros set when compiling (-DKC_INTEL=1024 -DBIP_INTEL=1 ...), a blocking can be tried on
 // any CPU without editing gemm.c (one thread: the override is per thread).
-// BINARY=1 fills A with 0s and 1s, as an RBM's samples (the products that zero_one_gemm.c or AMX
-// tiles take); ONSAGER_ZERO_ONE=0 turns the first off for the run.
+// BINARY=1 fills A with 0s and 1s, as an RBM's samples (the products that zero_one_gemm.c's masked
+// adds, on by default on Zen 4, or AMX tiles take); ONSAGER_ZERO_ONE=0 or 1 turns the first off
+// or on for the run (on needs AVX-512).
 // DOUBLE=1 times onsager_dgemm on the same shape instead (the same values in double; with PEAK=1 the
 // fraction is of half the Float FMA rate, the Double peak).
 // NT=2 runs two threads; DETECT=0 with it turns the pool's contention detection off.

@@ -12,13 +12,14 @@
 //   512-bit, B in registers                    117.3 against 117.6  1.00x
 //   256-bit, B from memory                     107.8 against 112.0  0.96x
 //   256-bit, B in registers                    114.7 against  98.0  1.17x (1.02x the best FMA form)
-// In the 256-bit regime no form beat FMAs alone by more than 2 %: the tile from memory is bound by
-// its loads (26 per k at two a cycle: 13 cycles for 12 FMAs and 12 adds that two pipes of each
-// kind run in 6). Hence the path is on by default on Zen 4 only (onsager_zero_one_default_for);
+// In the 256-bit regime no form beat FMAs alone by more than 2.5 %: the tile from memory is bound
+// by its loads (26 per k at two a cycle: 13 cycles for 12 FMAs and 12 adds that two pipes of each
+// kind run in 6; its all-FMA form needs no mask, 25 loads: 12.5 cycles, the 0.96x exactly). Hence the path is on by default on Zen 4 only (onsager_zero_one_default_for);
 // whether Zen 5 runs more than two such loads a cycle is for a Zen 5 to measure with this file.
-// Each variant: a tile of 16 (or 8) rows x 24 columns over K = 128 (A's column k and its mask, B's
-// 24 values broadcast from memory inside the instructions, as the path's tile), repeated; the
-// best of 9 runs of 20,000 tiles, in GFLOPS-equivalent (2 per term, adds counted as FMAs). Not
+// Each variant: a tile over K = 128, repeated: 16 (or 8) rows x 24 columns with A's column k, its
+// mask and B's 24 values broadcast from memory inside the instructions (the path's tile), or 32
+// (or 16) rows x 12 columns with B's values in registers; the best of 9 runs of 20,000 tiles, in
+// GFLOPS-equivalent (2 per term, adds counted as FMAs). Not
 // part of the package build. From the repository root:
 //   clang -O3 Benchmarks/masked-add-tile.c -o /tmp/masked-add-tile && /tmp/masked-add-tile
 #include <immintrin.h>

@@ -11,7 +11,7 @@ let sgemmCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bo
 
 /// The RBM's three products with their left operand 0/1 (Bernoulli(0.3) samples, as an RBM's
 /// visible and hidden samples): on a CPU with AMX tiles these take the exact-operand path
-/// (`Kernels.usesMatrixTiles`), on AMD's AVX-512 cores the masked adds (`Kernels.usesMaskedAdds`),
+/// (`Kernels.usesMatrixTiles`), on Zen 4 (or with `ONSAGER_ZERO_ONE=1`) the masked adds (`Kernels.usesMaskedAdds`),
 /// elsewhere the same kernels as `sgemm-rbm-*`. Named apart from
 /// `sgemm-*` so that the FLOP bounds, which take the best `sgemm-*` rate, stay vector-kernel bounds.
 let binaryOperandCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [

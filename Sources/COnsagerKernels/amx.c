@@ -70,9 +70,9 @@ void onsager_set_amx(int on) { atomic_store(&amx_enabled, on ? 1 : 0); }
 int onsager_get_amx(void) {
     int e = amx_thread >= 0 ? amx_thread : atomic_load_explicit(&amx_enabled, memory_order_relaxed);
     if (e < 0) {
-        const char *env = getenv("ONSAGER_AMX");   // "0" turns the path off
-        e = !(env && env[0] == '0');
-        atomic_store(&amx_enabled, e);
+        // ONSAGER_AMX=0 turns the path off. Set only if unset: a concurrent onsager_set_amx wins.
+        int unset = -1, d = onsager_env_switch("ONSAGER_AMX", 1);
+        e = atomic_compare_exchange_strong(&amx_enabled, &unset, d) ? d : unset;
     }
     return e && onsager_amx_available() && onsager_isa_level() >= 2;
 }

@@ -2,8 +2,39 @@
 // so the baseline build (SSE2) still carries the AVX-512 and AVX2 code.
 #include "onsager_kernels.h"
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+int onsager_parse_switch(const char *value) {
+    if (!value || !value[0]) return -1;
+    static const char *const off[] = {"0", "off", "false", "no"}, *const on[] = {"1", "on", "true", "yes"};
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(value, off[i])) return 0;
+        if (!strcasecmp(value, on[i])) return 1;
+    }
+    return -2;
+}
+
+int onsager_env_switch(const char *name, int fallback) {
+    const char *value = getenv(name);
+    int s = onsager_parse_switch(value);
+    if (s == -2) {   // said once per variable: every caller caches the result
+        fprintf(stderr, "onsager: %s=%s is not 0 or 1 (nor off/on, false/true, no/yes); the default applies\n", name, value);
+        return fallback;
+    }
+    return s < 0 ? fallback : s;
+}
+
+int onsager_parse_isa(const char *value) {
+    if (!value || !value[0]) return -1;
+    if (!strcasecmp(value, "avx512")) return 2;
+    if (!strcasecmp(value, "avx2")) return 1;
+    if (!strcasecmp(value, "portable")) return 0;
+    return -2;
+}
 
 static _Atomic int isa_level = -1;
 // A per-thread cap (tests and benchmarks compare instruction sets without changing what other
@@ -28,12 +59,11 @@ int onsager_isa_level(void) {
     if (l >= 0) return l;
     l = detect();
     const char *env = getenv("ONSAGER_ISA");   // "avx512", "avx2" or "portable": cap, never raise
-    if (env) {
-        int cap = env[0] == 'a' && env[3] == '5' ? 2 : env[0] == 'a' ? 1 : 0;
-        if (cap < l) l = cap;
-    }
-    atomic_store(&isa_level, l);
-    return l;
+    int cap = onsager_parse_isa(env);
+    if (cap == -2) fprintf(stderr, "onsager: ONSAGER_ISA=%s is not avx512, avx2 or portable; not capped\n", env);
+    else if (cap >= 0 && cap < l) l = cap;
+    int unset = -1;   // a thread that got here first has said it (and warned) already
+    return atomic_compare_exchange_strong(&isa_level, &unset, l) ? l : unset;
 }
 
 int onsager_force_isa_level(int level) {

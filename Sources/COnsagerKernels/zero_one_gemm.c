@@ -76,14 +76,18 @@ int onsager_zero_one_default_for(int amd, int family) {
     return amd && family == 25;
 }
 
+int onsager_cpuid_family(unsigned eax) {
+    unsigned family = (eax >> 8) & 0xF;
+    if (family == 0xF) family += (eax >> 20) & 0xFF;   // the extended family counts only above 15
+    return (int)family;
+}
+
 int onsager_zero_one_default(void) {
 #if HAVE_ZERO_ONE
     if (!onsager_zero_one_available()) return 0;
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    unsigned family = (a >> 8) & 0xF;
-    if (family == 0xF) family += (a >> 20) & 0xFF;
-    return onsager_zero_one_default_for(1, (int)family);
+    return onsager_zero_one_default_for(1, onsager_cpuid_family(a));
 #else
     return 0;
 #endif
@@ -94,10 +98,10 @@ int onsager_get_zero_one(void) {
     if (zo_thread >= 0) return zo_thread;
     int e = atomic_load_explicit(&zo_enabled, memory_order_relaxed);
     if (e < 0) {
-        // "0" turns the path off, "1" on (where it can run); unset, the CPU's default
-        const char *env = getenv("ONSAGER_ZERO_ONE");
-        e = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : onsager_zero_one_default();
-        atomic_store(&zo_enabled, e);
+        // ONSAGER_ZERO_ONE=0 turns the path off, =1 on (where it can run); unset, the CPU's
+        // default. Set only if unset: a concurrent onsager_set_zero_one wins.
+        int unset = -1, d = onsager_env_switch("ONSAGER_ZERO_ONE", onsager_zero_one_default());
+        e = atomic_compare_exchange_strong(&zo_enabled, &unset, d) ? d : unset;
     }
     return e && onsager_zero_one_available();
 }

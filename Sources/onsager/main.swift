@@ -44,6 +44,7 @@ default:
     let tiles = Kernels.hasMatrixTiles ? (Kernels.usesMatrixTiles ? "on" : "off") : "none on this CPU"
     let adds = !Kernels.hasSeparateAdders ? "not on this CPU"
         : Kernels.usesMaskedAdds ? "on"
-        : Kernels.usesMaskedAddsByDefault ? "off" : "off (not measured on this CPU; ONSAGER_ZERO_ONE=1 turns them on)"
+        : Kernels.usesMaskedAddsByDefault || Kernels.instructionSet != "avx512" ? "off"
+        : "off (not measured on this CPU; ONSAGER_ZERO_ONE=1 turns them on)"
     print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles), masked adds for 0/1 products: \(adds)")
 }

@@ -1093,6 +1093,36 @@ import COnsagerKernels
         }
     }
 
+    /// The masked adds are on by default only where they were measured to pay: AMD family 25
+    /// (Zen 4). Zen 5 (family 26), later families and other vendors keep the FMA kernels unless
+    /// asked; and no CPU without the adders has the path on by default. The family comes from
+    /// CPUID leaf 1 (extended family added only above 15), and the switches read from the
+    /// environment take 0/1, off/on, false/true, no/yes and nothing else.
+    @Test func maskedAddsOnByDefaultOnlyWhereMeasured() {
+        #expect(onsager_zero_one_default_for(1, 25) == 1, "Zen 4: on by default")
+        #expect(onsager_zero_one_default_for(1, 26) == 0, "Zen 5: off until measured")
+        #expect(onsager_zero_one_default_for(1, 27) == 0, "a later AMD family: off until measured")
+        #expect(onsager_zero_one_default_for(0, 25) == 0, "not AMD: off")
+        #expect(onsager_zero_one_default_for(0, 6) == 0, "Intel: off")
+        // Leaf 1 EAX of an EPYC 9004 (Zen 4), 9005 (Zen 5), 7003 (Zen 3), a Xeon (Sapphire Rapids).
+        #expect(onsager_cpuid_family(0x00A1_0F11) == 25)
+        #expect(onsager_cpuid_family(0x00B0_0F21) == 26)
+        #expect(onsager_cpuid_family(0x00A0_0F11) == 25)
+        #expect(onsager_cpuid_family(0x0008_06F8) == 6, "the extended family must not count below 15")
+        #expect(onsager_cpuid_family(0x00F0_0600) == 6, "the extended family must not count below 15")
+        if Kernels.usesMaskedAddsByDefault {
+            #expect(Kernels.hasSeparateAdders, "on by default on a CPU without separate adders")
+        }
+        for (value, expected) in [("0", 0), ("off", 0), ("False", 0), ("no", 0), ("1", 1), ("ON", 1), ("true", 1), ("yes", 1),
+                                  ("", -1), ("01", -2), ("10", -2), ("2", -2), (" 1", -2), ("enable", -2)] {
+            #expect(onsager_parse_switch(value) == Int32(expected), "'\(value)'")
+        }
+        #expect(onsager_parse_switch(nil) == -1)
+        for (value, expected) in [("avx512", 2), ("AVX2", 1), ("portable", 0), ("", -1), ("a", -2), ("avx", -2), ("sse4", -2)] {
+            #expect(onsager_parse_isa(value) == Int32(expected), "'\(value)'")
+        }
+    }
+
     /// Float products whose A holds only 0 and 1 by FMAs and masked adds (zero_one_gemm.c), run on
     /// any AVX-512 CPU for this thread (the path's own switch; AMX off): the same bits as the FMA
     /// kernels under the general blocking (one K block up to 1024) for row-major, transposed and
@@ -1102,21 +1132,6 @@ import COnsagerKernels
     /// Double reference and identical at 1 and 2 threads; an A with any other value (0.5, -1, NaN)
     /// left to the FMA kernels; B holding infinities and a NaN gives the FMA kernels' bits for every
     /// finite result and NaN where they give NaN.
-    /// The masked adds are on by default only where they were measured to pay: AMD family 25
-    /// (Zen 4). Zen 5 (family 26), later families and other vendors keep the FMA kernels unless
-    /// asked; and no CPU without the adders has the path on by default.
-    @Test func maskedAddsOnByDefaultOnlyWhereMeasured() {
-        #expect(onsager_zero_one_default_for(1, 25) == 1, "Zen 4: on by default")
-        #expect(onsager_zero_one_default_for(1, 26) == 0, "Zen 5: off until measured")
-        #expect(onsager_zero_one_default_for(1, 27) == 0, "a later AMD family: off until measured")
-        #expect(onsager_zero_one_default_for(0, 25) == 0, "not AMD: off")
-        #expect(onsager_zero_one_default_for(0, 6) == 0, "Intel: off")
-        #expect(Kernels.usesMaskedAddsByDefault == (onsager_zero_one_default() != 0))
-        if Kernels.usesMaskedAddsByDefault {
-            #expect(Kernels.hasSeparateAdders, "on by default on a CPU without separate adders")
-        }
-    }
-
     @Test func zeroOneProductsByMaskedAdds() {
         guard Kernels.limitInstructionSet(2) == 2 else {
             print("zeroOneProductsByMaskedAdds: no AVX-512 here; the path cannot run")

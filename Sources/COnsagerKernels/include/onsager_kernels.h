@@ -12,6 +12,15 @@ extern "C" {
 #endif
 
 // ---- machine and threads -------------------------------------------------------------
+/// An on/off value of an environment variable: 0 for "0", "off", "false" or "no", 1 for "1", "on",
+/// "true" or "yes" (any case); -1 when unset or empty; -2 for anything else.
+int onsager_parse_switch(const char *value);
+/// The switch named by an environment variable: its value parsed (onsager_parse_switch), or
+/// `fallback` when unset, empty or not understood (then with a warning on stderr naming it).
+int onsager_env_switch(const char *name, int fallback);
+/// ONSAGER_ISA's value: 2 for "avx512", 1 for "avx2", 0 for "portable" (any case), -1 unset or
+/// empty, -2 anything else (warned about, and no cap).
+int onsager_parse_isa(const char *value);
 /// 2 = AVX-512 (F, DQ, BW, VL + FMA), 1 = AVX2 + FMA, 0 = portable.
 int onsager_isa_level(void);
 /// Caps the ISA level for the calling thread (and the pool jobs it dispatches); other threads are
@@ -152,6 +161,9 @@ int onsager_zero_one_available(void);
 int onsager_zero_one_default(void);
 /// The same rule for a CPU given by vendor (1: AMD) and family (CPUID's, extended included).
 int onsager_zero_one_default_for(int amd, int family);
+/// The family in CPUID leaf 1's EAX: the base family, plus the extended family when the base is 15
+/// (AMD Zen 4 25, Zen 5 26; Intel's cores 6).
+int onsager_cpuid_family(unsigned eax);
 /// Whether that path may run for the calling thread: its own setting (onsager_set_thread_zero_one)
 /// if it has one, which runs the path on any AVX-512 CPU (for tests), else the process's (as
 /// ONSAGER_ZERO_ONE=0 or 1 at start, or onsager_set_zero_one; unset, onsager_zero_one_default())
