@@ -1,6 +1,7 @@
 // Float products whose A holds only 0 and 1 (an RBM's visible and hidden samples, binarised
 // data), on AVX-512 CPUs whose adders are separate units from their FMA units (AMD Zen 4 and
-// Zen 5; on by default on Zen 4 only, where it was measured: see onsager_zero_one_default_for). A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
+// Zen 5; on by default on Zen 4 only, where it was measured: see onsager_zero_one_default_for).
+// A product term a·b with a in {0, 1} is b or nothing, so half of C's columns take plain
 // adds under a mask (the lanes whose a is 1) while the other half take FMAs: both kinds of unit
 // work at once. On Zen 4 (one 512-bit FMA and one 512-bit add a cycle) a register tile of 16 rows
 // x 24 columns, 12 columns each way, ran 1.59-1.62x the same tile with FMAs only, from L1 (184 against
