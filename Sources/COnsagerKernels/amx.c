@@ -354,13 +354,11 @@ static int sgemm_exact_amx(long M, long N, long K, float alpha, const float *A, 
     long kblocks = (K + 31) / 32, mblocks = (M + 15) / 16;
     uint16_t *Ap = (uint16_t *)onsager_scratch_reserve(&a_buf, mblocks * kblocks * 512 * (long)sizeof(uint16_t));
     if (!Ap) return 0;
-    int split = onsager_get_num_threads() > 1 && !onsager_pool_contended();
     amx_pack_ctx pc = {M, K, rsa, csa, kblocks, A, Ap};
-    if (!onsager_pack_in_runs(mblocks, split, amx_pack_blocks, &pc)) return 0;
+    if (!onsager_pack_in_runs(mblocks, amx_pack_blocks, &pc)) return 0;
     amx_job job = {M, N, K, kblocks, mblocks, rsa, csa, rsb, csb, ldc, alpha, beta, A, B, bias, Ap, C, relu};
     long panels = (N + 31) / 32;
-    if (split) onsager_parallel_for(panels, amx_panel_task, &job);
-    else for (long t = 0; t < panels; t++) amx_panel_task(&job, t);
+    onsager_parallel_for(panels, amx_panel_task, &job);   // in order on this thread at one thread or when contended
     onsager_scratch_trim(&a_buf);
     return 1;
 }

@@ -21,7 +21,7 @@ int onsager_parse_switch(const char *value) {
 int onsager_env_switch(const char *name, int fallback) {
     const char *value = getenv(name);
     int s = onsager_parse_switch(value);
-    if (s == -2) {   // said once per variable: every caller caches the result
+    if (s == -2) {   // said at start: every caller caches the result (two racing first reads may both say it)
         fprintf(stderr, "onsager: %s=%s is not 0 or 1 (nor off/on, false/true, no/yes); the default applies\n", name, value);
         return fallback;
     }

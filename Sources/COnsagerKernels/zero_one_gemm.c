@@ -419,13 +419,11 @@ static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, l
     char *packed = (char *)onsager_scratch_reserve(&a_buf, float_bytes + panels_a * K * (long)sizeof(uint16_t));
     if (!packed) return 0;
     zo_packed_a pa = {(float *)packed, (uint16_t *)(packed + float_bytes)};
-    int split = onsager_get_num_threads() > 1 && !onsager_pool_contended();
     zo_pack_ctx pc = {M, K, rsa, csa, A, pa};
-    if (!onsager_pack_in_runs(panels_a, split, pack_panels, &pc)) return 0;
+    if (!onsager_pack_in_runs(panels_a, pack_panels, &pc)) return 0;
     zo_job job = {M, N, K, panels_a, rsb, csb, ldc, rsa, csa, alpha, beta, A, B, bias, pa, C, relu};
     long panels = (N + ZO_NR - 1) / ZO_NR;
-    if (split) onsager_parallel_for(panels, panel_task, &job);
-    else for (long t = 0; t < panels; t++) panel_task(&job, t);
+    onsager_parallel_for(panels, panel_task, &job);   // in order on this thread at one thread or when contended
     onsager_scratch_trim(&a_buf);   // a large A's copy is not kept
     return 1;
 }

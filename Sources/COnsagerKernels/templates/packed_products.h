@@ -37,8 +37,9 @@ static inline void onsager_scratch_trim(onsager_scratch *s) {
 
 // pack(ctx, p0, p1) packs panels p0 ... p1 - 1 and returns 0 when it meets a value the path cannot
 // take. onsager_pack_in_runs runs it over all `panels`, split between the threads in runs (two per
-// thread) when `split` and there are four panels or more; once a run has failed the others skip
-// their work. Returns whether every run succeeded.
+// thread) when there are two threads or more and four panels or more (the pool runs the runs in
+// order on the calling thread while it judges the machine contended); once a run has failed the
+// others skip their work. Returns whether every run succeeded.
 typedef int (*onsager_pack_fn)(void *ctx, long p0, long p1);
 typedef struct {
     onsager_pack_fn pack;
@@ -54,10 +55,10 @@ static inline void onsager_pack_run(void *vruns, long t) {
     if (!r->pack(r->ctx, p0, p1)) atomic_store_explicit(&r->failed, 1, memory_order_relaxed);
 }
 
-static inline int onsager_pack_in_runs(long panels, int split, onsager_pack_fn pack, void *ctx) {
+static inline int onsager_pack_in_runs(long panels, onsager_pack_fn pack, void *ctx) {
     onsager_pack_runs r = {pack, ctx, panels, panels, 0};
-    if (split && panels >= 4) {
-        int nt = onsager_get_num_threads();
+    int nt = onsager_get_num_threads();
+    if (nt > 1 && panels >= 4) {
         r.per = (panels + 2 * nt - 1) / (2 * nt);
         onsager_parallel_for((panels + r.per - 1) / r.per, onsager_pack_run, &r);
     } else {
