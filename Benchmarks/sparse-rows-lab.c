@@ -1,0 +1,164 @@
+// Lab: products whose A is about half zeros (a ReLU layer's activations, and the gradients its mask
+// zeroes), with the zero terms skipped: each row of C accumulates, in k order, only the rows of B
+// that its nonzero values select (row by row, Gustavson's order; B packed in blocks of kc rows x LAB_NC
+// columns, the running sums kept between blocks, the next block prefetched), against the library's
+// dense sgemm on the same data. Prints both as dense-equivalent GFLOPS (2MNK over the time, the
+// listing of A's nonzeros included) and whether C matches bit for bit (it does for K <= 1024: a
+// skipped 0·b leaves a sum that starts at +0 unchanged). One thread, AVX-512 only. Not part of the
+// package build. From the repository root:
+//   K=Sources/COnsagerKernels
+//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K [-DLAB_NC=64] Benchmarks/sparse-rows-lab.c $K/*.c -o /tmp/sparse-rows-lab -lpthread -lm -ldl
+//   /tmp/sparse-rows-lab M N K transA density reps kc     # e.g. 500 784 100 1 0.5 15 100: mlp-small's gᵀ·x
+//
+// Why it is not in the library (AMD Zen 4, 2026-12-06): the loop loads a 512-bit row segment of B
+// for every FMA (five loads per four FMAs at LAB_NC=64), where the FMA kernels' register tiles load
+// B a fraction as often; it ran at 55-60 % of the FMA peak on the nonzeros (75-80 % from L1 in a
+// synthetic case), so at half zeros it gained 1.04-1.32x over the dense product (LAB_NC=64:
+// 500x784x100 1.31x, 100x2000x2500 1.11x, 2000x2500x100 1.09x; 40 % nonzero 1.21-1.58x; 60 %
+// 0.94-1.10x; unaligned, unpacked rows of B ran 0.36-0.66x). Inside the library (a path after the
+// masked adds, taken from 55 % nonzero down) mlp-big-step's products held 52-56 % nonzero values
+// and ran 80-94 GFLOPS against the dense 100-110, the transposing pack of a layer's Wᵀ the slowest;
+// the steps ran mlp-big 0.86-0.98x and mlp-small 0.93-1.02x the dense ones (ONSAGER_SPARSE_A=0/1
+// alternated, twice). Where two 512-bit FMAs and two 512-bit loads run a cycle (Intel's AVX-512
+// cores, Zen 5) the five loads per four FMAs bound the loop at 0.8 of the FMA rate: not measured.
+#include "onsager_kernels.h"
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+// A's nonzeros row by row: row i's at nz[start[i] .. start[i + 1]), each with k * LAB_NC (its row's
+// offset in a packed block of B) beside its value.
+#ifndef LAB_NC
+#define LAB_NC 128
+#endif
+#define LAB_NV (LAB_NC / 16)
+typedef struct { int32_t off; float v; } nz_t;
+typedef struct { long *start; nz_t *nz; } rows_t;
+
+static void compress(long M, long K, const float *A, long rsa, long csa, rows_t *r) {
+    long n = 0;
+    r->start[0] = 0;
+    for (long i = 0; i < M; i++) {
+        for (long k = 0; k < K; k++) {
+            float v = A[i * rsa + k * csa];
+            r->nz[n].off = (int32_t)(k * LAB_NC); r->nz[n].v = v;
+            n += v != 0;
+        }
+        r->start[i + 1] = n;
+    }
+}
+
+// C (M x N, beta 0) = A B, B row-major (ldb), LAB_NC columns at a time (packed, zero-padded, into buf:
+// kc x LAB_NC) and K in blocks of kc, the running sums kept in S (M x LAB_NC) between blocks.
+__attribute__((target("avx512f"))) static void sparse_product(long M, long N, long K, const rows_t *r, const float *B,
+                                                               long ldb, float *C, long ldc, long kc, float *S,
+                                                               long *cur, float *buf) {
+    for (long j0 = 0; j0 < N; j0 += LAB_NC) {
+        long cols = N - j0 < LAB_NC ? N - j0 : LAB_NC;
+        for (long i = 0; i < M; i++) cur[i] = r->start[i];
+        for (long k0 = 0; k0 < K; k0 += kc) {
+            long k1 = k0 + kc < K ? k0 + kc : K;
+            int first = k0 == 0, final = k1 == K;
+            for (long k = k0; k < k1; k++) {
+                float *d = buf + (k - k0) * LAB_NC;
+                for (long u = 0; u < LAB_NC; u += 16) {
+                    long n = cols - u;
+                    __mmask16 m = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+                    _mm512_store_ps(d + u, _mm512_maskz_loadu_ps(m, B + k * ldb + j0 + u));
+                }
+            }
+            const char *base = (const char *)buf - k0 * LAB_NC * 4;
+            const int32_t end_off = (int32_t)(k1 * LAB_NC);
+            const nz_t *nz = r->nz;
+            // The next block's rows of B, fetched a share before each row of C.
+            long nk0 = k1 < K ? k1 : 0, nj0 = k1 < K ? j0 : j0 + LAB_NC, nk1 = nk0 + kc < K ? nk0 + kc : K;
+            long lines = nj0 < N ? (nk1 - nk0) * (LAB_NC / 16) : 0, per = (lines + M - 1) / M, next = 0;
+            for (long i = 0; i < M; i++) {
+                for (long q = 0; q < per && next < lines; q++, next++)
+                    __builtin_prefetch(B + (nk0 + next / (LAB_NC / 16)) * ldb + nj0 + 16 * (next % (LAB_NC / 16)), 0, 2);
+                __m512 acc[LAB_NV];
+                float *s = S + i * LAB_NC;
+#pragma clang loop unroll(full)
+                for (int u = 0; u < LAB_NV; u++) acc[u] = first ? _mm512_setzero_ps() : _mm512_load_ps(s + 16 * u);
+                long p = cur[i], e = r->start[i + 1];
+                for (; p < e && nz[p].off < end_off; p++) {
+                    __m512 a = _mm512_set1_ps(nz[p].v);
+                    const float *b = (const float *)(base + 4L * nz[p].off);
+#pragma clang loop unroll(full)
+                    for (int u = 0; u < LAB_NV; u++) acc[u] = _mm512_fmadd_ps(a, _mm512_load_ps(b + 16 * u), acc[u]);
+                }
+                cur[i] = p;
+                if (final) {
+                    for (int u = 0; u < LAB_NV; u++) {
+                        long n = cols - 16 * u;
+                        __mmask16 m = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+                        _mm512_mask_storeu_ps(C + i * ldc + j0 + 16 * u, m, acc[u]);
+                    }
+                } else {
+#pragma clang loop unroll(full)
+                    for (int u = 0; u < LAB_NV; u++) _mm512_store_ps(s + 16 * u, acc[u]);
+                }
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv) {
+    if (argc < 8) { fprintf(stderr, "usage: M N K transA density reps kc\n"); return 2; }
+    long M = atol(argv[1]), N = atol(argv[2]), K = atol(argv[3]);
+    int transA = atoi(argv[4]);
+    double density = atof(argv[5]);
+    int reps = atoi(argv[6]);
+    long kc = atol(argv[7]), nc = LAB_NC;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx512f")) { printf("sparse-rows-lab: needs AVX-512\n"); return 0; }
+    onsager_set_num_threads(1);
+    float *A = malloc(sizeof(float) * M * K), *B = aligned_alloc(64, sizeof(float) * K * N + 64);
+    float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    float *S = aligned_alloc(64, sizeof(float) * M * nc);
+    long *cur = malloc(sizeof(long) * M);
+    srand(1);
+    for (long t = 0; t < M * K; t++) {
+        double u = rand() / (double)RAND_MAX;
+        A[t] = u < density ? (float)(rand() / (double)RAND_MAX - 0.3) : 0.0f;
+    }
+    for (long t = 0; t < K * N; t++) B[t] = (float)(rand() / (double)RAND_MAX - 0.5);
+    long rsa = transA ? 1 : K, csa = transA ? M : 1;
+    rows_t r = {malloc(sizeof(long) * (M + 1)), malloc(sizeof(nz_t) * M * K)};
+    float *buf = aligned_alloc(64, sizeof(float) * kc * LAB_NC);
+    double *td = malloc(sizeof(double) * reps), *ts = malloc(sizeof(double) * reps), *tc = malloc(sizeof(double) * reps);
+    for (int t = 0; t < reps; t++) {
+        double t0 = now();
+        onsager_sgemm(M, N, K, 1, A, rsa, csa, B, N, 1, 0, C1, N);
+        double t1 = now();
+        compress(M, K, A, rsa, csa, &r);
+        double t2 = now();
+        sparse_product(M, N, K, &r, B, N, C2, N, kc, S, cur, buf);
+        double t3 = now();
+        td[t] = t1 - t0; tc[t] = t2 - t1; ts[t] = t3 - t1;
+    }
+    qsort(td, reps, sizeof(double), by_value);
+    qsort(ts, reps, sizeof(double), by_value);
+    qsort(tc, reps, sizeof(double), by_value);
+    double f = 2.0 * M * N * K * 1e-9;
+    long nz = r.start[M];
+    printf("%ldx%ldx%ld transA=%d density %.2f (%.3f) kc=%ld nc=%ld: dense %.1f GFLOPS, skipping zeros %.1f "
+           "(compress %.1f%% of it) -> %.2fx; bits %s\n",
+           M, N, K, transA, density, (double)nz / (M * K), kc, nc, f / td[reps / 2], f / ts[reps / 2],
+           100 * tc[reps / 2] / ts[reps / 2], td[reps / 2] / ts[reps / 2],
+           memcmp(C1, C2, sizeof(float) * M * N) ? "differ" : "equal");
+    return 0;
+}
