@@ -16,9 +16,10 @@
 // synthetic case), so at half zeros it gained 1.04-1.32x over the dense product (LAB_NC=64:
 // 500x784x100 1.31x, 100x2000x2500 1.11x, 2000x2500x100 1.09x; 40 % nonzero 1.21-1.58x; 60 %
 // 0.94-1.10x; unaligned, unpacked rows of B ran 0.36-0.66x). Inside the library (a path after the
-// masked adds, taken from 55 % nonzero down) mlp-big-step's products held 52-56 % nonzero values
-// and ran 80-94 GFLOPS against the dense 100-110, the transposing pack of a layer's Wᵀ the slowest;
-// the steps ran mlp-big 0.86-0.98x and mlp-small 0.93-1.02x the dense ones (ONSAGER_SPARSE_A=0/1
+// masked adds, for products with at most 55-60 % nonzero values in A; K in equal blocks of at most
+// 112) the steps' products held 52-56 % nonzero values and ran at par: mlp-big's 96-125 GFLOPS
+// against the dense product's 104-112 here (the transposing pack of a layer's Wᵀ the slowest),
+// mlp-small's gᵀ·x 112.5; the steps ran mlp-big 0.93-0.97x and mlp-small 1.00-1.01x the dense ones (ONSAGER_SPARSE_A=0/1
 // alternated, twice). Where two 512-bit FMAs and two 512-bit loads run a cycle (Intel's AVX-512
 // cores, Zen 5) the five loads per four FMAs bound the loop at 0.8 of the FMA rate: not measured.
 #include "onsager_kernels.h"
