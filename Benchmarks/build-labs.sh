@@ -31,7 +31,7 @@ lab gemm-objects-ab.o -O2 -c Benchmarks/gemm-objects-ab.c   # linked by gemm-obj
 lab gemm-random-sweep -O2 -D_GNU_SOURCE -I$K/include Benchmarks/gemm-random-sweep.c $all -lpthread -lm
 lab erf-accuracy -O2 -D_GNU_SOURCE -I$K/include Benchmarks/erf-accuracy.c $all -lpthread -lm
 lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all -lpthread -lm -ldl
-lab sparse-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K -DLAB_NC=64 Benchmarks/sparse-rows-lab.c $all -lpthread -lm
+lab sparse-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-rows-lab.c $all -lpthread -lm -ldl
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
 lab row-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/row-kernels.c $all -lpthread -lm
 lab window-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $all $K/windows.c -lpthread -lm

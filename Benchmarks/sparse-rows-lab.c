@@ -1,27 +1,30 @@
 // Lab: products whose A is about half zeros (a ReLU layer's activations, and the gradients its mask
 // zeroes), with the zero terms skipped: each row of C accumulates, in k order, only the rows of B
-// that its nonzero values select (row by row, Gustavson's order; B packed in blocks of kc rows x LAB_NC
-// columns, the running sums kept between blocks, the next block prefetched), against the library's
-// dense sgemm on the same data. Prints both as dense-equivalent GFLOPS (2MNK over the time, the
-// listing of A's nonzeros included) and whether C matches bit for bit (it does for K <= 1024: a
-// skipped 0·b leaves a sum that starts at +0 unchanged). One thread, AVX-512 only. Not part of the
-// package build. From the repository root:
+// that its nonzero values select (row by row, Gustavson's order; B, K x N row-major, packed in
+// blocks of kc rows x LAB_NC columns, the running sums kept between blocks, the next block
+// prefetched), against the library's dense sgemm on the same data. Prints both as dense-equivalent
+// GFLOPS (2MNK over the time, the listing of A's nonzeros included in the second) and whether C
+// matches bit for bit: it does for K <= 1024 (a skipped 0·b, b finite, leaves a sum that starts at
+// +0 unchanged); longer K is summed here in one run, where the dense kernels add K blocks, so its
+// bits differ. One thread, AVX-512 only. Not part of the package build. From the repository root:
 //   K=Sources/COnsagerKernels
-//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K [-DLAB_NC=64] Benchmarks/sparse-rows-lab.c $K/*.c -o /tmp/sparse-rows-lab -lpthread -lm -ldl
+//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K [-DLAB_NC=128] Benchmarks/sparse-rows-lab.c $K/*.c -o /tmp/sparse-rows-lab -lpthread -lm -ldl
 //   /tmp/sparse-rows-lab M N K transA density reps kc     # e.g. 500 784 100 1 0.5 15 100: mlp-small's gᵀ·x
+// transA 1 stores A as its K x M transpose (a weight gradient's gᵀ); density is the chance that a
+// value of A is nonzero (the share drawn is printed in brackets).
 //
-// Why it is not in the library (AMD Zen 4, 2026-12-06): the loop loads a 512-bit row segment of B
-// for every FMA (five loads per four FMAs at LAB_NC=64), where the FMA kernels' register tiles load
-// B a fraction as often; it ran at 55-60 % of the FMA peak on the nonzeros (75-80 % from L1 in a
-// synthetic case), so at half zeros it gained 1.04-1.32x over the dense product (LAB_NC=64:
-// 500x784x100 1.31x, 100x2000x2500 1.11x, 2000x2500x100 1.09x; 40 % nonzero 1.21-1.58x; 60 %
-// 0.94-1.10x; unaligned, unpacked rows of B ran 0.36-0.66x). Inside the library (a path after the
-// masked adds, for products with at most 55-60 % nonzero values in A; K in equal blocks of at most
-// 112) the steps' products held 52-56 % nonzero values and ran at par: mlp-big's 96-125 GFLOPS
-// against the dense product's 104-112 here (the transposing pack of a layer's Wᵀ the slowest),
-// mlp-small's gᵀ·x 112.5; the steps ran mlp-big 0.93-0.97x and mlp-small 1.00-1.01x the dense ones (ONSAGER_SPARSE_A=0/1
-// alternated, twice). Where two 512-bit FMAs and two 512-bit loads run a cycle (Intel's AVX-512
-// cores, Zen 5) the five loads per four FMAs bound the loop at 0.8 of the FMA rate: not measured.
+// Why it is not in the library (AMD Zen 4, 2026-12-06): per nonzero value the loop loads four
+// 512-bit vectors of B, a broadcast of the value and its index for four FMAs (LAB_NC=64), where the
+// FMA kernels' register tiles load B a fraction as often; it ran at 50-60 % of the FMA peak on the
+// nonzeros (75-80 % from L1 in a synthetic case; the listing included). At about half zeros it ran
+// 1.08-1.29x the dense product (500x784x100 1.29x, 100x2000x2500 1.08x, 2000x2500x100 1.09x; 40 %
+// nonzero 1.21-1.58x, 60 % 0.94-1.10x; rows of B read in place, unaligned, 0.36-0.66x). Inside the
+// library (a path after the masked adds, patch not committed) the MLP steps' products held 52-56 %
+// nonzero values and ran 0.86-1.12x the dense kernels (96-125 against 104-112 GFLOPS; the
+// transposing pack of a layer's Wᵀ the slowest), and the steps 0.93-0.97x (mlp-big) and 1.00-1.01x
+// (mlp-small) their speed without it. Benchmarks/SPEED-LOG.md ("Skipping the MLP products' zero
+// terms") has the readings. On cores with two 512-bit FMA units and two 512-bit loads a cycle the
+// loads would cap the loop further below their FMA rate (an estimate; not measured).
 #include "onsager_kernels.h"
 #include <immintrin.h>
 #include <stdint.h>
@@ -43,7 +46,7 @@ static int by_value(const void *a, const void *b) {
 // A's nonzeros row by row: row i's at nz[start[i] .. start[i + 1]), each with k * LAB_NC (its row's
 // offset in a packed block of B) beside its value.
 #ifndef LAB_NC
-#define LAB_NC 128
+#define LAB_NC 64
 #endif
 #define LAB_NV (LAB_NC / 16)
 typedef struct { int32_t off; float v; } nz_t;
@@ -124,6 +127,10 @@ int main(int argc, char **argv) {
     double density = atof(argv[5]);
     int reps = atoi(argv[6]);
     long kc = atol(argv[7]), nc = LAB_NC;
+    if (M < 1 || N < 1 || K < 1 || kc < 1 || reps < 1 || density < 0 || density > 1) {
+        fprintf(stderr, "usage: M N K transA density reps kc (sizes, kc and reps at least 1, density 0-1)\n");
+        return 2;
+    }
     __builtin_cpu_init();
     if (!__builtin_cpu_supports("avx512f")) { printf("sparse-rows-lab: needs AVX-512\n"); return 0; }
     onsager_set_num_threads(1);
