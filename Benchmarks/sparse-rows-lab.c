@@ -11,7 +11,13 @@
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K [-DLAB_NC=128] Benchmarks/sparse-rows-lab.c $K/*.c -o /tmp/sparse-rows-lab -lpthread -lm -ldl
 //   /tmp/sparse-rows-lab M N K transA density reps kc     # e.g. 500 784 100 1 0.5 15 100: mlp-small's gᵀ·x
 // transA 1 stores A as its K x M transpose (a weight gradient's gᵀ); density is the chance that a
-// value of A is nonzero (the share drawn is printed in brackets).
+// value of A is nonzero (the share drawn is printed in brackets). UNITS=1 instead draws each row's
+// chance as Phi(2z), z standard normal: the hidden units of the MLP steps, which over a batch of
+// non-negative inputs are mostly off or mostly on (measured in mlp-big-step's weight gradients, rows
+// by tenths of their share of nonzeros: 22-29 % of the units under a tenth, 8-14 % all zero, 9-17 %
+// all nonzero; each sample, by contrast, has about half its units nonzero). A second line times a
+// hybrid: the rows over THR (default 0.3) nonzero by the dense sgemm on a gathered copy of them,
+// scattered into C, the others by the loop on their own list.
 //
 // Why it is not in the library (AMD Zen 4, 2026-12-06): per nonzero value the loop loads four
 // 512-bit vectors of B, a broadcast of the value and its index for four FMAs (LAB_NC=64), where the
@@ -23,7 +29,10 @@
 // nonzero values and ran 0.86-1.12x the dense kernels (96-125 against 104-112 GFLOPS; the
 // transposing pack of a layer's Wᵀ the slowest), and the steps 0.93-0.97x (mlp-big) and 1.00-1.01x
 // (mlp-small) their speed without it. Benchmarks/SPEED-LOG.md ("Skipping the MLP products' zero
-// terms") has the readings. On cores with two 512-bit FMA units and two 512-bit loads a cycle the
+// terms") has the readings. With the units' structure (UNITS=1, 500x784x100 and 2000x2500x100)
+// the loop alone read 1.10-1.27x and the hybrid 1.11-1.19x at THR 0.3, 1.08-1.13x at 0.5 and
+// 0.97-0.98x at 0.1: the scatter of the dense rows (a copy of most of C) costs what their share
+// saves. On cores with two 512-bit FMA units and two 512-bit loads a cycle the
 // loads would cap the loop further below their FMA rate (an estimate; not measured).
 #include "onsager_kernels.h"
 #include <immintrin.h>
@@ -32,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <math.h>
 
 static double now(void) {
     struct timespec t;
@@ -69,7 +79,7 @@ static void compress(long M, long K, const float *A, long rsa, long csa, rows_t 
 // kc x LAB_NC) and K in blocks of kc, the running sums kept in S (M x LAB_NC) between blocks.
 __attribute__((target("avx512f"))) static void sparse_product(long M, long N, long K, const rows_t *r, const float *B,
                                                                long ldb, float *C, long ldc, long kc, float *S,
-                                                               long *cur, float *buf) {
+                                                               long *cur, float *buf, const long *rowmap) {
     for (long j0 = 0; j0 < N; j0 += LAB_NC) {
         long cols = N - j0 < LAB_NC ? N - j0 : LAB_NC;
         for (long i = 0; i < M; i++) cur[i] = r->start[i];
@@ -109,7 +119,7 @@ __attribute__((target("avx512f"))) static void sparse_product(long M, long N, lo
                     for (int u = 0; u < LAB_NV; u++) {
                         long n = cols - 16 * u;
                         __mmask16 m = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-                        _mm512_mask_storeu_ps(C + i * ldc + j0 + 16 * u, m, acc[u]);
+                        _mm512_mask_storeu_ps(C + (rowmap ? rowmap[i] : i) * ldc + j0 + 16 * u, m, acc[u]);
                     }
                 } else {
 #pragma clang loop unroll(full)
@@ -139,14 +149,29 @@ int main(int argc, char **argv) {
     float *S = aligned_alloc(64, sizeof(float) * M * nc);
     long *cur = malloc(sizeof(long) * M);
     srand(1);
-    for (long t = 0; t < M * K; t++) {
-        double u = rand() / (double)RAND_MAX;
-        A[t] = u < density ? (float)(rand() / (double)RAND_MAX - 0.3) : 0.0f;
+    int units = getenv("UNITS") != 0;
+    double *pr = malloc(sizeof(double) * M);
+    for (long i = 0; i < M; i++) {
+        // UNITS=1: row i's share of nonzeros is Phi(2z), z standard normal, as the hidden units of an
+        // MLP on non-negative inputs (mostly on or mostly off over a batch); else `density`.
+        double u1 = (rand() + 1.0) / ((double)RAND_MAX + 2), u2 = rand() / (double)RAND_MAX;
+        double z = sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
+        pr[i] = units ? 0.5 * erfc(-2 * z / sqrt(2.0)) : density;
     }
+    for (long i = 0; i < M; i++)
+        for (long k = 0; k < K; k++) {
+            double u = rand() / (double)RAND_MAX;
+            A[transA ? k * M + i : i * K + k] = u < pr[i] ? (float)(rand() / (double)RAND_MAX - 0.3) : 0.0f;
+        }
     for (long t = 0; t < K * N; t++) B[t] = (float)(rand() / (double)RAND_MAX - 0.5);
     long rsa = transA ? 1 : K, csa = transA ? M : 1;
     rows_t r = {malloc(sizeof(long) * (M + 1)), malloc(sizeof(nz_t) * M * K)};
     float *buf = aligned_alloc(64, sizeof(float) * kc * LAB_NC);
+    double thr = getenv("THR") ? atof(getenv("THR")) : 0.3;
+    long *dense_rows = malloc(sizeof(long) * M), *sparse_rows = malloc(sizeof(long) * M);
+    float *Ad = malloc(sizeof(float) * M * K), *T = malloc(sizeof(float) * M * N), *C3 = malloc(sizeof(float) * M * N);
+    rows_t rs = {malloc(sizeof(long) * (M + 1)), malloc(sizeof(nz_t) * M * K)};
+    double *th = malloc(sizeof(double) * reps);
     double *td = malloc(sizeof(double) * reps), *ts = malloc(sizeof(double) * reps), *tc = malloc(sizeof(double) * reps);
     for (int t = 0; t < reps; t++) {
         double t0 = now();
@@ -154,13 +179,35 @@ int main(int argc, char **argv) {
         double t1 = now();
         compress(M, K, A, rsa, csa, &r);
         double t2 = now();
-        sparse_product(M, N, K, &r, B, N, C2, N, kc, S, cur, buf);
+        sparse_product(M, N, K, &r, B, N, C2, N, kc, S, cur, buf, 0);
         double t3 = now();
         td[t] = t1 - t0; tc[t] = t2 - t1; ts[t] = t3 - t1;
+        // The hybrid: rows of A over `thr` nonzero by the dense sgemm on a gathered copy (into T,
+        // then scattered to C), the others by the loop above on their own list.
+        double t4 = now();
+        long md = 0, ms = 0;
+        for (long i = 0; i < M; i++) {
+            long nzr = r.start[i + 1] - r.start[i];
+            if (nzr > thr * K) dense_rows[md++] = i; else sparse_rows[ms++] = i;
+        }
+        for (long q = 0; q < md; q++)
+            for (long k = 0; k < K; k++) Ad[q * K + k] = A[dense_rows[q] * rsa + k * csa];
+        if (md) onsager_sgemm(md, N, K, 1, Ad, K, 1, B, N, 1, 0, T, N);
+        for (long q = 0; q < md; q++) memcpy(C3 + dense_rows[q] * N, T + q * N, sizeof(float) * N);
+        long n2 = 0;
+        for (long q = 0; q < ms; q++) {
+            long i = sparse_rows[q];
+            rs.start[q] = n2;
+            for (long p = r.start[i]; p < r.start[i + 1]; p++) rs.nz[n2++] = r.nz[p];
+        }
+        rs.start[ms] = n2;
+        if (ms) sparse_product(ms, N, K, &rs, B, N, C3, N, kc, S, cur, buf, sparse_rows);
+        th[t] = now() - t4 + tc[t];
     }
     qsort(td, reps, sizeof(double), by_value);
     qsort(ts, reps, sizeof(double), by_value);
     qsort(tc, reps, sizeof(double), by_value);
+    qsort(th, reps, sizeof(double), by_value);
     double f = 2.0 * M * N * K * 1e-9;
     long nz = r.start[M];
     printf("%ldx%ldx%ld transA=%d density %.2f (%.3f) kc=%ld nc=%ld: dense %.1f GFLOPS, skipping zeros %.1f "
@@ -168,5 +215,7 @@ int main(int argc, char **argv) {
            M, N, K, transA, density, (double)nz / (M * K), kc, nc, f / td[reps / 2], f / ts[reps / 2],
            100 * tc[reps / 2] / ts[reps / 2], td[reps / 2] / ts[reps / 2],
            memcmp(C1, C2, sizeof(float) * M * N) ? "differ" : "equal");
+    printf("  hybrid (rows over %.2f nonzero dense): %.1f GFLOPS -> %.2fx the dense; bits %s\n", thr, f / th[reps / 2],
+           td[reps / 2] / th[reps / 2], memcmp(C1, C3, sizeof(float) * M * N) ? "differ" : "equal");
     return 0;
 }
