@@ -75,6 +75,9 @@ static void compress(long M, long K, const float *A, long rsa, long csa, rows_t 
     }
 }
 
+// The first n lanes of a vector (none for n <= 0, all for n >= 16).
+static inline __mmask16 lanes(long n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
+
 // C (M x N, beta 0) = A B, B row-major (ldb), LAB_NC columns at a time (packed, zero-padded, into buf:
 // kc x LAB_NC) and K in blocks of kc, the running sums kept in S (M x LAB_NC) between blocks.
 __attribute__((target("avx512f"))) static void sparse_product(long M, long N, long K, const rows_t *r, const float *B,
@@ -88,11 +91,8 @@ __attribute__((target("avx512f"))) static void sparse_product(long M, long N, lo
             int first = k0 == 0, final = k1 == K;
             for (long k = k0; k < k1; k++) {
                 float *d = buf + (k - k0) * LAB_NC;
-                for (long u = 0; u < LAB_NC; u += 16) {
-                    long n = cols - u;
-                    __mmask16 m = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-                    _mm512_store_ps(d + u, _mm512_maskz_loadu_ps(m, B + k * ldb + j0 + u));
-                }
+                for (long u = 0; u < LAB_NC; u += 16)
+                    _mm512_store_ps(d + u, _mm512_maskz_loadu_ps(lanes(cols - u), B + k * ldb + j0 + u));
             }
             const char *base = (const char *)buf - k0 * LAB_NC * 4;
             const int32_t end_off = (int32_t)(k1 * LAB_NC);
@@ -116,11 +116,8 @@ __attribute__((target("avx512f"))) static void sparse_product(long M, long N, lo
                 }
                 cur[i] = p;
                 if (final) {
-                    for (int u = 0; u < LAB_NV; u++) {
-                        long n = cols - 16 * u;
-                        __mmask16 m = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
-                        _mm512_mask_storeu_ps(C + (rowmap ? rowmap[i] : i) * ldc + j0 + 16 * u, m, acc[u]);
-                    }
+                    for (int u = 0; u < LAB_NV; u++)
+                        _mm512_mask_storeu_ps(C + (rowmap ? rowmap[i] : i) * ldc + j0 + 16 * u, lanes(cols - 16 * u), acc[u]);
                 } else {
 #pragma clang loop unroll(full)
                     for (int u = 0; u < LAB_NV; u++) _mm512_store_ps(s + 16 * u, acc[u]);
