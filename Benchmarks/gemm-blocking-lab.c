@@ -52,6 +52,6 @@ int main(int argc,char**argv){
   float*A=aligned_alloc(64,4*M*K),*B=aligned_alloc(64,4*K*N),*C=aligned_alloc(64,4*M*N);
   for(long i=0;i<M*K;i++)A[i]=(i%7)*0.1f; for(long i=0;i<K*N;i++)B[i]=(i%5)*0.1f;
   double best=0;
-  for(int r=0;r<(M*N*K>1e8?10:25);r++){double t=now(); int it=0; while(now()-t<0.2){gemm_serial_lab(M,N,K,1,A,ta?1:K,ta?M:1,B,tb?1:N,tb?K:1,0,C,N,(tb&&M<=MC?G_PLAN_DEEP:0)|(M<=256?G_PLAN_FEW_ROWS:0),0,0,0,0);it++;} double g=2.0*M*N*K*it/(now()-t)/1e9; if(g>best)best=g;}
+  for(int r=0;r<(M*N*K>1e8?10:25);r++){double t=now(); int it=0; while(now()-t<0.2){gemm_serial_lab(M,N,K,1,A,ta?1:K,ta?M:1,B,tb?1:N,tb?K:1,0,C,N,(tb&&M<=MC?G_PLAN_DEEP:0)|(M<=256?G_PLAN_FEW_ROWS:0),0,0,0,0,0);it++;} double g=2.0*M*N*K*it/(now()-t)/1e9; if(g>best)best=g;}
   printf("%6.1f ",best);
 }

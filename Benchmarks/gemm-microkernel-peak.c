@@ -39,7 +39,7 @@
 #endif
 #define KUNROLL LKU
 #include "templates/gemm_template.h"
-__attribute__((noinline)) void run(long kc, const float*a,const float*b,float*c){ ukernel_lab(kc,a,b,NR,c,NR,1,0,0,MR,NR,MR,MR,0,0,0,0,0,NR/(VBYTES/4),0); }
+__attribute__((noinline)) void run(long kc, const float*a,const float*b,float*c){ ukernel_lab(kc,a,b,NR,c,NR,1,0,0,MR,NR,MR,MR,0,0,0,0,0,NR/(VBYTES/4),0,0,0); }
 typedef float v16 __attribute__((vector_size(VBYTES)));   // one vector, whatever its width
 __attribute__((noinline)) v16 fmaloop(long n, v16 x){ v16 a0=x,a1=x+1,a2=x+2,a3=x+3,a4=x+4,a5=x+5,a6=x+6,a7=x+7,a8=x+8,a9=x+9,a10=x+10,a11=x+11; v16 m=x*0.5f;
  for(long i=0;i<n;i++){a0=HW_FMA(a0,m,x);a1=HW_FMA(a1,m,x);a2=HW_FMA(a2,m,x);a3=HW_FMA(a3,m,x);a4=HW_FMA(a4,m,x);a5=HW_FMA(a5,m,x);a6=HW_FMA(a6,m,x);a7=HW_FMA(a7,m,x);a8=HW_FMA(a8,m,x);a9=HW_FMA(a9,m,x);a10=HW_FMA(a10,m,x);a11=HW_FMA(a11,m,x);}

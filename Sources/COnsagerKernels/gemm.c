@@ -292,7 +292,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
-                                  T, T *, long, int, const T *, const T *, const T *, int);        \
+                                  T, T *, long, int, const T *, const T *, const T *, int,         \
+                                  const g_klist *);                                                \
     typedef void (*S##_dot_fn)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long, \
                                const T *, int);                                                    \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, its blocking    \
@@ -322,6 +323,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         T alpha, beta;                                                                             \
         const T *A, *B, *Bpre, *bias, *Apre;                                                       \
         T *C;                                                                                      \
+        const g_klist *kl; /* B's rows read, with A's all-zero columns dropped (G_PLAN_KLIST) */   \
     } S##_job;                                                                                     \
     static void S##_task(void *vctx, long t) {                                                     \
         S##_job *j = (S##_job *)vctx;                                                              \
@@ -331,14 +333,19 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             long m1 = j->parts ? (t + 1) * j->units / j->parts * j->unit : m0 + j->chunk;          \
             if (m1 > j->M) m1 = j->M;                                                              \
             if (m0 >= m1) return;                                                                  \
+            /* C's rows through a map (skip_zeros.c): the chunk's part of the map, from C's row 0. */ \
+            g_klist sub;                                                                           \
+            const g_klist *kl = j->kl;                                                             \
+            T *c = j->C + m0 * j->ldc;                                                             \
+            if (kl && kl->cmap) { sub = *kl; sub.cmap += m0; kl = &sub; c = j->C; }                \
             j->fn(m1 - m0, j->N, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->B, j->rsb, \
-                  j->csb, j->beta, j->C + m0 * j->ldc, j->ldc, j->deep, j->Bpre, j->bias, 0, j->relu); \
+                  j->csb, j->beta, c, j->ldc, j->deep, j->Bpre, j->bias, 0, j->relu, kl);          \
         } else {                                                                                   \
             long n0 = t * j->chunk, n1 = n0 + j->chunk < j->N ? n0 + j->chunk : j->N;              \
             if (n0 >= n1) return;                                                                  \
             j->fn(j->M, n1 - n0, j->K, j->alpha, j->A, j->rsa, j->csa, j->B + n0 * j->csb, j->rsb, \
                   j->csb, j->beta, j->C + n0, j->ldc, j->deep, 0, j->bias ? j->bias + n0 : 0,      \
-                  j->Apre, j->relu);                                                               \
+                  j->Apre, j->relu, j->kl);                                                        \
         }                                                                                          \
     }                                                                                              \
     /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
@@ -394,6 +401,114 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             S##_dot_task(&job, 0);                                                                 \
         }                                                                                          \
     }                                                                                              \
+    /* The FMA kernels' product (gemm_template.h), split between the threads; with kl (not NULL)   \
+       A's columns are those listed of Korig, B's rows read through the list (gemm_serial). */     \
+    static void S##_planned(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
+                            long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu,   \
+                            const g_klist *kl) {                             \
+        S##_isa isa = S##_pick();                                                                  \
+        long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
+        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, relu, alpha, beta, A, B, 0, bias, 0, C, \
+                      kl};                                                                         \
+        /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
+           plan whatever its share of rows. */                                                    \
+        job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0) |    \
+                   (kl && kl->keep ? G_PLAN_KLIST : 0);                                            \
+        long Korig = kl ? kl->korig : K;                                                           \
+        if (G_STREAM_C && Korig <= G_STREAM_MAX_K && Korig <= isa.blocking[3] && !relu &&           \
+            (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes())                            \
+            job.deep |= G_PLAN_STREAM_C;                                                           \
+        int nt = onsager_get_num_threads();                                                        \
+        double flops = 2.0 * M * N * K;                                                            \
+        if (nt > 1 && flops > 4e5 && !onsager_pool_contended()) {                                  \
+            /* Split the longer side into whole register tiles, one chunk per thread: more, smaller \
+               chunks balance better under load but re-pack the other operand per chunk, which    \
+               measured slower on an idle machine (sgemm 1024³ at 2 threads: 198 GFLOPS with 2    \
+               chunks, 170 with 8); under load the pool runs jobs in the caller instead (pool.c). \
+               Every chunk computes whole tiles of C over all of K, so the result does not depend \
+               on who runs which chunk. */                                                        \
+            job.split_m = M * 2 >= N;                                                              \
+            long len = job.split_m ? M : N, unit = job.split_m ? mr : nr;                          \
+            long units = (len + unit - 1) / unit;                                                  \
+            long per = (units + nt - 1) / nt;                                                      \
+            job.chunk = per * unit;                                                                \
+            long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
+            T *shared = 0;                                                                         \
+            /* B in one K block no larger than L2 (a weight gradient's batch x N) is packed by each   \
+               chunk for itself rather than shared: its pack is short, and sharing it cost a second \
+               fork-join and smaller tasks. AMD Zen 4, 2 threads, Benchmarks/gemm-shape-ab.sh with  \
+               DETECT=0, 8 alternations: 784x500x100 (Aᵀ) 1.05x, 784x500x200 1.06x, 2500x784x100   \
+               1.06x, 1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,      \
+               1024x1024x256 1.02x; larger B blocks keep sharing (1024³ 0.97x, 2048x1024² 0.98x).  \
+               With the pool's contention detection on, the shared path's extra waits also sent    \
+               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS). Each thread \
+               packs (nt - 1) / nt of B more than when sharing, (nt - 1) / 2M copies per flop of its  \
+               share: kept to 1/512 (some 1.5 % of the time at a quarter cycle per copy and 32 flops \
+               per cycle) by asking for M >= 256 (nt - 1), so that more threads share again. */      \
+            long ncmax = isa.blocking[4];                                                          \
+            int own_b = K <= isa.blocking[3] && M >= 256L * (nt - 1) &&                            \
+                        (double)K * (N < ncmax ? N : ncmax) * sizeof(T) <= onsager_l2_cache_bytes(); \
+            if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256) && !own_b && !kl)   \
+                shared = isa.caller_b_buffer();                                                    \
+            if (shared && job.chunk > mc) {                                                        \
+                /* With B shared, a chunk of rows costs only its own A block (the serial plan's row  \
+                   block of MC rows), so the rows go out in tasks of MC: a thread that falls behind  \
+                   (its vCPU taken by the host, a neighbour's time slice) holds up one row block,     \
+                   and the other threads take the rest. */                                          \
+                /* The task count is a multiple of the thread count and the tasks differ by one    \
+                   tile at most, so that idle threads finish together: 1024 rows in tasks of 144 (7 \
+                   full and 16 rows) left one thread 576 rows and the other 448 at two threads.    \
+                   (Any split into whole tiles gives the same C.) */                               \
+                long pertask = mc / unit;                                                          \
+                ntasks = (units + pertask - 1) / pertask;                                          \
+                ntasks = (ntasks + nt - 1) / nt * nt;                                              \
+                job.units = units; job.unit = unit; job.parts = ntasks;                            \
+            }                                                                                      \
+            if (shared) {                                                                          \
+                /* Row chunks that would each pack all of B (no chunk reads it in place or packs  \
+                   it lazily) share one packed copy instead: the threads pack a share of each     \
+                   K x N block, then compute their rows from it. The blocks (K in equal parts of  \
+                   at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
+                long kcmax = isa.blocking[3];                                                       \
+                long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;        \
+                for (long jc = 0; jc < N; jc += ncmax) {                                          \
+                    long nc = N - jc < ncmax ? N - jc : ncmax, panels = (nc + nr - 1) / nr;        \
+                    for (long pc = 0; pc < K; pc += kcb) {                                         \
+                        long kc = K - pc < kcb ? K - pc : kcb;                                     \
+                        S##_pack_job pj = {isa.pack_b, kc, nc, nr, rsb, csb, (panels + nt - 1) / nt, \
+                                           B + pc * rsb + jc * csb, shared};                       \
+                        onsager_parallel_for((panels + pj.per - 1) / pj.per, S##_pack_task, &pj);  \
+                        S##_job blk = job;                                                         \
+                        blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
+                        blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
+                        blk.bias = bias ? bias + jc : 0;                                           \
+                        blk.relu = relu && pc + kc >= K;                                           \
+                        onsager_parallel_for(ntasks, S##_task, &blk);                              \
+                    }                                                                              \
+                }                                                                                  \
+                return;                                                                            \
+            }                                                                                      \
+            if (ntasks > 1 && !job.split_m && !kl) {                                               \
+                /* Column chunks of a batch-sized product: A is packed once, its K blocks shared out   \
+                   between the threads, instead of all of it by every chunk (the same panels, so C    \
+                   is unchanged). Up to 4 MB of packed A; beyond that each chunk packs its own. */     \
+                long kcb = 0, need = isa.shared_a_size(M, K, csb, job.deep, &kcb);                     \
+                if (need > 0 && need <= (4L << 20) / (long)sizeof(T) && S##_shared_a_cap < need) {    \
+                    free(S##_shared_a);                                                            \
+                    S##_shared_a = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);          \
+                    S##_shared_a_cap = S##_shared_a ? need : 0;                                    \
+                }                                                                                  \
+                if (need > 0 && need <= S##_shared_a_cap) {                                        \
+                    S##_pack_a_job aj = {isa.pack_a_block, M, K, rsa, csa, kcb, nt, A, S##_shared_a}; \
+                    onsager_parallel_for((K + kcb - 1) / kcb * nt, S##_pack_a_task, &aj);          \
+                    job.Apre = S##_shared_a;                                                       \
+                }                                                                                  \
+            }                                                                                      \
+            if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
+        }                                                                                          \
+        job.fn(job.M, N, job.K, alpha, job.A, job.rsa, job.csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0, relu, \
+               job.kl);                                                                            \
+    }                                                                                              \
     /* bias: NULL, or a row vector added to every row of C (then beta is 0). relu: C ends as    \
        max(C, 0), as the elementwise relu (see gemm_serial). */                                    \
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
@@ -416,7 +531,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             S##_gemm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, 0, 0);                \
             for (long i = 0; bias && i < M; i++)                                                   \
                 for (long j = 0; j < N; j++) C[i * ldc + j] += bias[j];                            \
-            if (relu) relu_block_##S##_portable(M, N, C, ldc);                                     \
+            if (relu) relu_block_##S##_portable(M, N, C, ldc, 0);                                  \
             return;                                                                                \
         }                                                                                          \
         if (K <= 0 || alpha == 0) {                                                                \
@@ -472,103 +587,43 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
            adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \
         if (S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
         S##_isa isa = S##_pick();                                                                  \
-        long mr = isa.blocking[0], nr = isa.blocking[1], mc = isa.blocking[2];                     \
-        S##_job job = {isa.serial, M, N, K, rsa, csa, rsb, csb, ldc, 0, 0, 0, 0, 0, 0, relu, alpha, beta, A, B, 0, bias, 0, C}; \
-        /* Plan flags from the whole product (see gemm_serial), so that every chunk runs the same \
-           plan whatever its share of rows. */                                                    \
-        job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0);     \
-        if (G_STREAM_C && K <= G_STREAM_MAX_K && K <= isa.blocking[3] && !relu &&                   \
-            (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes())                            \
-            job.deep |= G_PLAN_STREAM_C;                                                           \
-        int nt = onsager_get_num_threads();                                                        \
-        double flops = 2.0 * M * N * K;                                                            \
-        if (nt > 1 && flops > 4e5 && !onsager_pool_contended()) {                                  \
-            /* Split the longer side into whole register tiles, one chunk per thread: more, smaller \
-               chunks balance better under load but re-pack the other operand per chunk, which    \
-               measured slower on an idle machine (sgemm 1024³ at 2 threads: 198 GFLOPS with 2    \
-               chunks, 170 with 8); under load the pool runs jobs in the caller instead (pool.c). \
-               Every chunk computes whole tiles of C over all of K, so the result does not depend \
-               on who runs which chunk. */                                                        \
-            job.split_m = M * 2 >= N;                                                              \
-            long len = job.split_m ? M : N, unit = job.split_m ? mr : nr;                          \
-            long units = (len + unit - 1) / unit;                                                  \
-            long per = (units + nt - 1) / nt;                                                      \
-            job.chunk = per * unit;                                                                \
-            long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
-            T *shared = 0;                                                                         \
-            /* B in one K block no larger than L2 (a weight gradient's batch x N) is packed by each   \
-               chunk for itself rather than shared: its pack is short, and sharing it cost a second \
-               fork-join and smaller tasks. AMD Zen 4, 2 threads, Benchmarks/gemm-shape-ab.sh with  \
-               DETECT=0, 8 alternations: 784x500x100 (Aᵀ) 1.05x, 784x500x200 1.06x, 2500x784x100   \
-               1.06x, 1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,      \
-               1024x1024x256 1.02x; larger B blocks keep sharing (1024³ 0.97x, 2048x1024² 0.98x).  \
-               With the pool's contention detection on, the shared path's extra waits also sent    \
-               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS). Each thread \
-               packs (nt - 1) / nt of B more than when sharing, (nt - 1) / 2M copies per flop of its  \
-               share: kept to 1/512 (some 1.5 % of the time at a quarter cycle per copy and 32 flops \
-               per cycle) by asking for M >= 256 (nt - 1), so that more threads share again. */      \
-            long ncmax = isa.blocking[4];                                                          \
-            int own_b = K <= isa.blocking[3] && M >= 256L * (nt - 1) &&                            \
-                        (double)K * (N < ncmax ? N : ncmax) * sizeof(T) <= onsager_l2_cache_bytes(); \
-            if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256) && !own_b)          \
-                shared = isa.caller_b_buffer();                                                    \
-            if (shared && job.chunk > mc) {                                                        \
-                /* With B shared, a chunk of rows costs only its own A block (the serial plan's row  \
-                   block of MC rows), so the rows go out in tasks of MC: a thread that falls behind  \
-                   (its vCPU taken by the host, a neighbour's time slice) holds up one row block,     \
-                   and the other threads take the rest. */                                          \
-                /* The task count is a multiple of the thread count and the tasks differ by one    \
-                   tile at most, so that idle threads finish together: 1024 rows in tasks of 144 (7 \
-                   full and 16 rows) left one thread 576 rows and the other 448 at two threads.    \
-                   (Any split into whole tiles gives the same C.) */                               \
-                long pertask = mc / unit;                                                          \
-                ntasks = (units + pertask - 1) / pertask;                                          \
-                ntasks = (ntasks + nt - 1) / nt * nt;                                              \
-                job.units = units; job.unit = unit; job.parts = ntasks;                            \
-            }                                                                                      \
-            if (shared) {                                                                          \
-                /* Row chunks that would each pack all of B (no chunk reads it in place or packs  \
-                   it lazily) share one packed copy instead: the threads pack a share of each     \
-                   K x N block, then compute their rows from it. The blocks (K in equal parts of  \
-                   at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
-                long kcmax = isa.blocking[3];                                                       \
-                long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;        \
-                for (long jc = 0; jc < N; jc += ncmax) {                                          \
-                    long nc = N - jc < ncmax ? N - jc : ncmax, panels = (nc + nr - 1) / nr;        \
-                    for (long pc = 0; pc < K; pc += kcb) {                                         \
-                        long kc = K - pc < kcb ? K - pc : kcb;                                     \
-                        S##_pack_job pj = {isa.pack_b, kc, nc, nr, rsb, csb, (panels + nt - 1) / nt, \
-                                           B + pc * rsb + jc * csb, shared};                       \
-                        onsager_parallel_for((panels + pj.per - 1) / pj.per, S##_pack_task, &pj);  \
-                        S##_job blk = job;                                                         \
-                        blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
-                        blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
-                        blk.bias = bias ? bias + jc : 0;                                           \
-                        blk.relu = relu && pc + kc >= K;                                           \
-                        onsager_parallel_for(ntasks, S##_task, &blk);                              \
-                    }                                                                              \
-                }                                                                                  \
-                return;                                                                            \
-            }                                                                                      \
-            if (ntasks > 1 && !job.split_m) {                                                      \
-                /* Column chunks of a batch-sized product: A is packed once, its K blocks shared out   \
-                   between the threads, instead of all of it by every chunk (the same panels, so C    \
-                   is unchanged). Up to 4 MB of packed A; beyond that each chunk packs its own. */     \
-                long kcb = 0, need = isa.shared_a_size(M, K, csb, job.deep, &kcb);                     \
-                if (need > 0 && need <= (4L << 20) / (long)sizeof(T) && S##_shared_a_cap < need) {    \
-                    free(S##_shared_a);                                                            \
-                    S##_shared_a = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);          \
-                    S##_shared_a_cap = S##_shared_a ? need : 0;                                    \
-                }                                                                                  \
-                if (need > 0 && need <= S##_shared_a_cap) {                                        \
-                    S##_pack_a_job aj = {isa.pack_a_block, M, K, rsa, csa, kcb, nt, A, S##_shared_a}; \
-                    onsager_parallel_for((K + kcb - 1) / kcb * nt, S##_pack_a_task, &aj);          \
-                    job.Apre = S##_shared_a;                                                       \
-                }                                                                                  \
-            }                                                                                      \
-            if (ntasks > 1) { onsager_parallel_for(ntasks, S##_task, &job); return; }              \
+        g_klist kl = {0, 0, K, 0, 0};                                                              \
+        long Kc = 0;                                                                               \
+        const T *Ac = onsager_skip_zeros_eligible(M, N, K, csa, rsb, csb, beta == 0, isa.blocking[2]) ? \
+                          onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc) : 0; \
+        /* A B stored by rows is checked here for an infinity or NaN in the rows left out (it is   \
+           read in place); one stored by columns while it is packed (then beta is 0). */           \
+        if (Ac && csb == 1 && !onsager_rows_left_out_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;    \
+        if (Ac) {                                                                                  \
+            /* A's all-zero columns dropped (skip_zeros.c): the same bits, fewer FMAs. */          \
+            int bad = 0;                                                                           \
+            kl.bad = csb == 1 ? 0 : &bad;                                                          \
+            S##_planned(M, N, Kc, alpha, Ac, Kc, 1, B, rsb, csb, beta, C, ldc, bias, relu, &kl);   \
+            onsager_skip_zeros_trim();                                                             \
+            if (!bad) { onsager_skip_zeros_counted(); return; }                                    \
+            /* B holds an infinity or NaN: again with every term, so that 0·∞ gives its NaN. */    \
         }                                                                                          \
-        job.fn(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0, relu); \
+        /* A's all-zero rows dropped (a weight gradient's gᵀ, units off for the whole batch): C's  \
+           other rows computed through a map, its rows left out given what the kernels store for   \
+           a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
+           no 0·∞ is left out. */                                                                  \
+        long Mc = 0;                                                                               \
+        const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, beta == 0) && alpha - alpha == 0 ? \
+                          onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc) : 0; \
+        if (Ar && onsager_all_finite_##S(K, N, B, rsb, csb)) {                                     \
+            g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
+            if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
+            for (long i = 0; i < M; i++) {                                                         \
+                if (kl.keep[i]) continue;                                                          \
+                T *row = C + i * ldc;                                                              \
+                for (long j = 0; j < N; j++) row[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0; \
+                if (relu) relu_block_##S##_portable(1, N, row, ldc, 0);                            \
+            }                                                                                      \
+            onsager_skip_zeros_trim();                                                             \
+            onsager_skip_zeros_counted();                                                          \
+            return;                                                                                \
+        }                                                                                          \
+        S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0);      \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
               long rsb, long csb, T beta, T *C, long ldc) {                                        \

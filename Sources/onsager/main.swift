@@ -46,5 +46,5 @@ default:
         : Kernels.usesMaskedAdds ? "on"
         : Kernels.usesMaskedAddsByDefault || Kernels.instructionSet != "avx512" ? "off"
         : "off (not measured on this CPU; ONSAGER_ZERO_ONE=1 turns them on)"
-    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles), masked adds for 0/1 products: \(adds)")
+    print("Onsager \(OnsagerVersion.string): instruction set \(Kernels.instructionSet) (GEMM blocking: \(Kernels.gemmTuning)), \(Kernels.threadCount) thread(s) (\(Kernels.threadCountSource)), AMX tiles for 0/1 products: \(tiles), masked adds for 0/1 products: \(adds), all-zero columns and rows skipped: \(Kernels.skipsZeros ? "on" : "off")")
 }

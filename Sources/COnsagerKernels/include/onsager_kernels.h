@@ -185,6 +185,39 @@ long onsager_zero_one_product_count(void);
 int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu);
 
+/// Whether products may skip A's all-zero columns (skip_zeros.c; the same bits as without): the
+/// calling thread's own setting (onsager_set_thread_skip_zeros) if it has one, else the process's
+/// (ONSAGER_SKIP_ZEROS=0 or 1 at start, or onsager_set_skip_zeros; on when unset).
+int onsager_get_skip_zeros(void);
+/// The process's setting (1 on, 0 off), as ONSAGER_SKIP_ZEROS at start.
+void onsager_set_skip_zeros(int on);
+/// The calling thread's own setting: 1 on, 0 off, -1 follow the process's.
+void onsager_set_thread_skip_zeros(int on);
+/// How many products the calling thread has run with A's zero columns skipped (tests, benchmarks).
+long onsager_skip_zeros_product_count(void);
+/// gemm.c's test for the path: beta zero, M at most a row block (mc), A stored by rows (csa = 1), K
+/// at least 64, N at least 64, B stored by rows or columns, 2 MFLOP or more, and the switch on.
+int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc);
+/// When at least a sixteenth of A's K columns (M rows, rsa apart) are all ±0: A's other columns
+/// as a compact M x *kc matrix (this thread's buffers, valid until its next call), in *keep a byte
+/// per column, 1 for those kept, and in *rows their indices. NULL otherwise.
+const float *onsager_drop_zero_columns_f32(long M, long K, const float *A, long rsa, const uint8_t **keep,
+                                           const int32_t **rows, long *kc);
+const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, long rsa, const uint8_t **keep,
+                                            const int32_t **rows, long *kc);
+/// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), M and N
+/// at least 64, 2 MFLOP or more, and the switch on.
+int onsager_skip_rows_eligible(long M, long N, long K, long rsa, int beta_zero);
+/// Whether every value of B (K x N, rows rsb and columns csb apart) is finite.
+int onsager_all_finite_f32(long K, long N, const float *B, long rsb, long csb);
+int onsager_all_finite_f64(long K, long N, const double *B, long rsb, long csb);
+/// Whether the rows of a row-major B (K x N, rows rsb apart) that keep marks 0 are all finite.
+int onsager_rows_left_out_finite_f32(long K, long N, const float *B, long rsb, const uint8_t *keep);
+int onsager_rows_left_out_finite_f64(long K, long N, const double *B, long rsb, const uint8_t *keep);
+/// Counts one product for onsager_skip_zeros_product_count, and frees the path's large buffers.
+void onsager_skip_zeros_counted(void);
+void onsager_skip_zeros_trim(void);
+
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {
     ONS_NEG = 0, ONS_ABS, ONS_SIGN, ONS_EXP, ONS_LOG, ONS_LOG1P, ONS_SQRT, ONS_SQUARE,

@@ -27,6 +27,22 @@
 #define G_PLAN_DEEP 1       // plan flag: the product's M is batch-sized and B needs packing: deep K blocks
 #define G_PLAN_FEW_ROWS 2   // plan flag: the product's M is at most 256: full B panels are read in place
 #define G_PLAN_STREAM_C 4   // plan flag: C is stored once (one K block, no ReLU pass) and outgrows twice L2
+#define G_PLAN_KLIST 8      // plan flag: A's all-zero columns dropped, B's rows read through a list (gemm.c)
+#define G_MAP_BROWS 1       // FN(ukernel)'s MAP: B's rows through a list
+#define G_MAP_CROWS 2       // FN(ukernel)'s MAP: C's rows through a map
+// Row i of a tile of C: through the map (MAP == G_MAP_CROWS, c at C's row 0) or i rows from c.
+#define G_CROW(i) (MAP == G_MAP_CROWS ? c + (long)idx[i] * ldc : c + (i) * ldc)
+// The rows of B a K-compacted product reads (G_PLAN_KLIST; skip_zeros.c): keep[k] is 1 for each of
+// B's korig rows it reads, rows[q] the q-th of them; bad is set when a B panel packed through them
+// holds an infinity or NaN (FN(pack_b_list)). Or, for a row-compacted product, the rows of C that
+// A's rows fill (cmap).
+typedef struct {
+    const uint8_t *keep;
+    const int32_t *rows;
+    long korig;
+    int *bad;
+    const int32_t *cmap;   // or (keep and rows NULL) C's row of each row of A, increasing
+} g_klist;
 #endif
 // The micro-kernel's k loop starts on a 64-byte boundary. Left to the compiler, where it starts
 // depends on the code around it, and that moved the rate: two copies of this template in one
@@ -180,6 +196,9 @@ static void FN(pack_a)(long mc, long kc, const T *A, long rsa, long csa, T *Ap) 
 static inline int FN(b_plan)(long M, long csb, int deep, int bpre, int *lazy) {
     int direct = B_IN_PLACE && !bpre && csb == 1 && (deep & G_PLAN_FEW_ROWS) && M <= 256;
     *lazy = !bpre && !direct && (M <= MC || (!B_IN_PLACE && csb != 1 && M <= 256));
+    // B's rows through a list (M <= 256, no Bpre): read in place as planned, else every panel packed
+    // just before use (FN(pack_b_list)).
+    if (deep & G_PLAN_KLIST) *lazy = !direct;
     return direct;
 }
 
@@ -303,6 +322,79 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
     }
 }
 
+// One panel of B's rows that `keep` marks (G_PLAN_KLIST): of the `span` source rows from B (a K
+// block), the kc with keep[k] = 1, nc <= NR columns, packed as FN(pack_b) packs kc consecutive
+// rows. Every value of the span in these columns is read, marked or not, so that an infinity or
+// NaN in a row left out is seen: *bad is then set, and the caller computes the product again
+// without the marks (0·∞ must give its NaN). Rows are stored without a branch: each goes to the
+// next free row, which advances only when the row is marked, so a row left out is overwritten by
+// the next marked one (and none is stored once all kc are). The marks are bytes rather than a
+// list of rows: the next row's place is then an add away, not a load that waits for the last.
+#ifndef G_LIST_AHEAD
+#define G_LIST_AHEAD 8   // rows of a row-major B asked for into L1 ahead of FN(pack_b_list)'s copy
+#endif
+static void FN(pack_b_list)(long kc, long nc, const T *B, long rsb, long csb, const uint8_t *keep, long span,
+                            T *Bp, int *bad) {
+    FN(vec) nf = {0};   // x - x summed over every value read: NaN when one is infinite or NaN
+    long nr = nc < NR ? nc : NR;
+    if (csb == 1) {   // row-major source (a ragged panel's row copied into zeros first)
+        long p = 0;
+        for (long k = 0; k < span; k++) {
+            const T *row = B + k * rsb;
+            if (k + G_LIST_AHEAD < span) G_PREFETCH_RUN(row + G_LIST_AHEAD * rsb, nr, 3);
+            T pad[NR] __attribute__((aligned(64)));
+            if (nr < NR) {
+                for (long j = 0; j < NR; j++) pad[j] = j < nr ? row[j] : 0;
+                row = pad;
+            }
+#pragma clang loop unroll(full)
+            for (int v = 0; v < (int)NV; v++) {
+                FN(vec) x = *(const FN(uvec) *)(row + v * VL);
+                nf += x - x;
+                if (p < kc) *(FN(vec) *)(Bp + p * NR + v * VL) = x;
+            }
+            p += keep[k];
+        }
+    } else if (rsb == 1) {   // column-major source: VL rows of VL columns transposed at a time
+        for (int v = 0; v < (int)NV; v++) {
+            long cols = nr - v * VL, p = 0, k = 0;
+            for (; k + VL <= span; k += VL) {
+                FN(vec) r[VBYTES / TBYTES];
+#pragma clang loop unroll(full)
+                for (int jj = 0; jj < (int)VL; jj++)
+                    r[jj] = jj < cols ? *(const FN(uvec) *)(B + (v * VL + jj) * csb + k) : (FN(vec)){0};
+                G_TRANSPOSE(r)
+#pragma clang loop unroll(full)
+                for (int kk = 0; kk < (int)VL; kk++) {
+                    nf += r[kk] - r[kk];
+                    if (p < kc) *(FN(vec) *)(Bp + p * NR + v * VL) = r[kk];
+                    p += keep[k + kk];
+                }
+            }
+            for (; k < span; k++) {
+                T row[VBYTES / TBYTES];
+                for (long jj = 0; jj < VL; jj++) row[jj] = jj < cols ? B[(v * VL + jj) * csb + k] : 0;
+                for (long jj = 0; jj < VL; jj++) nf[jj] += row[jj] - row[jj];
+                if (p < kc) __builtin_memcpy(Bp + p * NR + v * VL, row, sizeof row);
+                p += keep[k];
+            }
+        }
+    } else {   // strides on both sides: value by value
+        long p = 0;
+        for (long k = 0; k < span; k++) {
+            for (long j = 0; j < NR; j++) {
+                T x = j < nr ? B[k * rsb + j * csb] : 0;
+                nf[j % VL] += x - x;
+                if (p < kc) Bp[p * NR + j] = x;
+            }
+            p += keep[k];
+        }
+    }
+    int seen = 0;
+    for (long l = 0; l < VL; l++) seen |= nf[l] != nf[l];
+    if (seen && bad) __atomic_store_n(bad, 1, __ATOMIC_RELAXED);
+}
+
 // PF_SPREAD (set per ISA by gemm.c; 1 when undefined): a tile asks for its share of the next
 // panel's lines inside its k loop rather than all at once before it starts (FN(pf_hand)).
 #ifndef PF_SPREAD
@@ -328,11 +420,13 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 #endif
 // Lines a tile asks for while it computes: `runs` runs of `len` bytes, `stride` bytes apart, from
 // `run`; the micro-kernel asks for G_PF_LINES of them every `every` k steps, so that the requests
-// are spread over its whole k loop. Measured in gemm.c (G_PF_SPREAD).
+// are spread over its whole k loop. Measured in gemm.c (G_PF_SPREAD). With a map, run r starts
+// map[r] strides from `run` (rows of C through a map, FN(ukernel)'s G_MAP_CROWS).
 typedef struct {
     const char *run;
     long stride, len, runs, every;
     int write;   // lines of C about to be written (into L1, for writing) rather than of B (into L2)
+    const int32_t *map;
 } FN(pfshare);
 
 // `every` for a tile whose k loop is kc long.
@@ -349,7 +443,10 @@ static inline FN(pfshare) FN(paced)(FN(pfshare) s, long kc) {
 // it. (Into L1, a panel of 100 KB or more evicts the lines in use: with B streaming from L3, 100 x
 // 2500 x 2000 with unaligned rows ran at 64-76 GFLOPS against 89-98 into L2, Zen 4; no change when
 // B fits in L2.)
-static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts) {
+// The share covers kc rows of the source; its requests are spread over a k loop `pace` long (kc,
+// or less when the tile's k loop runs a list of those rows, G_PLAN_KLIST).
+static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long rsb, long csb, long part, long parts,
+                                             long pace) {
     FN(pfshare) s = {0, 0, 0, 0, 1, 0};
     if (rsb == 1) {   // columns contiguous in k
         long j0 = nr * part / parts, j1 = nr * (part + 1) / parts;
@@ -358,7 +455,7 @@ static inline FN(pfshare) FN(prefetch_share)(long kc, long nr, const T *B, long 
         long k0 = kc * part / parts, k1 = kc * (part + 1) / parts;
         s = (FN(pfshare)){(const char *)(B + k0 * rsb), rsb * (long)sizeof(T), nr * (long)sizeof(T), k1 - k0, 1, 0};
     }
-    return FN(paced)(s, kc);
+    return FN(paced)(s, pace);
 }
 
 // What a tile hands its kernel of a B share: the share itself (PF_SPREAD), or nothing, its lines
@@ -370,14 +467,15 @@ static inline const FN(pfshare) *FN(pf_hand)(const FN(pfshare) *s) {
 }
 
 // The next tile's C (rows x nr at c), asked for the same way by the tile before it (G_PF_C_NEXT).
-static inline FN(pfshare) FN(c_share)(long kc, const T *c, long ldc, long rows, long nr) {
-    return FN(paced)((FN(pfshare)){(const char *)c, ldc * (long)sizeof(T), nr * (long)sizeof(T), rows, 1, 1}, kc);
+static inline FN(pfshare) FN(c_share)(long kc, const T *c, long ldc, long rows, long nr, const int32_t *map) {
+    return FN(paced)((FN(pfshare)){(const char *)c, ldc * (long)sizeof(T), nr * (long)sizeof(T), rows, 1, 1, map}, kc);
 }
 
 static inline __attribute__((always_inline)) void
 FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *restrict c, long ldc, T alpha,
             T beta, const T *restrict bias, long mr, long nr, const int ROWS, const int AS, const int PACK,
-            T *restrict packto, int stream, const FN(pfshare) *pf, int cdone, const int CV, const int HALF) {
+            T *restrict packto, int stream, const FN(pfshare) *pf, int cdone, const int CV, const int HALF,
+            const int MAP, const int32_t *restrict idx) {
     // bias (with beta == 0): the row vector added as the tile is stored, this tile's columns.
     // stream: a full tile (beta == 0, no bias) goes to memory with non-temporal stores, its lines
     // not fetched first (G_PLAN_STREAM_C; its rows start on cache lines).
@@ -385,6 +483,10 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     // rows past it vanish, so an edge panel of 4 rows costs 4 rows, not MR.
     // CV and HALF (constants too): the columns computed, CV whole vectors and, with HALF, half a
     // vector after them: NV and 0 but for a ragged last panel (FN(tile)).
+    // MAP (a constant): G_MAP_BROWS, step k reads B's row idx[k] (b at row 0, rows ldb apart) instead
+    // of the k-th row from b, a B read in place through the rows a K-compacted product keeps
+    // (G_PLAN_KLIST); G_MAP_CROWS, the tile's row i goes to C's row idx[i] (c at row 0), the rows a
+    // row-compacted product keeps (g_klist's cmap).
     FN(vec) acc[MR][NV];
     FN(hvec) acch[MR];
 #pragma clang loop unroll(full)
@@ -406,14 +508,15 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     for (int i = 0; i < MR; i++) {
         if (i >= ROWS) break;
 #pragma clang loop unroll(full)
-        for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(c + i * ldc + l * (64 / (long)sizeof(T)), 1, 3);
-        __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+        for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(G_CROW(i) + l * (64 / (long)sizeof(T)), 1, 3);
+        __builtin_prefetch(G_CROW(i) + NR - 1, 1, 3);
     }
     // The next panel's lines (pf): up to G_PF_LINES lines every pf->every k steps, a run at a time
     // from its first line. The k loop runs in chunks between the requests, its body unchanged: a
     // test inside it made the compiler spill accumulators.
     long pleft = pf ? pf->runs : 0, step = pf ? pf->every : kc;
-    const char *prun = pf ? pf->run : 0;
+    const char *prun = pf ? (pf->map ? pf->run + (long)pf->map[0] * pf->stride : pf->run) : 0;
+    long prix = 0;   // the run asked for
     uintptr_t pcur = (uintptr_t)prun & ~(uintptr_t)63, pend = (uintptr_t)prun + (pf ? pf->len : 0) - 1;
     for (long k = 0; k < kc;) {
         long kend = pleft && kc - k > step ? k + step : kc;
@@ -423,12 +526,13 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
         G_KLOOP_ALIGN for (; k < kend; k++) {
             FN(vec) bv[NV];
             FN(hvec) bh = {0};
+            const T *bk = MAP == G_MAP_BROWS ? b + (long)idx[k] * ldb : b;
 #pragma clang loop unroll(full)
             for (int v = 0; v < (int)NV; v++) {
                 if (v >= CV) break;
-                bv[v] = *(const FN(uvec) *)(b + v * VL);
+                bv[v] = *(const FN(uvec) *)(bk + v * VL);
             }
-            if (HALF) bh = *(const FN(uhvec) *)(b + CV * VL);
+            if (HALF) bh = *(const FN(uhvec) *)(bk + CV * VL);
             if (PACK) {   // B read from its source rows (full panels only): keep a packed copy for the panel's other tiles
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) *(FN(vec) *)(packto + v * VL) = bv[v];
@@ -446,7 +550,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
                 if (HALF) acch[i] = VFMA(a[i] - (FN(hvec)){0}, bh, acch[i]);
             }
             a += AS;   // the panel's packing stride: MR, or 2MR/3 for a split tail
-            b += ldb;
+            if (MAP != G_MAP_BROWS) b += ldb;
         }
         // The next request; after the last chunk, whatever the k loop was too short for.
         for (int l = 0; pleft && (l < G_PF_LINES || k >= kc); l++) {
@@ -454,7 +558,8 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
             else __builtin_prefetch((const void *)pcur, 0, 2);
             pcur += 64;
             if (pcur > pend && --pleft) {
-                prun += pf->stride;
+                prix++;
+                prun = pf->map ? pf->run + (long)pf->map[prix] * pf->stride : prun + pf->stride;
                 pcur = (uintptr_t)prun & ~(uintptr_t)63;
                 pend = (uintptr_t)prun + pf->len - 1;
             }
@@ -471,7 +576,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) {
                     if (i >= ROWS) break;
-                    *(FN(uvec) *)(c + i * ldc + v * VL) = alpha * acc[i][v] + bv[v];
+                    *(FN(uvec) *)(G_CROW(i) + v * VL) = alpha * acc[i][v] + bv[v];
                 }
         } else if (beta == 0 && stream) {
 #pragma clang loop unroll(full)
@@ -479,7 +584,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) {
                     if (i >= ROWS) break;
-                    __builtin_nontemporal_store(alpha * acc[i][v], (FN(vec) *)(c + i * ldc + v * VL));
+                    __builtin_nontemporal_store(alpha * acc[i][v], (FN(vec) *)(G_CROW(i) + v * VL));
                 }
         } else if (beta == 0) {
 #pragma clang loop unroll(full)
@@ -487,7 +592,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) {
                     if (i >= ROWS) break;
-                    *(FN(uvec) *)(c + i * ldc + v * VL) = alpha * acc[i][v];
+                    *(FN(uvec) *)(G_CROW(i) + v * VL) = alpha * acc[i][v];
                 }
         } else {
 #pragma clang loop unroll(full)
@@ -495,7 +600,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 #pragma clang loop unroll(full)
                 for (int v = 0; v < (int)NV; v++) {
                     if (i >= ROWS) break;
-                    FN(uvec) *p = (FN(uvec) *)(c + i * ldc + v * VL);
+                    FN(uvec) *p = (FN(uvec) *)(G_CROW(i) + v * VL);
                     *p = beta * *p + alpha * acc[i][v];
                 }
         }
@@ -513,11 +618,11 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
         }
         if (beta == 0 && bias) {
             for (long i = 0; i < mr; i++)
-                for (long j = 0; j < nr; j++) c[i * ldc + j] = alpha * tmp[i * NR + j] + bias[j];
+                for (long j = 0; j < nr; j++) G_CROW(i)[j] = alpha * tmp[i * NR + j] + bias[j];
         } else {
             for (long i = 0; i < mr; i++)
                 for (long j = 0; j < nr; j++) {
-                    T *p = c + i * ldc + j;
+                    T *p = G_CROW(i) + j;
                     *p = beta == 0 ? alpha * tmp[i * NR + j] : beta * *p + alpha * tmp[i * NR + j];
                 }
         }
@@ -526,9 +631,9 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
 
 // max(c, 0) over an m x n block of C, as the elementwise relu (NaN stays NaN, -0 becomes +0).
 static inline __attribute__((always_inline)) T FN(relu_value)(T v) { return v > 0 ? v : (v == v ? (T)0 : v); }
-static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
+static inline void FN(relu_block)(long m, long n, T *c, long ldc, const int32_t *cmap) {
     for (long i = 0; i < m; i++) {
-        T *r = c + i * ldc;
+        T *r = cmap ? c + (long)cmap[i] * ldc : c + i * ldc;
         for (long j = 0; j < n; j++) r[j] = FN(relu_value)(r[j]);
     }
 }
@@ -545,28 +650,29 @@ static inline void FN(relu_block)(long m, long n, T *c, long ldc) {
 // mlp-big-step 1.01x, rbm-cd1-autodiff 1.01x, the rbm-epoch-10k GEMMs 1.02x.
 static inline __attribute__((always_inline)) void
 FN(ukernel_w)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
-              const int ROWS, const int AS, const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
+              const int ROWS, const int AS, const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone,
+              const int MAP, const int32_t *idx) {
     if (PACK || NV != 2 || nr > VL + (G_HALF_OK ? VL / 2 : 0))
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, PACK, packto, stream, pf, cdone, NV, 0);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, PACK, packto, stream, pf, cdone, NV, 0, MAP, idx);
     else if (nr > VL)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 1);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 1, MAP, idx);
     else if (!G_HALF_OK || nr > VL / 2)
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 0);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 1, 0, MAP, idx);
     else
-        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 0, 1);
+        FN(ukernel)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, ROWS, AS, 0, 0, stream, pf, cdone, 0, 1, MAP, idx);
 }
 
 // One tile of mr <= MR rows from the A panel at a (packing stride MR) with the kernel of the
 // fewest rows that covers it: a third, two thirds or all of MR. PACK: see FN(ukernel).
 static inline __attribute__((always_inline)) void
 FN(tile)(long kc, const T *a, const T *b, long ldb, T *c, long ldc, T alpha, T beta, const T *bias, long mr, long nr,
-         const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone) {
+         const int PACK, T *packto, int stream, const FN(pfshare) *pf, int cdone, const int MAP, const int32_t *idx) {
     if (mr > 2 * MR / 3)
-        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR, MR, PACK, packto, stream, pf, cdone, MAP, idx);
     else if (mr > MR / 3)
-        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, 2 * MR / 3, MR, PACK, packto, stream, pf, cdone, MAP, idx);
     else
-        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf, cdone);
+        FN(ukernel_w)(kc, a, b, ldb, c, ldc, alpha, beta, bias, mr, nr, MR / 3, MR, PACK, packto, stream, pf, cdone, MAP, idx);
 }
 
 // Register tile and row block (MR, NR, MC), read by the dispatcher (gemm.c): threads split C on
@@ -603,9 +709,23 @@ static T *FN(b_buffer)(void) {
 // relu: C ends as max(C, 0) (NaN kept, -0 made +0, as the elementwise relu): the last K block
 // applies it to each row block's columns of a panel right after its tiles stored them, while they
 // are in L1, so a layer's activation costs no pass of its own over C either.
+//
+// klist with cmap: the M rows of A are those of the caller's A that are not all zero, and row i
+// of C is C's row cmap[i] (each row's sums unchanged; the caller fills the rows left out).
+//
+// klist with keep (plan flag G_PLAN_KLIST; M <= 256, no Bpre or Apre): A holds only the K columns of the
+// caller's A that are not all zero, and keep[k] is 1 for the rows of B (of Korig) that they
+// multiply, 0 for the others. The K blocks are those of the product without them (Korig rows, the
+// same plan), each running the marked rows it holds: every sum skips only terms a·b with a = ±0,
+// which leave it unchanged for a finite b, so C has the same bits. A B panel with an infinity or
+// NaN in its block sets *bad (FN(pack_b_list)); C is then to be computed again.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre,
-                            const T *bias, const T *Apre, int relu) {
+                            const T *bias, const T *Apre, int relu, const g_klist *klist) {
+    const uint8_t *keep = klist ? klist->keep : 0;
+    const int32_t *cmap = klist ? klist->cmap : 0;   // C's rows through a map
+    long Korig = klist ? klist->korig : K;
+    int *bad = klist ? klist->bad : 0;
     if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
@@ -614,8 +734,9 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
         abort();
     }
     // "direct" (B read in place) or "lazy" (each B panel packed just before use): FN(b_plan).
-    int lazy, direct = FN(b_plan)(M, csb, deep, Bpre != 0, &lazy);
-    long kcb = FN(k_block)(K, deep, lazy);
+    int lazy, direct = FN(b_plan)(M, csb, deep, Bpre != 0, &lazy), plan_lazy = lazy;
+    if (keep) FN(b_plan)(M, csb, deep & ~G_PLAN_KLIST, 0, &plan_lazy);   // the K blocks of the plan without the list
+    long Kloop = keep ? Korig : K, kcb = FN(k_block)(Kloop, deep, plan_lazy);
     // B read in place with more rows than MC (up to 256): all rows in one row block when their A
     // block fits in three quarters of L2, so that B streams once, its next panel prefetched, instead
     // of once per row block with the second pass unprefetched. The K blocks stay those above (the
@@ -632,14 +753,19 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     // taking a pass of its own. Packing a column-major B needs a transpose and keeps its pass.
     // Package-built objects in rotation (Benchmarks/gemm-objects-ab.sh), Intel Xeon (model 167),
     // one thread, against a pass per panel: 100x500x784 1.10x, 100x2500x784 1.06x, 144x1024x256 1.05x.
-    int fused = G_FUSED_PACK && csb == 1 && !Bpre && !direct && (lazy || rowblock >= M);
+    int fused = G_FUSED_PACK && csb == 1 && !Bpre && !direct && !klist && (lazy || rowblock >= M);
     for (long jc = 0; jc < N; jc += NC) {
         long nc = N - jc < NC ? N - jc : NC;
-        for (long pc = 0; pc < K; pc += kcb) {
-            long kc = K - pc < kcb ? K - pc : kcb;
-            T be = pc == 0 ? beta : (T)1;
+        long q0 = 0;   // with keep: A's first column in this K block
+        for (long pk = 0; pk < Kloop; pk += kcb) {
+            // B's rows pk ... pk + kspan - 1; A's columns pc ... pc + kc - 1 (the same without keep).
+            long kspan = Kloop - pk < kcb ? Kloop - pk : kcb, q1 = q0;
+            for (long k = 0; keep && k < kspan; k++) q1 += keep[pk + k];
+            long pc = keep ? q0 : pk, kc = keep ? q1 - q0 : kspan;
+            q0 = q1;
+            T be = pk == 0 ? beta : (T)1;
             const T *bb = be == 0 ? bias : 0;
-            int act = relu && pc + kc >= K;
+            int act = relu && pk + kspan >= Kloop;
             // Streamed stores (see gemm.c) only where every full tile covers whole cache lines.
             int stream = (deep & G_PLAN_STREAM_C) && be == 0 && !bb && NR * sizeof(T) % 64 == 0 && ((uintptr_t)C & 63) == 0 &&
                          ldc * (long)sizeof(T) % 64 == 0;
@@ -657,8 +783,12 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
             // K 784: N 500 0.96× (prefetching in the first row block only) or 0.95× (in both); N
             // 1000 1.27×, N 2500 1.45× (in both).
             int inplace_ahead = direct && (M <= rowblock || bbytes > 2 * l2);
-            if (!lazy && !fused && !Bpre && !staged && nfull < nc)
-                FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
+            if (!lazy && !fused && !Bpre && !staged && nfull < nc) {
+                if (keep)
+                    FN(pack_b_list)(kc, nc - nfull, B + pk * rsb + (jc + nfull) * csb, rsb, csb, keep + pk, kspan, Bp + nfull * kc, bad);
+                else
+                    FN(pack_b)(kc, nc - nfull, B + pc * rsb + (jc + nfull) * csb, rsb, csb, Bp + nfull * kc);
+            }
             for (long ic = 0; ic < M; ic += rowblock) {
                 long mc = M - ic < rowblock ? M - ic : rowblock;
                 // Apre: A packed by the caller for every K block (FN(shared_a_size); M <= MC, one row block).
@@ -671,12 +801,14 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                 long nrsb = packed_ahead ? NR : rsb, ncsb = packed_ahead ? 1 : csb;   // the next panel's layout
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
-                    const T *bp = jr < nfull ? B + pc * rsb + jc + jr : Bp + jr * kc;
+                    // In place through the list (keep): row 0 and the block's rows (FN(ukernel), LIST).
+                    const int32_t *rows = keep && jr < nfull ? klist->rows + pc : 0;
+                    const T *bp = jr < nfull ? B + (keep ? 0 : pc) * rsb + jc + jr : Bp + jr * kc;
                     const T *bj = bb ? bb + jc + jr : 0;
                     long ldb = jr < nfull ? rsb : NR;
                     long ir0 = 0;
                     int ahead = (inplace_ahead || packed_ahead || (ic == 0 && (lazy || staged || fused))) && jr + NR < nc;
-                    const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pc * rsb + (jc + jr + NR) * csb;
+                    const T *next = packed_ahead ? Bp + (jr + NR) * kc : B + pk * rsb + (jc + jr + NR) * csb;
                     long nextnr = nc - jr - NR < NR ? nc - jr - NR : NR;
                     if (lazy || fused) {
                         bp = Bp;
@@ -685,13 +817,15 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                             FN(pfshare) ps;
                             const FN(pfshare) *pf = 0;
                             if (ahead) {
-                                ps = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, 0, parts);
+                                ps = FN(prefetch_share)(kspan, nextnr, next, nrsb, ncsb, 0, parts, kc);
                                 pf = FN(pf_hand)(&ps);
                             }
                             FN(tile)(kc, Ablk, B + pc * rsb + jc + jr, rsb, C + ic * ldc + jc + jr, ldc, alpha, be, bj,
-                                     ss < MR ? ss : MR, nr, 1, Bp, stream, pf, 0);
+                                     ss < MR ? ss : MR, nr, 1, Bp, stream, pf, 0, 0, 0);
                             ir0 = MR;
-                        } else
+                        } else if (keep)
+                            FN(pack_b_list)(kc, nr, B + pk * rsb + (jc + jr) * csb, rsb, csb, keep + pk, kspan, Bp, bad);
+                        else
                             FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp);
                     } else if (staged && ic == 0)
                         FN(pack_b)(kc, nr, B + pc * rsb + (jc + jr) * csb, rsb, csb, Bp + jr * kc);
@@ -703,14 +837,23 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pfshare) ps;
                         const FN(pfshare) *pf = 0;
                         if (ahead) {
-                            ps = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, ir / MR, parts);
+                            ps = FN(prefetch_share)(kspan, nextnr, next, nrsb, ncsb, ir / MR, parts, kc);
                             pf = FN(pf_hand)(&ps);
                         } else if (cnext && ir + MR < ss) {
-                            ps = FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, ss - ir - MR < MR ? ss - ir - MR : MR, nr);
+                            long rows_next = ss - ir - MR < MR ? ss - ir - MR : MR;
+                            ps = cmap ? FN(c_share)(kc, C + jc + jr, ldc, rows_next, nr, cmap + ic + ir + MR)
+                                      : FN(c_share)(kc, C + (ic + ir + MR) * ldc + jc + jr, ldc, rows_next, nr, 0);
                             pf = &ps;
                         }
-                        FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream,
-                                 pf, cnext && ir > ir0);
+                        if (rows)
+                            FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0,
+                                     stream, pf, cnext && ir > ir0, G_MAP_BROWS, rows);
+                        else if (cmap)
+                            FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0, stream, pf,
+                                     cnext && ir > ir0, G_MAP_CROWS, cmap + ic + ir);
+                        else
+                            FN(tile)(kc, Ablk + ir * kc, bp, ldb, C + (ic + ir) * ldc + jc + jr, ldc, alpha, be, bj, mr, nr, 0, 0,
+                                     stream, pf, cnext && ir > ir0, 0, 0);
                     }
                     if (ss < mc) {   // the split tail: two panels of at most 2MR/3 rows
                         long h = (mc - ss + 1) / 2;
@@ -718,17 +861,29 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                         FN(pfshare) p0, p1;
                         const FN(pfshare) *f0 = 0, *f1 = 0;
                         if (ahead) {
-                            p0 = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, parts - 2, parts);
-                            p1 = FN(prefetch_share)(kc, nextnr, next, nrsb, ncsb, parts - 1, parts);
+                            p0 = FN(prefetch_share)(kspan, nextnr, next, nrsb, ncsb, parts - 2, parts, kc);
+                            p1 = FN(prefetch_share)(kspan, nextnr, next, nrsb, ncsb, parts - 1, parts, kc);
                             f0 = FN(pf_hand)(&p0);
                             f1 = FN(pf_hand)(&p1);
                         }
-                        FN(ukernel_w)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
-                                      2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0);
-                        FN(ukernel_w)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha, be, bj,
-                                      mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0);
+                        if (rows) {
+                            FN(ukernel_w)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
+                                          2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0, G_MAP_BROWS, rows);
+                            FN(ukernel_w)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha,
+                                          be, bj, mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0, G_MAP_BROWS, rows);
+                        } else if (cmap) {
+                            FN(ukernel_w)(kc, Ablk + ss * kc, bp, ldb, C + jc + jr, ldc, alpha, be, bj, h, nr, 2 * MR / 3, 2 * MR / 3, 0,
+                                          0, stream, f0, 0, G_MAP_CROWS, cmap + ic + ss);
+                            FN(ukernel_w)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + jc + jr, ldc, alpha, be, bj, mc - ss - h, nr,
+                                          2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0, G_MAP_CROWS, cmap + ic + ss + h);
+                        } else {
+                            FN(ukernel_w)(kc, Ablk + ss * kc, bp, ldb, C + (ic + ss) * ldc + jc + jr, ldc, alpha, be, bj, h, nr,
+                                          2 * MR / 3, 2 * MR / 3, 0, 0, stream, f0, 0, 0, 0);
+                            FN(ukernel_w)(kc, Ablk + (ss + 2 * MR / 3) * kc, bp, ldb, C + (ic + ss + h) * ldc + jc + jr, ldc, alpha,
+                                          be, bj, mc - ss - h, nr, 2 * MR / 3, 2 * MR / 3, 0, 0, stream, f1, 0, 0, 0);
+                        }
                     }
-                    if (act) FN(relu_block)(mc, nr, C + ic * ldc + jc + jr, ldc);
+                    if (act) FN(relu_block)(mc, nr, cmap ? C + jc + jr : C + ic * ldc + jc + jr, ldc, cmap ? cmap + ic : 0);
                 }
             }
             if (stream) G_STORE_FENCE();   // the stores visible before the threads' join hands C on

@@ -101,6 +101,23 @@ public enum Kernels {
         set { onsager_set_zero_one(newValue ? 1 : 0) }
     }
 
+    /// Whether products skip the terms of their left operand's all-zero columns and rows: units that
+    /// are off for every sample of a batch. A ReLU layer's output read by the next layer's forward
+    /// product, and the gradient its mask zeroed read by g·W, lose those columns (K shrinks); a
+    /// weight gradient gᵀ·x loses those rows, and C's rows for them are filled as the kernels would
+    /// fill them. Terms a·b with a = ±0 leave a sum's bits unchanged when b is finite, and the
+    /// K blocks stay those of the full product, so results are bit-identical to the path off, at any
+    /// thread count; where the right operand holds an infinity or NaN, the product runs with every
+    /// term (0·∞ gives its NaN). Taken when at least a sixteenth of the columns (or rows) are zero,
+    /// for products of 2 MFLOP or more whose left operand is a batch of up to 256 rows stored by rows
+    /// (columns) or is stored by columns (rows). On by default; `ONSAGER_SKIP_ZEROS=0` at start turns
+    /// it off. Setting it applies to the whole process; reading it gives the calling thread's state,
+    /// which a test can set apart (`onsager_set_thread_skip_zeros`).
+    public static var skipsZeros: Bool {
+        get { onsager_get_skip_zeros() != 0 }
+        set { onsager_set_skip_zeros(newValue ? 1 : 0) }
+    }
+
     /// Caps the instruction set (2 = AVX-512, 1 = AVX2, 0 = portable) for the calling thread and
     /// the kernel jobs it starts; other threads keep theirs. For tests and benchmarks.
     @discardableResult public static func limitInstructionSet(_ level: Int) -> Int {

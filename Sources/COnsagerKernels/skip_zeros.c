@@ -1,0 +1,167 @@
+// Products whose A has columns of zeros only skip them. In a network's products those are units
+// that are off for every sample of a batch: a ReLU layer's output read by the next layer's
+// forward product, and the gradient the ReLU mask zeroed, read by the backward product g·W. The
+// terms a·b with a = ±0 leave a sum unchanged when b is finite (it starts at +0 and is never -0,
+// see zero_one_gemm.c), so dropping them changes no bit of C: the FMA kernels (gemm_template.h,
+// G_PLAN_KLIST) keep the K blocks of the product without them and read B's rows through the list
+// of the columns kept. A B with an infinity or NaN in the rows read is seen while it is packed, and
+// the product is then computed again with every term (0·∞ must give its NaN), which is why only
+// products that overwrite C (beta = 0) take this path; a B stored by rows, read in place, has its
+// rows left out checked first (gemm.c).
+#include "onsager_kernels.h"
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include "templates/packed_products.h"
+#if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
+#include <immintrin.h>
+#define SZ_AVX512 1
+#endif
+
+#ifndef SZ_MIN_SHARE
+#define SZ_MIN_SHARE 16
+#endif
+
+static _Atomic int sz_enabled = -1;   // -1 unset (ONSAGER_SKIP_ZEROS, else on), 0 off, 1 on
+static _Thread_local int sz_thread = -1;   // the calling thread's own switch (-1: the process's)
+static _Thread_local long sz_products = 0;
+static _Thread_local onsager_scratch sz_mask, sz_list, sz_a;
+
+int onsager_get_skip_zeros(void) {
+    if (sz_thread >= 0) return sz_thread;
+    int e = atomic_load_explicit(&sz_enabled, memory_order_relaxed);
+    if (e < 0) {   // set only if unset: a concurrent onsager_set_skip_zeros wins
+        int unset = -1, d = onsager_env_switch("ONSAGER_SKIP_ZEROS", 1);
+        e = atomic_compare_exchange_strong(&sz_enabled, &unset, d) ? d : unset;
+    }
+    return e;
+}
+void onsager_set_skip_zeros(int on) { atomic_store(&sz_enabled, on ? 1 : 0); }
+void onsager_set_thread_skip_zeros(int on) { sz_thread = on < 0 ? -1 : on ? 1 : 0; }
+long onsager_skip_zeros_product_count(void) { return sz_products; }
+void onsager_skip_zeros_counted(void) { sz_products++; }
+
+int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc) {
+    // A batch-sized A (one row block of the FMA kernels, whose B panels are then packed just before
+    // use) stored by rows, so that the scan below reads it in order; a B stored by rows or by
+    // columns; enough columns of C that the scan (M·K values) is small beside the product.
+    return M <= 256 && csa == 1 && K >= 64 && N >= 64 && ((rsb == 1 && beta_zero) || csb == 1) &&
+           2.0 * M * N * K >= 2e6 && onsager_get_skip_zeros();
+}
+
+int onsager_skip_rows_eligible(long M, long N, long K, long rsa, int beta_zero) {
+    // A stored by columns (a weight gradient's gᵀ: each sample's values of all units contiguous),
+    // so that the scan reads it in order.
+    return beta_zero && rsa == 1 && M >= 64 && N >= 64 && K >= 1 && 2.0 * M * N * K >= 2e6 && onsager_get_skip_zeros();
+}
+
+// The n values of src that keep marks, in order, to dst (which has room for n + 16 values; past
+// the values kept it may be overwritten); returns how many. On AVX-512, 16 at a time compressed in
+// a register and stored whole (a compressing store to memory is slow on Zen 4); value by value,
+// through a list, it took over half of the scan and copy.
+#if SZ_AVX512
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static long sz_compress_f32_avx512(long n, const float *src, const uint8_t *keep,
+                                                                                       float *dst) {
+    long q = 0, k = 0;
+    for (; k + 16 <= n; k += 16) {
+        __m128i kb = _mm_loadu_si128((const __m128i *)(keep + k));
+        __mmask16 m = _mm_test_epi8_mask(kb, kb);
+        _mm512_storeu_ps(dst + q, _mm512_maskz_compress_ps(m, _mm512_loadu_ps(src + k)));
+        q += __builtin_popcount(m);
+    }
+    for (; k < n; k++) {
+        dst[q] = src[k];
+        q += keep[k];
+    }
+    return q;
+}
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static long sz_compress_f64_avx512(long n, const double *src, const uint8_t *keep,
+                                                                                       double *dst) {
+    long q = 0, k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m128i kb = _mm_loadl_epi64((const __m128i *)(keep + k));
+        __mmask8 m = (__mmask8)_mm_test_epi8_mask(kb, kb);
+        _mm512_storeu_pd(dst + q, _mm512_maskz_compress_pd(m, _mm512_loadu_pd(src + k)));
+        q += __builtin_popcount(m);
+    }
+    for (; k < n; k++) {
+        dst[q] = src[k];
+        q += keep[k];
+    }
+    return q;
+}
+#endif
+#define SZ_COMPRESS(T, S)                                                                          \
+    static long sz_compress_##S(long n, const T *src, const uint8_t *keep, T *dst) {               \
+        SZ_COMPRESS_AVX512(S)                                                                      \
+        long q = 0;                                                                                \
+        for (long k = 0; k < n; k++) {                                                             \
+            dst[q] = src[k];                                                                       \
+            q += keep[k];                                                                          \
+        }                                                                                          \
+        return q;                                                                                  \
+    }
+#if SZ_AVX512
+#define SZ_COMPRESS_AVX512(S) if (onsager_isa_level() >= 2) return sz_compress_##S##_avx512(n, src, keep, dst);
+#else
+#define SZ_COMPRESS_AVX512(S)
+#endif
+SZ_COMPRESS(float, f32)
+SZ_COMPRESS(double, f64)
+
+// Columns whose values are all ±0 are dropped when they are at least 1/SZ_MIN_SHARE of K (at a
+// hundredth, the path ran 0.97-0.99x the product without it: its scan, copy and checks; at a tenth,
+// 1.05-1.07x, Benchmarks/skip-zeros-lab.c): A's other
+// columns copied into a compact M x kc matrix (returned; rows kc apart), *list their indices in
+// order in *keep as 1 (0 for those dropped). Returns NULL (nothing to gain, or no memory) otherwise. A column whose first
+// rows already leave too few candidates is given up after those rows: a dense A costs 8 rows.
+#define SZ_DEFINE(T, S)                                                                            \
+    const T *onsager_drop_zero_columns_##S(long M, long K, const T *A, long rsa, const uint8_t **keep,    \
+                                           const int32_t **rows, long *kc) { \
+        uint8_t *nz = (uint8_t *)onsager_scratch_reserve(&sz_mask, K);                             \
+        int32_t *kl = (int32_t *)onsager_scratch_reserve(&sz_list, K * (long)sizeof(int32_t)); \
+        if (!nz || !kl) return 0;                                                                  \
+        memset(nz, 0, (size_t)K);                                                                  \
+        for (long i = 0; i < M; i++) {                                                             \
+            const T *row = A + i * rsa;                                                            \
+            for (long k = 0; k < K; k++) nz[k] |= row[k] != 0;                                     \
+            if (i % 8 == 7 || i == M - 1) {                                                        \
+                long zeros = 0;                                                                    \
+                for (long k = 0; k < K; k++) zeros += !nz[k];                                      \
+                if (zeros * SZ_MIN_SHARE < K) return 0;                                            \
+            }                                                                                      \
+        }                                                                                          \
+        long n = 0;                                                                                \
+        for (long k = 0; k < K; k++) {                                                             \
+            nz[k] = nz[k] != 0;                                                                    \
+            if (nz[k]) kl[n++] = (int32_t)k;                                                       \
+        }                                                                                          \
+        T *a = (T *)onsager_scratch_reserve(&sz_a, (M * n + 16) * (long)sizeof(T));                \
+        if (!a) return 0;                                                                          \
+        for (long i = 0; i < M; i++) sz_compress_##S(K, A + i * rsa, nz, a + i * n);               \
+        *keep = nz;                                                                                \
+        *rows = kl;                                                                                \
+        *kc = n;                                                                                   \
+        return a;                                                                                  \
+    }                                                                                              \
+    int onsager_rows_left_out_finite_##S(long K, long N, const T *B, long rsb, const uint8_t *keep) {   \
+        int seen = 0;   /* x - x is 0, but NaN when x is infinite or NaN */                       \
+        for (long k = 0; k < K; k++)                                                               \
+            if (!keep[k])                                                                          \
+                for (long j = 0; j < N; j++) seen |= B[k * rsb + j] - B[k * rsb + j] != 0;          \
+        return !seen;                                                                              \
+    }                                                                                              \
+    int onsager_all_finite_##S(long K, long N, const T *B, long rsb, long csb) {                    \
+        int seen = 0;                                                                              \
+        for (long k = 0; k < K; k++)                                                               \
+            for (long j = 0; j < N; j++) seen |= B[k * rsb + j * csb] - B[k * rsb + j * csb] != 0;   \
+        return !seen;                                                                              \
+    }
+SZ_DEFINE(float, f32)
+SZ_DEFINE(double, f64)
+
+void onsager_skip_zeros_trim(void) {
+    onsager_scratch_trim(&sz_a);
+    onsager_scratch_trim(&sz_mask);
+    onsager_scratch_trim(&sz_list);
+}

@@ -1,0 +1,210 @@
+import Testing
+import Onsager
+@testable import OnsagerCore
+import COnsagerKernels
+
+/// Products that skip their left operand's all-zero columns and rows (skip_zeros.c): the same bits
+/// as with the path off.
+extension KernelSettingsTests {
+    /// A deterministic generator for the operands.
+    struct Draws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        mutating func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+    }
+
+    /// One product with the path on and off (this thread's switch): C's bits, and whether the path
+    /// ran. form 0: 0.7·AB; 1: AB + bias; 2: relu(AB + bias); 3: 0.7·AB + 0.3·C.
+    func skipRun<T: BinaryFloatingPoint>(_ type: T.Type, skip: Bool, m: Int, n: Int, k: Int, a: [T], rsa: Int, csa: Int,
+                                         b: [T], rsb: Int, csb: Int, form: Int, alpha: T = 0.7) -> (c: [T], took: Bool) {
+        onsager_set_thread_skip_zeros(skip ? 1 : 0)
+        defer { onsager_set_thread_skip_zeros(-1) }
+        let bias = (0..<n).map { j -> T in j % 5 == 0 ? -0.0 : T(j % 7) * 0.1 - 0.3 }
+        var c = (0..<(m * n)).map { T($0 % 11) * 0.1 - 0.5 }
+        let before = onsager_skip_zeros_product_count()
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                bias.withUnsafeBufferPointer { biasp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        if T.self == Float.self {
+                            let (A, B, C, bs) = (UnsafeRawPointer(ap.baseAddress!).assumingMemoryBound(to: Float.self),
+                                                 UnsafeRawPointer(bp.baseAddress!).assumingMemoryBound(to: Float.self),
+                                                 UnsafeMutableRawPointer(cp.baseAddress!).assumingMemoryBound(to: Float.self),
+                                                 UnsafeRawPointer(biasp.baseAddress!).assumingMemoryBound(to: Float.self))
+                            let al = Float(alpha)
+                            switch form {
+                            case 0: onsager_sgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0, C, n)
+                            case 1: onsager_sgemm_bias(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
+                            case 2: onsager_sgemm_bias_relu(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
+                            default: onsager_sgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0.3, C, n)
+                            }
+                        } else {
+                            let (A, B, C, bs) = (UnsafeRawPointer(ap.baseAddress!).assumingMemoryBound(to: Double.self),
+                                                 UnsafeRawPointer(bp.baseAddress!).assumingMemoryBound(to: Double.self),
+                                                 UnsafeMutableRawPointer(cp.baseAddress!).assumingMemoryBound(to: Double.self),
+                                                 UnsafeRawPointer(biasp.baseAddress!).assumingMemoryBound(to: Double.self))
+                            let al = Double(alpha)
+                            switch form {
+                            case 0: onsager_dgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0, C, n)
+                            case 1: onsager_dgemm_bias(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
+                            case 2: onsager_dgemm_bias_relu(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
+                            default: onsager_dgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0.3, C, n)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (c, onsager_skip_zeros_product_count() > before)
+    }
+
+    /// Whether two results are the same bits (NaN compared as NaN: a NaN's payload is not kept).
+    func sameBits<T: BinaryFloatingPoint>(_ x: [T], _ y: [T]) -> Bool {
+        zip(x, y).allSatisfy { $0.isNaN ? $1.isNaN : ($0 == $1 && $0.sign == $1.sign) }
+    }
+
+    /// A's all-zero columns dropped (a batch of ReLU outputs, or a masked gradient, times a weight
+    /// matrix stored by rows or by columns): the same bits as the full product for every form (α that
+    /// rounds, bias with -0, relu, β·C, which only a B stored by rows takes), at 1 and 2 threads,
+    /// under both GEMM blockings and on AVX2, with K over one block (1500, 2100) and ragged shapes;
+    /// Double too. Half of A's other values are zero and some zeros are -0; a seventh of the columns
+    /// and some 5 % more are zero. The path must run where it
+    /// applies (a tenth of the columns zero) and must not where B holds an infinity or NaN in a
+    /// column left out: those give the full product's NaN.
+    @Test func zeroColumnsSkippedWithTheSameBits() {
+        var d = Draws()
+        func operands(_ m: Int, _ n: Int, _ k: Int, deadShare: Double) -> ([Double], [Double]) {
+            // Every seventh column and some others: over a sixteenth whatever the draws.
+            let dead = (0..<k).map { j in deadShare > 0 && (j % 7 == 0 || d.next() < deadShare) }
+            let a = (0..<(m * k)).map { x -> Double in
+                let u = d.next()
+                return dead[x % k] ? (u < 0.5 ? -0.0 : 0) : u < 0.5 ? (u < 0.1 ? -0.0 : 0) : u - 0.7
+            }
+            return (a, (0..<(k * n)).map { _ in d.next() - 0.5 })
+        }
+        var taken = 0
+        for (m, n, k) in [(100, 300, 700), (200, 130, 1500), (37, 96, 250), (100, 70, 2100)] {
+            let (a64, b64) = operands(m, n, k, deadShare: 0.05)
+            let a = a64.map { Float($0) }, b = b64.map { Float($0) }
+            let bT = (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general)] where isa <= Self.hardwareLevel {
+                for threads in [1, 2] {
+                    withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        for byColumns in [false, true] {
+                            let (bs, rsb, csb) = byColumns ? (bT, 1, k) : (b, n, 1)
+                            for form in 0..<4 {
+                                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb,
+                                                  csb: csb, form: form)
+                                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb,
+                                                 csb: csb, form: form)
+                                let (offTook, onTook, same) = (off.took, on.took, sameBits(on.c, off.c))
+                                #expect(!offTook)
+                                #expect(same,
+                                        "\(m)x\(n)x\(k) B by \(byColumns ? "columns" : "rows") form \(form) isa \(isa) \(tuning) \(threads) threads")
+                                // Every product here has some 15 % of its columns zero; those of 2
+                                // MFLOP or more take the path, but for β·C with B by columns (it
+                                // could not run again).
+                                let applies = Double(2 * m * n * k) >= 2e6 && !(form == 3 && byColumns)
+                                if applies {
+                                    #expect(onTook, "\(m)x\(n)x\(k) by columns \(byColumns) form \(form) isa \(isa): the path must run")
+                                }
+                                if onTook { taken += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+            // An infinity or NaN in a row of B that a dropped column multiplies: the full product's
+            // result, NaN where 0·∞ puts it, and the path not counted.
+            if let zeroColumn = (0..<k).first(where: { j in (0..<m).allSatisfy { a[$0 * k + j] == 0 } }) {
+                for bad in [Float.infinity, .nan] {
+                    for byColumns in [false, true] {
+                        var bb = b
+                        bb[zeroColumn * n + n / 2] = bad
+                        let bbT = (0..<(n * k)).map { bb[($0 % k) * n + $0 / k] }
+                        let (bs, rsb, csb) = byColumns ? (bbT, 1, k) : (bb, n, 1)
+                        let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb, csb: csb, form: 0)
+                        let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb, csb: csb, form: 0)
+                        let (same, nan, took) = (sameBits(on.c, off.c), on.c[n / 2].isNaN, on.took)
+                        #expect(same, "\(bad) in a row left out, B by columns \(byColumns)")
+                        #expect(nan, "0·\(bad) must give NaN")
+                        #expect(!took, "a product with \(bad) in a row left out must run with every term")
+                    }
+                }
+            }
+            // Double: the same template, the same bits.
+            let bd = b64
+            for form in 0..<3 {
+                let off = skipRun(Double.self, skip: false, m: m, n: n, k: k, a: a64, rsa: k, csa: 1, b: bd, rsb: n, csb: 1, form: form)
+                let on = skipRun(Double.self, skip: true, m: m, n: n, k: k, a: a64, rsa: k, csa: 1, b: bd, rsb: n, csb: 1, form: form)
+                let same = sameBits(on.c, off.c)
+                #expect(same, "Double \(m)x\(n)x\(k) form \(form)")
+            }
+        }
+        #expect(taken > 0)
+        // A dense A (no column all zero) is left to the full product.
+        let (dense, bDense) = operands(100, 300, 700, deadShare: 0)
+        let denseA = dense.map { Float($0 == 0 ? 0.25 : $0) }
+        let denseTook = skipRun(Float.self, skip: true, m: 100, n: 300, k: 700, a: denseA, rsa: 700, csa: 1, b: bDense.map { Float($0) },
+                                rsb: 300, csb: 1, form: 0).took
+        #expect(!denseTook)
+    }
+
+    /// A's all-zero rows dropped (a weight gradient gᵀ·x whose units are off for the whole batch,
+    /// gᵀ stored by columns): the same bits as the full product, the rows left out filled as the
+    /// kernels fill a sum of +0 (α·0 with α = -0.5 is -0; a bias of -0; relu), at 1 and 2 threads,
+    /// under both blockings; not taken where B holds an infinity or NaN, or α is infinite.
+    @Test func zeroRowsSkippedWithTheSameBits() {
+        var d = Draws()
+        for (m, n, k) in [(300, 200, 100), (130, 97, 300), (600, 96, 64)] {
+            let dead = (0..<m).map { i in i % 7 == 0 || d.next() < 0.05 }   // over a sixteenth whatever the draws
+            // A (m x k) stored by columns: column k holds sample k's m values, contiguous.
+            let a = (0..<(m * k)).map { x -> Float in
+                let u = d.next()
+                return dead[x % m] ? (u < 0.5 ? -0.0 : 0) : u < 0.5 ? 0 : Float(u - 0.7)
+            }
+            let b = (0..<(k * n)).map { _ in Float(d.next() - 0.5) }
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general)] where isa <= Self.hardwareLevel {
+                for threads in [1, 2] {
+                    withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        for form in 0..<3 {
+                            for alpha: Float in [1, -0.5] {
+                                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                                  form: form, alpha: alpha)
+                                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                                 form: form, alpha: alpha)
+                                let (same, took) = (sameBits(on.c, off.c), on.took)
+                                #expect(same, "\(m)x\(n)x\(k) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads")
+                                #expect(took, "\(m)x\(n)x\(k): the rows path must run")
+                            }
+                        }
+                    }
+                }
+            }
+            for bad in [Float.infinity, .nan] {
+                var bb = b
+                bb[(k / 2) * n + n / 3] = bad
+                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0)
+                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0)
+                let (same, took) = (sameBits(on.c, off.c), on.took)
+                #expect(same && !took, "\(bad) in B: the full product")
+                if let row = dead.firstIndex(of: true) {
+                    let nan = on.c[row * n + n / 3].isNaN
+                    #expect(nan, "0·\(bad) in a row left out")
+                }
+            }
+            let inf = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0,
+                              alpha: .infinity)
+            let infTook = inf.took
+            #expect(!infTook, "an infinite α runs every row (∞·0 is NaN)")
+        }
+        // The switch: the process's setting, read through the public property, yields to the thread's.
+        onsager_set_thread_skip_zeros(0)
+        #expect(!Kernels.skipsZeros)
+        onsager_set_thread_skip_zeros(1)
+        #expect(Kernels.skipsZeros)
+        onsager_set_thread_skip_zeros(-1)
+    }
+}
