@@ -608,7 +608,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
            a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
            no 0·∞ is left out. */                                                                  \
         long Mc = 0;                                                                               \
-        const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, beta == 0) && alpha - alpha == 0 ? \
+        const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc) : 0; \
         if (Ar && onsager_all_finite_##S(K, N, B, rsb, csb)) {                                     \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \

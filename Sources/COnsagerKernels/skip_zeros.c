@@ -1,13 +1,17 @@
-// Products whose A has columns of zeros only skip them. In a network's products those are units
-// that are off for every sample of a batch: a ReLU layer's output read by the next layer's
-// forward product, and the gradient the ReLU mask zeroed, read by the backward product g·W. The
-// terms a·b with a = ±0 leave a sum unchanged when b is finite (it starts at +0 and is never -0,
-// see zero_one_gemm.c), so dropping them changes no bit of C: the FMA kernels (gemm_template.h,
-// G_PLAN_KLIST) keep the K blocks of the product without them and read B's rows through the list
-// of the columns kept. A B with an infinity or NaN in the rows read is seen while it is packed, and
-// the product is then computed again with every term (0·∞ must give its NaN), which is why only
-// products that overwrite C (beta = 0) take this path; a B stored by rows, read in place, has its
-// rows left out checked first (gemm.c).
+// Products whose A has columns (or rows) of zeros only skip them. In a network's products those
+// are units that are off for every sample of a batch: a ReLU layer's output read by the next
+// layer's forward product, the gradient the ReLU mask zeroed read by the backward product g·W
+// (columns), and gᵀ in the weight gradient gᵀ·x (rows). A term a·b with a = ±0 leaves a sum
+// unchanged when b is finite and the sum is not -0: it starts at +0, and a sum of finite terms is
+// -0 only when every term before was -0 or a term underflowed to -0 (a product of magnitude under
+// half the smallest subnormal, rounded to -0 by the FMA), after which a skipped +0 term would have
+// made it +0. Short of that underflow, dropping the terms changes no bit of C: the FMA kernels
+// (gemm_template.h, G_PLAN_KLIST) keep the K blocks of the product without them and read B's rows
+// through the columns kept. A B stored by rows (read in place) has its rows left out checked for
+// an infinity or NaN first (gemm.c); one stored by columns is checked while it is packed, and the
+// product is then computed again with every term (0·∞ must give its NaN), which is why only
+// products that overwrite C (beta = 0) take that layout. Rows (gemm.c): C's other rows computed
+// through a row map, the rows left out given what the kernels store for a sum of +0.
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -42,17 +46,20 @@ long onsager_skip_zeros_product_count(void) { return sz_products; }
 void onsager_skip_zeros_counted(void) { sz_products++; }
 
 int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc) {
-    // A batch-sized A (one row block of the FMA kernels, whose B panels are then packed just before
-    // use) stored by rows, so that the scan below reads it in order; a B stored by rows or by
-    // columns; enough columns of C that the scan (M·K values) is small beside the product.
-    return M <= 256 && csa == 1 && K >= 64 && N >= 64 && ((rsb == 1 && beta_zero) || csb == 1) &&
+    // A batch-sized A stored by rows, so that the scan below reads it in order; a B stored by rows
+    // (up to 256 rows of A: read in place, or packed once for one row block) or by columns (up to a
+    // row block, mc rows: its panels are packed just before use, again for every row block); enough
+    // columns of C that the scan (M·K values) is small beside the product.
+    return csa == 1 && K >= 64 && N >= 64 && ((rsb == 1 && beta_zero && M <= mc) || (csb == 1 && M <= 256)) &&
            2.0 * M * N * K >= 2e6 && onsager_get_skip_zeros();
 }
 
-int onsager_skip_rows_eligible(long M, long N, long K, long rsa, int beta_zero) {
+int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero) {
     // A stored by columns (a weight gradient's gᵀ: each sample's values of all units contiguous),
-    // so that the scan reads it in order.
-    return beta_zero && rsa == 1 && M >= 64 && N >= 64 && K >= 1 && 2.0 * M * N * K >= 2e6 && onsager_get_skip_zeros();
+    // so that the scan reads it in order; B stored by rows (x), whose K blocks do not depend on M
+    // (by columns they can: G_PLAN_DEEP is set from M, which the dropped rows would change).
+    return beta_zero && rsa == 1 && csb == 1 && M >= 64 && N >= 64 && K >= 1 && 2.0 * M * N * K >= 2e6 &&
+           onsager_get_skip_zeros();
 }
 
 // The n values of src that keep marks, in order, to dst (which has room for n + 16 values; past
@@ -110,11 +117,11 @@ SZ_COMPRESS(float, f32)
 SZ_COMPRESS(double, f64)
 
 // Columns whose values are all ±0 are dropped when they are at least 1/SZ_MIN_SHARE of K (at a
-// hundredth, the path ran 0.97-0.99x the product without it: its scan, copy and checks; at a tenth,
-// 1.05-1.07x, Benchmarks/skip-zeros-lab.c): A's other
-// columns copied into a compact M x kc matrix (returned; rows kc apart), *list their indices in
-// order in *keep as 1 (0 for those dropped). Returns NULL (nothing to gain, or no memory) otherwise. A column whose first
-// rows already leave too few candidates is given up after those rows: a dense A costs 8 rows.
+// hundredth, the path ran 0.98-0.99x the product without it: its scan, copy and checks; at a tenth,
+// 1.05-1.08x, Benchmarks/skip-zeros-lab.c): A's other columns are copied into a compact M x kc
+// matrix (returned; rows kc apart), *keep gets a byte per column (1: kept) and *rows the indices
+// of those kept. Returns NULL (nothing to gain, or no memory) otherwise. A scan whose first rows
+// already leave too few candidates is given up after them: a dense A costs 8 rows.
 #define SZ_DEFINE(T, S)                                                                            \
     const T *onsager_drop_zero_columns_##S(long M, long K, const T *A, long rsa, const uint8_t **keep,    \
                                            const int32_t **rows, long *kc) { \

@@ -68,7 +68,8 @@ extension KernelSettingsTests {
     /// A's all-zero columns dropped (a batch of ReLU outputs, or a masked gradient, times a weight
     /// matrix stored by rows or by columns): the same bits as the full product for every form (α that
     /// rounds, bias with -0, relu, β·C, which only a B stored by rows takes), at 1 and 2 threads,
-    /// under both GEMM blockings and on AVX2, with K over one block (1500, 2100) and ragged shapes;
+    /// under both GEMM blockings, on AVX2 and portable, with K over one block (1500, 2100) and ragged
+    /// shapes; a negative α, a first K block with every column zero and an all-zero A;
     /// Double too. Half of A's other values are zero and some zeros are -0; a seventh of the columns
     /// and some 5 % more are zero. The path must run where it
     /// applies (a tenth of the columns zero) and must not where B holds an infinity or NaN in a
@@ -85,11 +86,11 @@ extension KernelSettingsTests {
             return (a, (0..<(k * n)).map { _ in d.next() - 0.5 })
         }
         var taken = 0
-        for (m, n, k) in [(100, 300, 700), (200, 130, 1500), (37, 96, 250), (100, 70, 2100)] {
+        for (m, n, k) in [(100, 300, 700), (200, 130, 1500), (37, 96, 300), (100, 70, 2100)] {
             let (a64, b64) = operands(m, n, k, deadShare: 0.05)
             let a = a64.map { Float($0) }, b = b64.map { Float($0) }
             let bT = (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }
-            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general)] where isa <= Self.hardwareLevel {
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
                 for threads in [1, 2] {
                     withSettings(threads: threads, isa: isa, tuning: tuning) {
                         for byColumns in [false, true] {
@@ -106,7 +107,9 @@ extension KernelSettingsTests {
                                 // Every product here has some 15 % of its columns zero; those of 2
                                 // MFLOP or more take the path, but for β·C with B by columns (it
                                 // could not run again).
-                                let applies = Double(2 * m * n * k) >= 2e6 && !(form == 3 && byColumns)
+                                // (By columns, up to a row block: 96 rows on AVX2 and portable, 144 on AVX-512.)
+                                let applies = Double(2 * m * n * k) >= 2e6 && !(form == 3 && byColumns) &&
+                                    (!byColumns || m <= (isa == 2 ? 144 : 96))
                                 if applies {
                                     #expect(onTook, "\(m)x\(n)x\(k) by columns \(byColumns) form \(form) isa \(isa): the path must run")
                                 }
@@ -144,6 +147,30 @@ extension KernelSettingsTests {
             }
         }
         #expect(taken > 0)
+        // A negative α; a first K block whose columns are all zero (its depth 0: the block still
+        // stores the bias or β·C); an A all zero (Double: Float's would take the masked adds).
+        let (a64, b64) = operands(100, 300, 2100, deadShare: 0.05)
+        let firstBlockZero = a64.enumerated().map { $0.offset % 2100 < 700 ? 0 : $0.element }
+        for (a, alpha) in [(a64, -0.7), (firstBlockZero, 0.7)] {
+            for form in [0, 1, 3] {
+                let af = a.map { Float($0) }, bf = b64.map { Float($0) }
+                let off = skipRun(Float.self, skip: false, m: 100, n: 300, k: 2100, a: af, rsa: 2100, csa: 1, b: bf, rsb: 300, csb: 1,
+                                  form: form, alpha: Float(alpha))
+                let on = skipRun(Float.self, skip: true, m: 100, n: 300, k: 2100, a: af, rsa: 2100, csa: 1, b: bf, rsb: 300, csb: 1,
+                                 form: form, alpha: Float(alpha))
+                let (same, took) = (sameBits(on.c, off.c), on.took)
+                #expect(same && took, "α \(alpha), form \(form), first block zero: \(a == firstBlockZero)")
+            }
+        }
+        let zeroA = [Double](repeating: 0, count: 100 * 700)
+        for form in 0..<3 {
+            let off = skipRun(Double.self, skip: false, m: 100, n: 300, k: 700, a: zeroA, rsa: 700, csa: 1, b: Array(b64.prefix(700 * 300)),
+                              rsb: 300, csb: 1, form: form)
+            let on = skipRun(Double.self, skip: true, m: 100, n: 300, k: 700, a: zeroA, rsa: 700, csa: 1, b: Array(b64.prefix(700 * 300)),
+                             rsb: 300, csb: 1, form: form)
+            let (same, took) = (sameBits(on.c, off.c), on.took)
+            #expect(same && took, "an A all zero, form \(form)")
+        }
         // A dense A (no column all zero) is left to the full product.
         let (dense, bDense) = operands(100, 300, 700, deadShare: 0)
         let denseA = dense.map { Float($0 == 0 ? 0.25 : $0) }
@@ -153,9 +180,10 @@ extension KernelSettingsTests {
     }
 
     /// A's all-zero rows dropped (a weight gradient gᵀ·x whose units are off for the whole batch,
-    /// gᵀ stored by columns): the same bits as the full product, the rows left out filled as the
-    /// kernels fill a sum of +0 (α·0 with α = -0.5 is -0; a bias of -0; relu), at 1 and 2 threads,
-    /// under both blockings; not taken where B holds an infinity or NaN, or α is infinite.
+    /// gᵀ stored by columns, x by rows): the same bits as the full product, the rows left out filled
+    /// as the kernels fill a sum of +0 (α·0 with α = -0.5 is -0; a bias of -0; relu), at 1 and 2
+    /// threads, under both blockings, on AVX2 and portable; not taken for an x stored by columns,
+    /// where B holds an infinity or NaN, or α is infinite.
     @Test func zeroRowsSkippedWithTheSameBits() {
         var d = Draws()
         for (m, n, k) in [(300, 200, 100), (130, 97, 300), (600, 96, 64)] {
@@ -166,9 +194,17 @@ extension KernelSettingsTests {
                 return dead[x % m] ? (u < 0.5 ? -0.0 : 0) : u < 0.5 ? 0 : Float(u - 0.7)
             }
             let b = (0..<(k * n)).map { _ in Float(d.next() - 0.5) }
-            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general)] where isa <= Self.hardwareLevel {
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
                 for threads in [1, 2] {
                     withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        // B by columns does not take the path (its K blocks can depend on M): the same bits.
+                        let bT = (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }
+                        let byColumnsOff = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bT, rsb: 1, csb: k,
+                                                   form: 0)
+                        let byColumnsOn = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bT, rsb: 1, csb: k,
+                                                  form: 0)
+                        let (sameByColumns, tookByColumns) = (sameBits(byColumnsOn.c, byColumnsOff.c), byColumnsOn.took)
+                        #expect(sameByColumns && !tookByColumns, "\(m)x\(n)x\(k) B by columns")
                         for form in 0..<3 {
                             for alpha: Float in [1, -0.5] {
                                 let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,

@@ -195,8 +195,9 @@ void onsager_set_skip_zeros(int on);
 void onsager_set_thread_skip_zeros(int on);
 /// How many products the calling thread has run with A's zero columns skipped (tests, benchmarks).
 long onsager_skip_zeros_product_count(void);
-/// gemm.c's test for the path: beta zero, M at most a row block (mc), A stored by rows (csa = 1), K
-/// at least 64, N at least 64, B stored by rows or columns, 2 MFLOP or more, and the switch on.
+/// gemm.c's test for dropping A's all-zero columns: A stored by rows (csa = 1), K and N at least 64,
+/// 2 MFLOP or more, the switch on, and B stored by rows with M up to 256, or by columns with beta
+/// zero and M up to a row block (mc).
 int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc);
 /// When at least a sixteenth of A's K columns (M rows, rsa apart) are all ±0: A's other columns
 /// as a compact M x *kc matrix (this thread's buffers, valid until its next call), in *keep a byte
@@ -205,17 +206,18 @@ const float *onsager_drop_zero_columns_f32(long M, long K, const float *A, long 
                                            const int32_t **rows, long *kc);
 const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, long rsa, const uint8_t **keep,
                                             const int32_t **rows, long *kc);
-/// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), M and N
-/// at least 64, 2 MFLOP or more, and the switch on.
-int onsager_skip_rows_eligible(long M, long N, long K, long rsa, int beta_zero);
+/// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), B by rows
+/// (csb = 1), M and N at least 64, 2 MFLOP or more, and the switch on.
+int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero);
 /// Whether every value of B (K x N, rows rsb and columns csb apart) is finite.
 int onsager_all_finite_f32(long K, long N, const float *B, long rsb, long csb);
 int onsager_all_finite_f64(long K, long N, const double *B, long rsb, long csb);
 /// Whether the rows of a row-major B (K x N, rows rsb apart) that keep marks 0 are all finite.
 int onsager_rows_left_out_finite_f32(long K, long N, const float *B, long rsb, const uint8_t *keep);
 int onsager_rows_left_out_finite_f64(long K, long N, const double *B, long rsb, const uint8_t *keep);
-/// Counts one product for onsager_skip_zeros_product_count, and frees the path's large buffers.
+/// Counts one product for onsager_skip_zeros_product_count.
 void onsager_skip_zeros_counted(void);
+/// Frees this thread's buffers of the path when they are over 4 MB.
 void onsager_skip_zeros_trim(void);
 
 // ---- elementwise ---------------------------------------------------------------------

@@ -326,8 +326,8 @@ static void FN(pack_b)(long kc, long nc, const T *B, long rsb, long csb, T *Bp) 
 // block), the kc with keep[k] = 1, nc <= NR columns, packed as FN(pack_b) packs kc consecutive
 // rows. Every value of the span in these columns is read, marked or not, so that an infinity or
 // NaN in a row left out is seen: *bad is then set, and the caller computes the product again
-// without the marks (0·∞ must give its NaN). Rows are stored without a branch: each goes to the
-// next free row, which advances only when the row is marked, so a row left out is overwritten by
+// without the marks (0·∞ must give its NaN). Rows are stored without a branch on the mark: each
+// goes to the next free row, which advances only when the row is marked, so a row left out is overwritten by
 // the next marked one (and none is stored once all kc are). The marks are bytes rather than a
 // list of rows: the next row's place is then an add away, not a load that waits for the last.
 #ifndef G_LIST_AHEAD
@@ -379,17 +379,7 @@ static void FN(pack_b_list)(long kc, long nc, const T *B, long rsb, long csb, co
                 p += keep[k];
             }
         }
-    } else {   // strides on both sides: value by value
-        long p = 0;
-        for (long k = 0; k < span; k++) {
-            for (long j = 0; j < NR; j++) {
-                T x = j < nr ? B[k * rsb + j * csb] : 0;
-                nf[j % VL] += x - x;
-                if (p < kc) Bp[p * NR + j] = x;
-            }
-            p += keep[k];
-        }
-    }
+    }   // (B with strides on both sides does not take the path: onsager_skip_zeros_eligible)
     int seen = 0;
     for (long l = 0; l < VL; l++) seen |= nf[l] != nf[l];
     if (seen && bad) __atomic_store_n(bad, 1, __ATOMIC_RELAXED);
@@ -506,7 +496,7 @@ FN(ukernel)(long kc, const T *restrict a, const T *restrict b, long ldb, T *rest
     if ((!stream || mr != ROWS || nr != NR) && !cdone)
 #pragma clang loop unroll(full)
     for (int i = 0; i < MR; i++) {
-        if (i >= ROWS) break;
+        if (i >= ROWS || (MAP == G_MAP_CROWS && i >= mr)) break;   // (a map has no entries past the tile's rows)
 #pragma clang loop unroll(full)
         for (int l = 0; l < (int)(NR * sizeof(T) / 64); l++) __builtin_prefetch(G_CROW(i) + l * (64 / (long)sizeof(T)), 1, 3);
         __builtin_prefetch(G_CROW(i) + NR - 1, 1, 3);
@@ -717,7 +707,8 @@ static T *FN(b_buffer)(void) {
 // caller's A that are not all zero, and keep[k] is 1 for the rows of B (of Korig) that they
 // multiply, 0 for the others. The K blocks are those of the product without them (Korig rows, the
 // same plan), each running the marked rows it holds: every sum skips only terms a·b with a = ±0,
-// which leave it unchanged for a finite b, so C has the same bits. A B panel with an infinity or
+// which leave it unchanged for a finite b, so C has the same bits (but for a zero whose sign an
+// underflow set: skip_zeros.c). A B panel with an infinity or
 // NaN in its block sets *bad (FN(pack_b_list)); C is then to be computed again.
 static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rsa, long csa,
                             const T *B, long rsb, long csb, T beta, T *C, long ldc, int deep, const T *Bpre,
@@ -801,7 +792,7 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
                 long nrsb = packed_ahead ? NR : rsb, ncsb = packed_ahead ? 1 : csb;   // the next panel's layout
                 for (long jr = 0; jr < nc; jr += NR) {
                     long nr = nc - jr < NR ? nc - jr : NR;
-                    // In place through the list (keep): row 0 and the block's rows (FN(ukernel), LIST).
+                    // In place through the list (keep): row 0 and the block's rows (FN(ukernel), G_MAP_BROWS).
                     const int32_t *rows = keep && jr < nfull ? klist->rows + pc : 0;
                     const T *bp = jr < nfull ? B + (keep ? 0 : pc) * rsb + jc + jr : Bp + jr * kc;
                     const T *bj = bb ? bb + jc + jr : 0;

@@ -107,12 +107,16 @@ public enum Kernels {
     /// weight gradient gᵀ·x loses those rows, and C's rows for them are filled as the kernels would
     /// fill them. Terms a·b with a = ±0 leave a sum's bits unchanged when b is finite, and the
     /// K blocks stay those of the full product, so results are bit-identical to the path off, at any
-    /// thread count; where the right operand holds an infinity or NaN, the product runs with every
-    /// term (0·∞ gives its NaN). Taken when at least a sixteenth of the columns (or rows) are zero,
-    /// for products of 2 MFLOP or more whose left operand is a batch of up to 256 rows stored by rows
-    /// (columns) or is stored by columns (rows). On by default; `ONSAGER_SKIP_ZEROS=0` at start turns
-    /// it off. Setting it applies to the whole process; reading it gives the calling thread's state,
-    /// which a test can set apart (`onsager_set_thread_skip_zeros`).
+    /// thread count, with one exception: a C value that is zero because its other terms underflowed
+    /// (each under half the smallest subnormal) can come out -0 where the full product gives +0.
+    /// Where a term left out would multiply an infinity or NaN, the product runs with every term
+    /// (0·∞ gives its NaN). Taken when at least a sixteenth of the columns (or rows) are zero, for
+    /// products of 2 MFLOP or more: columns when the left operand is stored by rows and the right
+    /// operand by rows (up to 256 rows) or by columns (up to one row block of the kernels, 96–144
+    /// rows, and C overwritten); rows when the left operand is stored by columns, the right one by
+    /// rows, and C overwritten. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
+    /// Setting it applies to the whole process; reading it gives the calling thread's state, which
+    /// a test can set apart (`onsager_set_thread_skip_zeros`).
     public static var skipsZeros: Bool {
         get { onsager_get_skip_zeros() != 0 }
         set { onsager_set_skip_zeros(newValue ? 1 : 0) }
