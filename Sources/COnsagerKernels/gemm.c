@@ -593,7 +593,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                           onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc) : 0; \
         /* A B stored by rows is checked here for an infinity or NaN in the rows left out (it is   \
            read in place); one stored by columns while it is packed (then beta is 0). */           \
-        if (Ac && csb == 1 && !onsager_rows_left_out_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;    \
+        if (Ac && csb == 1 && !onsager_rows_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;             \
         if (Ac) {                                                                                  \
             /* A's all-zero columns dropped (skip_zeros.c): the same bits, fewer FMAs. */          \
             int bad = 0;                                                                           \
@@ -610,7 +610,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         long Mc = 0;                                                                               \
         const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc) : 0; \
-        if (Ar && onsager_all_finite_##S(K, N, B, rsb, csb)) {                                     \
+        if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
             if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
             for (long i = 0; i < M; i++) {                                                         \

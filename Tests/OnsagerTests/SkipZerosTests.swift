@@ -17,8 +17,8 @@ extension KernelSettingsTests {
 
     /// One product with the path on and off (this thread's switch): C's bits, and whether the path
     /// ran. form 0: 0.7·AB; 1: AB + bias; 2: relu(AB + bias); 3: 0.7·AB + 0.3·C.
-    func skipRun<T: BinaryFloatingPoint>(_ type: T.Type, skip: Bool, m: Int, n: Int, k: Int, a: [T], rsa: Int, csa: Int,
-                                         b: [T], rsb: Int, csb: Int, form: Int, alpha: T = 0.7) -> (c: [T], took: Bool) {
+    func skipRun<T: TensorScalar>(_ type: T.Type, skip: Bool, m: Int, n: Int, k: Int, a: [T], rsa: Int, csa: Int,
+                                  b: [T], rsb: Int, csb: Int, form: Int, alpha: T = 0.7) -> (c: [T], took: Bool) {
         onsager_set_thread_skip_zeros(skip ? 1 : 0)
         defer { onsager_set_thread_skip_zeros(-1) }
         let bias = (0..<n).map { j -> T in j % 5 == 0 ? -0.0 : T(j % 7) * 0.1 - 0.3 }
@@ -28,30 +28,12 @@ extension KernelSettingsTests {
             b.withUnsafeBufferPointer { bp in
                 bias.withUnsafeBufferPointer { biasp in
                     c.withUnsafeMutableBufferPointer { cp in
-                        if T.self == Float.self {
-                            let (A, B, C, bs) = (UnsafeRawPointer(ap.baseAddress!).assumingMemoryBound(to: Float.self),
-                                                 UnsafeRawPointer(bp.baseAddress!).assumingMemoryBound(to: Float.self),
-                                                 UnsafeMutableRawPointer(cp.baseAddress!).assumingMemoryBound(to: Float.self),
-                                                 UnsafeRawPointer(biasp.baseAddress!).assumingMemoryBound(to: Float.self))
-                            let al = Float(alpha)
-                            switch form {
-                            case 0: onsager_sgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0, C, n)
-                            case 1: onsager_sgemm_bias(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
-                            case 2: onsager_sgemm_bias_relu(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
-                            default: onsager_sgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0.3, C, n)
-                            }
-                        } else {
-                            let (A, B, C, bs) = (UnsafeRawPointer(ap.baseAddress!).assumingMemoryBound(to: Double.self),
-                                                 UnsafeRawPointer(bp.baseAddress!).assumingMemoryBound(to: Double.self),
-                                                 UnsafeMutableRawPointer(cp.baseAddress!).assumingMemoryBound(to: Double.self),
-                                                 UnsafeRawPointer(biasp.baseAddress!).assumingMemoryBound(to: Double.self))
-                            let al = Double(alpha)
-                            switch form {
-                            case 0: onsager_dgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0, C, n)
-                            case 1: onsager_dgemm_bias(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
-                            case 2: onsager_dgemm_bias_relu(m, n, k, al, A, rsa, csa, B, rsb, csb, bs, C, n)
-                            default: onsager_dgemm(m, n, k, al, A, rsa, csa, B, rsb, csb, 0.3, C, n)
-                            }
+                        let (A, B, C, bs) = (ap.baseAddress!, bp.baseAddress!, cp.baseAddress!, biasp.baseAddress!)
+                        switch form {
+                        case 0: T.kernelGEMM(m, n, k, alpha, A, rsa, csa, B, rsb, csb, 0, C, n)
+                        case 1: T.kernelGEMMBias(m, n, k, alpha, A, rsa, csa, B, rsb, csb, bs, C, n)
+                        case 2: T.kernelGEMMBiasReLU(m, n, k, alpha, A, rsa, csa, B, rsb, csb, bs, C, n)
+                        default: T.kernelGEMM(m, n, k, alpha, A, rsa, csa, B, rsb, csb, 0.3, C, n)
                         }
                     }
                 }
@@ -61,7 +43,7 @@ extension KernelSettingsTests {
     }
 
     /// Whether two results are the same bits (NaN compared as NaN: a NaN's payload is not kept).
-    func sameBits<T: BinaryFloatingPoint>(_ x: [T], _ y: [T]) -> Bool {
+    func sameBits<T: TensorScalar>(_ x: [T], _ y: [T]) -> Bool {
         zip(x, y).allSatisfy { $0.isNaN ? $1.isNaN : ($0 == $1 && $0.sign == $1.sign) }
     }
 

@@ -209,12 +209,11 @@ const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, lon
 /// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), B by rows
 /// (csb = 1), M and N at least 64, 2 MFLOP or more, and the switch on.
 int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero);
-/// Whether every value of B (K x N, rows rsb and columns csb apart) is finite.
-int onsager_all_finite_f32(long K, long N, const float *B, long rsb, long csb);
-int onsager_all_finite_f64(long K, long N, const double *B, long rsb, long csb);
-/// Whether the rows of a row-major B (K x N, rows rsb apart) that keep marks 0 are all finite.
-int onsager_rows_left_out_finite_f32(long K, long N, const float *B, long rsb, const uint8_t *keep);
-int onsager_rows_left_out_finite_f64(long K, long N, const double *B, long rsb, const uint8_t *keep);
+/// Whether rows of a B stored by rows (K x N, rows rsb apart) hold only finite values: every row
+/// (keep NULL), or those that keep marks 0 (onsager_count_nonfinite on each row, or on all of B at
+/// once when its rows are contiguous).
+int onsager_rows_finite_f32(long K, long N, const float *B, long rsb, const uint8_t *keep);
+int onsager_rows_finite_f64(long K, long N, const double *B, long rsb, const uint8_t *keep);
 /// Counts one product for onsager_skip_zeros_product_count.
 void onsager_skip_zeros_counted(void);
 /// Frees this thread's buffers of the path when they are over 4 MB.
