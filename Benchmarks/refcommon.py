@@ -1,5 +1,5 @@
 """Shared helpers of the reference benchmark scripts: thread list and the timing loop."""
-import statistics, sys, time
+import gzip, os, statistics, sys, time
 
 def threads_arg(default=(1, 2)):
     if "--threads" in sys.argv:
@@ -24,3 +24,21 @@ def measure(fn, target=0.3, reps=9, warm=3):
         for _ in range(iters): fn()
         rates.append(iters / (time.perf_counter() - t0))
     return statistics.median(rates), min(rates), max(rates)
+
+def mnist_batches(count=60, size=100):
+    """The batches of mlp-*-mnist-step, as onsager-bench takes them: the first count x size MNIST training
+    images (pixels / 255, float32 rows of 784) and labels, as numpy arrays; None when MNIST is not found
+    ($ONSAGER_DATA/mnist, else ../shared/data/mnist beside the repository)."""
+    import numpy as np
+    here = os.path.dirname(os.path.abspath(__file__))
+    folders = ([os.path.join(os.environ["ONSAGER_DATA"], "mnist")] if "ONSAGER_DATA" in os.environ else []) + \
+        [os.path.join(here, "..", "..", "shared", "data", "mnist"), os.path.join("..", "shared", "data", "mnist")]
+    for f in folders:
+        images, labels = os.path.join(f, "train-images-idx3-ubyte.gz"), os.path.join(f, "train-labels-idx1-ubyte.gz")
+        if os.path.exists(images) and os.path.exists(labels):
+            n = count * size
+            x = np.frombuffer(gzip.open(images).read()[16:16 + n * 784], np.uint8).reshape(n, 784).astype(np.float32) / 255
+            y = np.frombuffer(gzip.open(labels).read()[8:8 + n], np.uint8).astype(np.int64)
+            return [(x[b * size:(b + 1) * size], y[b * size:(b + 1) * size]) for b in range(count)]
+    print("mlp-*-mnist-step skipped: MNIST not found (set ONSAGER_DATA)", file=sys.stderr)
+    return None

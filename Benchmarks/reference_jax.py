@@ -1,4 +1,5 @@
-"""JAX (jit) reference for mlp-tiny-step, mlp-small-step, mlp-big-step, their -adam-step variants (Adam at PyTorch's
+"""JAX (jit) reference for mlp-tiny-step, mlp-small-step, mlp-big-step, their -adam-step and -mnist-step variants (the
+latter on the first 60 batches of MNIST's training images in turn) (Adam at PyTorch's
 defaults written out in the jitted step, as optax.adam computes it) and cnn-step (the network of reference_torch.py), in onsager-bench's JSON-lines schema.
 
 Usage: python3 Benchmarks/reference_jax.py [--threads 1,2] [--cases NAME,...]
@@ -6,7 +7,7 @@ One thread is enforced by XLA_FLAGS=--xla_cpu_multi_thread_eigen=false and CPU a
 set in a child process per thread count (JAX fixes its thread pool at start-up)."""
 import json, os, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refcommon import measure, threads_arg, wanted
+from refcommon import measure, mnist_batches, threads_arg, wanted
 
 if os.environ.get("ONSAGER_JAX_CHILD"):
     import jax, jax.numpy as jnp
@@ -38,9 +39,13 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
     key = jax.random.PRNGKey(0)
     mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
     tiny = (("mlp-tiny-step", [8, 8, 2]),)   # the per-step cost of the framework itself
-    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
+    mnist = tuple((n.replace("-step", "-mnist-step"), s) for n, s in mlps)
+    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps) + mnist:
         if not wanted(name): continue
+        batches = [(jnp.asarray(bx), jnp.asarray(by.astype("int32"))) for bx, by in mnist_batches() or []] if "mnist" in name else None
+        if batches == []: continue
         x = jax.random.uniform(key, (100, sizes[0])); y = jax.random.randint(key, (100,), 0, sizes[-1])
+        data = batches or [(x, y)]; turn = [0]
         ps0 = init(sizes, key)
         zeros = jax.tree_util.tree_map(jnp.zeros_like, ps0)
         state = {"ps": ps0, "opt": (zeros, zeros, jnp.float32(1))}
@@ -48,7 +53,8 @@ if os.environ.get("ONSAGER_JAX_CHILD"):
             if "adam" in name:
                 state["ps"], *rest = adam_step(state["ps"], *state["opt"], x, y); state["opt"] = tuple(rest)
             else:
-                state["ps"] = step(state["ps"], x, y)
+                bx, by = data[turn[0]]; turn[0] = (turn[0] + 1) % len(data)
+                state["ps"] = step(state["ps"], bx, by)
             jax.block_until_ready(state["ps"])
         med, lo, hi = measure(run, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=20)
         print(json.dumps({"bench": name, "threads": t, "value": round(med, 2), "unit": "steps/s", "min": round(lo, 2),

@@ -4,7 +4,8 @@ Usage: python3 Benchmarks/reference_torch.py [--threads 1,2] [--cases NAME,...]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
 mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
-softmax cross-entropy; steps/s), mlp-tiny-step (the same with 8-8-2: the framework's own per-step cost), mlp-small-adam-step / mlp-big-adam-step (the same with
+softmax cross-entropy; steps/s), mlp-small-mnist-step / mlp-big-mnist-step (the same on the first 60 batches of
+MNIST's training images in turn), mlp-tiny-step (the same with 8-8-2: the framework's own per-step cost), mlp-small-adam-step / mlp-big-adam-step (the same with
 torch.optim.Adam at its defaults: lr 1e-3, the for-loop implementation PyTorch picks on CPU), cnn-step (PyTorch's MNIST example network without dropout: conv 1->32
 3x3, ReLU, conv 32->64 3x3, ReLU, max-pool 2, linear 9216->128, ReLU, linear 128->10; batch 64, SGD;
 steps/s), op-* (forward + backward of one op on Float data, (f(x) * w).sum().backward(), µs:
@@ -15,7 +16,7 @@ op-linear-head: a Linear(784, 10) on [1024, 784], (y * w).sum().backward() to x 
 """
 import json, os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from refcommon import measure, threads_arg, wanted
+from refcommon import measure, mnist_batches, threads_arg, wanted
 import torch
 
 threads = threads_arg()
@@ -67,8 +68,11 @@ for t in threads:
 
     mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
     tiny = (("mlp-tiny-step", [8, 8, 2]),)   # the per-step cost of the framework itself
-    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps):
+    mnist = tuple((n.replace("-step", "-mnist-step"), s) for n, s in mlps)
+    for name, sizes in tiny + mlps + tuple((n.replace("-step", "-adam-step"), s) for n, s in mlps) + mnist:
         if not wanted(name): continue
+        batches = [(torch.from_numpy(bx), torch.from_numpy(by)) for bx, by in mnist_batches() or []] if "mnist" in name else None
+        if batches == []: continue
         layers = []
         for i in range(len(sizes) - 1):
             layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
@@ -76,9 +80,11 @@ for t in threads:
         model = torch.nn.Sequential(*layers)
         mopt = torch.optim.Adam(model.parameters()) if "adam" in name else torch.optim.SGD(model.parameters(), lr=0.01)
         x = torch.rand(100, sizes[0]); y = torch.randint(0, sizes[-1], (100,))
+        data = batches or [(x, y)]; turn = [0]
         def mlp_step():
+            bx, by = data[turn[0]]; turn[0] = (turn[0] + 1) % len(data)
             mopt.zero_grad(set_to_none=True)
-            torch.nn.functional.cross_entropy(model(x), y).backward(); mopt.step()
+            torch.nn.functional.cross_entropy(model(bx), by).backward(); mopt.step()
         med, lo, hi = measure(mlp_step, target=0.6 if len(sizes) > 3 else 0.4, reps=7, warm=10)
         emit(name, t, med, "steps/s", lo, hi)
 

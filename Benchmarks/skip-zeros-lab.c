@@ -5,16 +5,22 @@
 //            (g·W) or by columns (x·Wᵀ); relu(AB + bias) as a layer's forward.
 //   rows:    C = A·B with A (M x K) by columns, as a weight gradient's gᵀ, whose rows are zero with
 //            probability z; B a batch by rows.
+//   bcols:   the rows case with B's columns zero with probability z (a batch of ReLU outputs whose
+//            units are off for all of it, or images' dark pixels) and A's rows with the probability
+//            given in place of the layout (0: none).
+// An optional last argument sets the thread count (default 1).
 // Prints the best and mean time ratios (off / on: > 1, the path is faster) and GFLOPS counted
-// as the full product. The path is taken from a sixteenth of zero columns or rows; build with
-// -DSZ_MIN_SHARE=1000 (it applies to the kernels compiled on the same line) to time it on fewer,
-// down to its cost with none dropped.
+// as the full product. The path is taken from a sixteenth of A's zero columns or rows, and from an
+// eighth of B's zero columns (a fifth where C is over twice L2); build with -DSZ_MIN_SHARE=1000,
+// -DSZ_BCOLS_MIN_SHARE=1000 or -DSZ_BCOLS_MIN_SHARE_STREAMED=1000 (they apply to the kernels
+// compiled on the same line) to time it on fewer, down to its cost with none dropped.
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K [-DSZ_MIN_SHARE=1000] Benchmarks/skip-zeros-lab.c $K/*.c \
 //       -o /tmp/skip-zeros-lab -lpthread -lm -ldl
 //   /tmp/skip-zeros-lab columns 100 2500 2000 rows-major 0.1 20
 //   /tmp/skip-zeros-lab columns 100 2000 2500 columns-major 0.1 20
 //   /tmp/skip-zeros-lab rows 2000 2500 100 - 0.1 20
+//   /tmp/skip-zeros-lab bcols 500 784 100 0.1 0.35 20
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,32 +42,39 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     if (argc < 8) {
-        fprintf(stderr, "usage: %s columns|rows M N K rows-major|columns-major|- zero-share reps\n", argv[0]);
+        fprintf(stderr, "usage: %s columns|rows|bcols M N K rows-major|columns-major|-|a-row-share zero-share reps [threads]\n",
+                argv[0]);
         return 2;
     }
-    int rows = strcmp(argv[1], "rows") == 0;
+    int bcolmode = strcmp(argv[1], "bcols") == 0, rows = bcolmode || strcmp(argv[1], "rows") == 0;
+    double zrows = bcolmode ? atof(argv[5]) : 0;
+    int threads = argc > 8 ? atoi(argv[8]) : 1;
     long M = atol(argv[2]), N = atol(argv[3]), K = atol(argv[4]);
     int bcols = strcmp(argv[5], "columns-major") == 0;
     double z = atof(argv[6]);
     int reps = atoi(argv[7]);
-    if (M <= 0 || N <= 0 || K <= 0 || reps <= 0 || z < 0 || z > 1 || (!rows && strcmp(argv[1], "columns") != 0)) {
+    if (M <= 0 || N <= 0 || K <= 0 || reps <= 0 || z < 0 || z > 1 || zrows < 0 || zrows > 1 || threads < 1 ||
+        (!rows && strcmp(argv[1], "columns") != 0)) {
         fprintf(stderr, "skip-zeros-lab: bad arguments\n");
         return 2;
     }
-    long lines = rows ? M : K;   // the columns (or rows) of A that may be all zero
+    long lines = bcolmode ? N : rows ? M : K;   // the columns (or rows) of A, or B's columns, that may be all zero
     float *A = malloc(sizeof(float) * (size_t)(M * K)), *B = malloc(sizeof(float) * (size_t)(K * N));
     float *C = malloc(sizeof(float) * (size_t)(M * N)), *bias = calloc((size_t)N, sizeof(float));
     char *dead = malloc((size_t)lines);
     if (!A || !B || !C || !bias || !dead) return 1;
+    char *deadrow = malloc((size_t)M);
+    if (!deadrow) return 1;
     for (long l = 0; l < lines; l++) dead[l] = draw() < z;
+    for (long i = 0; i < M; i++) deadrow[i] = draw() < zrows;
     for (long x = 0; x < M * K; x++) {
         long line = rows ? x % M : x % K;   // A by columns (rows mode: x = k·M + i) or by rows (x = i·K + k)
         double u = draw();
-        A[x] = dead[line] || u < 0.5 ? 0.0f : (float)(u - 0.4);
+        A[x] = (bcolmode ? deadrow[line] : dead[line]) || u < 0.5 ? 0.0f : (float)(u - 0.4);
     }
-    for (long x = 0; x < K * N; x++) B[x] = (float)(draw() - 0.5);
+    for (long x = 0; x < K * N; x++) B[x] = bcolmode && dead[x % N] ? 0.0f : (float)(draw() - 0.5);
     long rsb = bcols && !rows ? 1 : N, csb = bcols && !rows ? K : 1;
-    onsager_set_num_threads(1);
+    onsager_set_num_threads(threads);
     double best[2] = {1e30, 1e30}, total[2] = {0, 0};
     long taken = 0;
     for (int r = 0; r < reps; r++)
@@ -79,9 +92,9 @@ int main(int argc, char **argv) {
     double gflop = 2.0 * (double)M * (double)N * (double)K * 1e-9;
     long zeros = 0;
     for (long l = 0; l < lines; l++) zeros += dead[l];
-    printf("%s %ldx%ldx%ld%s, %.1f %% of A's %s zero: off %.1f GFLOPS, on %.1f (full-product count); best ratio %.3f, "
-           "mean %.3f; path taken %ld of %d\n",
+    printf("%s %ldx%ldx%ld%s, %.1f %% of %s zero: off %.1f GFLOPS, on %.1f (full-product count); best ratio %.3f, "
+           "mean %.3f; path taken %ld of %d (%d threads)\n",
            argv[1], M, N, K, rows ? "" : bcols ? " B by columns" : " B by rows", 100.0 * (double)zeros / (double)lines,
-           rows ? "rows" : "columns", gflop / best[0], gflop / best[1], best[0] / best[1], total[0] / total[1], taken, reps);
+           bcolmode ? "B's columns" : rows ? "A's rows" : "A's columns", gflop / best[0], gflop / best[1], best[0] / best[1], total[0] / total[1], taken, reps, threads);
     return 0;
 }

@@ -24,6 +24,8 @@ let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
     ("mlp-big-step", { benchMLPStep("mlp-big-step", sizes: mlpBigSizes, threads: $0) }),
     ("mlp-small-adam-step", { benchMLPStep("mlp-small-adam-step", sizes: mlpSmallSizes, adam: true, threads: $0) }),
     ("mlp-big-adam-step", { benchMLPStep("mlp-big-adam-step", sizes: mlpBigSizes, adam: true, threads: $0) }),
+    ("mlp-small-mnist-step", { benchMLPMNISTStep("mlp-small-mnist-step", sizes: mlpSmallSizes, threads: $0) }),
+    ("mlp-big-mnist-step", { benchMLPMNISTStep("mlp-big-mnist-step", sizes: mlpBigSizes, threads: $0) }),
     ("mlp-tiny-step", { benchMLPStep("mlp-tiny-step", sizes: mlpTinySizes, threads: $0) }),
     ("mlp-small-floor", { benchMLPFloor("mlp-small-floor", sizes: mlpSmallSizes, threads: $0) }),
     ("mlp-big-floor", { benchMLPFloor("mlp-big-floor", sizes: mlpBigSizes, threads: $0) }),

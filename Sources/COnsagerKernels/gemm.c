@@ -1,6 +1,7 @@
 // GEMM entry points: run-time ISA dispatch and a split of C between threads. Each thread owns
 // whole output tiles and walks K in the same order, so results do not depend on thread count.
 #include "onsager_kernels.h"
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,23 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define G_STREAM_MAX_K 256
 #endif
 
+// Skipping zeros (skip_zeros.c) pays from a share of the columns or rows: A's from a sixteenth
+// (at a hundredth, the path ran 0.98-0.99x the product without it: its scan, copy and checks; at
+// a tenth, 1.05-1.08x); B's columns, whose compact C is spread in a pass of its own, from an
+// eighth, and from a fifth where C is stored past the caches (that pass then runs at the memory's
+// write bandwidth, where the kernels' stores overlap their arithmetic): Zen 4, one thread, a
+// tenth of B's columns zero, 500x784x100 1.02-1.03x, 1000x1500x100 1.01-1.08x, 2000x2500x100
+// 0.98-1.00x; a fifth, 2000x2500x100 1.11x; 35 %, 500x784x100 1.37x (Benchmarks/skip-zeros-lab.c).
+#ifndef SZ_MIN_SHARE
+#define SZ_MIN_SHARE 16
+#endif
+#ifndef SZ_BCOLS_MIN_SHARE
+#define SZ_BCOLS_MIN_SHARE 8
+#endif
+#ifndef SZ_BCOLS_MIN_SHARE_STREAMED
+#define SZ_BCOLS_MIN_SHARE_STREAMED 5
+#endif
+
 #define DEFINE_GEMM(T, S, NAME)                                                                    \
     typedef void (*S##_serial_fn)(long, long, long, T, const T *, long, long, const T *, long, long, \
                                   T, T *, long, int, const T *, const T *, const T *, int,         \
@@ -509,6 +527,132 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         job.fn(job.M, N, job.K, alpha, job.A, job.rsa, job.csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0, relu, \
                job.kl);                                                                            \
     }                                                                                              \
+    /* B's all-zero columns dropped (S##_skipping): A's rows (those not all zero, with cmap, whose \
+       C rows it gives) in chunks whose compact C rows (Nc values) go to a buffer the size of half  \
+       of L2, then spread over C's N columns (onsager_expand_row), streamed past the caches where   \
+       the full product would stream C. The chunks run the serial kernels with B read in place     \
+       where the ISA does (G_PLAN_FEW_ROWS); B stored by rows, its K blocks are KC's whatever the   \
+       rows, so each kept column's sums are the full product's and C has the same bits, whichever  \
+       thread runs which chunk. */                                                                 \
+    typedef struct {                                                                               \
+        S##_serial_fn fn;                                                                          \
+        long M, N, Nc, K, rsa, csa, ldc, chunk;                                                    \
+        int deep, relu, stream;                                                                    \
+        T alpha;                                                                                   \
+        const T *A, *Bc, *bias, *fill;                                                             \
+        T *C;                                                                                      \
+        const uint8_t *keep;                                                                       \
+        const int32_t *cmap;                                                                       \
+        _Atomic int failed;                                                                        \
+    } S##_bcols_job;                                                                               \
+    static void S##_bcols_task(void *vctx, long t) {                                               \
+        S##_bcols_job *j = (S##_bcols_job *)vctx;                                                  \
+        long m0 = t * j->chunk, m1 = m0 + j->chunk < j->M ? m0 + j->chunk : j->M;                  \
+        if (m0 >= m1) return;                                                                      \
+        T *buf = j->Nc > 0 ? onsager_skip_zeros_chunk_##S((m1 - m0) * j->Nc) : j->C;               \
+        if (!buf) { atomic_store(&j->failed, 1); return; }                                         \
+        if (j->Nc > 0)                                                                             \
+            j->fn(m1 - m0, j->Nc, j->K, j->alpha, j->A + m0 * j->rsa, j->rsa, j->csa, j->Bc, j->Nc, 1, 0, \
+                  buf, j->Nc, j->deep, 0, j->bias, 0, j->relu, 0);                                 \
+        for (long i = m0; i < m1; i++)                                                             \
+            onsager_expand_row_##S(j->N, buf + (i - m0) * j->Nc, j->C + (j->cmap ? j->cmap[i] : i) * j->ldc, \
+                                   j->keep, j->fill, j->stream);                                   \
+        if (j->stream) onsager_skip_zeros_stream_fence();                                          \
+        onsager_skip_zeros_chunk_trim();                                                           \
+    }                                                                                              \
+    /* Returns 0 when a chunk's buffer could not be allocated. */                                  \
+    static int S##_bcols_run(S##_bcols_job *j, long mr) {                                          \
+        /* Chunks of whole register tiles, their compact C at most half of L2 (and two tiles). */  \
+        long rows = (long)(0.5 * onsager_l2_cache_bytes() / ((double)(j->Nc + 16) * sizeof(T))) / mr * mr; \
+        j->chunk = rows < 2 * mr ? 2 * mr : rows;                                                  \
+        j->stream = (double)j->M * j->N * sizeof(T) > onsager_gemm_stream_min_bytes();             \
+        long ntasks = (j->M + j->chunk - 1) / j->chunk;                                            \
+        if (ntasks > 1 && onsager_get_num_threads() > 1 && 2.0 * j->M * j->Nc * j->K > 4e5 &&     \
+            !onsager_pool_contended()) {                                                           \
+            onsager_parallel_for(ntasks, S##_bcols_task, j);                                       \
+        } else {                                                                                   \
+            for (long t = 0; t < ntasks; t++) S##_bcols_task(j, t);                                \
+        }                                                                                          \
+        return !atomic_load(&j->failed);                                                           \
+    }                                                                                              \
+    /* The FMA kernels' product with A's all-zero columns or rows, or B's all-zero columns, left  \
+       out (skip_zeros.c). */                                                                      \
+    static void S##_skipping(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
+                             long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu) {         \
+        S##_isa isa = S##_pick();                                                                  \
+        g_klist kl = {0, 0, K, 0, 0};                                                              \
+        long Kc = 0;                                                                               \
+        const T *Ac = onsager_skip_zeros_eligible(M, N, K, csa, rsb, csb, beta == 0, isa.blocking[2]) ? \
+                          onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc, 0, SZ_MIN_SHARE) : 0; \
+        /* A B stored by rows is checked here for an infinity or NaN in the rows left out (it is   \
+           read in place); one stored by columns while it is packed (then beta is 0). */           \
+        if (Ac && csb == 1 && !onsager_rows_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;             \
+        if (Ac) {                                                                                  \
+            /* A's all-zero columns dropped (skip_zeros.c): the same bits, fewer FMAs. */          \
+            int bad = 0;                                                                           \
+            kl.bad = csb == 1 ? 0 : &bad;                                                          \
+            S##_planned(M, N, Kc, alpha, Ac, Kc, 1, B, rsb, csb, beta, C, ldc, bias, relu, &kl);   \
+            onsager_skip_zeros_trim(0);                                                             \
+            if (!bad) { onsager_skip_zeros_counted(); return; }                                    \
+            /* B holds an infinity or NaN: again with every term, so that 0·∞ gives its NaN. */    \
+        }                                                                                          \
+        /* B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole  \
+           batch, or gᵀ·x with pixels dark in every image of it), and A's all-zero rows with them   \
+           (S##_bcols_task): only with a finite A and alpha, so that no 0·∞ is left out. */         \
+        long Nc = 0;                                                                               \
+        const uint8_t *nkeep = 0;                                                                  \
+        const int32_t *nlist = 0;                                                                  \
+        const T *Bc = !Ac && onsager_skip_bcols_eligible(M, N, K, csb, beta == 0) && alpha - alpha == 0 ? \
+                          onsager_drop_zero_columns_##S(K, N, B, rsb, &nkeep, &nlist, &Nc, 1,                \
+                                                        (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes() ? \
+                                                            SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE) : 0; \
+        T *fill = Bc && onsager_matrix_finite_##S(M, K, A, rsa, csa) ? onsager_skip_zeros_fill_##S(N) : 0; \
+        if (fill) {                                                                                \
+            /* The value the kernels store for a sum of +0, by column; the bias of the kept ones. */ \
+            T *bias_kept = fill + N + 16;                                                          \
+            for (long j = 0, q = 0; j < N; j++) {                                                  \
+                fill[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0;                            \
+                if (bias) bias_kept[q] = bias[j];                                                  \
+                q += nkeep[j];                                                                     \
+            }                                                                                      \
+            if (relu) relu_block_##S##_portable(1, N, fill, N, 0);                                 \
+            S##_bcols_job bj = {isa.serial, M, N, Nc, K, rsa, csa, ldc, M, G_PLAN_FEW_ROWS, relu, 0, alpha, A, Bc, \
+                                bias ? bias_kept : 0, fill, C, nkeep, 0, 0};                       \
+            long Mc = M;                                                                           \
+            const uint8_t *rkeep = 0;                                                              \
+            const T *Ar = onsager_skip_rows_eligible(M, Nc, K, rsa, 1, 1) ?                        \
+                              onsager_drop_zero_columns_##S(K, M, A, csa, &rkeep, &bj.cmap, &Mc, 0, SZ_MIN_SHARE) : 0; \
+            if (Ar) { bj.M = Mc; bj.A = Ar; bj.rsa = 1; bj.csa = Mc; }                             \
+            int done = S##_bcols_run(&bj, isa.blocking[0]);                                        \
+            for (long i = 0; done && Ar && i < M; i++)                                             \
+                if (!rkeep[i]) memcpy(C + i * ldc, fill, sizeof(T) * (size_t)N);                   \
+            if (Ar) onsager_skip_zeros_trim(0);                                                    \
+            onsager_skip_zeros_trim(1);                                                            \
+            if (done) { onsager_skip_zeros_counted(); return; }                                    \
+            /* (No memory for a chunk's buffer: C is computed again by the paths below.) */         \
+        }                                                                                          \
+        /* A's all-zero rows dropped (a weight gradient's gᵀ, units off for the whole batch): C's  \
+           other rows computed through a map, its rows left out given what the kernels store for   \
+           a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
+           no 0·∞ is left out. */                                                                  \
+        long Mc = 0;                                                                               \
+        const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
+                          onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc, 0, SZ_MIN_SHARE) : 0; \
+        if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
+            g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
+            if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
+            for (long i = 0; i < M; i++) {                                                         \
+                if (kl.keep[i]) continue;                                                          \
+                T *row = C + i * ldc;                                                              \
+                for (long j = 0; j < N; j++) row[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0; \
+                if (relu) relu_block_##S##_portable(1, N, row, ldc, 0);                            \
+            }                                                                                      \
+            onsager_skip_zeros_trim(0);                                                             \
+            onsager_skip_zeros_counted();                                                          \
+            return;                                                                                \
+        }                                                                                          \
+        S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0);      \
+    }                                                                                              \
     /* bias: NULL, or a row vector added to every row of C (then beta is 0). relu: C ends as    \
        max(C, 0), as the elementwise relu (see gemm_serial). */                                    \
     static void S##_gemm(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
@@ -586,44 +730,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         /* An A of 0s and 1s on AMD's AVX-512 cores: half of C's columns by masked adds, on the   \
            adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \
         if (S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
-        S##_isa isa = S##_pick();                                                                  \
-        g_klist kl = {0, 0, K, 0, 0};                                                              \
-        long Kc = 0;                                                                               \
-        const T *Ac = onsager_skip_zeros_eligible(M, N, K, csa, rsb, csb, beta == 0, isa.blocking[2]) ? \
-                          onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc) : 0; \
-        /* A B stored by rows is checked here for an infinity or NaN in the rows left out (it is   \
-           read in place); one stored by columns while it is packed (then beta is 0). */           \
-        if (Ac && csb == 1 && !onsager_rows_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;             \
-        if (Ac) {                                                                                  \
-            /* A's all-zero columns dropped (skip_zeros.c): the same bits, fewer FMAs. */          \
-            int bad = 0;                                                                           \
-            kl.bad = csb == 1 ? 0 : &bad;                                                          \
-            S##_planned(M, N, Kc, alpha, Ac, Kc, 1, B, rsb, csb, beta, C, ldc, bias, relu, &kl);   \
-            onsager_skip_zeros_trim();                                                             \
-            if (!bad) { onsager_skip_zeros_counted(); return; }                                    \
-            /* B holds an infinity or NaN: again with every term, so that 0·∞ gives its NaN. */    \
-        }                                                                                          \
-        /* A's all-zero rows dropped (a weight gradient's gᵀ, units off for the whole batch): C's  \
-           other rows computed through a map, its rows left out given what the kernels store for   \
-           a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
-           no 0·∞ is left out. */                                                                  \
-        long Mc = 0;                                                                               \
-        const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
-                          onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc) : 0; \
-        if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
-            g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
-            if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
-            for (long i = 0; i < M; i++) {                                                         \
-                if (kl.keep[i]) continue;                                                          \
-                T *row = C + i * ldc;                                                              \
-                for (long j = 0; j < N; j++) row[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0; \
-                if (relu) relu_block_##S##_portable(1, N, row, ldc, 0);                            \
-            }                                                                                      \
-            onsager_skip_zeros_trim();                                                             \
-            onsager_skip_zeros_counted();                                                          \
-            return;                                                                                \
-        }                                                                                          \
-        S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0);      \
+        S##_skipping(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu);          \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
               long rsb, long csb, T beta, T *C, long ldc) {                                        \

@@ -11,7 +11,10 @@
 // an infinity or NaN first (gemm.c); one stored by columns is checked while it is packed, and the
 // product is then computed again with every term (0·∞ must give its NaN), which is why only
 // products that overwrite C (beta = 0) take that layout. Rows (gemm.c): C's other rows computed
-// through a row map, the rows left out given what the kernels store for a sum of +0.
+// through a row map, the rows left out given what the kernels store for a sum of +0. B's columns
+// (gemm.c; a weight gradient gᵀ·h whose h has units off for the whole batch, or gᵀ·x with pixels
+// dark in every image): C's other columns computed compact at the start of its rows, then spread
+// in place (onsager_expand_row), the columns left out given that same value; A must be finite.
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -22,14 +25,13 @@
 #define SZ_AVX512 1
 #endif
 
-#ifndef SZ_MIN_SHARE
-#define SZ_MIN_SHARE 16
-#endif
 
 static _Atomic int sz_enabled = -1;   // -1 unset (ONSAGER_SKIP_ZEROS, else on), 0 off, 1 on
 static _Thread_local int sz_thread = -1;   // the calling thread's own switch (-1: the process's)
 static _Thread_local long sz_products = 0;
-static _Thread_local onsager_scratch sz_mask, sz_list, sz_a;
+// Per slot (0: A's columns or rows, 1: B's columns, which a product with A's rows dropped nests
+// inside): the marks, the list and the compact copy; and the fill row and compact bias of slot 1.
+static _Thread_local onsager_scratch sz_mask[2], sz_list[2], sz_a[2], sz_fill;
 
 int onsager_get_skip_zeros(void) {
     if (sz_thread >= 0) return sz_thread;
@@ -52,6 +54,13 @@ int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long
     // columns of C that the scan (M·K values) is small beside the product.
     return csa == 1 && K >= 64 && N >= 64 && ((rsb == 1 && beta_zero && M <= mc) || (csb == 1 && M <= 256)) &&
            2.0 * M * N * K >= 2e6 && onsager_get_skip_zeros();
+}
+
+int onsager_skip_bcols_eligible(long M, long N, long K, long csb, int beta_zero) {
+    // B stored by rows (a batch of ReLU outputs, or x, in a weight gradient gᵀ·h), so that the scan
+    // reads it in order; C overwritten (its columns are computed compact, then spread in place).
+    return beta_zero && csb == 1 && M >= 64 && N >= 64 && K >= 1 && 2.0 * M * N * K >= 2e6 &&
+           onsager_get_skip_zeros();
 }
 
 int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero) {
@@ -116,17 +125,16 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static long sz_compress_f64
 SZ_COMPRESS(float, f32)
 SZ_COMPRESS(double, f64)
 
-// Columns whose values are all ±0 are dropped when they are at least 1/SZ_MIN_SHARE of K (at a
-// hundredth, the path ran 0.98-0.99x the product without it: its scan, copy and checks; at a tenth,
-// 1.05-1.08x, Benchmarks/skip-zeros-lab.c): A's other columns are copied into a compact M x kc
+// Columns whose values are all ±0 are dropped when they are at least 1/min_share of K (gemm.c:
+// SZ_MIN_SHARE for A's columns and rows, SZ_BCOLS_MIN_SHARE for B's columns): A's other columns are copied into a compact M x kc
 // matrix (returned; rows kc apart), *keep gets a byte per column (1: kept) and *rows the indices
 // of those kept. Returns NULL (nothing to gain, or no memory) otherwise. A scan whose first rows
 // already leave too few candidates is given up after them: a dense A costs 8 rows.
 #define SZ_DEFINE(T, S)                                                                            \
     const T *onsager_drop_zero_columns_##S(long M, long K, const T *A, long rsa, const uint8_t **keep,    \
-                                           const int32_t **rows, long *kc) { \
-        uint8_t *nz = (uint8_t *)onsager_scratch_reserve(&sz_mask, K);                             \
-        int32_t *kl = (int32_t *)onsager_scratch_reserve(&sz_list, K * (long)sizeof(int32_t)); \
+                                           const int32_t **rows, long *kc, int slot, long min_share) { \
+        uint8_t *nz = (uint8_t *)onsager_scratch_reserve(&sz_mask[slot], K);                       \
+        int32_t *kl = (int32_t *)onsager_scratch_reserve(&sz_list[slot], K * (long)sizeof(int32_t)); \
         if (!nz || !kl) return 0;                                                                  \
         memset(nz, 0, (size_t)K);                                                                  \
         for (long i = 0; i < M; i++) {                                                             \
@@ -135,7 +143,7 @@ SZ_COMPRESS(double, f64)
             if (i % 8 == 7 || i == M - 1) {                                                        \
                 long zeros = 0;                                                                    \
                 for (long k = 0; k < K; k++) zeros += !nz[k];                                      \
-                if (zeros * SZ_MIN_SHARE < K) return 0;                                            \
+                if (zeros * min_share < K) return 0;                                               \
             }                                                                                      \
         }                                                                                          \
         long n = 0;                                                                                \
@@ -143,7 +151,7 @@ SZ_COMPRESS(double, f64)
             nz[k] = nz[k] != 0;                                                                    \
             if (nz[k]) kl[n++] = (int32_t)k;                                                       \
         }                                                                                          \
-        T *a = (T *)onsager_scratch_reserve(&sz_a, (M * n + 16) * (long)sizeof(T));                \
+        T *a = (T *)onsager_scratch_reserve(&sz_a[slot], (M * n + 16) * (long)sizeof(T));          \
         if (!a) return 0;                                                                          \
         for (long i = 0; i < M; i++) sz_compress_##S(K, A + i * rsa, nz, a + i * n);               \
         *keep = nz;                                                                                \
@@ -156,12 +164,98 @@ SZ_COMPRESS(double, f64)
         for (long k = 0; k < K; k++)                                                               \
             if ((!keep || !keep[k]) && onsager_count_nonfinite_##S(B + k * rsb, N)) return 0;      \
         return 1;                                                                                  \
+    }                                                                                              \
+    int onsager_matrix_finite_##S(long M, long K, const T *A, long rsa, long csa) {                \
+        if (rsa == 1) return onsager_rows_finite_##S(K, M, A, csa, 0);                             \
+        if (csa == 1) return onsager_rows_finite_##S(M, K, A, rsa, 0);                             \
+        for (long i = 0; i < M; i++)                                                               \
+            for (long k = 0; k < K; k++)                                                           \
+                if (A[i * rsa + k * csa] - A[i * rsa + k * csa] != 0) return 0;                    \
+        return 1;                                                                                  \
+    }                                                                                              \
+    T *onsager_skip_zeros_fill_##S(long n) {                                                       \
+        return (T *)onsager_scratch_reserve(&sz_fill, (2 * n + 32) * (long)sizeof(T));             \
     }
 SZ_DEFINE(float, f32)
 SZ_DEFINE(double, f64)
 
-void onsager_skip_zeros_trim(void) {
-    onsager_scratch_trim(&sz_a);
-    onsager_scratch_trim(&sz_mask);
-    onsager_scratch_trim(&sz_list);
+void onsager_skip_zeros_trim(int slot) {
+    onsager_scratch_trim(&sz_a[slot]);
+    onsager_scratch_trim(&sz_mask[slot]);
+    onsager_scratch_trim(&sz_list[slot]);
+    if (slot == 1) onsager_scratch_trim(&sz_fill);
 }
+
+// Spreading a row's values computed for B's kept columns (src) over its N columns (dst): the
+// columns left out get fill's value. On AVX-512, 16 columns at a time expanded in a register; with
+// stream, C's aligned vectors are stored past the caches (as the kernels store a C of over twice
+// L2 in one K block, gemm.c: written through the caches, its lines would first be read).
+#if SZ_AVX512
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void sz_expand_f32_avx512(long n, const float *src, float *dst,
+                                                                                     const uint8_t *keep, const float *fill,
+                                                                                     int stream) {
+    long q = 0, j = 0;
+    for (; stream && j < n && ((uintptr_t)(dst + j) & 63); j++) {
+        dst[j] = keep[j] ? src[q] : fill[j];
+        q += keep[j];
+    }
+    for (; j + 16 <= n; j += 16) {
+        __m128i kb = _mm_loadu_si128((const __m128i *)(keep + j));
+        __mmask16 m = _mm_test_epi8_mask(kb, kb);
+        __m512 v = _mm512_mask_expand_ps(_mm512_loadu_ps(fill + j), m, _mm512_loadu_ps(src + q));   // (src has 16 spare)
+        if (stream) _mm512_stream_ps(dst + j, v);
+        else _mm512_storeu_ps(dst + j, v);
+        q += __builtin_popcount(m);
+    }
+    for (; j < n; j++) {
+        dst[j] = keep[j] ? src[q] : fill[j];
+        q += keep[j];
+    }
+}
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void sz_expand_f64_avx512(long n, const double *src, double *dst,
+                                                                                     const uint8_t *keep, const double *fill,
+                                                                                     int stream) {
+    long q = 0, j = 0;
+    for (; stream && j < n && ((uintptr_t)(dst + j) & 63); j++) {
+        dst[j] = keep[j] ? src[q] : fill[j];
+        q += keep[j];
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m128i kb = _mm_loadl_epi64((const __m128i *)(keep + j));
+        __mmask8 m = (__mmask8)_mm_test_epi8_mask(kb, kb);
+        __m512d v = _mm512_mask_expand_pd(_mm512_loadu_pd(fill + j), m, _mm512_loadu_pd(src + q));
+        if (stream) _mm512_stream_pd(dst + j, v);
+        else _mm512_storeu_pd(dst + j, v);
+        q += __builtin_popcount(m);
+    }
+    for (; j < n; j++) {
+        dst[j] = keep[j] ? src[q] : fill[j];
+        q += keep[j];
+    }
+}
+#define SZ_EXPAND_AVX512(S) if (onsager_isa_level() >= 2) { sz_expand_##S##_avx512(N, src, dst, keep, fill, stream); return; }
+#else
+#define SZ_EXPAND_AVX512(S)
+#endif
+static _Thread_local onsager_scratch sz_chunk;
+#define SZ_EXPAND(T, S)                                                                            \
+    void onsager_expand_row_##S(long N, const T *src, T *dst, const uint8_t *keep, const T *fill, int stream) { \
+        SZ_EXPAND_AVX512(S)                                                                        \
+        (void)stream;                                                                              \
+        for (long j = 0, q = 0; j < N; j++) {                                                      \
+            dst[j] = keep[j] ? src[q] : fill[j];                                                   \
+            q += keep[j];                                                                          \
+        }                                                                                          \
+    }                                                                                              \
+    T *onsager_skip_zeros_chunk_##S(long n) {                                                      \
+        return (T *)onsager_scratch_reserve(&sz_chunk, (n + 16) * (long)sizeof(T));                \
+    }
+SZ_EXPAND(float, f32)
+SZ_EXPAND(double, f64)
+
+void onsager_skip_zeros_stream_fence(void) {
+#if SZ_AVX512
+    _mm_sfence();
+#endif
+}
+void onsager_skip_zeros_chunk_trim(void) { onsager_scratch_trim(&sz_chunk); }

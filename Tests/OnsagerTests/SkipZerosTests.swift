@@ -225,4 +225,96 @@ extension KernelSettingsTests {
         #expect(Kernels.skipsZeros)
         onsager_set_thread_skip_zeros(-1)
     }
+
+    /// B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole
+    /// batch, or whose x has pixels dark in every image): the same bits as the full product, the
+    /// columns left out filled as the kernels fill a sum of +0 (α = -0.5, a bias of -0, relu), with
+    /// A's all-zero rows dropped as well or not, A stored by columns or by rows, at 1 and 2 threads,
+    /// under both blockings, on AVX2 and portable, K over one block, rows in several chunks, a C
+    /// stored past the caches, and every column zero (Double);
+    /// B's zero columns hold -0 too. Not taken (the full product's bits, NaN where 0·∞ puts it)
+    /// for an A with an infinity or NaN, an infinite α, or β·C.
+    @Test func zeroColumnsOfBSkippedWithTheSameBits() {
+        var d = Draws()
+        // The last shape runs in chunks of rows (C's part of each at most half of L2): fewer variants.
+        for (m, n, k, deadRows, all) in [(300, 200, 100, true, true), (130, 97, 700, false, true), (100, 784, 100, true, true),
+                                         (64, 300, 60, false, true), (250, 1500, 40, true, false)] {
+            let deadColumn = (0..<n).map { j in j % 7 == 0 || d.next() < 0.2 }   // over a sixteenth whatever the draws
+            let deadRow = (0..<m).map { i in deadRows && (i % 9 == 0 || d.next() < 0.05) }
+            // A (m x k) stored by columns (gᵀ: sample k's m values contiguous), and the same values by rows.
+            let a = (0..<(m * k)).map { x -> Float in
+                let u = d.next()
+                return deadRow[x % m] ? 0 : u < 0.5 ? (u < 0.1 ? -0.0 : 0) : Float(u - 0.7)
+            }
+            let aRows = (0..<(m * k)).map { a[($0 % k) * m + $0 / k] }
+            let b = (0..<(k * n)).map { x -> Float in
+                let u = d.next()
+                return deadColumn[x % n] ? (u < 0.5 ? -0.0 : 0) : u < 0.3 ? 0 : Float(u - 0.6)
+            }
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
+                for threads in [1, 2] {
+                    withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        for byRows in all ? [false, true] : [false] {
+                            let (aa, rsa, csa) = byRows ? (aRows, k, 1) : (a, 1, m)
+                            for form in all ? [0, 1, 2, 3] : [0, 2] {
+                                for alpha: Float in all ? [1, -0.5] : [-0.5] {
+                                    let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: aa, rsa: rsa, csa: csa, b: b, rsb: n,
+                                                      csb: 1, form: form, alpha: alpha)
+                                    let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: aa, rsa: rsa, csa: csa, b: b, rsb: n,
+                                                     csb: 1, form: form, alpha: alpha)
+                                    let (same, took) = (sameBits(on.c, off.c), on.took)
+                                    #expect(same, "\(m)x\(n)x\(k) A by \(byRows ? "rows" : "columns") form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads")
+                                    // Every product here is over 2 MFLOP; β·C is left to the full product.
+                                    #expect(took == (form != 3), "\(m)x\(n)x\(k) form \(form): the path runs for β = 0 only")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // An infinity or NaN in A: a dropped column's sums hold 0·∞, so the full product runs.
+            for bad in [Float.infinity, .nan] {
+                var aa = a
+                aa[(k / 2) * m + m / 3] = bad
+                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0)
+                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0)
+                let (same, took) = (sameBits(on.c, off.c), on.took)
+                #expect(same, "\(bad) in A: the full product's bits")
+                if !deadRows {   // (with rows of A all zero, the rows path may still drop them)
+                    #expect(!took, "\(bad) in A: B's columns must not be dropped")
+                }
+                if let column = deadColumn.firstIndex(of: true) {
+                    let nan = on.c[(m / 3) * n + column].isNaN
+                    #expect(nan, "\(bad)·0 in a column left out")
+                }
+            }
+            let inf = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0,
+                              alpha: .infinity)
+            let infTook = inf.took
+            #expect(!infTook, "an infinite α runs every column (∞·0 is NaN)")
+        }
+        // A C over twice L2, which the path stores past the caches as the full product does (its rows
+        // not 64-byte aligned: n ≡ 4 mod 16).
+        let (sm, sk) = (128, 16), sn = Int(onsager_gemm_stream_min_bytes()) / (4 * 128) / 16 * 16 + 20
+        let sa = (0..<(sm * sk)).map { _ in Float(d.next() - 0.5) }
+        let sb = (0..<(sk * sn)).map { x in x % sn % 4 == 0 ? 0 : Float(d.next() - 0.5) }   // a quarter zero
+        for (isa, threads) in [(2, 1), (2, 2), (0, 1)] where isa <= Self.hardwareLevel {
+            withSettings(threads: threads, isa: isa, tuning: .general) {
+                let off = skipRun(Float.self, skip: false, m: sm, n: sn, k: sk, a: sa, rsa: 1, csa: sm, b: sb, rsb: sn, csb: 1, form: 2)
+                let on = skipRun(Float.self, skip: true, m: sm, n: sn, k: sk, a: sa, rsa: 1, csa: sm, b: sb, rsb: sn, csb: 1, form: 2)
+                let (same, took) = (sameBits(on.c, off.c), on.took)
+                #expect(same && took, "\(sm)x\(sn)x\(sk), C streamed, isa \(isa), \(threads) threads")
+            }
+        }
+        // Every column of B zero (Double): C is the fill alone.
+        let a = (0..<(200 * 100)).map { _ in d.next() - 0.5 }, zeroB = [Double](repeating: 0, count: 100 * 300)
+        for form in 0..<3 {
+            let off = skipRun(Double.self, skip: false, m: 200, n: 300, k: 100, a: a, rsa: 1, csa: 200, b: zeroB, rsb: 300, csb: 1, form: form,
+                              alpha: -0.5)
+            let on = skipRun(Double.self, skip: true, m: 200, n: 300, k: 100, a: a, rsa: 1, csa: 200, b: zeroB, rsb: 300, csb: 1, form: form,
+                             alpha: -0.5)
+            let (same, took) = (sameBits(on.c, off.c), on.took)
+            #expect(same && took, "a B all zero, form \(form)")
+        }
+    }
 }

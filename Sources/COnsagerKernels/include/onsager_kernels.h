@@ -199,25 +199,47 @@ long onsager_skip_zeros_product_count(void);
 /// 2 MFLOP or more, the switch on, and B stored by rows with M up to 256, or by columns with beta
 /// zero and M up to a row block (mc).
 int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc);
-/// When at least a sixteenth of A's K columns (M rows, rsa apart) are all ±0: A's other columns
-/// as a compact M x *kc matrix (this thread's buffers, valid until its next call), in *keep a byte
-/// per column, 1 for those kept, and in *rows their indices. NULL otherwise.
+/// When at least 1/min_share of A's K columns (M rows, rsa apart) are all ±0: A's other columns
+/// as a compact M x *kc matrix (this thread's buffers of the slot, valid until its next call with
+/// that slot: 0 for A's columns or rows, 1 for B's columns), in *keep a byte per column, 1 for
+/// those kept, and in *rows their indices. NULL otherwise.
 const float *onsager_drop_zero_columns_f32(long M, long K, const float *A, long rsa, const uint8_t **keep,
-                                           const int32_t **rows, long *kc);
+                                           const int32_t **rows, long *kc, int slot, long min_share);
 const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, long rsa, const uint8_t **keep,
-                                            const int32_t **rows, long *kc);
+                                            const int32_t **rows, long *kc, int slot, long min_share);
 /// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), B by rows
 /// (csb = 1), M and N at least 64, 2 MFLOP or more, and the switch on.
 int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero);
+/// gemm.c's test for dropping B's all-zero columns: beta zero, B stored by rows (csb = 1), M and N
+/// at least 64, 2 MFLOP or more, and the switch on.
+int onsager_skip_bcols_eligible(long M, long N, long K, long csb, int beta_zero);
 /// Whether rows of a B stored by rows (K x N, rows rsb apart) hold only finite values: every row
 /// (keep NULL), or those that keep marks 0 (onsager_count_nonfinite on each row, or on all of B at
 /// once when its rows are contiguous).
 int onsager_rows_finite_f32(long K, long N, const float *B, long rsb, const uint8_t *keep);
 int onsager_rows_finite_f64(long K, long N, const double *B, long rsb, const uint8_t *keep);
+/// Whether an M x K matrix (rows rsa apart, columns csa) holds only finite values.
+int onsager_matrix_finite_f32(long M, long K, const float *A, long rsa, long csa);
+int onsager_matrix_finite_f64(long M, long K, const double *A, long rsa, long csa);
+/// This thread's buffer of 2n + 32 values for B's columns dropped: the fill row and the compact bias.
+float *onsager_skip_zeros_fill_f32(long n);
+double *onsager_skip_zeros_fill_f64(long n);
+/// Writes dst's N values: src's, in order, where keep marks 1, fill's where it marks 0 (src is
+/// read up to 16 values past those it gives); with stream, aligned vectors past the caches (then
+/// call onsager_skip_zeros_stream_fence before another thread reads dst).
+void onsager_expand_row_f32(long N, const float *src, float *dst, const uint8_t *keep, const float *fill, int stream);
+void onsager_expand_row_f64(long N, const double *src, double *dst, const uint8_t *keep, const double *fill, int stream);
+/// Orders the streamed stores of onsager_expand_row before later stores (sfence).
+void onsager_skip_zeros_stream_fence(void);
+/// This thread's buffer of n values (and 16 spare) for a chunk of compact C rows.
+float *onsager_skip_zeros_chunk_f32(long n);
+double *onsager_skip_zeros_chunk_f64(long n);
+/// Frees this thread's chunk buffer when it is over 4 MB.
+void onsager_skip_zeros_chunk_trim(void);
 /// Counts one product for onsager_skip_zeros_product_count.
 void onsager_skip_zeros_counted(void);
-/// Frees this thread's buffers of the path when they are over 4 MB.
-void onsager_skip_zeros_trim(void);
+/// Frees this thread's buffers of the slot when they are over 4 MB.
+void onsager_skip_zeros_trim(int slot);
 
 // ---- elementwise ---------------------------------------------------------------------
 enum onsager_unary_op {

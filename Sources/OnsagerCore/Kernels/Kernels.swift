@@ -101,11 +101,13 @@ public enum Kernels {
         set { onsager_set_zero_one(newValue ? 1 : 0) }
     }
 
-    /// Whether products skip the terms of their left operand's all-zero columns and rows: units that
-    /// are off for every sample of a batch. A ReLU layer's output read by the next layer's forward
+    /// Whether products skip the terms of their left operand's all-zero columns and rows, and of
+    /// their right operand's all-zero columns: units that are off for every sample of a batch, and
+    /// pixels dark in every image of it. A ReLU layer's output read by the next layer's forward
     /// product, and the gradient its mask zeroed read by g·W, lose those columns (K shrinks); a
-    /// weight gradient gᵀ·x loses those rows, and C's rows for them are filled as the kernels would
-    /// fill them. Terms a·b with a = ±0 leave a sum's bits unchanged when b is finite, and the
+    /// weight gradient gᵀ·x loses the rows of gᵀ and the columns of x, and C's rows and columns for
+    /// them are filled as the kernels would fill them. Terms a·b with a or b = ±0 leave a sum's
+    /// bits unchanged when the other factor is finite, and the
     /// K blocks stay those of the full product, so results are bit-identical to the path off, at any
     /// thread count, with one exception: a C value that is zero because its other terms underflowed
     /// (each under half the smallest subnormal) can come out -0 where the full product gives +0.
@@ -114,7 +116,8 @@ public enum Kernels {
     /// products of 2 MFLOP or more: columns when the left operand is stored by rows and the right
     /// operand by rows (up to 256 rows) or by columns (up to one row block of the kernels, 96–144
     /// rows, and C overwritten); rows when the left operand is stored by columns, the right one by
-    /// rows, and C overwritten. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
+    /// rows, and C overwritten; the right operand's columns when it is stored by rows, the left
+    /// operand is finite and C overwritten. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
     /// Setting it applies to the whole process; reading it gives the calling thread's state, which
     /// a test can set apart (`onsager_set_thread_skip_zeros`).
     public static var skipsZeros: Bool {
