@@ -31,14 +31,21 @@ def mnist_batches(count=60, size=100):
     ($ONSAGER_DATA/mnist, else ../shared/data/mnist beside the repository)."""
     import numpy as np
     here = os.path.dirname(os.path.abspath(__file__))
+    # The folders DatasetLocator searches, in its order, and the files with or without .gz.
     folders = ([os.path.join(os.environ["ONSAGER_DATA"], "mnist")] if "ONSAGER_DATA" in os.environ else []) + \
-        [os.path.join(here, "..", "..", "shared", "data", "mnist"), os.path.join("..", "shared", "data", "mnist")]
+        [os.path.join("..", "shared", "data", "mnist"), os.path.join("shared", "data", "mnist"),
+         "/usr/share/datasets/mnist", os.path.join(here, "..", "..", "shared", "data", "mnist")]
+    def read(folder, stem):
+        for name, opener in ((stem + ".gz", gzip.open), (stem, open)):
+            if os.path.exists(os.path.join(folder, name)):
+                with opener(os.path.join(folder, name), "rb") as f: return f.read()
+        return None
     for f in folders:
-        images, labels = os.path.join(f, "train-images-idx3-ubyte.gz"), os.path.join(f, "train-labels-idx1-ubyte.gz")
-        if os.path.exists(images) and os.path.exists(labels):
+        images, labels = read(f, "train-images-idx3-ubyte"), read(f, "train-labels-idx1-ubyte")
+        if images is not None and labels is not None:
             n = count * size
-            x = np.frombuffer(gzip.open(images).read()[16:16 + n * 784], np.uint8).reshape(n, 784).astype(np.float32) / 255
-            y = np.frombuffer(gzip.open(labels).read()[8:8 + n], np.uint8).astype(np.int64)
+            x = np.frombuffer(images[16:16 + n * 784], np.uint8).reshape(n, 784).astype(np.float32) / 255
+            y = np.frombuffer(labels[8:8 + n], np.uint8).astype(np.int64)
             return [(x[b * size:(b + 1) * size], y[b * size:(b + 1) * size]) for b in range(count)]
     print("mlp-*-mnist-step skipped: MNIST not found (set ONSAGER_DATA)", file=sys.stderr)
     return None

@@ -294,7 +294,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 // Skipping zeros (skip_zeros.c) pays from a share of the columns or rows: A's from a sixteenth
 // (at a hundredth, the path ran 0.98-0.99x the product without it: its scan, copy and checks; at
 // a tenth, 1.05-1.08x); B's columns, whose compact C is spread in a pass of its own, from an
-// eighth, and from a fifth where C is stored past the caches (that pass then runs at the memory's
+// eighth, and from a fifth where the kernels store C past the caches (that pass then runs at the memory's
 // write bandwidth, where the kernels' stores overlap their arithmetic): Zen 4, one thread, a
 // tenth of B's columns zero, 500x784x100 1.02-1.03x, 1000x1500x100 1.01-1.08x, 2000x2500x100
 // 0.98-1.00x; a fifth, 2000x2500x100 1.11x; 35 %, 500x784x100 1.37x (Benchmarks/skip-zeros-lab.c).
@@ -303,6 +303,12 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #endif
 #ifndef SZ_BCOLS_MIN_SHARE
 #define SZ_BCOLS_MIN_SHARE 8
+#endif
+#ifndef SZ_BCOLS_CHUNK_L2
+#define SZ_BCOLS_CHUNK_L2 0.5
+#endif
+#ifndef SZ_BCOLS_CHUNK_L2_THREADS
+#define SZ_BCOLS_CHUNK_L2_THREADS 1.0
 #endif
 #ifndef SZ_BCOLS_MIN_SHARE_STREAMED
 #define SZ_BCOLS_MIN_SHARE_STREAMED 5
@@ -419,6 +425,11 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             S##_dot_task(&job, 0);                                                                 \
         }                                                                                          \
     }                                                                                              \
+    /* Whether the kernels store C past the caches: one K block, no relu pass, C over twice L2. */ \
+    static int S##_streams_c(long M, long N, long K, int relu, long kc) {                          \
+        return G_STREAM_C && K <= G_STREAM_MAX_K && K <= kc && !relu &&                            \
+               (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes();                        \
+    }                                                                                              \
     /* The FMA kernels' product (gemm_template.h), split between the threads; with kl (not NULL)   \
        A's columns are those listed of Korig, B's rows read through the list (gemm_serial). */     \
     static void S##_planned(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
@@ -433,9 +444,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         job.deep = (csb != 1 && M <= mc ? G_PLAN_DEEP : 0) | (M <= 256 ? G_PLAN_FEW_ROWS : 0) |    \
                    (kl && kl->keep ? G_PLAN_KLIST : 0);                                            \
         long Korig = kl ? kl->korig : K;                                                           \
-        if (G_STREAM_C && Korig <= G_STREAM_MAX_K && Korig <= isa.blocking[3] && !relu &&           \
-            (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes())                            \
-            job.deep |= G_PLAN_STREAM_C;                                                           \
+        if (S##_streams_c(M, N, Korig, relu, isa.blocking[3])) job.deep |= G_PLAN_STREAM_C;        \
         int nt = onsager_get_num_threads();                                                        \
         double flops = 2.0 * M * N * K;                                                            \
         if (nt > 1 && flops > 4e5 && !onsager_pool_contended()) {                                  \
@@ -562,13 +571,24 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
     }                                                                                              \
     /* Returns 0 when a chunk's buffer could not be allocated. */                                  \
     static int S##_bcols_run(S##_bcols_job *j, long mr) {                                          \
-        /* Chunks of whole register tiles, their compact C at most half of L2 (and two tiles). */  \
-        long rows = (long)(0.5 * onsager_l2_cache_bytes() / ((double)(j->Nc + 16) * sizeof(T))) / mr * mr; \
+        /* Chunks of whole register tiles, their compact C at most half of L2 (and two tiles); with \
+           threads, fewer: a multiple of their count, of equal size (up to a tile), up to all of L2   \
+           (each core's own), so that they finish together with fewer hand-overs. Zen 4, 500x784x100 \
+           with 35 % of B's columns zero (Benchmarks/skip-zeros-lab.c, best ratio to the path off):  \
+           1 thread 1.37x with half of L2, 1.34x with all; 2 threads 1.18-1.19x in 4 chunks of      \
+           half, 1.25-1.27x in 2 of all. */                                                        \
+        long nt = onsager_get_num_threads();                                                       \
+        int split = nt > 1 && 2.0 * j->M * j->Nc * j->K > 4e5 && !onsager_pool_contended();        \
+        double share = split ? SZ_BCOLS_CHUNK_L2_THREADS : SZ_BCOLS_CHUNK_L2;                      \
+        long rows = (long)(share * onsager_l2_cache_bytes() / ((double)(j->Nc + 16) * sizeof(T))) / mr * mr; \
         j->chunk = rows < 2 * mr ? 2 * mr : rows;                                                  \
-        j->stream = (double)j->M * j->N * sizeof(T) > onsager_gemm_stream_min_bytes();             \
         long ntasks = (j->M + j->chunk - 1) / j->chunk;                                            \
-        if (ntasks > 1 && onsager_get_num_threads() > 1 && 2.0 * j->M * j->Nc * j->K > 4e5 &&     \
-            !onsager_pool_contended()) {                                                           \
+        if (split) {                                                                               \
+            long tiles = (j->M + mr - 1) / mr, parts = (ntasks + nt - 1) / nt * nt;                 \
+            j->chunk = (tiles + parts - 1) / parts * mr;                                           \
+            ntasks = (j->M + j->chunk - 1) / j->chunk;                                             \
+        }                                                                                          \
+        if (split && ntasks > 1) {                                                                 \
             onsager_parallel_for(ntasks, S##_bcols_task, j);                                       \
         } else {                                                                                   \
             for (long t = 0; t < ntasks; t++) S##_bcols_task(j, t);                                \
@@ -604,7 +624,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         const int32_t *nlist = 0;                                                                  \
         const T *Bc = !Ac && onsager_skip_bcols_eligible(M, N, K, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, N, B, rsb, &nkeep, &nlist, &Nc, 1,                \
-                                                        (double)M * N * sizeof(T) > onsager_gemm_stream_min_bytes() ? \
+                                                        S##_streams_c(M, N, K, relu, isa.blocking[3]) ?      \
                                                             SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE) : 0; \
         T *fill = Bc && onsager_matrix_finite_##S(M, K, A, rsa, csa) ? onsager_skip_zeros_fill_##S(N) : 0; \
         if (fill) {                                                                                \
@@ -616,12 +636,15 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                 q += nkeep[j];                                                                     \
             }                                                                                      \
             if (relu) relu_block_##S##_portable(1, N, fill, N, 0);                                 \
-            S##_bcols_job bj = {isa.serial, M, N, Nc, K, rsa, csa, ldc, M, G_PLAN_FEW_ROWS, relu, 0, alpha, A, Bc, \
+            S##_bcols_job bj = {isa.serial, M, N, Nc, K, rsa, csa, ldc, M, G_PLAN_FEW_ROWS, relu,            \
+                                S##_streams_c(M, N, K, relu, isa.blocking[3]), alpha, A, Bc,       \
                                 bias ? bias_kept : 0, fill, C, nkeep, 0, 0};                       \
             long Mc = M;                                                                           \
             const uint8_t *rkeep = 0;                                                              \
             const T *Ar = onsager_skip_rows_eligible(M, Nc, K, rsa, 1, 1) ?                        \
                               onsager_drop_zero_columns_##S(K, M, A, csa, &rkeep, &bj.cmap, &Mc, 0, SZ_MIN_SHARE) : 0; \
+            /* (A row left out meets every kept column: those must be finite, as in the rows path.) */ \
+            if (Ar && !onsager_rows_finite_##S(K, Nc, Bc, Nc, 0)) { Ar = 0; bj.cmap = 0; }          \
             if (Ar) { bj.M = Mc; bj.A = Ar; bj.rsa = 1; bj.csa = Mc; }                             \
             int done = S##_bcols_run(&bj, isa.blocking[0]);                                        \
             for (long i = 0; done && Ar && i < M; i++)                                             \

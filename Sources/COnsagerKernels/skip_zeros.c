@@ -13,8 +13,9 @@
 // products that overwrite C (beta = 0) take that layout. Rows (gemm.c): C's other rows computed
 // through a row map, the rows left out given what the kernels store for a sum of +0. B's columns
 // (gemm.c; a weight gradient gᵀ·h whose h has units off for the whole batch, or gᵀ·x with pixels
-// dark in every image): C's other columns computed compact at the start of its rows, then spread
-// in place (onsager_expand_row), the columns left out given that same value; A must be finite.
+// dark in every image): C's other columns computed compact, chunk by chunk of rows, into a buffer
+// from which each row is spread over C (onsager_expand_row), the columns left out given that same
+// value; A must be finite (and the kept columns of B too where A's zero rows are dropped with them).
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -58,7 +59,7 @@ int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long
 
 int onsager_skip_bcols_eligible(long M, long N, long K, long csb, int beta_zero) {
     // B stored by rows (a batch of ReLU outputs, or x, in a weight gradient gᵀ·h), so that the scan
-    // reads it in order; C overwritten (its columns are computed compact, then spread in place).
+    // reads it in order; C overwritten (its columns are computed compact, then spread over it).
     return beta_zero && csb == 1 && M >= 64 && N >= 64 && K >= 1 && 2.0 * M * N * K >= 2e6 &&
            onsager_get_skip_zeros();
 }

@@ -238,8 +238,8 @@ extension KernelSettingsTests {
         var d = Draws()
         // The last shape runs in chunks of rows (C's part of each at most half of L2): fewer variants.
         for (m, n, k, deadRows, all) in [(300, 200, 100, true, true), (130, 97, 700, false, true), (100, 784, 100, true, true),
-                                         (64, 300, 60, false, true), (250, 1500, 40, true, false)] {
-            let deadColumn = (0..<n).map { j in j % 7 == 0 || d.next() < 0.2 }   // over a sixteenth whatever the draws
+                                         (64, 300, 60, false, true), (250, 3000, 24, true, false)] {
+            let deadColumn = (0..<n).map { j in j % 7 == 0 || d.next() < 0.2 }   // over an eighth whatever the draws
             let deadRow = (0..<m).map { i in deadRows && (i % 9 == 0 || d.next() < 0.05) }
             // A (m x k) stored by columns (gᵀ: sample k's m values contiguous), and the same values by rows.
             let a = (0..<(m * k)).map { x -> Float in
@@ -292,6 +292,19 @@ extension KernelSettingsTests {
                               alpha: .infinity)
             let infTook = inf.took
             #expect(!infTook, "an infinite α runs every column (∞·0 is NaN)")
+            // An infinity or NaN in a kept column of B: A's zero rows must not be left out (0·∞ in
+            // their sums), B's zero columns still may.
+            if let row = deadRow.firstIndex(of: true), let column = deadColumn.firstIndex(of: false) {
+                for bad in [Float.infinity, .nan] {
+                    var bb = b
+                    bb[(k / 2) * n + column] = bad
+                    let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2)
+                    let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2)
+                    let (same, nan) = (sameBits(on.c, off.c), on.c[row * n + column].isNaN)
+                    #expect(same, "\(bad) in a kept column of B: the full product's bits")
+                    #expect(nan, "0·\(bad) in a row of A left out")
+                }
+            }
         }
         // A C over twice L2, which the path stores past the caches as the full product does (its rows
         // not 64-byte aligned: n ≡ 4 mod 16).

@@ -116,8 +116,9 @@ public enum Kernels {
     /// products of 2 MFLOP or more: columns when the left operand is stored by rows and the right
     /// operand by rows (up to 256 rows) or by columns (up to one row block of the kernels, 96–144
     /// rows, and C overwritten); rows when the left operand is stored by columns, the right one by
-    /// rows, and C overwritten; the right operand's columns when it is stored by rows, the left
-    /// operand is finite and C overwritten. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
+    /// rows, and C overwritten; the right operand's columns (from an eighth of them, a fifth where
+    /// C is stored past the caches) when it is stored by rows, the left operand and α are finite,
+    /// and C overwritten. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
     /// Setting it applies to the whole process; reading it gives the calling thread's state, which
     /// a test can set apart (`onsager_set_thread_skip_zeros`).
     public static var skipsZeros: Bool {
