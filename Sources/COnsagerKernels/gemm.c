@@ -595,6 +595,12 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         }                                                                                          \
         return !atomic_load(&j->failed);                                                           \
     }                                                                                              \
+    /* What the kernels store in a row of C whose sums are all +0 (a row or column skipped):      \
+       α·0, plus the bias, then relu. */                                                           \
+    static void S##_zero_sum_row(long N, T alpha, const T *bias, int relu, T *row) {               \
+        for (long j = 0; j < N; j++) row[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0;        \
+        if (relu) relu_block_##S##_portable(1, N, row, N, 0);                                     \
+    }                                                                                              \
     /* The FMA kernels' product with A's all-zero columns or rows, or B's all-zero columns, left  \
        out (skip_zeros.c). */                                                                      \
     static void S##_skipping(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
@@ -622,22 +628,22 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         long Nc = 0;                                                                               \
         const uint8_t *nkeep = 0;                                                                  \
         const int32_t *nlist = 0;                                                                  \
+        int streamed = S##_streams_c(M, N, K, relu, isa.blocking[3]);                              \
         const T *Bc = !Ac && onsager_skip_bcols_eligible(M, N, K, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, N, B, rsb, &nkeep, &nlist, &Nc, 1,                \
-                                                        S##_streams_c(M, N, K, relu, isa.blocking[3]) ?      \
-                                                            SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE) : 0; \
+                                                        streamed ? SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE) \
+                         : 0;                                                                      \
         T *fill = Bc && onsager_matrix_finite_##S(M, K, A, rsa, csa) ? onsager_skip_zeros_fill_##S(N) : 0; \
         if (fill) {                                                                                \
             /* The value the kernels store for a sum of +0, by column; the bias of the kept ones. */ \
+            S##_zero_sum_row(N, alpha, bias, relu, fill);                                          \
             T *bias_kept = fill + N + 16;                                                          \
-            for (long j = 0, q = 0; j < N; j++) {                                                  \
-                fill[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0;                            \
-                if (bias) bias_kept[q] = bias[j];                                                  \
+            for (long j = 0, q = 0; bias && j < N; j++) {                                          \
+                bias_kept[q] = bias[j];                                                            \
                 q += nkeep[j];                                                                     \
             }                                                                                      \
-            if (relu) relu_block_##S##_portable(1, N, fill, N, 0);                                 \
-            S##_bcols_job bj = {isa.serial, M, N, Nc, K, rsa, csa, ldc, M, G_PLAN_FEW_ROWS, relu,            \
-                                S##_streams_c(M, N, K, relu, isa.blocking[3]), alpha, A, Bc,       \
+            S##_bcols_job bj = {isa.serial, M, N, Nc, K, rsa, csa, ldc, M, G_PLAN_FEW_ROWS, relu, streamed, \
+                                alpha, A, Bc,                                                      \
                                 bias ? bias_kept : 0, fill, C, nkeep, 0, 0};                       \
             long Mc = M;                                                                           \
             const uint8_t *rkeep = 0;                                                              \
@@ -664,11 +670,16 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
             if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
+            const T *first = 0;   /* the first row left out, copied into the others */          \
             for (long i = 0; i < M; i++) {                                                         \
                 if (kl.keep[i]) continue;                                                          \
                 T *row = C + i * ldc;                                                              \
-                for (long j = 0; j < N; j++) row[j] = bias ? alpha * (T)0 + bias[j] : alpha * (T)0; \
-                if (relu) relu_block_##S##_portable(1, N, row, ldc, 0);                            \
+                if (first) {                                                                       \
+                    memcpy(row, first, sizeof(T) * (size_t)N);                                     \
+                } else {                                                                           \
+                    S##_zero_sum_row(N, alpha, bias, relu, row);                                   \
+                    first = row;                                                                   \
+                }                                                                                  \
             }                                                                                      \
             onsager_skip_zeros_trim(0);                                                             \
             onsager_skip_zeros_counted();                                                          \
