@@ -609,7 +609,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         g_klist kl = {0, 0, K, 0, 0};                                                              \
         long Kc = 0;                                                                               \
         const T *Ac = onsager_skip_zeros_eligible(M, N, K, csa, rsb, csb, beta == 0, isa.blocking[2]) ? \
-                          onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc, 0, SZ_MIN_SHARE) : 0; \
+                          onsager_drop_zero_columns_##S(M, K, A, rsa, &kl.keep, &kl.rows, &Kc, 0, SZ_MIN_SHARE, 0) : 0; \
         /* A B stored by rows is checked here for an infinity or NaN in the rows left out (it is   \
            read in place); one stored by columns while it is packed (then beta is 0). */           \
         if (Ac && csb == 1 && !onsager_rows_finite_##S(K, N, B, rsb, kl.keep)) Ac = 0;             \
@@ -631,7 +631,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         int streamed = S##_streams_c(M, N, K, relu, isa.blocking[3]);                              \
         const T *Bc = !Ac && onsager_skip_bcols_eligible(M, N, K, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, N, B, rsb, &nkeep, &nlist, &Nc, 1,                \
-                                                        streamed ? SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE) \
+                                                        streamed ? SZ_BCOLS_MIN_SHARE_STREAMED : SZ_BCOLS_MIN_SHARE, 0) \
                          : 0;                                                                      \
         T *fill = Bc && onsager_matrix_finite_##S(M, K, A, rsa, csa) ? onsager_skip_zeros_fill_##S(N) : 0; \
         if (fill) {                                                                                \
@@ -647,13 +647,20 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                                 bias ? bias_kept : 0, fill, C, nkeep, 0, 0};                       \
             long Mc = M;                                                                           \
             const uint8_t *rkeep = 0;                                                              \
+            /* A's rows with few nonzeros too, as in the rows path below: sparse_rows.c computes \
+               them over B's kept columns and spreads them with the fill. */                       \
+            long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;      \
             const T *Ar = onsager_skip_rows_eligible(M, Nc, K, rsa, 1, 1) ?                        \
-                              onsager_drop_zero_columns_##S(K, M, A, csa, &rkeep, &bj.cmap, &Mc, 0, SZ_MIN_SHARE) : 0; \
+                              onsager_drop_zero_columns_##S(K, M, A, csa, &rkeep, &bj.cmap, &Mc, 0, SZ_MIN_SHARE, \
+                                                            sparse) : 0;                           \
             /* (A row left out meets every kept column: those must be finite, as in the rows path.) */ \
             if (Ar && !onsager_rows_finite_##S(K, Nc, Bc, Nc, 0)) { Ar = 0; bj.cmap = 0; }          \
             if (Ar) { bj.M = Mc; bj.A = Ar; bj.rsa = 1; bj.csa = Mc; }                             \
             int done = S##_bcols_run(&bj, isa.blocking[0]);                                        \
-            for (long i = 0; done && Ar && i < M; i++)                                             \
+            int spread = Ar && sparse > 0 && Nc > 0;   /* (with Nc = 0, every row is the fill) */  \
+            if (done && spread)                                                                    \
+                done = onsager_sparse_rows_##S(M, Nc, K, alpha, A, csa, rkeep, sparse, Bc, Nc, C, ldc, nkeep, nlist, fill, N); \
+            for (long i = 0; done && Ar && !spread && i < M; i++)                                  \
                 if (!rkeep[i]) memcpy(C + i * ldc, fill, sizeof(T) * (size_t)N);                   \
             if (Ar) onsager_skip_zeros_trim(0);                                                    \
             onsager_skip_zeros_trim(1);                                                            \
@@ -663,13 +670,26 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         /* A's all-zero rows dropped (a weight gradient's gᵀ, units off for the whole batch): C's  \
            other rows computed through a map, its rows left out given what the kernels store for   \
            a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
-           no 0·∞ is left out. */                                                                  \
+           no 0·∞ is left out. Without a bias or relu (a weight gradient) and with K in one block,  \
+           rows with few nonzeros are left out too, computed by sparse_rows.c (the same bits). */  \
         long Mc = 0;                                                                               \
+        long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;          \
         const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
-                          onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc, 0, SZ_MIN_SHARE) : 0; \
+                          onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc, 0, SZ_MIN_SHARE, \
+                                                        sparse) : 0;                               \
         if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
             if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
+            if (sparse > 0 && onsager_sparse_rows_##S(M, N, K, alpha, A, csa, kl.keep, sparse, B, rsb, C, ldc, 0, 0, 0, N)) { \
+                onsager_skip_zeros_trim(0);                                                        \
+                onsager_skip_zeros_counted();                                                      \
+                return;                                                                            \
+            }                                                                                      \
+            if (sparse > 0) { /* (no memory: every row again, by the kernels) */                   \
+                onsager_skip_zeros_trim(0);                                                        \
+                S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0); \
+                return;                                                                            \
+            }                                                                                      \
             const T *first = 0;   /* the first row left out, copied into the others */          \
             for (long i = 0; i < M; i++) {                                                         \
                 if (kl.keep[i]) continue;                                                          \

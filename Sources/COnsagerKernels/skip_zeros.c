@@ -126,25 +126,74 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static long sz_compress_f64
 SZ_COMPRESS(float, f32)
 SZ_COMPRESS(double, f64)
 
-// Columns whose values are all ±0 are dropped when they are at least 1/min_share of K (gemm.c:
+// cnt[k] += 1 for each nonzero (NaN included) of the n values of row.
+#if SZ_AVX512
+__attribute__((target("avx512f"))) static void sz_count_f32_avx512(long n, const float *row, int32_t *cnt) {
+    const __m512i one = _mm512_set1_epi32(1);
+    for (long k = 0; k < n; k += 16) {
+        __mmask16 in = n - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - k)) - 1);
+        __mmask16 nz = _mm512_mask_cmp_ps_mask(in, _mm512_maskz_loadu_ps(in, row + k), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        __m512i c = _mm512_maskz_loadu_epi32(in, cnt + k);
+        _mm512_mask_storeu_epi32(cnt + k, in, _mm512_mask_add_epi32(c, nz, c, one));
+    }
+}
+__attribute__((target("avx512f,avx512vl"))) static void sz_count_f64_avx512(long n, const double *row, int32_t *cnt) {
+    const __m256i one = _mm256_set1_epi32(1);
+    for (long k = 0; k < n; k += 8) {
+        __mmask8 in = n - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - k)) - 1);
+        __mmask8 nz = _mm512_mask_cmp_pd_mask(in, _mm512_maskz_loadu_pd(in, row + k), _mm512_setzero_pd(), _CMP_NEQ_UQ);
+        __m256i c = _mm256_maskz_loadu_epi32(in, cnt + k);
+        _mm256_mask_storeu_epi32(cnt + k, in, _mm256_mask_add_epi32(c, nz, c, one));
+    }
+}
+#define SZ_COUNT_AVX512(S) if (onsager_isa_level() >= 2) { sz_count_##S##_avx512(n, row, cnt); return; }
+#else
+#define SZ_COUNT_AVX512(S)
+#endif
+#define SZ_COUNT(T, S)                                                                             \
+    static void sz_count_##S(long n, const T *row, int32_t *cnt) {                                 \
+        SZ_COUNT_AVX512(S)                                                                         \
+        for (long k = 0; k < n; k++) cnt[k] += row[k] != 0;                                        \
+    }
+SZ_COUNT(float, f32)
+SZ_COUNT(double, f64)
+
+// Columns whose values are all ±0 (with max_nonzeros > 0: that have at most so many nonzero values)
+// are dropped when they are at least 1/min_share of K (gemm.c:
 // SZ_MIN_SHARE for A's columns and rows, SZ_BCOLS_MIN_SHARE for B's columns): A's other columns are copied into a compact M x kc
 // matrix (returned; rows kc apart), *keep gets a byte per column (1: kept) and *rows the indices
 // of those kept. Returns NULL (nothing to gain, or no memory) otherwise. A scan whose first rows
 // already leave too few candidates is given up after them: a dense A costs 8 rows.
 #define SZ_DEFINE(T, S)                                                                            \
     const T *onsager_drop_zero_columns_##S(long M, long K, const T *A, long rsa, const uint8_t **keep,    \
-                                           const int32_t **rows, long *kc, int slot, long min_share) { \
+                                           const int32_t **rows, long *kc, int slot, long min_share, \
+                                           long max_nonzeros) {                                    \
         uint8_t *nz = (uint8_t *)onsager_scratch_reserve(&sz_mask[slot], K);                       \
         int32_t *kl = (int32_t *)onsager_scratch_reserve(&sz_list[slot], K * (long)sizeof(int32_t)); \
         if (!nz || !kl) return 0;                                                                  \
-        memset(nz, 0, (size_t)K);                                                                  \
-        for (long i = 0; i < M; i++) {                                                             \
-            const T *row = A + i * rsa;                                                            \
-            for (long k = 0; k < K; k++) nz[k] |= row[k] != 0;                                     \
-            if (i % 8 == 7 || i == M - 1) {                                                        \
-                long zeros = 0;                                                                    \
-                for (long k = 0; k < K; k++) zeros += !nz[k];                                      \
-                if (zeros * min_share < K) return 0;                                               \
+        if (max_nonzeros > 0) {                                                                    \
+            /* Counted: the list's room holds the counts until the list is made. */                \
+            int32_t *cnt = kl;                                                                     \
+            memset(cnt, 0, sizeof(int32_t) * (size_t)K);                                           \
+            for (long i = 0; i < M; i++) {                                                         \
+                sz_count_##S(K, A + i * rsa, cnt);                                                 \
+                if (i % 8 == 7 || i == M - 1) {                                                    \
+                    long few = 0;                                                                  \
+                    for (long k = 0; k < K; k++) few += cnt[k] <= max_nonzeros;                    \
+                    if (few * min_share < K) return 0;                                             \
+                }                                                                                  \
+            }                                                                                      \
+            for (long k = 0; k < K; k++) nz[k] = cnt[k] > max_nonzeros;                            \
+        } else {                                                                                   \
+            memset(nz, 0, (size_t)K);                                                              \
+            for (long i = 0; i < M; i++) {                                                         \
+                const T *row = A + i * rsa;                                                        \
+                for (long k = 0; k < K; k++) nz[k] |= row[k] != 0;                                 \
+                if (i % 8 == 7 || i == M - 1) {                                                    \
+                    long zeros = 0;                                                                \
+                    for (long k = 0; k < K; k++) zeros += !nz[k];                                  \
+                    if (zeros * min_share < K) return 0;                                           \
+                }                                                                                  \
             }                                                                                      \
         }                                                                                          \
         long n = 0;                                                                                \

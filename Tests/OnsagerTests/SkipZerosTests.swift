@@ -226,6 +226,79 @@ extension KernelSettingsTests {
         onsager_set_thread_skip_zeros(-1)
     }
 
+    /// Rows of gᵀ with few nonzeros (hidden units mostly off over a batch) computed by
+    /// sparse_rows.c from their nonzeros alone, the other rows by the FMA kernels through a row map:
+    /// the same bits as the full product, for rows off, with a few, a third, about half and most
+    /// values nonzero (zeros of both signs), α = 1 and -0.5, at 1 and 2 threads, under both
+    /// blockings, with a ragged last column block (N = 97, 150), in Double, and with B's all-zero
+    /// columns dropped too (the rows spread over C); an infinity or NaN in a sparse row is kept (its
+    /// sums are the full product's). The loop must run where it applies
+    /// (AVX-512, no bias or relu, K in one block) and not otherwise: a bias or relu, AVX2 and
+    /// portable (only all-zero rows left out there), K over one block, or with the thread's switch off.
+    @Test func sparseRowsComputedWithTheSameBits() {
+        var d = Draws()
+        func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, forms: [Int], badValues: Bool,
+                                    zeroColumns: Bool = false) {
+            let chance = (0..<m).map { i in [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95][i % 7] }
+            var a = (0..<(m * k)).map { x -> T in
+                let u = d.next()
+                return u < chance[x % m] ? T(d.next() - 0.6) : (d.next() < 0.8 ? 0 : -0.0)
+            }
+            // With zeroColumns, a fifth of B's columns and more are zero (+0 and -0): the B-columns
+            // path, which spreads the sparse rows over C with its fill.
+            let b = (0..<(k * n)).map { x -> T in
+                zeroColumns && (x % n % 5 == 1 || x % n > n - 12) ? (x % 3 == 0 ? -0.0 : 0) : T(d.next() - 0.5)
+            }
+            var cases: [(a: [T], what: String)] = [(a, "")]
+            if badValues {
+                for bad in [T.infinity, .nan] {
+                    a[(k / 2) * m + 2] = bad   // row 2: 15 % nonzero
+                    a[(k / 3) * m + 3] = -bad
+                    cases.append((a, " with \(bad) in a sparse row"))
+                }
+            }
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
+                for threads in [1, 2] {
+                    withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        for (aa, what) in cases {
+                            for form in forms {
+                                for alpha: T in form == 0 ? [1, -0.5] : [-0.5] {
+                                    let off = skipRun(T.self, skip: false, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                                      form: form, alpha: alpha)
+                                    let before = onsager_sparse_rows_product_count()
+                                    let on = skipRun(T.self, skip: true, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                                     form: form, alpha: alpha)
+                                    let sparse = onsager_sparse_rows_product_count() > before
+                                    let same = sameBits(on.c, off.c)
+                                    let label = "\(T.self) \(m)x\(n)x\(k)\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads"
+                                    #expect(same, "\(label): the full product's bits")
+                                    #expect(on.took, "\(label): the rows path must run")
+                                    #expect(sparse == (isa == 2 && form == 0 && k < 1000), "\(label): the sparse rows")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self, m: 300, n: 200, k: 100, forms: [0, 1, 2], badValues: true)
+        check(Float.self, m: 130, n: 97, k: 200, forms: [0], badValues: false)
+        check(Float.self, m: 200, n: 96, k: 1500, forms: [0], badValues: false)   // K over one block
+        check(Double.self, m: 200, n: 150, k: 100, forms: [0, 2], badValues: true)
+        check(Float.self, m: 300, n: 200, k: 100, forms: [0, 2], badValues: true, zeroColumns: true)
+        check(Double.self, m: 200, n: 131, k: 100, forms: [0], badValues: false, zeroColumns: true)
+        // The thread's switch: off, only the all-zero rows are left out (the same bits).
+        onsager_set_thread_sparse_rows(0)
+        defer { onsager_set_thread_sparse_rows(1) }
+        let before = onsager_sparse_rows_product_count()
+        let a = (0..<(300 * 100)).map { x -> Float in x % 300 % 3 == 0 ? 0 : Float(d.next() - 0.5) * (d.next() < 0.2 ? 1 : 0) }
+        let b = (0..<(100 * 200)).map { _ in Float(d.next() - 0.5) }
+        let off = skipRun(Float.self, skip: false, m: 300, n: 200, k: 100, a: a, rsa: 1, csa: 300, b: b, rsb: 200, csb: 1, form: 0)
+        let on = skipRun(Float.self, skip: true, m: 300, n: 200, k: 100, a: a, rsa: 1, csa: 300, b: b, rsb: 200, csb: 1, form: 0)
+        let (same, took, sparse) = (sameBits(on.c, off.c), on.took, onsager_sparse_rows_product_count() > before)
+        #expect(same && took && !sparse, "the switch off: all-zero rows only")
+    }
+
     /// B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole
     /// batch, or whose x has pixels dark in every image): the same bits as the full product, the
     /// columns left out filled as the kernels fill a sum of +0 (α = -0.5, a bias of -0, relu), with
@@ -273,6 +346,8 @@ extension KernelSettingsTests {
                 }
             }
             // An infinity or NaN in A: a dropped column's sums hold 0·∞, so the full product runs.
+            // (A's rows with few nonzeros would take the rows path, which keeps every column: off.)
+            onsager_set_thread_sparse_rows(0)
             for bad in [Float.infinity, .nan] {
                 var aa = a
                 aa[(k / 2) * m + m / 3] = bad
@@ -288,6 +363,7 @@ extension KernelSettingsTests {
                     #expect(nan, "\(bad)·0 in a column left out")
                 }
             }
+            onsager_set_thread_sparse_rows(1)
             let inf = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0,
                               alpha: .infinity)
             let infTook = inf.took

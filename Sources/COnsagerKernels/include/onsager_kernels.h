@@ -199,14 +199,36 @@ long onsager_skip_zeros_product_count(void);
 /// 2 MFLOP or more, the switch on, and B stored by rows with M up to 256, or by columns with beta
 /// zero and M up to a row block (mc).
 int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc);
-/// When at least 1/min_share of A's K columns (M rows, rsa apart) are all ±0: A's other columns
+/// When at least 1/min_share of A's K columns (M rows, rsa apart) are all ±0 (with max_nonzeros
+/// over 0: hold at most that many nonzero values): A's other columns
 /// as a compact M x *kc matrix (this thread's buffers of the slot, valid until its next call with
 /// that slot: 0 for A's columns or rows, 1 for B's columns), in *keep a byte per column, 1 for
 /// those kept, and in *rows their indices. NULL otherwise.
 const float *onsager_drop_zero_columns_f32(long M, long K, const float *A, long rsa, const uint8_t **keep,
-                                           const int32_t **rows, long *kc, int slot, long min_share);
+                                           const int32_t **rows, long *kc, int slot, long min_share,
+                                           long max_nonzeros);
 const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, long rsa, const uint8_t **keep,
-                                            const int32_t **rows, long *kc, int slot, long min_share);
+                                            const int32_t **rows, long *kc, int slot, long min_share,
+                                            long max_nonzeros);
+/// This thread's switch for sparse_rows.c (default on; off: only all-zero rows are left out).
+void onsager_set_thread_sparse_rows(int on);
+/// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
+long onsager_sparse_rows_product_count(void);
+/// The most nonzero values a row of A may hold (of K) for sparse_rows.c to compute its row of C:
+/// 0 (none) without AVX-512 or when K is over one K block (kc).
+long onsager_sparse_row_limit(long K, long kc);
+/// C's rows whose keep mark is 0 = α·A·B, A (M x K) stored by columns (A[i + k·lda]) with at most
+/// `limit` nonzeros in those rows, B (K x N, finite) by rows: the FMA kernels' bits for K in one
+/// block, only the nonzero terms computed. With ckeep (not NULL), B is the compact copy of the
+/// columns a B-columns product kept (clist, their indices of Cn; ckeep, a byte per column): each
+/// row is spread over C's Cn columns, fill's values in those left out. Returns 0, C untouched,
+/// without AVX-512 or memory.
+int onsager_sparse_rows_f32(long M, long N, long K, float alpha, const float *A, long lda, const uint8_t *keep,
+                            long limit, const float *B, long rsb, float *C, long ldc, const uint8_t *ckeep,
+                            const int32_t *clist, const float *fill, long Cn);
+int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *A, long lda, const uint8_t *keep,
+                            long limit, const double *B, long rsb, double *C, long ldc, const uint8_t *ckeep,
+                            const int32_t *clist, const double *fill, long Cn);
 /// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), B by rows
 /// (csb = 1), M and N at least 64, 2 MFLOP or more, and the switch on.
 int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero);

@@ -1,0 +1,223 @@
+// A weight gradient gᵀ·x whose gᵀ has rows (hidden units) that are mostly zero: a ReLU unit is
+// mostly off or mostly on over a batch of non-negative inputs (a unit's sum leans one way), so a
+// quarter to a half of the rows of gᵀ hold under a fifth of nonzeros. gemm.c gives the FMA kernels
+// the other rows (through a row map) and this file the sparse ones: each row of C accumulates, in k
+// order, only the rows of B its nonzeros select (Gustavson's order), B packed in blocks of columns
+// that stay in L1 while every sparse row reads them.
+//
+// The same bits as the kernels: with K in one block (K <= KC), the kernels compute each element of
+// C as one chain of FMAs over k from +0, then store α·sum; this loop runs the same chain without its
+// terms of a zero value, which leave a finite sum unchanged (B is finite: gemm.c checks; the
+// exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
+// so it is kept. Only with AVX-512 (the kernels' FMA; the portable kernels round a·b before adding).
+#include "onsager_kernels.h"
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include "templates/packed_products.h"
+#if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
+#define SR_AVX512 1
+#include <immintrin.h>
+#endif
+
+// A row of A is sparse (computed here) when at most this share of its K values is nonzero. The
+// loop runs at about half the FMA kernels' rate per term (it loads a vector of B for every FMA),
+// so a row pays from under half nonzero; rows near that gain little and cost the kernels tiles.
+#ifndef SR_SHARE
+#define SR_SHARE 0.5
+#endif
+
+static _Thread_local onsager_scratch sr_list_k, sr_list_v, sr_rows, sr_block;
+static _Thread_local int sr_thread = 1;   // the calling thread's switch (tests and labs)
+static _Thread_local long sr_products = 0;
+
+void onsager_set_thread_sparse_rows(int on) { sr_thread = on != 0; }
+long onsager_sparse_rows_product_count(void) { return sr_products; }
+
+long onsager_sparse_row_limit(long K, long kc) {
+#if SR_AVX512
+    if (sr_thread && onsager_isa_level() >= 2 && K <= kc && K > 0) return (long)(SR_SHARE * (double)K);
+#endif
+    (void)K;
+    (void)kc;
+    return 0;
+}
+
+#if SR_AVX512
+// Row m's nonzeros of A (stored by columns: A[m + k·lda]), in k order, to kidx and vals (room for
+// 16 past them); returns how many. Sixteen (eight) values of k at a time gathered, the nonzeros
+// compressed in registers and stored whole (a compressing store to memory is slow on Zen 4); with
+// offsets past 32 bits, value by value.
+__attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a, long lda, int32_t *kidx, float *vals) {
+    long p = 0, k = 0;
+    if ((double)K * lda < 2e9 / sizeof(float)) {
+        const __m512i step = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+        const __m512i off = _mm512_mullo_epi32(step, _mm512_set1_epi32((int)lda));
+        for (; k < K; k += 16) {
+            __mmask16 in = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
+            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, off, a + k * lda, 4);
+            __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+            __m512i ks = _mm512_add_epi32(step, _mm512_set1_epi32((int)k));
+            _mm512_storeu_si512(kidx + p, _mm512_maskz_compress_epi32(nz, ks));
+            _mm512_storeu_ps(vals + p, _mm512_maskz_compress_ps(nz, v));
+            p += __builtin_popcount(nz);
+        }
+        return p;
+    }
+    for (; k < K; k++) {
+        kidx[p] = (int32_t)k;
+        vals[p] = a[k * lda];
+        p += vals[p] != 0;
+    }
+    return p;
+}
+__attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const double *a, long lda, int32_t *kidx, double *vals) {
+    long p = 0, k = 0;
+    if ((double)K * lda < 2e9 / sizeof(double)) {
+        const __m256i step = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+        const __m256i off = _mm256_mullo_epi32(step, _mm256_set1_epi32((int)lda));
+        for (; k < K; k += 8) {
+            __mmask8 in = K - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (K - k)) - 1);
+            __m512d v = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, off, a + k * lda, 8);
+            __mmask8 nz = _mm512_mask_cmp_pd_mask(in, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
+            __m256i ks = _mm256_add_epi32(step, _mm256_set1_epi32((int)k));
+            _mm256_storeu_si256((__m256i *)(kidx + p), _mm256_maskz_compress_epi32(nz, ks));
+            _mm512_storeu_pd(vals + p, _mm512_maskz_compress_pd(nz, v));
+            p += __builtin_popcount(nz);
+        }
+        return p;
+    }
+    for (; k < K; k++) {
+        kidx[p] = (int32_t)k;
+        vals[p] = a[k * lda];
+        p += vals[p] != 0;
+    }
+    return p;
+}
+#define SR_VECS 4   // accumulators per row: a block of 4 vectors of columns
+#define SR_DEFINE(T, S)                                                                            \
+    typedef T S##_srv __attribute__((vector_size(64)));                                            \
+    typedef T S##_sruv __attribute__((vector_size(64), aligned(sizeof(T))));                       \
+    enum { S##_SR_VL = 64 / (int)sizeof(T), S##_SR_W = SR_VECS * (64 / (int)sizeof(T)) };        \
+    typedef struct {                                                                               \
+        long N, K, rsb, ldc, ns, per;                                                              \
+        T alpha;                                                                                   \
+        const T *B, *vals;                                                                         \
+        const int32_t *kidx, *start, *rows, *clist;                                                \
+        const uint8_t *ckeep;                                                                      \
+        const T *fill;                                                                             \
+        long Cn;                                                                                   \
+        T *C;                                                                                      \
+        _Atomic int failed;                                                                        \
+    } S##_sr_job;                                                                                  \
+    /* Column blocks t·per ... of C's sparse rows. */                                              \
+    __attribute__((target("avx512f"))) static void S##_sr_task(void *vctx, long t) {             \
+        S##_sr_job *j = (S##_sr_job *)vctx;                                                        \
+        const long W = S##_SR_W, VL = S##_SR_VL;                                                   \
+        T *buf = (T *)onsager_scratch_reserve(&sr_block, j->K * W * (long)sizeof(T));             \
+        if (!buf) { atomic_store(&j->failed, 1); return; }                                         \
+        long nb = (j->N + W - 1) / W;                                                              \
+        for (long jb = t * j->per; jb < nb && jb < (t + 1) * j->per; jb++) {                       \
+            long j0 = jb * W, cols = j->N - j0 < W ? j->N - j0 : W;                                \
+            for (long k = 0; k < j->K; k++) {                                                      \
+                memcpy(buf + k * W, j->B + k * j->rsb + j0, sizeof(T) * (size_t)cols);             \
+                if (cols < W) memset(buf + k * W + cols, 0, sizeof(T) * (size_t)(W - cols));       \
+            }                                                                                      \
+            /* One row at a time: its four vectors of sums stay in registers over its nonzeros (two \
+               rows interleaved, eight chains in flight, ran 0.96x: the loads, not the FMA latency, \
+               bound the loop). */                                                                 \
+            for (long s = 0; s < j->ns; s++) {                                                     \
+                S##_srv acc[SR_VECS];                                                              \
+                _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++) acc[u] = (S##_srv){0}; \
+                const int32_t *kk = j->kidx + j->start[s];                                         \
+                const T *vv = j->vals + j->start[s];                                               \
+                for (long p = 0, e = j->start[s + 1] - j->start[s]; p < e; p++) {                  \
+                    S##_srv a = vv[p] - (S##_srv){0};                                              \
+                    const T *b = buf + (long)kk[p] * W;                                            \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
+                        acc[u] = __builtin_elementwise_fma(a, *(const S##_srv *)(b + u * VL), acc[u]); \
+                }                                                                                  \
+                T *row = j->C + (long)j->rows[s] * j->ldc + j0;                                    \
+                if (j->ckeep) {                                                                    \
+                    /* B's compact columns: spread over C's columns from this block's first kept  \
+                       one (C's first, for the first block) to the next block's. */              \
+                    T out[SR_VECS * S##_SR_VL + 16];                                               \
+                    for (int u = 0; u < SR_VECS; u++) *(S##_sruv *)(out + u * VL) = j->alpha * acc[u]; \
+                    long o0 = jb == 0 ? 0 : j->clist[j0], o1 = j0 + W < j->N ? j->clist[j0 + W] : j->Cn; \
+                    row = j->C + (long)j->rows[s] * j->ldc;                                        \
+                    onsager_expand_row_##S(o1 - o0, out, row + o0, j->ckeep + o0, j->fill + o0, 0); \
+                } else if (cols == W) {                                                            \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
+                        *(S##_sruv *)(row + u * VL) = j->alpha * acc[u];                           \
+                } else {                                                                           \
+                    S##_srv out[SR_VECS];                                                          \
+                    for (int u = 0; u < SR_VECS; u++) out[u] = j->alpha * acc[u];                  \
+                    memcpy(row, out, sizeof(T) * (size_t)cols);                                    \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        onsager_scratch_trim(&sr_block);                                                           \
+    }
+SR_DEFINE(float, f32)
+SR_DEFINE(double, f64)
+#endif
+
+// C's rows whose keep mark is 0 = α·A·B, A (M x K) stored by columns (A[i + k·lda]), B (K x N) by
+// rows (rsb apart), each row at most `limit` nonzeros (onsager_sparse_row_limit). With ckeep, B is
+// the compact copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row
+// is spread over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept).
+// Returns 0 (C untouched) without AVX-512 or memory.
+#if SR_AVX512
+#define SR_PRODUCT(T, S)                                                                           \
+    int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
+                                long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
+                                const int32_t *clist, const T *fill, long Cn) {                    \
+        if (onsager_isa_level() < 2 || limit <= 0) return 0;                                       \
+        long ns = 0;                                                                               \
+        int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
+        if (!rows) return 0;                                                                       \
+        for (long i = 0; i < M; i++)                                                               \
+            if (!keep[i]) rows[ns++] = (int32_t)i;                                                 \
+        int32_t *start = rows + M;                                                                 \
+        int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (ns * limit + 16) * (long)sizeof(int32_t)); \
+        T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (ns * limit + 16) * (long)sizeof(T));  \
+        if (!kidx || !vals) return 0;                                                              \
+        long p = 0;                                                                                \
+        for (long s = 0; s < ns; s++) {                                                            \
+            start[s] = (int32_t)p;                                                                 \
+            long n = S##_sr_row(K, A + rows[s], lda, kidx + p, vals + p);                          \
+            if (n > limit) return 0; /* (the caller's marks promise at most limit) */              \
+            p += n;                                                                                \
+        }                                                                                          \
+        start[ns] = (int32_t)p;                                                                    \
+        S##_sr_job job = {N, K, rsb, ldc, ns, 1, alpha, B, vals, kidx, start, rows, clist, ckeep, fill, Cn, C, 0}; \
+        long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
+        int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
+        if (split) {                                                                               \
+            /* Column blocks in equal runs, a multiple of the thread count (each packs its own B \
+               block; the rows' sums do not depend on who runs which block). */                    \
+            long parts = nb < 4 * nt ? nb : 4 * nt;                                                \
+            job.per = (nb + parts - 1) / parts;                                                    \
+            onsager_parallel_for((nb + job.per - 1) / job.per, S##_sr_task, &job);                 \
+        } else {                                                                                   \
+            job.per = nb;                                                                          \
+            S##_sr_task(&job, 0);                                                                  \
+        }                                                                                          \
+        onsager_scratch_trim(&sr_list_k);                                                          \
+        onsager_scratch_trim(&sr_list_v);                                                          \
+        if (atomic_load(&job.failed)) return 0;                                                    \
+        sr_products++;                                                                             \
+        return 1;                                                                                  \
+    }
+#else
+#define SR_PRODUCT(T, S)                                                                           \
+    int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
+                                long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
+                                const int32_t *clist, const T *fill, long Cn) {                    \
+        (void)M; (void)ckeep; (void)clist; (void)fill; (void)Cn; (void)N; (void)K; (void)alpha; (void)A; (void)lda; (void)keep; (void)limit;       \
+        (void)B; (void)rsb; (void)C; (void)ldc;                                                    \
+        return 0;                                                                                  \
+    }
+#endif
+SR_PRODUCT(float, f32)
+SR_PRODUCT(double, f64)
