@@ -15,12 +15,12 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 trap 'exit 1' INT TERM
 pids=
-for f in allocator amx cpu elementwise gemm pool skip_zeros zero_one_gemm; do
+for f in allocator amx cpu elementwise gemm pool skip_zeros sparse_rows zero_one_gemm; do
     clang -Werror -O2 -D_GNU_SOURCE -I$K/include -I$K -c $K/$f.c -o "$out/$f.o" &
     pids="$pids $!"
 done
 for p in $pids; do wait "$p" || { echo "build-labs: a kernel source did not compile" >&2; exit 1; }; done
-all="$out/allocator.o $out/amx.o $out/cpu.o $out/elementwise.o $out/gemm.o $out/pool.o $out/skip_zeros.o $out/zero_one_gemm.o"
+all="$out/allocator.o $out/amx.o $out/cpu.o $out/elementwise.o $out/gemm.o $out/pool.o $out/skip_zeros.o $out/sparse_rows.o $out/zero_one_gemm.o"
 lab() { name=$1; shift; clang -Werror "$@" -o "$out/$name" && echo "compiled $name"; }
 lab gather-prefetch -O2 -mavx2 Benchmarks/gather-prefetch.c
 lab gemm-blocking-lab -O3 -I$K/include -I$K -DLMR=12 -DLNR=32 -DLKC=1024 -DLMC=144 Benchmarks/gemm-blocking-lab.c "$out/cpu.o"

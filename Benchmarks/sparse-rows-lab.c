@@ -19,7 +19,10 @@
 // hybrid: the rows over THR (default 0.3) nonzero by the dense sgemm on a gathered copy of them,
 // scattered into C, the others by the loop on their own list.
 //
-// Why it is not in the library (AMD Zen 4, 2026-12-06): per nonzero value the loop loads four
+// Its hybrid is now in the library, without the copies: the rows of a weight gradient's gᵀ with few
+// nonzeros go to this loop (Sources/COnsagerKernels/sparse_rows.c), the others to the FMA kernels
+// through their row map (twenty-eighth session; Benchmarks/skip-zeros-lab.c units times it).
+// Why this lab's forms were not (AMD Zen 4, 2026-12-06): per nonzero value the loop loads four
 // 512-bit vectors of B, a broadcast of the value and its index for four FMAs (LAB_NC=64), where the
 // FMA kernels' register tiles load B a fraction as often; it ran at 50-60 % of the FMA peak on the
 // nonzeros (75-80 % from L1 in a synthetic case; the listing included). At about half zeros it ran

@@ -536,8 +536,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         job.fn(job.M, N, job.K, alpha, job.A, job.rsa, job.csa, B, rsb, csb, beta, C, ldc, job.deep, 0, bias, 0, relu, \
                job.kl);                                                                            \
     }                                                                                              \
-    /* B's all-zero columns dropped (S##_skipping): A's rows (those not all zero, with cmap, whose \
-       C rows it gives) in chunks whose compact C rows (Nc values) go to a buffer the size of half  \
+    /* B's all-zero columns dropped (S##_skipping): A's rows (those kept, with cmap, whose C rows  \
+       it gives: not all zero, nor few nonzeros, sparse_rows.c) in chunks whose compact C rows (Nc values) go to a buffer the size of half  \
        of L2, then spread over C's N columns (onsager_expand_row), streamed past the caches where   \
        the full product would stream C. The chunks run the serial kernels with B read in place     \
        where the ISA does (G_PLAN_FEW_ROWS); B stored by rows, its K blocks are KC's whatever the   \
@@ -623,8 +623,9 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             /* B holds an infinity or NaN: again with every term, so that 0·∞ gives its NaN. */    \
         }                                                                                          \
         /* B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole  \
-           batch, or gᵀ·x with pixels dark in every image of it), and A's all-zero rows with them   \
-           (S##_bcols_task): only with a finite A and alpha, so that no 0·∞ is left out. */         \
+           batch, or gᵀ·x with pixels dark in every image of it), and A's all-zero rows (or rows   \
+           with few nonzeros) with them (S##_bcols_task): only with a finite A and alpha, so that  \
+           no 0·∞ is left out. */                                                                  \
         long Nc = 0;                                                                               \
         const uint8_t *nkeep = 0;                                                                  \
         const int32_t *nlist = 0;                                                                  \

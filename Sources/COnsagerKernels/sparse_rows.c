@@ -2,14 +2,16 @@
 // mostly off or mostly on over a batch of non-negative inputs (a unit's sum leans one way), so a
 // quarter to a half of the rows of gᵀ hold under a fifth of nonzeros. gemm.c gives the FMA kernels
 // the other rows (through a row map) and this file the sparse ones: each row of C accumulates, in k
-// order, only the rows of B its nonzeros select (Gustavson's order), B packed in blocks of columns
-// that stay in L1 while every sparse row reads them.
+// order, only the rows of B its nonzeros select (Gustavson's order), B packed in blocks of 64 Float
+// (32 Double) columns that every sparse row reads in turn (in L1 for a batch of 100: 25.6 KB).
 //
 // The same bits as the kernels: with K in one block (K <= KC), the kernels compute each element of
 // C as one chain of FMAs over k from +0, then store α·sum; this loop runs the same chain without its
 // terms of a zero value, which leave a finite sum unchanged (B is finite: gemm.c checks; the
 // exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
-// so it is kept. Only with AVX-512 (the kernels' FMA; the portable kernels round a·b before adding).
+// so it is kept. Only with AVX-512 (the loop is written for its gathers, compresses and masks;
+// the AVX2 kernels would need a loop of their own, not measured; the portable kernels round a·b
+// before adding, so no loop could match them).
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
@@ -45,15 +47,15 @@ long onsager_sparse_row_limit(long K, long kc) {
 
 #if SR_AVX512
 // Row m's nonzeros of A (stored by columns: A[m + k·lda]), in k order, to kidx and vals (room for
-// 16 past them); returns how many. Sixteen (eight) values of k at a time gathered, the nonzeros
+// limit + 16); returns how many, or a number over limit once there are more (then stops). Sixteen (eight) values of k at a time gathered, the nonzeros
 // compressed in registers and stored whole (a compressing store to memory is slow on Zen 4); with
 // offsets past 32 bits, value by value.
-__attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a, long lda, int32_t *kidx, float *vals) {
+__attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a, long lda, long limit, int32_t *kidx, float *vals) {
     long p = 0, k = 0;
     if ((double)K * lda < 2e9 / sizeof(float)) {
         const __m512i step = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
         const __m512i off = _mm512_mullo_epi32(step, _mm512_set1_epi32((int)lda));
-        for (; k < K; k += 16) {
+        for (; k < K && p <= limit; k += 16) {
             __mmask16 in = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
             __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, off, a + k * lda, 4);
             __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
@@ -64,19 +66,19 @@ __attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a
         }
         return p;
     }
-    for (; k < K; k++) {
+    for (; k < K && p <= limit; k++) {
         kidx[p] = (int32_t)k;
         vals[p] = a[k * lda];
         p += vals[p] != 0;
     }
     return p;
 }
-__attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const double *a, long lda, int32_t *kidx, double *vals) {
+__attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const double *a, long lda, long limit, int32_t *kidx, double *vals) {
     long p = 0, k = 0;
     if ((double)K * lda < 2e9 / sizeof(double)) {
         const __m256i step = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
         const __m256i off = _mm256_mullo_epi32(step, _mm256_set1_epi32((int)lda));
-        for (; k < K; k += 8) {
+        for (; k < K && p <= limit; k += 8) {
             __mmask8 in = K - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (K - k)) - 1);
             __m512d v = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, off, a + k * lda, 8);
             __mmask8 nz = _mm512_mask_cmp_pd_mask(in, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
@@ -87,7 +89,7 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
         }
         return p;
     }
-    for (; k < K; k++) {
+    for (; k < K && p <= limit; k++) {
         kidx[p] = (int32_t)k;
         vals[p] = a[k * lda];
         p += vals[p] != 0;
@@ -166,7 +168,7 @@ SR_DEFINE(double, f64)
 // rows (rsb apart), each row at most `limit` nonzeros (onsager_sparse_row_limit). With ckeep, B is
 // the compact copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row
 // is spread over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept).
-// Returns 0 (C untouched) without AVX-512 or memory.
+// Returns 0 without AVX-512 or memory (C's sparse rows then unfinished: the caller computes them).
 #if SR_AVX512
 #define SR_PRODUCT(T, S)                                                                           \
     int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
@@ -185,7 +187,7 @@ SR_DEFINE(double, f64)
         long p = 0;                                                                                \
         for (long s = 0; s < ns; s++) {                                                            \
             start[s] = (int32_t)p;                                                                 \
-            long n = S##_sr_row(K, A + rows[s], lda, kidx + p, vals + p);                          \
+            long n = S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p);                          \
             if (n > limit) return 0; /* (the caller's marks promise at most limit) */              \
             p += n;                                                                                \
         }                                                                                          \

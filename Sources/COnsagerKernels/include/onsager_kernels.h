@@ -221,8 +221,8 @@ long onsager_sparse_row_limit(long K, long kc);
 /// `limit` nonzeros in those rows, B (K x N, finite) by rows: the FMA kernels' bits for K in one
 /// block, only the nonzero terms computed. With ckeep (not NULL), B is the compact copy of the
 /// columns a B-columns product kept (clist, their indices of Cn; ckeep, a byte per column): each
-/// row is spread over C's Cn columns, fill's values in those left out. Returns 0, C untouched,
-/// without AVX-512 or memory.
+/// row is spread over C's Cn columns, fill's values in those left out. Returns 0 without AVX-512
+/// or memory (some of those rows may then be written: compute them again).
 int onsager_sparse_rows_f32(long M, long N, long K, float alpha, const float *A, long lda, const uint8_t *keep,
                             long limit, const float *B, long rsb, float *C, long ldc, const uint8_t *ckeep,
                             const int32_t *clist, const float *fill, long Cn);
