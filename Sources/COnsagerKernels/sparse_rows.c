@@ -47,9 +47,22 @@ long onsager_sparse_row_limit(long K, long kc) {
 
 #if SR_AVX512
 // Row m's nonzeros of A (stored by columns: A[m + k·lda]), in k order, to kidx and vals (room for
-// limit + 16); returns how many, or a number over limit once there are more (then stops). Sixteen (eight) values of k at a time gathered, the nonzeros
-// compressed in registers and stored whole (a compressing store to memory is slow on Zen 4); with
-// offsets past 32 bits, value by value.
+// limit + 16); returns how many, or a number over limit once there are more (then stops). Value by
+// value here (where the offsets pass 32 bits).
+#define SR_ROW_SCALAR(T, S)                                                                        \
+    static long S##_sr_row_scalar(long K, const T *a, long lda, long limit, int32_t *kidx, T *vals) { \
+        long p = 0;                                                                                \
+        for (long k = 0; k < K && p <= limit; k++) {                                               \
+            kidx[p] = (int32_t)k;                                                                  \
+            vals[p] = a[k * lda];                                                                  \
+            p += vals[p] != 0;                                                                     \
+        }                                                                                          \
+        return p;                                                                                  \
+    }
+SR_ROW_SCALAR(float, f32)
+SR_ROW_SCALAR(double, f64)
+// The same with AVX-512: sixteen (eight) values of k at a time gathered, the nonzeros compressed in
+// registers and stored whole (a compressing store to memory is slow on Zen 4).
 __attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a, long lda, long limit, int32_t *kidx, float *vals) {
     long p = 0, k = 0;
     if ((double)K * lda < 2e9 / sizeof(float)) {
@@ -66,12 +79,7 @@ __attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a
         }
         return p;
     }
-    for (; k < K && p <= limit; k++) {
-        kidx[p] = (int32_t)k;
-        vals[p] = a[k * lda];
-        p += vals[p] != 0;
-    }
-    return p;
+    return f32_sr_row_scalar(K, a, lda, limit, kidx, vals);
 }
 __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const double *a, long lda, long limit, int32_t *kidx, double *vals) {
     long p = 0, k = 0;
@@ -89,12 +97,7 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
         }
         return p;
     }
-    for (; k < K && p <= limit; k++) {
-        kidx[p] = (int32_t)k;
-        vals[p] = a[k * lda];
-        p += vals[p] != 0;
-    }
-    return p;
+    return f64_sr_row_scalar(K, a, lda, limit, kidx, vals);
 }
 #define SR_VECS 4   // accumulators per row: a block of 4 vectors of columns
 #define SR_DEFINE(T, S)                                                                            \
