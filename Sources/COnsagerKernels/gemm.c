@@ -626,6 +626,9 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
            batch, or gᵀ·x with pixels dark in every image of it), and A's all-zero rows (or rows   \
            with few nonzeros) with them (S##_bcols_task): only with a finite A and alpha, so that  \
            no 0·∞ is left out. */                                                                  \
+        /* Rows with few nonzeros computed apart (sparse_rows.c: AVX-512, K in one block), in both \
+           paths below that drop A's rows; only without a bias or relu (a weight gradient). */     \
+        long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;          \
         long Nc = 0;                                                                               \
         const uint8_t *nkeep = 0;                                                                  \
         const int32_t *nlist = 0;                                                                  \
@@ -648,9 +651,8 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                                 bias ? bias_kept : 0, fill, C, nkeep, 0, 0};                       \
             long Mc = M;                                                                           \
             const uint8_t *rkeep = 0;                                                              \
-            /* A's rows with few nonzeros too, as in the rows path below: sparse_rows.c computes \
-               them over B's kept columns and spreads them with the fill. */                       \
-            long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;      \
+            /* (Rows with few nonzeros: sparse_rows.c computes them over B's kept columns and      \
+               spreads them with the fill.) */                                                     \
             const T *Ar = onsager_skip_rows_eligible(M, Nc, K, rsa, 1, 1) ?                        \
                               onsager_drop_zero_columns_##S(K, M, A, csa, &rkeep, &bj.cmap, &Mc, 0, SZ_MIN_SHARE, \
                                                             sparse) : 0;                           \
@@ -671,28 +673,22 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         /* A's all-zero rows dropped (a weight gradient's gᵀ, units off for the whole batch): C's  \
            other rows computed through a map, its rows left out given what the kernels store for   \
            a sum of +0 (their epilogue, relu included). Only with a finite B and alpha, so that    \
-           no 0·∞ is left out. Without a bias or relu (a weight gradient) and with K in one block,  \
-           rows with few nonzeros are left out too, computed by sparse_rows.c (the same bits). */  \
+           no 0·∞ is left out. With `sparse`, rows with few nonzeros are left out too and computed \
+           by sparse_rows.c (the all-zero ones among them; the same bits). */                     \
         long Mc = 0;                                                                               \
-        long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;          \
         const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc, 0, SZ_MIN_SHARE, \
                                                         sparse) : 0;                               \
         if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
             if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
-            if (sparse > 0 && onsager_sparse_rows_##S(M, N, K, alpha, A, csa, kl.keep, sparse, B, rsb, C, ldc, 0, 0, 0, N)) { \
-                onsager_skip_zeros_trim(0);                                                        \
-                onsager_skip_zeros_counted();                                                      \
-                return;                                                                            \
-            }                                                                                      \
-            if (sparse > 0) { /* (no memory: every row again, by the kernels) */                   \
-                onsager_skip_zeros_trim(0);                                                        \
+            if (sparse > 0 && !onsager_sparse_rows_##S(M, N, K, alpha, A, csa, kl.keep, sparse, B, rsb, C, ldc, 0, 0, 0, N)) { \
+                onsager_skip_zeros_trim(0);   /* (no memory: every row again, by the kernels) */   \
                 S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0); \
                 return;                                                                            \
             }                                                                                      \
             const T *first = 0;   /* the first row left out, copied into the others */          \
-            for (long i = 0; i < M; i++) {                                                         \
+            for (long i = 0; sparse == 0 && i < M; i++) {                                          \
                 if (kl.keep[i]) continue;                                                          \
                 T *row = C + i * ldc;                                                              \
                 if (first) {                                                                       \

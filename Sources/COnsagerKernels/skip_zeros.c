@@ -159,8 +159,8 @@ __attribute__((target("avx512f,avx512vl"))) static void sz_count_f64_avx512(long
 SZ_COUNT(float, f32)
 SZ_COUNT(double, f64)
 
-// Columns whose values are all ±0 (with max_nonzeros > 0: that have at most so many nonzero values)
-// are dropped when they are at least 1/min_share of K (gemm.c:
+// Columns whose values are all ±0 (max_nonzeros 0), or that have at most max_nonzeros nonzero
+// values, are dropped when they are at least 1/min_share of K (gemm.c:
 // SZ_MIN_SHARE for A's columns and rows, SZ_BCOLS_MIN_SHARE for B's columns): A's other columns are copied into a compact M x kc
 // matrix (returned; rows kc apart), *keep gets a byte per column (1: kept) and *rows the indices
 // of those kept. Returns NULL (nothing to gain, or no memory) otherwise. A scan whose first rows
@@ -174,34 +174,20 @@ SZ_COUNT(double, f64)
         uint8_t *nz = (uint8_t *)onsager_scratch_reserve(&sz_mask[slot], K);                       \
         int32_t *kl = (int32_t *)onsager_scratch_reserve(&sz_list[slot], K * (long)sizeof(int32_t)); \
         if (!nz || !kl) return 0;                                                                  \
-        if (max_nonzeros > 0) {                                                                    \
-            /* Counted: the list's room holds the counts until the list is made. */                \
-            int32_t *cnt = kl;                                                                     \
-            memset(cnt, 0, sizeof(int32_t) * (size_t)K);                                           \
-            for (long i = 0; i < M; i++) {                                                         \
-                sz_count_##S(K, A + i * rsa, cnt);                                                 \
-                if (i % 8 == 7 || i == M - 1) {                                                    \
-                    long few = 0;                                                                  \
-                    for (long k = 0; k < K; k++) few += cnt[k] <= max_nonzeros;                    \
-                    if (few * min_share < K) return 0;                                             \
-                }                                                                                  \
-            }                                                                                      \
-            for (long k = 0; k < K; k++) nz[k] = cnt[k] > max_nonzeros;                            \
-        } else {                                                                                   \
-            memset(nz, 0, (size_t)K);                                                              \
-            for (long i = 0; i < M; i++) {                                                         \
-                const T *row = A + i * rsa;                                                        \
-                for (long k = 0; k < K; k++) nz[k] |= row[k] != 0;                                 \
-                if (i % 8 == 7 || i == M - 1) {                                                    \
-                    long zeros = 0;                                                                \
-                    for (long k = 0; k < K; k++) zeros += !nz[k];                                  \
-                    if (zeros * min_share < K) return 0;                                           \
-                }                                                                                  \
+        /* Counted: the list's room holds the counts until the list is made. */                    \
+        int32_t *cnt = kl;                                                                         \
+        memset(cnt, 0, sizeof(int32_t) * (size_t)K);                                               \
+        for (long i = 0; i < M; i++) {                                                             \
+            sz_count_##S(K, A + i * rsa, cnt);                                                     \
+            if (i % 8 == 7 || i == M - 1) {                                                        \
+                long few = 0;                                                                      \
+                for (long k = 0; k < K; k++) few += cnt[k] <= max_nonzeros;                        \
+                if (few * min_share < K) return 0;                                                 \
             }                                                                                      \
         }                                                                                          \
         long n = 0;                                                                                \
-        for (long k = 0; k < K; k++) {                                                             \
-            nz[k] = nz[k] != 0;                                                                    \
+        for (long k = 0; k < K; k++) {   /* (the list overwrites counts already read) */          \
+            nz[k] = cnt[k] > max_nonzeros;                                                         \
             if (nz[k]) kl[n++] = (int32_t)k;                                                       \
         }                                                                                          \
         T *a = (T *)onsager_scratch_reserve(&sz_a[slot], (M * n + 16) * (long)sizeof(T));          \

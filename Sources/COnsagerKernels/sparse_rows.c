@@ -23,8 +23,10 @@
 #endif
 
 // A row of A is sparse (computed here) when at most this share of its K values is nonzero. The
-// loop runs at about half the FMA kernels' rate per term (it loads a vector of B for every FMA),
-// so a row pays from under half nonzero; rows near that gain little and cost the kernels tiles.
+// loop loads a vector of B for every FMA: 0.57 of the FMA peak per term on Zen 4 against the
+// kernels' 0.92, so rows pay up to about 0.6 nonzero there (limits of 0.6-0.7 ran 1.33-1.34x the
+// all-zero rows alone, 0.5 1.29x: Benchmarks/SPEED-LOG.md); half leaves a margin for cores whose
+// FMA rate is higher beside their loads (two 512-bit FMA units; not measured).
 #ifndef SR_SHARE
 #define SR_SHARE 0.5
 #endif
@@ -142,22 +144,21 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
                     _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
                         acc[u] = __builtin_elementwise_fma(a, *(const S##_srv *)(b + u * VL), acc[u]); \
                 }                                                                                  \
-                T *row = j->C + (long)j->rows[s] * j->ldc + j0;                                    \
+                T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
+                if (!j->ckeep && cols == W) {                                                      \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
+                        *(S##_sruv *)(row + j0 + u * VL) = j->alpha * acc[u];                      \
+                    continue;                                                                      \
+                }                                                                                  \
+                T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
+                for (int u = 0; u < SR_VECS; u++) *(S##_sruv *)(out + u * VL) = j->alpha * acc[u]; \
                 if (j->ckeep) {                                                                    \
                     /* B's compact columns: spread over C's columns from this block's first kept  \
                        one (C's first, for the first block) to the next block's. */              \
-                    T out[SR_VECS * S##_SR_VL + 16];                                               \
-                    for (int u = 0; u < SR_VECS; u++) *(S##_sruv *)(out + u * VL) = j->alpha * acc[u]; \
                     long o0 = jb == 0 ? 0 : j->clist[j0], o1 = j0 + W < j->N ? j->clist[j0 + W] : j->Cn; \
-                    row = j->C + (long)j->rows[s] * j->ldc;                                        \
                     onsager_expand_row_##S(o1 - o0, out, row + o0, j->ckeep + o0, j->fill + o0, 0); \
-                } else if (cols == W) {                                                            \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
-                        *(S##_sruv *)(row + u * VL) = j->alpha * acc[u];                           \
                 } else {                                                                           \
-                    S##_srv out[SR_VECS];                                                          \
-                    for (int u = 0; u < SR_VECS; u++) out[u] = j->alpha * acc[u];                  \
-                    memcpy(row, out, sizeof(T) * (size_t)cols);                                    \
+                    memcpy(row + j0, out, sizeof(T) * (size_t)cols);                               \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
@@ -190,7 +191,7 @@ SR_DEFINE(double, f64)
         long p = 0;                                                                                \
         for (long s = 0; s < ns; s++) {                                                            \
             start[s] = (int32_t)p;                                                                 \
-            long n = S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p);                          \
+            long n = S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p);               \
             if (n > limit) return 0; /* (the caller's marks promise at most limit) */              \
             p += n;                                                                                \
         }                                                                                          \
@@ -219,8 +220,8 @@ SR_DEFINE(double, f64)
     int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
                                 long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
                                 const int32_t *clist, const T *fill, long Cn) {                    \
-        (void)M; (void)ckeep; (void)clist; (void)fill; (void)Cn; (void)N; (void)K; (void)alpha; (void)A; (void)lda; (void)keep; (void)limit;       \
-        (void)B; (void)rsb; (void)C; (void)ldc;                                                    \
+        (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)lda; (void)keep; (void)limit;       \
+        (void)B; (void)rsb; (void)C; (void)ldc; (void)ckeep; (void)clist; (void)fill; (void)Cn;    \
         return 0;                                                                                  \
     }
 #endif

@@ -42,6 +42,17 @@ extension KernelSettingsTests {
         return (c, onsager_skip_zeros_product_count() > before)
     }
 
+    /// The product with the path off, then on: whether C's bits are the same, whether the path
+    /// ran, and C with it on.
+    func skipPair<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, a: [T], rsa: Int, csa: Int, b: [T], rsb: Int,
+                                   csb: Int, form: Int, alpha: T = 0.7) -> (same: Bool, took: Bool, c: [T]) {
+        let off = skipRun(type, skip: false, m: m, n: n, k: k, a: a, rsa: rsa, csa: csa, b: b, rsb: rsb, csb: csb, form: form,
+                          alpha: alpha)
+        let on = skipRun(type, skip: true, m: m, n: n, k: k, a: a, rsa: rsa, csa: csa, b: b, rsb: rsb, csb: csb, form: form,
+                         alpha: alpha)
+        return (sameBits(on.c, off.c), on.took, on.c)
+    }
+
     /// Whether two results are the same bits (NaN compared as NaN: a NaN's payload is not kept).
     func sameBits<T: TensorScalar>(_ x: [T], _ y: [T]) -> Bool {
         zip(x, y).allSatisfy { $0.isNaN ? $1.isNaN : ($0 == $1 && $0.sign == $1.sign) }
@@ -110,9 +121,8 @@ extension KernelSettingsTests {
                         bb[zeroColumn * n + n / 2] = bad
                         let bbT = (0..<(n * k)).map { bb[($0 % k) * n + $0 / k] }
                         let (bs, rsb, csb) = byColumns ? (bbT, 1, k) : (bb, n, 1)
-                        let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb, csb: csb, form: 0)
-                        let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb, csb: csb, form: 0)
-                        let (same, nan, took) = (sameBits(on.c, off.c), on.c[n / 2].isNaN, on.took)
+                        let on = skipPair(Float.self, m: m, n: n, k: k, a: a, rsa: k, csa: 1, b: bs, rsb: rsb, csb: csb, form: 0)
+                        let (same, nan, took) = (on.same, on.c[n / 2].isNaN, on.took)
                         #expect(same, "\(bad) in a row left out, B by columns \(byColumns)")
                         #expect(nan, "0·\(bad) must give NaN")
                         #expect(!took, "a product with \(bad) in a row left out must run with every term")
@@ -122,9 +132,8 @@ extension KernelSettingsTests {
             // Double: the same template, the same bits.
             let bd = b64
             for form in 0..<3 {
-                let off = skipRun(Double.self, skip: false, m: m, n: n, k: k, a: a64, rsa: k, csa: 1, b: bd, rsb: n, csb: 1, form: form)
-                let on = skipRun(Double.self, skip: true, m: m, n: n, k: k, a: a64, rsa: k, csa: 1, b: bd, rsb: n, csb: 1, form: form)
-                let same = sameBits(on.c, off.c)
+                let on = skipPair(Double.self, m: m, n: n, k: k, a: a64, rsa: k, csa: 1, b: bd, rsb: n, csb: 1, form: form)
+                let same = on.same
                 #expect(same, "Double \(m)x\(n)x\(k) form \(form)")
             }
         }
@@ -136,21 +145,17 @@ extension KernelSettingsTests {
         for (a, alpha) in [(a64, -0.7), (firstBlockZero, 0.7)] {
             for form in [0, 1, 3] {
                 let af = a.map { Float($0) }, bf = b64.map { Float($0) }
-                let off = skipRun(Float.self, skip: false, m: 100, n: 300, k: 2100, a: af, rsa: 2100, csa: 1, b: bf, rsb: 300, csb: 1,
+                let on = skipPair(Float.self, m: 100, n: 300, k: 2100, a: af, rsa: 2100, csa: 1, b: bf, rsb: 300, csb: 1,
                                   form: form, alpha: Float(alpha))
-                let on = skipRun(Float.self, skip: true, m: 100, n: 300, k: 2100, a: af, rsa: 2100, csa: 1, b: bf, rsb: 300, csb: 1,
-                                 form: form, alpha: Float(alpha))
-                let (same, took) = (sameBits(on.c, off.c), on.took)
+                let (same, took) = (on.same, on.took)
                 #expect(same && took, "α \(alpha), form \(form), first block zero: \(a == firstBlockZero)")
             }
         }
         let zeroA = [Double](repeating: 0, count: 100 * 700)
         for form in 0..<3 {
-            let off = skipRun(Double.self, skip: false, m: 100, n: 300, k: 700, a: zeroA, rsa: 700, csa: 1, b: Array(b64.prefix(700 * 300)),
+            let on = skipPair(Double.self, m: 100, n: 300, k: 700, a: zeroA, rsa: 700, csa: 1, b: Array(b64.prefix(700 * 300)),
                               rsb: 300, csb: 1, form: form)
-            let on = skipRun(Double.self, skip: true, m: 100, n: 300, k: 700, a: zeroA, rsa: 700, csa: 1, b: Array(b64.prefix(700 * 300)),
-                             rsb: 300, csb: 1, form: form)
-            let (same, took) = (sameBits(on.c, off.c), on.took)
+            let (same, took) = (on.same, on.took)
             #expect(same && took, "an A all zero, form \(form)")
         }
         // A dense A (no column all zero) is left to the full product.
@@ -181,19 +186,15 @@ extension KernelSettingsTests {
                     withSettings(threads: threads, isa: isa, tuning: tuning) {
                         // B by columns does not take the path (its K blocks can depend on M): the same bits.
                         let bT = (0..<(n * k)).map { b[($0 % k) * n + $0 / k] }
-                        let byColumnsOff = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bT, rsb: 1, csb: k,
+                        let byColumnsOn = skipPair(Float.self, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bT, rsb: 1, csb: k,
                                                    form: 0)
-                        let byColumnsOn = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bT, rsb: 1, csb: k,
-                                                  form: 0)
-                        let (sameByColumns, tookByColumns) = (sameBits(byColumnsOn.c, byColumnsOff.c), byColumnsOn.took)
+                        let (sameByColumns, tookByColumns) = (byColumnsOn.same, byColumnsOn.took)
                         #expect(sameByColumns && !tookByColumns, "\(m)x\(n)x\(k) B by columns")
                         for form in 0..<3 {
                             for alpha: Float in [1, -0.5] {
-                                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                let on = skipPair(Float.self, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
                                                   form: form, alpha: alpha)
-                                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
-                                                 form: form, alpha: alpha)
-                                let (same, took) = (sameBits(on.c, off.c), on.took)
+                                let (same, took) = (on.same, on.took)
                                 #expect(same, "\(m)x\(n)x\(k) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads")
                                 #expect(took, "\(m)x\(n)x\(k): the rows path must run")
                             }
@@ -204,9 +205,8 @@ extension KernelSettingsTests {
             for bad in [Float.infinity, .nan] {
                 var bb = b
                 bb[(k / 2) * n + n / 3] = bad
-                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0)
-                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0)
-                let (same, took) = (sameBits(on.c, off.c), on.took)
+                let on = skipPair(Float.self, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0)
+                let (same, took) = (on.same, on.took)
                 #expect(same && !took, "\(bad) in B: the full product")
                 if let row = dead.firstIndex(of: true) {
                     let nan = on.c[row * n + n / 3].isNaN
@@ -263,13 +263,11 @@ extension KernelSettingsTests {
                         for (aa, what) in cases {
                             for form in forms {
                                 for alpha: T in form == 0 ? [1, -0.5] : [-0.5] {
-                                    let off = skipRun(T.self, skip: false, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
-                                                      form: form, alpha: alpha)
                                     let before = onsager_sparse_rows_product_count()
-                                    let on = skipRun(T.self, skip: true, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
-                                                     form: form, alpha: alpha)
+                                    let on = skipPair(T.self, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1,
+                                                      form: form, alpha: alpha)
                                     let sparse = onsager_sparse_rows_product_count() > before
-                                    let same = sameBits(on.c, off.c)
+                                    let same = on.same
                                     let label = "\(T.self) \(m)x\(n)x\(k)\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads"
                                     #expect(same, "\(label): the full product's bits")
                                     #expect(on.took, "\(label): the rows path must run")
@@ -293,9 +291,8 @@ extension KernelSettingsTests {
         let before = onsager_sparse_rows_product_count()
         let a = (0..<(300 * 100)).map { x -> Float in x % 300 % 3 == 0 ? 0 : Float(d.next() - 0.5) * (d.next() < 0.2 ? 1 : 0) }
         let b = (0..<(100 * 200)).map { _ in Float(d.next() - 0.5) }
-        let off = skipRun(Float.self, skip: false, m: 300, n: 200, k: 100, a: a, rsa: 1, csa: 300, b: b, rsb: 200, csb: 1, form: 0)
-        let on = skipRun(Float.self, skip: true, m: 300, n: 200, k: 100, a: a, rsa: 1, csa: 300, b: b, rsb: 200, csb: 1, form: 0)
-        let (same, took, sparse) = (sameBits(on.c, off.c), on.took, onsager_sparse_rows_product_count() > before)
+        let on = skipPair(Float.self, m: 300, n: 200, k: 100, a: a, rsa: 1, csa: 300, b: b, rsb: 200, csb: 1, form: 0)
+        let (same, took, sparse) = (on.same, on.took, onsager_sparse_rows_product_count() > before)
         #expect(same && took && !sparse, "the switch off: all-zero rows only")
     }
 
@@ -331,11 +328,9 @@ extension KernelSettingsTests {
                             let (aa, rsa, csa) = byRows ? (aRows, k, 1) : (a, 1, m)
                             for form in all ? [0, 1, 2, 3] : [0, 2] {
                                 for alpha: Float in all ? [1, -0.5] : [-0.5] {
-                                    let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: aa, rsa: rsa, csa: csa, b: b, rsb: n,
+                                    let on = skipPair(Float.self, m: m, n: n, k: k, a: aa, rsa: rsa, csa: csa, b: b, rsb: n,
                                                       csb: 1, form: form, alpha: alpha)
-                                    let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: aa, rsa: rsa, csa: csa, b: b, rsb: n,
-                                                     csb: 1, form: form, alpha: alpha)
-                                    let (same, took) = (sameBits(on.c, off.c), on.took)
+                                    let (same, took) = (on.same, on.took)
                                     #expect(same, "\(m)x\(n)x\(k) A by \(byRows ? "rows" : "columns") form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads")
                                     // Every product here is over 2 MFLOP; β·C is left to the full product.
                                     #expect(took == (form != 3), "\(m)x\(n)x\(k) form \(form): the path runs for β = 0 only")
@@ -351,9 +346,8 @@ extension KernelSettingsTests {
             for bad in [Float.infinity, .nan] {
                 var aa = a
                 aa[(k / 2) * m + m / 3] = bad
-                let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0)
-                let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0)
-                let (same, took) = (sameBits(on.c, off.c), on.took)
+                let on = skipPair(Float.self, m: m, n: n, k: k, a: aa, rsa: 1, csa: m, b: b, rsb: n, csb: 1, form: 0)
+                let (same, took) = (on.same, on.took)
                 #expect(same, "\(bad) in A: the full product's bits")
                 if !deadRows {   // (with rows of A all zero, the rows path may still drop them)
                     #expect(!took, "\(bad) in A: B's columns must not be dropped")
@@ -374,9 +368,8 @@ extension KernelSettingsTests {
                 for bad in [Float.infinity, .nan] {
                     var bb = b
                     bb[(k / 2) * n + column] = bad
-                    let off = skipRun(Float.self, skip: false, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2)
-                    let on = skipRun(Float.self, skip: true, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2)
-                    let (same, nan) = (sameBits(on.c, off.c), on.c[row * n + column].isNaN)
+                    let on = skipPair(Float.self, m: m, n: n, k: k, a: a, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2)
+                    let (same, nan) = (on.same, on.c[row * n + column].isNaN)
                     #expect(same, "\(bad) in a kept column of B: the full product's bits")
                     #expect(nan, "0·\(bad) in a row of A left out")
                 }
@@ -389,20 +382,17 @@ extension KernelSettingsTests {
         let sb = (0..<(sk * sn)).map { x in x % sn % 4 == 0 ? 0 : Float(d.next() - 0.5) }   // a quarter zero
         for (isa, threads) in [(2, 1), (2, 2), (0, 1)] where isa <= Self.hardwareLevel {
             withSettings(threads: threads, isa: isa, tuning: .general) {
-                let off = skipRun(Float.self, skip: false, m: sm, n: sn, k: sk, a: sa, rsa: 1, csa: sm, b: sb, rsb: sn, csb: 1, form: 2)
-                let on = skipRun(Float.self, skip: true, m: sm, n: sn, k: sk, a: sa, rsa: 1, csa: sm, b: sb, rsb: sn, csb: 1, form: 2)
-                let (same, took) = (sameBits(on.c, off.c), on.took)
+                let on = skipPair(Float.self, m: sm, n: sn, k: sk, a: sa, rsa: 1, csa: sm, b: sb, rsb: sn, csb: 1, form: 2)
+                let (same, took) = (on.same, on.took)
                 #expect(same && took, "\(sm)x\(sn)x\(sk), C streamed, isa \(isa), \(threads) threads")
             }
         }
         // Every column of B zero (Double): C is the fill alone.
         let a = (0..<(200 * 100)).map { _ in d.next() - 0.5 }, zeroB = [Double](repeating: 0, count: 100 * 300)
         for form in 0..<3 {
-            let off = skipRun(Double.self, skip: false, m: 200, n: 300, k: 100, a: a, rsa: 1, csa: 200, b: zeroB, rsb: 300, csb: 1, form: form,
+            let on = skipPair(Double.self, m: 200, n: 300, k: 100, a: a, rsa: 1, csa: 200, b: zeroB, rsb: 300, csb: 1, form: form,
                               alpha: -0.5)
-            let on = skipRun(Double.self, skip: true, m: 200, n: 300, k: 100, a: a, rsa: 1, csa: 200, b: zeroB, rsb: 300, csb: 1, form: form,
-                             alpha: -0.5)
-            let (same, took) = (sameBits(on.c, off.c), on.took)
+            let (same, took) = (on.same, on.took)
             #expect(same && took, "a B all zero, form \(form)")
         }
     }
