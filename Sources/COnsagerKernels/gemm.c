@@ -626,7 +626,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
            batch, or gᵀ·x with pixels dark in every image of it), and A's all-zero rows (or rows   \
            with few nonzeros) with them (S##_bcols_task): only with a finite A and alpha, so that  \
            no 0·∞ is left out. */                                                                  \
-        /* Rows with few nonzeros computed apart (sparse_rows.c: AVX-512, K in one block), in both \
+        /* Rows with few nonzeros computed apart (sparse_rows.c: AVX2 or AVX-512, K in one block), in both \
            paths below that drop A's rows; only without a bias or relu (a weight gradient). */     \
         long sparse = !bias && !relu ? onsager_sparse_row_limit(K, isa.blocking[3]) : 0;          \
         long Nc = 0;                                                                               \

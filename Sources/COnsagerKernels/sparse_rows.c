@@ -9,16 +9,17 @@
 // C as one chain of FMAs over k from +0, then store α·sum; this loop runs the same chain without its
 // terms of a zero value, which leave a finite sum unchanged (B is finite: gemm.c checks; the
 // exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
-// so it is kept. Only with AVX-512 (the loop is written for its gathers, compresses and masks;
-// the AVX2 kernels would need a loop of their own, not measured; the portable kernels round a·b
-// before adding, so no loop could match them).
+// so it is kept. With AVX-512 (rows listed by gathers and compresses in registers, four 512-bit
+// sums a row) and with AVX2 (rows listed value by value, eight 256-bit sums a row: the AVX2
+// kernels' FMAs, the same chain); not with the portable kernels, which round a·b before adding,
+// so that no loop could match them.
 #include "onsager_kernels.h"
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include "templates/packed_products.h"
 #if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
-#define SR_AVX512 1
+#define SR_X86 1
 #include <immintrin.h>
 #endif
 
@@ -39,15 +40,15 @@ void onsager_set_thread_sparse_rows(int on) { sr_thread = on != 0; }
 long onsager_sparse_rows_product_count(void) { return sr_products; }
 
 long onsager_sparse_row_limit(long K, long kc) {
-#if SR_AVX512
-    if (sr_thread && onsager_isa_level() >= 2 && K <= kc && K > 0) return (long)(SR_SHARE * (double)K);
+#if SR_X86
+    if (sr_thread && onsager_isa_level() >= 1 && K <= kc && K > 0) return (long)(SR_SHARE * (double)K);
 #endif
     (void)K;
     (void)kc;
     return 0;
 }
 
-#if SR_AVX512
+#if SR_X86
 // Row m's nonzeros of A (stored by columns: A[m + k·lda]), in k order, to kidx and vals (room for
 // limit + 16); returns how many, or a number over limit once there are more (then stops). Value by
 // value here (where the offsets pass 32 bits).
@@ -101,11 +102,10 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
     }
     return f64_sr_row_scalar(K, a, lda, limit, kidx, vals);
 }
-#define SR_VECS 4   // accumulators per row: a block of 4 vectors of columns
-#define SR_DEFINE(T, S)                                                                            \
-    typedef T S##_srv __attribute__((vector_size(64)));                                            \
-    typedef T S##_sruv __attribute__((vector_size(64), aligned(sizeof(T))));                       \
-    enum { S##_SR_VL = 64 / (int)sizeof(T), S##_SR_W = SR_VECS * (64 / (int)sizeof(T)) };        \
+// A block of W = 256 bytes of B's columns (64 Float, 32 Double): 4 vectors of sums a row with
+// AVX-512, 8 with AVX2 (half the registers either way).
+#define SR_JOB(T, S)                                                                               \
+    enum { S##_SR_W = 256 / (int)sizeof(T) };                                                      \
     typedef struct {                                                                               \
         long N, K, rsb, ldc, ns, per;                                                              \
         T alpha;                                                                                   \
@@ -116,11 +116,20 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
         long Cn;                                                                                   \
         T *C;                                                                                      \
         _Atomic int failed;                                                                        \
-    } S##_sr_job;                                                                                  \
-    /* Column blocks t·per ... of C's sparse rows. */                                              \
-    __attribute__((target("avx512f"))) static void S##_sr_task(void *vctx, long t) {             \
+    } S##_sr_job;
+SR_JOB(float, f32)
+SR_JOB(double, f64)
+// Column blocks t·per ... of C's sparse rows, with vectors of BYTES (ISA: the suffix, TARGET: its
+// target attribute).
+#define SR_TASK(T, S, ISA, BYTES, TARGET)                                                          \
+    typedef T S##_srv_##ISA __attribute__((vector_size(BYTES)));                                   \
+    typedef T S##_sruv_##ISA __attribute__((vector_size(BYTES), aligned(sizeof(T))));              \
+    __attribute__((target(TARGET))) static void S##_sr_task_##ISA(void *vctx, long t) {            \
+        typedef S##_srv_##ISA V;                                                                   \
+        typedef S##_sruv_##ISA UV;                                                                 \
+        enum { VL = BYTES / (int)sizeof(T), NV = 256 / BYTES };                                    \
         S##_sr_job *j = (S##_sr_job *)vctx;                                                        \
-        const long W = S##_SR_W, VL = S##_SR_VL;                                                   \
+        const long W = S##_SR_W;                                                                   \
         T *buf = (T *)onsager_scratch_reserve(&sr_block, j->K * W * (long)sizeof(T));             \
         if (!buf) { atomic_store(&j->failed, 1); return; }                                         \
         long nb = (j->N + W - 1) / W;                                                              \
@@ -130,28 +139,28 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
                 memcpy(buf + k * W, j->B + k * j->rsb + j0, sizeof(T) * (size_t)cols);             \
                 if (cols < W) memset(buf + k * W + cols, 0, sizeof(T) * (size_t)(W - cols));       \
             }                                                                                      \
-            /* One row at a time: its four vectors of sums stay in registers over its nonzeros (two \
-               rows interleaved, eight chains in flight, ran 0.96x: the loads, not the FMA latency, \
-               bound the loop). */                                                                 \
+            /* One row at a time: its vectors of sums stay in registers over its nonzeros (two    \
+               rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not   \
+               the FMA latency, bound the loop). */                                                \
             for (long s = 0; s < j->ns; s++) {                                                     \
-                S##_srv acc[SR_VECS];                                                              \
-                _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++) acc[u] = (S##_srv){0}; \
+                V acc[NV];                                                                         \
+                _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0};   \
                 const int32_t *kk = j->kidx + j->start[s];                                         \
                 const T *vv = j->vals + j->start[s];                                               \
                 for (long p = 0, e = j->start[s + 1] - j->start[s]; p < e; p++) {                  \
-                    S##_srv a = vv[p] - (S##_srv){0};                                              \
+                    V a = vv[p] - (V){0};                                                          \
                     const T *b = buf + (long)kk[p] * W;                                            \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
-                        acc[u] = __builtin_elementwise_fma(a, *(const S##_srv *)(b + u * VL), acc[u]); \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
+                        acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]);   \
                 }                                                                                  \
                 T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
                 if (!j->ckeep && cols == W) {                                                      \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < SR_VECS; u++)           \
-                        *(S##_sruv *)(row + j0 + u * VL) = j->alpha * acc[u];                      \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
+                        *(UV *)(row + j0 + u * VL) = j->alpha * acc[u];                            \
                     continue;                                                                      \
                 }                                                                                  \
                 T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
-                for (int u = 0; u < SR_VECS; u++) *(S##_sruv *)(out + u * VL) = j->alpha * acc[u]; \
+                for (int u = 0; u < NV; u++) *(UV *)(out + u * VL) = j->alpha * acc[u];            \
                 if (j->ckeep) {                                                                    \
                     /* B's compact columns: spread over C's columns from this block's first kept  \
                        one (C's first, for the first block) to the next block's. */              \
@@ -164,21 +173,24 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
         }                                                                                          \
         onsager_scratch_trim(&sr_block);                                                           \
     }
-SR_DEFINE(float, f32)
-SR_DEFINE(double, f64)
+SR_TASK(float, f32, avx512, 64, "avx512f")
+SR_TASK(double, f64, avx512, 64, "avx512f")
+SR_TASK(float, f32, avx2, 32, "avx2,fma")
+SR_TASK(double, f64, avx2, 32, "avx2,fma")
 #endif
 
 // C's rows whose keep mark is 0 = α·A·B, A (M x K) stored by columns (A[i + k·lda]), B (K x N) by
 // rows (rsb apart), each row at most `limit` nonzeros (onsager_sparse_row_limit). With ckeep, B is
 // the compact copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row
 // is spread over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept).
-// Returns 0 without AVX-512 or memory (C's sparse rows then unfinished: the caller computes them).
-#if SR_AVX512
+// Returns 0 without AVX2 or memory (C's sparse rows then unfinished: the caller computes them).
+#if SR_X86
 #define SR_PRODUCT(T, S)                                                                           \
     int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
                                 long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
                                 const int32_t *clist, const T *fill, long Cn) {                    \
-        if (onsager_isa_level() < 2 || limit <= 0) return 0;                                       \
+        int level = onsager_isa_level();                                                           \
+        if (level < 1 || limit <= 0) return 0;                                                     \
         long ns = 0;                                                                               \
         int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
         if (!rows) return 0;                                                                       \
@@ -191,12 +203,14 @@ SR_DEFINE(double, f64)
         long p = 0;                                                                                \
         for (long s = 0; s < ns; s++) {                                                            \
             start[s] = (int32_t)p;                                                                 \
-            long n = S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p);               \
+            long n = level >= 2 ? S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p)      \
+                                : S##_sr_row_scalar(K, A + rows[s], lda, limit, kidx + p, vals + p); \
             if (n > limit) return 0; /* (the caller's marks promise at most limit) */              \
             p += n;                                                                                \
         }                                                                                          \
         start[ns] = (int32_t)p;                                                                    \
         S##_sr_job job = {N, K, rsb, ldc, ns, 1, alpha, B, vals, kidx, start, rows, clist, ckeep, fill, Cn, C, 0}; \
+        void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
         int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
         if (split) {                                                                               \
@@ -204,10 +218,10 @@ SR_DEFINE(double, f64)
                block; the rows' sums do not depend on who runs which block). */                    \
             long parts = nb < 4 * nt ? nb : 4 * nt;                                                \
             job.per = (nb + parts - 1) / parts;                                                    \
-            onsager_parallel_for((nb + job.per - 1) / job.per, S##_sr_task, &job);                 \
+            onsager_parallel_for((nb + job.per - 1) / job.per, task, &job);                        \
         } else {                                                                                   \
             job.per = nb;                                                                          \
-            S##_sr_task(&job, 0);                                                                  \
+            task(&job, 0);                                                                         \
         }                                                                                          \
         onsager_scratch_trim(&sr_list_k);                                                          \
         onsager_scratch_trim(&sr_list_v);                                                          \

@@ -215,13 +215,13 @@ void onsager_set_thread_sparse_rows(int on);
 /// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
 long onsager_sparse_rows_product_count(void);
 /// The most nonzero values a row of A may hold (of K) for sparse_rows.c to compute its row of C:
-/// 0 (none) without AVX-512 or when K is over one K block (kc).
+/// 0 (none) with the portable kernels or when K is over one K block (kc).
 long onsager_sparse_row_limit(long K, long kc);
 /// C's rows whose keep mark is 0 = α·A·B, A (M x K) stored by columns (A[i + k·lda]) with at most
 /// `limit` nonzeros in those rows, B (K x N, finite) by rows: the FMA kernels' bits for K in one
 /// block, only the nonzero terms computed. With ckeep (not NULL), B is the compact copy of the
 /// columns a B-columns product kept (clist, their indices of Cn; ckeep, a byte per column): each
-/// row is spread over C's Cn columns, fill's values in those left out. Returns 0 without AVX-512
+/// row is spread over C's Cn columns, fill's values in those left out. Returns 0 without AVX2
 /// or memory (some of those rows may then be written: compute them again).
 int onsager_sparse_rows_f32(long M, long N, long K, float alpha, const float *A, long lda, const uint8_t *keep,
                             long limit, const float *B, long rsb, float *C, long ldc, const uint8_t *ckeep,

@@ -118,7 +118,7 @@ public enum Kernels {
     /// rows, and C overwritten); rows when the left operand is stored by columns, the right one by
     /// rows, and C overwritten; the right operand's columns (from an eighth of them, a fifth where
     /// C is stored past the caches) when it is stored by rows, the left operand and α are finite,
-    /// and C overwritten. With AVX-512, such a weight gradient also computes the rows of gᵀ that
+    /// and C overwritten. With AVX2 or AVX-512, such a weight gradient also computes the rows of gᵀ that
     /// are at most half nonzero (units mostly off) from their nonzeros alone, with the same bits,
     /// when there is no bias or ReLU epilogue and the batch fits one K block. On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
     /// Setting it applies to the whole process; reading it gives the calling thread's state, which
