@@ -39,12 +39,12 @@ done
 # zero_one_gemm.c); built here without them (their entries then return 0 at once), so that the
 # vector kernels of X and Y are timed. They call skip_zeros.c too (shared by X and Y, its AVX-512
 # copy left out); its path is taken only for operands with all-zero columns or rows. sparse_rows.c,
-# built the same way, is never taken (its rows with few nonzeros need its AVX-512 copy).
+# built the same way, is never taken (its rows with few nonzeros need its AVX2 or AVX-512 copy).
 for f in amx zero_one_gemm skip_zeros sparse_rows; do
     clang -O2 -D_GNU_SOURCE -DONSAGER_PORTABLE_ONLY -ISources/COnsagerKernels/include -ISources/COnsagerKernels \
         -c Sources/COnsagerKernels/$f.c -o "$tmp/$f.o"
 done
-clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" "$tmp/amx.o" "$tmp/zero_one_gemm.o" "$tmp/skip_zeros.o" "$tmp/sparse_rows.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o \
+clang -O2 Benchmarks/gemm-objects-ab.c "$tmp/X.o" "$tmp/Y.o" "$tmp/amx.o" "$tmp/zero_one_gemm.o" "$tmp/skip_zeros.o" "$tmp/sparse_rows.o" $objs/cpu.c.o $objs/pool.c.o $objs/elementwise.c.o $objs/allocator.c.o \
     -o "$tmp/ab" -ldl -lm -lpthread
 mkl_layer=SEQUENTIAL; [ -n "$MKL_THREADS" ] && mkl_layer=GNU   # GNU: libmkl_gnu_thread with the system libgomp
 for shape in "$@"; do

@@ -24,6 +24,11 @@ static _Atomic uintptr_t heap_advised_end;      // the break up to which the mai
 #endif
 #endif
 
+// The kernels' scratch buffers (templates/packed_products.h): the test hook that fails them.
+_Thread_local long onsager_scratch_failure_countdown = -1;
+void onsager_fail_scratch_reservation(long n) { onsager_scratch_failure_countdown = n < 0 ? -1 : n; }
+long onsager_scratch_reservations_left(void) { return onsager_scratch_failure_countdown; }
+
 // Tensor buffers of a few MB are allocated and freed every training step. glibc hands out blocks
 // above 128 KiB with mmap and unmaps them on free, so each step page-faults its buffers anew;
 // a higher threshold keeps them in the heap for reuse (what PyTorch's caching allocator achieves).

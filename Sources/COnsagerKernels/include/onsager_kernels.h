@@ -106,6 +106,12 @@ void onsager_tune_allocator(void);
 /// onsager_buffer_release takes back, with the same `bytes`.
 void *onsager_buffer_allocate(size_t bytes, void **block);
 void onsager_buffer_release(void *block, size_t bytes);
+/// Testing: the calling thread's next n reservations of kernel scratch memory succeed and the one
+/// after fails, as out of memory (n < 0: none fails); the products' fallbacks then run.
+void onsager_fail_scratch_reservation(long n);
+/// Testing: reservations left to grant before the failure set above (-1: it has happened, or none
+/// was set).
+long onsager_scratch_reservations_left(void);
 
 // ---- GEMM: C = alpha * op(A) op(B) + beta * C ----------------------------------------
 // A is M x K with element (i,k) at A[i*rsa + k*csa]; B is K x N with (k,j) at B[k*rsb + j*csb];

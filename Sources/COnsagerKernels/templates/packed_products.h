@@ -16,8 +16,13 @@ typedef struct {
     long bytes;
 } onsager_scratch;
 
+// The calling thread's reservations to grant before one fails (-1: none fails): tests make each
+// reservation fail in turn (onsager_fail_scratch_reservation) to run every fallback. allocator.c.
+extern _Thread_local long onsager_scratch_failure_countdown;
+
 // At least `bytes` bytes, 64-byte aligned (grown, contents dropped); NULL when out of memory.
 static inline void *onsager_scratch_reserve(onsager_scratch *s, long bytes) {
+    if (__builtin_expect(onsager_scratch_failure_countdown >= 0, 0) && onsager_scratch_failure_countdown-- == 0) return 0;
     if (s->bytes < bytes) {
         free(s->p);
         s->p = aligned_alloc(64, (size_t)(bytes + 63) / 64 * 64);

@@ -1,0 +1,85 @@
+import Testing
+@testable import OnsagerCore
+import COnsagerKernels
+
+/// Products whose scratch memory runs out part way: each reservation the calling thread makes is
+/// failed in turn (as out of memory), and the product must fall back to a path that gives the
+/// same bits as with every reservation granted.
+extension KernelSettingsTests {
+    /// The skip paths (A's all-zero columns; A's rows with few nonzeros, computed by sparse_rows.c;
+    /// B's all-zero columns with those rows spread over C) in Float and Double, on AVX-512 and
+    /// AVX2, and the 0/1 products (masked adds or AMX tiles, where the CPU has them): for every
+    /// reservation the product makes on one thread, the run in which that one fails gives the
+    /// bits of the run in which none does. Each product must reserve something (or the test would
+    /// test nothing), and the sweep must end (a product makes finitely many reservations).
+    @Test func scratchFailuresFallBackWithTheSameBits() {
+        var d = Draws()
+        let (m, n, k) = (300, 200, 100)
+        // A stored by columns (gᵀ): rows off, with a few, a third, about half and most values nonzero.
+        let chance = (0..<m).map { i in [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95][i % 7] }
+        let units = (0..<(m * k)).map { x -> Double in d.next() < chance[x % m] ? d.next() - 0.6 : 0 }
+        // A stored by rows with every seventh column zero (units off for a whole batch).
+        let batch = (0..<(m * k)).map { x -> Double in x % k % 7 == 0 || d.next() < 0.5 ? 0 : d.next() - 0.5 }
+        let b = (0..<(k * n)).map { _ in d.next() - 0.5 }
+        let bZeroColumns = b.enumerated().map { $0.offset % n % 5 == 1 ? 0 : $0.element }
+        let zeroOne = (0..<(m * k)).map { _ in d.next() < 0.3 ? 1.0 : 0 }
+
+        func sweep<T: TensorScalar>(_ label: String, _ product: () -> [T]) {
+            onsager_fail_scratch_reservation(-1)
+            let full = product()
+            var failing = 0
+            while failing < 64 {
+                onsager_fail_scratch_reservation(failing)
+                let c = product()
+                let failed = onsager_scratch_reservations_left() < 0
+                onsager_fail_scratch_reservation(-1)
+                if !failed { break }
+                let same = sameBits(c, full)   // (a Bool: a failed expectation would print both arrays)
+                #expect(same, "\(label): reservation \(failing) failed, not the same bits")
+                failing += 1
+            }
+            #expect(failing > 0, "\(label): no scratch memory reserved (the path did not run)")
+            #expect(failing < 64, "\(label): the reservations do not end")
+        }
+        func skipCases<T: TensorScalar>(_ type: T.Type, isa: Int) {
+            let cast = { (x: [Double]) in x.map { T($0) } }
+            let (aUnits, aBatch, bb, bz) = (cast(units), cast(batch), cast(b), cast(bZeroColumns))
+            let what = "\(T.self) isa \(isa)"
+            sweep("\(what), A's zero columns") {
+                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aBatch, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 0).c
+            }
+            for form in [0, 2] {
+                sweep("\(what), A's sparse rows, form \(form)") {
+                    skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: form).c
+                }
+            }
+            sweep("\(what), B's zero columns, A's sparse rows spread") {
+                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bz, rsb: n, csb: 1, form: 0).c
+            }
+        }
+        for isa in [2, 1] where isa <= Self.hardwareLevel {
+            withSettings(threads: 1, isa: isa) {
+                skipCases(Float.self, isa: isa)
+                skipCases(Double.self, isa: isa)
+            }
+        }
+        // 0/1 products: the masked adds (AMD) or AMX tiles (Intel), where the CPU has either.
+        guard onsager_zero_one_available() != 0 || onsager_amx_available() != 0 else { return }
+        onsager_set_thread_zero_one(1)
+        defer { onsager_set_thread_zero_one(-1) }
+        let a01 = zeroOne.map { Float($0) }, bf = b.map { Float($0) }
+        withSettings(threads: 1) {
+            sweep("0/1 product") {
+                var c = [Float](repeating: 0, count: m * n)
+                a01.withUnsafeBufferPointer { ap in
+                    bf.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            onsager_sgemm(m, n, k, 0.3, ap.baseAddress!, k, 1, bp.baseAddress!, n, 1, 0, cp.baseAddress!, n)
+                        }
+                    }
+                }
+                return c
+            }
+        }
+    }
+}
