@@ -19,6 +19,29 @@ func rbmCD1Workload() -> () -> Void {
     return { cd.step(&model, batch: v0, optimizer: &opt) }
 }
 
+/// `rbm-cd1-mnist`: the update of `rbm-cd1-autodiff` on MNIST's first 6,000 training images,
+/// binarised at 0.5 (about 13 % of the pixels on), in 60 batches of 100 taken in turn: tutorial
+/// 10's workload. Each row of its visible samples is sparse, so the products v·W compute each row
+/// of C from its nonzeros (sparse_rows.c), where `rbm-cd1-autodiff`'s samples, 30 % on, are too
+/// dense for that. Skipped, with a message, when MNIST is not found.
+func benchRBMCD1MNIST(threads: Int) {
+    guard let batches = mnistBatches else {
+        FileHandle.standardError.write("onsager-bench: rbm-cd1-mnist skipped: MNIST not found (set ONSAGER_DATA)\n".data(using: .utf8)!)
+        return
+    }
+    let binary = batches.map { Tensor<Float>(shape: $0.x.shape, scalars: $0.x.scalars.map { $0 > 0.5 ? 1 : 0 }) }
+    let g = RandomGenerator(seed: 1)
+    var model = RBM<Float>(visible: 784, hidden: 500, weightStd: 0.01, generator: g)
+    var cd = ContrastiveDivergence<Float>.cd(k: 1, generator: g)
+    var opt = SGD<Float>(learningRate: 0.01)
+    var next = 0
+    let r = measureRate(target: 0.5) {
+        cd.step(&model, batch: binary[next], optimizer: &opt)
+        next = (next + 1) % binary.count
+    }
+    emit("rbm-cd1-mnist", threads: threads, value: r.median, unit: "upd/s", extra: ["min": r.min, "max": r.max])
+}
+
 /// scikit-learn's BernoulliRBM workload: one epoch of PCD-1 (100 chains) over 10,000 × 784
 /// binary rows, 500 hidden, batch 100, learning rate 0.1. Seconds per epoch (median of 5).
 func benchRBMEpoch10k(threads: Int) {

@@ -12,6 +12,7 @@ let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
 } + binaryCases + [
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
+    ("rbm-cd1-mnist", { benchRBMCD1MNIST(threads: $0) }),
     ("rbm-cd25-update", { benchRBMCD25(threads: $0) }),
     ("rbm-epoch-10k", { benchRBMEpoch10k(threads: $0) }),
     ("rbm-epoch-10k-gemms", { benchRBMEpochGEMMs(threads: $0) }),

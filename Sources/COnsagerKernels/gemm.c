@@ -778,6 +778,12 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         /* An operand of 0/1 samples (any exactly-bfloat16 A) goes to AMX tiles where the CPU     \
            has them (amx.c); it returns 0 at once otherwise. */                                    \
         if (S##_exact_amx(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
+        /* An A with few nonzeros in every row (an RBM's binary samples, images on a dark         \
+           background): each row of C from its row's nonzeros alone (sparse_rows.c; the same     \
+           bits, K in one block). */                                                               \
+        if (onsager_sparse_product_##S(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, \
+                                       S##_pick().blocking[3]))                                    \
+            return;                                                                                \
         /* An A of 0s and 1s on AMD's AVX-512 cores: half of C's columns by masked adds, on the   \
            adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \
         if (S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \

@@ -31,6 +31,16 @@
 #ifndef SR_SHARE
 #define SR_SHARE 0.5
 #endif
+// A product whose A is sparse in every row (an RBM's binary samples, images with a dark
+// background) is computed by the loop whole, row by row, when A holds at most this share of
+// nonzeros and each row at most SR_PRODUCT_ROW_SHARE (see onsager_sparse_product; measured in
+// Benchmarks/SPEED-LOG.md, twenty-ninth session).
+#ifndef SR_PRODUCT_SHARE
+#define SR_PRODUCT_SHARE 0.25
+#endif
+#ifndef SR_PRODUCT_ROW_SHARE
+#define SR_PRODUCT_ROW_SHARE 0.5
+#endif
 
 static _Thread_local onsager_scratch sr_list_k, sr_list_v, sr_rows, sr_block;
 static _Thread_local int sr_thread = 1;   // the calling thread's switch (tests and labs)
@@ -49,9 +59,10 @@ long onsager_sparse_row_limit(long K, long kc) {
 }
 
 #if SR_X86
-// Row m's nonzeros of A (stored by columns: A[m + k·lda]), in k order, to kidx and vals (room for
-// limit + 16); returns how many, or a number over limit once there are more (then stops). Value by
-// value here (where the offsets pass 32 bits).
+// A row's nonzeros (a[k·lda]: lda is M for a weight gradient's gᵀ stored by columns, 1 for an A
+// stored by rows), in k order, to kidx and vals (room for limit + 16); returns how many, or a
+// number over limit once there are more (then stops). Value by value here (AVX2, and where the
+// offsets pass 32 bits).
 #define SR_ROW_SCALAR(T, S)                                                                        \
     static long S##_sr_row_scalar(long K, const T *a, long lda, long limit, int32_t *kidx, T *vals) { \
         long p = 0;                                                                                \
@@ -64,8 +75,9 @@ long onsager_sparse_row_limit(long K, long kc) {
     }
 SR_ROW_SCALAR(float, f32)
 SR_ROW_SCALAR(double, f64)
-// The same with AVX-512: sixteen (eight) values of k at a time gathered, the nonzeros compressed in
-// registers and stored whole (a compressing store to memory is slow on Zen 4).
+// The same with AVX-512: sixteen (eight) values of k at a time gathered (loaded, from an A stored
+// by rows), the nonzeros compressed in registers and stored whole (a compressing store to memory
+// is slow on Zen 4).
 __attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a, long lda, long limit, int32_t *kidx, float *vals) {
     long p = 0, k = 0;
     if ((double)K * lda < 2e9 / sizeof(float)) {
@@ -73,7 +85,8 @@ __attribute__((target("avx512f"))) static long f32_sr_row(long K, const float *a
         const __m512i off = _mm512_mullo_epi32(step, _mm512_set1_epi32((int)lda));
         for (; k < K && p <= limit; k += 16) {
             __mmask16 in = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-            __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, off, a + k * lda, 4);
+            __m512 v = lda == 1 ? _mm512_maskz_loadu_ps(in, a + k)   /* (A by rows: in place) */
+                                : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, off, a + k * lda, 4);
             __mmask16 nz = _mm512_mask_cmp_ps_mask(in, v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
             __m512i ks = _mm512_add_epi32(step, _mm512_set1_epi32((int)k));
             _mm512_storeu_si512(kidx + p, _mm512_maskz_compress_epi32(nz, ks));
@@ -91,7 +104,8 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
         const __m256i off = _mm256_mullo_epi32(step, _mm256_set1_epi32((int)lda));
         for (; k < K && p <= limit; k += 8) {
             __mmask8 in = K - k >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (K - k)) - 1);
-            __m512d v = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, off, a + k * lda, 8);
+            __m512d v = lda == 1 ? _mm512_maskz_loadu_pd(in, a + k)
+                                 : _mm512_mask_i32gather_pd(_mm512_setzero_pd(), in, off, a + k * lda, 8);
             __mmask8 nz = _mm512_mask_cmp_pd_mask(in, v, _mm512_setzero_pd(), _CMP_NEQ_UQ);
             __m256i ks = _mm256_add_epi32(step, _mm256_set1_epi32((int)k));
             _mm256_storeu_si256((__m256i *)(kidx + p), _mm256_maskz_compress_epi32(nz, ks));
@@ -108,8 +122,9 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
     enum { S##_SR_W = 256 / (int)sizeof(T) };                                                      \
     typedef struct {                                                                               \
         long N, K, rsb, ldc, ns, per;                                                              \
+        int relu;                                                                                  \
         T alpha;                                                                                   \
-        const T *B, *vals;                                                                         \
+        const T *B, *bias, *vals;                                                                       \
         const int32_t *kidx, *start, *rows, *clist;                                                \
         const uint8_t *ckeep;                                                                      \
         const T *fill;                                                                             \
@@ -154,13 +169,29 @@ SR_JOB(double, f64)
                         acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]);   \
                 }                                                                                  \
                 T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
-                if (!j->ckeep && cols == W) {                                                      \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
-                        *(UV *)(row + j0 + u * VL) = j->alpha * acc[u];                            \
+                if (!j->ckeep && !j->relu && cols == W) {                                          \
+                    /* (α·sum + bias as the kernels write it: one expression, contracted alike.) */ \
+                    if (j->bias)                                                                   \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            *(UV *)(row + j0 + u * VL) = j->alpha * acc[u] + *(const UV *)(j->bias + j0 + u * VL); \
+                    else                                                                           \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            *(UV *)(row + j0 + u * VL) = j->alpha * acc[u];                        \
                     continue;                                                                      \
                 }                                                                                  \
                 T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
-                for (int u = 0; u < NV; u++) *(UV *)(out + u * VL) = j->alpha * acc[u];            \
+                if (j->bias) {                                                                     \
+                    T bias[S##_SR_W];   /* (a ragged block's bias padded with zeros) */            \
+                    memset(bias, 0, sizeof bias);                                                  \
+                    memcpy(bias, j->bias + j0, sizeof(T) * (size_t)cols);                          \
+                    for (int u = 0; u < NV; u++)                                                   \
+                        *(UV *)(out + u * VL) = j->alpha * acc[u] + *(const UV *)(bias + u * VL);  \
+                } else {                                                                           \
+                    for (int u = 0; u < NV; u++) *(UV *)(out + u * VL) = j->alpha * acc[u];        \
+                }                                                                                  \
+                /* max(C, 0) as the kernels' epilogue (NaN kept, -0 made +0). */                   \
+                for (long c = 0; j->relu && c < cols; c++)                                         \
+                    out[c] = out[c] > 0 ? out[c] : (out[c] == out[c] ? (T)0 : out[c]);             \
                 if (j->ckeep) {                                                                    \
                     /* B's compact columns: spread over C's columns from this block's first kept  \
                        one (C's first, for the first block) to the next block's. */              \
@@ -179,23 +210,26 @@ SR_TASK(float, f32, avx2, 32, "avx2,fma")
 SR_TASK(double, f64, avx2, 32, "avx2,fma")
 #endif
 
-// C's rows whose keep mark is 0 = α·A·B, A (M x K) stored by columns (A[i + k·lda]), B (K x N) by
-// rows (rsb apart), each row at most `limit` nonzeros (onsager_sparse_row_limit). With ckeep, B is
-// the compact copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row
-// is spread over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept).
-// Returns 0 without AVX2 or memory (C's sparse rows then unfinished: the caller computes them).
+// C's rows whose keep mark is 0 (every row, without keep) = α·A·B (+ bias, then max(·, 0) with
+// relu), A (M x K) with A[i·rsa + k·csa], B (K x N) by rows (rsb apart), each row at most `limit`
+// nonzeros and all of them at most max_total (or any number, with -1). With ckeep, B is the compact
+// copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row is spread
+// over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept). B must be
+// finite (a zero term left out must not be 0·∞: the callers check). Returns 0 without AVX2,
+// memory or rows within the limits (C's rows then unfinished: the caller computes them).
 #if SR_X86
 #define SR_PRODUCT(T, S)                                                                           \
-    int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
-                                long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
-                                const int32_t *clist, const T *fill, long Cn) {                    \
+    static int S##_sr_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const uint8_t *keep, \
+                          long limit, long max_total, const T *B, long rsb,                       \
+                          const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,           \
+                          const int32_t *clist, const T *fill, long Cn) {                          \
         int level = onsager_isa_level();                                                           \
         if (level < 1 || limit <= 0) return 0;                                                     \
         long ns = 0;                                                                               \
         int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
         if (!rows) return 0;                                                                       \
         for (long i = 0; i < M; i++)                                                               \
-            if (!keep[i]) rows[ns++] = (int32_t)i;                                                 \
+            if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
         int32_t *start = rows + M;                                                                 \
         int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (ns * limit + 16) * (long)sizeof(int32_t)); \
         T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (ns * limit + 16) * (long)sizeof(T));  \
@@ -203,13 +237,16 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
         long p = 0;                                                                                \
         for (long s = 0; s < ns; s++) {                                                            \
             start[s] = (int32_t)p;                                                                 \
-            long n = level >= 2 ? S##_sr_row(K, A + rows[s], lda, limit, kidx + p, vals + p)      \
-                                : S##_sr_row_scalar(K, A + rows[s], lda, limit, kidx + p, vals + p); \
-            if (n > limit) return 0; /* (the caller's marks promise at most limit) */              \
+            const T *a = A + rows[s] * rsa;                                                        \
+            long n = level >= 2 ? S##_sr_row(K, a, csa, limit, kidx + p, vals + p)                 \
+                                : S##_sr_row_scalar(K, a, csa, limit, kidx + p, vals + p);         \
+            if (n > limit) return 0; /* (a weight gradient's marks promise at most limit) */       \
             p += n;                                                                                \
+            if (max_total >= 0 && p > max_total) return 0;                                         \
         }                                                                                          \
         start[ns] = (int32_t)p;                                                                    \
-        S##_sr_job job = {N, K, rsb, ldc, ns, 1, alpha, B, vals, kidx, start, rows, clist, ckeep, fill, Cn, C, 0}; \
+        S##_sr_job job = {N, K, rsb, ldc, ns, 1, relu, alpha, B, bias, vals, kidx, start, rows, clist, \
+                          ckeep, fill, Cn, C, 0};                                                  \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
         int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
@@ -228,6 +265,30 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
         if (atomic_load(&job.failed)) return 0;                                                    \
         sr_products++;                                                                             \
         return 1;                                                                                  \
+    }                                                                                              \
+    int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
+                                long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
+                                const int32_t *clist, const T *fill, long Cn) {                    \
+        return S##_sr_run(M, N, K, alpha, A, 1, lda, keep, limit, -1, B, rsb, 0, 0, C, ldc, ckeep, clist, fill, Cn); \
+    }                                                                                              \
+    int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
+                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kc) { \
+        /* A and B stored by rows (x·W of an RBM's visible samples): a B stored by columns (x·Wᵀ) \
+           is transposed block by block, which ran 0.89-1.02x the masked adds at a fifth nonzero \
+           (B by rows 1.40x), and an A by columns is a weight gradient's (the hybrid above). */   \
+        if (!sr_thread || beta != 0 || K > kc || K < 64 || M < 16 || N < 64 || 2.0 * M * N * K < 2e6 || \
+            csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())         \
+            return 0;                                                                              \
+        /* Eight rows spread over A first: together at most the share (a tenth over), or A is     \
+           not listed at all. */                                                                   \
+        long seen = 0;                                                                             \
+        for (long r = 0; r < 8; r++) {                                                             \
+            const T *a = A + (r * (M - 1) / 7) * rsa;                                              \
+            for (long k = 0; k < K; k++) seen += a[k * csa] != 0;                                  \
+        }                                                                                          \
+        if (seen > 1.1 * SR_PRODUCT_SHARE * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0; \
+        return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
+                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N); \
     }
 #else
 #define SR_PRODUCT(T, S)                                                                           \
@@ -236,6 +297,12 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
                                 const int32_t *clist, const T *fill, long Cn) {                    \
         (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)lda; (void)keep; (void)limit;       \
         (void)B; (void)rsb; (void)C; (void)ldc; (void)ckeep; (void)clist; (void)fill; (void)Cn;    \
+        return 0;                                                                                  \
+    }                                                                                              \
+    int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
+                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kc) { \
+        (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; \
+        (void)csb; (void)beta; (void)C; (void)ldc; (void)bias; (void)relu; (void)kc;               \
         return 0;                                                                                  \
     }
 #endif

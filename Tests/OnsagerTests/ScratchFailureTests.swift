@@ -7,7 +7,8 @@ import COnsagerKernels
 /// same bits as with every reservation granted.
 extension KernelSettingsTests {
     /// The skip paths (A's all-zero columns; A's rows with few nonzeros, computed by sparse_rows.c;
-    /// B's all-zero columns with those rows spread over C) in Float and Double, on AVX-512 and
+    /// a product whose A is sparse in every row, computed by it whole; B's all-zero columns with
+    /// those rows spread over C) in Float and Double, on AVX-512 and
     /// AVX2, and the 0/1 products (masked adds or AMX tiles, where the CPU has them): for every
     /// reservation the product makes on one thread, the run in which that one fails gives the
     /// bits of the run in which none does. Each product must reserve something (or the test would
@@ -23,6 +24,8 @@ extension KernelSettingsTests {
         let b = (0..<(k * n)).map { _ in d.next() - 0.5 }
         let bZeroColumns = b.enumerated().map { $0.offset % n % 5 == 1 ? 0 : $0.element }
         let zeroOne = (0..<(m * k)).map { _ in d.next() < 0.3 ? 1.0 : 0 }
+        // A stored by rows, an eighth nonzero in every row (an RBM's binary samples).
+        let samples = (0..<(m * k)).map { _ in d.next() < 0.12 ? 1.0 : 0 }
 
         func sweep<T: TensorScalar>(_ label: String, _ product: () -> [T]) {
             onsager_fail_scratch_reservation(-1)
@@ -43,7 +46,7 @@ extension KernelSettingsTests {
         }
         func skipCases<T: TensorScalar>(_ type: T.Type, isa: Int) {
             let cast = { (x: [Double]) in x.map { T($0) } }
-            let (aUnits, aBatch, bb, bz) = (cast(units), cast(batch), cast(b), cast(bZeroColumns))
+            let (aUnits, aBatch, bb, bz, aSamples) = (cast(units), cast(batch), cast(b), cast(bZeroColumns), cast(samples))
             let what = "\(T.self) isa \(isa)"
             sweep("\(what), A's zero columns") {
                 skipRun(T.self, skip: true, m: m, n: n, k: k, a: aBatch, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 0).c
@@ -52,6 +55,9 @@ extension KernelSettingsTests {
                 sweep("\(what), A's sparse rows, form \(form)") {
                     skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: form).c
                 }
+            }
+            sweep("\(what), a sparse product with a bias") {
+                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aSamples, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 1).c
             }
             sweep("\(what), B's zero columns, A's sparse rows spread") {
                 skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bz, rsb: n, csb: 1, form: 0).c

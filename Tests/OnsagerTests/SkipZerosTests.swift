@@ -296,6 +296,58 @@ extension KernelSettingsTests {
         #expect(same && took && !sparse, "the switch off: all-zero rows only")
     }
 
+    /// Products whose A (stored by rows) has few nonzeros in every row — an RBM's binary samples,
+    /// images on a dark background — computed whole by sparse_rows.c, each row of C from its row's
+    /// nonzeros: the same bits as the full product for 0/1 values and for values with zeros of both
+    /// signs, α = 1 and -0.5, a bias and a bias and relu with α = 0.7, at 1 and 2 threads, under both blockings and
+    /// on AVX2, with a ragged last column block, and in Double. Taken only where K fits one K block
+    /// of the kernels (1024 for Float on AVX-512 with the general blocking, 256 otherwise), without
+    /// β·C, with at most a quarter of A nonzero, with a finite B; an infinity in B (not taken) and a
+    /// NaN in A (taken) give the full product's NaNs.
+    @Test func sparseProductComputedWithTheSameBits() {
+        var d = Draws()
+        func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, density: Double, binary: Bool,
+                                    expectTaken: Bool = true) {
+            var a = (0..<(m * k)).map { _ -> T in
+                let u = d.next()
+                return u < density ? (binary ? 1 : T(d.next() - 0.6)) : (d.next() < 0.7 ? 0 : -0.0)
+            }
+            var b = (0..<(k * n)).map { _ in T(d.next() - 0.5) }
+            var cases: [(a: [T], b: [T], what: String, taken: Bool)] = [(a, b, "", expectTaken)]
+            if expectTaken {
+                a[5 * k + 7] = .nan
+                cases.append((a, b, " with NaN in A", true))
+                b[3 * n + 9] = .infinity
+                cases.append((a, b, " with NaN in A and ∞ in B", false))
+            }
+            for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
+                let kc = isa == 2 && tuning == .general && T.self == Float.self ? 1024 : 256
+                for threads in [1, 2] {
+                    withSettings(threads: threads, isa: isa, tuning: tuning) {
+                        for (aa, bb, what, taken) in cases {
+                            for form in [0, 1, 2, 3] {
+                                for alpha: T in form == 0 ? [1, -0.5] : [0.7] {   // (0.7 rounds: α·sum + bias as one FMA, or not)
+                                    let before = onsager_sparse_rows_product_count()
+                                    let on = skipPair(T.self, m: m, n: n, k: k, a: aa, rsa: k, csa: 1, b: bb, rsb: n, csb: 1,
+                                                      form: form, alpha: alpha)
+                                    let sparse = onsager_sparse_rows_product_count() > before
+                                    let same = on.same
+                                    let label = "\(T.self) \(m)x\(n)x\(k) density \(density)\(binary ? " 0/1" : "")\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads"
+                                    #expect(same, "\(label): the full product's bits")
+                                    #expect(sparse == (taken && isa >= 1 && form != 3 && k <= kc), "\(label): the sparse product")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self, m: 100, n: 200, k: 784, density: 0.13, binary: true)
+        check(Float.self, m: 60, n: 97, k: 200, density: 0.2, binary: false)
+        check(Double.self, m: 64, n: 131, k: 150, density: 0.1, binary: false)
+        check(Float.self, m: 100, n: 200, k: 300, density: 0.4, binary: true, expectTaken: false)   // too dense
+    }
+
     /// B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole
     /// batch, or whose x has pixels dark in every image): the same bits as the full product, the
     /// columns left out filled as the kernels fill a sum of +0 (α = -0.5, a bias of -0, relu), with
