@@ -33,6 +33,7 @@ lab erf-accuracy -O2 -D_GNU_SOURCE -I$K/include Benchmarks/erf-accuracy.c $all -
 lab gemm-shape -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/gemm-shape.c $all -lpthread -lm -ldl
 lab skip-zeros-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/skip-zeros-lab.c $all -lpthread -lm -ldl
 lab sparse-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-rows-lab.c $all -lpthread -lm -ldl
+lab sparse-product-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-product-lab.c $all -lpthread -lm -ldl
 lab kernel-micro -O2 -D_GNU_SOURCE -I$K/include Benchmarks/kernel-micro.c $all -lpthread -lm
 lab row-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/row-kernels.c $all -lpthread -lm
 lab window-kernels -O2 -D_GNU_SOURCE -I$K/include Benchmarks/window-kernels.c $all $K/windows.c -lpthread -lm

@@ -3,6 +3,7 @@
 Usage: python3 Benchmarks/reference_torch.py [--threads 1,2] [--cases NAME,...]
 Cases: sgemm-* (torch.mm), tiny-op-backward (add + sum + backward() on 10 elements, µs) and
 rbm-cd1-autodiff (784x500 RBM, batch 100, CD-1 via autograd on F(v0) - F(v1), SGD; updates/s),
+rbm-cd1-mnist (the same on MNIST's first 60 batches of 100 training images binarised at 0.5, in turn),
 mlp-small-step / mlp-big-step (784-500-10 and 784-2500-2000-1500-1000-500-10 ReLU, batch 100, SGD,
 softmax cross-entropy; steps/s), mlp-small-mnist-step / mlp-big-mnist-step (the same on the first 60 batches of
 MNIST's training images in turn), mlp-tiny-step (the same with 8-8-2: the framework's own per-step cost), mlp-small-adam-step / mlp-big-adam-step (the same with
@@ -55,7 +56,7 @@ for t in threads:
     v0 = (torch.rand(B, nv) < 0.3).float()
     def free_energy(v):
         return -(v @ bvp) - torch.nn.functional.softplus(torch.addmm(bhp, v, Wp)).sum(1)
-    def cd1_autograd():
+    def cd1_autograd(v0=v0):
         with torch.no_grad():
             h0 = torch.bernoulli(torch.sigmoid(torch.addmm(bhp, v0, Wp)))
             v1 = torch.bernoulli(torch.sigmoid(torch.addmm(bvp, h0, Wp.t())))
@@ -65,6 +66,13 @@ for t in threads:
     if wanted("rbm-cd1-autodiff"):
         med, lo, hi = measure(cd1_autograd, target=0.5, reps=7, warm=10)
         emit("rbm-cd1-autodiff", t, med, "upd/s", lo, hi)
+    binary = [(torch.from_numpy(bx) > 0.5).float() for bx, _ in mnist_batches() or []] if wanted("rbm-cd1-mnist") else []
+    if binary:   # the same update on MNIST's first 60 batches, binarised at 0.5, in turn
+        turn = [0]
+        def cd1_mnist():
+            cd1_autograd(binary[turn[0]]); turn[0] = (turn[0] + 1) % len(binary)
+        med, lo, hi = measure(cd1_mnist, target=0.5, reps=7, warm=10)
+        emit("rbm-cd1-mnist", t, med, "upd/s", lo, hi)
 
     mlps = (("mlp-small-step", [784, 500, 10]), ("mlp-big-step", [784, 2500, 2000, 1500, 1000, 500, 10]))
     tiny = (("mlp-tiny-step", [8, 8, 2]),)   # the per-step cost of the framework itself

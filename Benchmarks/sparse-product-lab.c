@@ -1,0 +1,76 @@
+// Products whose A, stored by rows, is sparse in every row (an RBM's binary visible samples, images
+// on a dark background), computed whole by sparse_rows.c (onsager_sparse_product), timed call by
+// call in alternation against the same product with that path off, three ways: the FMA kernels
+// (masked adds off), the masked adds (zero_one_gemm.c: 0/1 values on AMD's AVX-512 cores), and the
+// sparse path; C = A·B + bias, A's values nonzero with the given chance (1 with `binary` 1, else
+// uniform), B by rows (transB 0) or by columns (1: x·Wᵀ, which the path does not take). Prints
+// the best times as GFLOPS counted as the full product, the ratios, how often the path ran, and
+// whether C's bits were equal between the three. An optional last argument sets the thread count
+// (default 1). From the repository root:
+//   K=Sources/COnsagerKernels
+//   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-product-lab.c $K/*.c -o /tmp/sparse-product-lab -lpthread -lm -ldl
+//   /tmp/sparse-product-lab 100 500 784 0.13 0 1 20        # M N K density transB binary reps [threads]
+// (-DSR_PRODUCT_SHARE=0.35 -DSR_PRODUCT_ROW_SHARE=0.5 on the same line times denser A.)
+#include "onsager_kernels.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static unsigned long long state = 88172645463325252ULL;
+static double draw(void) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (double)(state >> 11) * (1.0 / 9007199254740992.0);
+}
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 8) {
+        fprintf(stderr, "usage: %s M N K density transB binary reps [threads]\n", argv[0]);
+        return 2;
+    }
+    long M = atol(argv[1]), N = atol(argv[2]), K = atol(argv[3]);
+    double density = atof(argv[4]);
+    int transB = atoi(argv[5]), binary = atoi(argv[6]), reps = atoi(argv[7]), threads = argc > 8 ? atoi(argv[8]) : 1;
+    if (M <= 0 || N <= 0 || K <= 0 || reps <= 0 || threads < 1 || density < 0 || density > 1) {
+        fprintf(stderr, "sparse-product-lab: bad arguments\n");
+        return 2;
+    }
+    float *A = malloc(sizeof(float) * (size_t)(M * K)), *B = malloc(sizeof(float) * (size_t)(K * N));
+    float *C = malloc(sizeof(float) * (size_t)(M * N)), *C0 = malloc(sizeof(float) * (size_t)(M * N));
+    float *bias = malloc(sizeof(float) * (size_t)N);
+    if (!A || !B || !C || !C0 || !bias) return 1;
+    for (long x = 0; x < M * K; x++) A[x] = draw() < density ? (binary ? 1.0f : (float)draw()) : 0.0f;
+    for (long x = 0; x < K * N; x++) B[x] = (float)(draw() - 0.5);
+    for (long j = 0; j < N; j++) bias[j] = (float)(draw() - 0.5);
+    long rsb = transB ? 1 : N, csb = transB ? K : 1;
+    onsager_set_num_threads(threads);
+    double best[3] = {1e30, 1e30, 1e30};
+    int differ = 0;
+    long taken = 0;
+    for (int r = 0; r < reps; r++)
+        for (int way = 0; way < 3; way++) {   // the FMA kernels, the masked adds, the sparse path
+            onsager_set_thread_sparse_rows(way == 2);
+            onsager_set_thread_zero_one(way == 1);
+            long before = onsager_sparse_rows_product_count();
+            double t0 = now();
+            onsager_sgemm_bias(M, N, K, 1, A, K, 1, B, rsb, csb, bias, C, N);
+            double t = now() - t0;
+            if (way == 2) taken += onsager_sparse_rows_product_count() - before;
+            if (way == 0) memcpy(C0, C, sizeof(float) * (size_t)(M * N));
+            else differ |= memcmp(C0, C, sizeof(float) * (size_t)(M * N)) != 0;
+            if (t < best[way]) best[way] = t;
+        }
+    double gflop = 2.0 * (double)M * (double)N * (double)K * 1e-9;
+    printf("%ldx%ldx%ld, %.2f nonzero (%s), B by %s: FMA %.1f, masked adds %.1f, sparse %.1f GFLOPS (full-product "
+           "count); sparse/FMA %.2f, sparse/masked adds %.2f; sparse path taken %ld of %d; bits %s (%d threads)\n",
+           M, N, K, density, binary ? "0/1" : "values", transB ? "columns" : "rows", gflop / best[0], gflop / best[1],
+           gflop / best[2], best[0] / best[2], best[1] / best[2], taken, reps, differ ? "DIFFER" : "equal", threads);
+    return differ;
+}
