@@ -4,6 +4,8 @@
 // the other rows (through a row map) and this file the sparse ones: each row of C accumulates, in k
 // order, only the rows of B its nonzeros select (Gustavson's order), B packed in blocks of 64 Float
 // (32 Double) columns that every sparse row reads in turn (in L1 for a batch of 100: 25.6 KB).
+// A product whose A is sparse in every row (an RBM's binary samples times W) is computed here whole
+// (onsager_sparse_product; its blocks, K up to 1024, are read from L2).
 //
 // The same bits as the kernels: with K in one block (K <= KC), the kernels compute each element of
 // C as one chain of FMAs over k from +0, then store α·sum; this loop runs the same chain without its
@@ -121,10 +123,10 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
 #define SR_JOB(T, S)                                                                               \
     enum { S##_SR_W = 256 / (int)sizeof(T) };                                                      \
     typedef struct {                                                                               \
-        long N, K, rsb, ldc, ns, per;                                                              \
+        long N, K, rsb, ldc, ns, per, row_parts;                                                   \
         int relu;                                                                                  \
         T alpha;                                                                                   \
-        const T *B, *bias, *vals;                                                                       \
+        const T *B, *bias, *vals;                                                                  \
         const int32_t *kidx, *start, *rows, *clist;                                                \
         const uint8_t *ckeep;                                                                      \
         const T *fill;                                                                             \
@@ -134,8 +136,9 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
     } S##_sr_job;
 SR_JOB(float, f32)
 SR_JOB(double, f64)
-// Column blocks t·per ... of C's sparse rows, with vectors of BYTES (ISA: the suffix, TARGET: its
-// target attribute).
+// Task t: column blocks (t / row_parts)·per ... of C's sparse rows, the (t % row_parts)-th of
+// row_parts equal runs of them, with vectors of BYTES (ISA: the suffix, TARGET: its target
+// attribute).
 #define SR_TASK(T, S, ISA, BYTES, TARGET)                                                          \
     typedef T S##_srv_##ISA __attribute__((vector_size(BYTES)));                                   \
     typedef T S##_sruv_##ISA __attribute__((vector_size(BYTES), aligned(sizeof(T))));              \
@@ -148,7 +151,9 @@ SR_JOB(double, f64)
         T *buf = (T *)onsager_scratch_reserve(&sr_block, j->K * W * (long)sizeof(T));             \
         if (!buf) { atomic_store(&j->failed, 1); return; }                                         \
         long nb = (j->N + W - 1) / W;                                                              \
-        for (long jb = t * j->per; jb < nb && jb < (t + 1) * j->per; jb++) {                       \
+        long tb = t / j->row_parts, tr = t % j->row_parts;                                         \
+        long s0 = tr * j->ns / j->row_parts, s1 = (tr + 1) * j->ns / j->row_parts;                 \
+        for (long jb = tb * j->per; jb < nb && jb < (tb + 1) * j->per; jb++) {                     \
             long j0 = jb * W, cols = j->N - j0 < W ? j->N - j0 : W;                                \
             for (long k = 0; k < j->K; k++) {                                                      \
                 memcpy(buf + k * W, j->B + k * j->rsb + j0, sizeof(T) * (size_t)cols);             \
@@ -157,7 +162,7 @@ SR_JOB(double, f64)
             /* One row at a time: its vectors of sums stay in registers over its nonzeros (two    \
                rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not   \
                the FMA latency, bound the loop). */                                                \
-            for (long s = 0; s < j->ns; s++) {                                                     \
+            for (long s = s0; s < s1; s++) {                                                       \
                 V acc[NV];                                                                         \
                 _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0};   \
                 const int32_t *kk = j->kidx + j->start[s];                                         \
@@ -219,20 +224,21 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // memory or rows within the limits (C's rows then unfinished: the caller computes them).
 #if SR_X86
 #define SR_PRODUCT(T, S)                                                                           \
-    static int S##_sr_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const uint8_t *keep, \
-                          long limit, long max_total, const T *B, long rsb,                       \
-                          const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,           \
-                          const int32_t *clist, const T *fill, long Cn) {                          \
-        int level = onsager_isa_level();                                                           \
-        if (level < 1 || limit <= 0) return 0;                                                     \
+    static int S##_sr_list_and_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa,       \
+                                   const uint8_t *keep, long limit, long max_total, const T *B, long rsb, \
+                                   const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,  \
+                                   const int32_t *clist, const T *fill, long Cn, int level) {      \
         long ns = 0;                                                                               \
         int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
         if (!rows) return 0;                                                                       \
         for (long i = 0; i < M; i++)                                                               \
             if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
         int32_t *start = rows + M;                                                                 \
-        int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (ns * limit + 16) * (long)sizeof(int32_t)); \
-        T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (ns * limit + 16) * (long)sizeof(T));  \
+        /* Room for every row at its limit, or for the total allowed and one row more (a row's    \
+           list may be written 16 values past its end). */                                        \
+        long room = max_total >= 0 && max_total + limit < ns * limit ? max_total + limit : ns * limit; \
+        int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
+        T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));        \
         if (!kidx || !vals) return 0;                                                              \
         long p = 0;                                                                                \
         for (long s = 0; s < ns; s++) {                                                            \
@@ -245,26 +251,42 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             if (max_total >= 0 && p > max_total) return 0;                                         \
         }                                                                                          \
         start[ns] = (int32_t)p;                                                                    \
-        S##_sr_job job = {N, K, rsb, ldc, ns, 1, relu, alpha, B, bias, vals, kidx, start, rows, clist, \
-                          ckeep, fill, Cn, C, 0};                                                  \
+        S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, relu, alpha, B, bias, vals, kidx, start, rows, clist, ckeep, \
+                          fill, Cn, C, 0};                                                         \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
         int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
         if (split) {                                                                               \
             /* Column blocks in equal runs, a multiple of the thread count (each packs its own B \
-               block; the rows' sums do not depend on who runs which block). */                    \
+               block; the rows' sums do not depend on who runs which block); with fewer blocks   \
+               than two a thread, the rows in runs too (each run packs the block again). */       \
             long parts = nb < 4 * nt ? nb : 4 * nt;                                                \
             job.per = (nb + parts - 1) / parts;                                                    \
-            onsager_parallel_for((nb + job.per - 1) / job.per, task, &job);                        \
+            long tasks = (nb + job.per - 1) / job.per;                                             \
+            long want = (2 * nt + tasks - 1) / tasks;   /* row runs for two tasks a thread */      \
+            if (tasks < 2 * nt) job.row_parts = want < ns ? want : (ns > 0 ? ns : 1);              \
+            onsager_parallel_for(tasks * job.row_parts, task, &job);                               \
         } else {                                                                                   \
             job.per = nb;                                                                          \
             task(&job, 0);                                                                         \
         }                                                                                          \
-        onsager_scratch_trim(&sr_list_k);                                                          \
-        onsager_scratch_trim(&sr_list_v);                                                          \
         if (atomic_load(&job.failed)) return 0;                                                    \
         sr_products++;                                                                             \
         return 1;                                                                                  \
+    }                                                                                              \
+    static int S##_sr_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const uint8_t *keep, \
+                          long limit, long max_total, const T *B, long rsb,                        \
+                          const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,           \
+                          const int32_t *clist, const T *fill, long Cn) {                          \
+        int level = onsager_isa_level();                                                           \
+        if (level < 1 || limit <= 0) return 0;                                                     \
+        int done = S##_sr_list_and_run(M, N, K, alpha, A, rsa, csa, keep, limit, max_total, B, rsb, bias, relu, \
+                                       C, ldc, ckeep, clist, fill, Cn, level);                     \
+        /* (Whether done or not: a large A's lists are not kept.) */                               \
+        onsager_scratch_trim(&sr_list_k);                                                          \
+        onsager_scratch_trim(&sr_list_v);                                                          \
+        onsager_scratch_trim(&sr_rows);                                                            \
+        return done;                                                                               \
     }                                                                                              \
     int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
                                 long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \

@@ -6,30 +6,37 @@ import COnsagerKernels
 /// failed in turn (as out of memory), and the product must fall back to a path that gives the
 /// same bits as with every reservation granted.
 extension KernelSettingsTests {
-    /// The skip paths (A's all-zero columns; A's rows with few nonzeros, computed by sparse_rows.c;
-    /// a product whose A is sparse in every row, computed by it whole; B's all-zero columns with
-    /// those rows spread over C) in Float and Double, on AVX-512 and
+    /// The skip paths (A's all-zero columns; A's rows with few nonzeros, computed by sparse_rows.c,
+    /// and its all-zero rows with a bias and relu; a product whose A is sparse in every row,
+    /// computed by sparse_rows.c whole; B's all-zero columns with the sparse rows spread over C) in Float and Double, on AVX-512 and
     /// AVX2, and the 0/1 products (masked adds or AMX tiles, where the CPU has them): for every
     /// reservation the product makes on one thread, the run in which that one fails gives the
-    /// bits of the run in which none does. Each product must reserve something (or the test would
-    /// test nothing), and the sweep must end (a product makes finitely many reservations).
+    /// bits of the run in which none does. The run with none failing must take the path named (its
+    /// counter), each product must reserve something, and the sweep must end.
     @Test func scratchFailuresFallBackWithTheSameBits() {
         var d = Draws()
         let (m, n, k) = (300, 200, 100)
         // A stored by columns (gᵀ): rows off, with a few, a third, about half and most values nonzero.
         let chance = (0..<m).map { i in [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95][i % 7] }
         let units = (0..<(m * k)).map { x -> Double in d.next() < chance[x % m] ? d.next() - 0.6 : 0 }
-        // A stored by rows with every seventh column zero (units off for a whole batch).
-        let batch = (0..<(m * k)).map { x -> Double in x % k % 7 == 0 || d.next() < 0.5 ? 0 : d.next() - 0.5 }
+        // A batch stored by rows (200 of them: the path takes up to 256 with B by rows) with every
+        // seventh column zero (units off for the whole batch).
+        let batch = (0..<(200 * k)).map { x -> Double in x % k % 7 == 0 || d.next() < 0.5 ? 0 : d.next() - 0.5 }
         let b = (0..<(k * n)).map { _ in d.next() - 0.5 }
         let bZeroColumns = b.enumerated().map { $0.offset % n % 5 == 1 ? 0 : $0.element }
         let zeroOne = (0..<(m * k)).map { _ in d.next() < 0.3 ? 1.0 : 0 }
         // A stored by rows, an eighth nonzero in every row (an RBM's binary samples).
         let samples = (0..<(m * k)).map { _ in d.next() < 0.12 ? 1.0 : 0 }
 
-        func sweep<T: TensorScalar>(_ label: String, _ product: () -> [T]) {
+        // The paths' counters of products run on this thread: the full run must take the path named.
+        let skipped = { onsager_skip_zeros_product_count() }, sparse = { onsager_sparse_rows_product_count() }
+        let zeroOneOrTiles = { onsager_zero_one_product_count() + onsager_amx_product_count() }
+        func sweep<T: TensorScalar>(_ label: String, counter: () -> Int, _ product: () -> [T]) {
             onsager_fail_scratch_reservation(-1)
+            let before = counter()
             let full = product()
+            let ran = counter() > before
+            #expect(ran, "\(label): the path did not run")
             var failing = 0
             while failing < 64 {
                 onsager_fail_scratch_reservation(failing)
@@ -48,18 +55,19 @@ extension KernelSettingsTests {
             let cast = { (x: [Double]) in x.map { T($0) } }
             let (aUnits, aBatch, bb, bz, aSamples) = (cast(units), cast(batch), cast(b), cast(bZeroColumns), cast(samples))
             let what = "\(T.self) isa \(isa)"
-            sweep("\(what), A's zero columns") {
-                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aBatch, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 0).c
+            sweep("\(what), A's zero columns", counter: skipped) {
+                skipRun(T.self, skip: true, m: 200, n: n, k: k, a: aBatch, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 0).c
             }
-            for form in [0, 2] {
-                sweep("\(what), A's sparse rows, form \(form)") {
-                    skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: form).c
-                }
+            sweep("\(what), A's sparse rows", counter: sparse) {
+                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 0).c
             }
-            sweep("\(what), a sparse product with a bias") {
+            sweep("\(what), A's all-zero rows with a bias and relu", counter: skipped) {
+                skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bb, rsb: n, csb: 1, form: 2).c
+            }
+            sweep("\(what), a sparse product with a bias", counter: sparse) {
                 skipRun(T.self, skip: true, m: m, n: n, k: k, a: aSamples, rsa: k, csa: 1, b: bb, rsb: n, csb: 1, form: 1).c
             }
-            sweep("\(what), B's zero columns, A's sparse rows spread") {
+            sweep("\(what), B's zero columns, A's sparse rows spread", counter: sparse) {
                 skipRun(T.self, skip: true, m: m, n: n, k: k, a: aUnits, rsa: 1, csa: m, b: bz, rsb: n, csb: 1, form: 0).c
             }
         }
@@ -75,7 +83,7 @@ extension KernelSettingsTests {
         defer { onsager_set_thread_zero_one(-1) }
         let a01 = zeroOne.map { Float($0) }, bf = b.map { Float($0) }
         withSettings(threads: 1) {
-            sweep("0/1 product") {
+            sweep("0/1 product", counter: zeroOneOrTiles) {
                 var c = [Float](repeating: 0, count: m * n)
                 a01.withUnsafeBufferPointer { ap in
                     bf.withUnsafeBufferPointer { bp in

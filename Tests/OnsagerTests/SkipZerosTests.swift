@@ -302,15 +302,16 @@ extension KernelSettingsTests {
     /// signs, α = 1 and -0.5, a bias and a bias and relu with α = 0.7, at 1 and 2 threads, under both blockings and
     /// on AVX2, with a ragged last column block, and in Double. Taken only where K fits one K block
     /// of the kernels (1024 for Float on AVX-512 with the general blocking, 256 otherwise), without
-    /// β·C, with at most a quarter of A nonzero, with a finite B; an infinity in B (not taken) and a
-    /// NaN in A (taken) give the full product's NaNs.
+    /// β·C, with at most a quarter of A nonzero and each row at most half (also where the rows
+    /// sampled first are sparse and the others not), with a finite B; an infinity in B (not taken)
+    /// and a NaN in A (taken) give the full product's NaNs.
     @Test func sparseProductComputedWithTheSameBits() {
         var d = Draws()
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, density: Double, binary: Bool,
-                                    expectTaken: Bool = true) {
-            var a = (0..<(m * k)).map { _ -> T in
+                                    expectTaken: Bool = true, rowDensity: ((Int) -> Double)? = nil) {
+            var a = (0..<(m * k)).map { x -> T in
                 let u = d.next()
-                return u < density ? (binary ? 1 : T(d.next() - 0.6)) : (d.next() < 0.7 ? 0 : -0.0)
+                return u < (rowDensity?(x / k) ?? density) ? (binary ? 1 : T(d.next() - 0.6)) : (d.next() < 0.7 ? 0 : -0.0)
             }
             var b = (0..<(k * n)).map { _ in T(d.next() - 0.5) }
             var cases: [(a: [T], b: [T], what: String, taken: Bool)] = [(a, b, "", expectTaken)]
@@ -346,6 +347,13 @@ extension KernelSettingsTests {
         check(Float.self, m: 60, n: 97, k: 200, density: 0.2, binary: false)
         check(Double.self, m: 64, n: 131, k: 150, density: 0.1, binary: false)
         check(Float.self, m: 100, n: 200, k: 300, density: 0.4, binary: true, expectTaken: false)   // too dense
+        // The eight rows sampled first (0, 14, 28, ... 99 of 100) sparse, and then, listed: one other
+        // row 80 % nonzero (over half), or the others 35 % (over a quarter in all): not taken.
+        let sampled = Set((0..<8).map { $0 * 99 / 7 })
+        check(Float.self, m: 100, n: 200, k: 300, density: 0.1, binary: true, expectTaken: false,
+              rowDensity: { $0 == 1 ? 0.8 : 0.1 })
+        check(Float.self, m: 100, n: 200, k: 300, density: 0.1, binary: true, expectTaken: false,
+              rowDensity: { sampled.contains($0) ? 0.1 : 0.35 })
     }
 
     /// B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole

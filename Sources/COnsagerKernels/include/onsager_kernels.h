@@ -236,9 +236,10 @@ int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *
                             long limit, const double *B, long rsb, double *C, long ldc, const uint8_t *ckeep,
                             const int32_t *clist, const double *fill, long Cn);
 /// C = α·A·B (+ bias, then max(C, 0) with relu) with every row of C computed from its row of A's
-/// nonzeros (sparse_rows.c) when A holds at most a fifth of nonzeros, each row at most 0.4 of K
-/// (an RBM's binary samples, images on a dark background), B is finite, β is 0 and K fits one K
-/// block (kc): the FMA kernels' bits. Returns 0, C untouched or unfinished, when it does not apply.
+/// nonzeros (sparse_rows.c) when A and B are stored by rows, A holds at most a quarter of nonzeros
+/// and each row at most half of K (an RBM's binary samples, images on a dark background), B is
+/// finite, β is 0 and K fits one K block (kc): the FMA kernels' bits (but for a zero whose sign an
+/// underflow set, as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply.
 int onsager_sparse_product_f32(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                                long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu, long kc);
 int onsager_sparse_product_f64(long M, long N, long K, double alpha, const double *A, long rsa, long csa, const double *B,
