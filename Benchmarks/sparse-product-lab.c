@@ -17,18 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-static unsigned long long state = 88172645463325252ULL;
-static double draw(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (double)(state >> 11) * (1.0 / 9007199254740992.0);
-}
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "lab-draws.h"
 
 int main(int argc, char **argv) {
     if (argc < 8) {
