@@ -159,6 +159,15 @@ SR_JOB(double, f64)
                 memcpy(buf + k * W, j->B + k * j->rsb + j0, sizeof(T) * (size_t)cols);             \
                 if (cols < W) memset(buf + k * W + cols, 0, sizeof(T) * (size_t)(W - cols));       \
             }                                                                                      \
+            /* The block's bias (a ragged block's padded with zeros), and whether a row's sums go \
+               to C in place or through `out` (relu, a ragged block, B's compact columns). */     \
+            T padded[S##_SR_W];                                                                    \
+            const T *bb = j->bias && cols < W ? padded : j->bias ? j->bias + j0 : 0;               \
+            if (bb == padded) {                                                                    \
+                memset(padded, 0, sizeof padded);                                                  \
+                memcpy(padded, j->bias + j0, sizeof(T) * (size_t)cols);                            \
+            }                                                                                      \
+            int staged = j->ckeep || j->relu || cols < W;                                          \
             /* One row at a time: its vectors of sums stay in registers over its nonzeros (two    \
                rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not   \
                the FMA latency, bound the loop). */                                                \
@@ -174,26 +183,16 @@ SR_JOB(double, f64)
                         acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]);   \
                 }                                                                                  \
                 T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
-                if (!j->ckeep && !j->relu && cols == W) {                                          \
-                    /* (α·sum + bias as the kernels write it: one expression, contracted alike.) */ \
-                    if (j->bias)                                                                   \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            *(UV *)(row + j0 + u * VL) = j->alpha * acc[u] + *(const UV *)(j->bias + j0 + u * VL); \
-                    else                                                                           \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            *(UV *)(row + j0 + u * VL) = j->alpha * acc[u];                        \
-                    continue;                                                                      \
-                }                                                                                  \
                 T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
-                if (j->bias) {                                                                     \
-                    T bias[S##_SR_W];   /* (a ragged block's bias padded with zeros) */            \
-                    memset(bias, 0, sizeof bias);                                                  \
-                    memcpy(bias, j->bias + j0, sizeof(T) * (size_t)cols);                          \
-                    for (int u = 0; u < NV; u++)                                                   \
-                        *(UV *)(out + u * VL) = j->alpha * acc[u] + *(const UV *)(bias + u * VL);  \
-                } else {                                                                           \
-                    for (int u = 0; u < NV; u++) *(UV *)(out + u * VL) = j->alpha * acc[u];        \
-                }                                                                                  \
+                T *dst = staged ? out : row + j0;                                                  \
+                /* (α·sum + bias as the kernels write it: one expression, contracted alike.) */    \
+                if (bb)                                                                            \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
+                        *(UV *)(dst + u * VL) = j->alpha * acc[u] + *(const UV *)(bb + u * VL);    \
+                else                                                                               \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
+                        *(UV *)(dst + u * VL) = j->alpha * acc[u];                                 \
+                if (!staged) continue;                                                             \
                 /* max(C, 0) as the kernels' epilogue (NaN kept, -0 made +0). */                   \
                 for (long c = 0; j->relu && c < cols; c++)                                         \
                     out[c] = out[c] > 0 ? out[c] : (out[c] == out[c] ? (T)0 : out[c]);             \
@@ -306,7 +305,7 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
         long seen = 0;                                                                             \
         for (long r = 0; r < 8; r++) {                                                             \
             const T *a = A + (r * (M - 1) / 7) * rsa;                                              \
-            for (long k = 0; k < K; k++) seen += a[k * csa] != 0;                                  \
+            for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                    \
         }                                                                                          \
         if (seen > 1.1 * SR_PRODUCT_SHARE * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0; \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
