@@ -44,6 +44,7 @@ lab transpose-pack-ymm -O2 -mavx2 -mfma -I$K -DVL=8 Benchmarks/transpose-pack.c
 lab batch-gather -O2 -D_GNU_SOURCE -I$K/include Benchmarks/batch-gather.c $all -lpthread -lm
 lab nonfinite-scan -O2 -D_GNU_SOURCE -I$K/include Benchmarks/nonfinite-scan.c $all -lpthread -lm
 lab pool-stall -O2 -D_GNU_SOURCE -I$K/include Benchmarks/pool-stall.c $all -lpthread -lm
+lab pool-burst -O2 -D_GNU_SOURCE -I$K/include Benchmarks/pool-burst.c $all -lpthread -lm
 lab sgd-pass -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sgd-pass.c $all -lpthread -lm -ldl
 lab sgd-pass-order -O2 -march=native Benchmarks/sgd-pass-order.c
 lab binary-rows-lab -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/binary-rows-lab.c $all -lpthread -lm -ldl

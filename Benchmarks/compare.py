@@ -2,14 +2,17 @@
 a Markdown table of ratios (ours / reference for rates; reference / ours for times, so > 1 always
 means Onsager is faster).
 
-Usage:  python3 Benchmarks/compare.py [--python PATH_TO_PYTHON_WITH_NUMPY_TORCH] [--rounds N] [CASE ...]
+Usage:  python3 Benchmarks/compare.py [--python PATH_TO_PYTHON_WITH_NUMPY_TORCH] [--rounds N] [--avx2] [CASE ...]
 Build first:  swift build -c release --product onsager-bench
 
 --rounds N repeats the whole sequence (ours, then every reference) N times and keeps, for each
 case and implementation alike, the best of the N medians: on a shared machine a neighbour's burst
 then costs one round of one side, not the ratio.
+
+--avx2 holds every implementation to AVX2 and FMA (environments.py): a stand-in for AVX2-only CPUs.
 """
 import json, os, subprocess, sys
+from environments import environments
 
 args = sys.argv[1:]
 py = sys.executable
@@ -29,6 +32,9 @@ def run(cmd, env=None):
         print(f"warning: {' '.join(cmd)} exited {out.returncode}: {out.stderr.strip()[:300]}", file=sys.stderr)
     return rows
 
+avx2 = "--avx2" in args
+if avx2: args.remove("--avx2")
+envs = environments(avx2)
 rounds = 1
 if "--rounds" in args:
     i = args.index("--rounds"); rounds = max(1, int(args[i + 1])); del args[i:i + 2]
@@ -48,14 +54,13 @@ def best(rows):
             out[k] = r
     return list(out.values())
 
-numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 ours, refs = [], {"numpy": [], "torch": [], "jax": []}
 for _ in range(rounds):
-    ours += run([bench, *args, "--threads", "1,2"])
-    refs["numpy"] += run([py, os.path.join(here, "reference_numpy.py")], env=numpy_env) \
-        + run([py, os.path.join(here, "reference_sklearn.py")], env=numpy_env)
-    refs["torch"] += run([py, os.path.join(here, "reference_torch.py")])
-    refs["jax"] += run([py, os.path.join(here, "reference_jax.py")])
+    ours += run([bench, *args, "--threads", "1,2"], env=envs["onsager"])
+    refs["numpy"] += run([py, os.path.join(here, "reference_numpy.py")], env=envs["numpy"]) \
+        + run([py, os.path.join(here, "reference_sklearn.py")], env=envs["numpy"])
+    refs["torch"] += run([py, os.path.join(here, "reference_torch.py")], env=envs["torch"])
+    refs["jax"] += run([py, os.path.join(here, "reference_jax.py")], env=envs["jax"])
 ours = best(ours)
 refs = {impl: best(rows) for impl, rows in refs.items()}
 table = {key(r): r for r in ours}

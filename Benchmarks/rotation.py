@@ -4,15 +4,17 @@ turn (minutes apart), and a shared host's speed moves by 20-40 % within minutes;
 runs one case in Onsager and in every reference that has it, back to back, and the per-round
 ratios (> 1: Onsager faster) are summarised by their median and quartiles.
 
-Usage:  python3 Benchmarks/rotation.py --python VENV_PYTHON [--rounds 5] [--threads 1] CASE ...
+Usage:  python3 Benchmarks/rotation.py --python VENV_PYTHON [--rounds 5] [--threads 1] [--avx2] CASE ...
 e.g.    python3 Benchmarks/rotation.py --python /root/refvenv/bin/python mlp-small-step mlp-big-step rbm-cd1-autodiff sgemm-rbm-fwd
 Build first:  swift build -c release --product onsager-bench
 
 References per case: numpy (OpenBLAS, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset) for
 sgemm-*, PyTorch for sgemm-*, tiny-op-backward, rbm-cd1-autodiff and the MLP steps, JAX (jit) for
 the MLP steps. Each window is one process: its start-up is not timed, only its measurement.
+--avx2 holds every implementation to AVX2 and FMA (environments.py): a stand-in for AVX2-only CPUs.
 """
 import argparse, json, os, statistics, subprocess, sys
+from environments import environments
 
 here = os.path.dirname(os.path.abspath(__file__))
 bench = os.path.join(os.path.dirname(here), ".build", "release", "onsager-bench")
@@ -21,14 +23,15 @@ p.add_argument("cases", nargs="+")
 p.add_argument("--python", default=sys.executable)
 p.add_argument("--rounds", type=int, default=5)
 p.add_argument("--threads", type=int, default=1)
+p.add_argument("--avx2", action="store_true")
 args = p.parse_args()
 
-numpy_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+envs = environments(args.avx2)
 def references(case):
     refs = []
-    if case.startswith("sgemm-"): refs.append(("numpy", "reference_numpy.py", numpy_env))
-    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-", "cnn-", "op-")): refs.append(("torch", "reference_torch.py", None))
-    if case.startswith(("mlp-", "cnn-")): refs.append(("jax", "reference_jax.py", None))
+    if case.startswith("sgemm-"): refs.append(("numpy", "reference_numpy.py", envs["numpy"]))
+    if case.startswith(("sgemm-", "tiny-op", "rbm-cd1", "mlp-", "cnn-", "op-")): refs.append(("torch", "reference_torch.py", envs["torch"]))
+    if case.startswith(("mlp-", "cnn-")): refs.append(("jax", "reference_jax.py", envs["jax"]))
     return refs
 
 def value(cmd, case, env=None):
@@ -43,7 +46,7 @@ ratios = {}   # (case, reference) -> per-round ratios
 units = {}
 for r in range(args.rounds):
     for case in args.cases:
-        runs = [("onsager", [bench, case, "--threads", str(args.threads)], None)] + \
+        runs = [("onsager", [bench, case, "--threads", str(args.threads)], envs["onsager"])] + \
                [(name, [args.python, os.path.join(here, script), "--threads", str(args.threads), "--cases", case], env)
                 for name, script, env in references(case)]
         if r % 2: runs.reverse()

@@ -67,8 +67,11 @@
 #define CALLER_SPIN_NS 50000L       // the caller spins this long for running tasks, then sleeps
 #define PREEMPTED_GAP_NS 500000L    // a gap this long between clock reads in a spin: preempted (a
                                     // neighbour's time slice; hypervisor hiccups are shorter)
-#define CONTENDED_NS 1000000000L    // how long after contention is seen jobs run in the caller
-#define MAX_CONTENDED_NS 4000000000L // ... at most, when it is seen again soon after (note_job)
+#ifndef CONTENDED_NS
+#define CONTENDED_NS 200000000L     // how long after contention is seen jobs run in the caller
+#endif                              // (first; twice as long each time it is seen again soon after)
+#define MAX_CONTENDED_NS 4000000000L // ... at most (note_job)
+#define REPEAT_SPAN_NS 1000000000L  // a span after a span (seen again soon after) at least this long
 #define REPEAT_NS 500000000L        // "soon after"
 #define SLOW_WINDOW_NS 50000000L    // two signs of contention this close together: contention
 #define WAIT_WINDOW_NS 20000000L    // a worker's wait for a CPU is judged over windows this long
@@ -140,8 +143,18 @@ static long span_elapsed(long start, long until, long t) {
 }
 
 // Contention seen again within REPEAT_NS of the end of a one-thread span means the neighbour is
-// still there: the next span is twice as long, up to MAX_CONTENDED_NS, so that fewer jobs pay for
-// finding that out again. Seen later, the span starts over at CONTENDED_NS.
+// still there: the next span is twice as long (1 s at least), up to MAX_CONTENDED_NS, so that fewer
+// jobs pay for finding that out again. Seen later, the span starts over at CONTENDED_NS, 0.2 s:
+// short, because a one-off stall starts a span too (a host that takes a vCPU away for some tens of
+// milliseconds from an otherwise quiet guest: on a Zen 4 guest, 2026-12-06, a span in about one
+// 2-3 s bench case in ten). Benchmarks/pool-burst.c, 100x784x500 products at 2 threads for 3 s, a
+// 40 ms burst of 2 ms worker stalls: 0.63-0.87 of the quiet rate with a first span of 1 s,
+// 0.91-1.07 with 0.2 s; stalled throughout, 0.98-1.00 of 1 thread either way. The second span's
+// second (rather than 0.4 s) keeps a neighbour that stays to one probation more than before:
+// `onsager-bench contention`, two alternations with the 1 s build, the stalled rows' 2 ÷ 1 0.933
+// and 0.968 (layer norm), 0.996 and 0.989 (mlp-small) against 0.938 and 0.969, 0.958 and 0.945
+// (a noisy hour: 0.95-0.96 and 0.97-0.99 in the 1 s build's runs before); the busy neighbour's rows
+// 0.98-1.00 either way.
 // The REPEAT_NS after a one-thread span are its probation: the pool splits jobs again to see whether
 // the contention has gone, and pays for every job it splits while it has not (a stalled worker's
 // tasks cost the caller their whole stall). Contention was there a moment ago, so the evidence asked
@@ -149,7 +162,7 @@ static long span_elapsed(long start, long until, long t) {
 // STALL_WINDOW_NS once they hold two jobs (a window of one job is judged as outside probation,
 // so one stretched task, which a quiet guest's host causes too, decides no more than there). Signs counted before the span (a spin's gap as it
 // began) are dropped at the first split job after it. Beside a worker stalled 0.5 ms in every
-// task every finding, the first and each probation's (every 1-4 s), had taken waits of half a
+// task every finding, the first and each probation's (every 0.2-4 s), had taken waits of half a
 // 50 ms window: 25 ms at least. `onsager-bench contention`, Intel Xeon (Emerald Rapids), the
 // stalled rows (layer norm and the small MLP's step), three alternations with a build of the old
 // rule (-DPOOL_PROBATION=0): the share of the 2-thread windows their callers spent waiting fell
@@ -166,18 +179,27 @@ static int on_probation(long t) {
     return ended > 0 && t >= ended && t - ended < REPEAT_NS;
 }
 
+static int pool_trace = -1;   // ONSAGER_POOL_TRACE set: each one-thread span and its signs on stderr
 static void note_job(int slow) {
-    long signs = slow + atomic_exchange(&pending_gaps, 0);
+    long gaps = atomic_exchange(&pending_gaps, 0), signs = slow + gaps;
     if (signs == 0) return;
     long t = now_ns();
     if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS || on_probation(t)) {
+        if (pool_trace < 0) pool_trace = getenv("ONSAGER_POOL_TRACE") != 0;
+        if (pool_trace)
+            fprintf(stderr, "onsager pool: one thread from %.3f s: %s%s, %ld gap(s)%s%s\n", t * 1e-9,
+                    slow == 2 ? "the caller waited over half a window" : slow ? "a worker's sign" : "no job sign",
+                    slow == 1 && !atomic_load(&run_delay_unknown) ? " (it waited for a CPU)" : "", gaps,
+                    t - last_sign < SLOW_WINDOW_NS ? ", a sign 50 ms before" : "", on_probation(t) ? ", on probation" : "");
         long ended = atomic_load_explicit(&contended_until, memory_order_relaxed);
-        contended_span = t - ended < REPEAT_NS ? contended_span * 2 : CONTENDED_NS;
+        contended_span = t - ended >= REPEAT_NS ? CONTENDED_NS
+                         : contended_span * 2 > REPEAT_SPAN_NS ? contended_span * 2 : REPEAT_SPAN_NS;
         if (contended_span > MAX_CONTENDED_NS) contended_span = MAX_CONTENDED_NS;
         long start = atomic_load_explicit(&span_start, memory_order_relaxed);
         atomic_fetch_add_explicit(&past_spans_ns, span_elapsed(start, ended, t), memory_order_relaxed);
         atomic_store_explicit(&span_start, t, memory_order_relaxed);
         atomic_store_explicit(&contended_until, t + contended_span, memory_order_relaxed);
+        stall_window_start = -1;   // the caller's waits are judged afresh after the span
     }
     last_sign = t;
 }
@@ -194,7 +216,7 @@ static void note_caller_wait(long started, long ended, long waited) {
     }
     stall_waited += waited;
     stall_jobs++;
-    // (A span, 1 s at least, always ends a window: over 4 * STALL_WINDOW_NS pass without jobs.)
+    // (A span ends a window: note_job restarts it.)
     // In probation a window of two jobs or more is judged over the shorter span; a single job still
     // decides only as it would outside probation.
     long span = ended - stall_window_start;
@@ -202,10 +224,11 @@ static void note_caller_wait(long started, long ended, long waited) {
     // Waits over half a window already decide the window, whatever follows: decided early, a
     // stalled worker costs half the time before the pool turns to the caller.
     if (span < window && stall_waited * 2 <= window) return;
-    if (stall_waited * 2 > span) note_job(2);
+    int stalled = stall_waited * 2 > span;
     stall_window_start = ended;
     stall_waited = 0;
     stall_jobs = 0;
+    if (stalled) note_job(2);
 }
 
 // The start of this thread's current wait window (-1: none) and its wait for a CPU then.

@@ -704,7 +704,7 @@ import COnsagerKernels
         }
         #expect(onsager_pool_contended() != 0, "after \(jobs) jobs over \(Date().timeIntervalSince(start)) s with a worker stalled 20 ms in every task, the pool still splits jobs")
         #expect(same, "results changed while a worker was stalled")
-        // Within the span (a second at least) the pool splits nothing, and its account of the time
+        // Within the span (0.2 s at least) the pool splits nothing, and its account of the time
         // spent in one thread grows with the clock.
         var splits0 = 0, oneThread0 = 0, splits1 = 0, oneThread1 = 0
         onsager_pool_totals(&splits0, nil, &oneThread0)
@@ -716,6 +716,52 @@ import COnsagerKernels
         if onsager_pool_contended() != 0 {   // both readings inside the span (a slow runner may outlast it)
             #expect(splits1 == splits0, "the pool split \(splits1 - splits0) jobs while it judged the machine contended")
             #expect(oneThread1 - oneThread0 + 1_000_000 >= elapsed, "one-thread time grew \(oneThread1 - oneThread0) ns over \(elapsed) ns")
+        }
+    }
+
+    /// A one-off stall (a host that takes a vCPU away for a moment) costs a short span in one
+    /// thread, 0.2 s; contention seen again within half a second of its end, a longer one (a
+    /// second at least): the neighbour is still there.
+    @Test func aOneOffStallCostsAShortSpanAndARepeatALongerOne() {
+        let x = Tensor<Float>.normal([262_144], generator: RandomGenerator(seed: 6))
+        let saved = Kernels.threadCount, detection = Kernels.contentionDetection
+        Kernels.threadCount = 2
+        Kernels.contentionDetection = true
+        onsager_pool_clear_contention()
+        defer {
+            onsager_set_worker_stall(0)
+            onsager_pool_clear_contention()
+            Kernels.contentionDetection = detection
+            Kernels.threadCount = saved
+        }
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+        // Runs jobs with a worker stalled 20 ms in every task until the pool runs them in the
+        // caller (5 s at most); returns when it saw that, or nil.
+        func stallUntilContended() -> Double? {
+            onsager_set_worker_stall(20_000)
+            defer { onsager_set_worker_stall(0) }
+            let start = clock()
+            while onsager_pool_contended() == 0 {
+                if clock() - start > 5 { return nil }
+                _ = x.exp()
+            }
+            return clock()
+        }
+        guard let first = stallUntilContended() else {
+            Issue.record("a worker stalled 20 ms in every task for 5 s never sent jobs to the caller")
+            return
+        }
+        // No job runs meanwhile, so nothing can start another span.
+        while onsager_pool_contended() != 0 && clock() - first < 2 { usleep(5_000) }
+        let ended = clock()
+        #expect(ended - first < 0.35, "the first span lasted \(ended - first) s after it was seen")
+        guard let second = stallUntilContended() else {
+            Issue.record("stalled again right after the span, the pool never sent jobs to the caller")
+            return
+        }
+        if second - ended < 0.4 {   // (a runner descheduled longer is past the probation)
+            usleep(500_000)
+            #expect(onsager_pool_contended() != 0, "the span that followed a span within \(second - ended) s ended within 0.5 s")
         }
     }
 
