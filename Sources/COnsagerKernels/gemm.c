@@ -780,7 +780,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
         if (S##_exact_amx(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
         /* An A with few nonzeros in every row (an RBM's binary samples, images on a dark         \
            background): each row of C from its row's nonzeros alone (sparse_rows.c; the same     \
-           bits, K in one block). */                                                               \
+           bits, K up to 1024 in the kernels' K blocks). */                                          \
         if (onsager_sparse_product_##S(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, \
                                        S##_pick().blocking[3]))                                    \
             return;                                                                                \

@@ -7,9 +7,10 @@
 // A product whose A is sparse in every row (an RBM's binary samples times W) is computed here whole
 // (onsager_sparse_product; its blocks, K up to 1024, are read from L2).
 //
-// The same bits as the kernels: with K in one block (K <= KC), the kernels compute each element of
-// C as one chain of FMAs over k from +0, then store α·sum; this loop runs the same chain without its
-// terms of a zero value, which leave a finite sum unchanged (B is finite: gemm.c checks; the
+// The same bits as the kernels: within a K block (K <= KC: one), the kernels compute each element
+// of C as one chain of FMAs over k from +0, then store α·sum (+ bias) for the first block and
+// 1·C + α·sum for the others; this loop runs the same chains without their terms of a zero value,
+// which leave a finite sum unchanged, and folds them into C alike (B is finite: gemm.c checks; the
 // exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
 // so it is kept. With AVX-512 (rows listed by gathers and compresses in registers, four 512-bit
 // sums a row) and with AVX2 (rows listed value by value, eight 256-bit sums a row: the AVX2
@@ -124,8 +125,9 @@ __attribute__((target("avx512f,avx512vl"))) static long f64_sr_row(long K, const
     enum { S##_SR_W = 256 / (int)sizeof(T) };                                                      \
     typedef struct {                                                                               \
         long N, K, rsb, ldc, ns, per, row_parts;                                                   \
+        long kcb;   /* the kernels' K block: C's sums folded in at its ends (K: one block) */      \
         int relu;                                                                                  \
-        T alpha;                                                                                   \
+        T alpha, one;   /* (one: the kernels' β of later K blocks, a value not a constant) */      \
         const T *B, *bias, *vals;                                                                  \
         const int32_t *kidx, *start, *rows, *clist;                                                \
         const uint8_t *ckeep;                                                                      \
@@ -172,26 +174,36 @@ SR_JOB(double, f64)
                rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not   \
                the FMA latency, bound the loop). */                                                \
             for (long s = s0; s < s1; s++) {                                                       \
-                V acc[NV];                                                                         \
-                _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0};   \
+                V acc[NV], c[NV];                                                                  \
                 const int32_t *kk = j->kidx + j->start[s];                                         \
                 const T *vv = j->vals + j->start[s];                                               \
-                for (long p = 0, e = j->start[s + 1] - j->start[s]; p < e; p++) {                  \
-                    V a = vv[p] - (V){0};                                                          \
-                    const T *b = buf + (long)kk[p] * W;                                            \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
-                        acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]);   \
+                long p = 0, e = j->start[s + 1] - j->start[s];                                     \
+                /* K block by K block as the kernels: each block's chain from +0, then stored as  \
+                   they store it (α·sum + bias, then 1·C + α·sum), each one expression contracted \
+                   alike; an empty block too (-0 + +0 is +0). */                                   \
+                for (long k0 = 0; k0 < j->K; k0 += j->kcb) {                                       \
+                    long k1 = k0 + j->kcb;                                                         \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0}; \
+                    for (; p < e && kk[p] < k1; p++) {                                             \
+                        V a = vv[p] - (V){0};                                                      \
+                        const T *b = buf + (long)kk[p] * W;                                        \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]); \
+                    }                                                                              \
+                    if (k0 > 0)                                                                    \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            c[u] = j->one * c[u] + j->alpha * acc[u];                              \
+                    else if (bb)                                                                   \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            c[u] = j->alpha * acc[u] + *(const UV *)(bb + u * VL);                 \
+                    else                                                                           \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
+                            c[u] = j->alpha * acc[u];                                              \
                 }                                                                                  \
                 T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
                 T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
                 T *dst = staged ? out : row + j0;                                                  \
-                /* (α·sum + bias as the kernels write it: one expression, contracted alike.) */    \
-                if (bb)                                                                            \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
-                        *(UV *)(dst + u * VL) = j->alpha * acc[u] + *(const UV *)(bb + u * VL);    \
-                else                                                                               \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)                \
-                        *(UV *)(dst + u * VL) = j->alpha * acc[u];                                 \
+                _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) *(UV *)(dst + u * VL) = c[u]; \
                 if (!staged) continue;                                                             \
                 /* max(C, 0) as the kernels' epilogue (NaN kept, -0 made +0). */                   \
                 for (long c = 0; j->relu && c < cols; c++)                                         \
@@ -226,8 +238,9 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
     static int S##_sr_list_and_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa,       \
                                    const uint8_t *keep, long limit, long max_total, const T *B, long rsb, \
                                    const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,  \
-                                   const int32_t *clist, const T *fill, long Cn, int level) {      \
+                                   const int32_t *clist, const T *fill, long Cn, long kcb, int level) { \
         long ns = 0;                                                                               \
+        volatile T one = 1;   /* (a value, so that 1·C + α·sum contracts as the kernels' β·C + α·sum) */ \
         int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
         if (!rows) return 0;                                                                       \
         for (long i = 0; i < M; i++)                                                               \
@@ -250,8 +263,8 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             if (max_total >= 0 && p > max_total) return 0;                                         \
         }                                                                                          \
         start[ns] = (int32_t)p;                                                                    \
-        S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, relu, alpha, B, bias, vals, kidx, start, rows, clist, ckeep, \
-                          fill, Cn, C, 0};                                                         \
+        S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, kcb, relu, alpha, one, B, bias, vals, kidx, start, rows, clist, \
+                          ckeep, fill, Cn, C, 0};                                                  \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
         int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
@@ -276,11 +289,11 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
     static int S##_sr_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const uint8_t *keep, \
                           long limit, long max_total, const T *B, long rsb,                        \
                           const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,           \
-                          const int32_t *clist, const T *fill, long Cn) {                          \
+                          const int32_t *clist, const T *fill, long Cn, long kcb) {                \
         int level = onsager_isa_level();                                                           \
         if (level < 1 || limit <= 0) return 0;                                                     \
         int done = S##_sr_list_and_run(M, N, K, alpha, A, rsa, csa, keep, limit, max_total, B, rsb, bias, relu, \
-                                       C, ldc, ckeep, clist, fill, Cn, level);                     \
+                                       C, ldc, ckeep, clist, fill, Cn, kcb, level);                \
         /* (Whether done or not: a large A's lists are not kept.) */                               \
         onsager_scratch_trim(&sr_list_k);                                                          \
         onsager_scratch_trim(&sr_list_v);                                                          \
@@ -290,14 +303,15 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
     int onsager_sparse_rows_##S(long M, long N, long K, T alpha, const T *A, long lda, const uint8_t *keep, \
                                 long limit, const T *B, long rsb, T *C, long ldc, const uint8_t *ckeep, \
                                 const int32_t *clist, const T *fill, long Cn) {                    \
-        return S##_sr_run(M, N, K, alpha, A, 1, lda, keep, limit, -1, B, rsb, 0, 0, C, ldc, ckeep, clist, fill, Cn); \
+        return S##_sr_run(M, N, K, alpha, A, 1, lda, keep, limit, -1, B, rsb, 0, 0, C, ldc, ckeep, clist, fill, Cn, K); \
     }                                                                                              \
     int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
                                    long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kc) { \
         /* A and B stored by rows (x·W of an RBM's visible samples): a B stored by columns (x·Wᵀ) \
            is transposed block by block, which ran 0.89-1.02x the masked adds at a fifth nonzero \
            (B by rows 1.40x), and an A by columns is a weight gradient's (the hybrid above). */   \
-        if (!sr_thread || beta != 0 || K > kc || K < 64 || M < 16 || N < 64 || 2.0 * M * N * K < 2e6 || \
+        /* (K up to 1024: a task's block of B, K x 256 bytes, stays in L2.) */                   \
+        if (!sr_thread || beta != 0 || K > 1024 || K < 64 || M < 16 || N < 64 || 2.0 * M * N * K < 2e6 || \
             csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())         \
             return 0;                                                                              \
         /* Eight rows spread over A first: together at most the share (a tenth over), or A is     \
@@ -308,8 +322,11 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                    \
         }                                                                                          \
         if (seen > 1.1 * SR_PRODUCT_SHARE * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0; \
+        /* The kernels' K blocks for B by rows: K cut into equal blocks of at most kc. */       \
+        long kblocks = (K + kc - 1) / kc;                                                          \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
-                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N); \
+                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, \
+                          (K + kblocks - 1) / kblocks);                                            \
     }
 #else
 #define SR_PRODUCT(T, S)                                                                           \
