@@ -559,6 +559,14 @@ import COnsagerKernels
                 Self.expectIdentical(one, withSettings(threads: threads, tuning: tuning, Self.largeOps), "\(threads) threads, \(tuning) tuning")
             }
         }
+        // The AVX2 kernels too, whose K blocks of 256 a split product packs all at once (300x700x200,
+        // 1000x300x700; gemm.c, G_ALL_K_BLOCKS).
+        if Self.hardwareLevel > 1 {
+            let one = withSettings(threads: 1, isa: 1, Self.largeOps)
+            for threads in [2, 3] {
+                Self.expectIdentical(one, withSettings(threads: threads, isa: 1, Self.largeOps), "\(threads) threads, AVX2")
+            }
+        }
     }
 
     /// The non-finite scan a training loop makes of every gradient splits a long tensor into tasks
