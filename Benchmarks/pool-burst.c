@@ -1,4 +1,4 @@
-// What a stretch of contention costs after it has passed: 100x784x500 products at 2 threads for
+// What a stretch of contention costs after it has passed: 100x500x784 products at 2 threads for
 // SECONDS, the pool's worker stalled STALL microseconds inside every task it takes (as a vCPU the
 // host takes away looks from inside the guest; onsager_set_worker_stall) during BURST ms from
 // 0.3 s on (BURST -1: the whole run, a neighbour that stays). Reports products per second against

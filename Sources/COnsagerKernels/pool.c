@@ -147,7 +147,7 @@ static long span_elapsed(long start, long until, long t) {
 // jobs pay for finding that out again. Seen later, the span starts over at CONTENDED_NS, 0.2 s:
 // short, because a one-off stall starts a span too (a host that takes a vCPU away for some tens of
 // milliseconds from an otherwise quiet guest: on a Zen 4 guest, 2026-12-06, a span in about one
-// 2-3 s bench case in ten). Benchmarks/pool-burst.c, 100x784x500 products at 2 threads for 3 s, a
+// 2-3 s bench case in ten). Benchmarks/pool-burst.c, 100x500x784 products at 2 threads for 3 s, a
 // 40 ms burst of 2 ms worker stalls: 0.63-0.87 of the quiet rate with a first span of 1 s,
 // 0.91-1.07 with 0.2 s; stalled throughout, 0.98-1.00 of 1 thread either way. The second span's
 // second (rather than 0.4 s) keeps a neighbour that stays to one probation more than before:
@@ -184,8 +184,14 @@ static void note_job(int slow) {
     long gaps = atomic_exchange(&pending_gaps, 0), signs = slow + gaps;
     if (signs == 0) return;
     long t = now_ns();
+    // Already in a span (this job's other rule began it: note_caller_wait follows note_job for
+    // the same job): a second sign must not start another, which would count as a repeat.
+    if (t < atomic_load_explicit(&contended_until, memory_order_relaxed)) {
+        last_sign = t;
+        return;
+    }
     if (signs >= 2 || t - last_sign < SLOW_WINDOW_NS || on_probation(t)) {
-        if (pool_trace < 0) pool_trace = getenv("ONSAGER_POOL_TRACE") != 0;
+        if (pool_trace < 0) pool_trace = onsager_env_switch("ONSAGER_POOL_TRACE", 0);
         if (pool_trace)
             fprintf(stderr, "onsager pool: one thread from %.3f s: %s%s, %ld gap(s)%s%s\n", t * 1e-9,
                     slow == 2 ? "the caller waited over half a window" : slow ? "a worker's sign" : "no job sign",
