@@ -215,6 +215,10 @@ static void note_job(int slow) {
 // contention (see the top of the file).
 static void note_caller_wait(long started, long ended, long waited) {
     if (atomic_load_explicit(&worker_delay_us, memory_order_relaxed) > 0) return;   // the test's own delay
+    if (ended < atomic_load_explicit(&contended_until, memory_order_relaxed)) {
+        stall_window_start = -1;   // this job's other rule began a span: its wait belongs to no window
+        return;
+    }
     if (stall_window_start < 0 || started - stall_window_start > 4 * STALL_WINDOW_NS) {   // a new window
         stall_window_start = started;                                                 // (or after a lull)
         stall_waited = 0;
