@@ -281,7 +281,8 @@
 // streaming (2500x784x100 with the pass: 1.00x either way); Intel's shapes above, C of 7.8 MB and
 // more with a 2 MB L2, are unchanged.
 // A Float product on the AVX2 kernels split by rows over a shared B with several K blocks (K over
-// their KC of 256, N within one NC block, at most 8 MB packed) packs all of its blocks at once and
+// their KC of 256, N within one NC block, all of them within the shared B buffer of KC x (NC + NR)
+// values: K x N up to about 1024 x 1024) packs all of its blocks at once and
 // runs each row task through them in turn (S##_kblocks_task), where it ran a pack job and a
 // compute job per block, each ending in a join. Zen 4 with its AVX2 kernels (a stand-in for
 // AVX2-only CPUs), two threads, Benchmarks/gemm-objects-ab.sh ISA=1 NT=2, three runs: 1024³
@@ -297,6 +298,13 @@
 #define G_STREAM_MIN_L2 2
 #endif
 double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)onsager_l2_cache_bytes(); }
+
+// The depth of the kernels' K blocks for a B stored by rows (gemm_template.h's k_block without the
+// lazy plan): K cut into equal blocks of at most kcmax.
+static long g_k_block_depth(long K, long kcmax) {
+    long kblocks = (K + kcmax - 1) / kcmax;
+    return (K + kblocks - 1) / kblocks;
+}
 #ifndef G_STREAM_MAX_K
 #define G_STREAM_MAX_K 256
 #endif
@@ -401,31 +409,17 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
             S##_task(&blk, t);                                                                     \
         }                                                                                          \
     }                                                                                              \
-    /* The caller's buffer for every K block of B packed at once, grown as needed. */              \
-    static _Thread_local T *S##_all_b = 0;                                                         \
-    static _Thread_local long S##_all_b_cap = 0;                                                   \
-    /* Packing one kc x nc block of B into a shared buffer, whole NR-column panels per task. */    \
-    typedef struct {                                                                               \
-        void (*pack_b)(long, long, const T *, long, long, T *);                                    \
-        long kc, nc, nr, rsb, csb, per;                                                            \
-        const T *B;                                                                                \
-        T *Bp;                                                                                     \
-    } S##_pack_job;                                                                                \
-    static void S##_pack_task(void *vctx, long t) {                                                \
-        S##_pack_job *j = (S##_pack_job *)vctx;                                                    \
-        long j0 = t * j->per * j->nr, j1 = j0 + j->per * j->nr < j->nc ? j0 + j->per * j->nr : j->nc; \
-        if (j0 < j1) j->pack_b(j->kc, j1 - j0, j->B + j0 * j->csb, j->rsb, j->csb, j->Bp + j0 * j->kc); \
-    }                                                                                              \
-    /* Packing every K block of B (N <= NC) at once: task t packs block t / parts, its          \
-       (t % parts)-th run of `per` panels. */                                                     \
+    /* Packing K x nc of B into a shared buffer in K blocks of kcb (one block, or every block of  \
+       a column chunk at once), block b at Bp + b * stride: task t packs block t / parts, its     \
+       (t % parts)-th run of `per` whole NR-column panels. */                                     \
     typedef struct {                                                                               \
         void (*pack_b)(long, long, const T *, long, long, T *);                                    \
         long K, kcb, nc, nr, rsb, csb, per, parts, stride;                                         \
         const T *B;                                                                                \
         T *Bp;                                                                                     \
-    } S##_pack_all_job;                                                                            \
-    static void S##_pack_all_task(void *vctx, long t) {                                            \
-        S##_pack_all_job *j = (S##_pack_all_job *)vctx;                                            \
+    } S##_pack_job;                                                                                \
+    static void S##_pack_task(void *vctx, long t) {                                                \
+        S##_pack_job *j = (S##_pack_job *)vctx;                                                    \
         long pc = t / j->parts * j->kcb, kc = j->K - pc < j->kcb ? j->K - pc : j->kcb;             \
         long j0 = t % j->parts * j->per * j->nr, j1 = j0 + j->per * j->nr < j->nc ? j0 + j->per * j->nr : j->nc; \
         if (j0 < j1)                                                                               \
@@ -544,38 +538,30 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
                    it lazily) share one packed copy instead: the threads pack a share of each     \
                    K x N block, then compute their rows from it. The blocks (K in equal parts of  \
                    at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
-                long kcmax = isa.blocking[3];                                                       \
-                long kblocks = (K + kcmax - 1) / kcmax, kcb = (K + kblocks - 1) / kblocks;        \
+                long kcmax = isa.blocking[3], kcb = g_k_block_depth(K, kcmax);                     \
                 long panels_all = (N + nr - 1) / nr, stride = kcb * panels_all * nr;              \
-                if (G_ALL_K_BLOCKS && onsager_isa_level() == 1 && sizeof(T) == 4 && kblocks > 1 && N <= ncmax && \
-                    kblocks * stride * (long)sizeof(T) <= (8L << 20)) {                             \
-                    /* Several K blocks of one column chunk: all packed in one job, then every row \
-                       task runs its rows through them in turn (S##_kblocks_task), rather than a   \
-                       pack and a compute job per block, each ending in a join whose last task    \
-                       leaves the other threads idle. */                                          \
-                    long need = kblocks * stride;                                                  \
-                    if (S##_all_b_cap < need) {                                                    \
-                        free(S##_all_b);                                                           \
-                        S##_all_b = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);         \
-                        S##_all_b_cap = S##_all_b ? need : 0;                                      \
-                    }                                                                              \
-                    if (S##_all_b) {                                                               \
-                        long per = (panels_all + nt - 1) / nt;                                     \
-                        S##_pack_all_job pa = {isa.pack_b, K, kcb, N, nr, rsb, csb, per, nt, stride, B, S##_all_b}; \
-                        onsager_parallel_for(kblocks * nt, S##_pack_all_task, &pa);               \
-                        S##_kblocks_job kj = {job, kcb, stride};                                   \
-                        kj.job.Bpre = S##_all_b;                                                   \
-                        onsager_parallel_for(ntasks, S##_kblocks_task, &kj);                       \
-                        return;                                                                    \
-                    }                                                                              \
+                if (G_ALL_K_BLOCKS && onsager_isa_level() == 1 && sizeof(T) == 4 && kcb < K && N <= ncmax && \
+                    (K + kcb - 1) / kcb * stride <= kcmax * (ncmax + nr)) {                        \
+                    /* Several K blocks of one column chunk that the shared buffer holds at once   \
+                       (KC x (NC + NR) values): all packed in one job, then every row task runs its \
+                       rows through them in turn (S##_kblocks_task), rather than a pack and a      \
+                       compute job per block, each ending in a join whose last task leaves the    \
+                       other threads idle. */                                                     \
+                    S##_pack_job pa = {isa.pack_b, K, kcb, N, nr, rsb, csb, (panels_all + nt - 1) / nt, nt, stride, \
+                                       B, shared};                                                 \
+                    onsager_parallel_for((K + kcb - 1) / kcb * nt, S##_pack_task, &pa);            \
+                    S##_kblocks_job kj = {job, kcb, stride};                                       \
+                    kj.job.Bpre = shared;                                                          \
+                    onsager_parallel_for(ntasks, S##_kblocks_task, &kj);                           \
+                    return;                                                                        \
                 }                                                                                  \
                 for (long jc = 0; jc < N; jc += ncmax) {                                          \
                     long nc = N - jc < ncmax ? N - jc : ncmax, panels = (nc + nr - 1) / nr;        \
                     for (long pc = 0; pc < K; pc += kcb) {                                         \
                         long kc = K - pc < kcb ? K - pc : kcb;                                     \
-                        S##_pack_job pj = {isa.pack_b, kc, nc, nr, rsb, csb, (panels + nt - 1) / nt, \
+                        S##_pack_job pj = {isa.pack_b, kc, kc, nc, nr, rsb, csb, (panels + nt - 1) / nt, nt, 0, \
                                            B + pc * rsb + jc * csb, shared};                       \
-                        onsager_parallel_for((panels + pj.per - 1) / pj.per, S##_pack_task, &pj);  \
+                        onsager_parallel_for(nt, S##_pack_task, &pj);                              \
                         S##_job blk = job;                                                         \
                         blk.N = nc; blk.K = kc; blk.A = A + pc * csa; blk.C = C + jc;              \
                         blk.beta = pc == 0 ? beta : (T)1; blk.Bpre = shared;                       \
@@ -853,7 +839,7 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
            background): each row of C from its row's nonzeros alone (sparse_rows.c; the same     \
            bits, K up to 1024 in the kernels' K blocks). */                                          \
         if (onsager_sparse_product_##S(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, \
-                                       S##_pick().blocking[3]))                                    \
+                                       g_k_block_depth(K, S##_pick().blocking[3])))                \
             return;                                                                                \
         /* An A of 0s and 1s on AMD's AVX-512 cores: half of C's columns by masked adds, on the   \
            adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \

@@ -306,7 +306,7 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
         return S##_sr_run(M, N, K, alpha, A, 1, lda, keep, limit, -1, B, rsb, 0, 0, C, ldc, ckeep, clist, fill, Cn, K); \
     }                                                                                              \
     int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
-                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kc) { \
+                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kcb) { \
         /* A and B stored by rows (x·W of an RBM's visible samples): a B stored by columns (x·Wᵀ) \
            is transposed block by block, which ran 0.89-1.02x the masked adds at a fifth nonzero \
            (B by rows 1.40x), and an A by columns is a weight gradient's (the hybrid above). */   \
@@ -322,11 +322,8 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                    \
         }                                                                                          \
         if (seen > 1.1 * SR_PRODUCT_SHARE * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0; \
-        /* The kernels' K blocks for B by rows: K cut into equal blocks of at most kc. */       \
-        long kblocks = (K + kc - 1) / kc;                                                          \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
-                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, \
-                          (K + kblocks - 1) / kblocks);                                            \
+                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb); \
     }
 #else
 #define SR_PRODUCT(T, S)                                                                           \
@@ -338,9 +335,9 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
         return 0;                                                                                  \
     }                                                                                              \
     int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
-                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kc) { \
+                                   long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kcb) { \
         (void)M; (void)N; (void)K; (void)alpha; (void)A; (void)rsa; (void)csa; (void)B; (void)rsb; \
-        (void)csb; (void)beta; (void)C; (void)ldc; (void)bias; (void)relu; (void)kc;               \
+        (void)csb; (void)beta; (void)C; (void)ldc; (void)bias; (void)relu; (void)kcb;              \
         return 0;                                                                                  \
     }
 #endif

@@ -238,13 +238,13 @@ int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *
 /// C = α·A·B (+ bias, then max(C, 0) with relu) with every row of C computed from its row of A's
 /// nonzeros (sparse_rows.c) when A and B are stored by rows, A holds at most a quarter of nonzeros
 /// and each row at most half of K (an RBM's binary samples, images on a dark background), B is
-/// finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of at most kc, each
-/// block's sums folded into C as theirs; but for a zero whose sign an underflow set, as
-/// skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply.
+/// finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of kcb, the
+/// caller's, each block's sums folded into C as theirs; but for a zero whose sign an underflow set,
+/// as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply.
 int onsager_sparse_product_f32(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
-                               long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu, long kc);
+                               long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu, long kcb);
 int onsager_sparse_product_f64(long M, long N, long K, double alpha, const double *A, long rsa, long csa, const double *B,
-                               long rsb, long csb, double beta, double *C, long ldc, const double *bias, int relu, long kc);
+                               long rsb, long csb, double beta, double *C, long ldc, const double *bias, int relu, long kcb);
 /// gemm.c's test for dropping A's all-zero rows: beta zero, A stored by columns (rsa = 1), B by rows
 /// (csb = 1), M and N at least 64, 2 MFLOP or more, and the switch on.
 int onsager_skip_rows_eligible(long M, long N, long K, long rsa, long csb, int beta_zero);

@@ -123,8 +123,8 @@ public enum Kernels {
     /// when there is no bias or ReLU epilogue and the batch fits one K block. A product whose left
     /// operand, stored by rows, holds at most a quarter of nonzeros (each row at most half: an RBM's
     /// binary samples, images on a dark background) and whose right operand is stored by rows and
-    /// finite computes each row from its nonzeros alone, with the same bits, when K fits one K
-    /// block (AVX2 or AVX-512). On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
+    /// finite computes each row from its nonzeros alone, with the same bits, for K up to 1024 (AVX2
+    /// or AVX-512). On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
     /// Setting it applies to the whole process; reading it gives the calling thread's state, which
     /// a test can set apart (`onsager_set_thread_skip_zeros`).
     public static var skipsZeros: Bool {
