@@ -286,10 +286,19 @@
 // runs each row task through them in turn (S##_kblocks_task), where it ran a pack job and a
 // compute job per block, each ending in a join. Zen 4 with its AVX2 kernels (a stand-in for
 // AVX2-only CPUs), two threads, Benchmarks/gemm-objects-ab.sh ISA=1 NT=2, three runs: 1024³
-// 1.006x, 1.021x, 1.084x, 512³ 1.034x, 1.031x, 1.019x. Intel's AVX-512 blocking (KC 256 too) and
-// Double keep the jobs per block: not measured (on Intel the block just packed sits in L2).
+// 1.006x, 1.021x, 1.084x, 512³ 1.034x, 1.031x, 1.019x. The same for every ISA and blocking since
+// the thirty-first session, Float's blocks past the B buffer in one grown for them (up to
+// G_ALL_K_MAX_BYTES: Intel's KC 256 packs 4 MB for 1024³ against its 2 MB buffer). Zen 4, two
+// threads, objects in rotation against the blocks one at a time: Intel's blocking (TUNING=intel)
+// 512³ 1.023-1.039x and 1024³ 1.005-1.018x in four runs each, 300x1024x1024 1.000-1.005x; the
+// general one 512x512x2048 (two K blocks of 1024) 0.99-1.01x; Double 512³ 1.006-1.016x, but
+// Double 1024³ through a grown 8 MB buffer 0.968x and 0.992x, so Double keeps to the B buffer
+// (1024³ one block at a time). Intel itself not measured.
 #ifndef G_ALL_K_BLOCKS
 #define G_ALL_K_BLOCKS 1
+#endif
+#ifndef G_ALL_K_MAX_BYTES
+#define G_ALL_K_MAX_BYTES (8L << 20)
 #endif
 #ifndef G_STREAM_C
 #define G_STREAM_C 1
@@ -440,6 +449,21 @@ static long g_k_block_depth(long K, long kcmax) {
     /* The caller's buffer for a shared packed A, grown as needed. */                              \
     static _Thread_local T *S##_shared_a = 0;                                                      \
     static _Thread_local long S##_shared_a_cap = 0;                                                \
+    /* The caller's buffer for every K block of a shared B at once where the B buffer is too      \
+       small (Intel's Float K blocks of 256: 1024³ packs 4 MB against a 2 MB buffer), grown as     \
+       needed up to G_ALL_K_MAX_BYTES; NULL past that, or if it cannot be had. Float only: Double   \
+       1024³ through it (8 MB) ran 0.97-0.99x the blocks one at a time (gemm.c's comment above). */ \
+    static _Thread_local T *S##_kblocks_buf = 0;                                                   \
+    static _Thread_local long S##_kblocks_cap = 0;                                                 \
+    static T *S##_kblocks_buffer(long need) {                                                      \
+        if (sizeof(T) != 4 || need > (G_ALL_K_MAX_BYTES) / (long)sizeof(T)) return 0;             \
+        if (S##_kblocks_cap < need) {                                                              \
+            free(S##_kblocks_buf);                                                                 \
+            S##_kblocks_buf = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);               \
+            S##_kblocks_cap = S##_kblocks_buf ? need : 0;                                          \
+        }                                                                                          \
+        return need <= S##_kblocks_cap ? S##_kblocks_buf : 0;                                      \
+    }                                                                                              \
     /* The dot-product path over rows split between the threads in chunks of whole row groups    \
        (every C value is computed the same way by whichever thread gets its row). */              \
     typedef struct {                                                                               \
@@ -540,13 +564,16 @@ static long g_k_block_depth(long K, long kcmax) {
                    at most KC, N in NC) are the serial plan's, so every bit of C is the same. */  \
                 long kcmax = isa.blocking[3], kcb = g_k_block_depth(K, kcmax);                     \
                 long panels_all = (N + nr - 1) / nr, stride = kcb * panels_all * nr;              \
-                if (G_ALL_K_BLOCKS && onsager_isa_level() == 1 && sizeof(T) == 4 && kcb < K && N <= ncmax && \
-                    (K + kcb - 1) / kcb * stride <= kcmax * (ncmax + nr)) {                        \
-                    /* Several K blocks of one column chunk that the shared buffer holds at once   \
-                       (KC x (NC + NR) values): all packed in one job, then every row task runs its \
-                       rows through them in turn (S##_kblocks_task), rather than a pack and a      \
-                       compute job per block, each ending in a join whose last task leaves the    \
-                       other threads idle. */                                                     \
+                /* Several K blocks of one column chunk: all packed in one job, then every row task \
+                   runs its rows through them in turn (S##_kblocks_task), rather than a pack and a \
+                   compute job per block, each ending in a join whose last task leaves the other  \
+                   threads idle. In the B buffer (KC x (NC + NR) values) or, for Float, one grown  \
+                   for it (S##_kblocks_buffer). */                                                \
+                long all_k = (K + kcb - 1) / kcb * stride;                                         \
+                T *kbuf = !G_ALL_K_BLOCKS || kcb >= K || N > ncmax ? 0                             \
+                          : all_k <= kcmax * (ncmax + nr) ? shared : S##_kblocks_buffer(all_k);    \
+                if (kbuf) {                                                                        \
+                    shared = kbuf;                                                                 \
                     S##_pack_job pa = {isa.pack_b, K, kcb, N, nr, rsb, csb, (panels_all + nt - 1) / nt, nt, stride, \
                                        B, shared};                                                 \
                     onsager_parallel_for((K + kcb - 1) / kcb * nt, S##_pack_task, &pa);            \

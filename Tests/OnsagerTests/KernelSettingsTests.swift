@@ -518,12 +518,15 @@ import COnsagerKernels
         let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
         let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
         let bias2100 = Tensor<Float>.normal([2100], generator: g), bias90 = Tensor<Float>.normal([90], generator: g)
+        // K blocks of a shared B packed all at once: 1100x600 in five blocks of 220 under Intel's
+        // blocking, past its B buffer (in one grown for them), two of 550 under the general one.
+        let deep600 = Tensor<Float>.normal([1100, 600], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
                 matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
                 a.softplusSumWithSigmoid().softplusSum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
                 matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
-                matmul(x300, w[0]).scalars,
+                matmul(x300, w[0]).scalars, matmul(x300, deep600).scalars,
                 // The ReLU epilogue on the last of several K blocks: split by columns (x300·deepWide),
                 // split by rows (x100·wᵀ; over a shared B on AVX2, MC 96), over a shared B (x200·wᵀ).
                 linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
@@ -559,8 +562,8 @@ import COnsagerKernels
                 Self.expectIdentical(one, withSettings(threads: threads, tuning: tuning, Self.largeOps), "\(threads) threads, \(tuning) tuning")
             }
         }
-        // The AVX2 kernels too, whose K blocks of 256 a split product packs all at once (300x700x200,
-        // 1000x300x700; gemm.c, G_ALL_K_BLOCKS).
+        // The AVX2 kernels too (K blocks of 256, which a split product packs all at once, as every
+        // ISA does: gemm.c, G_ALL_K_BLOCKS).
         if Self.hardwareLevel > 1 {
             let one = withSettings(threads: 1, isa: 1, Self.largeOps)
             for threads in [2, 3] {
