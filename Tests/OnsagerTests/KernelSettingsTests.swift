@@ -696,6 +696,10 @@ import COnsagerKernels
     @Test func aStalledWorkerSendsJobsToTheCaller() {
         let x = Tensor<Float>.normal([262_144], generator: RandomGenerator(seed: 5))
         let reference = withSettings(threads: 1) { x.exp().scalars }
+        // Row sums and softmax, whose plans at 2 threads split the rows in tasks (one pass at 1
+        // thread, and in a one-thread span).
+        let rows = x.reshaped([256, 1024])
+        let rowReference = withSettings(threads: 1) { (rows.sum(axis: 1).scalars, rows.softmax(axis: 1).scalars) }
         let saved = Kernels.threadCount, detection = Kernels.contentionDetection
         Kernels.threadCount = 2
         Kernels.contentionDetection = true
@@ -721,6 +725,8 @@ import COnsagerKernels
         onsager_pool_totals(&splits0, nil, &oneThread0)
         let t0 = DispatchTime.now().uptimeNanoseconds
         #expect(x.exp().scalars == reference, "results changed once jobs ran in the caller")
+        #expect(rows.sum(axis: 1).scalars == rowReference.0 && rows.softmax(axis: 1).scalars == rowReference.1,
+                "row sums or softmax changed once jobs ran in the caller")
         usleep(50_000)
         let elapsed = Int(DispatchTime.now().uptimeNanoseconds - t0)
         onsager_pool_totals(&splits1, nil, &oneThread1)
