@@ -116,21 +116,29 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) static long sz_compress_f64
 // the front of a register, stored whole. Zen 4 with its AVX2 kernels (ONSAGER_ISA=avx2), the small
 // MLP's step (its weight gradient's scan and copy of gᵀ, 100 x 500): value by value this copy was
 // some 60 % of the scan and copy and 1.1 % of the step (perf).
+static uint8_t sz_perm8[256][8];
 #if SZ_AVX512
-static uint8_t sz_perm8[256][8];   // for each 8-bit mask, the positions of its set bits, in order
 static pthread_once_t sz_perm8_once = PTHREAD_ONCE_INIT;
 static void sz_perm8_init(void) {
     for (int m = 0; m < 256; m++)
         for (int b = 0, q = 0; b < 8; b++)
             if (m >> b & 1) sz_perm8[m][q++] = (uint8_t)b;
 }
-__attribute__((target("avx2"))) static long sz_compress_f32_avx2(long n, const float *src, const uint8_t *keep, float *dst) {
+#endif
+const uint8_t *onsager_compress_permutations(void) {
+#if SZ_AVX512
     pthread_once(&sz_perm8_once, sz_perm8_init);
+#endif
+    return &sz_perm8[0][0];
+}
+#if SZ_AVX512
+__attribute__((target("avx2"))) static long sz_compress_f32_avx2(long n, const float *src, const uint8_t *keep, float *dst) {
+    const uint8_t (*perm)[8] = (const uint8_t (*)[8])onsager_compress_permutations();
     long q = 0, k = 0;
     for (; k + 8 <= n; k += 8) {
         __m128i kb = _mm_loadl_epi64((const __m128i *)(keep + k));
         unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(kb, _mm_setzero_si128())) & 0xFF;
-        __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sz_perm8[m]));
+        __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)perm[m]));
         _mm256_storeu_ps(dst + q, _mm256_permutevar8x32_ps(_mm256_loadu_ps(src + k), idx));
         q += __builtin_popcount(m);
     }

@@ -267,6 +267,9 @@ double *onsager_skip_zeros_fill_f64(long n);
 /// call onsager_skip_zeros_stream_fence before another thread reads dst).
 void onsager_expand_row_f32(long N, const float *src, float *dst, const uint8_t *keep, const float *fill, int stream);
 void onsager_expand_row_f64(long N, const double *src, double *dst, const uint8_t *keep, const double *fill, int stream);
+/// For each 8-bit mask, the positions of its set bits in order (8 bytes a mask; the rest 0): the
+/// permutations with which AVX2 code packs the values a mask keeps to the front of a register.
+const uint8_t *onsager_compress_permutations(void);
 /// Orders the streamed stores of onsager_expand_row before later stores (sfence).
 void onsager_skip_zeros_stream_fence(void);
 /// This thread's buffer of n values (and 16 spare) for a chunk of compact C rows.
