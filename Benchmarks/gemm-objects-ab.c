@@ -8,8 +8,8 @@
 // MKL joins the rotation when $MKL_LIB names its single dynamic library (libmkl_rt, LP64 interface;
 // pip's `mkl` wheel has one) and prints Y/MKL: PyTorch's GEMM on Intel, here called directly. Set
 // MKL_THREADING_LAYER=SEQUENTIAL for one thread.
-// TUNING=intel runs X and Y with Intel's AVX-512 Float blocking whatever the CPU (the caller
-// thread's choice, which its split products hand to the workers). DOUBLE=1 times X_dgemm and
+// TUNING=intel runs X and Y with Intel's AVX-512 Float blocking on any CPU with AVX-512, TUNING=general
+// with the other (the caller thread's choice, which its split products hand to the workers). DOUBLE=1 times X_dgemm and
 // Y_dgemm instead (OpenBLAS's dgemm beside them; MKL and AXPY are Float only).
 // AXPY=1 times each product together with its consumer in a training step, W += -0.01 · C over a
 // W the size of C (the SGD pass over a weight gradient): where C ends up (cache or memory) is

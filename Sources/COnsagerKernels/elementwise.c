@@ -99,7 +99,8 @@
 // one-thread ones too, one pass rather than chunks run in turn (the same bits: every plan's values
 // are computed the same way). Beside a worker stalled 0.5 ms in every task (`onsager-bench
 // contention`, Zen 4), a layer norm's forward and backward at 2 threads ran 0.962-0.969 of 1
-// thread with chunks in the spans and 0.985-0.992 with one pass (two alternations).
+// thread with chunks in the spans and 0.985-0.992 with one pass (two alternations; 0.994 in a
+// third run).
 static long ntasks_for(long n) {
     if (n < PAR_MIN || onsager_get_num_threads() == 1 || onsager_pool_contended()) return 1;
     return (n + CHUNK - 1) / CHUNK;

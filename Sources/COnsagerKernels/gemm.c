@@ -291,14 +291,19 @@
 // G_ALL_K_MAX_BYTES: Intel's KC 256 packs 4 MB for 1024³ against its 2 MB buffer). Zen 4, two
 // threads, objects in rotation against the blocks one at a time: Intel's blocking (TUNING=intel)
 // 512³ 1.023-1.039x and 1024³ 1.005-1.018x in four runs each, 300x1024x1024 1.000-1.005x; the
-// general one 512x512x2048 (two K blocks of 1024) 0.99-1.01x; Double 512³ 1.006-1.016x, but
-// Double 1024³ through a grown 8 MB buffer 0.968x and 0.992x, so Double keeps to the B buffer
-// (1024³ one block at a time). Intel itself not measured.
+// general one 512x512x2048 (two K blocks of 1024) 0.99-1.01x; Double 512³ 1.006-1.016x (AVX2
+// 1.023x), but Double 1024³ (8 MB at once) 0.968x and 0.992x through a grown buffer, and 0.935x
+// and 0.998x on AVX2 (whose B buffer holds it), so Double packs at most 4 MB at once
+// (G_ALL_K_MAX_BYTES_F64: 1024³ one block at a time) and only in its B buffer. Intel itself not
+// measured.
 #ifndef G_ALL_K_BLOCKS
 #define G_ALL_K_BLOCKS 1
 #endif
 #ifndef G_ALL_K_MAX_BYTES
 #define G_ALL_K_MAX_BYTES (8L << 20)
+#endif
+#ifndef G_ALL_K_MAX_BYTES_F64
+#define G_ALL_K_MAX_BYTES_F64 (4L << 20)
 #endif
 #ifndef G_STREAM_C
 #define G_STREAM_C 1
@@ -451,15 +456,15 @@ static long g_k_block_depth(long K, long kcmax) {
     static _Thread_local long S##_shared_a_cap = 0;                                                \
     /* The caller's buffer for every K block of a shared B at once where the B buffer is too      \
        small (Intel's Float K blocks of 256: 1024³ packs 4 MB against a 2 MB buffer), grown as     \
-       needed up to G_ALL_K_MAX_BYTES; NULL past that, or if it cannot be had. Float only: Double   \
-       1024³ through it (8 MB) ran 0.97-0.99x the blocks one at a time (gemm.c's comment above). */ \
+       needed up to G_ALL_K_MAX_BYTES; NULL past that, or if it cannot be had. Float only (Double's \
+       blocks at once are kept to 4 MB, which its B buffer holds: G_ALL_K_MAX_BYTES_F64). */      \
     static _Thread_local T *S##_kblocks_buf = 0;                                                   \
     static _Thread_local long S##_kblocks_cap = 0;                                                 \
     static T *S##_kblocks_buffer(long need) {                                                      \
         if (sizeof(T) != 4 || need > (G_ALL_K_MAX_BYTES) / (long)sizeof(T)) return 0;             \
         if (S##_kblocks_cap < need) {                                                              \
             free(S##_kblocks_buf);                                                                 \
-            S##_kblocks_buf = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);               \
+            S##_kblocks_buf = (T *)aligned_alloc(64, (sizeof(T) * (size_t)need + 127) / 64 * 64);  \
             S##_kblocks_cap = S##_kblocks_buf ? need : 0;                                          \
         }                                                                                          \
         return need <= S##_kblocks_cap ? S##_kblocks_buf : 0;                                      \
@@ -570,7 +575,8 @@ static long g_k_block_depth(long K, long kcmax) {
                    threads idle. In the B buffer (KC x (NC + NR) values) or, for Float, one grown  \
                    for it (S##_kblocks_buffer). */                                                \
                 long all_k = (K + kcb - 1) / kcb * stride;                                         \
-                T *kbuf = !G_ALL_K_BLOCKS || kcb >= K || N > ncmax ? 0                             \
+                T *kbuf = !G_ALL_K_BLOCKS || kcb >= K || N > ncmax ||                              \
+                                  all_k * (long)sizeof(T) > (sizeof(T) == 4 ? G_ALL_K_MAX_BYTES : G_ALL_K_MAX_BYTES_F64) ? 0 \
                           : all_k <= kcmax * (ncmax + nr) ? shared : S##_kblocks_buffer(all_k);    \
                 if (kbuf) {                                                                        \
                     shared = kbuf;                                                                 \
@@ -606,7 +612,7 @@ static long g_k_block_depth(long K, long kcmax) {
                 long kcb = 0, need = isa.shared_a_size(M, K, csb, job.deep, &kcb);                     \
                 if (need > 0 && need <= (4L << 20) / (long)sizeof(T) && S##_shared_a_cap < need) {    \
                     free(S##_shared_a);                                                            \
-                    S##_shared_a = (T *)aligned_alloc(64, sizeof(T) * (size_t)need + 64);          \
+                    S##_shared_a = (T *)aligned_alloc(64, (sizeof(T) * (size_t)need + 127) / 64 * 64); \
                     S##_shared_a_cap = S##_shared_a ? need : 0;                                    \
                 }                                                                                  \
                 if (need > 0 && need <= S##_shared_a_cap) {                                        \

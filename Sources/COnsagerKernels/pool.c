@@ -135,6 +135,7 @@ static long last_split_end = 0;   // guarded by pool_lock: when the last split j
 // those that have ended (or were cut short by onsager_pool_clear_contention), and the current or
 // last one's start.
 static _Atomic long total_split_jobs = 0, total_caller_wait = 0, past_spans_ns = 0, span_start = 0;
+static _Atomic long span_jobs = 0;   // jobs of several tasks run in the caller inside a span
 
 // How much of a span from `start` to `until` has passed at time t (0 for none).
 static long span_elapsed(long start, long until, long t) {
@@ -424,6 +425,8 @@ void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *one_threa
     }
 }
 
+long onsager_pool_span_jobs(void) { return atomic_load_explicit(&span_jobs, memory_order_relaxed); }
+
 long onsager_get_worker_delay(void) { return atomic_load(&worker_delay_us); }
 
 // The CPUs this process may use: its affinity mask where the platform has one (taskset, numactl,
@@ -517,6 +520,7 @@ void onsager_parallel_for(long ntasks, onsager_task_fn fn, void *ctx) {
     // begin inside one.
     if (onsager_pool_contended()) {
         pthread_mutex_unlock(&pool_lock);
+        atomic_fetch_add_explicit(&span_jobs, 1, memory_order_relaxed);
         for (long t = 0; t < ntasks; t++) fn(ctx, t);
         return;
     }

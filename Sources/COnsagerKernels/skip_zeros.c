@@ -132,7 +132,7 @@ const uint8_t *onsager_compress_permutations(void) {
     return &sz_perm8[0][0];
 }
 #if SZ_AVX512
-__attribute__((target("avx2"))) static long sz_compress_f32_avx2(long n, const float *src, const uint8_t *keep, float *dst) {
+__attribute__((target("avx2,popcnt"))) static long sz_compress_f32_avx2(long n, const float *src, const uint8_t *keep, float *dst) {
     const uint8_t (*perm)[8] = (const uint8_t (*)[8])onsager_compress_permutations();
     long q = 0, k = 0;
     for (; k + 8 <= n; k += 8) {

@@ -85,7 +85,7 @@ SR_ROW_SCALAR(double, f64)
 // product; perf of the whole run): the listing 5.5 % of the samples value by value, 3.1 % so. (A
 // weight gradient's gᵀ, read down its columns, stays value by value: AVX-512's gathers listed it
 // no faster than the scalar loop.)
-__attribute__((target("avx2"))) static long f32_sr_row_avx2(long K, const float *a, long limit, int32_t *kidx, float *vals,
+__attribute__((target("avx2,popcnt"))) static long f32_sr_row_avx2(long K, const float *a, long limit, int32_t *kidx, float *vals,
                                                            const uint8_t (*perm)[8]) {
     long p = 0, k = 0;
     const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);

@@ -521,12 +521,14 @@ import COnsagerKernels
         // K blocks of a shared B packed all at once: 1100x600 in five blocks of 220 under Intel's
         // blocking, past its B buffer (in one grown for them), two of 550 under the general one.
         let deep600 = Tensor<Float>.normal([1100, 600], generator: g)
+        // Split by rows over a shared B wider than NC: its blocks one at a time.
+        let tall1100 = Tensor<Float>.normal([1100, 300], generator: g), wide300 = Tensor<Float>.normal([300, 2100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
                 matmul(x300, deepWide).scalars, matmul(a, a.T).scalars, matmul(tallShallow, shallowWide).scalars,
                 a.softplusSumWithSigmoid().softplusSum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
                 matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
-                matmul(x300, w[0]).scalars, matmul(x300, deep600).scalars,
+                matmul(x300, w[0]).scalars, matmul(x300, deep600).scalars, matmul(tall1100, wide300).scalars,
                 // The ReLU epilogue on the last of several K blocks: split by columns (x300·deepWide),
                 // split by rows (x100·wᵀ; over a shared B on AVX2, MC 96), over a shared B (x200·wᵀ).
                 linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
@@ -554,12 +556,28 @@ import COnsagerKernels
         }
     }
 
+    /// Double products split by rows over a shared B in several K blocks: all packed at once
+    /// (300x700x300, 1.7 MB) and one block at a time (300x1100x600, over Double's 4 MB at once).
+    static func largeDoubleOps() -> [[Double]] {
+        let g = RandomGenerator(seed: 13)
+        let a = Tensor<Double>.normal([300, 1100], generator: g), b = Tensor<Double>.normal([1100, 600], generator: g)
+        let c = Tensor<Double>.normal([700, 300], generator: g)
+        return [matmul(a.sliced(axis: 1, 0..<700).contiguous(), c).scalars, matmul(a, b).scalars]
+    }
+
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
         for tuning in Self.tunings(isa: Self.hardwareLevel) {
             // Three threads too: the row tasks of a split product are sized from the thread count.
             let one = withSettings(threads: 1, tuning: tuning, Self.largeOps)
             for threads in [2, 3] {
                 Self.expectIdentical(one, withSettings(threads: threads, tuning: tuning, Self.largeOps), "\(threads) threads, \(tuning) tuning")
+            }
+        }
+        for isa in Set([1, Self.hardwareLevel]) where isa >= 1 && isa <= Self.hardwareLevel {
+            let one = withSettings(threads: 1, isa: isa, Self.largeDoubleOps)
+            for threads in [2, 3] {
+                let many = withSettings(threads: threads, isa: isa, Self.largeDoubleOps)
+                #expect(one == many, "Double, \(threads) threads, isa \(isa)")
             }
         }
         // The AVX2 kernels too (K blocks of 256, which a split product packs all at once, as every
@@ -725,8 +743,16 @@ import COnsagerKernels
         onsager_pool_totals(&splits0, nil, &oneThread0)
         let t0 = DispatchTime.now().uptimeNanoseconds
         #expect(x.exp().scalars == reference, "results changed once jobs ran in the caller")
-        #expect(rows.sum(axis: 1).scalars == rowReference.0 && rows.softmax(axis: 1).scalars == rowReference.1,
-                "row sums or softmax changed once jobs ran in the caller")
+        // ... run as one task each: their one-thread plans (elementwise.c), not their 2-thread
+        // chunks one after another.
+        let spanJobs0 = onsager_pool_span_jobs()
+        let sums = rows.sum(axis: 1).scalars, softmax = rows.softmax(axis: 1).scalars, exps = x.exp().scalars
+        let spanJobs1 = onsager_pool_span_jobs()
+        #expect(sums == rowReference.0 && softmax == rowReference.1 && exps == reference,
+                "row sums, softmax or exp changed once jobs ran in the caller")
+        if onsager_pool_contended() != 0 {
+            #expect(spanJobs1 == spanJobs0, "\(spanJobs1 - spanJobs0) elementwise jobs ran their 2-thread plans in the caller")
+        }
         usleep(50_000)
         let elapsed = Int(DispatchTime.now().uptimeNanoseconds - t0)
         onsager_pool_totals(&splits1, nil, &oneThread1)

@@ -90,6 +90,10 @@ void onsager_pool_clear_contention(void);
 /// any pointer may be NULL). With contention detection off the pool still judges, and counts,
 /// such spans, but splits every job.
 void onsager_pool_totals(long *split_jobs, long *caller_wait_ns, long *one_thread_ns);
+/// Jobs of several tasks the pool has run in the caller because it judged the machine contended
+/// (since the process started): what a one-thread plan would have run as one task is counted here
+/// when a kernel kept its multi-thread plan inside a span.
+long onsager_pool_span_jobs(void);
 /// Testing: 0 turns off the fallback to the calling thread under contention, so that every job
 /// is split (the scheduling paths are then exercised on a busy machine too); 1 restores it.
 void onsager_set_contention_detection(int on);
@@ -269,6 +273,7 @@ void onsager_expand_row_f32(long N, const float *src, float *dst, const uint8_t 
 void onsager_expand_row_f64(long N, const double *src, double *dst, const uint8_t *keep, const double *fill, int stream);
 /// For each 8-bit mask, the positions of its set bits in order (8 bytes a mask; the rest 0): the
 /// permutations with which AVX2 code packs the values a mask keeps to the front of a register.
+/// (All zeros in a build without the x86 vector code, which alone uses it.)
 const uint8_t *onsager_compress_permutations(void);
 /// Orders the streamed stores of onsager_expand_row before later stores (sfence).
 void onsager_skip_zeros_stream_fence(void);

@@ -717,7 +717,8 @@ static void FN(gemm_serial)(long M, long N, long K, T alpha, const T *A, long rs
     const int32_t *cmap = klist ? klist->cmap : 0;   // C's rows through a map
     long Korig = klist ? klist->korig : K;
     int *bad = klist ? klist->bad : 0;
-    if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES);
+    // (aligned_alloc's size a multiple of the alignment, as C11 asks and some libcs require)
+    if (!FN(abuf)) FN(abuf) = (T *)aligned_alloc(64, (sizeof(T) * G_ABUF_ELEMENTS + 2 * VBYTES + 63) / 64 * 64);
     T *Ap = FN(abuf), *Bp = Bpre ? (T *)Bpre : FN(b_buffer)();   // a worker given Bpre needs no B buffer of its own
     if (!Ap || !Bp) {   // a clear stop instead of a write through NULL (the buffers are a few MB, once per thread)
         fprintf(stderr, "onsager: GEMM: out of memory for this thread's packing buffers (%zu + %zu bytes)\n",
