@@ -101,8 +101,10 @@
 // contention`, Zen 4), a layer norm's forward and backward at 2 threads ran 0.962-0.969 of 1
 // thread with chunks in the spans and 0.985-0.992 with one pass (two alternations; 0.994 in a
 // third run).
+static int one_thread_plan(void) { return onsager_get_num_threads() == 1 || onsager_pool_contended(); }
+
 static long ntasks_for(long n) {
-    if (n < PAR_MIN || onsager_get_num_threads() == 1 || onsager_pool_contended()) return 1;
+    if (n < PAR_MIN || one_thread_plan()) return 1;
     return (n + CHUNK - 1) / CHUNK;
 }
 
@@ -112,7 +114,7 @@ static long ntasks_for(long n) {
 static void run_units(long units, long size, long *per, void (*task)(void *, long), void *ctx) {
     *per = (CHUNK + size - 1) / (size > 0 ? size : 1);
     long nt = (units + *per - 1) / *per;
-    if (nt <= 1 || units * size < PAR_MIN || onsager_get_num_threads() == 1 || onsager_pool_contended()) {
+    if (nt <= 1 || units * size < PAR_MIN || one_thread_plan()) {
         *per = units;
         task(ctx, 0);
         return;
@@ -431,7 +433,7 @@ void onsager_take_blocks(int elsize, const void *src, long outer, long n, long i
             return;                                                                                \
         }                                                                                          \
         long total = outer * R * inner;                                                            \
-        if (outer > 1 && total >= PAR_MIN && onsager_get_num_threads() > 1 && !onsager_pool_contended()) { \
+        if (outer > 1 && total >= PAR_MIN && !one_thread_plan()) {                                 \
             j.per = (CHUNK + R * inner - 1) / (R * inner);                                         \
             onsager_parallel_for((outer + j.per - 1) / j.per, S##_rtask, &j);                      \
             return;                                                                                \

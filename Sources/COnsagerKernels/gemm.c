@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "templates/packed_products.h"
 #include "templates/transpose.h"
 
 // The next B panel's prefetch spread over each tile's k loop (PF_SPREAD, gemm_template.h) rather
@@ -455,20 +456,8 @@ static long g_k_block_depth(long K, long kcmax) {
     static _Thread_local T *S##_shared_a = 0;                                                      \
     static _Thread_local long S##_shared_a_cap = 0;                                                \
     /* The caller's buffer for every K block of a shared B at once where the B buffer is too      \
-       small (Intel's Float K blocks of 256: 1024³ packs 4 MB against a 2 MB buffer), grown as     \
-       needed up to G_ALL_K_MAX_BYTES; NULL past that, or if it cannot be had. Float only (Double's \
-       blocks at once are kept to 4 MB, which its B buffer holds: G_ALL_K_MAX_BYTES_F64). */      \
-    static _Thread_local T *S##_kblocks_buf = 0;                                                   \
-    static _Thread_local long S##_kblocks_cap = 0;                                                 \
-    static T *S##_kblocks_buffer(long need) {                                                      \
-        if (sizeof(T) != 4 || need > (G_ALL_K_MAX_BYTES) / (long)sizeof(T)) return 0;             \
-        if (S##_kblocks_cap < need) {                                                              \
-            free(S##_kblocks_buf);                                                                 \
-            S##_kblocks_buf = (T *)aligned_alloc(64, (sizeof(T) * (size_t)need + 127) / 64 * 64);  \
-            S##_kblocks_cap = S##_kblocks_buf ? need : 0;                                          \
-        }                                                                                          \
-        return need <= S##_kblocks_cap ? S##_kblocks_buf : 0;                                      \
-    }                                                                                              \
+       small (Intel's Float K blocks of 256: 1024³ packs 4 MB against a 2 MB buffer). */         \
+    static _Thread_local onsager_scratch S##_kblocks;                                              \
     /* The dot-product path over rows split between the threads in chunks of whole row groups    \
        (every C value is computed the same way by whichever thread gets its row). */              \
     typedef struct {                                                                               \
@@ -575,9 +564,13 @@ static long g_k_block_depth(long K, long kcmax) {
                    threads idle. In the B buffer (KC x (NC + NR) values) or, for Float, one grown  \
                    for it (S##_kblocks_buffer). */                                                \
                 long all_k = (K + kcb - 1) / kcb * stride;                                         \
-                T *kbuf = !G_ALL_K_BLOCKS || kcb >= K || N > ncmax ||                              \
-                                  all_k * (long)sizeof(T) > (sizeof(T) == 4 ? G_ALL_K_MAX_BYTES : G_ALL_K_MAX_BYTES_F64) ? 0 \
-                          : all_k <= kcmax * (ncmax + nr) ? shared : S##_kblocks_buffer(all_k);    \
+                long all_k_max = (sizeof(T) == 4 ? G_ALL_K_MAX_BYTES : G_ALL_K_MAX_BYTES_F64) / (long)sizeof(T); \
+                T *kbuf = 0;                                                                       \
+                if (G_ALL_K_BLOCKS && kcb < K && N <= ncmax && all_k <= all_k_max) {               \
+                    if (all_k <= kcmax * (ncmax + nr)) kbuf = shared;                              \
+                    else if (sizeof(T) == 4)   /* (Double's 4 MB fit its B buffer) */              \
+                        kbuf = (T *)onsager_scratch_reserve(&S##_kblocks, all_k * (long)sizeof(T)); \
+                }                                                                                  \
                 if (kbuf) {                                                                        \
                     shared = kbuf;                                                                 \
                     S##_pack_job pa = {isa.pack_b, K, kcb, N, nr, rsb, csb, (panels_all + nt - 1) / nt, nt, stride, \

@@ -23,10 +23,8 @@
 #include <string.h>
 #include "templates/packed_products.h"
 #if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
-#include <pthread.h>
-#endif
-#if defined(__x86_64__) && defined(__clang__) && !defined(ONSAGER_PORTABLE_ONLY)
 #include <immintrin.h>
+#include <pthread.h>
 #define SZ_AVX512 1
 #endif
 
