@@ -561,8 +561,9 @@ static long g_k_block_depth(long K, long kcmax) {
                 /* Several K blocks of one column chunk: all packed in one job, then every row task \
                    runs its rows through them in turn (S##_kblocks_task), rather than a pack and a \
                    compute job per block, each ending in a join whose last task leaves the other  \
-                   threads idle. In the B buffer (KC x (NC + NR) values) or, for Float, one grown  \
-                   for it (S##_kblocks_buffer). */                                                \
+                   threads idle. In the B buffer (KC x (NC + NR) values) or, for Float, the       \
+                   thread's scratch S##_kblocks grown for it; at most G_ALL_K_MAX_BYTES (Double:  \
+                   G_ALL_K_MAX_BYTES_F64). */                                                     \
                 long all_k = (K + kcb - 1) / kcb * stride;                                         \
                 long all_k_max = (sizeof(T) == 4 ? G_ALL_K_MAX_BYTES : G_ALL_K_MAX_BYTES_F64) / (long)sizeof(T); \
                 T *kbuf = 0;                                                                       \
