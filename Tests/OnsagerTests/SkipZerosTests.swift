@@ -238,15 +238,22 @@ extension KernelSettingsTests {
     /// the same bits as the full product, for rows off, with a few, a third, about half and most
     /// values nonzero (zeros of both signs), α = 1 and -0.5, at 1 and 2 threads, under both
     /// blockings, with a ragged last column block (N = 97, 150), in Double, and with B's all-zero
-    /// columns dropped too (the rows spread over C); an infinity or NaN in a sparse row is kept (its
-    /// sums are the full product's). The loop must run where it applies
+    /// columns dropped too (the rows spread over C), with strips of 16 rows holding two sparse rows
+    /// (listed by gathers, not from a transposed strip; ragged M and K); an infinity or NaN in a
+    /// sparse row is kept (its sums are the full product's). The loop must run where it applies
     /// (AVX-512 or AVX2, no bias or relu, K in one block) and not otherwise: a bias or relu, the
     /// portable kernels (only all-zero rows left out there), K over one block, or with the thread's switch off.
     @Test func sparseRowsComputedWithTheSameBits() {
         var d = Draws()
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, forms: [Int], badValues: Bool,
-                                    zeroColumns: Bool = false) {
-            let chance = (0..<m).map { i in [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95][i % 7] }
+                                    zeroColumns: Bool = false, scattered: Bool = false) {
+            // scattered: every other strip of 16 rows (AVX-512 lists a strip holding four sparse
+            // rows or more from a transposed copy, fewer by gathers) holds two sparse rows only.
+            let shares: [Double] = [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95]
+            let chance = (0..<m).map { (i: Int) -> Double in
+                guard scattered && i / 16 % 2 == 0 else { return shares[i % 7] }
+                return i % 16 == 5 || i % 16 == 11 ? 0.15 : 0.95
+            }
             var a = (0..<(m * k)).map { x -> T in
                 let u = d.next()
                 return u < chance[x % m] ? T(d.next() - 0.6) : (d.next() < 0.8 ? 0 : -0.0)
@@ -288,6 +295,8 @@ extension KernelSettingsTests {
         }
         check(Float.self, m: 300, n: 200, k: 100, forms: [0, 1, 2], badValues: true)
         check(Float.self, m: 130, n: 97, k: 200, forms: [0], badValues: false)
+        check(Float.self, m: 173, n: 70, k: 90, forms: [0], badValues: false, scattered: true)
+        check(Double.self, m: 165, n: 80, k: 100, forms: [0], badValues: false, scattered: true)
         check(Float.self, m: 200, n: 96, k: 1500, forms: [0], badValues: false)   // K over one block
         check(Double.self, m: 200, n: 150, k: 100, forms: [0, 2], badValues: true)
         check(Float.self, m: 300, n: 200, k: 100, forms: [0, 2], badValues: true, zeroColumns: true)
