@@ -12,7 +12,8 @@
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-product-lab.c $K/*.c -o /tmp/sparse-product-lab -lpthread -lm -ldl
 //   /tmp/sparse-product-lab 100 500 784 0.13 0 1 20        # M N K density transB binary reps [threads]
-// (-DSR_PRODUCT_SHARE=0.35 -DSR_PRODUCT_ROW_SHARE=0.5 on the same line times denser A.)
+// (-DSR_PRODUCT_SHARE=0.35 -DSR_PRODUCT_ROW_SHARE=0.5 on the same line times denser A; TUNING=general or
+// TUNING=intel in the environment forces that GEMM blocking.)
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ int main(int argc, char **argv) {
     for (long j = 0; j < N; j++) bias[j] = (float)(draw() - 0.5);
     long rsb = transB ? 1 : N, csb = transB ? K : 1;
     onsager_set_num_threads(threads);
+    const char *tuning = getenv("TUNING");   // general or intel: that GEMM blocking on any CPU
+    if (tuning) onsager_force_gemm_tuning(strcmp(tuning, "intel") == 0 ? ONSAGER_GEMM_TUNING_INTEL : ONSAGER_GEMM_TUNING_GENERAL);
     double best[3] = {1e30, 1e30, 1e30};
     int differ[3] = {0, 0, 0};
     long taken = 0;

@@ -123,3 +123,16 @@ long onsager_l2_cache_bytes(void) {
     atomic_store_explicit(&cached, l2, memory_order_relaxed);
     return l2;
 }
+
+long onsager_l1_cache_bytes(void) {
+    static _Atomic long cached = 0;
+    long l1 = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (l1 > 0) return l1;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
+    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+    // Outside what any CPU has (unknown, 0, or a misread): 32 KiB, the smallest of the x86 cores here.
+    if (l1 < (16 << 10) || l1 > (1 << 20)) l1 = 32 << 10;
+    atomic_store_explicit(&cached, l1, memory_order_relaxed);
+    return l1;
+}

@@ -5,7 +5,8 @@
 // order, only the rows of B its nonzeros select (Gustavson's order), B packed in blocks of 64 Float
 // (32 Double) columns that every sparse row reads in turn (in L1 for a batch of 100: 25.6 KB).
 // A product whose A is sparse in every row (an RBM's binary samples times W) is computed here whole
-// (onsager_sparse_product; its blocks, K up to 1024, are read from L2).
+// (onsager_sparse_product; its blocks, K up to 1024, are read from L2, or part by part from L1 by
+// every row in turn where they pass L1: sr_sub_rows).
 //
 // The same bits as the kernels: within a K block (K <= KC: one), the kernels compute each element
 // of C as one chain of FMAs over k from +0, then store α·sum (+ bias) for the first block and
@@ -39,19 +40,25 @@
 // A product whose A is sparse in every row (an RBM's binary samples, images with a dark
 // background) is computed by the loop whole, row by row, when A holds at most this share of
 // nonzeros and each row at most SR_PRODUCT_ROW_SHARE (see onsager_sparse_product; measured in
-// Benchmarks/SPEED-LOG.md, twenty-ninth session).
+// Benchmarks/SPEED-LOG.md, twenty-ninth session), or SR_PRODUCT_SHARE_PASSES where its B block is
+// read in passes (sr_sub_rows: 40 % ones ran 1.00x the FMA kernels then, 35 % 1.12x).
 #ifndef SR_PRODUCT_SHARE
 #define SR_PRODUCT_SHARE 0.25
+#endif
+#ifndef SR_PRODUCT_SHARE_PASSES
+#define SR_PRODUCT_SHARE_PASSES 0.35
 #endif
 #ifndef SR_PRODUCT_ROW_SHARE
 #define SR_PRODUCT_ROW_SHARE 0.5
 #endif
 
-static _Thread_local onsager_scratch sr_list_k, sr_list_v, sr_rows, sr_block, sr_strip;
+static _Thread_local onsager_scratch sr_list_k, sr_list_v, sr_rows, sr_block, sr_strip, sr_state;
 static _Thread_local int sr_thread = 1;   // the calling thread's switch (tests and labs)
+static _Thread_local int sr_thread_sub = -1;   // and of the passes (sr_sub_rows; -1: the CPU's default)
 static _Thread_local long sr_products = 0;
 
 void onsager_set_thread_sparse_rows(int on) { sr_thread = on != 0; }
+void onsager_set_thread_sparse_passes(int on) { sr_thread_sub = on < 0 ? -1 : on != 0; }
 long onsager_sparse_rows_product_count(void) { return sr_products; }
 
 long onsager_sparse_row_limit(long K, long kc) {
@@ -183,6 +190,7 @@ __attribute__((target("avx512f"))) static void f64_sr_strip(long K, long cols, c
     typedef struct {                                                                               \
         long N, K, rsb, ldc, ns, per, row_parts;                                                   \
         long kcb;   /* the kernels' K block: C's sums folded in at its ends (K: one block) */      \
+        long sub;   /* rows of B per pass over the rows (0: all of K in one pass) */               \
         int relu;                                                                                  \
         T alpha, one;   /* (one: the kernels' β of later K blocks, a value not a constant) */      \
         const T *B, *bias, *vals;                                                                  \
@@ -212,6 +220,12 @@ SR_JOB(double, f64)
         long nb = (j->N + W - 1) / W;                                                              \
         long tb = t / j->row_parts, tr = t % j->row_parts;                                         \
         long s0 = tr * j->ns / j->row_parts, s1 = (tr + 1) * j->ns / j->row_parts;                 \
+        /* With sub: every row's sums carried from one sub-block of B to the next here (acc, then  \
+           c at a K block's end) and its place in its list; none when there is no memory. */       \
+        long sub = j->sub;                                                                         \
+        V *state = sub ? (V *)onsager_scratch_reserve(&sr_state, (s1 - s0) * (2 * NV * (long)sizeof(V) + 8)) : 0; \
+        if (!state) sub = 0;                                                                       \
+        long *pos = state ? (long *)(state + 2 * NV * (s1 - s0)) : 0;                              \
         for (long jb = tb * j->per; jb < nb && jb < (tb + 1) * j->per; jb++) {                     \
             long j0 = jb * W, cols = j->N - j0 < W ? j->N - j0 : W;                                \
             for (long k = 0; k < j->K; k++) {                                                      \
@@ -227,55 +241,82 @@ SR_JOB(double, f64)
                 memcpy(padded, j->bias + j0, sizeof(T) * (size_t)cols);                            \
             }                                                                                      \
             int staged = j->ckeep || j->relu || cols < W;                                          \
-            /* One row at a time: its vectors of sums stay in registers over its nonzeros (two    \
-               rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not   \
-               the FMA latency, bound the loop). */                                                \
-            for (long s = s0; s < s1; s++) {                                                       \
-                V acc[NV], c[NV];                                                                  \
-                const int32_t *kk = j->kidx + j->start[s];                                         \
-                const T *vv = j->vals + j->start[s];                                               \
-                long p = 0, e = j->start[s + 1] - j->start[s];                                     \
-                /* K block by K block as the kernels: each block's chain from +0, then stored as  \
-                   they store it (α·sum + bias, then 1·C + α·sum), each one expression contracted \
-                   alike; an empty block too (-0 + +0 is +0). */                                   \
-                for (long k0 = 0; k0 < j->K; k0 += j->kcb) {                                       \
-                    long k1 = k0 + j->kcb;                                                         \
-                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0}; \
-                    for (; p < e && kk[p] < k1; p++) {                                             \
-                        V a = vv[p] - (V){0};                                                      \
-                        const T *b = buf + (long)kk[p] * W;                                        \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]); \
-                    }                                                                              \
-                    if (k0 > 0)                                                                    \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            c[u] = j->one * c[u] + j->alpha * acc[u];                              \
-                    else if (bb)                                                                   \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            c[u] = j->alpha * acc[u] + *(const UV *)(bb + u * VL);                 \
+            /* Passes over the rows: one for all of K, each row's sums in registers throughout;    \
+               with sub, one per sub-block of B within a K block (B's rows q0 ... q1 - 1, read     \
+               from L1 by every row in turn), the sums kept in state between them. */              \
+            for (long q0 = 0; q0 < j->K;) {                                                        \
+                long kb0 = q0 / j->kcb * j->kcb, kb1 = kb0 + j->kcb < j->K ? kb0 + j->kcb : j->K;  \
+                long q1 = !sub ? j->K : q0 + sub < kb1 ? q0 + sub : kb1;                           \
+                /* One row at a time: its vectors of sums stay in registers over its nonzeros (two \
+                   rows interleaved, eight chains in flight, ran 0.96x with AVX-512: the loads, not \
+                   the FMA latency, bound the loop). */                                            \
+                for (long s = s0; s < s1; s++) {                                                   \
+                    V acc[NV], c[NV];                                                              \
+                    V *st = state + 2 * NV * (s - s0);                                             \
+                    const int32_t *kk = j->kidx + j->start[s];                                     \
+                    const T *vv = j->vals + j->start[s];                                           \
+                    long p = sub && q0 > 0 ? pos[s - s0] : 0, e = j->start[s + 1] - j->start[s];   \
+                    if (sub && q0 > kb0)                                                           \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = st[u]; \
                     else                                                                           \
-                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)            \
-                            c[u] = j->alpha * acc[u];                                              \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0}; \
+                    if (sub && kb0 > 0)                                                            \
+                        _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) c[u] = st[NV + u]; \
+                    /* K block by K block as the kernels: each block's chain from +0, then stored as \
+                       they store it (α·sum + bias, then 1·C + α·sum), each one expression contracted \
+                       alike; an empty block too (-0 + +0 is +0). A sub-block's chain goes on from \
+                       where the one before left it (stored and loaded: the same values). */       \
+                    for (long k0 = sub ? kb0 : 0; k0 < q1; k0 += j->kcb) {                         \
+                        long k1 = k0 + j->kcb < q1 ? k0 + j->kcb : q1;                             \
+                        if (k0 > kb0 || !sub && k0 > 0)                                            \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0}; \
+                        for (; p < e && kk[p] < k1; p++) {                                         \
+                            V a = vv[p] - (V){0};                                                  \
+                            const T *b = buf + (long)kk[p] * W;                                    \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)        \
+                                acc[u] = __builtin_elementwise_fma(a, *(const V *)(b + u * VL), acc[u]); \
+                        }                                                                          \
+                        if (k1 < kb1 && sub) break;   /* (the sub-block ends inside its K block) */ \
+                        if (k0 > 0)                                                                \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)        \
+                                c[u] = j->one * c[u] + j->alpha * acc[u];                          \
+                        else if (bb)                                                               \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)        \
+                                c[u] = j->alpha * acc[u] + *(const UV *)(bb + u * VL);             \
+                        else                                                                       \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++)        \
+                                c[u] = j->alpha * acc[u];                                          \
+                    }                                                                              \
+                    if (sub && q1 < j->K) {                                                        \
+                        pos[s - s0] = p;                                                           \
+                        if (q1 < kb1)                                                              \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) st[u] = acc[u]; \
+                        else                                                                       \
+                            _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) st[NV + u] = c[u]; \
+                        continue;                                                                  \
+                    }                                                                              \
+                    T *row = j->C + (long)j->rows[s] * j->ldc;                                     \
+                    T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */  \
+                    T *dst = staged ? out : row + j0;                                              \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) *(UV *)(dst + u * VL) = c[u]; \
+                    if (!staged) continue;                                                         \
+                    /* max(C, 0) as the kernels' epilogue (NaN kept, -0 made +0). */               \
+                    for (long c = 0; j->relu && c < cols; c++)                                     \
+                        out[c] = out[c] > 0 ? out[c] : (out[c] == out[c] ? (T)0 : out[c]);         \
+                    if (j->ckeep) {                                                                \
+                        /* B's compact columns: spread over C's columns from this block's first kept \
+                           one (C's first, for the first block) to the next block's. */            \
+                        long o0 = jb == 0 ? 0 : j->clist[j0], o1 = j0 + W < j->N ? j->clist[j0 + W] : j->Cn; \
+                        onsager_expand_row_##S(o1 - o0, out, row + o0, j->ckeep + o0, j->fill + o0, 0); \
+                    } else {                                                                       \
+                        memcpy(row + j0, out, sizeof(T) * (size_t)cols);                           \
+                    }                                                                              \
                 }                                                                                  \
-                T *row = j->C + (long)j->rows[s] * j->ldc;                                         \
-                T out[S##_SR_W + 16];   /* (onsager_expand_row reads 16 past what it uses) */      \
-                T *dst = staged ? out : row + j0;                                                  \
-                _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) *(UV *)(dst + u * VL) = c[u]; \
-                if (!staged) continue;                                                             \
-                /* max(C, 0) as the kernels' epilogue (NaN kept, -0 made +0). */                   \
-                for (long c = 0; j->relu && c < cols; c++)                                         \
-                    out[c] = out[c] > 0 ? out[c] : (out[c] == out[c] ? (T)0 : out[c]);             \
-                if (j->ckeep) {                                                                    \
-                    /* B's compact columns: spread over C's columns from this block's first kept  \
-                       one (C's first, for the first block) to the next block's. */              \
-                    long o0 = jb == 0 ? 0 : j->clist[j0], o1 = j0 + W < j->N ? j->clist[j0 + W] : j->Cn; \
-                    onsager_expand_row_##S(o1 - o0, out, row + o0, j->ckeep + o0, j->fill + o0, 0); \
-                } else {                                                                           \
-                    memcpy(row + j0, out, sizeof(T) * (size_t)cols);                               \
-                }                                                                                  \
+                q0 = q1;                                                                           \
             }                                                                                      \
         }                                                                                          \
         onsager_scratch_trim(&sr_block);                                                           \
+        onsager_scratch_trim(&sr_state);                                                           \
     }
 SR_TASK(float, f32, avx512, 64, "avx512f")
 SR_TASK(double, f64, avx512, 64, "avx512f")
@@ -291,6 +332,27 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // finite (a zero term left out must not be 0·∞: the callers check). Returns 0 without AVX2,
 // memory or rows within the limits (C's rows then unfinished: the caller computes them).
 #if SR_X86
+// Rows of B per pass over the rows (0: one pass) for a product of K rows in K blocks of kcb.
+// Each row's terms read its block of B, K x 256 bytes, from L2 once that passes L1; in passes of
+// at most SR_SUB_L1 of L1 (equal parts of each K block) every row reads the part from L1 and
+// carries its sums to the next pass. Intel Xeon model 207 (48 KB L1), one thread, 200x500x784
+// with A 30 % ones (Benchmarks/sparse-product-lab.c): 0.96x the FMA kernels in one pass; 1.23-1.26x
+// with one pass per K block of 196 (Intel's blocking: SR_SUB_L1 1.05-2.5), 1.18x in halves of it
+// (0.6-0.8); under the general blocking (one K block) 1.04x, 1.36x, 1.40x, 1.30x, 1.22x in parts
+// of 0.8, 1.05, 1.5 and 2.5 of L1. 13 % ones 2.01 -> 2.06x, 40 % 0.73 -> 1.00x; the AVX2 loop 30 %
+// ones 1.40 -> 1.79x its kernels. Off by default on AMD's AVX-512 cores, where the masked adds
+// take dense 0/1 products (zero_one_gemm.c) and this was not measured.
+#ifndef SR_SUB_L1
+#define SR_SUB_L1 1.25
+#endif
+static long sr_sub_rows(long K, long kcb) {
+    int on = sr_thread_sub >= 0 ? sr_thread_sub : !onsager_zero_one_available();
+    long fit = (long)(SR_SUB_L1 * (double)onsager_l1_cache_bytes()) / 256;
+    long kb = kcb < K ? kcb : K;
+    if (!on || fit < 16 || K <= fit) return 0;
+    long parts = (kb + fit - 1) / fit;
+    return (kb + parts - 1) / parts;
+}
 #define SR_PRODUCT(T, S)                                                                           \
     static int S##_sr_list_and_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa,       \
                                    const uint8_t *keep, long limit, long max_total, const T *B, long rsb, \
@@ -342,7 +404,8 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             if (max_total >= 0 && p > max_total) return 0;                                         \
         }                                                                                          \
         start[ns] = (int32_t)p;                                                                    \
-        S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, kcb, relu, alpha, one, B, bias, vals, kidx, start, rows, clist, \
+        S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, kcb, sr_sub_rows(K, kcb), relu, alpha, one, B, bias, \
+                          vals, kidx, start, rows, clist, \
                           ckeep, fill, Cn, C, 0};                                                  \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
@@ -401,9 +464,10 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
             const T *a = A + (r * (M - 1) / 7) * rsa;                                              \
             for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                    \
         }                                                                                          \
-        if (seen > 1.1 * SR_PRODUCT_SHARE * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0; \
+        double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;            \
+        if (seen > 1.1 * share * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0;     \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
-                          (long)(SR_PRODUCT_SHARE * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb); \
+                          (long)(share * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb);    \
     }
 #else
 #define SR_PRODUCT(T, S)                                                                           \

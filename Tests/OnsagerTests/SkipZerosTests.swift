@@ -241,10 +241,14 @@ extension KernelSettingsTests {
     /// columns dropped too (the rows spread over C), with strips of 16 rows holding two sparse rows
     /// (listed by gathers, not from a transposed strip; ragged M and K); an infinity or NaN in a
     /// sparse row is kept (its sums are the full product's). The loop must run where it applies
-    /// (AVX-512 or AVX2, no bias or relu, K in one block) and not otherwise: a bias or relu, the
+    /// (AVX-512 or AVX2, no bias or relu, K in one block, B's block read in passes where it passes
+    /// L1) and not otherwise: a bias or relu, the
     /// portable kernels (only all-zero rows left out there), K over one block, or with the thread's switch off.
     @Test func sparseRowsComputedWithTheSameBits() {
         var d = Draws()
+        // B's block read in passes wherever it passes L1 (forced on, so on every CPU: K = 600 here).
+        onsager_set_thread_sparse_passes(1)
+        defer { onsager_set_thread_sparse_passes(-1) }
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, forms: [Int], badValues: Bool,
                                     zeroColumns: Bool = false, scattered: Bool = false) {
             // scattered: every other strip of 16 rows (AVX-512 lists a strip holding four sparse
@@ -285,7 +289,9 @@ extension KernelSettingsTests {
                                     let label = "\(T.self) \(m)x\(n)x\(k)\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads"
                                     #expect(same, "\(label): the full product's bits")
                                     #expect(on.took, "\(label): the rows path must run")
-                                    #expect(sparse == (isa >= 1 && form == 0 && k < 1000), "\(label): the sparse rows")
+                                    // (K in one of the kernels' K blocks: 1024 deep for Float on AVX-512's general blocking, else 256)
+                                    let kc = isa == 2 && tuning == .general && T.self == Float.self ? 1024 : 256
+                                    #expect(sparse == (isa >= 1 && form == 0 && k <= kc), "\(label): the sparse rows")
                                 }
                             }
                         }
@@ -298,6 +304,7 @@ extension KernelSettingsTests {
         check(Float.self, m: 173, n: 70, k: 90, forms: [0], badValues: false, scattered: true)
         check(Double.self, m: 165, n: 80, k: 100, forms: [0], badValues: false, scattered: true)
         check(Float.self, m: 200, n: 96, k: 1500, forms: [0], badValues: false)   // K over one block
+        check(Float.self, m: 90, n: 70, k: 600, forms: [0], badValues: true)   // one block under the general blocking only
         check(Double.self, m: 200, n: 150, k: 100, forms: [0, 2], badValues: true)
         check(Float.self, m: 300, n: 200, k: 100, forms: [0, 2], badValues: true, zeroColumns: true)
         check(Double.self, m: 200, n: 131, k: 100, forms: [0], badValues: false, zeroColumns: true)
@@ -318,7 +325,9 @@ extension KernelSettingsTests {
     /// signs, α = 1 and -0.5, a bias and a bias and relu with α = 0.7, at 1 and 2 threads, under both blockings and
     /// on AVX2, with a ragged last column block, and in Double, over one K block of the kernels and
     /// several (their depth 1024 for Float on AVX-512 with the general blocking, 256 otherwise: each
-    /// block's sums folded into C as they fold them; the masked adds off). Taken for K up to 1024, without β·C, with at most a quarter of A nonzero and each row at most half (also where the rows
+    /// block's sums folded into C as they fold them; the masked adds off), with B's block read in
+    /// passes (forced on, so on every CPU) and in one. Taken for K up to 1024, without β·C, with at
+    /// most a quarter of A nonzero (35 % with the passes) and each row at most half (also where the rows
     /// sampled first are sparse and the others not), with a finite B; an infinity in B (not taken)
     /// and a NaN in A (taken) give the full product's NaNs.
     @Test func sparseProductComputedWithTheSameBits() {
@@ -327,8 +336,9 @@ extension KernelSettingsTests {
         // Intel blocking's depth in one run, not in its blocks (zero_one_gemm.c).
         onsager_set_thread_zero_one(0)
         defer { onsager_set_thread_zero_one(-1) }
+        // densePasses: taken only with the passes (A over a quarter and at most 35 % nonzero).
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, density: Double, binary: Bool,
-                                    expectTaken: Bool = true, rowDensity: ((Int) -> Double)? = nil) {
+                                    expectTaken: Bool = true, densePasses: Bool = false, rowDensity: ((Int) -> Double)? = nil) {
             var a = (0..<(m * k)).map { x -> T in
                 let u = d.next()
                 return u < (rowDensity?(x / k) ?? density) ? (binary ? 1 : T(d.next() - 0.6)) : (d.next() < 0.7 ? 0 : -0.0)
@@ -342,9 +352,12 @@ extension KernelSettingsTests {
                 cases.append((a, b, " with NaN in A and ∞ in B", false))
             }
             for (isa, tuning) in [(2, GEMMTuning.general), (2, .intel), (1, .general), (0, .general)] where isa <= Self.hardwareLevel {
-                for threads in [1, 2] {
+                for (threads, passes) in [(1, 1), (2, 1), (1, 0)] {
+                    onsager_set_thread_sparse_passes(Int32(passes))
+                    defer { onsager_set_thread_sparse_passes(-1) }
                     withSettings(threads: threads, isa: isa, tuning: tuning) {
-                        for (aa, bb, what, taken) in cases {
+                        for (aa, bb, what, takenAlways) in cases {
+                            let taken = takenAlways && (passes == 1 || !densePasses)
                             for form in [0, 1, 2, 3] {
                                 for alpha: T in form == 0 ? [1, -0.5] : [0.7] {   // (0.7 rounds: α·sum + bias as one FMA, or not)
                                     let before = onsager_sparse_rows_product_count()
@@ -352,7 +365,7 @@ extension KernelSettingsTests {
                                                       form: form, alpha: alpha)
                                     let sparse = onsager_sparse_rows_product_count() > before
                                     let same = on.same
-                                    let label = "\(T.self) \(m)x\(n)x\(k) density \(density)\(binary ? " 0/1" : "")\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads"
+                                    let label = "\(T.self) \(m)x\(n)x\(k) density \(density)\(binary ? " 0/1" : "")\(what) form \(form) α \(alpha) isa \(isa) \(tuning) \(threads) threads, passes \(passes)"
                                     #expect(same, "\(label): the full product's bits")
                                     #expect(sparse == (taken && isa >= 1 && form != 3 && k <= 1024), "\(label): the sparse product")
                                 }
@@ -365,17 +378,21 @@ extension KernelSettingsTests {
         check(Float.self, m: 100, n: 200, k: 784, density: 0.13, binary: true)   // 4 K blocks of 196 (AVX2, Intel)
         check(Float.self, m: 40, n: 97, k: 1000, density: 0.15, binary: false)   // 4 of 250; ragged column blocks
         check(Double.self, m: 32, n: 70, k: 700, density: 0.1, binary: false)   // 3 of 234, 234 and 232
+        check(Double.self, m: 24, n: 70, k: 1000, density: 0.1, binary: false)   // 4 of 250: passes inside them on any L1
         check(Float.self, m: 20, n: 100, k: 1100, density: 0.1, binary: true, expectTaken: false)   // K over 1024
         check(Float.self, m: 60, n: 97, k: 200, density: 0.2, binary: false)
         check(Double.self, m: 64, n: 131, k: 150, density: 0.1, binary: false)
         check(Float.self, m: 100, n: 200, k: 300, density: 0.4, binary: true, expectTaken: false)   // too dense
+        // 30 % ones over K = 784: taken with the passes over B's block (L1 holds under 784 of its
+        // rows on any CPU), not without them.
+        check(Float.self, m: 120, n: 150, k: 784, density: 0.3, binary: true, densePasses: true)
         // The eight rows sampled first (0, 14, 28, ... 99 of 100) sparse, and then, listed: one other
-        // row 80 % nonzero (over half), or the others 35 % (over a quarter in all): not taken.
+        // row 80 % nonzero (over half), or the others 45 % (over 35 % in all): not taken.
         let sampled = Set((0..<8).map { $0 * 99 / 7 })
         check(Float.self, m: 100, n: 200, k: 300, density: 0.1, binary: true, expectTaken: false,
               rowDensity: { $0 == 1 ? 0.8 : 0.1 })
         check(Float.self, m: 100, n: 200, k: 300, density: 0.1, binary: true, expectTaken: false,
-              rowDensity: { sampled.contains($0) ? 0.1 : 0.35 })
+              rowDensity: { sampled.contains($0) ? 0.1 : 0.45 })
     }
 
     /// B's all-zero columns dropped (a weight gradient gᵀ·h whose h has units off for the whole

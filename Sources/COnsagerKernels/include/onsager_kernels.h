@@ -43,6 +43,8 @@ void onsager_force_gemm_tuning(int tuning);
 /// Bytes of this CPU's L2 cache (per core), from the C library where it says (glibc: CPUID);
 /// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
 long onsager_l2_cache_bytes(void);
+/// The L1 data cache of a core in bytes (sysconf; 32 KiB when unknown or implausible).
+long onsager_l1_cache_bytes(void);
 /// The size of C, in bytes, over which a product written in one K block streams C past the
 /// caches (twice `onsager_l2_cache_bytes`; gemm.c, G_STREAM_MIN_L2), for tests that must reach it.
 double onsager_gemm_stream_min_bytes(void);
@@ -222,6 +224,10 @@ const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, lon
                                             long max_nonzeros);
 /// This thread's switch for sparse_rows.c (default on; off: only all-zero rows are left out).
 void onsager_set_thread_sparse_rows(int on);
+/// This thread's switch for sparse_rows.c's passes over a B block larger than L1, part by part
+/// (-1: the CPU's default, on but for AMD's AVX-512 cores; 0 off: each row reads all of its block
+/// in one pass; 1 on). For tests and labs: the same bits either way.
+void onsager_set_thread_sparse_passes(int on);
 /// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
 long onsager_sparse_rows_product_count(void);
 /// The most nonzero values a row of A may hold (of K) for sparse_rows.c to compute its row of C:
