@@ -12,7 +12,8 @@
 //   K=Sources/COnsagerKernels
 //   clang -O3 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/sparse-product-lab.c $K/*.c -o /tmp/sparse-product-lab -lpthread -lm -ldl
 //   /tmp/sparse-product-lab 100 500 784 0.13 0 1 20        # M N K density transB binary reps [threads]
-// (-DSR_PRODUCT_SHARE=0.35 -DSR_PRODUCT_ROW_SHARE=0.5 on the same line times denser A; TUNING=general or
+// (-DSR_PRODUCT_SHARE=0.6 -DSR_PRODUCT_SHARE_PASSES=0.6 -DSR_PRODUCT_ROW_SHARE=0.7 on the same line
+// times denser A; -DSR_SUB_L1=100 the B block in one pass; TUNING=general or
 // TUNING=intel in the environment forces that GEMM blocking.)
 #include "onsager_kernels.h"
 #include <stdio.h>

@@ -13,7 +13,8 @@
 // 1·C + α·sum for the others; this loop runs the same chains without their terms of a zero value,
 // which leave a finite sum unchanged, and folds them into C alike (B is finite: gemm.c checks; the
 // exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
-// so it is kept. With AVX-512 (rows listed by gathers and compresses in registers, four 512-bit
+// so it is kept. With AVX-512 (rows listed by loads, or by gathers from an A stored by columns
+// where a strip of it is not transposed first, and compresses in registers, four 512-bit
 // sums a row) and with AVX2 (rows listed eight values at a time from an A stored by rows, value by
 // value down a column, eight 256-bit sums a row: the AVX2
 // kernels' FMAs, the same chain); not with the portable kernels, which round a·b before adding,
@@ -252,7 +253,7 @@ SR_JOB(double, f64)
                    the FMA latency, bound the loop). */                                            \
                 for (long s = s0; s < s1; s++) {                                                   \
                     V acc[NV], c[NV];                                                              \
-                    V *st = state + 2 * NV * (s - s0);                                             \
+                    V *st = sub ? state + 2 * NV * (s - s0) : 0;                                   \
                     const int32_t *kk = j->kidx + j->start[s];                                     \
                     const T *vv = j->vals + j->start[s];                                           \
                     long p = sub && q0 > 0 ? pos[s - s0] : 0, e = j->start[s + 1] - j->start[s];   \
@@ -334,7 +335,8 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 #if SR_X86
 // Rows of B per pass over the rows (0: one pass) for a product of K rows in K blocks of kcb.
 // Each row's terms read its block of B, K x 256 bytes, from L2 once that passes L1; in passes of
-// at most SR_SUB_L1 of L1 (equal parts of each K block) every row reads the part from L1 and
+// of at most SR_SUB_L1 of L1 (a K block in parts of one size, its last part and a shorter last
+// block's the rest) every row reads the part from L1 and
 // carries its sums to the next pass. Intel Xeon model 207 (48 KB L1), one thread, 200x500x784
 // with A 30 % ones (Benchmarks/sparse-product-lab.c): 0.96x the FMA kernels in one pass; 1.23-1.26x
 // with one pass per K block of 196 (Intel's blocking: SR_SUB_L1 1.05-2.5), 1.18x in halves of it
@@ -349,7 +351,7 @@ static long sr_sub_rows(long K, long kcb) {
     int on = sr_thread_sub >= 0 ? sr_thread_sub : !onsager_zero_one_available();
     long fit = (long)(SR_SUB_L1 * (double)onsager_l1_cache_bytes()) / 256;
     long kb = kcb < K ? kcb : K;
-    if (!on || fit < 16 || K <= fit) return 0;
+    if (!on || K <= fit) return 0;
     long parts = (kb + fit - 1) / fit;
     return (kb + parts - 1) / parts;
 }
@@ -368,6 +370,7 @@ static long sr_sub_rows(long K, long kcb) {
         /* Room for every row at its limit, or for the total allowed and one row more (a row's    \
            list may be written 16 values past its end). */                                        \
         long room = max_total >= 0 && max_total + limit < ns * limit ? max_total + limit : ns * limit; \
+        if (room > INT32_MAX - 16) return 0;   /* (the lists' starts are 32-bit) */                \
         int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
         T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));        \
         if (!kidx || !vals) return 0;                                                              \

@@ -238,7 +238,7 @@ extension KernelSettingsTests {
     /// the same bits as the full product, for rows off, with a few, a third, about half and most
     /// values nonzero (zeros of both signs), α = 1 and -0.5, at 1 and 2 threads, under both
     /// blockings, with a ragged last column block (N = 97, 150), in Double, and with B's all-zero
-    /// columns dropped too (the rows spread over C), with strips of 16 rows holding two sparse rows
+    /// columns dropped too (the rows spread over C), with runs of rows holding two sparse rows
     /// (listed by gathers, not from a transposed strip; ragged M and K); an infinity or NaN in a
     /// sparse row is kept (its sums are the full product's). The loop must run where it applies
     /// (AVX-512 or AVX2, no bias or relu, K in one block, B's block read in passes where it passes
@@ -251,12 +251,13 @@ extension KernelSettingsTests {
         defer { onsager_set_thread_sparse_passes(-1) }
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, forms: [Int], badValues: Bool,
                                     zeroColumns: Bool = false, scattered: Bool = false) {
-            // scattered: every other strip of 16 rows (AVX-512 lists a strip holding four sparse
-            // rows or more from a transposed copy, fewer by gathers) holds two sparse rows only.
+            // scattered: every other run of 32 rows holds two sparse rows only, its 5th and 11th.
+            // AVX-512 lists the 16 rows (8 in Double) from a sparse row on from a transposed copy
+            // when they hold four sparse rows or more, else by gathers: those two by gathers.
             let shares: [Double] = [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95]
             let chance = (0..<m).map { (i: Int) -> Double in
-                guard scattered && i / 16 % 2 == 0 else { return shares[i % 7] }
-                return i % 16 == 5 || i % 16 == 11 ? 0.15 : 0.95
+                guard scattered && i / 32 % 2 == 0 else { return shares[i % 7] }
+                return i % 32 == 5 || i % 32 == 11 ? 0.15 : 0.95
             }
             var a = (0..<(m * k)).map { x -> T in
                 let u = d.next()
@@ -378,7 +379,7 @@ extension KernelSettingsTests {
         check(Float.self, m: 100, n: 200, k: 784, density: 0.13, binary: true)   // 4 K blocks of 196 (AVX2, Intel)
         check(Float.self, m: 40, n: 97, k: 1000, density: 0.15, binary: false)   // 4 of 250; ragged column blocks
         check(Double.self, m: 32, n: 70, k: 700, density: 0.1, binary: false)   // 3 of 234, 234 and 232
-        check(Double.self, m: 24, n: 70, k: 1000, density: 0.1, binary: false)   // 4 of 250: passes inside them on any L1
+        check(Double.self, m: 24, n: 70, k: 1000, density: 0.1, binary: false)   // 4 of 250: passes inside them with an L1 under 50 KiB
         check(Float.self, m: 20, n: 100, k: 1100, density: 0.1, binary: true, expectTaken: false)   // K over 1024
         check(Float.self, m: 60, n: 97, k: 200, density: 0.2, binary: false)
         check(Double.self, m: 64, n: 131, k: 150, density: 0.1, binary: false)

@@ -121,7 +121,8 @@ public enum Kernels {
     /// and C overwritten. With AVX2 or AVX-512, such a weight gradient also computes the rows of gᵀ that
     /// are at most half nonzero (units mostly off) from their nonzeros alone, with the same bits,
     /// when there is no bias or ReLU epilogue and the batch fits one K block. A product whose left
-    /// operand, stored by rows, holds at most a quarter of nonzeros (each row at most half: an RBM's
+    /// operand, stored by rows, holds at most a quarter of nonzeros (35 % where the kernel reads its
+    /// right operand from L1 part by part, on Intel and AVX2 CPUs; each row at most half: an RBM's
     /// binary samples, images on a dark background) and whose right operand is stored by rows and
     /// finite computes each row from its nonzeros alone, with the same bits, for K up to 1024 (AVX2
     /// or AVX-512). On by default; `ONSAGER_SKIP_ZEROS=0` at start turns it off.
