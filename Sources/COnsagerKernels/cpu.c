@@ -111,28 +111,36 @@ const char *onsager_isa_name(void) {
     }
 }
 
-long onsager_l2_cache_bytes(void) {
-    static _Atomic long cached = 0;
-    long l2 = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (l2 > 0) return l2;
-#if defined(_SC_LEVEL2_CACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
-    l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-    // Outside what any CPU has (unknown, 0, or a misread): the 1 MiB of Zen 4 and many Xeons.
-    if (l2 < (64 << 10) || l2 > (64L << 20)) l2 = 1 << 20;
-    atomic_store_explicit(&cached, l2, memory_order_relaxed);
-    return l2;
+// A cache's size from the C library (sysconf `name`, -1 where it has none), read once into
+// `cached`; outside lo ... hi (unknown, 0, or a misread) the fallback.
+static long cache_bytes(_Atomic long *cached, int name, long lo, long hi, long fallback) {
+    long bytes = atomic_load_explicit(cached, memory_order_relaxed);
+    if (bytes > 0) return bytes;
+    bytes = name >= 0 ? sysconf(name) : 0;
+    if (bytes < lo || bytes > hi) bytes = fallback;
+    atomic_store_explicit(cached, bytes, memory_order_relaxed);
+    return bytes;
 }
 
+#if defined(_SC_LEVEL2_CACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
+#define L2_NAME _SC_LEVEL2_CACHE_SIZE
+#else
+#define L2_NAME (-1)
+#endif
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
+#define L1_NAME _SC_LEVEL1_DCACHE_SIZE
+#else
+#define L1_NAME (-1)
+#endif
+
+// Unknown or implausible: the 1 MiB of Zen 4 and many Xeons.
+long onsager_l2_cache_bytes(void) {
+    static _Atomic long cached = 0;
+    return cache_bytes(&cached, L2_NAME, 64 << 10, 64L << 20, 1 << 20);
+}
+
+// Unknown or implausible: 32 KiB, the smallest of the x86 cores here.
 long onsager_l1_cache_bytes(void) {
     static _Atomic long cached = 0;
-    long l1 = atomic_load_explicit(&cached, memory_order_relaxed);
-    if (l1 > 0) return l1;
-#if defined(_SC_LEVEL1_DCACHE_SIZE) && !defined(ONSAGER_PORTABLE_ONLY)
-    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-#endif
-    // Outside what any CPU has (unknown, 0, or a misread): 32 KiB, the smallest of the x86 cores here.
-    if (l1 < (16 << 10) || l1 > (1 << 20)) l1 = 32 << 10;
-    atomic_store_explicit(&cached, l1, memory_order_relaxed);
-    return l1;
+    return cache_bytes(&cached, L1_NAME, 16 << 10, 1 << 20, 32 << 10);
 }
