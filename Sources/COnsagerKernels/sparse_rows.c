@@ -267,9 +267,9 @@ SR_JOB(double, f64)
                        they store it (α·sum + bias, then 1·C + α·sum), each one expression contracted \
                        alike; an empty block too (-0 + +0 is +0). A sub-block's chain goes on from \
                        where the one before left it (stored and loaded: the same values). */       \
-                    for (long k0 = sub ? kb0 : 0; k0 < q1; k0 += j->kcb) {                         \
+                    for (long k0 = kb0; k0 < q1; k0 += j->kcb) {   /* (one block with sub) */      \
                         long k1 = k0 + j->kcb < q1 ? k0 + j->kcb : q1;                             \
-                        if (k0 > kb0 || !sub && k0 > 0)                                            \
+                        if (k0 > kb0)                                                              \
                             _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = (V){0}; \
                         for (; p < e && kk[p] < k1; p++) {                                         \
                             V a = vv[p] - (V){0};                                                  \
@@ -334,10 +334,10 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // memory or rows within the limits (C's rows then unfinished: the caller computes them).
 #if SR_X86
 // Rows of B per pass over the rows (0: one pass) for a product of K rows in K blocks of kcb.
-// Each row's terms read its block of B, K x 256 bytes, from L2 once that passes L1; in passes of
-// of at most SR_SUB_L1 of L1 (a K block in parts of one size, its last part and a shorter last
-// block's the rest) every row reads the part from L1 and
-// carries its sums to the next pass. Intel Xeon model 207 (48 KB L1), one thread, 200x500x784
+// Each row's terms read its block of B, K x 256 bytes, from L2 once that passes L1; in passes over
+// parts of at most SR_SUB_L1 of L1 (a K block in parts of one size, its last part and a shorter
+// last block's the rest) every row reads the part from L1 and carries its sums to the next pass.
+// Intel Xeon model 207 (48 KB L1), one thread, 200x500x784
 // with A 30 % ones (Benchmarks/sparse-product-lab.c): 0.96x the FMA kernels in one pass; 1.23-1.26x
 // with one pass per K block of 196 (Intel's blocking: SR_SUB_L1 1.05-2.5), 1.18x in halves of it
 // (0.6-0.8); under the general blocking (one K block) 1.04x, 1.36x, 1.40x, 1.30x, 1.22x in parts

@@ -247,8 +247,8 @@ int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *
                             const int32_t *clist, const double *fill, long Cn);
 /// C = α·A·B (+ bias, then max(C, 0) with relu) with every row of C computed from its row of A's
 /// nonzeros (sparse_rows.c) when A and B are stored by rows, A holds at most a quarter of nonzeros
-/// (35 % where B's block is read in passes: onsager_set_thread_sparse_passes) and each row at most half of K (an RBM's binary samples, images on a dark background), B is
-/// finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of kcb, the
+/// (35 % where B's block is read in passes: onsager_set_thread_sparse_passes) and each row at most
+/// half of K (an RBM's binary samples, images on a dark background), B is finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of kcb, the
 /// caller's, each block's sums folded into C as theirs; but for a zero whose sign an underflow set,
 /// as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply.
 int onsager_sparse_product_f32(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
