@@ -14,7 +14,8 @@
 //   /tmp/sparse-product-lab 100 500 784 0.13 0 1 20        # M N K density transB binary reps [threads]
 // (-DSR_PRODUCT_SHARE=0.6 -DSR_PRODUCT_SHARE_PASSES=0.6 -DSR_PRODUCT_ROW_SHARE=0.7 on the same line
 // times denser A; -DSR_SUB_L1=100 the B block in one pass; TUNING=general or
-// TUNING=intel in the environment forces that GEMM blocking.)
+// TUNING=intel in the environment forces that GEMM blocking; PASSES=0 or PASSES=1 turns the
+// passes over parts of B off or on, where the default is the CPU's.)
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ int main(int argc, char **argv) {
     onsager_set_num_threads(threads);
     const char *tuning = getenv("TUNING");   // general or intel: that GEMM blocking on any CPU
     if (tuning) onsager_force_gemm_tuning(strcmp(tuning, "intel") == 0 ? ONSAGER_GEMM_TUNING_INTEL : ONSAGER_GEMM_TUNING_GENERAL);
+    const char *passes = getenv("PASSES");   // 0 or 1: the sparse path's passes off or on
+    if (passes) onsager_set_thread_sparse_passes(atoi(passes) != 0);
     double best[3] = {1e30, 1e30, 1e30};
     int differ[3] = {0, 0, 0};
     long taken = 0;

@@ -55,7 +55,7 @@
 
 static _Thread_local onsager_scratch sr_list_k, sr_list_v, sr_rows, sr_block, sr_strip, sr_state;
 static _Thread_local int sr_thread = 1;   // the calling thread's switch (tests and labs)
-static _Thread_local int sr_thread_sub = -1;   // and of the passes (sr_sub_rows; -1: the CPU's default)
+static _Thread_local int sr_thread_sub = -1;   // and of the passes (sr_sub_rows; -1: the default, on)
 static _Thread_local long sr_products = 0;
 
 void onsager_set_thread_sparse_rows(int on) { sr_thread = on != 0; }
@@ -342,13 +342,15 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // with one pass per K block of 196 (Intel's blocking: SR_SUB_L1 1.05-2.5), 1.18x in halves of it
 // (0.6-0.8); under the general blocking (one K block) 1.04x, 1.36x, 1.40x, 1.30x, 1.22x in parts
 // of 0.8, 1.05, 1.5 and 2.5 of L1. 13 % ones 2.01 -> 2.06x, 40 % 0.73 -> 1.00x; the AVX2 loop 30 %
-// ones 1.40 -> 1.79x its kernels. Off by default on AMD's AVX-512 cores, where the masked adds
-// take dense 0/1 products (zero_one_gemm.c) and this was not measured.
+// ones 1.40 -> 1.79x its kernels. Zen 4 (32 KB L1, one K block), 200x500x784: 30 % ones 1.91x
+// the FMA kernels and 1.38x the masked adds (zero_one_gemm.c) in parts of 1.25 of L1 (1.27-1.36x
+// in parts of 0.8-1.5, 1.21x in 2.5), where one pass was not taken; 13 % 3.13 -> 3.40x; AVX2
+// 30 % 1.77x its kernels. Not measured on Zen 5.
 #ifndef SR_SUB_L1
 #define SR_SUB_L1 1.25
 #endif
 static long sr_sub_rows(long K, long kcb) {
-    int on = sr_thread_sub >= 0 ? sr_thread_sub : !onsager_zero_one_available();
+    int on = sr_thread_sub != 0;
     long fit = (long)(SR_SUB_L1 * (double)onsager_l1_cache_bytes()) / 256;
     long kb = kcb < K ? kcb : K;
     if (!on || K <= fit) return 0;

@@ -225,8 +225,8 @@ const double *onsager_drop_zero_columns_f64(long M, long K, const double *A, lon
 /// This thread's switch for sparse_rows.c (default on; off: only all-zero rows are left out).
 void onsager_set_thread_sparse_rows(int on);
 /// This thread's switch for sparse_rows.c's passes over a B block larger than L1, part by part
-/// (-1: the CPU's default, on but for AMD's AVX-512 cores; 0 off: each row reads all of its block
-/// in one pass; 1 on). For tests and labs: the same bits either way.
+/// (-1: the default, on; 0 off: each row reads all of its block in one pass; 1 on). For tests and
+/// labs: the same bits either way.
 void onsager_set_thread_sparse_passes(int on);
 /// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
 long onsager_sparse_rows_product_count(void);
