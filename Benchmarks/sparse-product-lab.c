@@ -15,7 +15,9 @@
 // (-DSR_PRODUCT_SHARE=0.6 -DSR_PRODUCT_SHARE_PASSES=0.6 -DSR_PRODUCT_ROW_SHARE=0.7 on the same line
 // times denser A; -DSR_SUB_L1=100 the B block in one pass; TUNING=general or
 // TUNING=intel in the environment forces that GEMM blocking; PASSES=0 or PASSES=1 turns the
-// passes over parts of B off or on, where the default is the CPU's.)
+// passes over parts of B off or on, where the default is on; TRANSA=1 stores A by columns, as a
+// weight gradient's gᵀ or an RBM's vᵀ is: the sparse way is then the FMA kernels with A's sparse
+// rows computed apart, sparse_rows.c's hybrid, and C has no bias.)
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,18 @@ int main(int argc, char **argv) {
     for (long x = 0; x < K * N; x++) B[x] = (float)(draw() - 0.5);
     for (long j = 0; j < N; j++) bias[j] = (float)(draw() - 0.5);
     long rsb = transB ? 1 : N, csb = transB ? K : 1;
+    const char *transA = getenv("TRANSA");   // 1: A stored by columns (the same values)
+    long rsa = K, csa = 1;
+    if (transA && atoi(transA)) {
+        float *At = malloc(sizeof(float) * (size_t)(M * K));
+        if (!At) return 1;
+        for (long i = 0; i < M; i++)
+            for (long k = 0; k < K; k++) At[k * M + i] = A[i * K + k];
+        free(A);
+        A = At;
+        rsa = 1;
+        csa = M;
+    }
     onsager_set_num_threads(threads);
     const char *tuning = getenv("TUNING");   // general or intel: that GEMM blocking on any CPU
     if (tuning) onsager_force_gemm_tuning(strcmp(tuning, "intel") == 0 ? ONSAGER_GEMM_TUNING_INTEL : ONSAGER_GEMM_TUNING_GENERAL);
@@ -58,7 +72,10 @@ int main(int argc, char **argv) {
             onsager_set_thread_zero_one(way == 1);
             long before = onsager_sparse_rows_product_count();
             double t0 = now();
-            onsager_sgemm_bias(M, N, K, 1, A, K, 1, B, rsb, csb, bias, C, N);
+            if (rsa == 1)   // (the hybrid takes no bias, as a weight gradient has none)
+                onsager_sgemm(M, N, K, 1, A, rsa, csa, B, rsb, csb, 0, C, N);
+            else
+                onsager_sgemm_bias(M, N, K, 1, A, rsa, csa, B, rsb, csb, bias, C, N);
             double t = now() - t0;
             if (way == 2) taken += onsager_sparse_rows_product_count() - before;
             if (way == 0) memcpy(C0, C, sizeof(float) * (size_t)(M * N));

@@ -869,8 +869,11 @@ static long g_k_block_depth(long K, long kcmax) {
                                        g_k_block_depth(K, S##_pick().blocking[3])))                \
             return;                                                                                \
         /* An A of 0s and 1s on AMD's AVX-512 cores: half of C's columns by masked adds, on the   \
-           adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024).  */ \
-        if (S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return; \
+           adders beside the FMA units (zero_one_gemm.c; the same bits as below for K <= 1024),    \
+           unless A, stored by columns, has rows sparse enough for the rows path below.           */ \
+        if (!S##_sparse_rows_first(M, N, K, A, rsa, csa, csb, beta == 0, bias || relu, S##_pick().blocking[3]) && \
+            S##_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu))     \
+            return;                                                                                \
         S##_skipping(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu);          \
     }                                                                                              \
     void NAME(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B,         \
@@ -911,5 +914,8 @@ static long g_k_block_depth(long K, long kcmax) {
 // Products with a 0/1 A by FMAs and masked adds (Float only; zero_one_gemm.c).
 #define f32_zero_one onsager_sgemm_zero_one
 #define f64_zero_one(...) 0
+// Products the masked adds would take that run faster on the rows path (sparse_rows.c).
+#define f32_sparse_rows_first onsager_sparse_rows_before_zero_one
+#define f64_sparse_rows_first(...) 0
 DEFINE_GEMM(float, f32, onsager_sgemm)
 DEFINE_GEMM(double, f64, onsager_dgemm)

@@ -71,6 +71,44 @@ long onsager_sparse_row_limit(long K, long kc) {
     return 0;
 }
 
+// Whether a Float product the masked adds would take (zero_one_gemm.c: a 0/1 A on AMD's AVX-512
+// cores) runs faster on gemm.c's rows path, its sparse rows computed here and the others by the FMA
+// kernels: A stored by columns (an RBM's vᵀ of samples in its weight gradient vᵀ·h), no epilogue,
+// the rows path eligible. Estimated from four windows of 16 rows spread over A, in units of a
+// kernel's term: a row of n nonzeros (n within the limit) costs SR_TERM_COST·n here, a denser row
+// K in the kernels, and any row ZO_TERM_COST·K in the masked adds. Zen 4, 784x500x100, A by
+// columns with 0/1 values (Benchmarks/sparse-product-lab.c, TRANSA=1): 10 % ones 2.56x the masked
+// adds at one thread, 13 % 1.65x at two; 30 % 1.37x and 1.09x; 40 % 1.09x and 0.90x; 50 % (half
+// the rows over the limit) 0.80x at one thread. The costs put the even point at 35 % in rows under
+// the limit (the loop's term at half the kernels' rate, the masked adds at 1.43x theirs).
+#define SR_TERM_COST 2.0
+#define ZO_TERM_COST 0.7
+int onsager_sparse_rows_before_zero_one(long M, long N, long K, const float *A, long rsa, long csa, long csb,
+                                        int beta_zero, int epilogue, long kc) {
+    if (rsa != 1 || csa == 1 || epilogue || !onsager_get_zero_one() ||
+        !onsager_skip_rows_eligible(M, N, K, rsa, csb, beta_zero))
+        return 0;
+    long limit = onsager_sparse_row_limit(K, kc);
+    if (limit <= 0 || M < 64) return 0;
+    // First the masked adds' own look (zero_one_gemm.c): an A of other values (an MLP's gᵀ) is
+    // not theirs, and its scan would be wasted.
+    for (long k = 0; k < K && k < 64; k++) {
+        float x = A[k * csa], y = A[M / 2 + k * csa];
+        if ((x != 0.0f && x != 1.0f) || (y != 0.0f && y != 1.0f)) return 0;
+    }
+    double rows_path = 0, masked_adds = 0;
+    for (long w = 0; w < 4; w++) {
+        long i0 = w * (M - 16) / 3, count[16] = {0};
+        for (long k = 0; k < K; k++)
+            for (int t = 0; t < 16; t++) count[t] += A[i0 + t + k * csa] != 0;
+        for (int t = 0; t < 16; t++) {
+            rows_path += count[t] <= limit ? SR_TERM_COST * (double)count[t] : (double)K;
+            masked_adds += ZO_TERM_COST * (double)K;
+        }
+    }
+    return rows_path < masked_adds;
+}
+
 #if SR_X86
 // A row's nonzeros (a[k·lda]: lda is M for a weight gradient's gᵀ stored by columns, 1 for an A
 // stored by rows), in k order, to kidx and vals (room for limit + 16); returns how many, or a

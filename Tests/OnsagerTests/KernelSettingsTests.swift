@@ -1212,6 +1212,68 @@ import COnsagerKernels
         }
     }
 
+    /// A 0/1 A stored by columns (an RBM's vᵀ in its weight gradient vᵀ·h) whose rows are sparse
+    /// leaves the masked adds for the rows path: its rows with few ones computed by sparse_rows.c,
+    /// the others by the FMA kernels (onsager_sparse_rows_before_zero_one); the FMA kernels' bits
+    /// at 1 and 2 threads. A denser A, or the same product with a bias, stays with the masked adds.
+    @Test func sparseZeroOneRowsLeaveTheMaskedAdds() {
+        guard Kernels.limitInstructionSet(2) == 2 else {
+            print("sparseZeroOneRowsLeaveTheMaskedAdds: no AVX-512 here; the masked adds cannot run")
+            return
+        }
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        defer {
+            onsager_set_thread_zero_one(-1)
+            onsager_set_thread_sparse_rows(1)
+            onsager_set_thread_amx(-1)
+        }
+        onsager_set_thread_amx(0)
+        let (m, n, k) = (300, 200, 100)
+        let b = (0..<(k * n)).map { _ in Float(next() - 0.5) }
+        let bias = (0..<n).map { _ in Float(next() - 0.5) }
+        // (density of ones, whether the rows path takes it without a bias): the estimate's even point
+        // is 35 % ones in rows under half of K.
+        for (density, rowsPath) in [(0.15, true), (0.3, true), (0.6, false)] {
+            let a = (0..<(k * m)).map { _ in Float(next() < density ? 1 : 0) }   // A[i + k·m]: by columns
+            func run(adds: Bool, sparseRows: Bool = true, threads: Int, withBias: Bool = false) -> [Float] {
+                onsager_set_thread_zero_one(adds ? 1 : 0)
+                onsager_set_thread_sparse_rows(sparseRows ? 1 : 0)
+                var c = [Float](repeating: .nan, count: m * n)
+                withSettings(threads: threads, tuning: .general) {
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                if withBias {
+                                    onsager_sgemm_bias(m, n, k, 1, ap.baseAddress!, 1, m, bp.baseAddress!, n, 1, bias, cp.baseAddress!, n)
+                                } else {
+                                    onsager_sgemm(m, n, k, 1, ap.baseAddress!, 1, m, bp.baseAddress!, n, 1, 0, cp.baseAddress!, n)
+                                }
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let what = "\(m)×\(n)×\(k), A by columns, \(density) ones"
+            let (adds0, sparse0) = (onsager_zero_one_product_count(), onsager_sparse_rows_product_count())
+            let chosen = run(adds: true, threads: 1)
+            #expect(onsager_zero_one_product_count() - adds0 == (rowsPath ? 0 : 1), "\(what): masked adds \(rowsPath ? "ran" : "did not run")")
+            #expect(onsager_sparse_rows_product_count() - sparse0 == (rowsPath ? 1 : 0), "\(what): rows path \(rowsPath ? "did not run" : "ran")")
+            let fma = run(adds: false, sparseRows: false, threads: 1)
+            #expect(chosen.elementsEqual(fma) { $0.bitPattern == $1.bitPattern }, "\(what): not the FMA kernels' bits")
+            #expect(run(adds: true, threads: 2).elementsEqual(chosen) { $0.bitPattern == $1.bitPattern }, "\(what): 1 and 2 threads differ")
+            let adds1 = onsager_zero_one_product_count()
+            let biased = run(adds: true, threads: 1, withBias: true)
+            #expect(onsager_zero_one_product_count() == adds1 + 1, "\(what), with a bias: not by the masked adds")
+            #expect(biased.elementsEqual(run(adds: false, sparseRows: false, threads: 1, withBias: true)) { $0.bitPattern == $1.bitPattern },
+                    "\(what), with a bias: not the FMA kernels' bits")
+        }
+    }
+
     /// Float products whose A holds only 0 and 1 by FMAs and masked adds (zero_one_gemm.c), run on
     /// any AVX-512 CPU for this thread (the path's own switch; AMX off): the same bits as the FMA
     /// kernels under the general blocking (one K block up to 1024) for row-major, transposed and

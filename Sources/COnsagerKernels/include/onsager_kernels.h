@@ -228,6 +228,12 @@ void onsager_set_thread_sparse_rows(int on);
 /// (-1: the default, on; 0 off: each row reads all of its block in one pass; 1 on). For tests and
 /// labs: the same bits either way.
 void onsager_set_thread_sparse_passes(int on);
+/// Whether a Float product that the masked adds would take (onsager_get_zero_one) runs faster with
+/// A's sparse rows computed by sparse_rows.c and its other rows by the FMA kernels: A stored by
+/// columns (rsa 1), no bias or relu (epilogue 0), the rows path eligible (onsager_skip_rows_eligible),
+/// estimated from 64 of A's rows (kc: the kernels' K block).
+int onsager_sparse_rows_before_zero_one(long M, long N, long K, const float *A, long rsa, long csa, long csb,
+                                        int beta_zero, int epilogue, long kc);
 /// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
 long onsager_sparse_rows_product_count(void);
 /// The most nonzero values a row of A may hold (of K) for sparse_rows.c to compute its row of C:
