@@ -17,7 +17,8 @@
 // TUNING=intel in the environment forces that GEMM blocking; PASSES=0 or PASSES=1 turns the
 // passes over parts of B off or on, where the default is on; TRANSA=1 stores A by columns, as a
 // weight gradient's gᵀ or an RBM's vᵀ is: the sparse way is then the FMA kernels with A's sparse
-// rows computed apart, sparse_rows.c's hybrid, and C has no bias.)
+// rows computed apart, sparse_rows.c's hybrid, and C has no bias; the lab forces each way, so the
+// choice gemm.c makes between them, onsager_sparse_rows_before_zero_one, is not timed here.)
 #include "onsager_kernels.h"
 #include <stdio.h>
 #include <stdlib.h>

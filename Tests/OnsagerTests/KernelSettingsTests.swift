@@ -1296,8 +1296,12 @@ import COnsagerKernels
         defer {
             onsager_set_thread_zero_one(-1)
             onsager_set_thread_amx(-1)
+            onsager_set_thread_sparse_rows(1)
         }
         onsager_set_thread_amx(0)
+        // Sparse paths off: A's 37 % ones lie near the even point of the rows path against this one
+        // (sparseZeroOneRowsLeaveTheMaskedAdds), and every product here must run by masked adds.
+        onsager_set_thread_sparse_rows(0)
         // The switches: this thread's own setting, read through the public property; never below AVX-512.
         onsager_set_thread_zero_one(1)
         #expect(Kernels.usesMaskedAdds, "the thread's switch on, AVX-512: the path must be on")

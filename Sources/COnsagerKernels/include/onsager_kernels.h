@@ -231,7 +231,8 @@ void onsager_set_thread_sparse_passes(int on);
 /// Whether a Float product that the masked adds would take (onsager_get_zero_one) runs faster with
 /// A's sparse rows computed by sparse_rows.c and its other rows by the FMA kernels: A stored by
 /// columns (rsa 1), no bias or relu (epilogue 0), the rows path eligible (onsager_skip_rows_eligible),
-/// estimated from 64 of A's rows (kc: the kernels' K block).
+/// the first 64 values of rows 0 and M/2 all 0 or 1, estimated from 64 of A's rows (kc: the
+/// kernels' K block). 0 otherwise, and where the masked adds are off.
 int onsager_sparse_rows_before_zero_one(long M, long N, long K, const float *A, long rsa, long csa, long csb,
                                         int beta_zero, int epilogue, long kc);
 /// How many products the calling thread has run with sparse rows computed by sparse_rows.c.
