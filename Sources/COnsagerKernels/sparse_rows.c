@@ -233,7 +233,7 @@ __attribute__((target("avx512f"))) static void f64_sr_strip(long K, long cols, c
         int relu;                                                                                  \
         T alpha, one;   /* (one: the kernels' β of later K blocks, a value not a constant) */      \
         const T *B, *bias, *vals;                                                                  \
-        const int32_t *kidx, *start, *rows, *clist;                                                \
+        const int32_t *kidx, *start, *end, *rows, *clist;   /* (a row's list: start ... end) */   \
         const uint8_t *ckeep;                                                                      \
         const T *fill;                                                                             \
         long Cn;                                                                                   \
@@ -294,7 +294,7 @@ SR_JOB(double, f64)
                     V *st = sub ? state + 2 * NV * (s - s0) : 0;                                   \
                     const int32_t *kk = j->kidx + j->start[s];                                     \
                     const T *vv = j->vals + j->start[s];                                           \
-                    long p = sub && q0 > 0 ? pos[s - s0] : 0, e = j->start[s + 1] - j->start[s];   \
+                    long p = sub && q0 > 0 ? pos[s - s0] : 0, e = j->end[s] - j->start[s];         \
                     if (sub && q0 > kb0)                                                           \
                         _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) acc[u] = st[u]; \
                     else                                                                           \
@@ -396,37 +396,39 @@ static long sr_sub_rows(long K, long kcb) {
     return (kb + parts - 1) / parts;
 }
 #define SR_PRODUCT(T, S)                                                                           \
-    static int S##_sr_list_and_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa,       \
-                                   const uint8_t *keep, long limit, long max_total, const T *B, long rsb, \
-                                   const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,  \
-                                   const int32_t *clist, const T *fill, long Cn, long kcb, int level) { \
-        long ns = 0;                                                                               \
-        volatile T one = 1;   /* (a value, so that 1·C + α·sum contracts as the kernels' β·C + α·sum) */ \
-        int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (2 * M + 1) * (long)sizeof(int32_t)); \
-        if (!rows) return 0;                                                                       \
-        for (long i = 0; i < M; i++)                                                               \
-            if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
-        int32_t *start = rows + M;                                                                 \
-        /* Room for every row at its limit, or for the total allowed and one row more (a row's    \
-           list may be written 16 values past its end). */                                        \
-        long room = max_total >= 0 && max_total + limit < ns * limit ? max_total + limit : ns * limit; \
-        if (room > INT32_MAX - 16) return 0;   /* (the lists' starts are 32-bit) */                \
-        int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
-        T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));        \
-        if (!kidx || !vals) return 0;                                                              \
-        long p = 0;                                                                                \
+    /* Listing rows s0 ... s1 - 1 (of ns, A's rows `rows`) into kidx and vals. */                  \
+    typedef struct {                                                                               \
+        long K, M, rsa, csa, limit, max_total;                                                     \
+        int level;                                                                                 \
+        long ns, chunks;                                                                           \
+        const T *A;                                                                                \
+        const int32_t *rows;                                                                       \
+        int32_t *start, *end;   /* end: each row's end, where the rows are listed in chunks */     \
+        int32_t *kidx;                                                                             \
+        T *vals;                                                                                   \
+        _Atomic int failed;                                                                        \
+    } S##_sr_list_job;                                                                             \
+    /* From position p: their starts (and ends) written, the position after them returned, or -1 (a \
+       row over the limit, the total over max_total, no memory for a strip). */                    \
+    static long S##_sr_list_rows(S##_sr_list_job *L, long s0, long s1, long p) {                   \
+        const long K = L->K, M = L->M, csa = L->csa, limit = L->limit, ns = L->ns;                 \
+        const int level = L->level;                                                                \
+        const int32_t *rows = L->rows;                                                             \
+        const T *A = L->A;                                                                         \
+        int32_t *kidx = L->kidx;                                                                   \
+        T *vals = L->vals;                                                                         \
         const uint8_t (*perm)[8] = (const uint8_t (*)[8])onsager_compress_permutations();          \
         /* A by columns (a weight gradient's gᵀ), AVX-512: strips of VS rows holding at least 4    \
            to list are transposed (S##_sr_strip) and listed from there. */                         \
         enum { VS = 64 / (int)sizeof(T) };                                                         \
         const long ldb = (K + VS - 1) / VS * VS;                                                   \
-        const int strips = level >= 2 && rsa == 1 && csa != 1;                                     \
+        const int strips = level >= 2 && L->rsa == 1 && csa != 1;                                  \
         T *strip = strips ? (T *)onsager_scratch_reserve(&sr_strip, VS * ldb * (long)sizeof(T)) : 0; \
-        if (strips && !strip) return 0;                                                            \
+        if (strips && !strip) return -1;                                                           \
         long strip0 = -1;   /* the first row of the strip in strip (-1: none) */                   \
-        for (long s = 0, window = -1; s < ns; s++) {                                               \
-            start[s] = (int32_t)p;                                                                 \
-            const T *a = A + rows[s] * rsa;                                                        \
+        for (long s = s0, window = -1; s < s1; s++) {                                              \
+            L->start[s] = (int32_t)p;                                                              \
+            const T *a = A + rows[s] * L->rsa;                                                     \
             long lda = csa;                                                                        \
             if (strips && (window < 0 || rows[s] >= window + VS)) {                                \
                 window = rows[s];                                                                  \
@@ -442,21 +444,60 @@ static long sr_sub_rows(long K, long kcb) {
             long n = level >= 2 ? S##_sr_row(K, a, lda, limit, kidx + p, vals + p)                 \
                      : sizeof(T) == 4 && csa == 1 ? f32_sr_row_avx2(K, (const float *)a, limit, kidx + p, (float *)(vals + p), perm) \
                                 : S##_sr_row_scalar(K, a, csa, limit, kidx + p, vals + p);         \
-            if (n > limit) return 0; /* (a weight gradient's marks promise at most limit) */       \
+            if (n > limit) return -1; /* (a weight gradient's marks promise at most limit) */      \
             p += n;                                                                                \
-            if (max_total >= 0 && p > max_total) return 0;                                         \
+            if (L->end) L->end[s] = (int32_t)p;                                                    \
+            if (L->max_total >= 0 && p > L->max_total) return -1;                                  \
         }                                                                                          \
-        start[ns] = (int32_t)p;                                                                    \
+        return p;                                                                                  \
+    }                                                                                              \
+    /* Chunk t of the rows, from its slots: each row's at its limit, 16 values between chunks. */  \
+    static void S##_sr_list_task(void *vctx, long t) {                                             \
+        S##_sr_list_job *L = (S##_sr_list_job *)vctx;                                              \
+        long s0 = t * L->ns / L->chunks, s1 = (t + 1) * L->ns / L->chunks;                         \
+        if (S##_sr_list_rows(L, s0, s1, s0 * L->limit + 16 * t) < 0) atomic_store(&L->failed, 1);  \
+    }                                                                                              \
+    static int S##_sr_list_and_run(long M, long N, long K, T alpha, const T *A, long rsa, long csa, \
+                                   const uint8_t *keep, long limit, long max_total, const T *B, long rsb, \
+                                   const T *bias, int relu, T *C, long ldc, const uint8_t *ckeep,  \
+                                   const int32_t *clist, const T *fill, long Cn, long kcb, int level) { \
+        long ns = 0;                                                                               \
+        volatile T one = 1;   /* (a value, so that 1·C + α·sum contracts as the kernels' β·C + α·sum) */ \
+        int32_t *rows = (int32_t *)onsager_scratch_reserve(&sr_rows, (3 * M + 1) * (long)sizeof(int32_t)); \
+        if (!rows) return 0;                                                                       \
+        for (long i = 0; i < M; i++)                                                               \
+            if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
+        int32_t *start = rows + M, *end = rows + 2 * M + 1;                                        \
+        /* Many rows and no total to check (a weight gradient's): listed in chunks as pool tasks,  \
+           each row in a slot at its limit (a chunk's slots 16 values apart from the next's: a     \
+           row's list may be written 16 values past its end), each row's end kept. */              \
+        long nt = onsager_get_num_threads();                                                       \
+        long chunks = nt > 1 && max_total < 0 && ns >= 64 && (double)ns * K >= 5e4 && !onsager_pool_contended() ? 2 * nt : 1; \
+        /* Room for every row at its limit, or for the total allowed and one row more. */          \
+        long room = max_total >= 0 && max_total + limit < ns * limit ? max_total + limit : ns * limit + 16 * (chunks - 1); \
+        if (room > INT32_MAX - 16) return 0;   /* (the lists' starts are 32-bit) */                \
+        int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
+        T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));         \
+        if (!kidx || !vals) return 0;                                                              \
+        S##_sr_list_job lj = {K, M, rsa, csa, limit, max_total, level, ns, chunks, A, rows, start, chunks > 1 ? end : 0, kidx, vals, 0}; \
+        if (chunks > 1) {                                                                          \
+            onsager_parallel_for(chunks, S##_sr_list_task, &lj);                                   \
+            if (atomic_load(&lj.failed)) return 0;                                                 \
+        } else {                                                                                   \
+            long p = S##_sr_list_rows(&lj, 0, ns, 0);                                              \
+            if (p < 0) return 0;                                                                   \
+            start[ns] = (int32_t)p;                                                                \
+        }                                                                                          \
         S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, kcb, sr_sub_rows(K, kcb), relu, alpha, one, B, bias, \
-                          vals, kidx, start, rows, clist, \
+                          vals, kidx, start, chunks > 1 ? end : start + 1, rows, clist,            \
                           ckeep, fill, Cn, C, 0};                                                  \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
-        long nb = (N + S##_SR_W - 1) / S##_SR_W, nt = onsager_get_num_threads();                   \
+        long nb = (N + S##_SR_W - 1) / S##_SR_W;                                                   \
         int split = nt > 1 && 2.0 * N * K * ns > 4e5 && !onsager_pool_contended();                 \
         if (split) {                                                                               \
-            /* Column blocks in equal runs, a multiple of the thread count (each packs its own B \
-               block; the rows' sums do not depend on who runs which block); with fewer blocks   \
-               than two a thread, the rows in runs too (each run packs the block again). */       \
+            /* Column blocks in equal runs, a multiple of the thread count (each packs its own B   \
+               block; the rows' sums do not depend on who runs which block); with fewer blocks     \
+               than two a thread, the rows in runs too (each run packs the block again). */        \
             long parts = nb < 4 * nt ? nb : 4 * nt;                                                \
             job.per = (nb + parts - 1) / parts;                                                    \
             long tasks = (nb + job.per - 1) / job.per;                                             \
@@ -493,24 +534,24 @@ static long sr_sub_rows(long K, long kcb) {
     }                                                                                              \
     int onsager_sparse_product_##S(long M, long N, long K, T alpha, const T *A, long rsa, long csa, const T *B, \
                                    long rsb, long csb, T beta, T *C, long ldc, const T *bias, int relu, long kcb) { \
-        /* A and B stored by rows (x·W of an RBM's visible samples): a B stored by columns (x·Wᵀ) \
-           is transposed block by block, which ran 0.89-1.02x the masked adds at a fifth nonzero \
-           (B by rows 1.40x), and an A by columns is a weight gradient's (the hybrid above). */   \
-        /* (K up to 1024: a task's block of B, K x 256 bytes, stays in L2.) */                   \
+        /* A and B stored by rows (x·W of an RBM's visible samples): a B stored by columns (x·Wᵀ)  \
+           is transposed block by block, which ran 0.89-1.02x the masked adds at a fifth nonzero   \
+           (B by rows 1.40x), and an A by columns is a weight gradient's (the hybrid above). */    \
+        /* (K up to 1024: a task's block of B, K x 256 bytes, stays in L2.) */                     \
         if (!sr_thread || beta != 0 || K > 1024 || K < 64 || M < 16 || N < 64 || 2.0 * M * N * K < 2e6 || \
-            csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())         \
+            csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())          \
             return 0;                                                                              \
-        /* Eight rows spread over A first: together at most the share (a tenth over), or A is     \
+        /* Eight rows spread over A first: together at most the share (a tenth over), or A is      \
            not listed at all. */                                                                   \
         long seen = 0;                                                                             \
         for (long r = 0; r < 8; r++) {                                                             \
             const T *a = A + (r * (M - 1) / 7) * rsa;                                              \
-            for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                    \
+            for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                     \
         }                                                                                          \
-        double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;            \
+        double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;           \
         if (seen > 1.1 * share * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0;     \
-        return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),         \
-                          (long)(share * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb);    \
+        return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),          \
+                          (long)(share * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb);     \
     }
 #else
 #define SR_PRODUCT(T, S)                                                                           \

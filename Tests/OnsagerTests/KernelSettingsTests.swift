@@ -1215,7 +1215,8 @@ import COnsagerKernels
     /// A 0/1 A stored by columns (an RBM's vᵀ in its weight gradient vᵀ·h) whose rows are sparse
     /// leaves the masked adds for the rows path: its rows with few ones computed by sparse_rows.c,
     /// the others by the FMA kernels (onsager_sparse_rows_before_zero_one); the FMA kernels' bits
-    /// at 1 and 2 threads. A denser A, or the same product with a bias, stays with the masked adds.
+    /// at 1 and 2 threads (at 2 the sparse rows are listed in chunks, as pool tasks). A denser A, or
+    /// the same product with a bias, stays with the masked adds.
     @Test func sparseZeroOneRowsLeaveTheMaskedAdds() {
         guard Kernels.limitInstructionSet(2) == 2 else {
             print("sparseZeroOneRowsLeaveTheMaskedAdds: no AVX-512 here; the masked adds cannot run")
@@ -1232,7 +1233,8 @@ import COnsagerKernels
             onsager_set_thread_amx(-1)
         }
         onsager_set_thread_amx(0)
-        let (m, n, k) = (300, 200, 100)
+        // (600 rows of K = 100: enough for the rows' lists to be made in chunks at 2 threads.)
+        let (m, n, k) = (600, 200, 100)
         let b = (0..<(k * n)).map { _ in Float(next() - 0.5) }
         let bias = (0..<n).map { _ in Float(next() - 0.5) }
         // (density of ones, whether the rows path takes it without a bias): the estimate's even point
