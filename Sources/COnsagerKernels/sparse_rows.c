@@ -90,12 +90,9 @@ int onsager_sparse_rows_before_zero_one(long M, long N, long K, const float *A, 
         return 0;
     long limit = onsager_sparse_row_limit(K, kc);
     if (limit <= 0 || M < 64) return 0;
-    // First the masked adds' own look (zero_one_gemm.c): an A of other values (an MLP's gᵀ) is
-    // not theirs, and its scan would be wasted.
-    for (long k = 0; k < K && k < 64; k++) {
-        float x = A[k * csa], y = A[M / 2 + k * csa];
-        if ((x != 0.0f && x != 1.0f) || (y != 0.0f && y != 1.0f)) return 0;
-    }
+    // First the masked adds' own look: an A of other values (an MLP's gᵀ) is not theirs, and its
+    // scan would be wasted.
+    if (!onsager_zero_one_look(M, K, A, rsa, csa)) return 0;
     double rows_path = 0, masked_adds = 0;
     for (long w = 0; w < 4; w++) {
         long i0 = w * (M - 16) / 3, count[16] = {0};
@@ -411,7 +408,7 @@ static long sr_sub_rows(long K, long kcb) {
     /* From position p: their starts (and ends) written, the position after them returned, or -1 (a \
        row over the limit, the total over max_total, no memory for a strip). */                    \
     static long S##_sr_list_rows(S##_sr_list_job *L, long s0, long s1, long p) {                   \
-        const long K = L->K, M = L->M, csa = L->csa, limit = L->limit, ns = L->ns;                 \
+        const long K = L->K, M = L->M, csa = L->csa, limit = L->limit;                             \
         const int level = L->level;                                                                \
         const int32_t *rows = L->rows;                                                             \
         const T *A = L->A;                                                                         \
@@ -433,7 +430,7 @@ static long sr_sub_rows(long K, long kcb) {
             if (strips && (window < 0 || rows[s] >= window + VS)) {                                \
                 window = rows[s];                                                                  \
                 long c = 1;                                                                        \
-                while (c < 4 && s + c < ns && rows[s + c] < window + VS) c++;                      \
+                while (c < 4 && s + c < s1 && rows[s + c] < window + VS) c++;                      \
                 strip0 = c < 4 ? -1 : window;                                                      \
                 if (strip0 >= 0) S##_sr_strip(K, M - strip0 < VS ? M - strip0 : VS, A + strip0, csa, strip, ldb); \
             }                                                                                      \

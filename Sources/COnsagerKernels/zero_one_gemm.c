@@ -431,6 +431,17 @@ static int sgemm_zero_one(long M, long N, long K, float alpha, const float *A, l
 #pragma clang attribute pop
 #endif
 
+// Most products that do not qualify show it in their first values: a look before packing, in the
+// first and the middle row (the first row of a transposed batch of images is their first pixel,
+// often 0 in all of them).
+int onsager_zero_one_look(long M, long K, const float *A, long rsa, long csa) {
+    for (long k = 0; k < K && k < 64; k++) {
+        float x = A[k * csa], y = A[(M / 2) * rsa + k * csa];
+        if ((x != 0.0f && x != 1.0f) || (y != 0.0f && y != 1.0f)) return 0;
+    }
+    return 1;
+}
+
 // The entry point gemm.c calls for every Float product: plain code before the checks.
 int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                            long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu) {
@@ -439,13 +450,7 @@ int onsager_sgemm_zero_one(long M, long N, long K, float alpha, const float *A, 
     // From 2 MFLOP; K capped so that a task's B panel (96 bytes per k) stays under 1.5 MB, and A's
     // packed copy (66 bytes per 16 values) under about 130 MB.
     if (M < 16 || N < 16 || K < 16 || K > 16384 || 2.0 * M * N * K < 2e6 || (double)M * K > 32e6) return 0;
-    // Most products that do not qualify show it in their first values: look before packing, in the
-    // first and the middle row (the first row of a transposed batch of images is their first
-    // pixel, often 0 in all of them).
-    for (long k = 0; k < K && k < 64; k++) {
-        float x = A[k * csa], y = A[(M / 2) * rsa + k * csa];
-        if ((x != 0.0f && x != 1.0f) || (y != 0.0f && y != 1.0f)) return 0;
-    }
+    if (!onsager_zero_one_look(M, K, A, rsa, csa)) return 0;
     if (!sgemm_zero_one(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu)) return 0;
     zo_products++;
     return 1;

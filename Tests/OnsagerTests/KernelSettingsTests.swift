@@ -1222,11 +1222,7 @@ import COnsagerKernels
             print("sparseZeroOneRowsLeaveTheMaskedAdds: no AVX-512 here; the masked adds cannot run")
             return
         }
-        var state: UInt64 = 0x9E3779B97F4A7C15
-        func next() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) / Double(1 << 53)
-        }
+        var draws = Draws()   // (SkipZerosTests.swift)
         defer {
             onsager_set_thread_zero_one(-1)
             onsager_set_thread_sparse_rows(1)
@@ -1235,12 +1231,12 @@ import COnsagerKernels
         onsager_set_thread_amx(0)
         // (600 rows of K = 100: enough for the rows' lists to be made in chunks at 2 threads.)
         let (m, n, k) = (600, 200, 100)
-        let b = (0..<(k * n)).map { _ in Float(next() - 0.5) }
-        let bias = (0..<n).map { _ in Float(next() - 0.5) }
+        let b = (0..<(k * n)).map { _ in Float(draws.next() - 0.5) }
+        let bias = (0..<n).map { _ in Float(draws.next() - 0.5) }
         // (density of ones, whether the rows path takes it without a bias): the estimate's even point
         // is 35 % ones in rows under half of K.
         for (density, rowsPath) in [(0.15, true), (0.3, true), (0.6, false)] {
-            let a = (0..<(k * m)).map { _ in Float(next() < density ? 1 : 0) }   // A[i + k·m]: by columns
+            let a = (0..<(k * m)).map { _ in Float(draws.next() < density ? 1 : 0) }   // A[i + k·m]: by columns
             func run(adds: Bool, sparseRows: Bool = true, threads: Int, withBias: Bool = false) -> [Float] {
                 onsager_set_thread_zero_one(adds ? 1 : 0)
                 onsager_set_thread_sparse_rows(sparseRows ? 1 : 0)

@@ -187,6 +187,9 @@ void onsager_set_zero_one(int on);
 void onsager_set_thread_zero_one(int on);
 /// How many products the calling thread has run on the path (for tests and benchmarks).
 long onsager_zero_one_product_count(void);
+/// Whether A's first 64 values in its first and middle rows are all 0 or 1: the masked adds' look
+/// before they pack A (most products that do not qualify show it there).
+int onsager_zero_one_look(long M, long K, const float *A, long rsa, long csa);
 /// C = alpha * op(A) op(B) + beta * C by FMAs and masked adds when every value of A is 0 or 1
 /// (zero_one_gemm.c); bias and relu as in onsager_sgemm_exact_amx. Bit-identical to the FMA kernels
 /// under the general blocking for K up to 1024; a column panel of B holding an infinity or NaN
