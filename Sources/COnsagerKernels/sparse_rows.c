@@ -264,9 +264,28 @@ SR_JOB(double, f64)
         long *pos = state ? (long *)(state + 2 * NV * (s1 - s0)) : 0;                              \
         for (long jb = tb * j->per; jb < nb && jb < (tb + 1) * j->per; jb++) {                     \
             long j0 = jb * W, cols = j->N - j0 < W ? j->N - j0 : W;                                \
+            /* B's block copied (a ragged block padded with zeros) and checked as it is: a zero term \
+               left out must not be 0·∞ (bad: x - x summed, NaN where B is not finite). */         \
+            V bad = (V){0};                                                                        \
             for (long k = 0; k < j->K; k++) {                                                      \
-                memcpy(buf + k * W, j->B + k * j->rsb + j0, sizeof(T) * (size_t)cols);             \
-                if (cols < W) memset(buf + k * W + cols, 0, sizeof(T) * (size_t)(W - cols));       \
+                const T *src = j->B + k * j->rsb + j0;                                             \
+                T *dst = buf + k * W;   /* (64-byte aligned: buf is, and a row is 256 bytes) */    \
+                if (cols < W) {                                                                    \
+                    memcpy(dst, src, sizeof(T) * (size_t)cols);                                    \
+                    memset(dst + cols, 0, sizeof(T) * (size_t)(W - cols));                         \
+                    src = dst;                                                                     \
+                }                                                                                  \
+                _Pragma("clang loop unroll(full)") for (int u = 0; u < NV; u++) {                  \
+                    V x = *(const UV *)(src + u * VL);                                             \
+                    *(V *)(dst + u * VL) = x;                                                      \
+                    bad += x - x;                                                                  \
+                }                                                                                  \
+            }                                                                                      \
+            int finite = 1;                                                                        \
+            _Pragma("clang loop unroll(full)") for (int l = 0; l < VL; l++) finite &= bad[l] == 0; \
+            if (!finite) {                                                                         \
+                atomic_store(&j->failed, 1);                                                       \
+                break;                                                                             \
             }                                                                                      \
             /* The block's bias (a ragged block's padded with zeros), and whether a row's sums go \
                to C in place or through `out` (relu, a ragged block, B's compact columns). */     \
@@ -365,8 +384,10 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // nonzeros and all of them at most max_total (or any number, with -1). With ckeep, B is the compact
 // copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row is spread
 // over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept). B must be
-// finite (a zero term left out must not be 0·∞: the callers check). Returns 0 without AVX2,
-// memory or rows within the limits (C's rows then unfinished: the caller computes them).
+// finite (a zero term left out must not be 0·∞): the tasks check each block as they copy it and
+// fail (gemm.c's callers check B before, the sparse product relies on this). Returns 0 without
+// AVX2, memory or rows within the limits, or for a B not finite (C's rows then unfinished: the
+// caller computes them).
 #if SR_X86
 // Rows of B per pass over the rows (0: one pass) for a product of K rows in K blocks of kcb.
 // Each row's terms read its block of B, K x 256 bytes, from L2 once that passes L1; in passes over
@@ -546,7 +567,8 @@ static long sr_sub_rows(long K, long kcb) {
             for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                     \
         }                                                                                          \
         double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;           \
-        if (seen > 1.1 * share * 8 * K || !onsager_rows_finite_##S(K, N, B, rsb, 0)) return 0;     \
+        /* (B's values are checked as the tasks copy its blocks: a B not finite fails them.) */    \
+        if (seen > 1.1 * share * 8 * K) return 0;                                                  \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),          \
                           (long)(share * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb);     \
     }

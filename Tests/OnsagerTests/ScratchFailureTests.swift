@@ -12,7 +12,9 @@ extension KernelSettingsTests {
     /// AVX2, and the 0/1 products (masked adds or AMX tiles, where the CPU has them): for every
     /// reservation the product makes on one thread, the run in which that one fails gives the
     /// bits of the run in which none does. The run with none failing must take the path named (its
-    /// counter), each product must reserve something, and the sweep must end.
+    /// counter), each product must reserve something, and the sweep must end. At two threads the
+    /// same for a weight gradient whose sparse rows are listed in chunks by the pool's threads (the
+    /// calling thread's reservations failed in turn).
     @Test func scratchFailuresFallBackWithTheSameBits() {
         var d = Draws()
         let (m, n, k) = (300, 200, 100)
@@ -75,6 +77,24 @@ extension KernelSettingsTests {
             withSettings(threads: 1, isa: isa) {
                 skipCases(Float.self, isa: isa)
                 skipCases(Double.self, isa: isa)
+            }
+        }
+        // Two threads: a weight gradient's sparse rows (800 rows, about 570 of them sparse) are
+        // listed in chunks as pool tasks. The countdown counts the calling thread's reservations
+        // only, so which of them fails depends on the tasks the caller takes (a list chunk, a
+        // column block); each run must still give the bits of the run with none failing.
+        let chance2 = (0..<800).map { i in chance[i % 7] }
+        let units2 = (0..<(800 * k)).map { x -> Float in d.next() < chance2[x % 800] ? Float(d.next() - 0.6) : 0 }
+        // Before each run, the same product of other values, none failing, so that lists left in
+        // the threads' scratch memory cannot stand in for lists a failed run did not make.
+        let bf2 = b.map { Float($0) }, other = units2.map { -3 * $0 }
+        withSettings(threads: 2) {
+            sweep("Float, A's sparse rows listed in chunks at 2 threads", counter: sparse) {
+                let countdown = onsager_scratch_reservations_left()
+                onsager_fail_scratch_reservation(-1)
+                _ = skipRun(Float.self, skip: true, m: 800, n: n, k: k, a: other, rsa: 1, csa: 800, b: bf2, rsb: n, csb: 1, form: 0)
+                onsager_fail_scratch_reservation(countdown)
+                return skipRun(Float.self, skip: true, m: 800, n: n, k: k, a: units2, rsa: 1, csa: 800, b: bf2, rsb: n, csb: 1, form: 0).c
             }
         }
         // 0/1 products: the masked adds (AMD) or AMX tiles (Intel), where the CPU has either.

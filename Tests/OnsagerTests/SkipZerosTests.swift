@@ -329,8 +329,9 @@ extension KernelSettingsTests {
     /// block's sums folded into C as they fold them; the masked adds off), with B's block read in
     /// passes (forced on, so on every CPU) and in one. Taken for K up to 1024, without β·C, with at
     /// most a quarter of A nonzero (35 % with the passes) and each row at most half (also where the rows
-    /// sampled first are sparse and the others not), with a finite B; an infinity in B (not taken)
-    /// and a NaN in A (taken) give the full product's NaNs.
+    /// sampled first are sparse and the others not), with a finite B; an infinity or NaN in B (not
+    /// taken: the tasks find it as they copy B's blocks, in the first block or the last) and a NaN
+    /// in A (taken) give the full product's NaNs.
     @Test func sparseProductComputedWithTheSameBits() {
         var d = Draws()
         // Against the FMA kernels: the masked adds (AMD's AVX-512 cores) sum a K over the forced
@@ -347,6 +348,11 @@ extension KernelSettingsTests {
             var b = (0..<(k * n)).map { _ in T(d.next() - 0.5) }
             var cases: [(a: [T], b: [T], what: String, taken: Bool)] = [(a, b, "", expectTaken)]
             if expectTaken {
+                // A NaN in B's last value (its last column block, ragged where n is): found as the
+                // block is copied, the product left to the kernels.
+                var bLast = b
+                bLast[k * n - 1] = .nan
+                cases.append((a, bLast, " with NaN in B's last value", false))
                 a[5 * k + 7] = .nan
                 cases.append((a, b, " with NaN in A", true))
                 b[3 * n + 9] = .infinity
