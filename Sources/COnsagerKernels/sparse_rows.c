@@ -429,6 +429,7 @@ static long sr_sub_rows(long K, long kcb) {
     /* From position p: their starts (and ends) written, the position after them returned, or -1 (a \
        row over the limit, the total over max_total, no memory for a strip). */                    \
     static long S##_sr_list_rows(S##_sr_list_job *L, long s0, long s1, long p) {                   \
+        const long p0 = p;   /* (a chunk's count: p - p0) */                                       \
         const long K = L->K, M = L->M, csa = L->csa, limit = L->limit;                             \
         const int level = L->level;                                                                \
         const int32_t *rows = L->rows;                                                             \
@@ -465,7 +466,7 @@ static long sr_sub_rows(long K, long kcb) {
             if (n > limit) return -1; /* (a weight gradient's marks promise at most limit) */      \
             p += n;                                                                                \
             if (L->end) L->end[s] = (int32_t)p;                                                    \
-            if (L->max_total >= 0 && p > L->max_total) return -1;                                  \
+            if (L->max_total >= 0 && p - p0 > L->max_total) return -1;                             \
         }                                                                                          \
         return p;                                                                                  \
     }                                                                                              \
@@ -486,13 +487,14 @@ static long sr_sub_rows(long K, long kcb) {
         for (long i = 0; i < M; i++)                                                               \
             if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
         int32_t *start = rows + M, *end = rows + 2 * M + 1;                                        \
-        /* Many rows and no total to check (a weight gradient's): listed in chunks as pool tasks,  \
-           each row in a slot at its limit (a chunk's slots 16 values apart from the next's: a     \
-           row's list may be written 16 values past its end), each row's end kept. */              \
+        /* Many rows: listed in chunks as pool tasks, each row in a slot at its limit (a chunk's   \
+           slots 16 values apart from the next's: a row's list may be written 16 values past its   \
+           end), each row's end kept; a total to check (the sparse product's) summed after them. */ \
         long nt = onsager_get_num_threads();                                                       \
-        long chunks = nt > 1 && max_total < 0 && ns >= 64 && (double)ns * K >= 5e4 && !onsager_pool_contended() ? 2 * nt : 1; \
-        /* Room for every row at its limit, or for the total allowed and one row more. */          \
-        long room = max_total >= 0 && max_total + limit < ns * limit ? max_total + limit : ns * limit + 16 * (chunks - 1); \
+        long chunks = nt > 1 && ns >= 64 && (double)ns * K >= 5e4 && !onsager_pool_contended() ? 2 * nt : 1; \
+        /* Room for every row at its limit, or in one run for the total allowed and one row more. */ \
+        long room = chunks == 1 && max_total >= 0 && max_total + limit < ns * limit ? max_total + limit \
+                                                                                  : ns * limit + 16 * (chunks - 1); \
         if (room > INT32_MAX - 16) return 0;   /* (the lists' starts are 32-bit) */                \
         int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
         T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));         \
@@ -501,6 +503,9 @@ static long sr_sub_rows(long K, long kcb) {
         if (chunks > 1) {                                                                          \
             onsager_parallel_for(chunks, S##_sr_list_task, &lj);                                   \
             if (atomic_load(&lj.failed)) return 0;                                                 \
+            long total = 0;                                                                        \
+            for (long s = 0; max_total >= 0 && s < ns; s++) total += end[s] - start[s];            \
+            if (total > max_total && max_total >= 0) return 0;                                     \
         } else {                                                                                   \
             long p = S##_sr_list_rows(&lj, 0, ns, 0);                                              \
             if (p < 0) return 0;                                                                   \
