@@ -260,7 +260,9 @@ int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *
 /// (35 % where B's block is read in passes: onsager_set_thread_sparse_passes) and each row at most
 /// half of K (an RBM's binary samples, images on a dark background), B is finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of kcb, the
 /// caller's, each block's sums folded into C as theirs; but for a zero whose sign an underflow set,
-/// as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply.
+/// as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply (B's finiteness
+/// is checked block by block as the tasks copy it: a B with an infinity or NaN returns 0 after part
+/// of the work, and the caller's kernels give the full product's NaNs).
 int onsager_sparse_product_f32(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                                long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu, long kcb);
 int onsager_sparse_product_f64(long M, long N, long K, double alpha, const double *A, long rsa, long csa, const double *B,
