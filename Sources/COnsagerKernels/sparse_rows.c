@@ -11,8 +11,8 @@
 // The same bits as the kernels: within a K block (K <= KC: one), the kernels compute each element
 // of C as one chain of FMAs over k from +0, then store α·sum (+ bias) for the first block and
 // 1·C + α·sum for the others; this loop runs the same chains without their terms of a zero value,
-// which leave a finite sum unchanged, and folds them into C alike (B is finite: gemm.c checks; the
-// exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
+// which leave a finite sum unchanged, and folds them into C alike (B is finite: gemm.c checks it, or for the
+// sparse product the tasks as they copy it; the exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
 // so it is kept. With AVX-512 (rows listed by loads, or by gathers from an A stored by columns
 // where a strip of it is not transposed first, and compresses in registers, four 512-bit
 // sums a row) and with AVX2 (rows listed eight values at a time from an A stored by rows, value by
@@ -263,6 +263,7 @@ SR_JOB(double, f64)
         if (!state) sub = 0;                                                                       \
         long *pos = state ? (long *)(state + 2 * NV * (s1 - s0)) : 0;                              \
         for (long jb = tb * j->per; jb < nb && jb < (tb + 1) * j->per; jb++) {                     \
+            if (atomic_load_explicit(&j->failed, memory_order_relaxed)) break;   /* (another task's B) */ \
             long j0 = jb * W, cols = j->N - j0 < W ? j->N - j0 : W;                                \
             /* B's block copied (a ragged block padded with zeros) and checked as it is: a zero term \
                left out must not be 0·∞ (bad: x - x summed, NaN where B is not finite). */         \
@@ -489,9 +490,11 @@ static long sr_sub_rows(long K, long kcb) {
         int32_t *start = rows + M, *end = rows + 2 * M + 1;                                        \
         /* Many rows: listed in chunks as pool tasks, each row in a slot at its limit (a chunk's   \
            slots 16 values apart from the next's: a row's list may be written 16 values past its   \
-           end), each row's end kept; a total to check (the sparse product's) summed after them. */ \
+           end), each row's end kept; a total to check (the sparse product's) summed after them (a \
+           chunk alone rarely passes it: an A over the total is listed whole before it is left). */ \
         long nt = onsager_get_num_threads();                                                       \
         long chunks = nt > 1 && ns >= 64 && (double)ns * K >= 5e4 && !onsager_pool_contended() ? 2 * nt : 1; \
+        if (chunks > 1 && (double)ns * limit + 16.0 * chunks > INT32_MAX - 16) chunks = 1;   /* (32-bit starts) */ \
         /* Room for every row at its limit, or in one run for the total allowed and one row more. */ \
         long room = chunks == 1 && max_total >= 0 && max_total + limit < ns * limit ? max_total + limit \
                                                                                   : ns * limit + 16 * (chunks - 1); \

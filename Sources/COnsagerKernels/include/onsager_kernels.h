@@ -248,7 +248,7 @@ long onsager_sparse_row_limit(long K, long kc);
 /// block, only the nonzero terms computed. With ckeep (not NULL), B is the compact copy of the
 /// columns a B-columns product kept (clist, their indices of Cn; ckeep, a byte per column): each
 /// row is spread over C's Cn columns, fill's values in those left out. Returns 0 without AVX2
-/// or memory (some of those rows may then be written: compute them again).
+/// or memory, or for a B not finite (some of those rows may then be written: compute them again).
 int onsager_sparse_rows_f32(long M, long N, long K, float alpha, const float *A, long lda, const uint8_t *keep,
                             long limit, const float *B, long rsb, float *C, long ldc, const uint8_t *ckeep,
                             const int32_t *clist, const float *fill, long Cn);
@@ -261,8 +261,9 @@ int onsager_sparse_rows_f64(long M, long N, long K, double alpha, const double *
 /// half of K (an RBM's binary samples, images on a dark background), B is finite, β is 0 and K is at most 1024: the FMA kernels' bits (K in their blocks of kcb, the
 /// caller's, each block's sums folded into C as theirs; but for a zero whose sign an underflow set,
 /// as skip_zeros.c). Returns 0, C untouched or unfinished, when it does not apply (B's finiteness
-/// is checked block by block as the tasks copy it: a B with an infinity or NaN returns 0 after part
-/// of the work, and the caller's kernels give the full product's NaNs).
+/// is checked block by block as the tasks copy it: a B with an infinity or NaN returns 0 once the
+/// tasks under way have stopped, after A's rows were listed and part of C computed, and the
+/// caller's kernels give the full product's NaNs).
 int onsager_sparse_product_f32(long M, long N, long K, float alpha, const float *A, long rsa, long csa, const float *B,
                                long rsb, long csb, float beta, float *C, long ldc, const float *bias, int relu, long kcb);
 int onsager_sparse_product_f64(long M, long N, long K, double alpha, const double *A, long rsa, long csa, const double *B,
