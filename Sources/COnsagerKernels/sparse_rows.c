@@ -230,7 +230,7 @@ __attribute__((target("avx512f"))) static void f64_sr_strip(long K, long cols, c
         int relu;                                                                                  \
         T alpha, one;   /* (one: the kernels' β of later K blocks, a value not a constant) */      \
         const T *B, *bias, *vals;                                                                  \
-        const int32_t *kidx, *start, *end, *rows, *clist;   /* (a row's list: start ... end) */   \
+        const int32_t *kidx, *start, *end, *rows, *clist;   /* (a row's list: start ... end) */    \
         const uint8_t *ckeep;                                                                      \
         const T *fill;                                                                             \
         long Cn;                                                                                   \
@@ -251,7 +251,7 @@ SR_JOB(double, f64)
         enum { VL = BYTES / (int)sizeof(T), NV = 256 / BYTES };                                    \
         S##_sr_job *j = (S##_sr_job *)vctx;                                                        \
         const long W = S##_SR_W;                                                                   \
-        T *buf = (T *)onsager_scratch_reserve(&sr_block, j->K * W * (long)sizeof(T));             \
+        T *buf = (T *)onsager_scratch_reserve(&sr_block, j->K * W * (long)sizeof(T));              \
         if (!buf) { atomic_store(&j->failed, 1); return; }                                         \
         long nb = (j->N + W - 1) / W;                                                              \
         long tb = t / j->row_parts, tr = t % j->row_parts;                                         \
@@ -288,8 +288,8 @@ SR_JOB(double, f64)
                 atomic_store(&j->failed, 1);                                                       \
                 break;                                                                             \
             }                                                                                      \
-            /* The block's bias (a ragged block's padded with zeros), and whether a row's sums go \
-               to C in place or through `out` (relu, a ragged block, B's compact columns). */     \
+            /* The block's bias (a ragged block's padded with zeros), and whether a row's sums go  \
+               to C in place or through `out` (relu, a ragged block, B's compact columns). */      \
             T padded[S##_SR_W];                                                                    \
             const T *bb = j->bias && cols < W ? padded : j->bias ? j->bias + j0 : 0;               \
             if (bb == padded) {                                                                    \
@@ -422,7 +422,7 @@ static long sr_sub_rows(long K, long kcb) {
         long ns, chunks;                                                                           \
         const T *A;                                                                                \
         const int32_t *rows;                                                                       \
-        int32_t *start, *end;   /* end: each row's end, where the rows are listed in chunks */     \
+        int32_t *start, *end;   /* each row's list: start ... end (chunks leave room between) */   \
         int32_t *kidx;                                                                             \
         T *vals;                                                                                   \
         _Atomic int failed;                                                                        \
@@ -466,7 +466,7 @@ static long sr_sub_rows(long K, long kcb) {
                                 : S##_sr_row_scalar(K, a, csa, limit, kidx + p, vals + p);         \
             if (n > limit) return -1; /* (a weight gradient's marks promise at most limit) */      \
             p += n;                                                                                \
-            if (L->end) L->end[s] = (int32_t)p;                                                    \
+            L->end[s] = (int32_t)p;                                                                \
             if (L->max_total >= 0 && p - p0 > L->max_total) return -1;                             \
         }                                                                                          \
         return p;                                                                                  \
@@ -487,7 +487,7 @@ static long sr_sub_rows(long K, long kcb) {
         if (!rows) return 0;                                                                       \
         for (long i = 0; i < M; i++)                                                               \
             if (!keep || !keep[i]) rows[ns++] = (int32_t)i;                                        \
-        int32_t *start = rows + M, *end = rows + 2 * M + 1;                                        \
+        int32_t *start = rows + M, *end = rows + 2 * M;                                            \
         /* Many rows: listed in chunks as pool tasks, each row in a slot at its limit (a chunk's   \
            slots 16 values apart from the next's: a row's list may be written 16 values past its   \
            end), each row's end kept; a total to check (the sparse product's) summed after them (a \
@@ -502,20 +502,20 @@ static long sr_sub_rows(long K, long kcb) {
         int32_t *kidx = (int32_t *)onsager_scratch_reserve(&sr_list_k, (room + 16) * (long)sizeof(int32_t)); \
         T *vals = (T *)onsager_scratch_reserve(&sr_list_v, (room + 16) * (long)sizeof(T));         \
         if (!kidx || !vals) return 0;                                                              \
-        S##_sr_list_job lj = {K, M, rsa, csa, limit, max_total, level, ns, chunks, A, rows, start, chunks > 1 ? end : 0, kidx, vals, 0}; \
+        S##_sr_list_job lj = {K, M, rsa, csa, limit, max_total, level, ns, chunks, A, rows, start, end, kidx, vals, 0}; \
         if (chunks > 1) {                                                                          \
             onsager_parallel_for(chunks, S##_sr_list_task, &lj);                                   \
             if (atomic_load(&lj.failed)) return 0;                                                 \
-            long total = 0;                                                                        \
-            for (long s = 0; max_total >= 0 && s < ns; s++) total += end[s] - start[s];            \
-            if (total > max_total && max_total >= 0) return 0;                                     \
-        } else {                                                                                   \
-            long p = S##_sr_list_rows(&lj, 0, ns, 0);                                              \
-            if (p < 0) return 0;                                                                   \
-            start[ns] = (int32_t)p;                                                                \
+            if (max_total >= 0) {   /* (a chunk held its own rows to the total, not all of them) */ \
+                long total = 0;                                                                    \
+                for (long s = 0; s < ns; s++) total += end[s] - start[s];                          \
+                if (total > max_total) return 0;                                                   \
+            }                                                                                      \
+        } else if (S##_sr_list_rows(&lj, 0, ns, 0) < 0) {                                          \
+            return 0;                                                                              \
         }                                                                                          \
         S##_sr_job job = {N, K, rsb, ldc, ns, 1, 1, kcb, sr_sub_rows(K, kcb), relu, alpha, one, B, bias, \
-                          vals, kidx, start, chunks > 1 ? end : start + 1, rows, clist,            \
+                          vals, kidx, start, end, rows, clist,                                     \
                           ckeep, fill, Cn, C, 0};                                                  \
         void (*task)(void *, long) = level >= 2 ? S##_sr_task_avx512 : S##_sr_task_avx2;           \
         long nb = (N + S##_SR_W - 1) / S##_SR_W;                                                   \
