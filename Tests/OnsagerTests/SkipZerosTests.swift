@@ -238,8 +238,9 @@ extension KernelSettingsTests {
     /// the same bits as the full product, for rows off, with a few, a third, about half and most
     /// values nonzero (zeros of both signs), α = 1 and -0.5, at 1 and 2 threads, under both
     /// blockings, with a ragged last column block (N = 97, 150), in Double, and with B's all-zero
-    /// columns dropped too (the rows spread over C), with runs of rows holding two sparse rows
-    /// (listed by gathers, not from a transposed strip; ragged M and K); an infinity or NaN in a
+    /// columns dropped too (the rows spread over C), with runs of rows holding two sparse rows and
+    /// one alone (listed by gathers or value by value, not from a transposed strip; ragged M and
+    /// K); an infinity or NaN in a
     /// sparse row is kept (its sums are the full product's). The loop must run where it applies
     /// (AVX-512 or AVX2, no bias or relu, K in one block, B's block read in passes where it passes
     /// L1) and not otherwise: a bias or relu, the
@@ -251,13 +252,15 @@ extension KernelSettingsTests {
         defer { onsager_set_thread_sparse_passes(-1) }
         func check<T: TensorScalar>(_ type: T.Type, m: Int, n: Int, k: Int, forms: [Int], badValues: Bool,
                                     zeroColumns: Bool = false, scattered: Bool = false) {
-            // scattered: every other run of 32 rows holds two sparse rows only, its 5th and 11th.
-            // AVX-512 lists the 16 rows (8 in Double) from a sparse row on from a transposed copy
-            // when they hold four sparse rows or more, else by gathers: those two by gathers.
+            // scattered: every other run of 32 rows holds three sparse rows only, its 5th, 11th and
+            // 21st. AVX-512 lists the 16 rows (8 in Double) from a sparse row on from a transposed
+            // copy when they hold four sparse rows or more, else by gathers: the first two by
+            // gathers. AVX2 (Float) does so for 8 rows holding two or more, else value by value:
+            // the first two from a copy, the 21st value by value.
             let shares: [Double] = [0, 0.03, 0.15, 0.3, 0.45, 0.6, 0.95]
             let chance = (0..<m).map { (i: Int) -> Double in
                 guard scattered && i / 32 % 2 == 0 else { return shares[i % 7] }
-                return i % 32 == 5 || i % 32 == 11 ? 0.15 : 0.95
+                return i % 32 == 5 || i % 32 == 11 || i % 32 == 21 ? 0.15 : 0.95
             }
             var a = (0..<(m * k)).map { x -> T in
                 let u = d.next()
