@@ -454,12 +454,12 @@ static long sr_sub_rows(long K, long kcb) {
         T *vals = L->vals;                                                                         \
         const uint8_t (*perm)[8] = (const uint8_t (*)[8])onsager_compress_permutations();          \
         /* A by columns (a weight gradient's gᵀ): strips of VS rows (16 Float or 8 Double with     \
-           AVX-512, 8 Float with AVX2) holding at least VS / 4 to list are transposed              \
+           AVX-512, 8 Float with AVX2) holding at least 4 (AVX2: 2) to list are transposed         \
            (S##_sr_strip, f32_sr_strip_avx2) and listed from there. */                             \
         const int strips = (level >= 2 || (level == 1 && sizeof(T) == 4)) && L->rsa == 1 &&        \
                            csa != 1;                                                               \
         const long VS = (level >= 2 ? 64 : 32) / (long)sizeof(T);                                  \
-        const long ldb = (K + VS - 1) / VS * VS;                                                   \
+        const long ldb = (K + VS - 1) / VS * VS, least = level >= 2 ? 4 : 2;                       \
         T *strip = strips ? (T *)onsager_scratch_reserve(&sr_strip, VS * ldb * (long)sizeof(T)) : 0; \
         if (strips && !strip) return -1;                                                           \
         long strip0 = -1;   /* the first row of the strip in strip (-1: none) */                   \
@@ -470,8 +470,8 @@ static long sr_sub_rows(long K, long kcb) {
             if (strips && (window < 0 || rows[s] >= window + VS)) {                                \
                 window = rows[s];                                                                  \
                 long c = 1;                                                                        \
-                while (c < VS / 4 && s + c < s1 && rows[s + c] < window + VS) c++;                 \
-                strip0 = c < VS / 4 ? -1 : window;                                                 \
+                while (c < least && s + c < s1 && rows[s + c] < window + VS) c++;                  \
+                strip0 = c < least ? -1 : window;                                                  \
                 long cols = M - window < VS ? M - window : VS;                                     \
                 if (strip0 >= 0 && level >= 2)                                                     \
                     S##_sr_strip(K, cols, A + strip0, csa, strip, ldb);                            \
