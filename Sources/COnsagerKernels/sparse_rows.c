@@ -15,8 +15,9 @@
 // sparse product the tasks as they copy it; the exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
 // so it is kept. With AVX-512 (rows listed by loads, or by gathers from an A stored by columns
 // where a strip of it is not transposed first, and compresses in registers, four 512-bit
-// sums a row) and with AVX2 (rows listed eight values at a time from an A stored by rows, value by
-// value down a column, eight 256-bit sums a row: the AVX2
+// sums a row) and with AVX2 (rows listed eight values at a time from an A stored by rows or, for
+// Float, from a transposed strip of an A stored by columns, else value by value down a column;
+// eight 256-bit sums a row: the AVX2
 // kernels' FMAs, the same chain); not with the portable kernels, which round a·b before adding,
 // so that no loop could match them.
 #include "onsager_kernels.h"
@@ -127,8 +128,9 @@ SR_ROW_SCALAR(double, f64)
 // k packed to the front of a register by a permutation from a table (onsager_compress_permutations)
 // and stored whole. Zen 4 with its AVX2 kernels, rbm-cd1-mnist (its v·W and h·Wᵀ by the sparse
 // product; perf of the whole run): the listing 5.5 % of the samples value by value, 3.1 % so. (A
-// weight gradient's gᵀ, read down its columns, stays value by value: AVX-512's gathers listed it
-// no faster than the scalar loop.)
+// weight gradient's gᵀ, read down its columns, is listed from transposed strips where they pay,
+// f32_sr_strip_avx2 below, else value by value: AVX-512's gathers listed it no faster than the
+// scalar loop.)
 __attribute__((target("avx2,popcnt"))) static long f32_sr_row_avx2(long K, const float *a, long limit, int32_t *kidx, float *vals,
                                                            const uint8_t (*perm)[8]) {
     long p = 0, k = 0;

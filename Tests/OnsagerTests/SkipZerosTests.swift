@@ -239,8 +239,9 @@ extension KernelSettingsTests {
     /// values nonzero (zeros of both signs), α = 1 and -0.5, at 1 and 2 threads, under both
     /// blockings, with a ragged last column block (N = 97, 150), in Double, and with B's all-zero
     /// columns dropped too (the rows spread over C), with runs of rows holding two sparse rows and
-    /// one alone (listed by gathers or value by value, not from a transposed strip; ragged M and
-    /// K); an infinity or NaN in a
+    /// one alone (AVX-512 lists the two by gathers, AVX2 from a transposed strip of eight, the one
+    /// alone by gathers or value by value; ragged M and K), with rows enough to be listed in chunks
+    /// at two threads, strips among them; an infinity or NaN in a
     /// sparse row is kept (its sums are the full product's). The loop must run where it applies
     /// (AVX-512 or AVX2, no bias or relu, K in one block, B's block read in passes where it passes
     /// L1) and not otherwise: a bias or relu, the
@@ -306,6 +307,8 @@ extension KernelSettingsTests {
         check(Float.self, m: 300, n: 200, k: 100, forms: [0, 1, 2], badValues: true)
         check(Float.self, m: 130, n: 97, k: 200, forms: [0], badValues: false)
         check(Float.self, m: 173, n: 70, k: 90, forms: [0], badValues: false, scattered: true)
+        // (about 300 sparse rows of K = 200, over the 50,000 values that are listed in chunks at two threads)
+        check(Float.self, m: 900, n: 70, k: 200, forms: [0], badValues: false, scattered: true)
         check(Double.self, m: 165, n: 80, k: 100, forms: [0], badValues: false, scattered: true)
         check(Float.self, m: 200, n: 96, k: 1500, forms: [0], badValues: false)   // K over one block
         check(Float.self, m: 90, n: 70, k: 600, forms: [0], badValues: true)   // one block under the general blocking only
