@@ -763,11 +763,14 @@ static long g_k_block_depth(long K, long kcmax) {
         const T *Ar = !Ac && onsager_skip_rows_eligible(M, N, K, rsa, csb, beta == 0) && alpha - alpha == 0 ? \
                           onsager_drop_zero_columns_##S(K, M, A, csa, &kl.keep, &kl.rows, &Mc, 0, SZ_MIN_SHARE, \
                                                         sparse) : 0;                               \
-        if (Ar && onsager_rows_finite_##S(K, N, B, rsb, 0)) {   /* (B by rows: eligible) */        \
+        /* B must be finite where a row is left out: the rows with few nonzeros (sparse > 0; the all- \
+           zero ones among them) are computed by sparse_rows.c, whose tasks check B as they copy   \
+           it and fail (every row then computed again below), so only without them is B scanned. */\
+        if (Ar && (sparse > 0 || onsager_rows_finite_##S(K, N, B, rsb, 0))) {   /* (B by rows) */  \
             g_klist rl = {0, 0, K, 0, kl.rows};                                                    \
             if (Mc > 0) S##_planned(Mc, N, K, alpha, Ar, 1, Mc, B, rsb, csb, 0, C, ldc, bias, relu, &rl);\
             if (sparse > 0 && !onsager_sparse_rows_##S(M, N, K, alpha, A, csa, kl.keep, sparse, B, rsb, C, ldc, 0, 0, 0, N)) { \
-                onsager_skip_zeros_trim(0);   /* (no memory: every row again, by the kernels) */   \
+                onsager_skip_zeros_trim(0);   /* (no memory, or B not finite: every row again) */  \
                 S##_planned(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, relu, 0); \
                 return;                                                                            \
             }                                                                                      \

@@ -11,8 +11,8 @@
 // The same bits as the kernels: within a K block (K <= KC: one), the kernels compute each element
 // of C as one chain of FMAs over k from +0, then store α·sum (+ bias) for the first block and
 // 1·C + α·sum for the others; this loop runs the same chains without their terms of a zero value,
-// which leave a finite sum unchanged, and folds them into C alike (B is finite: gemm.c checks it, or for the
-// sparse product the tasks as they copy it; the exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
+// which leave a finite sum unchanged, and folds them into C alike (B is finite: the tasks check it as
+// they copy it; the exception is a sum that underflowed to -0, skip_zeros.c). A value that is ∞ or NaN is nonzero,
 // so it is kept. With AVX-512 (rows listed by loads, or by gathers from an A stored by columns
 // where a strip of it is not transposed first, and compresses in registers, four 512-bit
 // sums a row) and with AVX2 (rows listed eight values at a time from an A stored by rows or, for
@@ -404,7 +404,7 @@ SR_TASK(double, f64, avx2, 32, "avx2,fma")
 // copy of a B whose all-zero columns were dropped (gemm.c's B-columns path): each row is spread
 // over C's Cn columns, fill's value where ckeep marks 0 (clist: the columns kept). B must be
 // finite (a zero term left out must not be 0·∞): the tasks check each block as they copy it and
-// fail (gemm.c's callers check B before, the sparse product relies on this). Returns 0 without
+// fail (gemm.c's rows path and the sparse product rely on this). Returns 0 without
 // AVX2, memory or rows within the limits, or for a B not finite (C's rows then unfinished: the
 // caller computes them).
 #if SR_X86
