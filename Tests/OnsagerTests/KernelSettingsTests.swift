@@ -518,9 +518,12 @@ import COnsagerKernels
         let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
         let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
         let bias2100 = Tensor<Float>.normal([2100], generator: g), bias90 = Tensor<Float>.normal([90], generator: g)
-        // K blocks of a shared B packed all at once: 1100x600 in five blocks of 220 under Intel's
-        // blocking, past its B buffer (in one grown for them), two of 550 under the general one.
+        // K blocks of a shared B packed all at once: a transposed B with M ≤ 256 shares it whatever
+        // the L2 size, 1400x400 in six blocks of 234 under Intel's blocking, past its B buffer (in
+        // one grown for them), two of 700 under the general one. With M ≥ 256 (x300·deep600: five
+        // blocks of 220, or two of 550) each chunk packs its own B where a block fits L2.
         let deep600 = Tensor<Float>.normal([1100, 600], generator: g)
+        let x1400 = Tensor<Float>.normal([200, 1400], generator: g), w1400 = Tensor<Float>.normal([400, 1400], generator: g)
         // Split by rows over a shared B wider than NC: its blocks one at a time.
         let tall1100 = Tensor<Float>.normal([1100, 300], generator: g), wide300 = Tensor<Float>.normal([300, 2100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
@@ -529,6 +532,7 @@ import COnsagerKernels
                 a.softplusSumWithSigmoid().softplusSum.scalars, Tensor.bernoulli(logits: a, generator: RandomGenerator(seed: 12)).scalars,
                 matmul(x300, deepWide, adding: bias2100).scalars, matmul(x200, w.T, adding: bias90).scalars,
                 matmul(x300, w[0]).scalars, matmul(x300, deep600).scalars, matmul(tall1100, wide300).scalars,
+                matmul(x1400, w1400.T).scalars,
                 // The ReLU epilogue on the last of several K blocks: split by columns (x300·deepWide),
                 // split by rows (x100·wᵀ; over a shared B on AVX2, MC 96), over a shared B (x200·wᵀ).
                 linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
@@ -556,13 +560,19 @@ import COnsagerKernels
         }
     }
 
-    /// Double products split by rows over a shared B in several K blocks: all packed at once
-    /// (300x700x300, 1.7 MB) and one block at a time (300x1100x600, over Double's 4 MB at once).
+    /// Double products split by rows in several K blocks: over a shared B (a transposed B and
+    /// M ≤ 256, whatever the L2 size) all packed at once (200x300x700, 1.7 MB) and one block at a
+    /// time (200x400x1400, over Double's 4 MB at once); with M ≥ 256, each chunk packing its own B
+    /// where a block fits L2 (300x300x700 here), else sharing it (300x600x1100 with an L2 under
+    /// 1 MB per block).
     static func largeDoubleOps() -> [[Double]] {
         let g = RandomGenerator(seed: 13)
         let a = Tensor<Double>.normal([300, 1100], generator: g), b = Tensor<Double>.normal([1100, 600], generator: g)
         let c = Tensor<Double>.normal([700, 300], generator: g)
-        return [matmul(a.sliced(axis: 1, 0..<700).contiguous(), c).scalars, matmul(a, b).scalars]
+        let x = Tensor<Double>.normal([200, 1400], generator: g), w = Tensor<Double>.normal([400, 1400], generator: g)
+        return [matmul(a.sliced(axis: 1, 0..<700).contiguous(), c).scalars, matmul(a, b).scalars,
+                matmul(x.sliced(axis: 1, 0..<700).contiguous(), w.sliced(axis: 0, 0..<300).sliced(axis: 1, 0..<700).contiguous().T).scalars,
+                matmul(x, w.T).scalars]
     }
 
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
