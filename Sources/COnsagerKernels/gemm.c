@@ -298,7 +298,10 @@
 // (G_ALL_K_MAX_BYTES_F64: 1024³ one block at a time) and only in its B buffer. Intel itself not
 // measured.
 #ifndef G_OWN_B_DEEP
-#define G_OWN_B_DEEP 1   // a split product's B of several K blocks, each within L2, packed per chunk (S##_gemm)
+#define G_OWN_B_DEEP 1   // a split product's B of several K blocks packed per chunk, as one (S##_gemm)
+#endif
+#ifndef G_OWN_B_L2
+#define G_OWN_B_L2 2     // ... B blocks up to this many times L2 (S##_gemm)
 #endif
 #ifndef G_ALL_K_BLOCKS
 #define G_ALL_K_BLOCKS 1
@@ -524,32 +527,36 @@ static long g_k_block_depth(long K, long kcmax) {
             job.chunk = per * unit;                                                                \
             long ntasks = (len + job.chunk - 1) / job.chunk;                                       \
             T *shared = 0;                                                                         \
-            /* B whose K blocks are each no larger than L2 (a weight gradient's batch x N; a       \
-               square product's blocks of KC rows) is packed by each chunk for itself rather than  \
-               shared. In one K block its pack is short, and sharing it cost a second fork-join    \
-               and smaller tasks. AMD Zen 4, 2 threads, Benchmarks/gemm-shape-ab.sh with DETECT=0, 8 \
+            /* B whose K blocks are each at most twice L2 (a weight gradient's batch x N; a square \
+               product's blocks of KC rows) is packed by each chunk for itself rather than shared. \
+               In one K block its pack is short, and sharing it cost a second fork-join and        \
+               smaller tasks. AMD Zen 4, 2 threads, Benchmarks/gemm-shape-ab.sh with DETECT=0, 8   \
                alternations: 784x500x100 (Aᵀ) 1.05x, 784x500x200 1.06x, 2500x784x100 1.06x,        \
                1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,            \
-               1024x1024x256 1.02x; larger B blocks keep sharing (1024³ 0.97x, 2048x1024² 0.98x).  \
-               With the pool's contention detection on, the shared path's extra waits also sent    \
-               784x500x100 to one thread in some calls (median 162 against 204 GFLOPS).            \
-               In several K blocks (G_OWN_B_DEEP; K over KC, each block within L2) too: a chunk's  \
-               serial plan packs each block as the kernels of its first row block read it, where   \
-               a shared B takes a pass of its own (pack_b 4.0 % of 512³'s samples at AVX2 and two  \
-               threads, 1.1 % own) and a join, and its writes take lines the other core has read.  \
-               The chunks' K blocks are the whole product's (g_k_block_depth: M >= 256 sets no     \
-               batch plan), so C keeps its bits. Zen 4, 2 threads, the same lab, 8-12              \
-               alternations: AVX2 512³ 1.05x (Bᵀ 1.08x, Aᵀ 1.23x), 640³ 1.05x, 768³ 1.04x, 896³    \
-               1.03x, 1024³ 1.04-1.06x (Bᵀ 1.06x), 384x512x1024 1.05x, 512x512x2048 1.04x,         \
-               256x512x1024 0.99x and 256x512x4096 1.01x; Intel's blocking (TUNING=intel) 512³     \
-               1.06x, 768³ 1.04x, 1024³ 1.03x; Double 512³ 1.07x (AVX2) and 1.06x (AVX-512).       \
-               Each thread packs (nt - 1) / nt of B more than when sharing, (nt - 1) / 2M copies   \
-               per flop of its share: kept to 1/512 (some 1.5 % of the time at a quarter cycle     \
-               per copy and 32 flops per cycle) by asking for M >= 256 (nt - 1), so that more threads \
-               share again. */                                                                     \
+               1024x1024x256 1.02x. With the pool's contention detection on, the shared path's     \
+               extra waits also sent 784x500x100 to one thread in some calls (median 162 against   \
+               204 GFLOPS). In several K blocks (G_OWN_B_DEEP; K over KC) too: a chunk's serial    \
+               plan packs each block as the kernels of its first row block read it, where a shared \
+               B takes a pass of its own (pack_b 4.0 % of 512³'s samples at AVX2 and two threads,  \
+               1.1 % own) and a join, and half of it is read from the other core's cache. The      \
+               chunks' K blocks are the whole product's (g_k_block_depth: M >= 256 sets no batch   \
+               plan), so C keeps its bits. Zen 4, 2 threads, the same lab, 8-12 alternations:      \
+               AVX2 512³ 1.05x (Bᵀ 1.08x, Aᵀ 1.23x), 640³-1024³ 1.03-1.06x, 384x512x1024 1.05x,    \
+               512x512x2048 1.04x, 256x512x1024 0.99x; Intel's blocking (TUNING=intel) 512³ 1.06x, \
+               768³ 1.04x, 1024³ 1.03x; Double 512³ 1.06-1.07x. Blocks of one to two L2            \
+               (G_OWN_B_L2 = 2, against 1): AVX2 1536³ 1.18x, 1024x2048x1024 1.24x, 2048³          \
+               1.02x, 1280³ 1.02x, 300x2048x1024 0.99x; Intel's blocking 1536³ 1.16x,              \
+               1024x2048x1024 1.13x; AVX-512 1024x512x1024 1.10x, 2048x500x784 1.06x,              \
+               768x384x1024 1.01x; Double 1024³ at AVX2 1.04x. Blocks of four L2 keep sharing:     \
+               AVX-512 1024³ 0.99x and 2048x1024² 0.99x (0.97x and 0.98x in an earlier session),   \
+               AVX2 1024x4096x1024 0.99x. Each thread packs (nt - 1) / nt of B more than when      \
+               sharing, (nt - 1) / 2M copies per flop of its share: kept to 1/512 (some 1.5 % of   \
+               the time at a quarter cycle per copy and 32 flops per cycle) by asking for          \
+               M >= 256 (nt - 1), so that more threads share again. */                             \
             long ncmax = isa.blocking[4], kc_own = g_k_block_depth(K, isa.blocking[3]);            \
             int own_b = (G_OWN_B_DEEP || K <= isa.blocking[3]) && M >= 256L * (nt - 1) &&          \
-                        (double)kc_own * (N < ncmax ? N : ncmax) * sizeof(T) <= onsager_l2_cache_bytes(); \
+                        (double)kc_own * (N < ncmax ? N : ncmax) * sizeof(T) <=                    \
+                            G_OWN_B_L2 * (double)onsager_l2_cache_bytes();                         \
             if (ntasks > 1 && job.split_m && M > mc && !(csb == 1 && M <= 256) && !own_b && !kl)   \
                 shared = isa.caller_b_buffer();                                                    \
             if (shared && job.chunk > mc) {                                                        \

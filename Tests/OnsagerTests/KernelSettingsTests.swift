@@ -521,7 +521,8 @@ import COnsagerKernels
         // K blocks of a shared B packed all at once: a transposed B with M ≤ 256 shares it whatever
         // the L2 size, 1400x400 in six blocks of 234 under Intel's blocking, past its B buffer (in
         // one grown for them), two of 700 under the general one. With M ≥ 256 (x300·deep600: five
-        // blocks of 220, or two of 550) each chunk packs its own B where a block fits L2.
+        // blocks of 220, or two of 550) each chunk packs its own B where a block is within twice
+        // L2 (the test plans for a small L2 and a large one too).
         let deep600 = Tensor<Float>.normal([1100, 600], generator: g)
         let x1400 = Tensor<Float>.normal([200, 1400], generator: g), w1400 = Tensor<Float>.normal([400, 1400], generator: g)
         // Split by rows over a shared B wider than NC: its blocks one at a time.
@@ -562,9 +563,8 @@ import COnsagerKernels
 
     /// Double products split by rows in several K blocks: over a shared B (a transposed B and
     /// M ≤ 256, whatever the L2 size) all packed at once (200x300x700, 1.7 MB) and one block at a
-    /// time (200x400x1400, over Double's 4 MB at once); with M ≥ 256, each chunk packing its own B
-    /// where a block fits L2 (300x300x700 here), else sharing it (300x600x1100 with an L2 under
-    /// 1 MB per block).
+    /// time (200x400x1400, over Double's 4 MB at once); with M ≥ 256 (300x300x700, 300x600x1100),
+    /// each chunk packing its own B where a block is within twice L2, else sharing it.
     static func largeDoubleOps() -> [[Double]] {
         let g = RandomGenerator(seed: 13)
         let a = Tensor<Double>.normal([300, 1100], generator: g), b = Tensor<Double>.normal([1100, 600], generator: g)
@@ -575,12 +575,26 @@ import COnsagerKernels
                 matmul(x, w.T).scalars]
     }
 
+    /// Runs `body` with this thread's GEMM plans taking L2 as `bytes`: the paths of CPUs with
+    /// other caches (a split product's B shared or packed per chunk, C streamed, ...).
+    func withL2<R>(_ bytes: Int, _ body: () -> R) -> R {
+        onsager_force_l2_cache_bytes(bytes)
+        defer { onsager_force_l2_cache_bytes(0) }
+        return body()
+    }
+
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
         for tuning in Self.tunings(isa: Self.hardwareLevel) {
             // Three threads too: the row tasks of a split product are sized from the thread count.
             let one = withSettings(threads: 1, tuning: tuning, Self.largeOps)
             for threads in [2, 3] {
                 Self.expectIdentical(one, withSettings(threads: threads, tuning: tuning, Self.largeOps), "\(threads) threads, \(tuning) tuning")
+            }
+            // Planned for a small L2 (B shared by the threads, in blocks at once or one at a
+            // time) and for a large one (B packed by each chunk): the same bits.
+            for l2 in [128 << 10, 64 << 20] {
+                let many = withL2(l2) { withSettings(threads: 2, tuning: tuning, Self.largeOps) }
+                Self.expectIdentical(one, many, "2 threads, \(tuning) tuning, L2 taken as \(l2) bytes")
             }
         }
         for isa in Set([1, Self.hardwareLevel]) where isa >= 1 && isa <= Self.hardwareLevel {
@@ -589,6 +603,10 @@ import COnsagerKernels
                 let many = withSettings(threads: threads, isa: isa, Self.largeDoubleOps)
                 #expect(one == many, "Double, \(threads) threads, isa \(isa)")
             }
+            for l2 in [128 << 10, 64 << 20] {
+                let many = withL2(l2) { withSettings(threads: 2, isa: isa, Self.largeDoubleOps) }
+                #expect(one == many, "Double, 2 threads, isa \(isa), L2 taken as \(l2) bytes")
+            }
         }
         // The AVX2 kernels too (K blocks of 256, which a split product packs all at once, as every
         // ISA does: gemm.c, G_ALL_K_BLOCKS).
@@ -596,6 +614,10 @@ import COnsagerKernels
             let one = withSettings(threads: 1, isa: 1, Self.largeOps)
             for threads in [2, 3] {
                 Self.expectIdentical(one, withSettings(threads: threads, isa: 1, Self.largeOps), "\(threads) threads, AVX2")
+            }
+            for l2 in [128 << 10, 64 << 20] {
+                let many = withL2(l2) { withSettings(threads: 2, isa: 1, Self.largeOps) }
+                Self.expectIdentical(one, many, "2 threads, AVX2, L2 taken as \(l2) bytes")
             }
         }
     }

@@ -43,6 +43,10 @@ void onsager_force_gemm_tuning(int tuning);
 /// Bytes of this CPU's L2 cache (per core), from the C library where it says (glibc: CPUID);
 /// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
 long onsager_l2_cache_bytes(void);
+/// Has the calling thread's GEMM plans take L2 as `bytes` (0: the detected size), so that a test
+/// reaches the paths of a CPU with other caches. (The pool's workers keep the detected size; the
+/// paths chosen never change a bit of the result.)
+void onsager_force_l2_cache_bytes(long bytes);
 /// The L1 data cache of a core in bytes (sysconf; 32 KiB when unknown or implausible).
 long onsager_l1_cache_bytes(void);
 /// The size of C, in bytes, over which a product written in one K block streams C past the
