@@ -135,7 +135,8 @@ static long cache_bytes(_Atomic long *cached, int name, long lo, long hi, long f
 
 // Unknown or implausible: the 1 MiB of Zen 4 and many Xeons. A test may have the calling thread
 // plan as if L2 were another size (onsager_force_l2_cache_bytes), to reach the paths another
-// CPU's caches choose; a plan's choice of path never changes a bit of the result.
+// CPU's caches choose. The GEMM's split and packing plans never change a bit of the result; the
+// cut-off of narrow products' dot path (gemm.c, N·K within half of L2) does.
 static _Thread_local long l2_override = 0;
 long onsager_l2_cache_bytes(void) {
     if (l2_override > 0) return l2_override;

@@ -180,6 +180,9 @@
 // 1.03x, 2048³ 1.11x (against asking only for blocks over half of L2: 2048³ 1.17x, the others
 // 1.01-1.03x, i.e. unchanged). Not measured on AMD, whose tuning packs blocks of 1024 rows that
 // stay in L3 (off there).
+// Since the thirty-seventh session those two-thread shapes pack B per chunk instead where its
+// blocks are within twice L2 (S##_planned, G_OWN_B_DEEP), which on that Xeon is all of them:
+// measured under Intel's blocking forced on Zen 4 only (1.03-1.16x).
 #ifndef G_PACKED_AHEAD_INTEL
 #define G_PACKED_AHEAD_INTEL 1
 #endif
@@ -296,12 +299,15 @@
 // 1.023x), but Double 1024³ (8 MB at once) 0.968x and 0.992x through a grown buffer, and 0.935x
 // and 0.998x on AVX2 (whose B buffer holds it), so Double packs at most 4 MB at once
 // (G_ALL_K_MAX_BYTES_F64: 1024³ one block at a time) and only in its B buffer. Intel itself not
-// measured.
+// measured. Since the thirty-seventh session these shapes pack B per chunk at two threads
+// (S##_planned, G_OWN_B_DEEP: K blocks within twice L2); the shared B serves M < 256 (nt - 1)
+// and blocks over twice L2 (under Intel's blocking, whose blocks are at most 2 MB, only the
+// former where L2 is 1 MB or more).
 #ifndef G_OWN_B_DEEP
-#define G_OWN_B_DEEP 1   // a split product's B of several K blocks packed per chunk, as one (S##_gemm)
+#define G_OWN_B_DEEP 1   // a split product's B of several K blocks packed per chunk, as one (S##_planned)
 #endif
 #ifndef G_OWN_B_L2
-#define G_OWN_B_L2 2     // ... B blocks up to this many times L2 (S##_gemm)
+#define G_OWN_B_L2 2     // ... B blocks up to this many times L2 (S##_planned)
 #endif
 #ifndef G_ALL_K_BLOCKS
 #define G_ALL_K_BLOCKS 1
@@ -535,24 +541,28 @@ static long g_k_block_depth(long K, long kcmax) {
                1000x1500x100 1.08x, 500x784x100 1.08x, 2000x2500x100 1.02x, 512³ 1.03x,            \
                1024x1024x256 1.02x. With the pool's contention detection on, the shared path's     \
                extra waits also sent 784x500x100 to one thread in some calls (median 162 against   \
-               204 GFLOPS). In several K blocks (G_OWN_B_DEEP; K over KC) too: a chunk's serial    \
-               plan packs each block as the kernels of its first row block read it, where a shared \
-               B takes a pass of its own (pack_b 4.0 % of 512³'s samples at AVX2 and two threads,  \
-               1.1 % own) and a join, and half of it is read from the other core's cache. The      \
-               chunks' K blocks are the whole product's (g_k_block_depth: M >= 256 sets no batch   \
-               plan), so C keeps its bits. Zen 4, 2 threads, the same lab, 8-12 alternations:      \
-               AVX2 512³ 1.05x (Bᵀ 1.08x, Aᵀ 1.23x), 640³-1024³ 1.03-1.06x, 384x512x1024 1.05x,    \
-               512x512x2048 1.04x, 256x512x1024 0.99x; Intel's blocking (TUNING=intel) 512³ 1.06x, \
-               768³ 1.04x, 1024³ 1.03x; Double 512³ 1.06-1.07x. Blocks of one to two L2            \
-               (G_OWN_B_L2 = 2, against 1): AVX2 1536³ 1.18x, 1024x2048x1024 1.24x, 2048³          \
-               1.02x, 1280³ 1.02x, 300x2048x1024 0.99x; Intel's blocking 1536³ 1.16x,              \
-               1024x2048x1024 1.13x; AVX-512 1024x512x1024 1.10x, 2048x500x784 1.06x,              \
-               768x384x1024 1.01x; Double 1024³ at AVX2 1.04x. Blocks of four L2 keep sharing:     \
-               AVX-512 1024³ 0.99x and 2048x1024² 0.99x (0.97x and 0.98x in an earlier session),   \
-               AVX2 1024x4096x1024 0.99x. Each thread packs (nt - 1) / nt of B more than when      \
-               sharing, (nt - 1) / 2M copies per flop of its share: kept to 1/512 (some 1.5 % of   \
-               the time at a quarter cycle per copy and 32 flops per cycle) by asking for          \
-               M >= 256 (nt - 1), so that more threads share again. */                             \
+               204 GFLOPS). In several K blocks (G_OWN_B_DEEP; K over KC) too: each chunk packs    \
+               its B in its own thread (fused into its first kernels where its rows are one row    \
+               block), where a shared B takes a packing job and a join (pack_b 4.0 % of 512³'s     \
+               samples at AVX2 and two threads, 1.1 % own) and half of it is read from the other   \
+               core's cache. The chunks' K blocks are the whole product's (g_k_block_depth: M >=   \
+               256 sets no batch plan), so C keeps its bits. Zen 4, 2 threads, the same lab, 8-12  \
+               alternations: AVX2 512³ 1.05x (Bᵀ 1.08x, Aᵀ 1.23x), 640³-1024³ 1.01-1.06x,          \
+               384x512x1024 1.05x, 512x512x2048 1.04x, 256x512x1024 0.99x; Intel's blocking        \
+               forced on Zen 4 (TUNING=intel) 512³ 1.06x, 768³ 1.04x, 1024³ 1.03x; Double 512³     \
+               1.06-1.07x. Blocks of one to two L2 (G_OWN_B_L2 = 2, against 1): AVX2 1536³ 1.18x,  \
+               1024x2048x1024 1.24x, 2048³ 1.02x, 1280³ 1.02x, 300x2048x1024 0.99x; Intel's        \
+               blocking 1536³ 1.16x, 1024x2048x1024 1.13x; AVX-512 1024x512x1024 1.10x,            \
+               2048x500x784 1.06x, 768x384x1024 1.01x; Double 1024³ at AVX2 1.04x. Blocks of four  \
+               L2 keep sharing: AVX-512 1024³ 0.99x and 2048x1024² 0.99x (0.97x and 0.98x in an    \
+               earlier session), AVX2 1024x4096x1024 0.99x. Not measured on an Intel CPU, where    \
+               the shared path's packed panels asked for ahead had measured 1.01-1.11x (above):    \
+               with a 2 MB L2 every row split of M >= 256 (nt - 1) now packs per chunk under       \
+               Intel's blocking (G_OWN_B_DEEP=0 or G_OWN_B_L2=1 to compare). Each thread packs     \
+               (nt - 1) / nt of B more than when sharing, (nt - 1) / 2M copies per flop of its     \
+               share: kept to 1/512 (some 1.5 % of the time at a quarter cycle per copy and 32     \
+               flops per cycle) by asking for M >= 256 (nt - 1), so that more threads share        \
+               again. */                                                                           \
             long ncmax = isa.blocking[4], kc_own = g_k_block_depth(K, isa.blocking[3]);            \
             int own_b = (G_OWN_B_DEEP || K <= isa.blocking[3]) && M >= 256L * (nt - 1) &&          \
                         (double)kc_own * (N < ncmax ? N : ncmax) * sizeof(T) <=                    \

@@ -518,14 +518,16 @@ import COnsagerKernels
         let deepWide = Tensor<Float>.normal([1100, 2100], generator: g), x300 = Tensor<Float>.normal([300, 1100], generator: g)
         let tallShallow = Tensor<Float>.normal([1060, 20], generator: g), shallowWide = Tensor<Float>.normal([20, 2100], generator: g)
         let bias2100 = Tensor<Float>.normal([2100], generator: g), bias90 = Tensor<Float>.normal([90], generator: g)
-        // K blocks of a shared B packed all at once: a transposed B with M ≤ 256 shares it whatever
+        let bias600 = Tensor<Float>.normal([600], generator: g)
+        // K blocks of a shared B packed all at once: a transposed B with M < 256 shares it whatever
         // the L2 size, 1400x400 in six blocks of 234 under Intel's blocking, past its B buffer (in
         // one grown for them), two of 700 under the general one. With M ≥ 256 (x300·deep600: five
         // blocks of 220, or two of 550) each chunk packs its own B where a block is within twice
         // L2 (the test plans for a small L2 and a large one too).
         let deep600 = Tensor<Float>.normal([1100, 600], generator: g)
         let x1400 = Tensor<Float>.normal([200, 1400], generator: g), w1400 = Tensor<Float>.normal([400, 1400], generator: g)
-        // Split by rows over a shared B wider than NC: its blocks one at a time.
+        // Split by rows over a shared B wider than NC, its blocks one at a time (the general
+        // blocking with an L2 under 1.2 MB, or planned for 128 KB; else each chunk packs B).
         let tall1100 = Tensor<Float>.normal([1100, 300], generator: g), wide300 = Tensor<Float>.normal([300, 2100], generator: g)
         return [matmul(a, b).scalars, matmul(x100, w.T).scalars, matmul(x200, w.T).scalars, a.sum(axis: 0).scalars, a.sum(axis: 1).scalars, [big.sum().item],
                 (a.sigmoid() * a + 1).scalars, a.logSumExp(axis: 1).scalars, matmul(tall, a).scalars, matmul(x100.sliced(axis: 1, 0..<64), wide).scalars,
@@ -537,7 +539,9 @@ import COnsagerKernels
                 // The ReLU epilogue on the last of several K blocks: split by columns (x300·deepWide),
                 // split by rows (x100·wᵀ; over a shared B on AVX2, MC 96), over a shared B (x200·wᵀ).
                 linearReLU(x300, weight: deepWide.T, bias: bias2100).scalars, linearReLU(x100, weight: w, bias: bias90).scalars,
-                linearReLU(x200, weight: w).scalars]
+                linearReLU(x200, weight: w).scalars,
+                // ... and split by rows with B packed per chunk over several K blocks (x300·deep600).
+                linearReLU(x300, weight: deep600.T, bias: bias600).scalars]
     }
 
     /// The same shape and bits, reporting the first element that differs rather than both arrays.
@@ -562,7 +566,7 @@ import COnsagerKernels
     }
 
     /// Double products split by rows in several K blocks: over a shared B (a transposed B and
-    /// M ≤ 256, whatever the L2 size) all packed at once (200x300x700, 1.7 MB) and one block at a
+    /// M < 256, whatever the L2 size) all packed at once (200x300x700, 1.7 MB) and one block at a
     /// time (200x400x1400, over Double's 4 MB at once); with M ≥ 256 (300x300x700, 300x600x1100),
     /// each chunk packing its own B where a block is within twice L2, else sharing it.
     static func largeDoubleOps() -> [[Double]] {
@@ -608,8 +612,8 @@ import COnsagerKernels
                 #expect(one == many, "Double, 2 threads, isa \(isa), L2 taken as \(l2) bytes")
             }
         }
-        // The AVX2 kernels too (K blocks of 256, which a split product packs all at once, as every
-        // ISA does: gemm.c, G_ALL_K_BLOCKS).
+        // The AVX2 kernels too (K blocks of 256, which a split product over a shared B packs all
+        // at once, as every ISA does: gemm.c, G_ALL_K_BLOCKS; or each chunk packs for itself).
         if Self.hardwareLevel > 1 {
             let one = withSettings(threads: 1, isa: 1, Self.largeOps)
             for threads in [2, 3] {

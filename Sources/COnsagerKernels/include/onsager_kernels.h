@@ -44,8 +44,9 @@ void onsager_force_gemm_tuning(int tuning);
 /// else 1 MiB. The GEMM sizes its B-panel prefetching and packing plans by it.
 long onsager_l2_cache_bytes(void);
 /// Has the calling thread's GEMM plans take L2 as `bytes` (0: the detected size), so that a test
-/// reaches the paths of a CPU with other caches. (The pool's workers keep the detected size; the
-/// paths chosen never change a bit of the result.)
+/// reaches the paths of a CPU with other caches. (The pool's workers keep the detected size. The
+/// split and packing plans never change a bit of the result; narrow products' dot path, taken
+/// for N·K within half of L2, does.)
 void onsager_force_l2_cache_bytes(long bytes);
 /// The L1 data cache of a core in bytes (sysconf; 32 KiB when unknown or implausible).
 long onsager_l1_cache_bytes(void);
