@@ -593,15 +593,15 @@ static long sr_sub_rows(long K, long kcb) {
             csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())          \
             return 0;                                                                              \
         /* Eight rows spread over A first: together at most the share (a tenth over), or A is      \
-           not listed at all. */                                                                   \
+           not listed at all (a dense A is given up after three). */                               \
+        double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;           \
         long seen = 0;                                                                             \
         for (long r = 0; r < 8; r++) {                                                             \
             const T *a = A + (r * (M - 1) / 7) * rsa;                                              \
             for (long k = 0; k < K; k++) seen += a[k] != 0;   /* (csa is 1) */                     \
+            if (seen > 1.1 * share * 8 * K) return 0;                                              \
         }                                                                                          \
-        double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;           \
         /* (B's values are checked as the tasks copy its blocks: a B not finite fails them.) */    \
-        if (seen > 1.1 * share * 8 * K) return 0;                                                  \
         return S##_sr_run(M, N, K, alpha, A, rsa, 1, 0, (long)(SR_PRODUCT_ROW_SHARE * K),          \
                           (long)(share * M * K), B, rsb, bias, relu, C, ldc, 0, 0, 0, N, kcb);     \
     }
