@@ -211,15 +211,15 @@ __attribute__((target("avx2"))) static void sz_count_f64_avx2(long n, const doub
     }
     for (; k < n; k++) cnt[k] += row[k] != 0;
 }
-#define SZ_COUNT_AVX512(S)                                                                         \
+#define SZ_COUNT_VECTOR(S)                                                                         \
     if (onsager_isa_level() >= 2) { sz_count_##S##_avx512(n, row, cnt); return; }                  \
     if (onsager_isa_level() == 1) { sz_count_##S##_avx2(n, row, cnt); return; }
 #else
-#define SZ_COUNT_AVX512(S)
+#define SZ_COUNT_VECTOR(S)
 #endif
 #define SZ_COUNT(T, S)                                                                             \
     static void sz_count_##S(long n, const T *row, int32_t *cnt) {                                 \
-        SZ_COUNT_AVX512(S)                                                                         \
+        SZ_COUNT_VECTOR(S)                                                                         \
         for (long k = 0; k < n; k++) cnt[k] += row[k] != 0;                                        \
     }
 SZ_COUNT(float, f32)
@@ -230,10 +230,12 @@ SZ_COUNT(double, f64)
 // SZ_MIN_SHARE for A's columns and rows, SZ_BCOLS_MIN_SHARE for B's columns): A's other columns are copied into a compact M x kc
 // matrix (returned; rows kc apart), *keep gets a byte per column (1: kept) and *rows the indices
 // of those kept. Returns NULL (nothing to gain, or no memory) otherwise. A scan whose first rows
-// already leave too few candidates is given up after them (checked after 8, 16, 32, ... rows and
-// at the end): a dense A costs 8 rows. With max_nonzeros > 0 a column stays a candidate until it
-// passes that count, so a column nonzero in every row scanned is taken as dense at the checks;
-// without that a dense A was counted up to max_nonzeros + 8 rows (58 of a weight gradient's 100),
+// already leave too few candidates is given up after them (checked every 8 rows for all-zero
+// columns, which is exact: candidates only fall): a dense A costs 8 rows. With max_nonzeros > 0 a
+// column stays a candidate until it passes that count, so at the checks before the last (after
+// 8, 16, 32, ... rows) a column nonzero in every row scanned is taken as dense: a sparse column
+// rarely is, and only which path runs depends on it (the last check and the list are exact).
+// Without that a dense A was counted for 56 of a weight gradient's 100 rows (max_nonzeros 50),
 // 0.9-1.1 % of 784x500x100 (Zen 4, perf), and now 0.2 %.
 #define SZ_DEFINE(T, S)                                                                            \
     const T *onsager_drop_zero_columns_##S(long M, long K, const T *A, long rsa, const uint8_t **keep,    \
@@ -247,10 +249,11 @@ SZ_COUNT(double, f64)
         memset(cnt, 0, sizeof(int32_t) * (size_t)K);                                               \
         for (long i = 0; i < M; i++) {                                                             \
             sz_count_##S(K, A + i * rsa, cnt);                                                     \
-            if ((i >= 7 && ((i + 1) & i) == 0) || i == M - 1) {   /* after 8, 16, 32... rows */    \
-                /* (a column nonzero in every row so far is taken as dense: rare for one of        \
-                   few nonzeros, and only which path runs depends on it) */                        \
-                long most = max_nonzeros < i ? max_nonzeros : i, few = 0;                          \
+            /* (every 8 rows for all-zero columns; after 8, 16, 32... rows for few nonzeros) */    \
+            if ((i % 8 == 7 && (max_nonzeros == 0 || ((i + 1) & i) == 0)) || i == M - 1) {         \
+                /* (before the last check, a column nonzero in every row so far is taken as        \
+                   dense: rare for one of few nonzeros; only which path runs depends on it) */     \
+                long most = (max_nonzeros < i || i == M - 1) ? max_nonzeros : i, few = 0;          \
                 int32_t most32 = most > INT32_MAX ? INT32_MAX : (int32_t)most;                     \
                 for (long k = 0; k < K; k++) few += cnt[k] <= most32;                              \
                 if (few * min_share < K) return 0;                                                 \

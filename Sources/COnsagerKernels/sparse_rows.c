@@ -593,7 +593,7 @@ static long sr_sub_rows(long K, long kcb) {
             csa != 1 || csb != 1 || onsager_isa_level() < 1 || !onsager_get_skip_zeros())          \
             return 0;                                                                              \
         /* Eight rows spread over A first: together at most the share (a tenth over), or A is      \
-           not listed at all (a dense A is given up after three). */                               \
+           not listed at all (a dense A is given up after three or four rows). */                  \
         double share = sr_sub_rows(K, kcb) ? SR_PRODUCT_SHARE_PASSES : SR_PRODUCT_SHARE;           \
         long seen = 0;                                                                             \
         for (long r = 0; r < 8; r++) {                                                             \

@@ -220,7 +220,8 @@ long onsager_skip_zeros_product_count(void);
 /// zero and M up to a row block (mc).
 int onsager_skip_zeros_eligible(long M, long N, long K, long csa, long rsb, long csb, int beta_zero, long mc);
 /// When at least 1/min_share of A's K columns (M rows, rsa apart) are all ±0 (with max_nonzeros
-/// over 0: hold at most that many nonzero values): A's other columns
+/// over 0: hold at most that many nonzero values; a scan may then give up early on columns
+/// nonzero in each of its first 8, 16, 32, ... rows, taken as dense): A's other columns
 /// as a compact M x *kc matrix (this thread's buffers of the slot, valid until its next call with
 /// that slot: 0 for A's columns or rows, 1 for B's columns), in *keep a byte per column, 1 for
 /// those kept, and in *rows their indices. NULL otherwise.
