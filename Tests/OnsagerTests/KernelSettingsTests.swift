@@ -579,49 +579,43 @@ import COnsagerKernels
                 matmul(x, w.T).scalars]
     }
 
-    /// Runs `body` with this thread's GEMM plans taking L2 as `bytes`: the paths of CPUs with
-    /// other caches (a split product's B shared or packed per chunk, C streamed, ...).
+    /// Runs `body` with this thread's GEMM plans taking L2 as `bytes` (0: the detected size): the
+    /// paths of CPUs with other caches (a split product's B shared or packed per chunk, C
+    /// streamed, ...).
     func withL2<R>(_ bytes: Int, _ body: () -> R) -> R {
         onsager_force_l2_cache_bytes(bytes)
         defer { onsager_force_l2_cache_bytes(0) }
         return body()
     }
 
+    /// The plans compared with one thread: two and three threads (a split product's row tasks are
+    /// sized from the thread count) with the detected L2, and two planned for a small L2 (B shared
+    /// by the threads, in blocks at once or one at a time) and for a large one (B packed by each
+    /// chunk). Each is (threads, L2 bytes, 0 for the detected size).
+    static let splitPlans = [(2, 0), (3, 0), (2, 128 << 10), (2, 64 << 20)]
+
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
         for tuning in Self.tunings(isa: Self.hardwareLevel) {
-            // Three threads too: the row tasks of a split product are sized from the thread count.
             let one = withSettings(threads: 1, tuning: tuning, Self.largeOps)
-            for threads in [2, 3] {
-                Self.expectIdentical(one, withSettings(threads: threads, tuning: tuning, Self.largeOps), "\(threads) threads, \(tuning) tuning")
-            }
-            // Planned for a small L2 (B shared by the threads, in blocks at once or one at a
-            // time) and for a large one (B packed by each chunk): the same bits.
-            for l2 in [128 << 10, 64 << 20] {
-                let many = withL2(l2) { withSettings(threads: 2, tuning: tuning, Self.largeOps) }
-                Self.expectIdentical(one, many, "2 threads, \(tuning) tuning, L2 taken as \(l2) bytes")
+            for (threads, l2) in Self.splitPlans {
+                let many = withL2(l2) { withSettings(threads: threads, tuning: tuning, Self.largeOps) }
+                Self.expectIdentical(one, many, "\(threads) threads, \(tuning) tuning, L2 taken as \(l2) bytes")
             }
         }
         for isa in Set([1, Self.hardwareLevel]) where isa >= 1 && isa <= Self.hardwareLevel {
             let one = withSettings(threads: 1, isa: isa, Self.largeDoubleOps)
-            for threads in [2, 3] {
-                let many = withSettings(threads: threads, isa: isa, Self.largeDoubleOps)
-                #expect(one == many, "Double, \(threads) threads, isa \(isa)")
-            }
-            for l2 in [128 << 10, 64 << 20] {
-                let many = withL2(l2) { withSettings(threads: 2, isa: isa, Self.largeDoubleOps) }
-                #expect(one == many, "Double, 2 threads, isa \(isa), L2 taken as \(l2) bytes")
+            for (threads, l2) in Self.splitPlans {
+                let many = withL2(l2) { withSettings(threads: threads, isa: isa, Self.largeDoubleOps) }
+                #expect(one == many, "Double, \(threads) threads, isa \(isa), L2 taken as \(l2) bytes")
             }
         }
         // The AVX2 kernels too (K blocks of 256, which a split product over a shared B packs all
         // at once, as every ISA does: gemm.c, G_ALL_K_BLOCKS; or each chunk packs for itself).
         if Self.hardwareLevel > 1 {
             let one = withSettings(threads: 1, isa: 1, Self.largeOps)
-            for threads in [2, 3] {
-                Self.expectIdentical(one, withSettings(threads: threads, isa: 1, Self.largeOps), "\(threads) threads, AVX2")
-            }
-            for l2 in [128 << 10, 64 << 20] {
-                let many = withL2(l2) { withSettings(threads: 2, isa: 1, Self.largeOps) }
-                Self.expectIdentical(one, many, "2 threads, AVX2, L2 taken as \(l2) bytes")
+            for (threads, l2) in Self.splitPlans {
+                let many = withL2(l2) { withSettings(threads: threads, isa: 1, Self.largeOps) }
+                Self.expectIdentical(one, many, "\(threads) threads, AVX2, L2 taken as \(l2) bytes")
             }
         }
     }
