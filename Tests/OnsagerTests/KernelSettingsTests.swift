@@ -591,7 +591,7 @@ import COnsagerKernels
     /// The plans compared with one thread: two and three threads (a split product's row tasks are
     /// sized from the thread count) with the detected L2, and two planned for a small L2 (B shared
     /// by the threads, in blocks at once or one at a time) and for a large one (B packed by each
-    /// chunk). Each is (threads, L2 bytes, 0 for the detected size).
+    /// chunk). Each is (threads, L2 bytes), with 0 bytes for the detected size.
     static let splitPlans = [(2, 0), (3, 0), (2, 128 << 10), (2, 64 << 20)]
 
     @Test func largeOpsAreBitIdenticalForAnyThreadCount() {
