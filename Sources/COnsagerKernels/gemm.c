@@ -328,6 +328,18 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 
 // The depth of the kernels' K blocks for a B stored by rows (gemm_template.h's k_block without the
 // lazy plan): K cut into equal blocks of at most kcmax.
+#ifndef G_FEW_ROWS
+#define G_FEW_ROWS 4
+#endif
+#ifndef G_FEW_SPLIT_FLOPS
+#define G_FEW_SPLIT_FLOPS 4e5
+#endif
+#ifndef G_FEW_PF_L2
+#define G_FEW_PF_L2 4
+#endif
+#ifndef G_FEW_TASK_COLUMNS
+#define G_FEW_TASK_COLUMNS 256
+#endif
 static long g_k_block_depth(long K, long kcmax) {
     long kblocks = (K + kcmax - 1) / kcmax;
     return (K + kblocks - 1) / kblocks;
@@ -365,8 +377,11 @@ static long g_k_block_depth(long K, long kcmax) {
                                   const g_klist *);                                                \
     typedef void (*S##_dot_fn)(long, long, long, long, T, const T *, long, const T *, long, T, T *, long, \
                                const T *, int);                                                    \
+    typedef void (*S##_few_fn)(long, long, long, long, long, long, T, const T *, long, long,       \
+                               const T *, long, T, T *, long, const T *, int, T *, int);           \
     /* One ISA's kernels: the serial product, B packing, the caller's B buffer, its blocking    \
-       {MR, NR, MC, KC, NC}, A shared between column chunks, and narrow dot products. */           \
+       {MR, NR, MC, KC, NC}, A shared between column chunks, narrow dot products and products of a \
+       few rows. */                                                                                \
     typedef struct {                                                                               \
         S##_serial_fn serial;                                                                      \
         void (*pack_b)(long, long, const T *, long, long, T *);                                    \
@@ -375,6 +390,7 @@ static long g_k_block_depth(long K, long kcmax) {
         long (*shared_a_size)(long, long, long, int, long *);                                      \
         void (*pack_a_block)(long, long, const T *, long, long, long, T *, long, long, long);      \
         S##_dot_fn dot;                                                                            \
+        S##_few_fn few;                                                                            \
     } S##_isa;                                                                                     \
     static S##_isa S##_pick(void) {                                                                \
         switch (onsager_isa_level()) {                                                             \
@@ -382,7 +398,7 @@ static long g_k_block_depth(long K, long kcmax) {
         default: return (S##_isa){gemm_serial_##S##_portable, pack_b_##S##_portable,              \
                                   b_buffer_##S##_portable, blocking_##S##_portable,                \
                                   shared_a_size_##S##_portable, pack_a_block_##S##_portable,       \
-                                  gemm_dot_##S##_portable};                                        \
+                                  gemm_dot_##S##_portable, gemm_few_rows_##S##_portable};          \
         }                                                                                          \
     }                                                                                              \
     typedef struct {                                                                               \
@@ -496,6 +512,77 @@ static long g_k_block_depth(long K, long kcmax) {
         } else {                                                                                   \
             S##_dot_task(&job, 0);                                                                 \
         }                                                                                          \
+    }                                                                                              \
+    /* A product of a few rows (M <= G_FEW_ROWS) with B stored by rows: column ranges of a fixed   \
+       width as tasks (gemm_template.h, FN(gemm_few_rows); every C value is computed the same way  \
+       by whichever thread gets its columns), K in chunks of about an eighth of L2 of B. */        \
+    typedef struct {                                                                               \
+        S##_few_fn few;                                                                            \
+        long M, N, K, kcb, rsa, csa, rsb, ldc, per;                                                \
+        int pf;   /* B over G_FEW_PF_L2 times L2: the next chunk asked for ahead */                \
+        double l2;   /* the caller's L2 (a test may force it for its own thread) */                \
+        T alpha, beta;                                                                             \
+        const T *A, *B, *bias;                                                                     \
+        T *C;                                                                                      \
+        int relu;                                                                                  \
+    } S##_few_job;                                                                                 \
+    static void S##_few_task(void *vctx, long t) {                                                 \
+        S##_few_job *j = (S##_few_job *)vctx;                                                      \
+        long j0 = t * j->per, j1 = j0 + j->per < j->N ? j0 + j->per : j->N;                        \
+        long kb = (long)(j->l2 / 8 / ((j1 - j0) * (double)sizeof(T)));                             \
+        kb = kb < 8 ? 8 : kb;                                                                      \
+        T *P = kb < j->kcb ? (T *)malloc(sizeof(T) * (size_t)j->M * (size_t)(j1 - j0)) : 0;        \
+        if (!P) kb = j->kcb;   /* (no memory: down all rows of a K block at once) */               \
+        j->few(j->M, j0, j1, j->K, j->kcb, kb, j->alpha, j->A, j->rsa, j->csa, j->B, j->rsb,       \
+               j->beta, j->C, j->ldc, j->bias, j->relu, P, j->pf);                                 \
+        free(P);                                                                                   \
+    }                                                                                              \
+    static void S##_few_rows(long M, long N, long K, T alpha, const T *A, long rsa, long csa,      \
+                             const T *B, long rsb, T beta, T *C, long ldc, const T *bias,          \
+                             int relu) {                                                           \
+        S##_isa isa = S##_pick();                                                                  \
+        S##_few_job job = {isa.few, M, N, K, g_k_block_depth(K, isa.blocking[3]), rsa, csa, rsb,   \
+                           ldc, N, 0, 0, alpha, beta, A, B, bias, C, relu};                        \
+        job.l2 = (double)onsager_l2_cache_bytes();                                                 \
+        job.pf = (double)K * N * sizeof(T) > G_FEW_PF_L2 * job.l2;                                 \
+        int nt = onsager_get_num_threads();                                                        \
+        if (nt > 1 && 2.0 * M * N * K > G_FEW_SPLIT_FLOPS && N > G_FEW_TASK_COLUMNS &&             \
+            !onsager_pool_contended()) {                                                           \
+            job.per = G_FEW_TASK_COLUMNS;                                                          \
+            onsager_parallel_for((N + job.per - 1) / job.per, S##_few_task, &job);                 \
+        } else {                                                                                   \
+            S##_few_task(&job, 0);                                                                 \
+        }                                                                                          \
+    }                                                                                              \
+    /* The same with B stored by columns (rsb = 1; x·Wᵀ): Cᵀ by the dot products above, W's rows   \
+       against A's few rows (gathered when A is stored by columns), into a buffer transposed into  \
+       C. 0 when there is no memory for it, A's rows outgrow half of L2, or B streams from memory  \
+       and M > 2 (Zen 4, one thread, 4 x 2000 x 2500: 0.95x the packed path; one row 1.8x). */     \
+    static int S##_few_rows_dot(long M, long N, long K, T alpha, const T *A, long rsa, long csa,   \
+                                const T *B, long csb, T beta, T *C, long ldc, const T *bias,       \
+                                int relu) {                                                        \
+        if ((double)M * K * sizeof(T) > 0.5 * onsager_l2_cache_bytes()) return 0;                  \
+        if (M > 2 && (double)N * K * sizeof(T) > G_FEW_PF_L2 * (double)onsager_l2_cache_bytes())   \
+            return 0;                                                                              \
+        T *buf = (T *)malloc(sizeof(T) * (size_t)M * (size_t)(N + (csa != 1 ? K : 0)));            \
+        if (!buf) return 0;                                                                        \
+        const T *rows = A;                                                                         \
+        if (csa != 1) {                                                                            \
+            T *g = buf + M * N;                                                                    \
+            for (long i = 0; i < M; i++)                                                           \
+                for (long k = 0; k < K; k++) g[i * K + k] = A[i * rsa + k * csa];                  \
+            rows = g;                                                                              \
+            rsa = K;                                                                               \
+        }                                                                                          \
+        S##_dot_rows(N, M, K, alpha, B, csb, rows, rsa, 0, buf, M, 0, 0);                          \
+        for (long i = 0; i < M; i++)                                                               \
+            for (long j = 0; j < N; j++) {                                                         \
+                T v = buf[j * M + i], *p = C + i * ldc + j;                                        \
+                *p = beta != 0 ? beta * *p + v : bias ? v + bias[j] : v;                           \
+            }                                                                                      \
+        if (relu) relu_block_##S##_portable(M, N, C, ldc, 0);                                      \
+        free(buf);                                                                                 \
+        return 1;                                                                                  \
     }                                                                                              \
     /* Whether the kernels store C past the caches: one K block, no relu pass, C over twice L2. */ \
     static int S##_streams_c(long M, long N, long K, int relu, long kc) {                          \
@@ -882,6 +969,15 @@ static long g_k_block_depth(long K, long kcmax) {
             }                                                                                      \
             return;                                                                                \
         }                                                                                          \
+        if (M <= G_FEW_ROWS && (csb == 1 || rsb == 1)) {                                           \
+            /* A few rows (see S##_few_rows): B read once, in place. */                            \
+            if (csb == 1) {                                                                        \
+                S##_few_rows(M, N, K, alpha, A, rsa, csa, B, rsb, beta, C, ldc, bias, relu);       \
+                return;                                                                            \
+            }                                                                                      \
+            if (S##_few_rows_dot(M, N, K, alpha, A, rsa, csa, B, csb, beta, C, ldc, bias, relu))   \
+                return;                                                                            \
+        }                                                                                          \
         if (N < 16 && M >= 64 && beta == 0) {                                                      \
             /* Narrow C (e.g. 10 classes): the column panels would be mostly padding. Compute     \
                Cᵀ = Bᵀ Aᵀ, whose long side fills the panels, then transpose it into C. */         \
@@ -933,12 +1029,13 @@ static long g_k_block_depth(long K, long kcmax) {
 #define shared_a_size_f64_avx512i shared_a_size_f64_avx512
 #define pack_a_block_f64_avx512i pack_a_block_f64_avx512
 #define gemm_dot_f64_avx512i gemm_dot_f64_avx512
+#define gemm_few_rows_f64_avx512i gemm_few_rows_f64_avx512
 #define X86_CASES(T, S)                                                                            \
     case 2:                                                                                        \
         if (onsager_gemm_tuning() == ONSAGER_GEMM_TUNING_INTEL)                                    \
-            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i, shared_a_size_##S##_avx512i, pack_a_block_##S##_avx512i, gemm_dot_##S##_avx512i}; \
-        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512, shared_a_size_##S##_avx512, pack_a_block_##S##_avx512, gemm_dot_##S##_avx512}; \
-    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2, shared_a_size_##S##_avx2, pack_a_block_##S##_avx2, gemm_dot_##S##_avx2};
+            return (S##_isa){gemm_serial_##S##_avx512i, pack_b_##S##_avx512i, b_buffer_##S##_avx512i, blocking_##S##_avx512i, shared_a_size_##S##_avx512i, pack_a_block_##S##_avx512i, gemm_dot_##S##_avx512i, gemm_few_rows_##S##_avx512i}; \
+        return (S##_isa){gemm_serial_##S##_avx512, pack_b_##S##_avx512, b_buffer_##S##_avx512, blocking_##S##_avx512, shared_a_size_##S##_avx512, pack_a_block_##S##_avx512, gemm_dot_##S##_avx512, gemm_few_rows_##S##_avx512}; \
+    case 1: return (S##_isa){gemm_serial_##S##_avx2, pack_b_##S##_avx2, b_buffer_##S##_avx2, blocking_##S##_avx2, shared_a_size_##S##_avx2, pack_a_block_##S##_avx2, gemm_dot_##S##_avx2, gemm_few_rows_##S##_avx2};
 #else
 #define X86_CASES(T, S)
 #endif

@@ -252,6 +252,83 @@ import COnsagerKernels
         check(raw(ad.scalars, wd.scalars, alpha: 1.0, beta: 0.0, start: Double.nan), start: .nan, { $0 }, tolerance: 1e-14, "Double C = AWᵀ over NaN")
     }
 
+    /// Products of one to four rows (`gemm_few_rows` in gemm_template.h: B read once, in place, in
+    /// chunks of K; a single sample's x·W). With B stored by rows, each row must have the bits it
+    /// has inside a 16-row product (the packed path), with and without a bias and ReLU, β = ½, A
+    /// stored by columns, N under a vector and with a ragged tail, K over one K block, and the
+    /// plans of a small L2 (K in short chunks, the next chunk asked for ahead) and a large one;
+    /// with B stored by columns (dot products), within rounding of a Double reference. The same
+    /// bits at 1, 2 and 3 threads. Float and Double.
+    @Test(arguments: [0, 1, 2])
+    func fewRowProductsMatchRowsOfLargerOnes(isa: Int) {
+        guard isa <= Self.hardwareLevel else { return }
+        func check<S: TensorScalar>(_: S.Type, n: Int, k: Int, tuning: GEMMTuning, l2: Int) {
+            let g = RandomGenerator(seed: UInt64(n * 31 + k))
+            let a = Tensor<S>.uniform([16, k], low: -1, high: 1, generator: g)
+            let aT = Tensor<S>.uniform([k, 16], low: -1, high: 1, generator: g)
+            let b = Tensor<S>.uniform([k, n], low: -1, high: 1, generator: g)
+            let w = Tensor<S>.uniform([n, k], low: -1, high: 1, generator: g)
+            let bias = Tensor<S>.uniform([n], low: -1, high: 1, generator: g)
+            let start = Tensor<S>.uniform([16, n], low: -1, high: 1, generator: g)
+            let label = "\(S.self) N \(n) K \(k), isa \(isa), \(tuning), L2 \(l2)"
+            let tol = S.self == Float.self ? 1e-5 : 1e-14
+            // C = A·B + ½C through the raw kernel, B by rows, A by rows or (transposedA) by columns.
+            func raw(_ m: Int, transposedA: Bool) -> [S] {
+                var c = start.scalars
+                let src = transposedA ? aT.scalars : a.scalars, bs = b.scalars
+                src.withUnsafeBufferPointer { ap in
+                    bs.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            let (rsa, csa) = transposedA ? (1, 16) : (k, 1)
+                            let ar = UnsafeRawPointer(ap.baseAddress!), br = UnsafeRawPointer(bp.baseAddress!)
+                            let cr = UnsafeMutableRawPointer(cp.baseAddress!)
+                            if S.self == Float.self {
+                                onsager_sgemm(m, n, k, 1, ar.assumingMemoryBound(to: Float.self), rsa, csa, br.assumingMemoryBound(to: Float.self), n, 1,
+                                              0.5, cr.assumingMemoryBound(to: Float.self), n)
+                            } else {
+                                onsager_dgemm(m, n, k, 1, ar.assumingMemoryBound(to: Double.self), rsa, csa, br.assumingMemoryBound(to: Double.self), n, 1,
+                                              0.5, cr.assumingMemoryBound(to: Double.self), n)
+                            }
+                        }
+                    }
+                }
+                return Array(c.prefix(m * n))
+            }
+            let products: (Int) -> [[S]] = { m in
+                let x = a.sliced(axis: 0, 0..<m).contiguous(), xT = aT.sliced(axis: 1, 0..<m).T
+                return [matmul(x, b).scalars, matmul(x, b, adding: bias).scalars, matmul(xT, b).scalars,
+                        linearReLU(x, weight: b.T, bias: bias).scalars,
+                        raw(m, transposedA: false), raw(m, transposedA: true), matmul(x, w.T).scalars,
+                        matmul(x, w.T, adding: bias).scalars]
+            }
+            let (full, few) = withSettings(threads: 1, isa: isa, tuning: tuning) {
+                withL2(l2) { (products(16), (1...4).map(products)) }
+            }
+            let refWT = naiveMatmul(Tensor<Double>(shape: a.shape, scalars: a.scalars.map { Double($0) }),
+                                    Tensor<Double>(shape: [k, n], scalars: w.T.contiguous().scalars.map { Double($0) })).scalars
+            for (i, rows) in few.enumerated() {
+                let m = i + 1, what = "\(m) rows, \(label)"
+                for (p, name) in ["A·B", "A·B + bias", "Aᵀ stored, ·B", "relu(A·B + bias)", "raw A·B + ½C", "raw Aᵀ stored, ·B + ½C"].enumerated() {
+                    let first = rows[p].indices.first { rows[p][$0] != full[p][$0] }
+                    #expect(first == nil, "\(name), \(what): differs from the 16-row product first at \(first ?? -1)")
+                }
+                let worst = zip(rows[6], refWT).map { Swift.abs(Double($0) - $1) }.max()!
+                let worstBias = rows[7].indices.map { Swift.abs(Double(rows[7][$0]) - refWT[$0] - Double(bias.scalars[$0 % n])) }.max()!
+                #expect(worst < tol * Double(k) && worstBias < tol * Double(k + 1), "A·Wᵀ, \(what): errors \(worst), \(worstBias)")
+                for threads in [2, 3] {
+                    let again = withSettings(threads: threads, isa: isa, tuning: tuning) { withL2(l2) { products(m) } }
+                    #expect(again == rows, "\(what): \(threads) threads differ from one")
+                }
+            }
+        }
+        for tuning in Self.tunings(isa: isa) {
+            for (n, k, l2) in [(500, 300, 0), (7, 50, 0), (37, 2100, 0), (300, 1030, 64 << 10), (1100, 260, 64 << 10), (40, 70, 64 << 20)] {
+                check(Float.self, n: n, k: k, tuning: tuning, l2: l2)
+                check(Double.self, n: n, k: k, tuning: tuning, l2: l2)
+            }
+        }
+    }
+
     /// More rows than one row block (MC) but at most 256, with B read in place (row-major B where
     /// the ISA reads it in place) or packed (AVX2; column-major B): the rows are one block when
     /// their A block fits in L2, else MC-row blocks. Two sizes of K take both.
