@@ -29,6 +29,12 @@ def cases():
     yield "binary-rbm-fwd", (lambda: np.matmul(v01, w)), 2.0 * 100 * 784 * 500
     yield "binary-rbm-bwdT", (lambda: np.matmul(h01, w.T)), 2.0 * 100 * 500 * 784
     yield "binary-rbm-vTh", (lambda: np.matmul(v01.T, h)), 2.0 * 784 * 100 * 500
+    # One and four rows on the same weights (onsager-bench's matvec-* and rows4-*).
+    v1, h1, v4, h4 = v[:1].copy(), h[:1].copy(), v[:4].copy(), h[:4].copy()
+    yield "matvec-rbm-fwd", (lambda: np.matmul(v1, w)), 2.0 * 784 * 500
+    yield "matvec-rbm-bwdT", (lambda: np.matmul(h1, w.T)), 2.0 * 500 * 784
+    yield "rows4-rbm-fwd", (lambda: np.matmul(v4, w)), 2.0 * 4 * 784 * 500
+    yield "rows4-rbm-bwdT", (lambda: np.matmul(h4, w.T)), 2.0 * 4 * 500 * 784
 
 for t in threads:
     with threadpool_limits(limits=t, user_api="blas"):

@@ -33,13 +33,18 @@ for t in threads:
     c, d = torch.randn(1024, 1024), torch.randn(1024, 1024)
     v, w, h = torch.randn(100, 784), torch.randn(784, 500), torch.randn(100, 500)
     v01, h01 = (torch.rand(100, 784) < 0.3).float(), (torch.rand(100, 500) < 0.3).float()
+    x1, g1, x4, g4 = v[:1].clone(), h[:1].clone(), v[:4].clone(), h[:4].clone()
     for name, fn, flops in (("sgemm-512", lambda: a @ b, 2.0 * 512 ** 3), ("sgemm-1024", lambda: c @ d, 2.0 * 1024 ** 3),
                             ("sgemm-rbm-fwd", lambda: v @ w, 2.0 * 100 * 784 * 500),
                             ("sgemm-rbm-bwdT", lambda: h @ w.T, 2.0 * 100 * 500 * 784),
                             ("sgemm-rbm-vTh", lambda: v.T @ h, 2.0 * 784 * 100 * 500),
                             ("binary-rbm-fwd", lambda: v01 @ w, 2.0 * 100 * 784 * 500),
                             ("binary-rbm-bwdT", lambda: h01 @ w.T, 2.0 * 100 * 500 * 784),
-                            ("binary-rbm-vTh", lambda: v01.T @ h, 2.0 * 784 * 100 * 500)):
+                            ("binary-rbm-vTh", lambda: v01.T @ h, 2.0 * 784 * 100 * 500),
+                            ("matvec-rbm-fwd", lambda: x1 @ w, 2.0 * 784 * 500),
+                            ("matvec-rbm-bwdT", lambda: g1 @ w.T, 2.0 * 500 * 784),
+                            ("rows4-rbm-fwd", lambda: x4 @ w, 2.0 * 4 * 784 * 500),
+                            ("rows4-rbm-bwdT", lambda: g4 @ w.T, 2.0 * 4 * 500 * 784)):
         if not wanted(name): continue
         med, lo, hi = measure(fn, target=0.25, reps=7, warm=10)
         emit(name, t, med * flops / 1e9, "GFLOPS", lo * flops / 1e9, hi * flops / 1e9)

@@ -9,6 +9,17 @@ let sgemmCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bo
     ("sgemm-rbm-vTh", 784, 500, 100, true, false),    // [784x100]ᵀ·[100x500]
 ]
 
+/// Products of one and four rows on the RBM's weights: a single sample's fields (the TAP solver's
+/// one particle, inference on one input) and a mini-batch of four. They read all of the weights for
+/// a few FMAs per value, so they run at the speed the weights stream from the caches, not the FMA
+/// peak: named apart from `sgemm-*` for the same reason as `binary-*`.
+let fewRowCases: [(name: String, m: Int, n: Int, k: Int, transA: Bool, transB: Bool)] = [
+    ("matvec-rbm-fwd", 1, 500, 784, false, false),    // [1x784]·[784x500]
+    ("matvec-rbm-bwdT", 1, 784, 500, false, true),    // [1x500]·[784x500]ᵀ
+    ("rows4-rbm-fwd", 4, 500, 784, false, false),     // [4x784]·[784x500]
+    ("rows4-rbm-bwdT", 4, 784, 500, false, true),     // [4x500]·[784x500]ᵀ
+]
+
 /// The RBM's three products with their left operand 0/1 (Bernoulli(0.3) samples, as an RBM's
 /// visible and hidden samples): on a CPU with AMX tiles these take the exact-operand path
 /// (`Kernels.usesMatrixTiles`), on Zen 4 (or with `ONSAGER_ZERO_ONE=1`) the masked adds (`Kernels.usesMaskedAdds`),

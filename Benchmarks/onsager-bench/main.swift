@@ -9,7 +9,9 @@ let binaryCases: [(String, (Int) -> Void)] = binaryOperandCases.map { c in
 }
 let cases: [(String, (Int) -> Void)] = sgemmCases.map { c in
     (c.name, { benchSgemm(c.name, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, threads: $0) })
-} + binaryCases + [
+} + binaryCases + fewRowCases.map { c in
+    (c.name, { benchSgemm(c.name, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, threads: $0) })
+} + [
     ("tiny-op-backward", { benchTinyOp(threads: $0) }),
     ("rbm-cd1-autodiff", { benchRBMCD1Autodiff(threads: $0) }),
     ("rbm-cd1-mnist", { benchRBMCD1MNIST(threads: $0) }),

@@ -337,6 +337,9 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #ifndef G_FEW_PF_L2
 #define G_FEW_PF_L2 4
 #endif
+#ifndef G_FEW_CHUNK_PART
+#define G_FEW_CHUNK_PART 8   // a chunk of K holds this part of L2 of B
+#endif
 #ifndef G_FEW_TASK_COLUMNS
 #define G_FEW_TASK_COLUMNS 256
 #endif
@@ -529,7 +532,7 @@ static long g_k_block_depth(long K, long kcmax) {
     static void S##_few_task(void *vctx, long t) {                                                 \
         S##_few_job *j = (S##_few_job *)vctx;                                                      \
         long j0 = t * j->per, j1 = j0 + j->per < j->N ? j0 + j->per : j->N;                        \
-        long kb = (long)(j->l2 / 8 / ((j1 - j0) * (double)sizeof(T)));                             \
+        long kb = (long)(j->l2 / G_FEW_CHUNK_PART / ((j1 - j0) * (double)sizeof(T)));              \
         kb = kb < 8 ? 8 : kb;                                                                      \
         T *P = kb < j->kcb ? (T *)malloc(sizeof(T) * (size_t)j->M * (size_t)(j1 - j0)) : 0;        \
         if (!P) kb = j->kcb;   /* (no memory: down all rows of a K block at once) */               \
