@@ -5,8 +5,8 @@
 // that wrote it decides whether its scan takes 30-70 µs or 260. Not part of the package build. From
 // the repository root:
 //   K=Sources/COnsagerKernels
-//   clang -O2 -D_GNU_SOURCE -I$K/include Benchmarks/read-bandwidth.c $K/elementwise.c $K/pool.c $K/cpu.c $K/gemm.c \
-//       -o /tmp/read-bandwidth -lpthread -lm && /tmp/read-bandwidth
+//   clang -O2 -D_GNU_SOURCE -I$K/include -I$K Benchmarks/read-bandwidth.c $K/*.c \
+//       -o /tmp/read-bandwidth -lpthread -lm -ldl && /tmp/read-bandwidth
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -326,8 +326,10 @@
 #endif
 double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)onsager_l2_cache_bytes(); }
 
-// The depth of the kernels' K blocks for a B stored by rows (gemm_template.h's k_block without the
-// lazy plan): K cut into equal blocks of at most kcmax.
+// Products of a few rows (gemm_template.h, FN(gemm_few_rows)): up to G_FEW_ROWS rows (at 5-16 rows
+// the path lost to the packed one on a 20 MB B, SPEED-LOG); split between threads above
+// G_FEW_SPLIT_FLOPS in tasks of G_FEW_TASK_COLUMNS columns; K in chunks holding a G_FEW_CHUNK_PART-th
+// of L2 of B; the next chunk asked for ahead where B is over G_FEW_PF_L2 times L2.
 #ifndef G_FEW_ROWS
 #define G_FEW_ROWS 4
 #endif
@@ -338,11 +340,14 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #define G_FEW_PF_L2 4
 #endif
 #ifndef G_FEW_CHUNK_PART
-#define G_FEW_CHUNK_PART 8   // a chunk of K holds this part of L2 of B
+#define G_FEW_CHUNK_PART 8
 #endif
 #ifndef G_FEW_TASK_COLUMNS
 #define G_FEW_TASK_COLUMNS 256
 #endif
+
+// The depth of the kernels' K blocks for a B stored by rows (gemm_template.h's k_block without the
+// lazy plan): K cut into equal blocks of at most kcmax.
 static long g_k_block_depth(long K, long kcmax) {
     long kblocks = (K + kcmax - 1) / kcmax;
     return (K + kblocks - 1) / kblocks;
@@ -559,8 +564,9 @@ static long g_k_block_depth(long K, long kcmax) {
     }                                                                                              \
     /* The same with B stored by columns (rsb = 1; x·Wᵀ): Cᵀ by the dot products above, W's rows   \
        against A's few rows (gathered when A is stored by columns), into a buffer transposed into  \
-       C. 0 when there is no memory for it, A's rows outgrow half of L2, or B streams from memory  \
-       and M > 2 (Zen 4, one thread, 4 x 2000 x 2500: 0.95x the packed path; one row 1.8x). */     \
+       C. 0 when there is no memory for it, A's rows outgrow half of L2, or B is over G_FEW_PF_L2  \
+       times L2 and M > 2 (Zen 4, one thread, 4 x 2000 x 2500: 0.95x the packed path; one row      \
+       1.8x). */                                                                                   \
     static int S##_few_rows_dot(long M, long N, long K, T alpha, const T *A, long rsa, long csa,   \
                                 const T *B, long csb, T beta, T *C, long ldc, const T *bias,       \
                                 int relu) {                                                        \

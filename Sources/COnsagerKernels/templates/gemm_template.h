@@ -995,19 +995,20 @@ static void FN(gemm_dot)(long m0, long m1, long N, long K, T alpha, const T *A, 
 // speed B streams in, and the packed path, which copies B into panels first, ran at a quarter of
 // that. Here B is read once, in place: column strips of G_FEW_ACC / ROWS vectors, one accumulator
 // per row and vector, A's values broadcast; K in chunks of kb rows, all of C's columns for each
-// (a strip down all of a large B's rows strides across pages and misses the prefetchers: 8 x 2500
-// x 2000 ran at a quarter of the packed path), the sums between chunks kept in a buffer P. Every C
-// value is the packed path's sequence of operations (a chain of FMAs from zero over each K block
-// of depth kcb, stored and reloaded unrounded between chunks, the blocks added as its kernels add
-// them, the epilogue as its store loops), so the bits are those of the same rows computed in a
-// larger product, whatever the strip, the chunk, the column range or the thread.
+// (strips down all of a 20 MB B's rows stride across pages and lose the prefetchers: eight rows in
+// two groups of four ran at a quarter of the packed path), the sums between chunks kept in a
+// buffer P. Every C value is the FMA kernels' sequence of operations (a chain of FMAs from zero
+// over each K block of depth kcb, stored and reloaded unrounded between chunks, the blocks added
+// as its kernels add them, the epilogue as its store loops), so the bits are those of the same
+// rows computed in a larger product by the FMA kernels, whatever the strip, the chunk, the column
+// range or the thread.
 #define G_FEW_ACC (VBYTES == 64 ? 16 : 8)
-// One strip: ROWS rows, SV vectors from column 0 of B, C, P and bias, over k0..<k1; its sums from
+// One strip: ROWS rows, SV vectors from column 0 of B, C and bias (pj of P), over k0..<k1; its sums from
 // zero (first) or P, into P or (last) C. skip: a single vector whose first `skip` columns belong to
 // another strip, which are neither stored nor kept.
 static inline __attribute__((always_inline)) void FN(few_strip)(long k0, long k1, int first, int last, const T *A,
                                                                long rsa, long csa, const T *B, long rsb, T *C,
-                                                               long ldc, T *P, long pld, T alpha, T be,
+                                                               long ldc, T *P, long pj, long pld, T alpha, T be,
                                                                const T *bias, const int ROWS, const int SV,
                                                                long skip, long pfd) {
     FN(vec) acc[4][G_FEW_ACC];
@@ -1016,8 +1017,8 @@ static inline __attribute__((always_inline)) void FN(few_strip)(long k0, long k1
 #pragma clang loop unroll(full)
         for (int v = 0; v < SV; v++) {
             acc[r][v] = (FN(vec)){0};
-            if (!first && !skip) acc[r][v] = *(const FN(uvec) *)(P + r * pld + v * VL);
-            for (long l = skip; !first && skip && l < VL; l++) acc[r][v][l] = P[r * pld + l];
+            if (!first && !skip) acc[r][v] = *(const FN(uvec) *)(P + r * pld + pj + v * VL);
+            for (long l = skip; !first && skip && l < VL; l++) acc[r][v][l] = P[r * pld + pj + l];
         }
     for (long k = k0; k < k1; k++) {
         const T *b = B + k * rsb;
@@ -1026,7 +1027,7 @@ static inline __attribute__((always_inline)) void FN(few_strip)(long k0, long k1
             for (int v = 0; v < SV; v++) __builtin_prefetch(b + pfd * rsb + v * VL, 0, 2);
         FN(vec) a[4];
 #pragma clang loop unroll(full)
-        for (int r = 0; r < ROWS; r++) a[r] = (FN(vec)){0} + A[r * rsa + k * csa];
+        for (int r = 0; r < ROWS; r++) a[r] = A[r * rsa + k * csa] - (FN(vec)){0};   // (x - 0 keeps -0)
 #pragma clang loop unroll(full)
         for (int v = 0; v < SV; v++) {
             FN(vec) bv = *(const FN(uvec) *)(b + v * VL);
@@ -1039,7 +1040,7 @@ static inline __attribute__((always_inline)) void FN(few_strip)(long k0, long k1
         for (int r = 0; r < ROWS; r++)
             for (long l = skip; l < VL; l++) {
                 T s = acc[r][0][l], *p = C + r * ldc + l;
-                if (!last) P[r * pld + l] = s;
+                if (!last) P[r * pld + pj + l] = s;
                 else *p = be == 0 && bias ? alpha * s + bias[l] : be == 0 ? alpha * s : be * *p + alpha * s;
             }
         return;
@@ -1048,7 +1049,7 @@ static inline __attribute__((always_inline)) void FN(few_strip)(long k0, long k1
 #pragma clang loop unroll(full)
         for (int r = 0; r < ROWS; r++)
 #pragma clang loop unroll(full)
-            for (int v = 0; v < SV; v++) *(FN(uvec) *)(P + r * pld + v * VL) = acc[r][v];
+            for (int v = 0; v < SV; v++) *(FN(uvec) *)(P + r * pld + pj + v * VL) = acc[r][v];
         return;
     }
 #pragma clang loop unroll(full)
@@ -1072,7 +1073,7 @@ static inline __attribute__((always_inline)) void FN(few_pass)(long j0, long j1,
     const int SV = G_FEW_ACC / ROWS;
     long j = j0;
 #define G_FEW_STRIP(W, SKIP)                                                                       \
-    FN(few_strip)(k0, k1, first, last, A, rsa, csa, B + j, rsb, C + j, ldc, P + (j - j0), pld, alpha, be, \
+    FN(few_strip)(k0, k1, first, last, A, rsa, csa, B + j, rsb, C + j, ldc, P, j - j0, pld, alpha, be,    \
                   bias ? bias + j : 0, ROWS, W, SKIP, !pf ? 0 : k1 - k0 < pk1 - k1 ? k1 - k0 : pk1 - k1)
     for (; j + SV * VL <= j1; j += SV * VL) G_FEW_STRIP(SV, 0);
 #pragma clang loop unroll(full)
@@ -1101,9 +1102,9 @@ static inline __attribute__((always_inline)) void FN(few_pass)(long j0, long j1,
 // Rows 0..<M and columns j0..<j1 of C = alpha·A·B + beta·C (or + bias, with beta = 0), then
 // max(C, 0) with relu, B stored by rows (csb = 1), in K blocks of depth kcb and chunks of kb rows
 // (P: room for M x (j1 - j0) sums; NULL with kb >= kcb). B's columns from 0 may be read, C's from
-// j0 only are written. pf: each strip asks for its columns of the next chunk's rows as it goes, for
-// a B that streams from memory (Zen 4, one thread, 2500 x 2000 B: 1.6x at one row, 2.3x at four),
-// not for one the caches hold (1.5 MB: 0.89-0.95x).
+// j0 only are written. pf: each strip asks for its columns of the next chunk's rows (within its K
+// block) as it goes, for a B over four times L2 (Zen 4, one thread, a 20 MB B: 1.6x at one row,
+// 2.3x at four), not for one L2 and L3 hold closely (1.5 MB: 0.89-0.95x).
 static void FN(gemm_few_rows)(long M, long j0, long j1, long K, long kcb, long kb, T alpha, const T *A, long rsa,
                               long csa, const T *B, long rsb, T beta, T *C, long ldc, const T *bias, int relu, T *P,
                               int pf) {
@@ -1117,7 +1118,7 @@ static void FN(gemm_few_rows)(long M, long j0, long j1, long K, long kcb, long k
             int first = k0 == pk, last = k1 == pk1;
             for (long i = 0; i < M; i += 4) {
                 const T *a = A + i * rsa;
-                T *c = C + i * ldc, *p = P ? P + i * pld : 0;
+                T *c = C + i * ldc, *p = P ? P + i * pld : 0;   // (P NULL: one chunk, never read)
                 switch (M - i < 4 ? M - i : 4) {
                 case 1: FN(few_pass)(j0, j1, k0, k1, first, last, alpha, a, rsa, csa, B, rsb, be, c, ldc, bb, p, pld, 1, 0, pk1, pf); break;
                 case 2: FN(few_pass)(j0, j1, k0, k1, first, last, alpha, a, rsa, csa, B, rsb, be, c, ldc, bb, p, pld, 2, 0, pk1, pf); break;
