@@ -345,6 +345,10 @@ double onsager_gemm_stream_min_bytes(void) { return (G_STREAM_MIN_L2) * (double)
 #ifndef G_FEW_TASK_COLUMNS
 #define G_FEW_TASK_COLUMNS 256
 #endif
+// Whether a B of K x N values is over G_FEW_PF_L2 times L2 (read from memory rather than the caches).
+static int g_few_b_large(long K, long N, size_t value_bytes, double l2) {
+    return (double)K * N * value_bytes > G_FEW_PF_L2 * l2;
+}
 
 // The depth of the kernels' K blocks for a B stored by rows (gemm_template.h's k_block without the
 // lazy plan): K cut into equal blocks of at most kcmax.
@@ -552,7 +556,7 @@ static long g_k_block_depth(long K, long kcmax) {
         S##_few_job job = {isa.few, M, N, K, g_k_block_depth(K, isa.blocking[3]), rsa, csa, rsb,   \
                            ldc, N, 0, 0, alpha, beta, A, B, bias, C, relu};                        \
         job.l2 = (double)onsager_l2_cache_bytes();                                                 \
-        job.pf = (double)K * N * sizeof(T) > G_FEW_PF_L2 * job.l2;                                 \
+        job.pf = g_few_b_large(K, N, sizeof(T), job.l2);                                           \
         int nt = onsager_get_num_threads();                                                        \
         if (nt > 1 && 2.0 * M * N * K > G_FEW_SPLIT_FLOPS && N > G_FEW_TASK_COLUMNS &&             \
             !onsager_pool_contended()) {                                                           \
@@ -570,8 +574,8 @@ static long g_k_block_depth(long K, long kcmax) {
     static int S##_few_rows_dot(long M, long N, long K, T alpha, const T *A, long rsa, long csa,   \
                                 const T *B, long csb, T beta, T *C, long ldc, const T *bias,       \
                                 int relu) {                                                        \
-        if ((double)M * K * sizeof(T) > 0.5 * onsager_l2_cache_bytes()) return 0;                  \
-        if (M > 2 && (double)N * K * sizeof(T) > G_FEW_PF_L2 * (double)onsager_l2_cache_bytes())   \
+        double l2 = (double)onsager_l2_cache_bytes();                                              \
+        if ((double)M * K * sizeof(T) > 0.5 * l2 || (M > 2 && g_few_b_large(K, N, sizeof(T), l2))) \
             return 0;                                                                              \
         T *buf = (T *)malloc(sizeof(T) * (size_t)M * (size_t)(N + (csa != 1 ? K : 0)));            \
         if (!buf) return 0;                                                                        \

@@ -275,20 +275,11 @@ import COnsagerKernels
             // C = A·B + ½C through the raw kernel, B by rows, A by rows or (transposedA) by columns.
             func raw(_ m: Int, transposedA: Bool) -> [S] {
                 var c = start.scalars
-                let src = transposedA ? aT.scalars : a.scalars, bs = b.scalars
-                src.withUnsafeBufferPointer { ap in
-                    bs.withUnsafeBufferPointer { bp in
+                let (rsa, csa) = transposedA ? (1, 16) : (k, 1)
+                (transposedA ? aT : a).withUnsafeScalars { ap in
+                    b.withUnsafeScalars { bp in
                         c.withUnsafeMutableBufferPointer { cp in
-                            let (rsa, csa) = transposedA ? (1, 16) : (k, 1)
-                            let ar = UnsafeRawPointer(ap.baseAddress!), br = UnsafeRawPointer(bp.baseAddress!)
-                            let cr = UnsafeMutableRawPointer(cp.baseAddress!)
-                            if S.self == Float.self {
-                                onsager_sgemm(m, n, k, 1, ar.assumingMemoryBound(to: Float.self), rsa, csa, br.assumingMemoryBound(to: Float.self), n, 1,
-                                              0.5, cr.assumingMemoryBound(to: Float.self), n)
-                            } else {
-                                onsager_dgemm(m, n, k, 1, ar.assumingMemoryBound(to: Double.self), rsa, csa, br.assumingMemoryBound(to: Double.self), n, 1,
-                                              0.5, cr.assumingMemoryBound(to: Double.self), n)
-                            }
+                            S.kernelGEMM(m, n, k, 1, ap.baseAddress!, rsa, csa, bp.baseAddress!, n, 1, 0.5, cp.baseAddress!, n)
                         }
                     }
                 }
@@ -420,16 +411,7 @@ import COnsagerKernels
             let (rsa, csa) = transposedA ? (1, m) : (k, 1)
             withSettings(threads: threads, isa: isa, tuning: tuning) {
                 a.withUnsafeScalars { ap in
-                    b.withUnsafeScalars { bp in
-                        let ar = UnsafeRawPointer(ap.baseAddress!), br = UnsafeRawPointer(bp.baseAddress!)
-                        if S.self == Float.self {
-                            onsager_sgemm(m, n, k, 1, ar.assumingMemoryBound(to: Float.self), rsa, csa, br.assumingMemoryBound(to: Float.self), n, 1,
-                                          0, raw.assumingMemoryBound(to: Float.self), n)
-                        } else {
-                            onsager_dgemm(m, n, k, 1, ar.assumingMemoryBound(to: Double.self), rsa, csa, br.assumingMemoryBound(to: Double.self), n, 1,
-                                          0, raw.assumingMemoryBound(to: Double.self), n)
-                        }
-                    }
+                    b.withUnsafeScalars { bp in S.kernelGEMM(m, n, k, 1, ap.baseAddress!, rsa, csa, bp.baseAddress!, n, 1, 0, c, n) }
                 }
             }
             return Array(UnsafeBufferPointer(start: c, count: m * n))
